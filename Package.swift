@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// C libraries are reached through system-library targets: a module map plus a shim header
+// of `static inline` wrappers for what Swift cannot import (variadics, macros).
+// `scripts/setup` installs their Debian -dev packages.
+let package = Package(
+    name: "kube-router",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "kube-router", targets: ["Agent"]),
+        .executable(name: "krctl", targets: ["krctl"]),
+        .executable(name: "krbench", targets: ["PolicyBench"]),
+        .library(name: "Core", targets: ["Core"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CNetlink", pkgConfig: "libnl-genl-3.0",
+                       providers: [.apt(["libnl-3-dev", "libnl-route-3-dev", "libnl-genl-3-dev"])]),
+        .systemLibrary(name: "CIPSet", pkgConfig: "libipset", providers: [.apt(["libipset-dev"])]),
+        .systemLibrary(name: "CIPTables", pkgConfig: "libiptc", providers: [.apt(["libiptc-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw", providers: [.apt(["libncursesw5-dev"])]),
+        .target(
+            name: "Core",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                "CNetlink", "CIPSet", "CIPTables", "CCurl", "CNcurses",
+            ]
+        ),
+        .executableTarget(
+            name: "Agent",
+            dependencies: ["Core", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "krctl",
+            dependencies: ["Core", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "PolicyBench",
+            dependencies: ["Core"]
+        ),
+        .testTarget(name: "CoreTests", dependencies: ["Core"]),
+        .testTarget(name: "CLITests", dependencies: ["Core", "krctl"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

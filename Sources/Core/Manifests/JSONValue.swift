@@ -1,0 +1,91 @@
+import Foundation
+import Yams
+
+/// A parsed JSON (or YAML) document before it is read into typed objects. Keeping the raw tree lets
+/// every typed reader report the exact field path of a bad value.
+public enum JSONValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    /// A short name of the value's type, for error messages.
+    var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "boolean"
+        case .int, .double: "number"
+        case .string: "string"
+        case .array: "list"
+        case .object: "object"
+        }
+    }
+
+    /// The value as it would be written, for error messages (strings quoted, containers abbreviated).
+    var shortText: String {
+        switch self {
+        case .null: "null"
+        case .bool(let b): String(b)
+        case .int(let i): String(i)
+        case .double(let d): String(d)
+        case .string(let s): "\"\(s)\""
+        case .array: "[...]"
+        case .object: "{...}"
+        }
+    }
+}
+
+extension JSONValue: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let i = try? c.decode(Int64.self) { self = .int(i) }
+        else if let d = try? c.decode(Double.self) { self = .double(d) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+}
+
+extension JSONValue {
+    /// Parses one JSON document.
+    public static func parseJSON(_ data: Data) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: data)
+    }
+
+    /// Parses every document of a YAML stream; empty documents are dropped.
+    public static func parseYAMLDocuments(_ text: String) throws -> [JSONValue] {
+        try Yams.compose_all(yaml: text).compactMap { node in
+            let value = JSONValue(yaml: node)
+            return value == .null ? nil : value
+        }
+    }
+
+    init(yaml node: Yams.Node) {
+        switch node {
+        case .scalar(let scalar):
+            // Quoted scalars are strings whatever they look like; plain ones are typed by the resolver.
+            switch Tag.Name(rawValue: node.tag.rawValue) {
+            case .null: self = .null
+            case .bool: self = node.bool.map(JSONValue.bool) ?? .string(scalar.string)
+            case .int: self = node.int.map { .int(Int64($0)) } ?? .string(scalar.string)
+            case .float: self = node.float.map(JSONValue.double) ?? .string(scalar.string)
+            default: self = .string(scalar.string)
+            }
+        case .mapping(let mapping):
+            var object: [String: JSONValue] = [:]
+            for (key, value) in mapping {
+                object[key.string ?? ""] = JSONValue(yaml: value)
+            }
+            self = .object(object)
+        case .sequence(let sequence):
+            self = .array(sequence.map(JSONValue.init(yaml:)))
+        case .alias:
+            self = .null
+        }
+    }
+}

@@ -1,0 +1,21 @@
+import Foundation
+
+import CCurl
+import CIPSet
+import CIPTables
+import CNcurses
+import CNetlink
+
+/// Versions of the C libraries we link, for `krctl version` and as a link check in tests.
+/// Nothing here touches the kernel.
+public enum NativeLibraries {
+    public static var versions: [(name: String, version: String)] {
+        [
+            ("libnl", String(cString: kr_nl_version()).replacingOccurrences(of: "libnl ", with: "")),
+            ("libipset", kr_ipset_link_check() == 0 ? "linked" : "unavailable"),
+            ("libiptc", String(cString: kr_iptc_strerror(0)).isEmpty ? "unavailable" : "linked"),
+            ("libcurl", String(cString: kr_curl_version())),
+            ("ncursesw", String(cString: kr_curses_version())),
+        ]
+    }
+}
