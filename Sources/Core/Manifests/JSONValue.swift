@@ -59,10 +59,14 @@ extension JSONValue {
 
     /// Parses every document of a YAML stream; empty documents are dropped.
     public static func parseYAMLDocuments(_ text: String) throws -> [JSONValue] {
-        try Yams.compose_all(yaml: text).compactMap { node in
+        // Yams' compose_all sequence swallows parse errors: drive the parser so that they surface.
+        let parser = try Parser(yaml: text)
+        var documents: [JSONValue] = []
+        while let node = try parser.nextRoot() {
             let value = JSONValue(yaml: node)
-            return value == .null ? nil : value
+            if value != .null { documents.append(value) }
         }
+        return documents
     }
 
     init(yaml node: Yams.Node) {

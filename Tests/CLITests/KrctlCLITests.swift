@@ -1,0 +1,185 @@
+import Foundation
+import Testing
+
+/// Runs the built `krctl` binary the way an operator or a CI job does, and checks its output.
+struct Krctl {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+
+        func json() throws -> [String: Any] {
+            let object = try JSONSerialization.jsonObject(with: Data(stdout.utf8))
+            return try #require(object as? [String: Any], "not a JSON object: \(stdout)")
+        }
+    }
+
+    /// `krctl` sits next to the test bundle in the build products folder.
+    static let binary: URL = {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("krctl")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/krctl")
+    }()
+
+    static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("examples/cluster").path
+
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { $1 }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes to the end before waiting, so a large output cannot block the child.
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    static func temporaryManifest(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("krctl-\(UUID().uuidString).yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}
+
+@Suite(.serialized) struct ExplainPolicyCLITests {
+    let examples = Krctl.examples
+
+    @Test func allowedQueryAsJSON() throws {
+        let r = try Krctl.run(["explain-policy", "--manifests", examples, "--from", "shop/frontend", "--to", "shop/api",
+                               "--port", "http", "-o", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try r.json()
+        #expect(json["verdict"] as? String == "allow")
+        #expect(json["port"] as? Int == 9000)
+        #expect(json["portName"] as? String == "http")
+        let ingress = try #require(json["ingress"] as? [String: Any])
+        #expect(ingress["isolated"] as? Bool == true)
+        #expect(ingress["policies"] as? [String] == ["shop/api", "shop/default-deny"])
+        let allowedBy = try #require(ingress["allowedBy"] as? [[String: Any]])
+        #expect(allowedBy.first?["policy"] as? String == "shop/api")
+        #expect(allowedBy.first?["rule"] as? Int == 0)
+        let egress = try #require(json["egress"] as? [String: Any])
+        #expect(egress["verdict"] as? String == "allow")
+        #expect((json["from"] as? [String: Any])?["pod"] as? String == "shop/frontend")
+    }
+
+    @Test func deniedQueryExitsZeroWithReasons() throws {
+        let r = try Krctl.run(["explain-policy", "-f", examples, "--from", "dev/debug", "--to", "shop/db", "--port", "5432", "-o", "json"])
+        #expect(r.status == 0)
+        let json = try r.json()
+        #expect(json["verdict"] as? String == "deny")
+        let ingress = try #require(json["ingress"] as? [String: Any])
+        #expect(ingress["verdict"] as? String == "deny")
+        #expect((ingress["allowedBy"] as? [Any])?.isEmpty == true)
+        #expect((ingress["rules"] as? [[String: Any]])?.first?["allows"] as? Bool == false)
+    }
+
+    @Test func externalSourceByAddress() throws {
+        let blocked = try Krctl.run(["explain-policy", "-f", examples, "--from", "203.0.113.9", "--to", "shop/frontend", "--port", "8080", "-o", "json"])
+        #expect(try blocked.json()["verdict"] as? String == "deny", "203.0.113.0/24 is excepted")
+        let open = try Krctl.run(["explain-policy", "-f", examples, "--from", "198.51.100.1", "--to", "shop/frontend", "--port", "8080", "-o", "json"])
+        #expect(try open.json()["verdict"] as? String == "allow")
+        #expect((try open.json()["from"] as? [String: Any])?["kind"] as? String == "external")
+    }
+
+    @Test func textOutputNamesTheDecidingRule() throws {
+        let r = try Krctl.run(["explain-policy", "-f", examples, "--from", "monitoring/prometheus", "--to", "shop/api",
+                               "--port", "metrics"], environment: ["NO_COLOR": "1"])
+        #expect(r.status == 0)
+        #expect(r.stdout.hasPrefix("ALLOW  monitoring/prometheus (10.244.2.30) → shop/api (10.244.1.11)  port 9100/TCP"))
+        #expect(r.stdout.contains("✓ shop/api ingress rule 1: all pods in namespaces {team=platform}, port \"metrics\"/TCP"))
+        #expect(r.stdout.contains("named port \"metrics\"/TCP on shop/api → 9100"))
+        #expect(!r.stdout.contains("\u{1B}["))
+    }
+
+    @Test func yamlOutput() throws {
+        let r = try Krctl.run(["explain-policy", "-f", examples, "--from", "shop/api", "--to", "shop/db", "--port", "5432/tcp", "-o", "yaml"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("verdict: allow"))
+        #expect(r.stdout.contains("protocol: TCP"))
+    }
+
+    @Test func matrixAsJSON() throws {
+        let r = try Krctl.run(["explain-policy", "-f", examples, "--matrix", "--port", "5432/TCP", "--port", "53/UDP", "-o", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let cells = try #require(try r.json()["cells"] as? [[String: Any]])
+        #expect(cells.count == 2 * 5 * 4)
+        let apiToDB = cells.first { $0["from"] as? String == "shop/api" && $0["to"] as? String == "shop/db" && $0["port"] as? Int == 5432 }
+        #expect(apiToDB?["verdict"] as? String == "allow")
+        #expect(apiToDB?["protocol"] as? String == "TCP")
+        let dbToAPI = cells.first { $0["from"] as? String == "shop/db" && $0["to"] as? String == "shop/api" && $0["port"] as? Int == 5432 }
+        #expect(dbToAPI?["verdict"] as? String == "deny")
+        #expect(Set(cells.compactMap { $0["verdict"] as? String }) == ["allow", "deny"])
+    }
+
+    @Test func matrixTextForOneNamespace() throws {
+        let r = try Krctl.run(["explain-policy", "-f", examples, "--matrix", "--port", "5432", "-n", "shop"], environment: ["NO_COLOR": "1"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("1 shop/api"))
+        #expect(r.stdout.contains("1 of 6 pairs allowed"))
+    }
+
+    @Test func invalidManifestNamesFileObjectAndField() throws {
+        let path = try Krctl.temporaryManifest("""
+        apiVersion: networking.k8s.io/v1
+        kind: NetworkPolicy
+        metadata: {name: broken, namespace: shop}
+        spec:
+          podSelector: {}
+          ingress:
+          - ports: [{port: 80, endPort: 70}]
+        """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try Krctl.run(["explain-policy", "-f", path, "--from", "1.2.3.4", "--to", "shop/x", "--port", "80"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("\(path): NetworkPolicy shop/broken: spec.ingress[0].ports[0].endPort: 70 is below port 80"), "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test func unknownPodIsAnError() throws {
+        let r = try Krctl.run(["explain-policy", "-f", examples, "--from", "shop/nope", "--to", "shop/api", "--port", "80"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("pod shop/nope not found"))
+    }
+
+    @Test(arguments: [
+        ["--from", "shop/api", "--to", "shop/db"],
+        ["--from", "shop/api", "--to", "shop/db", "--port", "99999"],
+        ["--from", "shop/api", "--to", "shop/db", "--port", "80/ICMP"],
+        ["--matrix"],
+        ["--from", "shop/api", "--to", "shop/db", "--port", "80", "-o", "xml"],
+    ])
+    func usageErrors(_ arguments: [String]) throws {
+        let r = try Krctl.run(["explain-policy", "-f", examples] + arguments)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("Error:") || r.stderr.contains("error"), "\(r.stderr)")
+    }
+
+    @Test func noSourceAsksForManifests() throws {
+        let r = try Krctl.run(["explain-policy", "--from", "a/b", "--to", "c/d", "--port", "80"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("--manifests"))
+    }
+
+    @Test func versionListsTheLinkedLibraries() throws {
+        let r = try Krctl.run(["version"])
+        #expect(r.status == 0)
+        for library in ["libnl", "libipset", "libiptc", "libcurl", "ncursesw"] {
+            #expect(r.stdout.contains(library))
+        }
+    }
+}
