@@ -44,7 +44,7 @@ let package = Package(
             dependencies: ["Core"]
         ),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
-        .testTarget(name: "CLITests", dependencies: ["Core", "krctl"]),
+        .testTarget(name: "CLITests", dependencies: ["Core", "krctl", "Agent"]),
     ],
     swiftLanguageModes: [.v6]
 )

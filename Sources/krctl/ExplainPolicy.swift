@@ -15,7 +15,8 @@ struct ExplainPolicy: ParsableCommand {
         external one). Ports are NUMBER[/PROTOCOL] or a container port NAME[/PROTOCOL] resolved on the \
         destination pod; the protocol defaults to TCP.
 
-        Exit status: 0 when verdicts were computed (allow or deny), 1 on bad input.
+        Exit status: 0 when verdicts were computed (allow or deny), 1 on bad input (invalid manifests, \
+        unknown pod), 64 on a usage error.
         """
     )
 
@@ -53,6 +54,10 @@ struct ExplainPolicy: ParsableCommand {
         } else {
             guard from != nil, to != nil else { throw ValidationError("give --from and --to (or --matrix)") }
             guard port.count == 1 else { throw ValidationError("give exactly one --port for a single query") }
+            guard namespace.count <= 1 else { throw ValidationError("give at most one --namespace for a single query") }
+        }
+        for (text, option) in [(from, "--from"), (to, "--to")] {
+            if let text { _ = try reference(text, option, "default") }
         }
         for p in port where PortQuery(p) == nil {
             throw ValidationError("invalid --port \"\(p)\" (expected NUMBER[/PROTOCOL] or NAME[/PROTOCOL], protocol TCP, UDP or SCTP, number 1-65535)")

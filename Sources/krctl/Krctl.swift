@@ -33,7 +33,7 @@ struct Version: ParsableCommand {
 /// Options every command that reads the cluster shares.
 struct ClusterOptions: ParsableArguments {
     @Option(name: [.customShort("f"), .customLong("manifests")],
-            help: ArgumentHelp("Read objects from a YAML/JSON file or folder instead of the API (repeatable).", valueName: "path"))
+            help: ArgumentHelp("Read objects from a YAML/JSON file or folder (repeatable; required in this release).", valueName: "path"))
     var manifests: [String] = []
 
     func source() throws -> any ClusterSource {
@@ -44,7 +44,7 @@ struct ClusterOptions: ParsableArguments {
     }
 }
 
-/// Prints an error the way kubectl does (`error: ...`) and exits non-zero.
+/// A failure at run time (bad manifests, unknown pod): printed as `Error: ...`, exit status 1.
 struct CommandFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }

@@ -183,3 +183,47 @@ struct Krctl {
         }
     }
 }
+
+@Suite struct ShippedFilesTests {
+    /// The completion scripts in completions/ must match what the parser generates today.
+    @Test(arguments: [("bash", "krctl.bash"), ("zsh", "_krctl"), ("fish", "krctl.fish")])
+    func completionsAreCurrent(shell: String, file: String) throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let committed = try String(contentsOf: root.appendingPathComponent("completions/\(file)"), encoding: .utf8)
+        let generated = try Krctl.run(["--generate-completion-script", shell])
+        #expect(generated.status == 0)
+        #expect(generated.stdout == committed, "completions/\(file) is stale: run scripts/generate-completions")
+    }
+}
+
+@Suite struct KubeRouterCLITests {
+    static func run(_ arguments: [String]) throws -> Krctl.Result {
+        let binary = Krctl.binary.deletingLastPathComponent().appendingPathComponent("kube-router")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return .init(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func acceptsGoStyleBooleanFlags() throws {
+        let r = try Self.run(["--run-router", "--run-service-proxy=false", "--run-firewall=false", "--iptables-sync-period=90s", "--v=2"])
+        #expect(r.status == 1, "runs (and says it cannot), not a usage error: \(r.stderr)")
+        #expect(r.stderr.contains("asked for: router)"))
+    }
+
+    @Test func rejectsABadDuration() throws {
+        let r = try Self.run(["--iptables-sync-period", "soon"])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("--iptables-sync-period"))
+    }
+
+    @Test func cleanupSucceeds() throws {
+        #expect(try Self.run(["--cleanup-config"]).status == 0)
+    }
+}

@@ -298,10 +298,10 @@ let base: String = {
 
 @Suite struct SpecialEndpointTests {
     @Test func hostNetworkPodsAreNotSubjectToPolicy() throws {
-        let c = try Cluster(base + pod("x/host", "192.168.0.1", ["pod": "a"], extra: ", hostNetwork: true"),
+        let c = try Cluster(base + pod("x/host", "192.168.0.1", ["pod": "a"], node: "node-b", extra: ", hostNetwork: true"),
                             policy("x/deny", "podSelector: {}\npolicyTypes: [Ingress, Egress]"))
         #expect(try c.allowed("y/a", "x/host", "80"))
-        #expect(try !c.allowed("x/host", "x/a", "80"), "as a peer it is not matched by selectors, and x/a denies")
+        #expect(try !c.allowed("x/host", "x/a", "80"), "from another node, as a peer it is not matched by selectors, and x/a denies")
         let e = try c.explain("x/host", "y/a", "80")
         #expect(!e.egress.subject && e.egress.reason.contains("host network"))
     }
@@ -333,6 +333,14 @@ let base: String = {
         #expect(e.ingress.reason.contains("own node"))
         let other = try Cluster(base + pod("x/far", "10.0.0.77", node: "node-b"), node, policy("x/deny", "podSelector: {}"))
         #expect(try !other.allowed("192.168.0.10", "x/far", "80"), "another node's address gets no exemption")
+    }
+
+    @Test func hostNetworkPodOnTheSameNodeCountsAsNodeTraffic() throws {
+        let c = try Cluster(base + pod("kube-system/agent", "192.168.0.10", ["app": "agent"], extra: ", hostNetwork: true")
+                            + pod("x/far", "10.0.0.77", node: "node-b"),
+                            policy("x/deny", "podSelector: {}"))
+        #expect(try c.allowed("kube-system/agent", "x/a", "80"), "same node (node-a): always allowed")
+        #expect(try !c.allowed("kube-system/agent", "x/far", "80"), "x/far runs on node-b")
     }
 
     @Test func unknownNamedQueryPortIsAClearError() throws {

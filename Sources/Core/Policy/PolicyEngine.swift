@@ -247,9 +247,13 @@ public struct PolicyEngine: Sendable {
         }
     }
 
+    /// Node traffic, however the operator named it: the node, its address, or a host-network pod on it.
     private func isFromOwnNode(_ peer: TrafficEndpoint, to pod: Pod) -> Bool {
-        if case .node(let name) = peer.kind, name == pod.nodeName { return true }
-        return pod.hostIP == peer.ip && peer.pod == nil
+        switch peer.kind {
+        case .node(let name): return name == pod.nodeName || peer.ip == pod.hostIP
+        case .pod(let source): return source.hostNetwork && !pod.nodeName.isEmpty && source.nodeName == pod.nodeName
+        case .external: return peer.ip == pod.hostIP
+        }
     }
 
     private func describe(_ endpoint: TrafficEndpoint) -> PolicyExplanation.Endpoint {

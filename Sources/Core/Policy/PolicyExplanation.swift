@@ -29,9 +29,11 @@ public struct PolicyExplanation: Sendable, Encodable {
         /// Index of the rule in `spec.ingress` or `spec.egress`.
         public var rule: Int
         public var allows: Bool
-        /// Index of the first matching entry of `from`/`to`; nil when the rule has no peers (all match).
+        /// Index of the first matching entry of `from`/`to`; nil when the rule has no peers (all match)
+        /// or when none matches.
         public var peer: Int?
-        /// Index of the first matching entry of `ports`; nil when the rule has no ports (all match).
+        /// Index of the first matching entry of `ports`; nil when the rule has no ports (all match)
+        /// or when none matches.
         public var port: Int?
         /// Why the rule allows, or which part did not match.
         public var reason: String
@@ -63,7 +65,7 @@ public struct PolicyExplanation: Sendable, Encodable {
     public var to: Endpoint
     public var port: Int
     public var `protocol`: PortProtocol
-    /// Set when the query named the port (`--port http`): how it was resolved on the destination.
+    /// The port name the query gave (`--port http`); `port` is its number on the destination pod.
     public var portName: String?
     public var verdict: Verdict
     public var egress: Side

@@ -1,5 +1,5 @@
-/// How an operator names one end of a packet: `namespace/pod`, a bare pod name (in the default
-/// namespace), or an IP address.
+/// How an operator names one end of a packet: `namespace/pod`, a bare pod name (in the namespace
+/// the caller passes, `default` unless told otherwise), or an IP address.
 public enum EndpointReference: Sendable, Hashable, CustomStringConvertible {
     case pod(namespace: String, name: String)
     case ip(IPAddress)

@@ -1,0 +1,1 @@
+KubeRouter.main(normalizedArguments(Array(CommandLine.arguments.dropFirst()), booleans: KubeRouter.booleanFlags))

@@ -1,0 +1,101 @@
+function __krctl_should_offer_completions_for_flags_or_options -a expected_commands
+    set -l non_repeating_flags_or_options $argv[2..]
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __krctl_parse_tokens
+    test "$commands" = "$expected_commands"; and return $non_repeating_flags_or_options_absent
+end
+
+function __krctl_should_offer_completions_for_positional -a expected_commands positional_index_comparison expected_positional_index
+    set -l non_repeating_flags_or_options
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __krctl_parse_tokens
+    test "$commands" = "$expected_commands" -a \( "$positional_index" "$positional_index_comparison" "$expected_positional_index" \)
+end
+
+function __krctl_parse_tokens -S
+    set -l unparsed_tokens (__krctl_tokens -pc)
+    switch $unparsed_tokens[1]
+    case 'krctl'
+        __krctl_parse_subcommand 0 'version' 'h/help'
+        switch $unparsed_tokens[1]
+        case 'explain-policy'
+            __krctl_parse_subcommand 0 'f/manifests=+' 'from=' 'to=' 'port=+' 'matrix' 'n/namespace=+' 'o/output=' 'no-color' 'version' 'h/help'
+        case 'version'
+            __krctl_parse_subcommand 0 'version' 'h/help'
+        case 'help'
+            __krctl_parse_subcommand -r 1 'version'
+        end
+    end
+end
+
+function __krctl_tokens
+    if test (string split -m 1 -f 1 -- . "$FISH_VERSION") -gt 3
+        commandline --tokens-raw $argv
+    else
+        commandline -o $argv
+    end
+end
+
+function __krctl_parse_subcommand -S -a positional_count
+    argparse -s r -- $argv
+    set -l option_specs $argv[2..]
+    set -l is_repeating_positional $_flag_r
+    set -el _flag_r
+    set -a commands $unparsed_tokens[1]
+    set positional_index 0
+    while true
+        set -e unparsed_tokens[1]
+        argparse -sn "$commands" $option_specs -- $unparsed_tokens 2> /dev/null
+        set unparsed_tokens $argv
+        set positional_index (math $positional_index + 1)
+        for non_repeating_flag_or_option in $non_repeating_flags_or_options
+            if set -ql "_flag_$(string replace -a - _ -- $non_repeating_flag_or_option)"
+                set non_repeating_flags_or_options_absent 1
+                break
+            end
+        end
+        test (count $unparsed_tokens) -eq 0 -o \( -z "$is_repeating_positional" -a "$positional_index" -gt "$positional_count" \) && break
+    end
+end
+
+function __krctl_complete_directories
+    set -l token (commandline -t)
+    string match -- '*/' $token
+    set -l subdirs $token*/
+    printf %s\n $subdirs
+end
+
+function __krctl_custom_completion
+    set -x SAP_SHELL fish
+    set -x SAP_SHELL_VERSION $FISH_VERSION
+    set -l tokens (__krctl_tokens -p)
+    if test -z "$(__krctl_tokens -t)"
+        set -l index (count (__krctl_tokens -pc))
+        set tokens $tokens[..$index] \'\' $tokens[(math $index + 1)..]
+    end
+    command $tokens[1] $argv $tokens
+end
+
+complete -c 'krctl' -f
+complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl" version' -l 'version' -d 'Show the version.'
+complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'krctl' -n '__krctl_should_offer_completions_for_positional "krctl" -eq 1' -fa 'explain-policy' -d 'Explain whether NetworkPolicies allow a packet, and which rule decides.'
+complete -c 'krctl' -n '__krctl_should_offer_completions_for_positional "krctl" -eq 1' -fa 'version' -d 'Print the version of krctl and the C libraries it links.'
+complete -c 'krctl' -n '__krctl_should_offer_completions_for_positional "krctl" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl explain-policy"' -s 'f' -l 'manifests' -d 'Read objects from a YAML/JSON file or folder (repeatable; required in this release).' -rfka ''
+complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl explain-policy" from' -l 'from' -d 'Source: NAMESPACE/POD, POD or IP.' -rfka ''
+complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl explain-policy" to' -l 'to' -d 'Destination: NAMESPACE/POD, POD or IP.' -rfka ''
+complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl explain-policy"' -l 'port' -d 'Destination port: NUMBER[/TCP|UDP|SCTP] or NAME[/PROTOCOL] (repeatable with --matrix).' -rfka ''
+complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl explain-policy" matrix' -l 'matrix' -d 'Print the allow/deny truth table of every ordered pair of distinct pods.'
+complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl explain-policy"' -s 'n' -l 'namespace' -d 'Namespace of bare pod names; with --matrix, only pods of this namespace (repeatable).' -rfka ''
+complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl explain-policy" o output' -s 'o' -l 'output' -d 'Output format: text, json or yaml.' -rfka ''
+complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl explain-policy" no-color' -l 'no-color' -d 'Never colour the output (also: NO_COLOR=1).'
+complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl explain-policy" version' -l 'version' -d 'Show the version.'
+complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl explain-policy" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl version" version' -l 'version' -d 'Show the version.'
+complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl version" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl help" version' -l 'version' -d 'Show the version.'
