@@ -11,11 +11,16 @@ let package = Package(
         .executable(name: "kube-router", targets: ["Agent"]),
         .executable(name: "krctl", targets: ["krctl"]),
         .executable(name: "krbench", targets: ["PolicyBench"]),
+        .executable(name: "kube-test-server", targets: ["KubeTestServer"]),
+        .executable(name: "kr-api-bench", targets: ["APIBench"]),
         .library(name: "Core", targets: ["Core"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // Only the API test server (a lab and test tool) uses NIO.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
     ],
     targets: [
         .systemLibrary(name: "CNetlink", pkgConfig: "libnl-genl-3.0",
@@ -43,8 +48,24 @@ let package = Package(
             name: "PolicyBench",
             dependencies: ["Core"]
         ),
+        .executableTarget(
+            name: "KubeTestServer",
+            dependencies: [
+                "Core",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .executableTarget(
+            name: "APIBench",
+            dependencies: ["Core"]
+        ),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
         .testTarget(name: "CLITests", dependencies: ["Core", "krctl", "Agent"]),
+        .testTarget(name: "APITests", dependencies: ["Core", "KubeTestServer", "krctl"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,169 @@
+import Foundation
+
+/// Keeps an `ObjectStore` equal to one resource on the API server: list (paginated), then watch from the
+/// list's resourceVersion with bookmarks, resuming from the last version seen. A 410 (version too old)
+/// triggers a fresh list, diffed against the store so that deletes are delivered. Connection failures
+/// are retried with exponential backoff and jitter; a watch with no byte for `stallSeconds` is dropped
+/// and resumed. Runs on its own thread: the blocking transfers never touch Swift's cooperative pool.
+public final class Reflector: @unchecked Sendable {
+    public struct Options: Sendable {
+        /// Objects per list request.
+        public var pageSize = 500
+        /// The server closes each watch after a random time in this range (client-go uses 5-10 minutes).
+        public var watchTimeout: ClosedRange<Int> = 300...600
+        /// A watch that delivers nothing (not even a bookmark) for this long is considered stalled.
+        public var stallSeconds = 120
+        public var initialBackoff = 0.2
+        public var maxBackoff = 30.0
+        /// `spec.nodeName=NODE` for pods, when only one node's pods matter.
+        public var fieldSelector: String?
+
+        public init() {}
+    }
+
+    public let resource: APIResource
+    public let store: ObjectStore
+    private let client: KubeClient
+    private let options: Options
+    private let handler: @Sendable (InformerEvent) -> Void
+
+    private let condition = NSCondition()
+    private var stopped = false
+    private var synced = false
+    private var lastResourceVersion = ""
+    private var thread: Thread?
+    /// Counters, for tests and metrics.
+    public private(set) var listCount = 0
+    public private(set) var watchCount = 0
+
+    public init(client: KubeClient, resource: APIResource, store: ObjectStore = ObjectStore(), options: Options = Options(),
+                handler: @escaping @Sendable (InformerEvent) -> Void) {
+        self.client = client
+        self.resource = resource
+        self.store = store
+        self.options = options
+        self.handler = handler
+    }
+
+    public func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "reflector \(resource)"
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Stops at the next event or timeout; an open watch is aborted by its write callback.
+    public func stop() {
+        condition.withLock {
+            stopped = true
+            condition.broadcast()
+        }
+    }
+
+    public var isStopped: Bool { condition.withLock { stopped } }
+    public var hasSynced: Bool { condition.withLock { synced } }
+    public var resourceVersion: String { condition.withLock { lastResourceVersion } }
+
+    /// Blocks until the first list is stored, or `timeout` seconds pass.
+    @discardableResult
+    public func waitForSync(timeout: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        return condition.withLock {
+            while !synced && !stopped {
+                if !condition.wait(until: deadline) { break }
+            }
+            return synced
+        }
+    }
+
+    // MARK: - The loop
+
+    private func run() {
+        var needsList = true
+        var backoff = options.initialBackoff
+        while !isStopped {
+            do {
+                if needsList {
+                    try listAndReplace()
+                    needsList = false
+                }
+                let progressed = try watchOnce()
+                if progressed { backoff = options.initialBackoff }
+            } catch let error as KubeAPIError where error.statusCode == 410 {
+                // Our version is older than the server keeps: start over from a fresh list.
+                handler(.problem("\(resource): resource version \(resourceVersion) expired (410): relisting"))
+                needsList = true
+            } catch {
+                handler(.problem("\(resource): \(error); retrying in \(String(format: "%.1f", backoff)) s"))
+                sleep(seconds: backoff * Double.random(in: 0.8...1.2))
+                backoff = min(backoff * 2, options.maxBackoff)
+            }
+        }
+    }
+
+    private func listAndReplace() throws {
+        let page = try client.list(resource, fieldSelector: options.fieldSelector, limit: options.pageSize)
+        var reader = ObjectReader()
+        for (i, item) in page.items.enumerated() {
+            reader.read(item, source: "\(resource) list item \(i)", inferredKind: resource.kind)
+        }
+        for error in reader.errors { handler(.problem("skipped: \(error)")) }
+        let events = store.replace(with: reader.objects.filter { $0.kind == resource.kind })
+        let firstSync = condition.withLock {
+            lastResourceVersion = page.resourceVersion
+            listCount += 1
+            defer { synced = true; condition.broadcast() }
+            return !synced
+        }
+        for event in events { handler(event) }
+        if firstSync { handler(.synced(resource)) }
+    }
+
+    /// One watch connection. Returns whether any event arrived (to reset the backoff).
+    private func watchOnce() throws -> Bool {
+        let timeout = Int.random(in: options.watchTimeout)
+        var progressed = false
+        condition.withLock { watchCount += 1 }
+        try client.watch(resource, resourceVersion: resourceVersion, fieldSelector: options.fieldSelector,
+                         timeoutSeconds: timeout, stallSeconds: options.stallSeconds) { event in
+            if isStopped { return false }
+            progressed = true
+            apply(event)
+            return !isStopped
+        }
+        return progressed
+    }
+
+    private func apply(_ event: KubeClient.WatchEvent) {
+        let version = event.object["metadata"]?["resourceVersion"]?.stringValue
+        defer { if let version { condition.withLock { lastResourceVersion = version } } }
+        switch event.type {
+        case .bookmark, .error:
+            return
+        case .deleted:
+            // Delete by key even when the object itself cannot be read.
+            let meta = event.object["metadata"]
+            let name = meta?["name"]?.stringValue ?? ""
+            let namespace = meta?["namespace"]?.stringValue ?? ""
+            let key = resource.namespaced ? "\(namespace.isEmpty ? "default" : namespace)/\(name)" : name
+            if let old = store.delete(key: key) { handler(.deleted(old)) }
+        case .added, .modified:
+            var reader = ObjectReader()
+            reader.read(event.object, source: "\(resource) watch", inferredKind: resource.kind)
+            for error in reader.errors { handler(.problem("skipped: \(error)")) }
+            guard let object = reader.objects.first, object.kind == resource.kind else { return }
+            if let old = store.upsert(object) {
+                if old != object { handler(.updated(old: old, new: object)) }
+            } else {
+                handler(.added(object))
+            }
+        }
+    }
+
+    private func sleep(seconds: Double) {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        condition.withLock {
+            while !stopped { if !condition.wait(until: deadline) { break } }
+        }
+    }
+}

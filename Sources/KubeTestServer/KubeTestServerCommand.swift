@@ -1,0 +1,79 @@
+import ArgumentParser
+import Core
+import Foundation
+import NIOSSL
+
+/// A Kubernetes API server for tests and the local lab: the six resources kube-router reads, with
+/// list/watch/create/update/patch/delete, discovery for kubectl, TLS with client certificates and
+/// bearer tokens, and fault hooks (`--test-endpoints`).
+@main
+struct KubeTestServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kube-test-server",
+        abstract: "A Kubernetes API server for tests and labs (namespaces, pods, services, endpointslices, nodes, networkpolicies)."
+    )
+
+    @Option(help: "Address to listen on; port 0 picks a free port (the chosen one is printed).")
+    var listen = "127.0.0.1:6443"
+
+    @Option(help: "Server certificate (PEM). Without it the server speaks plain HTTP.")
+    var tlsCert: String?
+
+    @Option(help: "Server private key (PEM).")
+    var tlsKey: String?
+
+    @Option(help: "CA (PEM) that signs client certificates; their common name is the user.")
+    var clientCA: String?
+
+    @Option(help: "A bearer token and its user, TOKEN:USER (repeatable).")
+    var token: [String] = []
+
+    @Option(help: "A user whose every request is refused with 403 (repeatable).")
+    var forbid: [String] = []
+
+    @Flag(help: "Serve requests without credentials as user 'anonymous' instead of refusing them with 401.")
+    var allowAnonymous = false
+
+    @Option(help: "Keep the objects in this JSON file, so that they survive a restart.")
+    var state: String?
+
+    @Option(help: "Changes kept for watches to resume from; older versions get 410 Gone.")
+    var history = 100_000
+
+    @Option(help: "Seconds between BOOKMARK events on watches that ask for them.")
+    var bookmarkInterval = 30.0
+
+    @Flag(help: "Enable /_test/ hooks (compact, drop-watches, stall-watches, inject, touch).")
+    var testEndpoints = false
+
+    func run() async throws {
+        let parts = listen.split(separator: ":")
+        guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("--listen takes HOST:PORT") }
+        var tls: NIOSSLContext?
+        if let tlsCert, let tlsKey {
+            var configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(tlsCert).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: tlsKey, format: .pem)))
+            if let clientCA {
+                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(clientCA))
+                configuration.certificateVerification = .optionalVerification
+            }
+            tls = try NIOSSLContext(configuration: configuration)
+        }
+        var tokens: [String: String] = [:]
+        for entry in token {
+            let kv = entry.split(separator: ":", maxSplits: 1).map(String.init)
+            guard kv.count == 2 else { throw ValidationError("--token takes TOKEN:USER") }
+            tokens[kv[0]] = kv[1]
+        }
+        let store = try APIStore(statePath: state, historyLimit: history)
+        let router = Router(store: store, testEndpoints: testEndpoints, forbidden: Set(forbid))
+        let server = HTTPServer(router: router, store: store, auth: .init(tokens: tokens, required: !allowAnonymous),
+                                bookmarkInterval: bookmarkInterval)
+        let scheme = tls == nil ? "http" : "https"
+        try await server.run(host: String(parts[0]), port: port, tls: tls) { actual in
+            // Tests wait for this line: it is printed once the socket accepts connections.
+            FileHandle.standardOutput.write(Data("listening on \(scheme)://\(parts[0]):\(actual)\n".utf8))
+        }
+    }
+}
