@@ -188,12 +188,18 @@ _krctl_explain-policy() {
     repeating_flags=()
     non_repeating_flags=(--matrix --no-color --version -h --help)
     repeating_options=(-f --manifests --port -n --namespace)
-    non_repeating_options=(--from --to -o --output)
+    non_repeating_options=(--kubeconfig --context --from --to -o --output)
     __krctl_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
     '-f'|'--manifests')
+        return
+        ;;
+    '--kubeconfig')
+        return
+        ;;
+    '--context')
         return
         ;;
     '--from')

@@ -142,7 +142,12 @@ actor APIStore {
             if let given = meta["namespace"]?.stringValue, !given.isEmpty, given != ns {
                 throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request")
             }
-            guard objects["namespaces"]?[ns] != nil else { throw APIError.namespaceNotFound(ns) }
+            guard let namespaceObject = objects["namespaces"]?[ns] else { throw APIError.namespaceNotFound(ns) }
+            if namespaceObject["metadata"]?["deletionTimestamp"] != nil {
+                throw APIError(code: 403, reason: "Forbidden",
+                               message: "\(resource) \"\(name)\" is forbidden: unable to create new content in namespace \(ns) because it is being terminated",
+                               kind: resource.plural, name: name)
+            }
             meta["namespace"] = .string(ns)
         } else {
             meta["namespace"] = nil
@@ -227,14 +232,30 @@ actor APIStore {
         let key = Self.key(resource, namespace: namespace, name: name)
         guard let old = objects[resource.plural]?[key] else { throw APIError.notFound(resource, name) }
         if resource == .namespaces {
-            // Cascade: every object of the namespace goes first.
-            for r in APIResource.all where r.namespaced {
-                for (k, o) in objects[r.plural] ?? [:] where o["metadata"]?["namespace"]?.stringValue == name {
-                    remove(r, key: k, object: o)
-                }
+            // As on a real cluster, the namespace first turns Terminating; its content and then the
+            // namespace itself go shortly after, so that `kubectl delete -f` of a folder that also lists
+            // the content still finds it.
+            if old["metadata"]?["deletionTimestamp"] != nil { return old }
+            var terminating = old
+            terminating["metadata"]?["deletionTimestamp"] = .string(Self.timestamp())
+            terminating["status"] = .object(["phase": "Terminating"])
+            let result = commit(resource, key: key, type: "MODIFIED", object: terminating, old: old)
+            Task {
+                try? await Task.sleep(for: .milliseconds(300))
+                await self.finalizeNamespace(name)
             }
+            return result
         }
         return remove(resource, key: key, object: old)
+    }
+
+    private func finalizeNamespace(_ name: String) {
+        for r in APIResource.all where r.namespaced {
+            for (k, o) in objects[r.plural] ?? [:] where o["metadata"]?["namespace"]?.stringValue == name {
+                remove(r, key: k, object: o)
+            }
+        }
+        if let ns = objects["namespaces"]?[name] { remove(.namespaces, key: name, object: ns) }
     }
 
     @discardableResult
@@ -319,7 +340,33 @@ actor APIStore {
         for message in initial { continuation.yield(message) }
         let id = UUID()
         watchers[id] = Watcher(resource: resource, filter: filter, continuation: continuation)
+        let waiting = watcherWaiters
+        watcherWaiters.removeAll()
+        for waiter in waiting { waiter.resume() }
         return (id, stream)
+    }
+
+    private var watcherWaiters: [CheckedContinuation<Void, Never>] = []
+
+    /// Returns once `count` watches of `resource` are open (or after `timeout` seconds): lets a test
+    /// act on a watch only after the client's watch request has reached the server.
+    func awaitWatchers(_ resource: APIResource, count: Int, timeout: Double) async -> Int {
+        let deadline = ContinuousClock.now + .seconds(timeout)
+        while watchers.values.filter({ $0.resource == resource && !$0.stalled }).count < count && ContinuousClock.now < deadline {
+            let wake = Task { [weak self] in
+                try? await Task.sleep(until: deadline)
+                await self?.wakeWatcherWaiters()
+            }
+            await withCheckedContinuation { watcherWaiters.append($0) }
+            wake.cancel()
+        }
+        return watchers.values.filter { $0.resource == resource && !$0.stalled }.count
+    }
+
+    private func wakeWatcherWaiters() {
+        let waiting = watcherWaiters
+        watcherWaiters.removeAll()
+        for waiter in waiting { waiter.resume() }
     }
 
     func unwatch(_ id: UUID) {

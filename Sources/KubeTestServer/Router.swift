@@ -150,6 +150,12 @@ struct Router: Sendable {
     /// `/_test/touch/<plural>?count=N`: faults and loads that a real server cannot be asked for.
     private func testHook(_ parts: [String], _ r: APIRequest) async throws -> APIReply {
         switch parts.count > 1 ? parts[1] : "" {
+        case "await-watchers":
+            guard let plural = r.query["resource"], let res = APIResource.all.first(where: { $0.plural == plural }) else {
+                throw APIError.badRequest("usage: /_test/await-watchers?resource=PLURAL&count=N")
+            }
+            let n = await store.awaitWatchers(res, count: r.query["count"].flatMap(Int.init) ?? 1, timeout: 20)
+            return .json(200, .object(["watchers": .int(Int64(n))]))
         case "compact":
             await store.compact()
             return .json(200, .object(["compacted": .bool(true)]))

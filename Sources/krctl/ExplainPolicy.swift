@@ -11,6 +11,9 @@ struct ExplainPolicy: ParsableCommand {
         the destination's ingress), whether the pod is isolated, by which policies, and which rule allows the \
         packet or that none does. --matrix prints the verdict for every ordered pair of distinct pods.
 
+        The cluster is read from --manifests, or else from the API server: --kubeconfig, $KUBECONFIG, \
+        ~/.kube/config, or the service account when run in a pod. Both give the same answers.
+
         Endpoints are NAMESPACE/POD, POD (in --namespace), or an IP address (a pod's, a node's or an \
         external one). Ports are NUMBER[/PROTOCOL] or a container port NAME[/PROTOCOL] resolved on the \
         destination pod; the protocol defaults to TCP.
@@ -72,6 +75,8 @@ struct ExplainPolicy: ParsableCommand {
             snapshot = try cluster.source().snapshot()
         } catch let error as ManifestLoadError {
             throw CleanExit.message(for: error)
+        } catch let error as KubeAPIError {
+            throw CommandFailure("cannot read the cluster: \(error)")
         }
         let engine = PolicyEngine(snapshot)
         do {

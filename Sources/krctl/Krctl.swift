@@ -1,5 +1,6 @@
 import ArgumentParser
 import Core
+import Foundation
 
 @main
 struct Krctl: ParsableCommand {
@@ -30,17 +31,62 @@ struct Version: ParsableCommand {
     }
 }
 
-/// Options every command that reads the cluster shares.
+/// Options every command that reads the cluster shares: manifests offline, else the live API
+/// server through a kubeconfig (kubectl's lookup order) or the pod's service account.
 struct ClusterOptions: ParsableArguments {
     @Option(name: [.customShort("f"), .customLong("manifests")],
-            help: ArgumentHelp("Read objects from a YAML/JSON file or folder (repeatable; required in this release).", valueName: "path"))
+            help: ArgumentHelp("Read objects from a YAML/JSON file or folder instead of the API server (repeatable).", valueName: "path"))
     var manifests: [String] = []
 
+    @Option(help: ArgumentHelp("Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).", valueName: "path"))
+    var kubeconfig: String?
+
+    @Option(help: ArgumentHelp("The kubeconfig context to use (default: its current-context).", valueName: "name"))
+    var context: String?
+
     func source() throws -> any ClusterSource {
-        guard !manifests.isEmpty else {
-            throw ValidationError("no cluster to read: give --manifests PATH (a file or folder of YAML/JSON manifests)")
+        if !manifests.isEmpty {
+            guard kubeconfig == nil, context == nil else {
+                throw ValidationError("--manifests reads files: it takes no --kubeconfig or --context")
+            }
+            return ManifestSource(paths: manifests)
         }
-        return ManifestSource(paths: manifests)
+        let config: KubeConfig
+        do {
+            config = try KubeConfig.resolve(kubeconfig: kubeconfig, context: context)
+        } catch let error as KubeConfigError {
+            throw CommandFailure("\(error.description) (or read manifests with --manifests PATH)")
+        }
+        let progress = Progress()
+        return APISource(config: config,
+                         progress: { resource, count in progress.update("listing \(resource): \(count)") },
+                         warn: { message in progress.warn(message) })
+    }
+}
+
+/// Progress of long operations on a terminal's stderr (one line, rewritten); warnings always.
+final class Progress: @unchecked Sendable {
+    private let tty = isatty(2) == 1
+    private let lock = NSLock()
+    private var shown = false
+
+    func update(_ text: String) {
+        guard tty else { return }
+        lock.withLock {
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+            shown = true
+        }
+    }
+
+    func warn(_ text: String) {
+        lock.withLock {
+            if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)); shown = false }
+            FileHandle.standardError.write(Data("warning: \(text)\n".utf8))
+        }
+    }
+
+    deinit {
+        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }
 

@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+@testable import Core
+
+/// The real kubectl against the test server, and krctl live against the same objects.
+@Suite(.serialized) struct KubectlTests {
+    static let kubectl: String? = ["/usr/bin/kubectl", "/usr/local/bin/kubectl"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    func kubectl(_ kubeconfig: String, _ arguments: [String]) throws -> (Int32, String, String) {
+        let path = try #require(Self.kubectl, "kubectl is not installed: run scripts/setup")
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("kr-kubectl-cache-\(getpid())").path
+        return try run(path, ["--kubeconfig", kubeconfig, "--cache-dir", cache, "--request-timeout", "20s"] + arguments)
+    }
+
+    @Test func applyGetLabelWatchDelete() throws {
+        let server = try TestAPIServer()
+        let kubeconfig = try server.writeKubeconfig()
+        let examples = repositoryRoot.appendingPathComponent("examples/cluster").path
+
+        let (applied, out, err) = try kubectl(kubeconfig, ["apply", "-f", examples])
+        #expect(applied == 0, "\(err)")
+        #expect(out.contains("pod/api created") && out.contains("networkpolicy.networking.k8s.io/default-deny created"))
+
+        let (got, json, _) = try kubectl(kubeconfig, ["get", "pods", "-A", "-o", "json"])
+        #expect(got == 0)
+        let list = try JSONValue.parseJSON(Data(json.utf8))
+        #expect(Set(list["items"]?.arrayValue?.compactMap { $0["metadata"]?["name"]?.stringValue } ?? []) ==
+                ["frontend", "api", "db", "prometheus", "debug"])
+
+        // A second apply changes nothing.
+        let (_, again, _) = try kubectl(kubeconfig, ["apply", "-f", examples])
+        #expect(again.contains("pod/api unchanged"))
+
+        let (labelled, _, labelErr) = try kubectl(kubeconfig, ["label", "pod", "-n", "shop", "api", "audited=yes"])
+        #expect(labelled == 0, "\(labelErr)")
+        let api = try KubeClient(config: server.config()).get(.pods, namespace: "shop", name: "api")
+        #expect(api["metadata"]?["labels"]?["audited"]?.stringValue == "yes")
+
+        // `get -w` streams: start it, make a change, and read until the new pod's line arrives.
+        let watcher = Process()
+        watcher.executableURL = URL(fileURLWithPath: try #require(Self.kubectl))
+        watcher.arguments = ["--kubeconfig", kubeconfig, "get", "pods", "-n", "dev", "-w", "--output-watch-events"]
+        let pipe = Pipe()
+        watcher.standardOutput = pipe
+        watcher.standardError = FileHandle.nullDevice
+        try watcher.run()
+        defer { watcher.terminate(); watcher.waitUntilExit() }
+        var seen = ""
+        func readUntil(_ needle: String) -> Bool {
+            let deadline = Date(timeIntervalSinceNow: 20)
+            while Date() < deadline {
+                let chunk = pipe.fileHandleForReading.availableData
+                if chunk.isEmpty { return false }
+                seen += String(decoding: chunk, as: UTF8.self)
+                if seen.contains(needle) { return true }
+            }
+            return false
+        }
+        #expect(readUntil("debug"), "the initial list: \(seen)")
+        _ = try KubeClient(config: server.config()).create(.pods, namespace: "dev", object: podJSON("dev", "newcomer", ip: "10.244.1.99"))
+        #expect(readUntil("newcomer"), "the watch event: \(seen)")
+
+        let (deleted, deleteOut, _) = try kubectl(kubeconfig, ["delete", "-f", examples])
+        #expect(deleted == 0)
+        #expect(deleteOut.contains("pod \"api\" deleted") || deleteOut.contains("pod/api deleted"), "\(deleteOut)")
+        // Namespaces terminate as on a real cluster; kubectl waits for them over a watch.
+        let (waited, _, waitErr) = try kubectl(kubeconfig, ["wait", "--for=delete", "namespace/shop", "namespace/dev",
+                                                            "namespace/monitoring", "--timeout=20s"])
+        #expect(waited == 0, "\(waitErr)")
+        let (_, remaining, _) = try kubectl(kubeconfig, ["get", "pods", "-A", "-o", "json"])
+        #expect(try JSONValue.parseJSON(Data(remaining.utf8))["items"]?.arrayValue?.isEmpty == true,
+                "deleting the namespaces removed their pods too")
+    }
+
+    @Test func krctlLiveGivesTheSameAnswersAsManifests() throws {
+        let server = try TestAPIServer()
+        let kubeconfig = try server.writeKubeconfig()
+        let examples = repositoryRoot.appendingPathComponent("examples/cluster").path
+        let (applied, _, err) = try kubectl(kubeconfig, ["apply", "-f", examples])
+        #expect(applied == 0, "\(err)")
+        let krctl = builtExecutable("krctl").path
+        let queries: [[String]] = [
+            ["--from", "shop/frontend", "--to", "shop/api", "--port", "http"],
+            ["--from", "dev/debug", "--to", "shop/db", "--port", "5432"],
+            ["--from", "203.0.113.9", "--to", "shop/frontend", "--port", "8080"],
+            ["--from", "192.168.10.12", "--to", "shop/db", "--port", "5432"],
+            ["--matrix", "--port", "5432", "--port", "http", "--port", "53/UDP"],
+        ]
+        for query in queries {
+            let (offlineStatus, offline, _) = try run(krctl, ["explain-policy", "-f", examples, "-o", "json"] + query)
+            let (liveStatus, live, liveErr) = try run(krctl, ["explain-policy", "--kubeconfig", kubeconfig, "-o", "json"] + query)
+            #expect(offlineStatus == 0 && liveStatus == 0, "\(liveErr)")
+            #expect(live == offline, "live and offline differ for \(query)")
+        }
+        // KUBECONFIG is honoured as kubectl honours it.
+        let (status, viaEnv, _) = try run(krctl, ["explain-policy", "--from", "shop/api", "--to", "shop/db", "--port", "5432", "-o", "json"],
+                                          environment: ["KUBECONFIG": kubeconfig])
+        #expect(status == 0 && viaEnv.contains("\"verdict\" : \"allow\""))
+    }
+
+    @Test func krctlInClusterUsesTheServiceAccount() throws {
+        let server = try TestAPIServer()
+        _ = try KubeClient(config: server.config()).create(.pods, namespace: "default", object: podJSON("default", "p", ip: "10.0.0.1"))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kr-sa-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "s3cret".write(toFile: "\(dir)/token", atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(atPath: TestPKI.file("ca.crt"), toPath: "\(dir)/ca.crt")
+        let env = ["KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": String(server.port)]
+        let config = try KubeConfig.inCluster(environment: env, serviceAccountDirectory: dir)
+        let snapshot = try APISource(config: config).snapshot()
+        #expect(snapshot.pods["default/p"] != nil)
+    }
+
+    @Test func krctlReportsAnUnreachableServer() throws {
+        let server = try TestAPIServer()
+        let kubeconfig = try server.writeKubeconfig()
+        server.stop()
+        let (status, _, stderr) = try run(builtExecutable("krctl").path,
+                                          ["explain-policy", "--kubeconfig", kubeconfig, "--matrix", "--port", "80"])
+        #expect(status == 1)
+        #expect(stderr.contains("cannot connect to the API server"), "\(stderr)")
+    }
+}

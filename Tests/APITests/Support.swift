@@ -1,0 +1,220 @@
+@testable import Core
+import Foundation
+import Testing
+
+/// The repository root, from this file's path.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// Built executables sit next to the test bundle.
+func builtExecutable(_ name: String) -> URL {
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = dir.appendingPathComponent(name)
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        dir = dir.deletingLastPathComponent()
+    }
+    return repositoryRoot.appendingPathComponent(".build/debug/\(name)")
+}
+
+/// Runs a command to completion and returns (status, stdout, stderr).
+@discardableResult
+func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> (Int32, String, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env.merge(environment) { $1 }
+    process.environment = env
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    // Drain stderr on another thread so that neither pipe can fill and block the child.
+    let errData = LockedBox(Data())
+    let drain = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
+    drain.start()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    while !drain.isFinished { usleep(1000) }
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData.get(), as: UTF8.self))
+}
+
+final class LockedBox<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: T
+    init(_ value: T) { self.value = value }
+    func get() -> T { lock.withLock { value } }
+    func set(_ v: T) { lock.withLock { value = v } }
+    func mutate<R>(_ body: (inout T) -> R) -> R { lock.withLock { body(&value) } }
+}
+
+/// A throw-away PKI made with openssl (scripts/make-test-pki), once per test process.
+enum TestPKI {
+    static let directory: String = {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kr-pki-\(getpid())").path
+        let (status, _, stderr) = try! run("/bin/bash", [repositoryRoot.appendingPathComponent("scripts/make-test-pki").path, dir])
+        precondition(status == 0, "make-test-pki failed: \(stderr)")
+        return dir
+    }()
+
+    static func file(_ name: String) -> String { "\(directory)/\(name)" }
+    static func data(_ name: String) -> Data { FileManager.default.contents(atPath: file(name))! }
+}
+
+/// A kube-test-server process on a free port, with a state file so that it can be restarted.
+final class TestAPIServer: @unchecked Sendable {
+    let statePath: String
+    let extraArguments: [String]
+    private(set) var port = 0
+    private var process: Process?
+
+    init(arguments: [String] = []) throws {
+        statePath = FileManager.default.temporaryDirectory.appendingPathComponent("kr-state-\(UUID().uuidString).json").path
+        extraArguments = arguments
+        try start(port: 0)
+    }
+
+    var url: String { "https://127.0.0.1:\(port)" }
+
+    /// Starts the server and returns once it has printed its listening line (no sleeping).
+    func start(port requested: Int) throws {
+        let process = Process()
+        process.executableURL = builtExecutable("kube-test-server")
+        process.arguments = ["--listen", "127.0.0.1:\(requested)", "--tls-cert", TestPKI.file("server.crt"),
+                             "--tls-key", TestPKI.file("server.key"), "--client-ca", TestPKI.file("ca.crt"),
+                             "--token", "s3cret:alice", "--token", "ro-token:mallory", "--forbid", "mallory",
+                             "--state", statePath, "--test-endpoints"] + extraArguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        while true {
+            let byte = out.fileHandleForReading.readData(ofLength: 1)
+            guard !byte.isEmpty else { throw KubeAPIError.transport("kube-test-server exited before listening") }
+            if byte.first == UInt8(ascii: "\n") { break }
+            line.append(byte)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let portText = text.split(separator: ":").last, let p = Int(portText) else {
+            throw KubeAPIError.transport("unexpected first line from kube-test-server: \(text)")
+        }
+        port = p
+        self.process = process
+    }
+
+    func stop() {
+        guard let process else { return }
+        process.terminate()
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    /// Stops and starts again on the same port, with the objects kept in the state file.
+    func restart() throws {
+        let p = port
+        stop()
+        try start(port: p)
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(atPath: statePath)
+    }
+
+    /// A configuration with the admin client certificate (or a token, or another CA).
+    func config(token: String? = nil, certificateAuthority: Data = TestPKI.data("ca.crt")) -> KubeConfig {
+        KubeConfig(server: url, certificateAuthority: certificateAuthority,
+                   clientCertificate: token == nil ? TestPKI.data("admin.crt") : nil,
+                   clientKey: token == nil ? TestPKI.data("admin.key") : nil,
+                   token: token, user: token == nil ? "admin" : "token-user", context: "test", origin: "test kubeconfig")
+    }
+
+    /// A kubeconfig file for kubectl and krctl (admin's client certificate by file path).
+    func writeKubeconfig() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kr-kubeconfig-\(UUID().uuidString)").path
+        try """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: test
+          cluster: {server: "\(url)", certificate-authority: \(TestPKI.file("ca.crt"))}
+        users:
+        - name: admin
+          user: {client-certificate: \(TestPKI.file("admin.crt")), client-key: \(TestPKI.file("admin.key"))}
+        contexts:
+        - name: test
+          context: {cluster: test, user: admin}
+        current-context: test
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Returns once a watch of `resource` is open on the server (the server signals it; no polling).
+    func awaitWatch(_ resource: APIResource) throws {
+        let answer = try KubeClient(config: config()).send("GET", "/_test/await-watchers", query: ["resource": resource.plural, "count": "1"],
+                                                           what: "await watchers")
+        #expect((answer["watchers"]?.intValue ?? 0) >= 1, "no watch of \(resource) reached the server")
+    }
+
+    /// Calls a /_test/ hook.
+    @discardableResult
+    func hook(_ path: String, body: JSONValue? = nil) throws -> JSONValue {
+        let client = KubeClient(config: config())
+        return try client.send(body == nil ? "POST" : "POST", "/_test/\(path)", body: body?.jsonData(), what: "test hook \(path)")
+    }
+}
+
+/// Collects informer events and lets a test wait for a condition on them, woken by each event.
+final class EventLog: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var events: [InformerEvent] = []
+
+    var handler: @Sendable (InformerEvent) -> Void {
+        { [self] event in
+            condition.withLock {
+                events.append(event)
+                condition.broadcast()
+            }
+        }
+    }
+
+    var all: [InformerEvent] { condition.withLock { events } }
+
+    var problems: [String] {
+        all.compactMap { if case .problem(let p) = $0 { p } else { nil } }
+    }
+
+    /// Waits until `predicate` holds (re-checked at every event), or `timeout` seconds pass.
+    @discardableResult
+    func wait(timeout: Double = 20, _ predicate: () -> Bool) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            condition.unlock()
+            let ok = predicate()
+            condition.lock()
+            if ok { return true }
+            if !condition.wait(until: deadline) {
+                condition.unlock()
+                let final = predicate()
+                condition.lock()
+                return final
+            }
+        }
+    }
+}
+
+/// A pod manifest as JSON.
+func podJSON(_ namespace: String, _ name: String, ip: String, labels: [String: String] = [:], node: String = "node-a") -> JSONValue {
+    var labelObject: [String: JSONValue] = [:]
+    for (k, v) in labels { labelObject[k] = .string(v) }
+    return .object([
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": .object(["name": .string(name), "namespace": .string(namespace), "labels": .object(labelObject)]),
+        "spec": .object(["nodeName": .string(node), "containers": .array([.object(["name": "c"])])]),
+        "status": .object(["phase": "Running", "podIP": .string(ip)]),
+    ])
+}
