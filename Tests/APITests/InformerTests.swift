@@ -216,4 +216,28 @@ import Testing
         let error = try #require(throws: KubeAPIError.self) { try client.create(.networkPolicies, namespace: "default", object: bad) }
         #expect(error.statusCode == 422 && error.description.contains("spec.ingress[0].ports[0].endPort"), "\(error)")
     }
+
+    @Test func podStatusIsASubresource() throws {
+        let server = try TestAPIServer()
+        let client = KubeClient(config: server.config())
+        var pod = try client.create(.pods, namespace: "default", object: podJSON("default", "p", ip: "10.0.0.1"))
+        // A write to the pod itself keeps the stored status...
+        pod["status"]?["podIP"] = "10.0.0.99"
+        pod["metadata"]?["labels"] = .object(["changed": "yes"])
+        let updated = try client.update(.pods, namespace: "default", name: "p", object: pod)
+        #expect(updated["status"]?["podIP"]?.stringValue == "10.0.0.1")
+        #expect(updated["metadata"]?["labels"]?["changed"]?.stringValue == "yes")
+        // ...and the status subresource changes only the status.
+        var status = updated
+        status["status"]?["podIP"] = "10.0.0.2"
+        status["metadata"]?["labels"] = .object([:])
+        let patched = try client.update(.pods, namespace: "default", name: "p", object: status, subresource: "status")
+        #expect(patched["status"]?["podIP"]?.stringValue == "10.0.0.2")
+        #expect(patched["metadata"]?["labels"]?["changed"]?.stringValue == "yes")
+        // A stale resourceVersion is a conflict.
+        let conflict = try #require(throws: KubeAPIError.self) {
+            try client.update(.pods, namespace: "default", name: "p", object: pod)
+        }
+        #expect(conflict.statusCode == 409)
+    }
 }

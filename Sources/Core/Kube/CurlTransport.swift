@@ -48,12 +48,14 @@ public final class CurlTransport: @unchecked Sendable {
     /// A streaming request (a watch): `onData` receives the body as it arrives, with the response's HTTP
     /// status, and returns false to stop. The transfer is aborted when no byte arrives for `stallSeconds`
     /// (a stalled watch).
+    /// `shouldStop` is polled while the stream is idle, so that a quiet watch can be cancelled promptly.
     public func stream(method: String = "GET", path: String, timeout: Double, stallSeconds: Int,
+                       shouldStop: (() -> Bool)? = nil,
                        onData: @escaping (UnsafeRawBufferPointer, Int) -> Bool) throws -> Int {
         guard let handle = curl_easy_init() else { throw KubeAPIError.transport("cannot create a libcurl handle") }
         defer { curl_easy_cleanup(handle) }
         return try perform(handle, method: method, path: path, body: nil, contentType: "application/json",
-                           timeout: timeout, stallSeconds: stallSeconds, onData: onData)
+                           timeout: timeout, stallSeconds: stallSeconds, shouldStop: shouldStop, onData: onData)
     }
 
     /// Holds the Swift closure that the C write callback forwards to.
@@ -61,13 +63,15 @@ public final class CurlTransport: @unchecked Sendable {
         let onData: (UnsafeRawBufferPointer, Int) -> Bool
         let handle: UnsafeMutableRawPointer
         var aborted = false
+        var shouldStop: (() -> Bool)?
         init(_ handle: UnsafeMutableRawPointer, _ onData: @escaping (UnsafeRawBufferPointer, Int) -> Bool) {
             self.handle = handle; self.onData = onData
         }
     }
 
     private func perform(_ h: UnsafeMutableRawPointer, method: String, path: String, body: Data?, contentType: String,
-                         timeout: Double, stallSeconds: Int?, onData: @escaping (UnsafeRawBufferPointer, Int) -> Bool) throws -> Int {
+                         timeout: Double, stallSeconds: Int?, shouldStop: (() -> Bool)? = nil,
+                         onData: @escaping (UnsafeRawBufferPointer, Int) -> Bool) throws -> Int {
         let url = config.server + path
         var headers: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headers) }
@@ -124,11 +128,21 @@ public final class CurlTransport: @unchecked Sendable {
                 return length
             }
             _ = kr_curl_setopt_write(h, write, context.toOpaque())
+            if let shouldStop {
+                // Called about once a second even when no data flows: lets an idle watch be cancelled.
+                sink.shouldStop = shouldStop
+                let progress: kr_curl_progress_fn = { userdata, _, _, _, _ in
+                    let sink = Unmanaged<Sink>.fromOpaque(userdata!).takeUnretainedValue()
+                    if sink.shouldStop?() == true { sink.aborted = true; return 1 }
+                    return 0
+                }
+                _ = kr_curl_setopt_progress(h, progress, context.toOpaque())
+            }
             return curl_easy_perform(h)
         }
         var status = 0
         _ = kr_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
-        if code == CURLE_OK || (code == CURLE_WRITE_ERROR && sink.aborted) { return status }
+        if code == CURLE_OK || ((code == CURLE_WRITE_ERROR || code == CURLE_ABORTED_BY_CALLBACK) && sink.aborted) { return status }
         let message = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let detail = message.isEmpty ? String(cString: curl_easy_strerror(code)) : message
         throw KubeAPIError.from(curl: code, detail: detail, server: config.server, config: config)

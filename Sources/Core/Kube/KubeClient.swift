@@ -82,7 +82,8 @@ public final class KubeClient: Sendable {
     /// arrives for `stallSeconds`. Throws `KubeAPIError.status(410, ...)` when the version is too old
     /// (whether the server says so with an HTTP status or with an ERROR event).
     public func watch(_ resource: APIResource, resourceVersion: String, fieldSelector: String? = nil,
-                      timeoutSeconds: Int, stallSeconds: Int, onEvent: (WatchEvent) -> Bool) throws {
+                      timeoutSeconds: Int, stallSeconds: Int, shouldStop: (() -> Bool)? = nil,
+                      onEvent: (WatchEvent) -> Bool) throws {
         var query = ["watch": "1", "allowWatchBookmarks": "true", "timeoutSeconds": String(timeoutSeconds)]
         if !resourceVersion.isEmpty { query["resourceVersion"] = resourceVersion }
         if let fieldSelector { query["fieldSelector"] = fieldSelector }
@@ -91,7 +92,8 @@ public final class KubeClient: Sendable {
         var failure: KubeAPIError?
         var errorBody = Data()
         let status = try withoutActuallyEscaping(onEvent) { onEvent in
-            try transport.stream(path: path, timeout: Double(timeoutSeconds) + 30, stallSeconds: stallSeconds) { chunk, status in
+            try transport.stream(path: path, timeout: Double(timeoutSeconds) + 30, stallSeconds: stallSeconds,
+                                 shouldStop: shouldStop) { chunk, status in
                 // A non-2xx answer carries an error Status: read it whole, below.
                 if status >= 300 { errorBody.append(contentsOf: chunk); return true }
                 buffer.append(contentsOf: chunk)
@@ -133,7 +135,8 @@ public final class KubeClient: Sendable {
         }.joined(separator: "&")
     }
 
-    func send(_ method: String, _ path: String, query: [String: String] = [:], body: Data? = nil,
+    /// A raw API call (any path), answering the decoded JSON body or throwing the server's Status as an error.
+    public func send(_ method: String, _ path: String, query: [String: String] = [:], body: Data? = nil,
               contentType: String = "application/json", what: String) throws -> JSONValue {
         let response = try transport.request(method: method, path: path + Self.queryString(query), body: body,
                                              contentType: contentType, timeout: requestTimeout)

@@ -32,9 +32,11 @@ public final class Reflector: @unchecked Sendable {
     private var synced = false
     private var lastResourceVersion = ""
     private var thread: Thread?
-    /// Counters, for tests and metrics.
-    public private(set) var listCount = 0
-    public private(set) var watchCount = 0
+    private var lists = 0
+    private var watches = 0
+    /// How many lists (the first, then relists after 410) and watch connections so far: for tests and metrics.
+    public var listCount: Int { condition.withLock { lists } }
+    public var watchCount: Int { condition.withLock { watches } }
 
     public init(client: KubeClient, resource: APIResource, store: ObjectStore = ObjectStore(), options: Options = Options(),
                 handler: @escaping @Sendable (InformerEvent) -> Void) {
@@ -111,7 +113,7 @@ public final class Reflector: @unchecked Sendable {
         let events = store.replace(with: reader.objects.filter { $0.kind == resource.kind })
         let firstSync = condition.withLock {
             lastResourceVersion = page.resourceVersion
-            listCount += 1
+            lists += 1
             defer { synced = true; condition.broadcast() }
             return !synced
         }
@@ -123,9 +125,10 @@ public final class Reflector: @unchecked Sendable {
     private func watchOnce() throws -> Bool {
         let timeout = Int.random(in: options.watchTimeout)
         var progressed = false
-        condition.withLock { watchCount += 1 }
+        condition.withLock { watches += 1 }
         try client.watch(resource, resourceVersion: resourceVersion, fieldSelector: options.fieldSelector,
-                         timeoutSeconds: timeout, stallSeconds: options.stallSeconds) { event in
+                         timeoutSeconds: timeout, stallSeconds: options.stallSeconds,
+                         shouldStop: { [self] in isStopped }) { event in
             if isStopped { return false }
             progressed = true
             apply(event)

@@ -54,7 +54,7 @@ extension JSONValue: Decodable {
 extension JSONValue {
     /// Parses one JSON document.
     public static func parseJSON(_ data: Data) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: data)
+        try JSONParser.parse(data)
     }
 
     /// Parses every document of a YAML stream; empty documents are dropped.
