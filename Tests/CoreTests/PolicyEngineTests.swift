@@ -343,6 +343,13 @@ let base: String = {
         #expect(try !c.allowed("kube-system/agent", "x/far", "80"), "x/far runs on node-b")
     }
 
+    @Test func aPodAlwaysReachesItself() throws {
+        let c = try Cluster(base, policy("x/deny", "podSelector: {}\npolicyTypes: [Ingress, Egress]"))
+        let e = try c.explain("x/a", "x/a", "80")
+        #expect(e.verdict == .allow && e.ingress.reason.contains("never leaves"))
+        #expect(try !c.allowed("x/a", "x/b", "80"))
+    }
+
     @Test func unknownNamedQueryPortIsAClearError() throws {
         let c = try Cluster(base)
         let error = try #require(throws: QueryError.self) { try c.explain("x/a", "y/a", "nope") }

@@ -13,6 +13,7 @@
 /// - `ipBlock` matches by address, pods included (as kube-router does).
 /// - Host-network pods are not subject to policy; as peers they match only by address (ipBlock).
 /// - Traffic from a pod's own node (kubelet probes) is always allowed into it (kube-router's rule).
+/// - A pod's traffic to itself never leaves its network namespace: always allowed.
 public struct PolicyEngine: Sendable {
     public let snapshot: ClusterSnapshot
     private let policiesByNamespace: [String: [NetworkPolicy]]
@@ -99,7 +100,8 @@ public struct PolicyEngine: Sendable {
 
     /// The verdict alone, for matrices and the firewall: no explanation is built.
     public func allows(from source: TrafficEndpoint, to destination: TrafficEndpoint, port: Int, proto: PortProtocol) -> Bool {
-        sideAllows(.egress, subject: source, peer: destination, destination: destination, port: port, proto: proto)
+        if isLoopback(source, destination) { return true }
+        return sideAllows(.egress, subject: source, peer: destination, destination: destination, port: port, proto: proto)
             && sideAllows(.ingress, subject: destination, peer: source, destination: destination, port: port, proto: proto)
     }
 
@@ -122,8 +124,16 @@ public struct PolicyEngine: Sendable {
     /// The full explanation of one packet.
     public func explain(from source: TrafficEndpoint, to destination: TrafficEndpoint, port: Int, proto: PortProtocol,
                         portName: String? = nil) -> PolicyExplanation {
-        let egress = explainSide(.egress, subject: source, peer: destination, destination: destination, port: port, proto: proto)
-        let ingress = explainSide(.ingress, subject: destination, peer: source, destination: destination, port: port, proto: proto)
+        var egress = explainSide(.egress, subject: source, peer: destination, destination: destination, port: port, proto: proto)
+        var ingress = explainSide(.ingress, subject: destination, peer: source, destination: destination, port: port, proto: proto)
+        if isLoopback(source, destination) {
+            // A pod talking to itself stays inside its own network namespace: no node firewall sees it.
+            egress.verdict = .allow
+            ingress.verdict = .allow
+            let note = "a pod's traffic to itself never leaves its network namespace: always allowed"
+            egress.reason = note
+            ingress.reason = note
+        }
         let verdict: PolicyExplanation.Verdict = egress.verdict == .allow && ingress.verdict == .allow ? .allow : .deny
         return PolicyExplanation(from: describe(source), to: describe(destination), port: port, protocol: proto,
                                  portName: portName, verdict: verdict, egress: egress, ingress: ingress)
@@ -248,6 +258,11 @@ public struct PolicyEngine: Sendable {
     }
 
     /// Node traffic, however the operator named it: the node, its address, or a host-network pod on it.
+    private func isLoopback(_ source: TrafficEndpoint, _ destination: TrafficEndpoint) -> Bool {
+        guard let a = source.pod, let b = destination.pod else { return false }
+        return a.key == b.key && !a.hostNetwork
+    }
+
     private func isFromOwnNode(_ peer: TrafficEndpoint, to pod: Pod) -> Bool {
         switch peer.kind {
         case .node(let name): return name == pod.nodeName || peer.ip == pod.hostIP
@@ -299,8 +314,10 @@ public struct PolicyEngine: Sendable {
                     case .number(let n): reported = n
                     case .named: reported = number ?? 0
                     }
+                    var portName: String?
+                    if case .named(let name) = query.value { portName = name }
                     cells.append(MatrixCell(from: src.key, to: dst.key, port: reported, protocol: query.proto,
-                                            verdict: allowed ? .allow : .deny))
+                                            portName: portName, verdict: allowed ? .allow : .deny))
                 }
             }
         }

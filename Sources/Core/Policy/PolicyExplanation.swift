@@ -76,8 +76,11 @@ public struct PolicyExplanation: Sendable, Encodable {
 public struct MatrixCell: Sendable, Encodable, Equatable {
     public var from: String
     public var to: String
+    /// The destination port; for a named query port, its number on `to` (0 when `to` does not declare it).
     public var port: Int
     public var `protocol`: PortProtocol
+    /// The query's port name, when the port was given by name.
+    public var portName: String?
     public var verdict: PolicyExplanation.Verdict
 }
 
