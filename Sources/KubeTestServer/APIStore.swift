@@ -193,8 +193,14 @@ actor APIStore {
         switch contentType {
         case "application/merge-patch+json": new = MergePatch.apply(patch, to: old)
         case "application/strategic-merge-patch+json": new = MergePatch.applyStrategic(patch, to: old)
+        case "application/json-patch+json":
+            do {
+                new = try MergePatch.applyJSONPatch(patch, to: old)
+            } catch let error as MergePatch.PatchError {
+                throw APIError(code: 422, reason: "Invalid", message: "the JSON patch cannot be applied: \(error)", kind: resource.plural, name: name)
+            }
         default:
-            throw APIError(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json")
+            throw APIError(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json")
         }
         return try replace(resource, key: key, name: name, old: old, new: new, subresource: subresource)
     }

@@ -58,6 +58,8 @@ enum Discovery {
                 "namespaced": .bool(e.resource.namespaced), "kind": .string(e.resource.kind), "verbs": verbs,
             ]
             if !e.shortNames.isEmpty { r["shortNames"] = .array(e.shortNames.map(JSONValue.string)) }
+            // `kubectl get all` expands the "all" category.
+            if e.resource == .pods || e.resource == .services { r["categories"] = .array(["all"]) }
             resources.append(.object(r))
             for sub in e.subresources {
                 resources.append(.object([

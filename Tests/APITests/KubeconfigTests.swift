@@ -121,6 +121,17 @@ import Testing
         #expect(MergePatch.applyStrategic(delete, to: target)["spec"]?["containers"]?.arrayValue?.count == 1)
     }
 
+    @Test func jsonPatch() throws {
+        let target = try JSONValue.parseJSON(Data(#"{"metadata":{"labels":{"a":"1"}},"spec":{"list":[1,2]}}"#.utf8))
+        let ops = try JSONValue.parseJSON(Data(#"[{"op":"add","path":"/metadata/labels/b~1c","value":"2"},{"op":"remove","path":"/metadata/labels/a"},{"op":"add","path":"/spec/list/-","value":3},{"op":"replace","path":"/spec/list/0","value":0},{"op":"test","path":"/spec/list/1","value":2}]"#.utf8))
+        let result = try MergePatch.applyJSONPatch(ops, to: target)
+        #expect(result == (try JSONValue.parseJSON(Data(#"{"metadata":{"labels":{"b/c":"2"}},"spec":{"list":[0,2,3]}}"#.utf8))))
+        let failing = try JSONValue.parseJSON(Data(#"[{"op":"test","path":"/spec/list/0","value":9}]"#.utf8))
+        #expect(throws: MergePatch.PatchError.self) { try MergePatch.applyJSONPatch(failing, to: target) }
+        let missing = try JSONValue.parseJSON(Data(#"[{"op":"replace","path":"/nope","value":1}]"#.utf8))
+        #expect(throws: MergePatch.PatchError.self) { try MergePatch.applyJSONPatch(missing, to: target) }
+    }
+
     @Test func labelSelectorStrings() throws {
         let s = try #require(LabelSelector(parsing: "app=web,tier!=db,env in (a, b),!legacy,owner"))
         #expect(s.matches(["app": "web", "env": "a", "owner": "x"]))

@@ -36,6 +36,14 @@ import Testing
         let api = try KubeClient(config: server.config()).get(.pods, namespace: "shop", name: "api")
         #expect(api["metadata"]?["labels"]?["audited"]?.stringValue == "yes")
 
+        let (patched, _, patchErr) = try kubectl(kubeconfig, ["patch", "pod", "-n", "shop", "db", "--type", "json",
+                                                              "-p", #"[{"op":"add","path":"/metadata/labels/backup","value":"nightly"}]"#])
+        #expect(patched == 0, "\(patchErr)")
+        let (_, selected, _) = try kubectl(kubeconfig, ["get", "pods", "-A", "-l", "backup=nightly", "-o", "name"])
+        #expect(selected.trimmingCharacters(in: .whitespacesAndNewlines) == "pod/db")
+        let (_, all, _) = try kubectl(kubeconfig, ["get", "all", "-n", "shop", "-o", "name"])
+        #expect(all.contains("pod/api"))
+
         // `get -w` streams: start it, make a change, and read until the new pod's line arrives.
         let watcher = Process()
         watcher.executableURL = URL(fileURLWithPath: try #require(Self.kubectl))

@@ -81,4 +81,106 @@ public enum MergePatch {
         default: return value
         }
     }
+
+    /// RFC 6902 JSON Patch (`kubectl patch --type json`): add, remove, replace, move, copy, test.
+    public static func applyJSONPatch(_ operations: JSONValue, to target: JSONValue) throws -> JSONValue {
+        guard case .array(let ops) = operations else { throw PatchError("a JSON patch is a list of operations") }
+        var document = target
+        for (i, op) in ops.enumerated() {
+            guard let name = op["op"]?.stringValue, let path = op["path"]?.stringValue else {
+                throw PatchError("operation \(i): needs \"op\" and \"path\"")
+            }
+            let pointer = try parsePointer(path)
+            switch name {
+            case "add": document = try set(document, pointer, op["value"] ?? .null, insert: true)
+            case "replace":
+                _ = try get(document, pointer)
+                document = try set(document, pointer, op["value"] ?? .null, insert: false)
+            case "remove": document = try remove(document, pointer)
+            case "move", "copy":
+                guard let from = op["from"]?.stringValue else { throw PatchError("operation \(i): \(name) needs \"from\"") }
+                let source = try parsePointer(from)
+                let value = try get(document, source)
+                if name == "move" { document = try remove(document, source) }
+                document = try set(document, pointer, value, insert: true)
+            case "test":
+                guard try get(document, pointer) == (op["value"] ?? .null) else { throw PatchError("operation \(i): test failed at \(path)") }
+            default: throw PatchError("operation \(i): unknown op \"\(name)\"")
+            }
+        }
+        return document
+    }
+
+    public struct PatchError: Error, CustomStringConvertible {
+        public var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    private static func parsePointer(_ path: String) throws -> [String] {
+        if path.isEmpty { return [] }
+        guard path.hasPrefix("/") else { throw PatchError("path \"\(path)\" must start with /") }
+        return path.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map {
+            $0.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+        }
+    }
+
+    private static func get(_ value: JSONValue, _ pointer: [String]) throws -> JSONValue {
+        var current = value
+        for token in pointer {
+            switch current {
+            case .object(let o):
+                guard let next = o[token] else { throw PatchError("no member \"\(token)\"") }
+                current = next
+            case .array(let a):
+                guard let index = Int(token), a.indices.contains(index) else { throw PatchError("no index \(token)") }
+                current = a[index]
+            default: throw PatchError("cannot descend into a \(current.typeName) at \"\(token)\"")
+            }
+        }
+        return current
+    }
+
+    private static func set(_ value: JSONValue, _ pointer: [String], _ new: JSONValue, insert: Bool) throws -> JSONValue {
+        guard let token = pointer.first else { return new }
+        let rest = Array(pointer.dropFirst())
+        switch value {
+        case .object(var o):
+            if rest.isEmpty { o[token] = new } else {
+                guard let child = o[token] else { throw PatchError("no member \"\(token)\"") }
+                o[token] = try set(child, rest, new, insert: insert)
+            }
+            return .object(o)
+        case .array(var a):
+            if rest.isEmpty {
+                if token == "-" && insert { a.append(new); return .array(a) }
+                guard let index = Int(token), index >= 0, index <= a.count, insert || index < a.count else {
+                    throw PatchError("index \(token) is out of range")
+                }
+                if insert { a.insert(new, at: index) } else { a[index] = new }
+            } else {
+                guard let index = Int(token), a.indices.contains(index) else { throw PatchError("no index \(token)") }
+                a[index] = try set(a[index], rest, new, insert: insert)
+            }
+            return .array(a)
+        default:
+            throw PatchError("cannot descend into a \(value.typeName) at \"\(token)\"")
+        }
+    }
+
+    private static func remove(_ value: JSONValue, _ pointer: [String]) throws -> JSONValue {
+        guard let token = pointer.first else { throw PatchError("cannot remove the whole document") }
+        let rest = Array(pointer.dropFirst())
+        switch value {
+        case .object(var o):
+            guard let child = o[token] else { throw PatchError("no member \"\(token)\"") }
+            o[token] = rest.isEmpty ? nil : try remove(child, rest)
+            return .object(o)
+        case .array(var a):
+            guard let index = Int(token), a.indices.contains(index) else { throw PatchError("no index \(token)") }
+            if rest.isEmpty { a.remove(at: index) } else { a[index] = try remove(a[index], rest) }
+            return .array(a)
+        default:
+            throw PatchError("cannot descend into a \(value.typeName) at \"\(token)\"")
+        }
+    }
 }
