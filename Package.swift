@@ -66,6 +66,8 @@ let package = Package(
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
         .testTarget(name: "CLITests", dependencies: ["Core", "krctl", "Agent"]),
         .testTarget(name: "APITests", dependencies: ["Core", "KubeTestServer", "krctl"]),
+        // Needs root and the kernel's netfilter; its suites say so and are skipped elsewhere.
+        .testTarget(name: "KernelTests", dependencies: ["Core"]),
     ],
     swiftLanguageModes: [.v6]
 )

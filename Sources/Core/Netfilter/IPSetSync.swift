@@ -1,0 +1,62 @@
+/// Brings the node's ipsets to a plan: a changed set is refilled by swap, so that the live set is never
+/// empty or half-filled while rules use it; an unchanged set is left alone. Only sets with our
+/// prefixes are ever read, changed or destroyed.
+public struct IPSetSync: Sendable {
+    public static let ownedPrefixes = ["KUBE-SRC-", "KUBE-DST-", "KR-TMP-"]
+
+    public struct Report: Sendable, Equatable {
+        public var created: [String] = []
+        public var swapped: [String] = []
+        public var unchanged = 0
+        public var destroyed: [String] = []
+    }
+
+    public let session: IPSetSession
+
+    public init(session: IPSetSession) { self.session = session }
+
+    /// The members as the kernel prints them, for comparison: a host prefix of hash:net is printed bare.
+    static func normalized(_ set: IPSetSpec) -> Set<String> {
+        Set(set.members.map { member in
+            guard set.type == .hashNet else { return member }
+            return member.replacingOccurrences(of: "/32", with: "").replacingOccurrences(of: "/128", with: "")
+        })
+    }
+
+    public func apply(_ sets: [IPSetSpec], family: IPAddress.Family) throws -> Report {
+        var report = Report()
+        let live = Dictionary(try session.list(prefixes: Self.ownedPrefixes).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let familyWord = family == .ipv4 ? "inet" : "inet6"
+        for set in sets {
+            if let current = live[set.name] {
+                if current.type == set.type && Self.normalized(current) == Self.normalized(set) {
+                    report.unchanged += 1
+                    continue
+                }
+                let temporary = "KR-TMP-" + FirewallNames.hash(set.name)
+                if live[temporary] != nil { try session.run("destroy \(temporary)") }
+                try session.run("create \(temporary) \(set.type.rawValue) family \(familyWord)")
+                for member in set.members { try session.run("add \(temporary) \(member) -exist") }
+                try session.run("swap \(temporary) \(set.name)")
+                try session.run("destroy \(temporary)")
+                report.swapped.append(set.name)
+            } else {
+                try session.run("create \(set.name) \(set.type.rawValue) family \(familyWord) -exist")
+                for member in set.members { try session.run("add \(set.name) \(member) -exist") }
+                report.created.append(set.name)
+            }
+        }
+        return report
+    }
+
+    /// Destroys our sets that are not in `keep`. A set still referenced by a rule cannot be destroyed:
+    /// remove the rules (commit the table) first.
+    public func removeStale(keeping keep: Set<String>) throws -> [String] {
+        var destroyed: [String] = []
+        for set in try session.list(prefixes: Self.ownedPrefixes) where !keep.contains(set.name) {
+            try session.run("destroy \(set.name)")
+            destroyed.append(set.name)
+        }
+        return destroyed
+    }
+}

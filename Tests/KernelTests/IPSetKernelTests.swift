@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+@testable import Core
+
+/// Whether the kernel tests can run here: root, and the ipset command answering.
+enum Kernel {
+    static let available: Bool = geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ipset")
+    static let reason = "needs root and ipset (run scripts/setup, then the tests as root)"
+
+    @discardableResult
+    static func shell(_ command: String) -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", command]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try? p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+@Suite(.serialized, .enabled(if: Kernel.available, Comment(rawValue: Kernel.reason)))
+struct IPSetKernelTests {
+    /// Unique per run so that a crashed run leaves nothing that collides.
+    let tag = String(UInt32.random(in: 0...UInt32.max), radix: 16, uppercase: true)
+
+    func spec(_ name: String, _ type: IPSetSpec.SetType, _ members: [String]) -> IPSetSpec {
+        IPSetSpec(name: "KUBE-SRC-T\(tag)\(name)", type: type, members: members, comment: "test")
+    }
+
+    @Test func createSwapAndRemove() throws {
+        let sync = IPSetSync(session: try IPSetSession())
+        let pods = spec("P", .hashIP, ["10.0.0.1", "10.0.0.2"])
+        let block = spec("B", .hashNet, ["10.0.0.0/16", "10.0.2.0/24 nomatch", "192.0.2.7/32"])
+        let named = spec("N", .hashIPPort, ["10.0.0.1,tcp:8080", "10.0.0.2,udp:53"])
+        defer { _ = try? sync.removeStale(keeping: []) }
+
+        let first = try sync.apply([pods, block, named], family: .ipv4)
+        #expect(Set(first.created) == [pods.name, block.name, named.name])
+        let listed = try sync.session.list(prefixes: ["KUBE-SRC-T\(tag)"])
+        #expect(Set(listed.first { $0.name == pods.name }?.members ?? []) == ["10.0.0.1", "10.0.0.2"])
+        #expect(Set(listed.first { $0.name == block.name }?.members ?? []) == ["10.0.0.0/16", "10.0.2.0/24 nomatch", "192.0.2.7"])
+        #expect(Set(listed.first { $0.name == named.name }?.members ?? []) == ["10.0.0.1,tcp:8080", "10.0.0.2,udp:53"])
+        // The kernel's own matching agrees with the plan's semantics (nomatch excludes).
+        #expect(Kernel.shell("ipset test \(block.name) 10.0.1.1").0 == 0)
+        #expect(Kernel.shell("ipset test \(block.name) 10.0.2.1").0 != 0)
+
+        // Unchanged sets are left alone; a changed one is swapped in whole.
+        let again = try sync.apply([pods, block, named], family: .ipv4)
+        #expect(again.unchanged == 3 && again.swapped.isEmpty && again.created.isEmpty)
+        var changed = pods
+        changed.members = ["10.0.0.3"]
+        let swap = try sync.apply([changed, block, named], family: .ipv4)
+        #expect(swap.swapped == [pods.name])
+        #expect(try sync.session.list(prefixes: [pods.name]).first?.members == ["10.0.0.3"])
+        #expect(try sync.session.list(prefixes: ["KR-TMP-"]).isEmpty, "no temporary set is left behind")
+
+        // Stale sets go; sets of others are never touched.
+        Kernel.shell("ipset create OTHER-\(tag) hash:ip -exist")
+        defer { Kernel.shell("ipset destroy OTHER-\(tag)") }
+        let removed = try sync.removeStale(keeping: [pods.name])
+        #expect(Set(removed) == [block.name, named.name])
+        #expect(Kernel.shell("ipset list -n").1.contains("OTHER-\(tag)"))
+    }
+
+    @Test func ipv6Sets() throws {
+        let sync = IPSetSync(session: try IPSetSession())
+        let set = spec("6", .hashNet, ["fd00::/64", "fd00::b/128 nomatch"])
+        defer { _ = try? sync.removeStale(keeping: []) }
+        _ = try sync.apply([set], family: .ipv6)
+        #expect(Kernel.shell("ipset test \(set.name) fd00::1").0 == 0)
+        #expect(Kernel.shell("ipset test \(set.name) fd00::b").0 != 0)
+        #expect(try sync.apply([set], family: .ipv6).unchanged == 1, "members read back compare equal")
+    }
+
+    @Test func errorsAreReportedNotFatal() throws {
+        let session = try IPSetSession()
+        let error = try #require(throws: IPSetSession.Failure.self) { try session.run("add KUBE-SRC-NOSUCHSET\(tag) 10.0.0.1") }
+        #expect(error.message.contains("does not exist") || error.message.contains("exist"), "\(error)")
+        #expect(throws: IPSetSession.Failure.self) { try session.run("create KUBE-SRC-BAD\(tag) hash:nonsense") }
+        // The session is still usable after errors.
+        #expect(try session.list(prefixes: ["KUBE-SRC-NOSUCHSET"]).isEmpty)
+    }
+}
