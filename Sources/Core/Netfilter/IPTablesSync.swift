@@ -1,0 +1,132 @@
+import CIPTables
+import Foundation
+
+/// Brings the filter table to a plan in one commit: our chains created, refilled and the stale ones
+/// deleted; the three hooks first in INPUT, FORWARD and OUTPUT. Rules of others, in their chains or in
+/// the built-in ones, are left as they are. Nothing is committed when the table already matches.
+public enum IPTablesSync {
+    public static let ownedPrefixes = ["KUBE-ROUTER-", "KUBE-POD-FW-", "KUBE-NWPLCY-"]
+    static let builtins = ["INPUT", "FORWARD", "OUTPUT"]
+
+    public struct Report: Sendable, Equatable {
+        public var committed = false
+        public var chainsCreated = 0
+        public var chainsDeleted = 0
+        public var rulesWritten = 0
+    }
+
+    /// Our chains with their rules, and our hooks, as the kernel holds them now.
+    public struct Actual: Sendable {
+        public var chains: [String: [Rule]]
+        public var hooks: [Rule]
+    }
+
+    static func isOwned(_ chain: String) -> Bool { ownedPrefixes.contains { chain.hasPrefix($0) } }
+
+    public static func read(_ table: IPTablesTable) -> Actual {
+        var chains: [String: [Rule]] = [:]
+        for chain in table.chains() where isOwned(chain) { chains[chain] = table.rules(chain) }
+        var hooks: [Rule] = []
+        for builtin in builtins {
+            hooks += table.rules(builtin).filter { if case .jump(let t) = $0.target { isOwned(t) } else { false } }
+        }
+        return Actual(chains: chains, hooks: hooks)
+    }
+
+    static func matches(_ actual: Actual, _ plan: FirewallPlan, table: IPTablesTable) -> Bool {
+        guard Set(actual.chains.keys) == Set(plan.chains.map(\.name)) else { return false }
+        for chain in plan.chains where actual.chains[chain.name] != chain.rules { return false }
+        // Each hook exactly once, and first in its built-in chain.
+        for hook in plan.hooks {
+            guard table.rules(hook.chain).first == hook, actual.hooks.filter({ $0.chain == hook.chain }).count == 1 else { return false }
+        }
+        return true
+    }
+
+    @discardableResult
+    public static func apply(_ plan: FirewallPlan) throws -> Report {
+        guard plan.family == .ipv4 else { throw IPTablesTable.Failure(description: "IPv6 (ip6tables) is not written yet") }
+        let table = try IPTablesTable("filter")
+        var report = Report()
+        let actual = read(table)
+        if matches(actual, plan, table: table) { return report }
+        for chain in plan.chains where actual.chains[chain.name] == nil {
+            try table.createChain(chain.name)
+            report.chainsCreated += 1
+        }
+        for chain in plan.chains {
+            try table.flush(chain.name)
+            for rule in chain.rules {
+                try table.append(rule)
+                report.rulesWritten += 1
+            }
+        }
+        try placeHooks(plan.hooks, in: table)
+        let stale = actual.chains.keys.filter { name in !plan.chains.contains { $0.name == name } }
+        // Flush every stale chain before deleting any: they may jump to each other.
+        for chain in stale { try table.flush(chain) }
+        for chain in stale {
+            try table.deleteChain(chain)
+            report.chainsDeleted += 1
+        }
+        try table.commit()
+        report.committed = true
+        return report
+    }
+
+    static func placeHooks(_ hooks: [Rule], in table: IPTablesTable) throws {
+        for builtin in builtins {
+            // Remove our old jumps (from the end, so positions stay valid), then insert ours first.
+            let rules = table.rules(builtin)
+            for (index, rule) in rules.enumerated().reversed() {
+                if case .jump(let t) = rule.target, isOwned(t) { try table.delete(chain: builtin, at: index) }
+            }
+            for hook in hooks where hook.chain == builtin { try table.insert(hook, at: 0) }
+        }
+    }
+
+    /// `--cleanup-config`: our hooks and chains go; nothing else is touched.
+    @discardableResult
+    public static func cleanup() throws -> Report {
+        let table = try IPTablesTable("filter")
+        let actual = read(table)
+        var report = Report()
+        guard !actual.chains.isEmpty || !actual.hooks.isEmpty else { return report }
+        try placeHooks([], in: table)
+        for chain in actual.chains.keys { try table.flush(chain) }
+        for chain in actual.chains.keys {
+            try table.deleteChain(chain)
+            report.chainsDeleted += 1
+        }
+        try table.commit()
+        report.committed = true
+        return report
+    }
+}
+
+/// Runs work on a dedicated thread inside a named network namespace (`ip netns add NAME`): netfilter
+/// state is per namespace, and switching namespaces must never happen on a shared pool thread.
+public enum NetworkNamespace {
+    public static func run<T: Sendable>(_ name: String, _ body: @escaping @Sendable () throws -> T) throws -> T {
+        let result = LockedResult<T>()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            defer { done.signal() }
+            guard kr_setns_path("/run/netns/\(name)") == 0 else {
+                result.set(.failure(IPTablesTable.Failure(description: "cannot enter network namespace \(name)")))
+                return
+            }
+            result.set(Result { try body() })
+        }
+        thread.start()
+        done.wait()
+        return try result.get()
+    }
+
+    final class LockedResult<T: Sendable>: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: Result<T, any Error>?
+        func set(_ v: Result<T, any Error>) { lock.withLock { value = v } }
+        func get() throws -> T { try lock.withLock { value! }.get() }
+    }
+}

@@ -1,0 +1,201 @@
+import CIPTables
+import Foundation
+
+/// `Rule` <-> `ipt_entry` bytes, with the match and target revisions iptables-legacy 1.8 writes on a
+/// 6.x kernel. The one place that knows the layouts: the executor writes with it and every reader
+/// (agent reconcile, krctl's kernel walk) reads with it.
+enum RuleCodec {
+    struct Failure: Error, CustomStringConvertible { var description: String }
+
+    static let conntrackOrder: [(String, UInt16)] = [
+        ("INVALID", 1), ("NEW", 1 << 3), ("RELATED", 1 << 2), ("ESTABLISHED", 1 << 1), ("UNTRACKED", 1 << 8),
+    ]
+
+    static func protocolNumber(_ p: PortProtocol) -> UInt16 {
+        switch p { case .tcp: 6; case .udp: 17; case .sctp: 132 }
+    }
+
+    static func copy(_ text: String, into buffer: UnsafeMutableRawBufferPointer) {
+        let bytes = Array(text.utf8.prefix(buffer.count - 1))
+        buffer.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: bytes.count))
+        buffer[bytes.count] = 0
+    }
+
+    static func string(_ buffer: UnsafeRawBufferPointer) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
+    static func add<T>(_ builder: inout kr_rule, _ name: String, _ revision: UInt8, _ value: inout T) throws {
+        let rc = withUnsafeBytes(of: &value) { kr_rule_add_match(&builder, name, revision, $0.baseAddress, $0.count) }
+        guard rc == 0 else { throw Failure(description: "out of memory") }
+    }
+
+    // MARK: - Encoding
+
+    static func encode(_ rule: Rule, into builder: inout kr_rule) throws {
+        for (cidr, isSource) in [(rule.source, true), (rule.destination, false)] {
+            guard let cidr else { continue }
+            guard cidr.family == .ipv4 else { throw Failure(description: "IPv6 address \(cidr) in an IPv4 rule") }
+            kr_rule_set_ip(&builder, isSource ? 1 : 0, UInt32(truncatingIfNeeded: cidr.network.low), Int32(cidr.prefixLength))
+        }
+        if let proto = rule.proto { kr_rule_set_proto(&builder, protocolNumber(proto)) }
+        for set in rule.sets {
+            let index = kr_ipset_index(set.name)
+            guard index >= 0 else { throw Failure(description: "ipset \(set.name) does not exist (rule \(rule.comment))") }
+            var info = xt_set_info_match_v4()
+            info.match_set.index = ip_set_id_t(index)
+            info.match_set.dim = UInt8(set.flags.count)
+            var flags: UInt8 = set.negated ? UInt8(IPSET_INV_MATCH.rawValue) : 0
+            for (i, flag) in set.flags.enumerated() where flag == "src" { flags |= UInt8(1 << (i + 1)) }
+            info.match_set.flags = flags
+            try add(&builder, "set", 4, &info)
+        }
+        if let proto = rule.proto, let ports = rule.destinationPorts {
+            let low = UInt16(ports.lowerBound), high = UInt16(ports.upperBound)
+            switch proto {
+            case .tcp:
+                var info = xt_tcp()
+                info.spts = (0, 0xFFFF); info.dpts = (low, high)
+                try add(&builder, "tcp", 0, &info)
+            case .udp:
+                var info = xt_udp()
+                info.spts = (0, 0xFFFF); info.dpts = (low, high)
+                try add(&builder, "udp", 0, &info)
+            case .sctp:
+                var info = xt_sctp_info()
+                info.spts = (0, 0xFFFF); info.dpts = (low, high)
+                info.flags = UInt32(XT_SCTP_DEST_PORTS)
+                try add(&builder, "sctp", 0, &info)
+            }
+        }
+        if !rule.conntrackStates.isEmpty {
+            var info = xt_conntrack_mtinfo3()
+            info.match_flags = UInt16(XT_CONNTRACK_STATE)
+            for state in rule.conntrackStates {
+                guard let bit = conntrackOrder.first(where: { $0.0 == state })?.1 else { throw Failure(description: "unknown conntrack state \(state)") }
+                info.state_mask |= bit
+            }
+            try add(&builder, "conntrack", 3, &info)
+        }
+        if rule.sourceIsLocal {
+            var info = xt_addrtype_info_v1()
+            info.source = UInt16(XT_ADDRTYPE_LOCAL)
+            try add(&builder, "addrtype", 1, &info)
+        }
+        if let mark = rule.mark {
+            var info = xt_mark_mtinfo1()
+            info.mark = mark.value; info.mask = mark.mask; info.invert = mark.negated ? 1 : 0
+            try add(&builder, "mark", 1, &info)
+        }
+        if let perMinute = rule.limitPerMinute {
+            var info = xt_rateinfo()
+            info.avg = UInt32(XT_LIMIT_SCALE) * 60 / UInt32(perMinute)
+            info.burst = 10
+            try add(&builder, "limit", 0, &info)
+        }
+        var comment = xt_comment_info()
+        withUnsafeMutableBytes(of: &comment.comment) { copy(rule.comment, into: $0) }
+        try add(&builder, "comment", 0, &comment)
+
+        let rc: Int32
+        switch rule.target {
+        case .jump(let chain): rc = kr_rule_finish(&builder, chain, 0, nil, 0, 1)
+        case .accept: rc = kr_rule_finish(&builder, "ACCEPT", 0, nil, 0, 1)
+        case .drop: rc = kr_rule_finish(&builder, "DROP", 0, nil, 0, 1)
+        case .return: rc = kr_rule_finish(&builder, "RETURN", 0, nil, 0, 1)
+        case .reject:
+            var info = ipt_reject_info()
+            info.with = IPT_ICMP_PORT_UNREACHABLE
+            rc = withUnsafeBytes(of: &info) { kr_rule_finish(&builder, "REJECT", 0, $0.baseAddress, $0.count, 0) }
+        case .nflog(let group, let prefix):
+            var info = xt_nflog_info()
+            info.group = UInt16(group)
+            info.threshold = UInt16(XT_NFLOG_DEFAULT_THRESHOLD)
+            withUnsafeMutableBytes(of: &info.prefix) { copy(prefix, into: $0) }
+            rc = withUnsafeBytes(of: &info) { kr_rule_finish(&builder, "NFLOG", 0, $0.baseAddress, $0.count, 0) }
+        case .mark(let value, let mask):
+            var info = xt_mark_tginfo2()
+            info.mark = value; info.mask = mask
+            rc = withUnsafeBytes(of: &info) { kr_rule_finish(&builder, "MARK", 2, $0.baseAddress, $0.count, 0) }
+        }
+        guard rc == 0 else { throw Failure(description: "out of memory") }
+    }
+
+    // MARK: - Decoding
+
+    static func decode(_ e: UnsafePointer<ipt_entry>, chain: String, target: String) -> Rule {
+        var rule = Rule(chain: chain, target: .accept, comment: "")
+        let ip = e.pointee.ip
+        if ip.smsk.s_addr != 0 {
+            let len = UInt32(bigEndian: ip.smsk.s_addr).nonzeroBitCount
+            rule.source = CIDR(network: IPAddress(v4: UInt32(bigEndian: ip.src.s_addr)), prefixLength: len)
+        }
+        if ip.dmsk.s_addr != 0 {
+            let len = UInt32(bigEndian: ip.dmsk.s_addr).nonzeroBitCount
+            rule.destination = CIDR(network: IPAddress(v4: UInt32(bigEndian: ip.dst.s_addr)), prefixLength: len)
+        }
+        rule.proto = PortProtocol.allCases.first { protocolNumber($0) == ip.proto }
+        var unknown: [String] = []
+        var offset = 0
+        while true {
+            var match: UnsafePointer<xt_entry_match>?
+            offset = kr_entry_match(e, offset, &match)
+            guard offset != 0, let m = match else { break }
+            let name = withUnsafeBytes(of: m.pointee.u.user.name) { string($0) }
+            let data = kr_match_data(m)!
+            switch name {
+            case "comment":
+                let info = data.assumingMemoryBound(to: xt_comment_info.self).pointee
+                rule.comment = withUnsafeBytes(of: info.comment) { string($0) }
+            case "set":
+                let info = data.assumingMemoryBound(to: xt_set_info_match_v4.self).pointee
+                var nameBuffer = [CChar](repeating: 0, count: 32)
+                let setName = kr_ipset_name(Int32(info.match_set.index), &nameBuffer, 32) == 0
+                    ? String(decoding: nameBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "#\(info.match_set.index)"
+                let flags = (0..<Int(info.match_set.dim)).map { info.match_set.flags & UInt8(1 << ($0 + 1)) != 0 ? "src" : "dst" }
+                rule.sets.append(.init(name: setName, flags: flags, negated: info.match_set.flags & UInt8(IPSET_INV_MATCH.rawValue) != 0))
+            case "tcp":
+                let info = data.assumingMemoryBound(to: xt_tcp.self).pointee
+                rule.destinationPorts = Int(info.dpts.0)...Int(info.dpts.1)
+            case "udp":
+                let info = data.assumingMemoryBound(to: xt_udp.self).pointee
+                rule.destinationPorts = Int(info.dpts.0)...Int(info.dpts.1)
+            case "sctp":
+                let info = data.assumingMemoryBound(to: xt_sctp_info.self).pointee
+                rule.destinationPorts = Int(info.dpts.0)...Int(info.dpts.1)
+            case "conntrack":
+                let info = data.assumingMemoryBound(to: xt_conntrack_mtinfo3.self).pointee
+                rule.conntrackStates = conntrackOrder.filter { info.state_mask & $0.1 != 0 }.map(\.0)
+            case "addrtype":
+                let info = data.assumingMemoryBound(to: xt_addrtype_info_v1.self).pointee
+                rule.sourceIsLocal = info.source & UInt16(XT_ADDRTYPE_LOCAL) != 0
+            case "mark":
+                let info = data.assumingMemoryBound(to: xt_mark_mtinfo1.self).pointee
+                rule.mark = (info.mark, info.mask, info.invert != 0)
+            case "limit":
+                let info = data.assumingMemoryBound(to: xt_rateinfo.self).pointee
+                rule.limitPerMinute = info.avg == 0 ? nil : Int(UInt32(XT_LIMIT_SCALE) * 60 / info.avg)
+            default:
+                unknown.append(name)
+            }
+        }
+        let t = kr_entry_target(e)!
+        let targetData = kr_target_data(t)!
+        switch target {
+        case "ACCEPT": rule.target = .accept
+        case "DROP": rule.target = .drop
+        case "RETURN": rule.target = .return
+        case "REJECT": rule.target = .reject
+        case "NFLOG":
+            let info = targetData.assumingMemoryBound(to: xt_nflog_info.self).pointee
+            rule.target = .nflog(group: Int(info.group), prefix: withUnsafeBytes(of: info.prefix) { string($0) })
+        case "MARK":
+            let info = targetData.assumingMemoryBound(to: xt_mark_tginfo2.self).pointee
+            rule.target = .mark(value: info.mark, mask: info.mask)
+        default:
+            rule.target = .jump(target)
+        }
+        if !unknown.isEmpty { rule.comment += " [foreign matches: \(unknown.joined(separator: ","))]" }
+        return rule
+    }
+}

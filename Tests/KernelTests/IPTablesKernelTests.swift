@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+@testable import Core
+
+/// libiptc against the real kernel, inside a throw-away network namespace so the host's firewall is
+/// never touched.
+@Suite(.serialized, .enabled(if: Kernel.available, Comment(rawValue: Kernel.reason)))
+struct IPTablesKernelTests {
+    static let cluster = """
+    ---
+    kind: Namespace
+    metadata: {name: shop, labels: {team: shop}}
+    ---
+    kind: Pod
+    metadata: {name: api, namespace: shop, labels: {app: api}}
+    spec: {nodeName: n1, containers: [{name: c, ports: [{name: http, containerPort: 8080}]}]}
+    status: {podIP: 10.244.1.10}
+    ---
+    kind: Pod
+    metadata: {name: web, namespace: shop, labels: {app: web}}
+    spec: {nodeName: n1, containers: [{name: c}]}
+    status: {podIP: 10.244.1.11}
+    ---
+    kind: NetworkPolicy
+    metadata: {name: api, namespace: shop}
+    spec:
+      podSelector: {matchLabels: {app: api}}
+      policyTypes: [Ingress, Egress]
+      ingress:
+      - from: [{podSelector: {matchLabels: {app: web}}}, {ipBlock: {cidr: 192.0.2.0/24, except: [192.0.2.128/25]}}]
+        ports: [{port: http}, {port: 9000, endPort: 9100}, {protocol: UDP, port: 53}, {protocol: SCTP, port: 5000}]
+      egress:
+      - ports: [{protocol: UDP, port: 53}]
+    """
+
+    func plan(_ yaml: String) throws -> FirewallPlan {
+        var reader = ObjectReader()
+        for doc in try JSONValue.parseYAMLDocuments(yaml) { reader.read(doc, source: "test") }
+        #expect(reader.errors.isEmpty)
+        return FirewallPlanner(engine: PolicyEngine(ClusterSnapshot(reader.objects))).plan(node: "n1", family: .ipv4)
+    }
+
+    func withNamespace(_ body: (String) throws -> Void) throws {
+        let name = "kr-ipt-\(UInt32.random(in: 0...UInt32.max))"
+        #expect(Kernel.shell("ip netns add \(name)").0 == 0)
+        defer { Kernel.shell("ip netns del \(name)") }
+        try body(name)
+    }
+
+    @Test func commitReadBackAndCleanup() throws {
+        let planned = try plan(Self.cluster)
+        try withNamespace { ns in
+            // Someone else's rule in FORWARD must survive everything we do.
+            #expect(Kernel.shell("ip netns exec \(ns) iptables-legacy -A FORWARD -s 198.51.100.1 -m comment --comment other -j DROP").0 == 0)
+
+            let first = try NetworkNamespace.run(ns) { () -> IPTablesSync.Report in
+                _ = try IPSetSync(session: try IPSetSession()).apply(planned.sets, family: .ipv4)
+                return try IPTablesSync.apply(planned)
+            }
+            #expect(first.committed && first.chainsCreated == planned.chains.count)
+
+            // Read back through the same codec: exactly the plan.
+            let actual = try NetworkNamespace.run(ns) { IPTablesSync.read(try IPTablesTable()) }
+            for chain in planned.chains {
+                #expect(actual.chains[chain.name] == chain.rules, "chain \(chain.name) differs")
+            }
+            #expect(actual.hooks.count == 3)
+
+            // iptables-legacy itself understands every rule we wrote.
+            let (status, save) = Kernel.shell("ip netns exec \(ns) iptables-legacy-save -t filter")
+            #expect(status == 0)
+            #expect(save.contains("-A FORWARD -j KUBE-ROUTER-FORWARD") || save.contains("-A FORWARD -m comment --comment \"kube-router netpol\" -j KUBE-ROUTER-FORWARD"), "\(save)")
+            #expect(save.contains("--ctstate RELATED,ESTABLISHED"))
+            #expect(save.contains("-m addrtype --src-type LOCAL"))
+            #expect(save.contains("-j NFLOG --nflog-prefix \"kube-router deny ingress\" --nflog-group 100"))
+            #expect(save.contains("-j REJECT --reject-with icmp-port-unreachable"))
+            #expect(save.contains("-m set --match-set KUBE-DST-") && save.contains(" dst,dst"))
+            #expect(save.contains("-p tcp -m") && save.contains("--dport 9000:9100"))
+            #expect(save.contains("-p sctp -m") && save.contains("--dport 5000"))
+            #expect(save.contains("-m mark ! --mark 0x10000/0x10000"))
+            #expect(save.contains("-j MARK --set-xmark 0x10000/0x10000"))
+            #expect(save.contains("--comment \"shop/api ingress rule 0\""))
+            #expect(save.contains("--comment other -j DROP"))
+            let forwardLines = save.split(separator: "\n").filter { $0.hasPrefix("-A FORWARD") }
+            #expect(forwardLines.first?.contains("KUBE-ROUTER-FORWARD") == true, "our hook is first: \(forwardLines)")
+
+            // The same plan again: nothing to commit.
+            #expect(try NetworkNamespace.run(ns) { try IPTablesSync.apply(planned) }.committed == false)
+
+            // The policy goes: its chains go, the other rule stays.
+            let smaller = try plan(Self.cluster.components(separatedBy: "---\nkind: NetworkPolicy")[0])
+            let second = try NetworkNamespace.run(ns) { try IPTablesSync.apply(smaller) }
+            #expect(second.committed && second.chainsDeleted > 0)
+            let after = Kernel.shell("ip netns exec \(ns) iptables-legacy-save -t filter").1
+            #expect(!after.contains("KUBE-NWPLCY-") && !after.contains("KUBE-POD-FW-"))
+            #expect(after.contains("--comment other -j DROP"))
+
+            // Cleanup removes all of ours and only ours.
+            _ = try NetworkNamespace.run(ns) { () -> Int in
+                _ = try IPTablesSync.cleanup()
+                return try IPSetSync(session: try IPSetSession()).removeStale(keeping: []).count
+            }
+            let clean = Kernel.shell("ip netns exec \(ns) iptables-legacy-save -t filter").1
+            #expect(!clean.contains("KUBE-"))
+            #expect(clean.contains("--comment other -j DROP"))
+            #expect(!Kernel.shell("ip netns exec \(ns) ipset list -n").1.contains("KUBE-"))
+        }
+    }
+}
