@@ -65,9 +65,11 @@ let package = Package(
         ),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
         .testTarget(name: "CLITests", dependencies: ["Core", "krctl", "Agent"]),
-        .testTarget(name: "APITests", dependencies: ["Core", "KubeTestServer", "krctl"]),
+        // Helpers the integration suites share: the API test server process, a test PKI, subprocesses.
+        .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport"),
+        .testTarget(name: "APITests", dependencies: ["Core", "TestSupport", "KubeTestServer", "krctl"]),
         // Needs root and the kernel's netfilter; its suites say so and are skipped elsewhere.
-        .testTarget(name: "KernelTests", dependencies: ["Core"]),
+        .testTarget(name: "KernelTests", dependencies: ["Core", "TestSupport", "KubeTestServer", "Agent", "krctl"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Core
+import Foundation
 
-/// The node agent. This build parses kube-router's flags; the controllers arrive with later issues
-/// (firewall, service proxy, router), each behind its `--run-*` switch.
+/// The node agent: the NetworkPolicy firewall for the pods of its node. The service proxy and the
+/// router arrive with later issues, each behind its `--run-*` switch.
 struct KubeRouter: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kube-router",
@@ -50,19 +51,75 @@ struct KubeRouter: ParsableCommand {
         guard (0...10).contains(verbosity) else { throw ValidationError("-v must be between 0 and 10") }
     }
 
+    @Option(help: ArgumentHelp("Where the agent writes its status for krctl.", valueName: "path"))
+    var stateDir = "/var/run/kube-router"
+
     func run() throws {
+        let log = Log(verbosity: verbosity)
         if cleanupConfig {
-            // Nothing in this build creates kernel objects, so there is nothing of ours to remove.
-            print("kube-router: cleanup done (this build owns no kernel objects)")
+            let rules = try IPTablesSync.cleanup()
+            let sets = try IPSetSync(session: IPSetSession()).removeStale(keeping: [])
+            print("kube-router: cleanup done: \(rules.chainsDeleted) chains and \(sets.count) ipsets removed")
             return
         }
-        let enabled = [("firewall", runFirewall), ("service proxy", runServiceProxy), ("router", runRouter)]
-            .filter(\.1).map(\.0)
-        guard !enabled.isEmpty else {
-            throw AgentFailure("nothing to run: --run-firewall, --run-service-proxy and --run-router are all false")
+        guard runFirewall else {
+            throw AgentFailure("nothing to run: of the controllers only the firewall is implemented in this build, and --run-firewall=false")
         }
-        throw AgentFailure("no controller is implemented in this build yet (asked for: \(enabled.joined(separator: ", ")))")
+        if runServiceProxy { log.warn("--run-service-proxy: the IPVS service proxy is not implemented in this build yet; skipped") }
+        if runRouter { log.warn("--run-router: the BGP router is not implemented in this build yet; skipped") }
+        warnIfNFTBackendInUse(log)
+
+        var config: KubeConfig
+        do {
+            config = try kubeconfig.map { try KubeConfig.load(paths: [$0], context: nil) } ?? KubeConfig.inCluster()
+        } catch let error as KubeConfigError {
+            throw AgentFailure("\(error.description) (give --kubeconfig, or run in a pod)")
+        }
+        if let master { config.server = master }
+        let node = hostnameOverride ?? ProcessInfo.processInfo.environment["NODE_NAME"] ?? ProcessInfo.processInfo.hostName
+        let period = GoDuration.seconds(iptablesSyncPeriod) ?? 300
+        log.info("kube-router: node \(node), API server \(config.server) (\(config.origin)), firewall sync every \(iptablesSyncPeriod)")
+
+        let box = ControllerBox()
+        let informers = Informers(client: KubeClient(config: config), resources: APIResource.forPolicy) { event in
+            box.controller?.handle(event)
+        }
+        let controller = FirewallController(informers: informers, node: node, period: period,
+                                            statusPath: stateDir + "/firewall.json", log: log)
+        box.controller = controller
+        informers.start()
+        while !informers.waitForSync(timeout: 10) {
+            log.info("kube-router: waiting for the API server's objects (\(config.server))")
+        }
+        log.info("kube-router: informers synced")
+        controller.start()
+        // The rules stay in place when the agent stops: a restart opens no window.
+        while true { sleep(3600) }
     }
+
+    /// Both iptables backends filter packets; a node whose other components use nft is worth a warning.
+    private func warnIfNFTBackendInUse(_ log: Log) {
+        for tool in ["/usr/sbin/iptables-nft-save", "/sbin/iptables-nft-save"] where FileManager.default.isExecutableFile(atPath: tool) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: tool)
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            guard (try? process.run()) != nil else { return }
+            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            let rules = text.split(separator: "\n").filter { $0.hasPrefix("-A ") }.count
+            if rules > 0 {
+                log.warn("this node has \(rules) rules in the iptables nft backend: kube-router writes the legacy tables (iptables-legacy); both filter packets, so check iptables-nft-save too when debugging")
+            }
+            return
+        }
+    }
+}
+
+/// Lets the informer handler reach the controller created after it.
+final class ControllerBox: @unchecked Sendable {
+    var controller: FirewallController?
 }
 
 struct AgentFailure: Error, CustomStringConvertible {

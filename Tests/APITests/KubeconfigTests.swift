@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Core
+import TestSupport
 
 @Suite struct KubeconfigTests {
     func write(_ text: String, name: String = "config") throws -> String {

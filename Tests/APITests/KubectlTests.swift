@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Core
+import TestSupport
 
 /// The real kubectl against the test server, and krctl live against the same objects.
 @Suite(.serialized) struct KubectlTests {

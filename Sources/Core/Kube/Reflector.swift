@@ -137,30 +137,37 @@ public final class Reflector: @unchecked Sendable {
         return progressed
     }
 
+    /// Applies one event to the store, then records its version, then tells the handler: a consumer
+    /// woken by the handler always finds the store at least as new as `resourceVersion` says.
     private func apply(_ event: KubeClient.WatchEvent) {
         let version = event.object["metadata"]?["resourceVersion"]?.stringValue
-        defer { if let version { condition.withLock { lastResourceVersion = version } } }
+        var delivered: InformerEvent?
+        var problems: [String] = []
         switch event.type {
         case .bookmark, .error:
-            return
+            break
         case .deleted:
             // Delete by key even when the object itself cannot be read.
             let meta = event.object["metadata"]
             let name = meta?["name"]?.stringValue ?? ""
             let namespace = meta?["namespace"]?.stringValue ?? ""
             let key = resource.namespaced ? "\(namespace.isEmpty ? "default" : namespace)/\(name)" : name
-            if let old = store.delete(key: key) { handler(.deleted(old)) }
+            if let old = store.delete(key: key) { delivered = .deleted(old) }
         case .added, .modified:
             var reader = ObjectReader()
             reader.read(event.object, source: "\(resource) watch", inferredKind: resource.kind)
-            for error in reader.errors { handler(.problem("skipped: \(error)")) }
-            guard let object = reader.objects.first, object.kind == resource.kind else { return }
-            if let old = store.upsert(object) {
-                if old != object { handler(.updated(old: old, new: object)) }
-            } else {
-                handler(.added(object))
+            problems = reader.errors.map { "skipped: \($0)" }
+            if let object = reader.objects.first, object.kind == resource.kind {
+                if let old = store.upsert(object) {
+                    if old != object { delivered = .updated(old: old, new: object) }
+                } else {
+                    delivered = .added(object)
+                }
             }
         }
+        if let version { condition.withLock { lastResourceVersion = version } }
+        for problem in problems { handler(.problem(problem)) }
+        if let delivered { handler(delivered) }
     }
 
     private func sleep(seconds: Double) {

@@ -1,12 +1,12 @@
-@testable import Core
+import Core
 import Foundation
 import Testing
 
 /// The repository root, from this file's path.
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// Built executables sit next to the test bundle.
-func builtExecutable(_ name: String) -> URL {
+public func builtExecutable(_ name: String) -> URL {
     var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     for _ in 0..<4 {
         let candidate = dir.appendingPathComponent(name)
@@ -18,7 +18,7 @@ func builtExecutable(_ name: String) -> URL {
 
 /// Runs a command to completion and returns (status, stdout, stderr).
 @discardableResult
-func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> (Int32, String, String) {
+public func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> (Int32, String, String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -40,48 +40,53 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
     return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData.get(), as: UTF8.self))
 }
 
-final class LockedBox<T>: @unchecked Sendable {
+public final class LockedBox<T>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: T
-    init(_ value: T) { self.value = value }
-    func get() -> T { lock.withLock { value } }
-    func set(_ v: T) { lock.withLock { value = v } }
-    func mutate<R>(_ body: (inout T) -> R) -> R { lock.withLock { body(&value) } }
+    public init(_ value: T) { self.value = value }
+    public func get() -> T { lock.withLock { value } }
+    public func set(_ v: T) { lock.withLock { value = v } }
+    public func mutate<R>(_ body: (inout T) -> R) -> R { lock.withLock { body(&value) } }
 }
 
 /// A throw-away PKI made with openssl (scripts/make-test-pki), once per test process.
-enum TestPKI {
-    static let directory: String = {
+public enum TestPKI {
+    public static let directory: String = {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kr-pki-\(getpid())").path
         let (status, _, stderr) = try! run("/bin/bash", [repositoryRoot.appendingPathComponent("scripts/make-test-pki").path, dir])
         precondition(status == 0, "make-test-pki failed: \(stderr)")
         return dir
     }()
 
-    static func file(_ name: String) -> String { "\(directory)/\(name)" }
-    static func data(_ name: String) -> Data { FileManager.default.contents(atPath: file(name))! }
+    public static func file(_ name: String) -> String { "\(directory)/\(name)" }
+    public static func data(_ name: String) -> Data { FileManager.default.contents(atPath: file(name))! }
 }
 
 /// A kube-test-server process on a free port, with a state file so that it can be restarted.
-final class TestAPIServer: @unchecked Sendable {
-    let statePath: String
-    let extraArguments: [String]
-    private(set) var port = 0
+public final class TestAPIServer: @unchecked Sendable {
+    public let statePath: String
+    public let extraArguments: [String]
+    public private(set) var port = 0
     private var process: Process?
 
-    init(arguments: [String] = []) throws {
+    /// A command prefix for the server, e.g. `ip netns exec NODE` to run it inside a network namespace.
+    public let launcher: [String]
+
+    public init(arguments: [String] = [], launcher: [String] = []) throws {
         statePath = FileManager.default.temporaryDirectory.appendingPathComponent("kr-state-\(UUID().uuidString).json").path
         extraArguments = arguments
+        self.launcher = launcher
         try start(port: 0)
     }
 
-    var url: String { "https://127.0.0.1:\(port)" }
+    public var url: String { "https://127.0.0.1:\(port)" }
 
     /// Starts the server and returns once it has printed its listening line (no sleeping).
-    func start(port requested: Int) throws {
+    public func start(port requested: Int) throws {
         let process = Process()
-        process.executableURL = builtExecutable("kube-test-server")
-        process.arguments = ["--listen", "127.0.0.1:\(requested)", "--tls-cert", TestPKI.file("server.crt"),
+        let server = builtExecutable("kube-test-server").path
+        process.executableURL = URL(fileURLWithPath: launcher.first ?? server)
+        process.arguments = Array(launcher.dropFirst()) + (launcher.isEmpty ? [] : [server]) + ["--listen", "127.0.0.1:\(requested)", "--tls-cert", TestPKI.file("server.crt"),
                              "--tls-key", TestPKI.file("server.key"), "--client-ca", TestPKI.file("ca.crt"),
                              "--token", "s3cret:alice", "--token", "ro-token:mallory", "--forbid", "mallory",
                              "--state", statePath, "--test-endpoints"] + extraArguments
@@ -104,15 +109,18 @@ final class TestAPIServer: @unchecked Sendable {
         self.process = process
     }
 
-    func stop() {
+    public func stop() {
         guard let process else { return }
         process.terminate()
+        let deadline = Date(timeIntervalSinceNow: 10)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         self.process = nil
     }
 
     /// Stops and starts again on the same port, with the objects kept in the state file.
-    func restart() throws {
+    public func restart() throws {
         let p = port
         stop()
         try start(port: p)
@@ -124,7 +132,7 @@ final class TestAPIServer: @unchecked Sendable {
     }
 
     /// A configuration with the admin client certificate (or a token, or another CA).
-    func config(token: String? = nil, certificateAuthority: Data = TestPKI.data("ca.crt")) -> KubeConfig {
+    public func config(token: String? = nil, certificateAuthority: Data = TestPKI.data("ca.crt")) -> KubeConfig {
         KubeConfig(server: url, certificateAuthority: certificateAuthority,
                    clientCertificate: token == nil ? TestPKI.data("admin.crt") : nil,
                    clientKey: token == nil ? TestPKI.data("admin.key") : nil,
@@ -132,7 +140,7 @@ final class TestAPIServer: @unchecked Sendable {
     }
 
     /// A kubeconfig file for kubectl and krctl (admin's client certificate by file path).
-    func writeKubeconfig() throws -> String {
+    public func writeKubeconfig() throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("kr-kubeconfig-\(UUID().uuidString)").path
         try """
         apiVersion: v1
@@ -152,7 +160,7 @@ final class TestAPIServer: @unchecked Sendable {
     }
 
     /// Returns once a watch of `resource` is open on the server (the server signals it; no polling).
-    func awaitWatch(_ resource: APIResource) throws {
+    public func awaitWatch(_ resource: APIResource) throws {
         let answer = try KubeClient(config: config()).send("GET", "/_test/await-watchers", query: ["resource": resource.plural, "count": "1"],
                                                            what: "await watchers")
         #expect((answer["watchers"]?.intValue ?? 0) >= 1, "no watch of \(resource) reached the server")
@@ -160,18 +168,19 @@ final class TestAPIServer: @unchecked Sendable {
 
     /// Calls a /_test/ hook.
     @discardableResult
-    func hook(_ path: String, body: JSONValue? = nil) throws -> JSONValue {
+    public func hook(_ path: String, body: JSONValue? = nil) throws -> JSONValue {
         let client = KubeClient(config: config())
         return try client.send(body == nil ? "POST" : "POST", "/_test/\(path)", body: body?.jsonData(), what: "test hook \(path)")
     }
 }
 
 /// Collects informer events and lets a test wait for a condition on them, woken by each event.
-final class EventLog: @unchecked Sendable {
+public final class EventLog: @unchecked Sendable {
+    public init() {}
     private let condition = NSCondition()
     private var events: [InformerEvent] = []
 
-    var handler: @Sendable (InformerEvent) -> Void {
+    public var handler: @Sendable (InformerEvent) -> Void {
         { [self] event in
             condition.withLock {
                 events.append(event)
@@ -180,15 +189,15 @@ final class EventLog: @unchecked Sendable {
         }
     }
 
-    var all: [InformerEvent] { condition.withLock { events } }
+    public var all: [InformerEvent] { condition.withLock { events } }
 
-    var problems: [String] {
+    public var problems: [String] {
         all.compactMap { if case .problem(let p) = $0 { p } else { nil } }
     }
 
     /// Waits until `predicate` holds (re-checked at every event), or `timeout` seconds pass.
     @discardableResult
-    func wait(timeout: Double = 20, _ predicate: () -> Bool) -> Bool {
+    public func wait(timeout: Double = 20, _ predicate: () -> Bool) -> Bool {
         let deadline = Date(timeIntervalSinceNow: timeout)
         condition.lock()
         defer { condition.unlock() }
@@ -208,7 +217,7 @@ final class EventLog: @unchecked Sendable {
 }
 
 /// A pod manifest as JSON.
-func podJSON(_ namespace: String, _ name: String, ip: String, labels: [String: String] = [:], node: String = "node-a") -> JSONValue {
+public func podJSON(_ namespace: String, _ name: String, ip: String, labels: [String: String] = [:], node: String = "node-a") -> JSONValue {
     var labelObject: [String: JSONValue] = [:]
     for (k, v) in labels { labelObject[k] = .string(v) }
     return .object([

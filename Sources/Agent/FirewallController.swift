@@ -1,0 +1,130 @@
+import Core
+import Foundation
+
+/// Keeps the node's firewall equal to what the policies say. Informer events only mark the state
+/// dirty; one worker thread coalesces them into syncs (plan → ipsets → iptables → stale sets), and a
+/// periodic full sync repairs drift. A sync that fails leaves the previous rules in place.
+final class FirewallController: @unchecked Sendable {
+    private let informers: Informers
+    private let node: String
+    private let period: Double
+    private let log: Log
+    private let statusPath: String?
+    private let condition = NSCondition()
+    private var dirty = true
+    private var stopped = false
+    private(set) var syncCount = 0
+
+    init(informers: Informers, node: String, period: Double, statusPath: String?, log: Log) {
+        self.informers = informers
+        self.node = node
+        self.period = period
+        self.statusPath = statusPath
+        self.log = log
+    }
+
+    /// Informer events land here (on the reflectors' threads).
+    func handle(_ event: InformerEvent) {
+        switch event {
+        case .problem(let message): log.warn("api: \(message)")
+        case .synced: markDirty()
+        case .added(let o), .deleted(let o), .updated(_, let o):
+            // Only what the firewall reads: pods, namespaces, policies (nodes and services change nothing here).
+            if o.kind == "Pod" || o.kind == "Namespace" || o.kind == "NetworkPolicy" { markDirty() }
+        }
+    }
+
+    func markDirty() {
+        condition.withLock {
+            dirty = true
+            condition.signal()
+        }
+    }
+
+    func start() {
+        let thread = Thread { [self] in loop() }
+        thread.name = "firewall"
+        thread.start()
+    }
+
+    func stop() { condition.withLock { stopped = true; condition.signal() } }
+
+    private func loop() {
+        while true {
+            let deadline = Date(timeIntervalSinceNow: period)
+            let proceed: Bool = condition.withLock {
+                while !dirty && !stopped {
+                    if !condition.wait(until: deadline) { break }  // periodic full sync
+                }
+                dirty = false
+                return !stopped
+            }
+            guard proceed else { return }
+            guard informers.hasSynced else { continue }
+            sync()
+        }
+    }
+
+    private func sync() {
+        let clock = ContinuousClock()
+        let start = clock.now
+        // Read before the snapshot: every change of each resource up to its version is in it.
+        let versions = informers.reflectors.sorted { $0.key.plural < $1.key.plural }
+            .map { "\($0.key.plural)=\($0.value.resourceVersion)" }.joined(separator: ",")
+        let plan = FirewallPlanner(engine: PolicyEngine(informers.snapshot())).plan(node: node, family: .ipv4)
+        let planned = clock.now
+        do {
+            let sets = try IPSetSync(session: IPSetSession()).apply(plan.sets, family: .ipv4)
+            let setsDone = clock.now
+            let rules = try IPTablesSync.apply(plan)
+            let rulesDone = clock.now
+            let removed = try IPSetSync(session: IPSetSession()).removeStale(keeping: Set(plan.sets.map(\.name)))
+            let end = clock.now
+            let count = condition.withLock { syncCount += 1; return syncCount }
+            let ruleCount = plan.chains.reduce(0) { $0 + $1.rules.count }
+            log.info("firewall: sync \(count) at versions \(versions) done in \(ms(end - start)): plan \(ms(planned - start)) (\(plan.chains.count) chains, \(ruleCount) rules, \(plan.sets.count) sets), "
+                     + "ipsets \(ms(setsDone - planned)) (\(sets.created.count) created, \(sets.swapped.count) swapped, \(sets.unchanged) unchanged), "
+                     + "iptables \(ms(rulesDone - setsDone)) (\(rules.committed ? "committed" : "unchanged")), stale sets \(ms(end - rulesDone)) (\(removed.count) removed)")
+            writeStatus(plan: plan, count: count)
+        } catch {
+            log.error("firewall: sync failed, the previous rules stay in place: \(error)")
+        }
+    }
+
+    private func ms(_ d: Duration) -> String {
+        String(format: "%.1f ms", Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15)
+    }
+
+    /// What `krctl policy check` reads: when the firewall last synced, and which pods it protects.
+    private func writeStatus(plan: FirewallPlan, count: Int) {
+        guard let statusPath else { return }
+        var pods: [String: JSONValue] = [:]
+        for chain in plan.chains where chain.name.hasPrefix("KUBE-POD-FW-") {
+            let key = chain.rules.first?.comment.split(separator: ":").first.map { $0.replacingOccurrences(of: "pod ", with: "") } ?? ""
+            pods[key] = .string(chain.name)
+        }
+        let status: JSONValue = .object([
+            "node": .string(node), "syncs": .int(Int64(count)),
+            "lastSync": .string(ISO8601DateFormatter().string(from: Date())),
+            "podChains": .object(pods),
+        ])
+        try? FileManager.default.createDirectory(atPath: (statusPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try? status.jsonData().write(to: URL(fileURLWithPath: statusPath), options: .atomic)
+    }
+}
+
+/// Leveled logging to stderr, klog-like (`-v` raises the detail).
+struct Log: Sendable {
+    var verbosity: Int
+
+    func info(_ message: String) { write("I", message) }
+    func warn(_ message: String) { write("W", message) }
+    func error(_ message: String) { write("E", message) }
+    func debug(_ message: String) { if verbosity >= 2 { write("D", message) } }
+
+    private func write(_ level: String, _ message: String) {
+        let f = DateFormatter()
+        f.dateFormat = "HH:mm:ss.SSS"
+        FileHandle.standardError.write(Data("\(level)\(f.string(from: Date())) \(message)\n".utf8))
+    }
+}

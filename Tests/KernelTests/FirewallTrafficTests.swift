@@ -1,0 +1,340 @@
+import Foundation
+import Testing
+@testable import Core
+import TestSupport
+
+/// A node in a network namespace with the bridge pods hang off, pods in namespaces of their own on
+/// veth pairs, and an outside host; the agent and the API test server run in the node's namespace.
+final class Lab: @unchecked Sendable {
+    struct PodHost { var key: String; var netns: String; var ip: String }
+
+    let id = String(UInt32.random(in: 0...0xFFFFF), radix: 16)
+    let node: String
+    let external: PodHost
+    var pods: [PodHost] = []
+    private var servers: [Process] = []
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Resources/netcheck.py").path
+
+    init(pods keys: [String]) throws {
+        node = "kr\(id)n"
+        external = PodHost(key: "external", netns: "kr\(id)x", ip: "192.0.2.10")
+        try sh("ip netns add \(node)")
+        try sh("ip -n \(node) link set lo up")
+        try sh("ip netns exec \(node) sysctl -qw net.ipv4.ip_forward=1")
+        try sh("ip -n \(node) link add kube-bridge type bridge")
+        try sh("ip -n \(node) addr add 10.244.1.1/24 dev kube-bridge")
+        try sh("ip -n \(node) link set kube-bridge up")
+        // Bridged pod-to-pod traffic must pass the node's iptables, as with the bridge CNI plugin.
+        Kernel.shell("ip netns exec \(node) sysctl -qw net.bridge.bridge-nf-call-iptables=1")
+        for (i, key) in keys.enumerated() {
+            let host = PodHost(key: key, netns: "kr\(id)p\(i)", ip: "10.244.1.\(10 + i)")
+            try sh("ip netns add \(host.netns)")
+            try sh("ip -n \(node) link add v\(id)p\(i) type veth peer name eth0 netns \(host.netns)")
+            try sh("ip -n \(node) link set v\(id)p\(i) master kube-bridge up")
+            try sh("ip -n \(host.netns) addr add \(host.ip)/24 dev eth0")
+            try sh("ip -n \(host.netns) link set eth0 up")
+            try sh("ip -n \(host.netns) link set lo up")
+            try sh("ip -n \(host.netns) route add default via 10.244.1.1")
+            pods.append(host)
+        }
+        try sh("ip netns add \(external.netns)")
+        try sh("ip -n \(node) link add v\(id)x type veth peer name eth0 netns \(external.netns)")
+        try sh("ip -n \(node) addr add 192.0.2.254/24 dev v\(id)x")
+        try sh("ip -n \(node) link set v\(id)x up")
+        try sh("ip -n \(external.netns) addr add \(external.ip)/24 dev eth0")
+        try sh("ip -n \(external.netns) link set eth0 up")
+        try sh("ip -n \(external.netns) route add default via 192.0.2.254")
+        for pod in pods { try startServer(in: pod.netns) }
+    }
+
+    func sh(_ command: String) throws {
+        let (status, output) = Kernel.shell(command)
+        guard status == 0 else { throw IPTablesTable.Failure(description: "\(command): \(output)") }
+    }
+
+    /// Echo servers on TCP 8080 and 9000 and UDP 53; returns once they listen.
+    private func startServer(in netns: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        p.arguments = ["netns", "exec", netns, "/usr/bin/python3", Self.script, "serve", "tcp:8080", "tcp:9000", "udp:53"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        servers.append(p)
+        let line = out.fileHandleForReading.readData(ofLength: 6)
+        guard String(decoding: line, as: UTF8.self).hasPrefix("ready") else { throw IPTablesTable.Failure(description: "echo server in \(netns) did not start") }
+    }
+
+    /// One attempt from `netns` to each target; true where the connection (and an echo) succeeded.
+    func probe(from netns: String, _ targets: [(ip: String, proto: String, port: Int)]) throws -> [String: Bool] {
+        let specs = targets.map { "\($0.ip),\($0.proto),\($0.port)" }
+        let (status, out, err) = try run("/usr/sbin/ip", ["netns", "exec", netns, "/usr/bin/python3", Self.script, "probe"] + specs)
+        guard status == 0, let json = try? JSONValue.parseJSON(Data(out.utf8)), case .object(let o) = json else {
+            throw IPTablesTable.Failure(description: "probe from \(netns) failed: \(err)")
+        }
+        return o.mapValues { $0 == .bool(true) }
+    }
+
+    deinit {
+        // SIGKILL: a signal mask inherited from the test runner may block SIGTERM in the children.
+        for s in servers { kill(s.processIdentifier, SIGKILL); s.waitUntilExit() }
+        for pod in pods { Kernel.shell("ip netns del \(pod.netns)") }
+        Kernel.shell("ip netns del \(external.netns)")
+        Kernel.shell("ip netns del \(node)")
+    }
+}
+
+/// The agent as a process in the node's namespace; its log tells when a sync has taken effect.
+final class AgentProcess: @unchecked Sendable {
+    private let process = Process()
+    private let condition = NSCondition()
+    /// Per resource (plural), the newest version a completed sync had applied.
+    private var syncedVersions: [String: Int] = [:]
+    private var syncs = 0
+    private(set) var log = ""
+
+    init(node: String, kubeconfig: String, stateDir: String, period: String = "30s") throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        process.arguments = ["netns", "exec", node, builtExecutable("kube-router").path, "--kubeconfig", kubeconfig,
+                             "--hostname-override", "node-1", "--run-service-proxy=false", "--run-router=false",
+                             "--iptables-sync-period", period, "--state-dir", stateDir]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let handle = err.fileHandleForReading
+        Thread { [self] in
+            var pending = ""
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                pending += String(decoding: chunk, as: UTF8.self)
+                while let nl = pending.firstIndex(of: "\n") {
+                    let line = String(pending[..<nl])
+                    pending = String(pending[pending.index(after: nl)...])
+                    record(line)
+                }
+            }
+            condition.withLock { syncs = -1; condition.broadcast() }
+        }.start()
+    }
+
+    private func record(_ line: String) {
+        condition.withLock {
+            log += line + "\n"
+            if let r = line.range(of: " at versions "), line.contains("firewall: sync") {
+                for pair in line[r.upperBound...].prefix(while: { $0 != " " }).split(separator: ",") {
+                    let kv = pair.split(separator: "=")
+                    if kv.count == 2, let v = Int(kv[1]) { syncedVersions[String(kv[0])] = max(syncedVersions[String(kv[0])] ?? 0, v) }
+                }
+                syncs += 1
+            }
+            condition.broadcast()
+        }
+    }
+
+    /// Waits until a sync has applied every change of `resources` up to `version` (the agent logs the
+    /// version of each resource its sync started from).
+    func waitForSync(atLeast version: Int, of resources: [String] = ["networkpolicies"], timeout: Double = 30) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        return condition.withLock {
+            func done() -> Bool { resources.allSatisfy { (syncedVersions[$0] ?? 0) >= version } }
+            while !done() && syncs >= 0 {
+                if !condition.wait(until: deadline) { break }
+            }
+            return done()
+        }
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date(timeIntervalSinceNow: 10)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
+
+@Suite(.serialized, .enabled(if: Kernel.available && FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"),
+                             Comment(rawValue: Kernel.reason + " and /usr/bin/python3")))
+struct FirewallTrafficTests {
+    static let pods: [(key: String, labels: [String: String], ports: String)] = [
+        ("shop/web", ["app": "web"], "[{name: http, containerPort: 8080}]"),
+        ("shop/api", ["app": "api"], "[{name: http, containerPort: 9000}, {name: dns, containerPort: 53, protocol: UDP}]"),
+        ("shop/db", ["app": "db"], "[{name: http, containerPort: 8080}]"),
+        ("other/client", ["app": "client"], "[]"),
+    ]
+
+    static let scenarios: [(name: String, policies: [String])] = [
+        ("no policies", []),
+        ("default deny in shop", ["""
+            kind: NetworkPolicy
+            metadata: {name: deny, namespace: shop}
+            spec: {podSelector: {}}
+            """]),
+        ("namespace selector and named port", ["""
+            kind: NetworkPolicy
+            metadata: {name: api, namespace: shop}
+            spec:
+              podSelector: {matchLabels: {app: api}}
+              ingress:
+              - from: [{namespaceSelector: {matchLabels: {team: other}}}]
+                ports: [{port: http}]
+              - from: [{podSelector: {matchLabels: {app: web}}}]
+            """]),
+        ("ipBlock with except", ["""
+            kind: NetworkPolicy
+            metadata: {name: edge, namespace: shop}
+            spec:
+              podSelector: {matchLabels: {app: web}}
+              ingress:
+              - from: [{ipBlock: {cidr: 192.0.2.0/24, except: [192.0.2.0/28]}}, {ipBlock: {cidr: 10.244.1.13/32}}]
+                ports: [{port: 8080}]
+            """, """
+            kind: NetworkPolicy
+            metadata: {name: db, namespace: shop}
+            spec:
+              podSelector: {matchLabels: {app: db}}
+              ingress: [{from: [{ipBlock: {cidr: 192.0.2.0/24}}]}]
+            """]),
+        ("egress", ["""
+            kind: NetworkPolicy
+            metadata: {name: web-egress, namespace: shop}
+            spec:
+              podSelector: {matchLabels: {app: web}}
+              policyTypes: [Egress]
+              egress:
+              - to: [{podSelector: {matchLabels: {app: api}}}]
+                ports: [{port: http}, {port: dns, protocol: UDP}]
+            """]),
+    ]
+
+    static let ports: [(proto: String, port: Int)] = [("tcp", 8080), ("tcp", 9000), ("udp", 53)]
+
+    /// Creates the objects through the API (from inside the node's namespace, where the server runs).
+    func apply(_ yaml: String, _ server: TestAPIServer, _ lab: Lab) throws -> Int {
+        let config = server.config()
+        return try NetworkNamespace.run(lab.node) { () -> Int in
+            let client = KubeClient(config: config)
+            var version = 0
+            for doc in try JSONValue.parseYAMLDocuments(yaml) {
+                let kind = doc["kind"]?.stringValue ?? ""
+                guard let resource = APIResource.forKind(kind) else { continue }
+                let created = try client.create(resource, namespace: doc["metadata"]?["namespace"]?.stringValue, object: doc)
+                version = max(version, Int(created["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? 0)
+            }
+            return version
+        }
+    }
+
+    func deletePolicies(_ server: TestAPIServer, _ lab: Lab) throws -> Int {
+        let config = server.config()
+        return try NetworkNamespace.run(lab.node) { () -> Int in
+            let client = KubeClient(config: config)
+            var version = 0
+            for item in try client.list(.networkPolicies).items {
+                let gone = try client.delete(.networkPolicies, namespace: item["metadata"]?["namespace"]?.stringValue,
+                                             name: item["metadata"]?["name"]?.stringValue ?? "")
+                version = max(version, Int(gone["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? 0)
+            }
+            return version
+        }
+    }
+
+    /// The observed connectivity beside the engine's verdicts, for every pair and port.
+    func compare(_ scenario: String, _ server: TestAPIServer, _ lab: Lab) throws {
+        let config = server.config()
+        let snapshot = try NetworkNamespace.run(lab.node) { try APISource(config: config).snapshot() }
+        let engine = PolicyEngine(snapshot)
+        var sources = lab.pods
+        sources.append(lab.external)
+        for source in sources {
+            let targets = lab.pods.filter { $0.key != source.key }.flatMap { t in Self.ports.map { (t.ip, $0.proto, $0.port) } }
+            let observed = try lab.probe(from: source.netns, targets)
+            for target in lab.pods where target.key != source.key {
+                for port in Self.ports {
+                    let src = source.key == "external"
+                        ? TrafficEndpoint(kind: .external, ip: IPAddress(source.ip)!)
+                        : try engine.resolve(EndpointReference(source.key)!)[0]
+                    let dst = try engine.resolve(EndpointReference(target.key)!)[0]
+                    let intent = engine.allows(from: src, to: dst, port: port.port, proto: port.proto == "tcp" ? .tcp : .udp)
+                    let actual = observed["\(target.ip),\(port.proto),\(port.port)"] ?? false
+                    #expect(actual == intent, "\(scenario): \(source.key) → \(target.key) \(port.port)/\(port.proto): observed \(actual), engine \(intent)")
+                }
+            }
+        }
+    }
+
+    @Test func connectivityMatchesTheEngine() throws {
+        let lab = try Lab(pods: Self.pods.map(\.key))
+        let server = try TestAPIServer(arguments: ["--bookmark-interval", "0.2"], launcher: ["/usr/sbin/ip", "netns", "exec", lab.node])
+        let kubeconfig = try server.writeKubeconfig()
+        var objects = """
+        kind: Namespace
+        metadata: {name: shop, labels: {team: shop}}
+        ---
+        kind: Namespace
+        metadata: {name: other, labels: {team: other}}
+        ---
+        kind: Node
+        metadata: {name: node-1}
+        status: {addresses: [{type: InternalIP, address: 10.244.1.1}]}
+        """
+        for (i, pod) in Self.pods.enumerated() {
+            let parts = pod.key.split(separator: "/")
+            let labels = pod.labels.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+            objects += """
+
+            ---
+            kind: Pod
+            metadata: {name: \(parts[1]), namespace: \(parts[0]), labels: {\(labels)}}
+            spec: {nodeName: node-1, containers: [{name: c, ports: \(pod.ports)}]}
+            status: {phase: Running, podIP: 10.244.1.\(10 + i)}
+            """
+        }
+        var version = try apply(objects, server, lab)
+        let stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("kr-agent-\(lab.id)").path
+        var agent = try AgentProcess(node: lab.node, kubeconfig: kubeconfig, stateDir: stateDir)
+        defer { agent.stop() }
+        #expect(agent.waitForSync(atLeast: version, of: ["pods"]), "agent log:\n\(agent.log)")
+
+        for scenario in Self.scenarios {
+            version = max(try deletePolicies(server, lab), version)
+            for policy in scenario.policies { version = max(version, try apply(policy, server, lab)) }
+            #expect(agent.waitForSync(atLeast: version), "\(scenario.name): agent log:\n\(agent.log)")
+            try compare(scenario.name, server, lab)
+        }
+
+        // A pod label change takes effect: other/client becomes a web pod the egress policy does not allow... and
+        // the api policy's namespace rule still admits it on http.
+        let relabel = try NetworkNamespace.run(lab.node) { [config = server.config()] () -> Int in
+            let patched = try KubeClient(config: config).patch(.pods, namespace: "shop", name: "web",
+                                                                mergePatch: .object(["metadata": .object(["labels": .object(["app": "web-v2"])])]))
+            return Int(patched["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? 0
+        }
+        #expect(agent.waitForSync(atLeast: relabel, of: ["pods"]))
+        try compare("after relabelling shop/web", server, lab)
+
+        // A restart opens no window: with the agent gone the rules stay, and a new agent keeps them.
+        agent.stop()
+        try compare("agent stopped", server, lab)
+        agent = try AgentProcess(node: lab.node, kubeconfig: kubeconfig, stateDir: stateDir)
+        #expect(agent.waitForSync(atLeast: relabel, of: ["pods"]))
+        try compare("agent restarted", server, lab)
+        let status = try JSONValue.parseJSON(try Data(contentsOf: URL(fileURLWithPath: stateDir + "/firewall.json")))
+        #expect(status["node"]?.stringValue == "node-1" && (status["syncs"]?.intValue ?? 0) >= 1, "\(status)")
+        // After the relabel no local pod is isolated any more: no pod chain, none reported.
+        #expect(status["podChains"]?.objectValue?.isEmpty == true, "\(status)")
+
+        // --cleanup-config leaves nothing of ours behind.
+        agent.stop()
+        let (code, out, err) = try run("/usr/sbin/ip", ["netns", "exec", lab.node, builtExecutable("kube-router").path, "--cleanup-config"])
+        #expect(code == 0, "\(out)\(err)")
+        #expect(!Kernel.shell("ip netns exec \(lab.node) iptables-legacy-save").1.contains("KUBE-"))
+        #expect(!Kernel.shell("ip netns exec \(lab.node) ipset list -n").1.contains("KUBE-"))
+    }
+}
