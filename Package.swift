@@ -64,7 +64,7 @@ let package = Package(
             dependencies: ["Core"]
         ),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
-        .testTarget(name: "CLITests", dependencies: ["Core", "krctl", "Agent"]),
+        .testTarget(name: "CLITests", dependencies: ["Core", "TestSupport", "krctl", "Agent"]),
         // Helpers the integration suites share: the API test server process, a test PKI, subprocesses.
         .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport"),
         .testTarget(name: "APITests", dependencies: ["Core", "TestSupport", "KubeTestServer", "krctl"]),

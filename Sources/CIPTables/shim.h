@@ -115,40 +115,37 @@ static inline const void *kr_match_data(const struct xt_entry_match *m) { return
 static inline const void *kr_target_data(const struct xt_entry_target *t) { return t->data; }
 
 // The kernel index of an ipset by name (the set match carries indexes, not names), or by index the
-// name; -1 when absent.
-static inline int kr_ipset_index(const char *name) {
+// name. Both ask the ipset getsockopt interface, after agreeing on its protocol version.
+static inline int kr_ipset_request(struct ip_set_req_get_set *req) {
     int fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
     if (fd < 0) return -1;
     struct ip_set_req_version v = { .op = IP_SET_OP_VERSION };
     socklen_t len = sizeof(v);
-    if (getsockopt(fd, SOL_IP, SO_IP_SET, &v, &len) != 0) { close(fd); return -1; }
+    int rc = getsockopt(fd, SOL_IP, SO_IP_SET, &v, &len);
+    if (rc == 0) {
+        req->version = v.version;
+        len = sizeof(*req);
+        rc = getsockopt(fd, SOL_IP, SO_IP_SET, req, &len);
+    }
+    close(fd);
+    return rc;
+}
+
+static inline int kr_ipset_index(const char *name) {
     struct ip_set_req_get_set req;
     memset(&req, 0, sizeof(req));
     req.op = IP_SET_OP_GET_BYNAME;
-    req.version = v.version;
     strncpy(req.set.name, name, IPSET_MAXNAMELEN - 1);
-    len = sizeof(req);
-    int rc = getsockopt(fd, SOL_IP, SO_IP_SET, &req, &len);
-    close(fd);
-    if (rc != 0 || req.set.index == IPSET_INVALID_ID) return -1;
+    if (kr_ipset_request(&req) != 0 || req.set.index == IPSET_INVALID_ID) return -1;
     return (int)req.set.index;
 }
 
 static inline int kr_ipset_name(int index, char *out, size_t outlen) {
-    int fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
-    if (fd < 0) return -1;
-    struct ip_set_req_version v = { .op = IP_SET_OP_VERSION };
-    socklen_t len = sizeof(v);
-    if (getsockopt(fd, SOL_IP, SO_IP_SET, &v, &len) != 0) { close(fd); return -1; }
     struct ip_set_req_get_set req;
     memset(&req, 0, sizeof(req));
     req.op = IP_SET_OP_GET_BYINDEX;
-    req.version = v.version;
     req.set.index = (ip_set_id_t)index;
-    len = sizeof(req);
-    int rc = getsockopt(fd, SOL_IP, SO_IP_SET, &req, &len);
-    close(fd);
-    if (rc != 0 || req.set.name[0] == 0) return -1;
+    if (kr_ipset_request(&req) != 0 || req.set.name[0] == 0) return -1;
     strncpy(out, req.set.name, outlen - 1);
     out[outlen - 1] = 0;
     return 0;

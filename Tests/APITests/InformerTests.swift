@@ -19,6 +19,16 @@ import TestSupport
         informers.store(.pods)!.keys()
     }
 
+    /// Pod informers against `server`, started and synced; stopped by the caller.
+    func podInformers(_ server: TestAPIServer, stall: Int = 20) -> (KubeClient, EventLog, Informers) {
+        let client = KubeClient(config: server.config())
+        let log = EventLog()
+        let informers = Informers(client: client, resources: [.pods], options: fastOptions(stall: stall), handler: log.handler)
+        informers.start()
+        #expect(informers.waitForSync(timeout: 20))
+        return (client, log, informers)
+    }
+
     @Test func paginatedListReturnsEverything() throws {
         let server = try TestAPIServer()
         let client = KubeClient(config: server.config())
@@ -76,12 +86,8 @@ import TestSupport
 
     @Test func survivesAServerRestart() throws {
         let server = try TestAPIServer()
-        let client = KubeClient(config: server.config())
-        let log = EventLog()
-        let informers = Informers(client: client, resources: [.pods], options: fastOptions(), handler: log.handler)
-        informers.start()
+        let (client, log, informers) = podInformers(server)
         defer { informers.stop() }
-        #expect(informers.waitForSync(timeout: 20))
         _ = try client.create(.pods, namespace: "default", object: podJSON("default", "a", ip: "10.0.0.1"))
         #expect(log.wait { pods(informers) == ["default/a"] })
         try server.restart()
@@ -115,12 +121,8 @@ import TestSupport
 
     @Test func droppedWatchResumesWithoutRelisting() throws {
         let server = try TestAPIServer()
-        let client = KubeClient(config: server.config())
-        let log = EventLog()
-        let informers = Informers(client: client, resources: [.pods], options: fastOptions(), handler: log.handler)
-        informers.start()
+        let (client, log, informers) = podInformers(server)
         defer { informers.stop() }
-        #expect(informers.waitForSync(timeout: 20))
         let reflector = informers.reflectors[.pods]!
         try server.awaitWatch(.pods)
         try server.hook("drop-watches")
@@ -133,12 +135,8 @@ import TestSupport
     @Test func stalledWatchIsDetectedAndResumed() throws {
         // No bookmarks (interval longer than the test), so a silent watch is indistinguishable from a dead one.
         let server = try TestAPIServer(arguments: ["--bookmark-interval", "600"])
-        let client = KubeClient(config: server.config())
-        let log = EventLog()
-        let informers = Informers(client: client, resources: [.pods], options: fastOptions(stall: 2), handler: log.handler)
-        informers.start()
+        let (client, log, informers) = podInformers(server, stall: 2)
         defer { informers.stop() }
-        #expect(informers.waitForSync(timeout: 20))
         let reflector = informers.reflectors[.pods]!
         try server.awaitWatch(.pods)
         try server.hook("stall-watches")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs the built `krctl` binary the way an operator or a CI job does, and checks its output.
 struct Krctl {
@@ -14,38 +15,16 @@ struct Krctl {
         }
     }
 
-    /// `krctl` sits next to the test bundle in the build products folder.
-    static let binary: URL = {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("krctl")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent(".build/debug/krctl")
-    }()
-
-    static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("examples/cluster").path
+    static let binary = builtExecutable("krctl")
+    static let examples = repositoryRoot.appendingPathComponent("examples/cluster").path
 
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env.merge(environment) { $1 }
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read both pipes to the end before waiting, so a large output cannot block the child.
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        try run(binary, arguments, environment: environment)
+    }
+
+    static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        let (status, stdout, stderr) = try TestSupport.run(executable.path, arguments, environment: environment)
+        return Result(status: status, stdout: stdout, stderr: stderr)
     }
 
     static func temporaryManifest(_ text: String) throws -> String {
@@ -188,8 +167,7 @@ struct Krctl {
     /// The completion scripts in completions/ must match what the parser generates today.
     @Test(arguments: [("bash", "krctl.bash"), ("zsh", "_krctl"), ("fish", "krctl.fish")])
     func completionsAreCurrent(shell: String, file: String) throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let committed = try String(contentsOf: root.appendingPathComponent("completions/\(file)"), encoding: .utf8)
+        let committed = try String(contentsOf: repositoryRoot.appendingPathComponent("completions/\(file)"), encoding: .utf8)
         let generated = try Krctl.run(["--generate-completion-script", shell])
         #expect(generated.status == 0)
         #expect(generated.stdout == committed, "completions/\(file) is stale: run scripts/generate-completions")
@@ -198,17 +176,7 @@ struct Krctl {
 
 @Suite struct KubeRouterCLITests {
     static func run(_ arguments: [String]) throws -> Krctl.Result {
-        let binary = Krctl.binary.deletingLastPathComponent().appendingPathComponent("kube-router")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return .init(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        try Krctl.run(builtExecutable("kube-router"), arguments)
     }
 
     @Test func acceptsGoStyleBooleanFlags() throws {
