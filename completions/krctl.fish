@@ -93,7 +93,7 @@ complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "k
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl explain-policy" to' -l 'to' -d 'Destination: NAMESPACE/POD, POD or IP.' -rfka ''
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl explain-policy"' -l 'port' -d 'Destination port: NUMBER[/TCP|UDP|SCTP] or NAME[/PROTOCOL] (repeatable with --matrix).' -rfka ''
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl explain-policy" matrix' -l 'matrix' -d 'Print the allow/deny truth table of every ordered pair of distinct pods.'
-complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl explain-policy"' -s 'n' -l 'namespace' -d 'Namespace of bare pod names; with --matrix, only pods of this namespace (repeatable).' -rfka ''
+complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl explain-policy"' -s 'n' -l 'namespace' -d 'Namespace of bare pod names (default: the kubeconfig context\'s, else default); with --matrix, only pods of this namespace (repeatable).' -rfka ''
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl explain-policy" o output' -s 'o' -l 'output' -d 'Output format: text, json or yaml.' -rfka ''
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl explain-policy" no-color' -l 'no-color' -d 'Never colour the output (also: NO_COLOR=1).'
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl explain-policy" version' -l 'version' -d 'Show the version.'

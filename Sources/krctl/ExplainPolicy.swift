@@ -38,7 +38,7 @@ struct ExplainPolicy: ParsableCommand {
     var matrix = false
 
     @Option(name: [.customShort("n"), .long],
-            help: ArgumentHelp("Namespace of bare pod names; with --matrix, only pods of this namespace (repeatable).", valueName: "namespace"))
+            help: ArgumentHelp("Namespace of bare pod names (default: the kubeconfig context's, else default); with --matrix, only pods of this namespace (repeatable).", valueName: "namespace"))
     var namespace: [String] = []
 
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Output format: text, json or yaml.", valueName: "format"))
@@ -71,8 +71,12 @@ struct ExplainPolicy: ParsableCommand {
         let format = OutputFormat(rawValue: output)!
         let terminal = noColor ? Terminal(color: false) : Terminal.detect()
         let snapshot: ClusterSnapshot
+        // As kubectl does, bare pod names live in the kubeconfig context's namespace when -n is not given.
+        var contextNamespace = "default"
         do {
-            snapshot = try cluster.source().snapshot()
+            let source = try cluster.source()
+            if let api = source as? APISource { contextNamespace = api.config.namespace }
+            snapshot = try source.snapshot()
         } catch let error as ManifestLoadError {
             throw CleanExit.message(for: error)
         } catch let error as KubeAPIError {
@@ -89,7 +93,7 @@ struct ExplainPolicy: ParsableCommand {
                 case .yaml: print(try Render.yaml(result), terminator: "")
                 }
             } else {
-                let defaultNamespace = namespace.first ?? "default"
+                let defaultNamespace = namespace.first ?? contextNamespace
                 let source = try reference(from!, "--from", defaultNamespace)
                 let destination = try reference(to!, "--to", defaultNamespace)
                 let (src, dst) = try engine.pair(from: engine.resolve(source), to: engine.resolve(destination))

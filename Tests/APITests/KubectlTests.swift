@@ -101,6 +101,11 @@ import TestSupport
             #expect(offlineStatus == 0 && liveStatus == 0, "\(liveErr)")
             #expect(live == offline, "live and offline differ for \(query)")
         }
+        // Bare pod names live in the context's namespace, as with kubectl.
+        let inShop = try server.writeKubeconfig(namespace: "shop")
+        let (bareStatus, bare, bareErr) = try run(krctl, ["explain-policy", "--kubeconfig", inShop, "--from", "api", "--to", "db",
+                                                          "--port", "5432", "-o", "json"])
+        #expect(bareStatus == 0 && bare.contains("\"pod\" : \"shop/api\""), "\(bareErr)")
         // KUBECONFIG is honoured as kubectl honours it.
         let (status, viaEnv, _) = try run(krctl, ["explain-policy", "--from", "shop/api", "--to", "shop/db", "--port", "5432", "-o", "json"],
                                           environment: ["KUBECONFIG": kubeconfig])

@@ -140,7 +140,7 @@ public final class TestAPIServer: @unchecked Sendable {
     }
 
     /// A kubeconfig file for kubectl and krctl (admin's client certificate by file path).
-    public func writeKubeconfig() throws -> String {
+    public func writeKubeconfig(namespace: String? = nil) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("kr-kubeconfig-\(UUID().uuidString)").path
         try """
         apiVersion: v1
@@ -153,7 +153,7 @@ public final class TestAPIServer: @unchecked Sendable {
           user: {client-certificate: \(TestPKI.file("admin.crt")), client-key: \(TestPKI.file("admin.key"))}
         contexts:
         - name: test
-          context: {cluster: test, user: admin}
+          context: {cluster: test, user: admin\(namespace.map { ", namespace: \($0)" } ?? "")}
         current-context: test
         """.write(toFile: path, atomically: true, encoding: .utf8)
         return path

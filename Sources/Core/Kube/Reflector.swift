@@ -114,11 +114,16 @@ public final class Reflector: @unchecked Sendable {
         let firstSync = condition.withLock {
             lastResourceVersion = page.resourceVersion
             lists += 1
-            defer { synced = true; condition.broadcast() }
             return !synced
         }
+        // The handler hears every initial object, and then "synced", before anyone waiting for the sync
+        // is released.
         for event in events { handler(event) }
         if firstSync { handler(.synced(resource)) }
+        condition.withLock {
+            synced = true
+            condition.broadcast()
+        }
     }
 
     /// One watch connection. Returns whether any event arrived (to reset the backoff).
