@@ -122,9 +122,14 @@ struct Log: Sendable {
     func error(_ message: String) { write("E", message) }
     func debug(_ message: String) { if verbosity >= 2 { write("D", message) } }
 
-    private func write(_ level: String, _ message: String) {
+    /// DateFormatter is costly to make and safe to share for formatting.
+    nonisolated(unsafe) private static let clock: DateFormatter = {
         let f = DateFormatter()
         f.dateFormat = "HH:mm:ss.SSS"
-        FileHandle.standardError.write(Data("\(level)\(f.string(from: Date())) \(message)\n".utf8))
+        return f
+    }()
+
+    private func write(_ level: String, _ message: String) {
+        FileHandle.standardError.write(Data("\(level)\(Self.clock.string(from: Date())) \(message)\n".utf8))
     }
 }

@@ -7,7 +7,6 @@ static inline CURLcode kr_curl_setopt_long(CURL *h, CURLoption o, long v) { retu
 static inline CURLcode kr_curl_setopt_string(CURL *h, CURLoption o, const char *v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode kr_curl_setopt_pointer(CURL *h, CURLoption o, void *v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode kr_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
-static inline CURLcode kr_curl_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl_easy_getinfo(h, i, v); }
 static inline const char *kr_curl_version(void) { return curl_version_info(CURLVERSION_NOW)->version; }
 
 // PEM data handed over in memory (kubeconfig *-data fields); curl copies it.

@@ -419,32 +419,24 @@ actor APIStore {
     /// Touches `count` objects (a label bump): a burst of MODIFIED events, for benchmarks.
     func touch(_ resource: APIResource, count: Int) -> Int {
         let keys = (objects[resource.plural] ?? [:]).keys.sorted().prefix(count)
-        for key in keys {
-            guard var object = objects[resource.plural]?[key] else { continue }
-            let old = object
-            var labels = object["metadata"]?["labels"]?.objectValue ?? [:]
-            labels["touched"] = .string(String(rv + 1))
-            object["metadata"]?["labels"] = .object(labels)
-            _ = commitQuiet(resource, key: key, object: object, old: old)
+        withSaveSuspended {
+            for key in keys {
+                guard var object = objects[resource.plural]?[key] else { continue }
+                let old = object
+                var labels = object["metadata"]?["labels"]?.objectValue ?? [:]
+                labels["touched"] = .string(String(rv + 1))
+                object["metadata"]?["labels"] = .object(labels)
+                _ = commit(resource, key: key, type: "MODIFIED", object: object, old: old)
+            }
         }
-        save()
         return keys.count
-    }
-
-    private func commitQuiet(_ resource: APIResource, key: String, object: JSONValue, old: JSONValue) -> JSONValue {
-        rv += 1
-        var stored = object
-        stored["metadata"]?["resourceVersion"] = .string(String(rv))
-        objects[resource.plural, default: [:]][key] = stored
-        record(Change(rv: rv, resource: resource, type: "MODIFIED", object: stored, old: old))
-        return stored
     }
 
     // MARK: - Persistence
 
     private var saveSuspended = false
 
-    /// Bulk loads (benchmarks) write the state once at the end.
+    /// Bulk changes (benchmark bursts) write the state once at the end.
     func withSaveSuspended<T>(_ body: () throws -> T) rethrows -> T {
         saveSuspended = true
         defer { saveSuspended = false; save() }

@@ -78,7 +78,7 @@ struct ExplainPolicy: ParsableCommand {
             if let api = source as? APISource { contextNamespace = api.config.namespace }
             snapshot = try source.snapshot()
         } catch let error as ManifestLoadError {
-            throw CleanExit.message(for: error)
+            throw CommandFailure(error)
         } catch let error as KubeAPIError {
             throw CommandFailure("cannot read the cluster: \(error)")
         }
@@ -118,13 +118,5 @@ struct ExplainPolicy: ParsableCommand {
             throw ValidationError("invalid \(option) \"\(text)\" (expected NAMESPACE/POD, POD or an IP address)")
         }
         return ref
-    }
-}
-
-extension CleanExit {
-    /// Not a clean exit: reports every invalid object, then exits 1.
-    static func message(for error: ManifestLoadError) -> any Error {
-        CommandFailure("invalid manifests (\(error.errors.count) problem\(error.errors.count == 1 ? "" : "s")):\n" +
-                       error.errors.map { "  \($0)" }.joined(separator: "\n"))
     }
 }

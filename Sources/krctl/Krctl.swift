@@ -94,4 +94,10 @@ final class Progress: @unchecked Sendable {
 struct CommandFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+
+    /// Every invalid object of the manifests, one per line.
+    init(_ error: ManifestLoadError) {
+        self.init("invalid manifests (\(error.errors.count) problem\(error.errors.count == 1 ? "" : "s")):\n" +
+                  error.errors.map { "  \($0)" }.joined(separator: "\n"))
+    }
 }

@@ -28,23 +28,25 @@ final class Lab: @unchecked Sendable {
         Kernel.shell("ip netns exec \(node) sysctl -qw net.bridge.bridge-nf-call-iptables=1")
         for (i, key) in keys.enumerated() {
             let host = PodHost(key: key, netns: "kr\(id)p\(i)", ip: "10.244.1.\(10 + i)")
-            try sh("ip netns add \(host.netns)")
-            try sh("ip -n \(node) link add v\(id)p\(i) type veth peer name eth0 netns \(host.netns)")
-            try sh("ip -n \(node) link set v\(id)p\(i) master kube-bridge up")
-            try sh("ip -n \(host.netns) addr add \(host.ip)/24 dev eth0")
-            try sh("ip -n \(host.netns) link set eth0 up")
-            try sh("ip -n \(host.netns) link set lo up")
-            try sh("ip -n \(host.netns) route add default via 10.244.1.1")
+            // A pod: its veth's node end on the bridge, as the bridge CNI plugin wires it.
+            try attach(host, nodeEnd: "v\(id)p\(i)", gateway: "10.244.1.1", nodeSide: "master kube-bridge")
             pods.append(host)
         }
-        try sh("ip netns add \(external.netns)")
-        try sh("ip -n \(node) link add v\(id)x type veth peer name eth0 netns \(external.netns)")
-        try sh("ip -n \(node) addr add 192.0.2.254/24 dev v\(id)x")
-        try sh("ip -n \(node) link set v\(id)x up")
-        try sh("ip -n \(external.netns) addr add \(external.ip)/24 dev eth0")
-        try sh("ip -n \(external.netns) link set eth0 up")
-        try sh("ip -n \(external.netns) route add default via 192.0.2.254")
+        // The outside host: routed through the node, which holds 192.0.2.254 on its end.
+        try attach(external, nodeEnd: "v\(id)x", gateway: "192.0.2.254", nodeAddress: "192.0.2.254/24")
         for pod in pods { try startServer(in: pod.netns) }
+    }
+
+    /// A host namespace with `eth0` (the host's address, a default route) on a veth pair to the node.
+    private func attach(_ host: PodHost, nodeEnd: String, gateway: String, nodeSide: String = "", nodeAddress: String? = nil) throws {
+        try sh("ip netns add \(host.netns)")
+        try sh("ip -n \(node) link add \(nodeEnd) type veth peer name eth0 netns \(host.netns)")
+        if let nodeAddress { try sh("ip -n \(node) addr add \(nodeAddress) dev \(nodeEnd)") }
+        try sh("ip -n \(node) link set \(nodeEnd) \(nodeSide) up")
+        try sh("ip -n \(host.netns) addr add \(host.ip)/24 dev eth0")
+        try sh("ip -n \(host.netns) link set eth0 up")
+        try sh("ip -n \(host.netns) link set lo up")
+        try sh("ip -n \(host.netns) route add default via \(gateway)")
     }
 
     func sh(_ command: String) throws {

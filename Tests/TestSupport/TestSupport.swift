@@ -170,7 +170,7 @@ public final class TestAPIServer: @unchecked Sendable {
     @discardableResult
     public func hook(_ path: String, body: JSONValue? = nil) throws -> JSONValue {
         let client = KubeClient(config: config())
-        return try client.send(body == nil ? "POST" : "POST", "/_test/\(path)", body: body?.jsonData(), what: "test hook \(path)")
+        return try client.send("POST", "/_test/\(path)", body: body?.jsonData(), what: "test hook \(path)")
     }
 }
 
