@@ -8,18 +8,20 @@ final class FirewallController: @unchecked Sendable {
     private let informers: Informers
     private let node: String
     private let period: Double
+    private let defaultDeny: Bool
     private let log: Log
-    private let statusPath: String?
+    private let stateDir: String?
     private let condition = NSCondition()
     private var dirty = true
     private var stopped = false
     private(set) var syncCount = 0
 
-    init(informers: Informers, node: String, period: Double, statusPath: String?, log: Log) {
+    init(informers: Informers, node: String, period: Double, defaultDeny: Bool, stateDir: String?, log: Log) {
+        self.defaultDeny = defaultDeny
         self.informers = informers
         self.node = node
         self.period = period
-        self.statusPath = statusPath
+        self.stateDir = stateDir
         self.log = log
     }
 
@@ -71,7 +73,7 @@ final class FirewallController: @unchecked Sendable {
         // Read before the snapshot: every change of each resource up to its version is in it.
         let versions = informers.reflectors.sorted { $0.key.plural < $1.key.plural }
             .map { "\($0.key.plural)=\($0.value.resourceVersion)" }.joined(separator: ",")
-        let plan = FirewallPlanner(engine: PolicyEngine(informers.snapshot())).plan(node: node, family: .ipv4)
+        let plan = FirewallPlanner(engine: PolicyEngine(informers.snapshot(), defaultDeny: defaultDeny)).plan(node: node, family: .ipv4)
         let planned = clock.now
         do {
             let sets = try IPSetSync(session: IPSetSession()).apply(plan.sets, family: .ipv4)
@@ -82,10 +84,11 @@ final class FirewallController: @unchecked Sendable {
             let end = clock.now
             let count = condition.withLock { syncCount += 1; return syncCount }
             let ruleCount = plan.chains.reduce(0) { $0 + $1.rules.count }
+            // The status first: whoever waits for the log line may read the status at once.
+            writeStatus(plan: plan, count: count)
             log.info("firewall: sync \(count) at versions \(versions) done in \(ms(end - start)): plan \(ms(planned - start)) (\(plan.chains.count) chains, \(ruleCount) rules, \(plan.sets.count) sets), "
                      + "ipsets \(ms(setsDone - planned)) (\(sets.created.count) created, \(sets.swapped.count) swapped, \(sets.unchanged) unchanged), "
                      + "iptables \(ms(rulesDone - setsDone)) (\(rules.committed ? "committed" : "unchanged")), stale sets \(ms(end - rulesDone)) (\(removed.count) removed)")
-            writeStatus(plan: plan, count: count)
         } catch {
             log.error("firewall: sync failed, the previous rules stay in place: \(error)")
         }
@@ -97,19 +100,16 @@ final class FirewallController: @unchecked Sendable {
 
     /// What `krctl policy check` reads: when the firewall last synced, and which pods it protects.
     private func writeStatus(plan: FirewallPlan, count: Int) {
-        guard let statusPath else { return }
-        var pods: [String: JSONValue] = [:]
+        guard let stateDir else { return }
+        var pods: [String: String] = [:]
         for chain in plan.chains where chain.name.hasPrefix("KUBE-POD-FW-") {
-            let key = chain.rules.first?.comment.split(separator: ":").first.map { $0.replacingOccurrences(of: "pod ", with: "") } ?? ""
-            pods[key] = .string(chain.name)
+            pods[FirewallDrift.about(chain: chain.name, chain.rules).replacingOccurrences(of: "pod ", with: "")] = chain.name
         }
-        let status: JSONValue = .object([
-            "node": .string(node), "syncs": .int(Int64(count)),
-            "lastSync": .string(ISO8601DateFormatter().string(from: Date())),
-            "podChains": .object(pods),
-        ])
-        try? FileManager.default.createDirectory(atPath: (statusPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try? status.jsonData().write(to: URL(fileURLWithPath: statusPath), options: .atomic)
+        do {
+            try FirewallStatus(node: node, syncs: count, lastSync: Date(), podChains: pods, defaultDeny: defaultDeny).write(stateDir: stateDir)
+        } catch {
+            log.warn("firewall: cannot write the status file in \(stateDir): \(error)")
+        }
     }
 }
 

@@ -35,6 +35,10 @@ struct KubeRouter: ParsableCommand {
     @Option(help: ArgumentHelp("Period of the full firewall sync, as a Go duration (5m, 90s).", valueName: "duration"))
     var iptablesSyncPeriod = "5m"
 
+    @Option(name: .customLong("netpol-default-deny"),
+            help: ArgumentHelp("Isolate every pod both ways: only what a NetworkPolicy allows passes (traffic from the pod's node and replies still do).", valueName: "bool"))
+    var netpolDefaultDeny = false
+
     @Option(name: .customLong("cleanup-config"), help: ArgumentHelp("Remove every kernel object kube-router owns, then exit.", valueName: "bool"))
     var cleanupConfig = false
 
@@ -42,7 +46,7 @@ struct KubeRouter: ParsableCommand {
     var verbosity = 0
 
     /// kube-router's boolean flags, which Go accepts bare (`--run-router`) as well as with `=true|false`.
-    static let booleanFlags = ["--run-firewall", "--run-service-proxy", "--run-router", "--cleanup-config"]
+    static let booleanFlags = ["--run-firewall", "--run-service-proxy", "--run-router", "--cleanup-config", "--netpol-default-deny"]
 
     func validate() throws {
         guard let period = GoDuration.seconds(iptablesSyncPeriod), period > 0 else {
@@ -78,14 +82,14 @@ struct KubeRouter: ParsableCommand {
         if let master { config.server = master }
         let node = hostnameOverride ?? ProcessInfo.processInfo.environment["NODE_NAME"] ?? ProcessInfo.processInfo.hostName
         let period = GoDuration.seconds(iptablesSyncPeriod) ?? 300
-        log.info("kube-router: node \(node), API server \(config.server) (\(config.origin)), firewall sync every \(iptablesSyncPeriod)")
+        log.info("kube-router: node \(node), API server \(config.server) (\(config.origin)), firewall sync every \(iptablesSyncPeriod)\(netpolDefaultDeny ? ", default deny" : "")")
 
         let box = ControllerBox()
         let informers = Informers(client: KubeClient(config: config), resources: APIResource.forPolicy) { event in
             box.controller?.handle(event)
         }
-        let controller = FirewallController(informers: informers, node: node, period: period,
-                                            statusPath: stateDir + "/firewall.json", log: log)
+        let controller = FirewallController(informers: informers, node: node, period: period, defaultDeny: netpolDefaultDeny,
+                                            stateDir: stateDir, log: log)
         box.controller = controller
         informers.start()
         while !informers.waitForSync(timeout: 10) {

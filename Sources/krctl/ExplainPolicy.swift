@@ -18,8 +18,14 @@ struct ExplainPolicy: ParsableCommand {
         external one). Ports are NUMBER[/PROTOCOL] or a container port NAME[/PROTOCOL] resolved on the \
         destination pod; the protocol defaults to TCP.
 
+        Run on a node (as root), a single query also walks the packet through the kernel's live iptables \
+        rules and ipsets and prints the kernel's verdict beside the policies': the chain path, the deciding \
+        rule and its comment, the set lookups. Where the kernel differs from what the agent's plan for this \
+        node says, the difference is reported as drift with its cause (missing chain, pod IP missing from a \
+        set, stale rule). --kernel=auto does this when kube-router's chains or status file are present.
+
         Exit status: 0 when verdicts were computed (allow or deny), 1 on bad input (invalid manifests, \
-        unknown pod), 64 on a usage error.
+        unknown pod), 2 when the kernel drifts from the plan, 64 on a usage error.
         """
     )
 
@@ -46,6 +52,14 @@ struct ExplainPolicy: ParsableCommand {
 
     @Flag(help: "Never colour the output (also: NO_COLOR=1).")
     var noColor = false
+
+    @Option(help: ArgumentHelp("Compare with this node's kernel: auto (when kube-router's rules are here), always or never.", valueName: "mode"))
+    var kernel: KernelMode = .auto
+
+    @Flag(help: "Explain as agents running with --netpol-default-deny do (default: as this node's agent runs).")
+    var netpolDefaultDeny = false
+
+    @OptionGroup var nodeOptions: NodeOptions
 
     func validate() throws {
         guard OutputFormat(rawValue: output) != nil else {
@@ -82,7 +96,10 @@ struct ExplainPolicy: ParsableCommand {
         } catch let error as KubeAPIError {
             throw CommandFailure("cannot read the cluster: \(error)")
         }
-        let engine = PolicyEngine(snapshot)
+        // The kernel only for a single query: a matrix would walk thousands of packets for one node's view.
+        let local = matrix || kernel == .never ? nil : try nodeOptions.local(required: kernel == .always)
+        let engine = PolicyEngine(snapshot, defaultDeny: netpolDefaultDeny || local?.status?.defaultDeny == true)
+        var drift = false
         do {
             if matrix {
                 let scope = namespace.isEmpty ? nil : Set(namespace)
@@ -101,7 +118,13 @@ struct ExplainPolicy: ParsableCommand {
                 let number = try engine.resolvePort(query, on: dst)
                 var portName: String?
                 if case .named(let name) = query.value { portName = name }
-                let explanation = engine.explain(from: src, to: dst, port: number, proto: query.proto, portName: portName)
+                var explanation = engine.explain(from: src, to: dst, port: number, proto: query.proto, portName: portName)
+                if let local {
+                    let plan = FirewallPlanner(engine: engine).plan(node: local.name, family: dst.ip.family)
+                    explanation.kernel = KernelCheck.verdict(plan: plan, observed: local.observed, node: local.name,
+                                                             from: src, to: dst, port: number, proto: query.proto)
+                    drift = explanation.kernel!.hasDrift
+                }
                 switch format {
                 case .text: print(PolicyText.explanation(explanation, terminal: terminal))
                 case .json: print(try Render.json(explanation))
@@ -111,6 +134,7 @@ struct ExplainPolicy: ParsableCommand {
         } catch let error as QueryError {
             throw CommandFailure(error.description)
         }
+        if drift { throw ExitCode(2) }
     }
 
     private func reference(_ text: String, _ option: String, _ defaultNamespace: String) throws -> EndpointReference {

@@ -64,10 +64,11 @@ import Testing
         return nodes.allSatisfy { plans[$0]!.walk(packet, builtin: "FORWARD").verdict == .accept }
     }
 
-    @Test(arguments: scenarios.indices)
-    func plannedRulesAgreeWithTheEngine(_ index: Int) throws {
+    /// Every scenario as written, and again with the agent's --netpol-default-deny.
+    @Test(arguments: scenarios.indices, [false, true])
+    func plannedRulesAgreeWithTheEngine(_ index: Int, defaultDeny: Bool) throws {
         let (name, policies) = Self.scenarios[index]
-        let c = try Cluster(([Self.cluster] + policies).joined())
+        let c = try Cluster([Self.cluster] + policies, defaultDeny: defaultDeny)
         let planner = FirewallPlanner(engine: c.engine)
         let plans = ["node-a", "node-b"].reduce(into: [String: FirewallWalk]()) {
             $0[$1] = FirewallWalk(plan: planner.plan(node: $1, family: .ipv4))

@@ -48,8 +48,12 @@ func policy(_ key: String, _ spec: String) -> String {
 struct Cluster {
     let engine: PolicyEngine
 
-    init(_ manifests: String...) throws {
-        engine = PolicyEngine(ClusterSnapshot(try objects(manifests.joined())))
+    init(_ manifests: String..., defaultDeny: Bool = false) throws {
+        engine = PolicyEngine(ClusterSnapshot(try objects(manifests.joined())), defaultDeny: defaultDeny)
+    }
+
+    init(_ manifests: [String], defaultDeny: Bool = false) throws {
+        engine = PolicyEngine(ClusterSnapshot(try objects(manifests.joined())), defaultDeny: defaultDeny)
     }
 
     func explain(_ from: String, _ to: String, _ port: String) throws -> PolicyExplanation {

@@ -271,10 +271,8 @@ struct FirewallTrafficTests {
         }
     }
 
-    @Test func connectivityMatchesTheEngine() throws {
-        let lab = try Lab(pods: Self.pods.map(\.key))
-        let server = try TestAPIServer(arguments: ["--bookmark-interval", "0.2"], launcher: ["/usr/sbin/ip", "netns", "exec", lab.node])
-        let kubeconfig = try server.writeKubeconfig()
+    /// The namespaces, the node and the pods of `pods`, as YAML.
+    static var clusterObjects: String {
         var objects = """
         kind: Namespace
         metadata: {name: shop, labels: {team: shop}}
@@ -298,7 +296,14 @@ struct FirewallTrafficTests {
             status: {phase: Running, podIP: 10.244.1.\(10 + i)}
             """
         }
-        var version = try apply(objects, server, lab)
+        return objects
+    }
+
+    @Test func connectivityMatchesTheEngine() throws {
+        let lab = try Lab(pods: Self.pods.map(\.key))
+        let server = try TestAPIServer(arguments: ["--bookmark-interval", "0.2"], launcher: ["/usr/sbin/ip", "netns", "exec", lab.node])
+        let kubeconfig = try server.writeKubeconfig()
+        var version = try apply(Self.clusterObjects, server, lab)
         let stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("kr-agent-\(lab.id)").path
         var agent = try AgentProcess(node: lab.node, kubeconfig: kubeconfig, stateDir: stateDir)
         defer { agent.stop() }
@@ -338,5 +343,76 @@ struct FirewallTrafficTests {
         #expect(code == 0, "\(out)\(err)")
         #expect(!Kernel.shell("ip netns exec \(lab.node) iptables-legacy-save").1.contains("KUBE-"))
         #expect(!Kernel.shell("ip netns exec \(lab.node) ipset list -n").1.contains("KUBE-"))
+    }
+
+    /// krctl on the node: the kernel's verdict beside the policies', drift after damage by hand, and
+    /// the kernel verdicts match the packets that really pass.
+    @Test func krctlReportsKernelVerdictsAndDrift() throws {
+        let lab = try Lab(pods: Self.pods.map(\.key))
+        let server = try TestAPIServer(arguments: ["--bookmark-interval", "0.2"], launcher: ["/usr/sbin/ip", "netns", "exec", lab.node])
+        let kubeconfig = try server.writeKubeconfig()
+        var version = try apply(Self.clusterObjects, server, lab)
+        version = max(version, try apply(Self.scenarios[2].policies.joined(separator: "\n---\n"), server, lab))
+        let stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("kr-agent-\(lab.id)").path
+        let agent = try AgentProcess(node: lab.node, kubeconfig: kubeconfig, stateDir: stateDir, period: "1h")
+        #expect(agent.waitForSync(atLeast: version, of: ["pods", "networkpolicies"]), "agent log:\n\(agent.log)")
+        // Stopped, so that no sync repairs the damage below; its rules stay.
+        agent.stop()
+
+        func krctl(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+            try run("/usr/sbin/ip", ["netns", "exec", lab.node, builtExecutable("krctl").path] + arguments
+                    + ["--kubeconfig", kubeconfig, "--state-dir", stateDir, "--no-color"])
+        }
+        func explain(_ from: String, _ to: String, _ port: String) throws -> (status: Int32, kernel: JSONValue?, text: String) {
+            let json = try krctl(["explain-policy", "--from", from, "--to", to, "--port", port, "-o", "json"])
+            let text = try krctl(["explain-policy", "--from", from, "--to", to, "--port", port])
+            #expect(json.status == text.status, "\(json.err)\(text.err)")
+            return (json.status, try? JSONValue.parseJSON(Data(json.out.utf8))["kernel"], text.out + text.err)
+        }
+        func passes(_ from: Lab.PodHost, _ to: Lab.PodHost, _ port: Int) throws -> Bool {
+            try lab.probe(from: from.netns, [(to.ip, "tcp", port)])["\(to.ip),tcp,\(port)"] ?? false
+        }
+        let (web, api, client) = (lab.pods[0], lab.pods[1], lab.pods[3])
+
+        // As synced: the kernel agrees with the plan, and with the packets.
+        var r = try explain("shop/web", "shop/api", "9000")
+        #expect(r.status == 0, "\(r.text)")
+        #expect(r.kernel?["node"]?.stringValue == "node-1" && r.kernel?["hook"]?.stringValue == "FORWARD")
+        #expect(r.kernel?["verdict"]?.stringValue == "accept" && r.kernel?["agrees"] == .bool(true), "\(r.text)")
+        #expect(r.kernel?["drift"]?.arrayValue?.isEmpty == true)
+        #expect(r.text.contains("Kernel of node node-1 (FORWARD, iptables legacy): ACCEPT, as planned"), "\(r.text)")
+        #expect(try passes(web, api, 9000))
+        r = try explain("shop/db", "shop/api", "9000")
+        #expect(r.status == 0 && r.kernel?["verdict"]?.stringValue == "reject", "\(r.text)")
+        #expect(r.kernel?["decidedBy"]?["comment"]?.stringValue == "pod shop/api ingress: denied by shop/api", "\(r.text)")
+        #expect(try !passes(lab.pods[2], api, 9000))
+        let check = try krctl(["policy", "check", "shop/api"])
+        #expect(check.status == 0 && check.out.contains("State: protected as the policies say"), "\(check.out)\(check.err)")
+
+        // A pod IP removed from a set by hand: the kernel now rejects, krctl names the cause, packets agree.
+        let webSet = try #require(Kernel.shell("ip netns exec \(lab.node) ipset save").1.split(separator: "\n")
+            .first { $0.hasPrefix("add KUBE-SRC-") && $0.hasSuffix(" 10.244.1.10") }?.split(separator: " ")[1])
+        #expect(Kernel.shell("ip netns exec \(lab.node) ipset del \(webSet) 10.244.1.10").0 == 0)
+        r = try explain("shop/web", "shop/api", "9000")
+        #expect(r.status == 2, "\(r.text)")
+        #expect(r.kernel?["verdict"]?.stringValue == "reject" && r.kernel?["planned"]?.stringValue == "accept")
+        #expect(r.text.contains("10.244.1.10 is missing from set \(webSet) (shop/api ingress rule 1 peer pods)"), "\(r.text)")
+        #expect(try !passes(web, api, 9000), "the kernel verdict is what the packets meet")
+
+        // A rule deleted by hand: drift names the missing rule; policy check reports it too.
+        let policyChain = FirewallNames.policyChain("shop/api", .ingress)
+        #expect(Kernel.shell("ip netns exec \(lab.node) iptables-legacy -D \(policyChain) 1").0 == 0)
+        r = try explain("other/client", "shop/api", "9000")
+        #expect(r.status == 2 && r.kernel?["verdict"]?.stringValue == "reject", "\(r.text)")
+        #expect(r.text.contains("rule missing from \(policyChain) (shop/api ingress rule 0)"), "\(r.text)")
+        #expect(try !passes(client, api, 9000))
+        let damaged = try krctl(["policy", "check", "shop/api", "-o", "json"])
+        let json = try JSONValue.parseJSON(Data(damaged.out.utf8))
+        #expect(damaged.status == 2 && json["state"]?.stringValue == "drift", "\(damaged.out)\(damaged.err)")
+        #expect(json["drift"]?.arrayValue?.count == 2 && json["lastSync"]?.stringValue != nil, "\(damaged.out)")
+        // Another pod's firewall is not this one's drift; a pod of another node is refused with advice.
+        #expect(try krctl(["policy", "check", "shop/web"]).status == 0)
+        let elsewhere = try krctl(["policy", "check", "shop/api", "--node", "node-2"])
+        #expect(elsewhere.status == 1 && elsewhere.err.contains("runs on node node-1, and this is node node-2"), "\(elsewhere.err)")
     }
 }

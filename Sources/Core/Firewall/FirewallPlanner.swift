@@ -8,6 +8,7 @@
 ///   node itself (kubelet probes), then per isolated direction: clears the allow mark, jumps to each
 ///   isolating policy's KUBE-NWPLCY chain, and logs (NFLOG, rate limited) and rejects what no policy
 ///   marked. Allowed packets return to the built-in chain.
+/// - With the engine's default deny, every local pod is isolated both ways, with or without policies.
 /// - A policy chain marks the packet when one of its rules matches: peers as ipsets (pods: hash:ip;
 ///   each ipBlock its own hash:net, `except` as nomatch), ports as port matches or, for named ports,
 ///   a hash:ip,port set of the pods and numbers the name resolves to.
@@ -50,7 +51,8 @@ public struct FirewallPlanner: Sendable {
             guard let ip = pod.ips.first(where: { $0.family == family }) else { return }
             let ingress = engine.isolatingPolicies(of: pod, direction: .ingress)
             let egress = engine.isolatingPolicies(of: pod, direction: .egress)
-            guard !ingress.isEmpty || !egress.isEmpty else { return }  // not isolated: nothing to enforce
+            let isolatedIngress = !ingress.isEmpty || engine.defaultDeny, isolatedEgress = !egress.isEmpty || engine.defaultDeny
+            guard isolatedIngress || isolatedEgress else { return }  // not isolated: nothing to enforce
             let chain = FirewallNames.podChain(pod.key)
             let me = host(ip)
             let comment = "pod \(pod.key)"
@@ -58,14 +60,14 @@ public struct FirewallPlanner: Sendable {
                 Rule(chain: chain, conntrackStates: ["RELATED", "ESTABLISHED"], target: .accept, comment: "\(comment): established"),
                 Rule(chain: chain, conntrackStates: ["INVALID"], target: .drop, comment: "\(comment): invalid"),
             ]
-            if !ingress.isEmpty {
+            if isolatedIngress {
                 rules.append(Rule(chain: chain, destination: me, sourceIsLocal: true, target: .accept,
                                   comment: "\(comment): from its node (kubelet probes)"))
                 rules += section(chain: chain, pod: pod, policies: ingress, direction: .ingress, destination: me)
                 forward.append(Rule(chain: FirewallNames.forwardChain, destination: me, target: .jump(chain), comment: "\(comment) ingress"))
                 output.append(Rule(chain: FirewallNames.outputChain, destination: me, target: .jump(chain), comment: "\(comment) ingress"))
             }
-            if !egress.isEmpty {
+            if isolatedEgress {
                 rules += section(chain: chain, pod: pod, policies: egress, direction: .egress, source: me)
                 forward.append(Rule(chain: FirewallNames.forwardChain, source: me, target: .jump(chain), comment: "\(comment) egress"))
                 input.append(Rule(chain: FirewallNames.inputChain, source: me, target: .jump(chain), comment: "\(comment) egress"))
@@ -90,7 +92,7 @@ public struct FirewallPlanner: Sendable {
                               target: .nflog(group: FirewallNames.logGroup, prefix: "kube-router deny \(direction.word)"),
                               comment: "\(comment): log denied"))
             rules.append(Rule(chain: chain, source: source, destination: destination, mark: (mark, mark, true),
-                              target: .reject, comment: "\(comment): denied by \(policies.map(\.key).joined(separator: ","))"))
+                              target: .reject, comment: "\(comment): denied by " + (policies.isEmpty ? "default (--netpol-default-deny)" : policies.map(\.key).joined(separator: ","))))
             return rules
         }
 

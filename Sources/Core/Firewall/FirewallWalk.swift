@@ -28,11 +28,19 @@ public struct FirewallWalk: Sendable {
         public var target: String
     }
 
+    /// One set lookup: the entry the packet presents (`10.0.0.1` or `10.0.0.1,tcp:8080`) and whether
+    /// the set holds it.
+    public struct SetLookup: Sendable, Equatable, Encodable {
+        public var set: String
+        public var entry: String
+        public var matched: Bool
+    }
+
     public struct Result: Sendable {
         public var verdict: Verdict
         public var steps: [Step]
-        /// Set lookups made: (set, matched).
-        public var setLookups: [(set: String, matched: Bool)]
+        /// Set lookups made, in order.
+        public var setLookups: [SetLookup]
         /// The rule that decided, when one did (nil: fell off the built-in chain, policy ACCEPT).
         public var decidingStep: Step? { steps.last { ["ACCEPT", "DROP", "REJECT"].contains($0.target) } }
     }
@@ -41,14 +49,21 @@ public struct FirewallWalk: Sendable {
     public let hooks: [Rule]
     public let sets: [String: IPSetSpec]
 
-    public init(plan: FirewallPlan) {
-        var chains: [String: [Rule]] = [:]
-        for chain in plan.chains { chains[chain.name] = chain.rules }
+    public init(chains: [String: [Rule]], hooks: [Rule], sets: [IPSetSpec]) {
         self.chains = chains
-        self.hooks = plan.hooks
-        var sets: [String: IPSetSpec] = [:]
-        for set in plan.sets { sets[set.name] = set }
-        self.sets = sets
+        self.hooks = hooks
+        self.sets = Dictionary(sets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The firewall as planned.
+    public init(plan: FirewallPlan) {
+        self.init(chains: Dictionary(plan.chains.map { ($0.name, $0.rules) }, uniquingKeysWith: { first, _ in first }),
+                  hooks: plan.hooks, sets: plan.sets)
+    }
+
+    /// The firewall as the kernel holds it.
+    public init(observed: ObservedFirewall) {
+        self.init(chains: observed.chains, hooks: observed.hooks, sets: observed.sets)
     }
 
     /// Walks `builtin` (INPUT, FORWARD or OUTPUT) for the packet. A packet that no rule of ours decides
@@ -96,10 +111,16 @@ public struct FirewallWalk: Sendable {
         if let m = rule.mark, ((mark & m.mask) == m.value) == m.negated { return false }
         for setMatch in rule.sets {
             let hit = lookup(setMatch, packet)
-            result.setLookups.append((setMatch.name, hit))
+            result.setLookups.append(SetLookup(set: setMatch.name, entry: Self.entry(setMatch, packet), matched: hit))
             if hit == setMatch.negated { return false }
         }
         return true
+    }
+
+    /// What a set match looks up for the packet, written as the set's members are.
+    static func entry(_ match: Rule.SetMatch, _ packet: Packet) -> String {
+        let address = match.flags.first == "src" ? packet.source : packet.destination
+        return match.flags.count > 1 ? "\(address),\(packet.proto.rawValue.lowercased()):\(packet.port)" : address.description
     }
 
     /// Set semantics of the kernel: hash:ip exact, hash:net most specific prefix (nomatch excludes),

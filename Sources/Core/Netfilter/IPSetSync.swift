@@ -19,7 +19,9 @@ public struct IPSetSync: Sendable {
     static func normalized(_ set: IPSetSpec) -> Set<String> {
         Set(set.members.map { member in
             guard set.type == .hashNet else { return member }
-            return member.replacingOccurrences(of: "/32", with: "").replacingOccurrences(of: "/128", with: "")
+            let host = member.contains(":") ? "/128" : "/32"
+            guard let r = member.range(of: host), r.upperBound == member.endIndex || member[r.upperBound] == " " else { return member }
+            return member.replacingCharacters(in: r, with: "")
         })
     }
 

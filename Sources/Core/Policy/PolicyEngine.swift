@@ -14,14 +14,18 @@
 /// - Host-network pods are not subject to policy; as peers they match only by address (ipBlock).
 /// - Traffic from a pod's own node (kubelet probes) is always allowed into it (kube-router's rule).
 /// - A pod's traffic to itself never leaves its network namespace: always allowed.
+/// - With `defaultDeny` (the agent's `--netpol-default-deny`), every pod is isolated for both
+///   directions, policies or not: only what a policy allows passes (own node and loopback still do).
 public struct PolicyEngine: Sendable {
     public let snapshot: ClusterSnapshot
+    public let defaultDeny: Bool
     private let policiesByNamespace: [String: [NetworkPolicy]]
     private let podsByIP: [IPAddress: Pod]
     private let nodesByIP: [IPAddress: String]
 
-    public init(_ snapshot: ClusterSnapshot) {
+    public init(_ snapshot: ClusterSnapshot, defaultDeny: Bool = false) {
         self.snapshot = snapshot
+        self.defaultDeny = defaultDeny
         var byNamespace: [String: [NetworkPolicy]] = [:]
         for policy in snapshot.networkPolicies.values { byNamespace[policy.namespace, default: []].append(policy) }
         for key in byNamespace.keys { byNamespace[key]!.sort { $0.name < $1.name } }
@@ -98,6 +102,11 @@ public struct PolicyEngine: Sendable {
         }
     }
 
+    /// True when only what policies allow passes in `direction` (a policy selects the pod, or default deny).
+    public func isIsolated(_ pod: Pod, direction: NetworkPolicy.Direction) -> Bool {
+        pod.isPolicySubject && (defaultDeny || !isolatingPolicies(of: pod, direction: direction).isEmpty)
+    }
+
     /// The verdict alone, for matrices and the firewall: no explanation is built.
     public func allows(from source: TrafficEndpoint, to destination: TrafficEndpoint, port: Int, proto: PortProtocol) -> Bool {
         if isLoopback(source, destination) { return true }
@@ -109,7 +118,7 @@ public struct PolicyEngine: Sendable {
                             destination: TrafficEndpoint, port: Int, proto: PortProtocol) -> Bool {
         guard let pod = subject.pod, pod.isPolicySubject else { return true }
         let policies = isolatingPolicies(of: pod, direction: direction)
-        if policies.isEmpty { return true }
+        if policies.isEmpty && !defaultDeny { return true }
         if direction == .ingress && isFromOwnNode(peer, to: pod) { return true }
         for policy in policies {
             for rule in policy.rules(direction) {
@@ -154,7 +163,7 @@ public struct PolicyEngine: Sendable {
         side.subject = true
         let policies = isolatingPolicies(of: pod, direction: direction)
         side.policies = policies.map(\.key)
-        guard !policies.isEmpty else {
+        guard !policies.isEmpty || defaultDeny else {
             side.reason = "no NetworkPolicy selects \(pod.key) for \(direction.word): all \(direction.word) traffic is allowed"
             return side
         }
@@ -179,7 +188,9 @@ public struct PolicyEngine: Sendable {
         } else {
             side.verdict = .deny
             let ruleCount = policies.reduce(0) { $0 + $1.rules(direction).count }
-            side.reason = ruleCount == 0
+            side.reason = policies.isEmpty
+                ? "no NetworkPolicy allows \(direction.word) for \(pod.key), and the node denies by default (--netpol-default-deny)"
+                : ruleCount == 0
                 ? "\(pod.key) is isolated for \(direction.word) by \(names), which allow no \(direction.word) traffic"
                 : "\(pod.key) is isolated for \(direction.word) by \(names), and none of their \(ruleCount) rule(s) matches"
         }

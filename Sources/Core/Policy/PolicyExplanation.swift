@@ -70,6 +70,8 @@ public struct PolicyExplanation: Sendable, Encodable {
     public var verdict: Verdict
     public var egress: Side
     public var ingress: Side
+    /// What the kernel of the node krctl runs on does with the packet (only when run on a node).
+    public var kernel: KernelVerdict? = nil
 }
 
 /// One cell of a connectivity matrix.

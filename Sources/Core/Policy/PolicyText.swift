@@ -13,7 +13,7 @@ public enum PolicyText {
             lines.append(terminal.paint("\(side.direction.capitalized)\(where_): ", .bold) + mark)
             lines.append("  \(side.reason)")
             if side.isolated {
-                lines.append("  isolated by: \(side.policies.joined(separator: ", "))")
+                lines.append("  isolated by: " + (side.policies.isEmpty ? "the node's default deny (--netpol-default-deny)" : side.policies.joined(separator: ", ")))
                 let withRules = Set(side.rules.map(\.policy))
                 for policy in side.policies where !withRules.contains(policy) {
                     lines.append("  " + terminal.paint("✗", .red) + " \(policy): no \(side.direction) rules (denies all \(side.direction))")
@@ -27,6 +27,10 @@ public enum PolicyText {
                 let target = named.resolvedTo.isEmpty ? "not declared" : named.resolvedTo.map(String.init).joined(separator: ", ")
                 lines.append("  named port \"\(named.name)\"/\(named.protocol.rawValue) on \(named.pod ?? "the destination") → \(target)")
             }
+        }
+        if let kernel = e.kernel {
+            lines.append("")
+            lines += FirewallText.kernel(kernel, terminal: terminal)
         }
         return lines.joined(separator: "\n")
     }

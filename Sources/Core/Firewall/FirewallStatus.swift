@@ -1,0 +1,36 @@
+import Foundation
+
+/// What the agent records after each firewall sync (`<state-dir>/firewall.json`) and krctl reads:
+/// which node it protects, when it last synced, and the chain of each protected pod.
+public struct FirewallStatus: Sendable, Codable, Equatable {
+    public static let fileName = "firewall.json"
+
+    public var node: String
+    public var syncs: Int
+    /// ISO 8601, UTC.
+    public var lastSync: String
+    /// `namespace/pod` → its KUBE-POD-FW chain.
+    public var podChains: [String: String]
+    /// The agent runs with `--netpol-default-deny`: krctl must plan as it does.
+    public var defaultDeny: Bool
+
+    public init(node: String, syncs: Int, lastSync: Date, podChains: [String: String], defaultDeny: Bool) {
+        self.node = node
+        self.defaultDeny = defaultDeny
+        self.syncs = syncs
+        self.lastSync = ISO8601DateFormatter().string(from: lastSync)
+        self.podChains = podChains
+    }
+
+    public static func read(stateDir: String) -> FirewallStatus? {
+        guard let data = FileManager.default.contents(atPath: stateDir + "/" + fileName) else { return nil }
+        return try? JSONDecoder().decode(FirewallStatus.self, from: data)
+    }
+
+    public func write(stateDir: String) throws {
+        try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        try encoder.encode(self).write(to: URL(fileURLWithPath: stateDir + "/" + Self.fileName), options: .atomic)
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Core
+import Foundation
+
+/// Where krctl meets the node it runs on: which node that is, the agent's status file, and the
+/// kernel's firewall, read by the same code the agent syncs with.
+struct NodeOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The node krctl runs on (default: the agent's status file, then the host name).", valueName: "name"))
+    var node: String?
+
+    @Option(help: ArgumentHelp("The agent's state directory, where it records its syncs.", valueName: "path"))
+    var stateDir = "/var/run/kube-router"
+
+    /// The node as krctl sees it: its name, the agent's last status, and the kernel's firewall objects.
+    struct Local {
+        var name: String
+        var status: FirewallStatus?
+        var observed: ObservedFirewall
+    }
+
+    var status: FirewallStatus? { FirewallStatus.read(stateDir: stateDir) }
+
+    /// Reads the kernel. `required`: failures are errors; otherwise nil when the kernel cannot be read
+    /// or holds nothing of an agent (krctl run off the nodes).
+    func local(required: Bool) throws -> Local? {
+        let status = self.status
+        let observed: ObservedFirewall
+        do {
+            observed = try ObservedFirewall.read()
+        } catch {
+            guard required else { return nil }
+            throw CommandFailure("cannot read this node's firewall: \(error) (run krctl as root on the node)")
+        }
+        if !required && observed.isEmpty && status == nil { return nil }
+        let name = node ?? status?.node ?? ProcessInfo.processInfo.hostName
+        return Local(name: name, status: status, observed: observed)
+    }
+}
+
+/// When `explain-policy` compares with the kernel.
+enum KernelMode: String, ExpressibleByArgument, CaseIterable {
+    case auto, always, never
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Core
+import Foundation
+
+struct PolicyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy",
+        abstract: "Inspect the NetworkPolicy firewall of this node.",
+        subcommands: [PolicyCheck.self]
+    )
+}
+
+struct PolicyCheck: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Is a pod of this node protected now, by which chains, and when was it last synced?",
+        discussion: """
+        Run on the pod's node, as root. The policies that isolate the pod are read from the cluster \
+        (--manifests or the API server, as for explain-policy); its chains and sets are read from the \
+        kernel and compared with what the agent's plan for this node holds. Differences are reported as \
+        drift with their cause.
+
+        Exit status: 0 when the kernel holds the pod's firewall as planned, 1 on bad input or when the \
+        kernel cannot be read, 2 on drift, 64 on a usage error.
+        """
+    )
+
+    @Argument(help: ArgumentHelp("The pod: NAMESPACE/POD or POD (in --namespace).", valueName: "pod"))
+    var pod: String
+
+    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var nodeOptions: NodeOptions
+
+    @Option(name: [.customShort("n"), .long], help: ArgumentHelp("Namespace of a bare pod name (default: the kubeconfig context's, else default).", valueName: "namespace"))
+    var namespace: String?
+
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Output format: text, json or yaml.", valueName: "format"))
+    var output: String = "text"
+
+    @Flag(help: "Never colour the output (also: NO_COLOR=1).")
+    var noColor = false
+
+    func validate() throws {
+        guard OutputFormat(rawValue: output) != nil else {
+            throw ValidationError("unknown output format \"\(output)\" (expected text, json or yaml)")
+        }
+        guard EndpointReference(pod) != nil, IPAddress(pod) == nil else {
+            throw ValidationError("invalid pod \"\(pod)\" (expected NAMESPACE/POD or POD)")
+        }
+    }
+
+    func run() throws {
+        let format = OutputFormat(rawValue: output)!
+        var contextNamespace = "default"
+        let snapshot: ClusterSnapshot
+        do {
+            let source = try cluster.source()
+            if let api = source as? APISource { contextNamespace = api.config.namespace }
+            snapshot = try source.snapshot()
+        } catch let error as ManifestLoadError {
+            throw CommandFailure(error)
+        } catch let error as KubeAPIError {
+            throw CommandFailure("cannot read the cluster: \(error)")
+        }
+        guard case .pod(let ns, let name)? = EndpointReference(pod, defaultNamespace: namespace ?? contextNamespace),
+              let target = snapshot.pods["\(ns)/\(name)"] else {
+            let key = EndpointReference(pod, defaultNamespace: namespace ?? contextNamespace)?.description ?? pod
+            throw CommandFailure("pod \(key) not found")
+        }
+        let local = try nodeOptions.local(required: true)!
+        guard target.nodeName == local.name else {
+            throw CommandFailure("pod \(target.key) runs on node \(target.nodeName.isEmpty ? "(none yet)" : target.nodeName), and this is node \(local.name): run krctl policy check on that node (or give --node if this node's name differs)")
+        }
+        let engine = PolicyEngine(snapshot, defaultDeny: local.status?.defaultDeny == true)
+        let family = target.ips.first?.family ?? .ipv4
+        let plan = FirewallPlanner(engine: engine).plan(node: local.name, family: family)
+        let protection = KernelCheck.protection(of: target, engine: engine, plan: plan, observed: local.observed,
+                                                node: local.name, status: local.status)
+        let terminal = noColor ? Terminal(color: false) : Terminal.detect()
+        switch format {
+        case .text: print(FirewallText.protection(protection, terminal: terminal))
+        case .json: print(try Render.json(protection))
+        case .yaml: print(try Render.yaml(protection), terminator: "")
+        }
+        if protection.state == "drift" { throw ExitCode(2) }
+    }
+}
