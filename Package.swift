@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "krbench", targets: ["PolicyBench"]),
         .executable(name: "kube-test-server", targets: ["KubeTestServer"]),
         .executable(name: "kr-api-bench", targets: ["APIBench"]),
+        .executable(name: "kr-firewall-bench", targets: ["FirewallBench"]),
         .library(name: "Core", targets: ["Core"]),
     ],
     dependencies: [
@@ -44,9 +45,11 @@ let package = Package(
             name: "krctl",
             dependencies: ["Core", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // Benchmarks share a synthetic cluster generator and measuring helpers.
+        .target(name: "BenchSupport", dependencies: ["Core"]),
         .executableTarget(
             name: "PolicyBench",
-            dependencies: ["Core"]
+            dependencies: ["Core", "BenchSupport"]
         ),
         .executableTarget(
             name: "KubeTestServer",
@@ -61,7 +64,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "APIBench",
-            dependencies: ["Core"]
+            dependencies: ["Core", "BenchSupport"]
+        ),
+        .executableTarget(
+            name: "FirewallBench",
+            dependencies: ["Core", "BenchSupport"]
         ),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
         .testTarget(name: "CLITests", dependencies: ["Core", "TestSupport", "krctl", "Agent"]),

@@ -1,3 +1,4 @@
+import BenchSupport
 import Core
 import Foundation
 
@@ -12,27 +13,6 @@ let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingL
 let work = FileManager.default.temporaryDirectory.appendingPathComponent("kr-api-bench-\(getpid())")
 try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: work) }
-
-func residentMiB() -> Double {
-    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-    let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-    return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
-}
-
-func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
-
-func shell(_ path: String, _ args: [String]) throws -> (Int32, Data) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: path)
-    p.arguments = args
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, data)
-}
 
 print("kr-api-bench: \(podCount) pods")
 let pki = work.appendingPathComponent("pki").path

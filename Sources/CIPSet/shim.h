@@ -83,6 +83,15 @@ static inline struct ipset *kr_ipset_open(struct kr_ipset_bridge *bridge) {
     return handle;
 }
 
+// Many commands in one pass, as `ipset restore` runs them: libipset batches consecutive adds to a
+// set into few netlink messages. Stops at the first failing line (reported with its line number).
+static inline int kr_ipset_restore(struct ipset *handle, const char *text, size_t length) {
+    FILE *stream = fmemopen((void *)text, length, "r");
+    if (stream == NULL) return -1;
+    int rc = ipset_parse_stream(handle, stream);
+    fclose(stream);
+    return rc;
+}
 static inline int kr_ipset_output_save(struct ipset *handle) {
     return ipset_session_output(ipset_session(handle), IPSET_LIST_SAVE);
 }

@@ -78,7 +78,19 @@ public struct Rule: Sendable, Equatable {
         self.chain = chain; self.source = source; self.destination = destination; self.proto = proto
         self.destinationPorts = destinationPorts; self.sets = sets; self.conntrackStates = conntrackStates
         self.sourceIsLocal = sourceIsLocal; self.mark = mark; self.limitPerMinute = limitPerMinute
-        self.target = target; self.comment = comment
+        self.target = target; self.comment = Self.fitted(comment)
+    }
+
+    /// The kernel keeps 255 bytes of a comment (XT_MAX_COMMENT_LEN): cut here, on a character
+    /// boundary, so that the planned rule equals the one read back.
+    public static func fitted(_ comment: String) -> String {
+        guard comment.utf8.count > 255 else { return comment }
+        var cut = ""
+        for character in comment {
+            guard cut.utf8.count + character.utf8.count <= 254 else { break }
+            cut.append(character)
+        }
+        return cut + "~"  // marks the cut
     }
 
     public static func == (a: Rule, b: Rule) -> Bool {

@@ -36,6 +36,10 @@ public struct FirewallPlanner: Sendable {
         var policyChains: [String: FirewallPlan.Chain] = [:]
         var policyOrder: [String] = []
         var sets: [String: IPSetSpec] = [:]
+        /// How many rules use each set beyond the first (sets are shared by content, see `expand`).
+        var extraUsers: [String: Int] = [:]
+        /// The pods each peer-selector key selects.
+        var peerPods: [String: [Pod]] = [:]
         /// Local pods selected by each (policy, direction), for named-port sets of ingress rules.
         var localTargets: [String: [Pod]] = [:]
         var plannedPolicies: [(NetworkPolicy, NetworkPolicy.Direction)] = []
@@ -123,23 +127,31 @@ public struct FirewallPlanner: Sendable {
             let comment = "\(policy.key) \(direction.word) rule \(index)"
             let peerFlag = direction == .ingress ? "src" : "dst"
             let identity = "\(policy.key)|\(direction.rawValue)|\(index)"
+            let prefix = direction == .ingress ? "KUBE-SRC" : "KUBE-DST"
+            // Peer sets are named by what they hold (the selectors, and the policy's namespace where a
+            // selector is relative to it), so rules with the same peers share one set: fewer members
+            // to keep in sync, and a name that does not change when unrelated policies come and go.
+            let podPeers = rule.peers.filter { if case .pods = $0 { true } else { false } }
+            let peersKey = peersKey(podPeers, policy: policy)
             var peers: [Rule.SetMatch?] = []
             if rule.peers.isEmpty {
                 peers = [nil]
             } else {
-                let podPeers = rule.peers.filter { if case .pods = $0 { true } else { false } }
                 if !podPeers.isEmpty {
-                    let members = matchingPods(podPeers, policy: policy).compactMap { $0.ips.first { $0.family == family } }
-                    let set = addSet(prefix: direction == .ingress ? "KUBE-SRC" : "KUBE-DST", identity: identity + "|pods",
-                                     type: .hashIP, members: Set(members).sorted().map(\.description),
-                                     comment: "\(comment) peer pods")
+                    let set = FirewallNames.set(prefix, "pods|" + peersKey, family: family)
+                    if isNew(set) {
+                        sets[set] = IPSetSpec(name: set, type: .hashIP, members: podAddresses(podPeers, key: peersKey, policy: policy),
+                                              comment: "\(comment) peer pods")
+                    }
                     peers.append(Rule.SetMatch(name: set, flags: [peerFlag]))
                 }
                 for (p, peer) in rule.peers.enumerated() {
                     guard case .ipBlock(let block) = peer, block.cidr.family == family else { continue }
-                    let members = [block.cidr.description] + block.except.map { "\($0) nomatch" }
-                    let set = addSet(prefix: direction == .ingress ? "KUBE-SRC" : "KUBE-DST", identity: identity + "|block\(p)",
-                                     type: .hashNet, members: members, comment: "\(comment) peer \(p) \(block)")
+                    let set = FirewallNames.set(prefix, "block|\(block)", family: family)
+                    if isNew(set) {
+                        sets[set] = IPSetSpec(name: set, type: .hashNet, members: [block.cidr.description] + block.except.map { "\($0) nomatch" },
+                                              comment: "\(comment) peer \(p) \(block)")
+                    }
                     peers.append(Rule.SetMatch(name: set, flags: [peerFlag]))
                 }
                 // Peers exist but none can match in this family (e.g. only IPv6 blocks): the rule allows nothing here.
@@ -155,13 +167,19 @@ public struct FirewallPlanner: Sendable {
                     case .number(let n): ports.append((entry.proto, n...n, nil))
                     case .range(let a, let b): ports.append((entry.proto, a...b, nil))
                     case .named(let portName):
-                        let destinations = namedPortDestinations(rule, policy: policy, direction: direction, chain: chain)
-                        let members = destinations.flatMap { pod -> [String] in
-                            guard let ip = pod.ips.first(where: { $0.family == family }) else { return [] }
-                            return pod.namedPorts(portName, proto: entry.proto).map { "\(ip),\(entry.proto.rawValue.lowercased()):\($0)" }
+                        // Ingress: the policy's local targets; egress: the peers' pods (shared by content).
+                        let key = direction == .ingress ? identity + "|port\(p)" : "named|\(entry)|" + (rule.peers.isEmpty ? "all pods" : peersKey)
+                        let set = FirewallNames.set("KUBE-DST", key, family: family)
+                        if isNew(set) {
+                            let destinations = namedPortDestinations(rule, podPeers: podPeers, peersKey: peersKey, policy: policy,
+                                                                     direction: direction, chain: chain)
+                            let members = destinations.flatMap { pod -> [String] in
+                                guard let ip = pod.ips.first(where: { $0.family == family }) else { return [] }
+                                return pod.namedPorts(portName, proto: entry.proto).map { "\(ip),\(entry.proto.rawValue.lowercased()):\($0)" }
+                            }
+                            sets[set] = IPSetSpec(name: set, type: .hashIPPort, members: Array(Set(members)).sorted(),
+                                                  comment: "\(comment) port \(p) \"\(portName)\"")
                         }
-                        let set = addSet(prefix: "KUBE-DST", identity: identity + "|port\(p)", type: .hashIPPort,
-                                         members: Array(Set(members)).sorted(), comment: "\(comment) port \(p) \"\(portName)\"")
                         ports.append((entry.proto, nil, Rule.SetMatch(name: set, flags: ["dst", "dst"])))
                     }
                 }
@@ -177,34 +195,50 @@ public struct FirewallPlanner: Sendable {
             return rules
         }
 
-        /// Endpoint pods (not host-network) matched by any of the pod peers, cluster-wide.
-        func matchingPods(_ peers: [NetworkPolicy.Peer], policy: NetworkPolicy) -> [Pod] {
-            engine.snapshot.pods.values.filter { pod in
-                guard pod.isPolicySubject, let ip = pod.ips.first(where: { $0.family == family }) else { return false }
-                let endpoint = TrafficEndpoint(kind: .pod(pod), ip: ip)
-                return peers.contains { engine.peerMatches($0, in: policy, peer: endpoint) }
-            }.sorted { $0.key < $1.key }
+        /// What a list of pod peers selects, as text: their selectors, plus the policy's namespace when
+        /// a peer without a namespace selector makes it relative to that namespace.
+        func peersKey(_ podPeers: [NetworkPolicy.Peer], policy: NetworkPolicy) -> String {
+            let relative = podPeers.contains { if case .pods(_, nil) = $0 { true } else { false } }
+            return podPeers.map(\.description).joined(separator: "; ") + (relative ? " @ \(policy.namespace)" : "")
+        }
+
+        /// The addresses of the pods the peers select, computed once per selector key.
+        mutating func podAddresses(_ podPeers: [NetworkPolicy.Peer], key: String, policy: NetworkPolicy) -> [String] {
+            let ips = matchingPods(podPeers, key: key, policy: policy).compactMap { $0.ips.first { $0.family == family } }
+            return Set(ips).sorted().map(\.description)
+        }
+
+        /// Endpoint pods (not host-network) matched by any of the pod peers, cluster-wide; computed once
+        /// per selector key, as it is the costly part of planning.
+        mutating func matchingPods(_ peers: [NetworkPolicy.Peer], key: String, policy: NetworkPolicy) -> [Pod] {
+            if let cached = peerPods[key] { return cached }
+            var seen = Set<String>()
+            let pods = peers.flatMap { engine.pods(selectedBy: $0, in: policy) }.filter { pod in
+                pod.ips.contains { $0.family == family } && seen.insert(pod.key).inserted
+            }
+            peerPods[key] = pods
+            return pods
         }
 
         /// Where a named port is resolved: the local targets for ingress; for egress the pods the rule's
         /// pod peers select (every pod when it has no peers; ipBlock peers never match a named port).
-        func namedPortDestinations(_ rule: NetworkPolicy.Rule, policy: NetworkPolicy, direction: NetworkPolicy.Direction,
-                                   chain: String) -> [Pod] {
+        mutating func namedPortDestinations(_ rule: NetworkPolicy.Rule, podPeers: [NetworkPolicy.Peer], peersKey: String,
+                                            policy: NetworkPolicy, direction: NetworkPolicy.Direction, chain: String) -> [Pod] {
             if direction == .ingress { return localTargets[chain] ?? [] }
-            if rule.peers.isEmpty {
-                return engine.snapshot.pods.values.filter { $0.isPolicySubject }.sorted { $0.key < $1.key }
-            }
-            return matchingPods(rule.peers.filter { if case .pods = $0 { true } else { false } }, policy: policy)
+            if rule.peers.isEmpty { return engine.snapshot.pods.values.filter { $0.isPolicySubject } }
+            return podPeers.isEmpty ? [] : matchingPods(podPeers, key: peersKey, policy: policy)
         }
 
-        mutating func addSet(prefix: String, identity: String, type: IPSetSpec.SetType, members: [String], comment: String) -> String {
-            let name = FirewallNames.set(prefix, identity, family: family)
-            sets[name] = IPSetSpec(name: name, type: type, members: members, comment: comment)
-            return name
+        /// True the first time a set is named; later rules share it (counted for its comment).
+        mutating func isNew(_ name: String) -> Bool {
+            guard sets[name] != nil else { return true }
+            extraUsers[name, default: 0] += 1
+            return false
         }
 
         mutating func finish() -> FirewallPlan {
             buildPolicyChains()
+            for (name, count) in extraUsers { sets[name]?.comment += " (and \(count) other rule\(count == 1 ? "" : "s"))" }
             let top = [
                 FirewallPlan.Chain(name: FirewallNames.inputChain, rules: input),
                 FirewallPlan.Chain(name: FirewallNames.forwardChain, rules: forward),

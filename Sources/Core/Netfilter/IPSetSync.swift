@@ -25,10 +25,13 @@ public struct IPSetSync: Sendable {
         })
     }
 
+    /// All changes go to the kernel in one restore pass; a changed set is filled under a scratch name
+    /// and swapped in, so rules never see it half-filled.
     public func apply(_ sets: [IPSetSpec], family: IPAddress.Family) throws -> Report {
         var report = Report()
         let live = Dictionary(try session.list(prefixes: Self.ownedPrefixes).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let familyWord = family == .ipv4 ? "inet" : "inet6"
+        var script = ""
         for set in sets {
             if let current = live[set.name] {
                 if current.type == set.type && Self.normalized(current) == Self.normalized(set) {
@@ -36,29 +39,31 @@ public struct IPSetSync: Sendable {
                     continue
                 }
                 let temporary = "KR-TMP-" + FirewallNames.hash(set.name)
-                if live[temporary] != nil { try session.run("destroy \(temporary)") }
-                try session.run("create \(temporary) \(set.type.rawValue) family \(familyWord)")
-                for member in set.members { try session.run("add \(temporary) \(member) -exist") }
-                try session.run("swap \(temporary) \(set.name)")
-                try session.run("destroy \(temporary)")
+                if live[temporary] != nil { script += "destroy \(temporary)\n" }
+                script += "create \(temporary) \(set.type.rawValue) family \(familyWord)\n"
+                for member in set.members { script += "add \(temporary) \(member) -exist\n" }
+                // A set of another type cannot be swapped with: it is replaced (only if no rule uses it).
+                if current.type != set.type {
+                    script += "destroy \(set.name)\nrename \(temporary) \(set.name)\n"
+                } else {
+                    script += "swap \(temporary) \(set.name)\ndestroy \(temporary)\n"
+                }
                 report.swapped.append(set.name)
             } else {
-                try session.run("create \(set.name) \(set.type.rawValue) family \(familyWord) -exist")
-                for member in set.members { try session.run("add \(set.name) \(member) -exist") }
+                script += "create \(set.name) \(set.type.rawValue) family \(familyWord) -exist\n"
+                for member in set.members { script += "add \(set.name) \(member) -exist\n" }
                 report.created.append(set.name)
             }
         }
+        try session.restore(script)
         return report
     }
 
     /// Destroys our sets that are not in `keep`. A set still referenced by a rule cannot be destroyed:
     /// remove the rules (commit the table) first.
     public func removeStale(keeping keep: Set<String>) throws -> [String] {
-        var destroyed: [String] = []
-        for set in try session.list(prefixes: Self.ownedPrefixes) where !keep.contains(set.name) {
-            try session.run("destroy \(set.name)")
-            destroyed.append(set.name)
-        }
+        let destroyed = try session.list(prefixes: Self.ownedPrefixes).map(\.name).filter { !keep.contains($0) }
+        try session.restore(destroyed.map { "destroy \($0)\n" }.joined())
         return destroyed
     }
 }

@@ -21,6 +21,8 @@ public struct PolicyEngine: Sendable {
     public let defaultDeny: Bool
     private let policiesByNamespace: [String: [NetworkPolicy]]
     private let podsByIP: [IPAddress: Pod]
+    /// Pods subject to policy, per namespace: selecting peers namespace first is what keeps planning fast.
+    private let subjectsByNamespace: [String: [Pod]]
     private let nodesByIP: [IPAddress: String]
 
     public init(_ snapshot: ClusterSnapshot, defaultDeny: Bool = false) {
@@ -36,6 +38,7 @@ public struct PolicyEngine: Sendable {
             for ip in pod.ips { byIP[ip] = pod }
         }
         podsByIP = byIP
+        subjectsByNamespace = Dictionary(grouping: snapshot.pods.values.filter(\.isPolicySubject), by: \.namespace)
         var nodes: [IPAddress: String] = [:]
         for node in snapshot.nodes.values {
             for ip in node.internalIPs { nodes[ip] = node.name }
@@ -236,6 +239,18 @@ public struct PolicyEngine: Sendable {
         case (false, false): reason = "neither peer nor port matches"
         }
         return RuleMatch(allows: peerOK && portOK, peer: peerIndex, port: portIndex, reason: reason, namedPorts: namedPorts)
+    }
+
+    /// The pods a pod peer of `policy` selects (the set `peerMatches` accepts), namespaces first.
+    public func pods(selectedBy peer: NetworkPolicy.Peer, in policy: NetworkPolicy) -> [Pod] {
+        guard case .pods(let podSelector, let namespaceSelector) = peer else { return [] }
+        var namespaces = [policy.namespace]
+        if let namespaceSelector {
+            namespaces = subjectsByNamespace.keys.filter { ns in
+                namespaceSelector.matches(snapshot.namespaces[ns]?.labels ?? ["kubernetes.io/metadata.name": ns])
+            }
+        }
+        return namespaces.flatMap { subjectsByNamespace[$0] ?? [] }.filter { podSelector?.matches($0.labels) ?? true }
     }
 
     func peerMatches(_ peer: NetworkPolicy.Peer, in policy: NetworkPolicy, peer endpoint: TrafficEndpoint) -> Bool {

@@ -1,0 +1,104 @@
+import BenchSupport
+import Core
+import Foundation
+
+// kr-firewall-bench: the firewall sync at scale, in a network namespace of its own. A synthetic
+// cluster (default: 3,000 pods on 3 nodes, so 1,000 on this node, in 50 namespaces, with 1,000
+// policies) is planned for node-0 and applied with libipset + libiptc, then the same ruleset is applied
+// with `ipset restore` + `iptables-legacy-restore` in the same run (ratio printed). Both results are
+// read back and compared with the plan. Then one pod event (a relabel) is timed to enforcement.
+//
+// Usage (root): swift build -c release && .build/release/kr-firewall-bench [local pods] [policies]
+
+let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
+let localPods = arguments.count > 0 ? arguments[0] : 1_000
+let policyCount = arguments.count > 1 ? arguments[1] : 1_000
+let nodeCount = 3
+guard getuid() == 0 else {
+    FileHandle.standardError.write(Data("kr-firewall-bench: needs root (network namespaces, iptables, ipset)\n".utf8))
+    exit(1)
+}
+
+func format(_ ms: Double) -> String { String(format: "%.1f ms", ms) }
+let clock = ContinuousClock()
+let netns = "krfwbench\(getpid())"
+try shell("/usr/sbin/ip", ["netns", "add", netns])
+defer { try? shell("/usr/sbin/ip", ["netns", "del", netns]) }
+
+print("kr-firewall-bench: \(localPods) pods on this node (\(localPods * nodeCount) in the cluster, \(nodeCount) nodes), \(policyCount) NetworkPolicies")
+let file = FileManager.default.temporaryDirectory.appendingPathComponent("kr-firewall-bench-\(getpid()).yaml")
+try syntheticManifests(pods: localPods * nodeCount, namespaces: 50, policies: policyCount, nodes: nodeCount)
+    .write(to: file, atomically: true, encoding: .utf8)
+var snapshot = try ManifestSource(paths: [file.path]).snapshot()
+try? FileManager.default.removeItem(at: file)
+
+var plan: FirewallPlan!
+let planTime = milliseconds(clock.measure { plan = FirewallPlanner(engine: PolicyEngine(snapshot)).plan(node: "node-0", family: .ipv4) })
+let ruleCount = plan.chains.reduce(0) { $0 + $1.rules.count }
+let memberCount = plan.sets.reduce(0) { $0 + $1.members.count }
+print("plan: \(format(planTime)): \(plan.chains.count) chains, \(ruleCount) rules, \(plan.sets.count) sets with \(memberCount) members")
+
+/// Our sync, as the agent runs it: sets, then one table commit, then stale sets.
+func syncOurs(_ plan: FirewallPlan) throws -> (sets: Double, rules: Double) {
+    try NetworkNamespace.run(netns) {
+        let start = clock.now
+        _ = try IPSetSync(session: IPSetSession()).apply(plan.sets, family: .ipv4)
+        let setsDone = clock.now
+        try IPTablesSync.apply(plan)
+        _ = try IPSetSync(session: IPSetSession()).removeStale(keeping: Set(plan.sets.map(\.name)))
+        return (milliseconds(setsDone - start), milliseconds(clock.now - setsDone))
+    }
+}
+
+func drift(_ plan: FirewallPlan) throws -> [DriftFinding] {
+    try NetworkNamespace.run(netns) { FirewallDrift.compare(plan, try ObservedFirewall.read()) }
+}
+
+func cleanup() throws {
+    try NetworkNamespace.run(netns) {
+        try IPTablesSync.cleanup()
+        _ = try IPSetSync(session: IPSetSession()).removeStale(keeping: [])
+    }
+}
+
+// Ours, from an empty node.
+let cold = try syncOurs(plan)
+let oursCold = cold.sets + cold.rules
+let oursDrift = try drift(plan)
+print("ours, full sync from empty:  \(format(oursCold)) (ipsets \(format(cold.sets)), iptables \(format(cold.rules))); drift after: \(oursDrift.count)")
+let warm = try syncOurs(plan)
+print("ours, periodic full sync, nothing changed: \(format(warm.sets + warm.rules))")
+
+// One pod event: a local pod changes its app label, which changes the policies that select it and the
+// peer sets it is in. Timed from the event to the kernel enforcing it (plan + sync).
+let podKey = snapshot.pods.values.filter { $0.nodeName == "node-0" }.map(\.key).sorted()[0]
+var pod = snapshot.pods[podKey]!
+pod.meta.labels["app"] = pod.meta.labels["app"] == "app-0" ? "app-1" : "app-0"
+snapshot.apply(.pod(pod))
+var eventPlan: FirewallPlan!
+let eventPlanTime = milliseconds(clock.measure { eventPlan = FirewallPlanner(engine: PolicyEngine(snapshot)).plan(node: "node-0", family: .ipv4) })
+let event = try syncOurs(eventPlan)
+let eventTotal = eventPlanTime + event.sets + event.rules
+let eventDrift = try drift(eventPlan)
+print("ours, one pod event (relabel \(podKey)) to enforcement: \(format(eventTotal)) (plan \(format(eventPlanTime)), ipsets \(format(event.sets)), iptables \(format(event.rules))); drift after: \(eventDrift.count)")
+
+// The reference: the same ruleset through the standard tools, as restore files.
+try cleanup()
+let setsText = Data(plan.ipsetRestore().utf8), rulesText = Data(plan.iptablesRestore().utf8)
+var status: (Int32, Data) = (0, Data())
+let refSets = milliseconds(clock.measure { status = (try? shell("/usr/sbin/ip", ["netns", "exec", netns, "ipset", "restore", "-exist"], input: setsText)) ?? (-1, Data()) })
+guard status.0 == 0 else { print("ipset restore failed (\(status.0))"); exit(1) }
+let refRules = milliseconds(clock.measure { status = (try? shell("/usr/sbin/ip", ["netns", "exec", netns, "iptables-legacy-restore", "--noflush"], input: rulesText)) ?? (-1, Data()) })
+guard status.0 == 0 else { print("iptables-legacy-restore failed (\(status.0))"); exit(1) }
+let reference = refSets + refRules
+let referenceDrift = try drift(plan)
+print("reference, ipset restore + iptables-legacy-restore from empty: \(format(reference)) (ipset \(format(refSets)), iptables \(format(refRules))); drift after: \(referenceDrift.count)")
+try cleanup()
+
+print("ratio, full sync (ours / reference): \(String(format: "%.2f", oursCold / reference))")
+print("ratio, one pod event (ours / a full restore, as kube-router resyncs): \(String(format: "%.2f", eventTotal / reference))")
+print("resident memory: \(String(format: "%.0f", residentMiB())) MiB")
+if !oursDrift.isEmpty || !eventDrift.isEmpty || !referenceDrift.isEmpty {
+    print("DRIFT: the kernel does not hold the plan:\n" + (oursDrift + eventDrift + referenceDrift).prefix(10).map { "  \($0)" }.joined(separator: "\n"))
+    exit(1)
+}
