@@ -173,22 +173,22 @@ _krctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    explain-policy|version|help)
+    explain-policy|policy|version|help)
         # Offer subcommand argument completions
         "_krctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'explain-policy version help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'explain-policy policy version help' -- "${cur}"))
         ;;
     esac
 }
 
 _krctl_explain-policy() {
     repeating_flags=()
-    non_repeating_flags=(--matrix --no-color --version -h --help)
+    non_repeating_flags=(--matrix --no-color --netpol-default-deny --version -h --help)
     repeating_options=(-f --manifests --port -n --namespace)
-    non_repeating_options=(--kubeconfig --context --from --to -o --output)
+    non_repeating_options=(--kubeconfig --context --from --to -o --output --kernel --node --state-dir)
     __krctl_offer_flags_options 0
 
     # Offer option value completions
@@ -209,6 +209,72 @@ _krctl_explain-policy() {
         return
         ;;
     '--port')
+        return
+        ;;
+    '-n'|'--namespace')
+        return
+        ;;
+    '-o'|'--output')
+        return
+        ;;
+    '--kernel')
+        __krctl_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '--node')
+        return
+        ;;
+    '--state-dir')
+        return
+        ;;
+    esac
+}
+
+_krctl_policy() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __krctl_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    check)
+        # Offer subcommand argument completions
+        "_krctl_policy_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'check' -- "${cur}"))
+        ;;
+    esac
+}
+
+_krctl_policy_check() {
+    repeating_flags=()
+    non_repeating_flags=(--no-color --version -h --help)
+    repeating_options=(-f --manifests)
+    non_repeating_options=(--kubeconfig --context --node --state-dir -n --namespace -o --output)
+    __krctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-f'|'--manifests')
+        return
+        ;;
+    '--kubeconfig')
+        return
+        ;;
+    '--context')
+        return
+        ;;
+    '--node')
+        return
+        ;;
+    '--state-dir')
         return
         ;;
     '-n'|'--namespace')

@@ -165,7 +165,7 @@ _kube-router() {
     local -a repeating_flags=()
     local -a non_repeating_flags=(--version -h --help)
     local -a repeating_options=()
-    local -a non_repeating_options=(--kubeconfig --master --hostname-override --run-firewall --run-service-proxy --run-router --iptables-sync-period --cleanup-config -v --v --state-dir)
+    local -a non_repeating_options=(--kubeconfig --master --hostname-override --run-firewall --run-service-proxy --run-router --iptables-sync-period --netpol-default-deny --cleanup-config -v --v --state-dir)
     __kube-router_offer_flags_options 0
 
     # Offer option value completions
@@ -189,6 +189,9 @@ _kube-router() {
         return
         ;;
     '--iptables-sync-period')
+        return
+        ;;
+    '--netpol-default-deny')
         return
         ;;
     '--cleanup-config')

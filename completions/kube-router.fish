@@ -20,7 +20,7 @@ function __kube-router_parse_tokens -S
     set -l unparsed_tokens (__kube-router_tokens -pc)
     switch $unparsed_tokens[1]
     case 'kube-router'
-        __kube-router_parse_subcommand 0 'kubeconfig=' 'master=' 'hostname-override=' 'run-firewall=' 'run-service-proxy=' 'run-router=' 'iptables-sync-period=' 'cleanup-config=' 'v/v=' 'state-dir=' 'version' 'h/help'
+        __kube-router_parse_subcommand 0 'kubeconfig=' 'master=' 'hostname-override=' 'run-firewall=' 'run-service-proxy=' 'run-router=' 'iptables-sync-period=' 'netpol-default-deny=' 'cleanup-config=' 'v/v=' 'state-dir=' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __kube-router_parse_subcommand -r 1 'version'
@@ -84,6 +84,7 @@ complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_o
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" run-service-proxy' -l 'run-service-proxy' -d 'Enable the IPVS service proxy.' -rfka ''
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" run-router' -l 'run-router' -d 'Enable pod networking over BGP.' -rfka ''
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" iptables-sync-period' -l 'iptables-sync-period' -d 'Period of the full firewall sync, as a Go duration (5m, 90s).' -rfka ''
+complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" netpol-default-deny' -l 'netpol-default-deny' -d 'Isolate every pod both ways: only what a NetworkPolicy allows passes (traffic from the pod\'s node and replies still do).' -rfka ''
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" cleanup-config' -l 'cleanup-config' -d 'Remove every kernel object kube-router owns, then exit.' -rfka ''
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" v v' -s 'v' -l 'v' -d 'Log verbosity (0-10).' -rfka ''
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" state-dir' -l 'state-dir' -d 'Where the agent writes its status for krctl.' -rfka ''

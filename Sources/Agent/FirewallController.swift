@@ -51,23 +51,29 @@ final class FirewallController: @unchecked Sendable {
 
     func stop() { condition.withLock { stopped = true; condition.signal() } }
 
+    /// Events lead to incremental syncs against what this process last applied; every `period` (and
+    /// after any failure) a full sync reads the kernel back and repairs whatever drifted.
     private func loop() {
+        var nextFullSync = Date()
+        var lastApplied: FirewallPlan?
         while true {
-            let deadline = Date(timeIntervalSinceNow: period)
             let proceed: Bool = condition.withLock {
                 while !dirty && !stopped {
-                    if !condition.wait(until: deadline) { break }  // periodic full sync
+                    if !condition.wait(until: nextFullSync) { break }
                 }
                 dirty = false
                 return !stopped
             }
             guard proceed else { return }
             guard informers.hasSynced else { continue }
-            sync()
+            let full = lastApplied == nil || Date() >= nextFullSync
+            lastApplied = sync(previous: full ? nil : lastApplied)
+            if full { nextFullSync = Date(timeIntervalSinceNow: period) }
         }
     }
 
-    private func sync() {
+    /// Returns the plan now in the kernel, nil when the sync failed (the next one is then full).
+    private func sync(previous: FirewallPlan?) -> FirewallPlan? {
         let clock = ContinuousClock()
         let start = clock.now
         // Read before the snapshot: every change of each resource up to its version is in it.
@@ -76,21 +82,24 @@ final class FirewallController: @unchecked Sendable {
         let plan = FirewallPlanner(engine: PolicyEngine(informers.snapshot(), defaultDeny: defaultDeny)).plan(node: node, family: .ipv4)
         let planned = clock.now
         do {
-            let sets = try IPSetSync(session: IPSetSession()).apply(plan.sets, family: .ipv4)
+            let session = try IPSetSession()
+            let sets = try IPSetSync(session: session).apply(plan.sets, family: .ipv4, previous: previous?.sets)
             let setsDone = clock.now
-            let rules = try IPTablesSync.apply(plan)
+            let rules = try IPTablesSync.apply(plan, previous: previous)
             let rulesDone = clock.now
-            let removed = try IPSetSync(session: IPSetSession()).removeStale(keeping: Set(plan.sets.map(\.name)))
+            let removed = try IPSetSync(session: session).removeStale(keeping: Set(plan.sets.map(\.name)), among: sets.before)
             let end = clock.now
             let count = condition.withLock { syncCount += 1; return syncCount }
             let ruleCount = plan.chains.reduce(0) { $0 + $1.rules.count }
             // The status first: whoever waits for the log line may read the status at once.
             writeStatus(plan: plan, count: count)
-            log.info("firewall: sync \(count) at versions \(versions) done in \(ms(end - start)): plan \(ms(planned - start)) (\(plan.chains.count) chains, \(ruleCount) rules, \(plan.sets.count) sets), "
+            log.info("firewall: sync \(count)\(previous == nil ? " (full)" : "") at versions \(versions) done in \(ms(end - start)): plan \(ms(planned - start)) (\(plan.chains.count) chains, \(ruleCount) rules, \(plan.sets.count) sets), "
                      + "ipsets \(ms(setsDone - planned)) (\(sets.created.count) created, \(sets.swapped.count) swapped, \(sets.unchanged) unchanged), "
-                     + "iptables \(ms(rulesDone - setsDone)) (\(rules.committed ? "committed" : "unchanged")), stale sets \(ms(end - rulesDone)) (\(removed.count) removed)")
+                     + "iptables \(ms(rulesDone - setsDone)) (\(rules.committed ? "committed, \(rules.chainsCreated + rules.chainsDeleted) chains added or removed, \(rules.rulesWritten) rules written" : "unchanged")), stale sets \(ms(end - rulesDone)) (\(removed.count) removed)")
+            return plan
         } catch {
-            log.error("firewall: sync failed, the previous rules stay in place: \(error)")
+            log.error("firewall: sync failed, the previous rules stay in place; the next sync is a full one: \(error)")
+            return nil
         }
     }
 

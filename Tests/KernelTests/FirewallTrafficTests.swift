@@ -414,5 +414,15 @@ struct FirewallTrafficTests {
         #expect(try krctl(["policy", "check", "shop/web"]).status == 0)
         let elsewhere = try krctl(["policy", "check", "shop/api", "--node", "node-2"])
         #expect(elsewhere.status == 1 && elsewhere.err.contains("runs on node node-1, and this is node node-2"), "\(elsewhere.err)")
+
+        // The agent's full sync (its first after a start) repairs the damage: no drift, packets pass again.
+        let repairing = try AgentProcess(node: lab.node, kubeconfig: kubeconfig, stateDir: stateDir, period: "1h")
+        defer { repairing.stop() }
+        #expect(repairing.waitForSync(atLeast: version, of: ["pods", "networkpolicies"]), "agent log:\n\(repairing.log)")
+        #expect(repairing.log.contains("(full) at versions"), "\(repairing.log)")
+        r = try explain("shop/web", "shop/api", "9000")
+        #expect(r.status == 0 && r.kernel?["agrees"] == .bool(true) && r.kernel?["drift"]?.arrayValue?.isEmpty == true, "\(r.text)")
+        #expect(try krctl(["policy", "check", "shop/api"]).status == 0)
+        #expect(try passes(web, api, 9000) && passes(client, api, 9000))
     }
 }

@@ -9,6 +9,8 @@ public struct IPSetSync: Sendable {
         public var swapped: [String] = []
         public var unchanged = 0
         public var destroyed: [String] = []
+        /// Our sets before the sync (as listed, or as last applied): what `removeStale` looks through.
+        public var before: [String] = []
     }
 
     public let session: IPSetSession
@@ -26,10 +28,13 @@ public struct IPSetSync: Sendable {
     }
 
     /// All changes go to the kernel in one restore pass; a changed set is filled under a scratch name
-    /// and swapped in, so rules never see it half-filled.
-    public func apply(_ sets: [IPSetSpec], family: IPAddress.Family) throws -> Report {
+    /// and swapped in, so rules never see it half-filled. With `previous` (the sets this process last
+    /// applied) the kernel is not listed: the cheap path of event syncs; without it, the full check.
+    public func apply(_ sets: [IPSetSpec], family: IPAddress.Family, previous: [IPSetSpec]? = nil) throws -> Report {
         var report = Report()
-        let live = Dictionary(try session.list(prefixes: Self.ownedPrefixes).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let known = try previous ?? session.list(prefixes: Self.ownedPrefixes)
+        let live = Dictionary(known.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        report.before = known.map(\.name)
         let familyWord = family == .ipv4 ? "inet" : "inet6"
         var script = ""
         for set in sets {
@@ -61,8 +66,10 @@ public struct IPSetSync: Sendable {
 
     /// Destroys our sets that are not in `keep`. A set still referenced by a rule cannot be destroyed:
     /// remove the rules (commit the table) first.
-    public func removeStale(keeping keep: Set<String>) throws -> [String] {
-        let destroyed = try session.list(prefixes: Self.ownedPrefixes).map(\.name).filter { !keep.contains($0) }
+    /// `among`: the sets to look through (`Report.before` of the sync just done); nil lists the kernel's.
+    public func removeStale(keeping keep: Set<String>, among: [String]? = nil) throws -> [String] {
+        let known = try among ?? session.list(prefixes: Self.ownedPrefixes).map(\.name)
+        let destroyed = known.filter { !keep.contains($0) }
         try session.restore(destroyed.map { "destroy \($0)\n" }.joined())
         return destroyed
     }

@@ -33,39 +33,46 @@ public enum IPTablesSync {
         return Actual(chains: chains, hooks: hooks)
     }
 
-    static func matches(_ actual: Actual, _ plan: FirewallPlan, table: IPTablesTable) -> Bool {
-        guard Set(actual.chains.keys) == Set(plan.chains.map(\.name)) else { return false }
-        for chain in plan.chains where actual.chains[chain.name] != chain.rules { return false }
-        // Each hook exactly once, and first in its built-in chain.
-        for hook in plan.hooks {
-            guard table.rules(hook.chain).first == hook, actual.hooks.filter({ $0.chain == hook.chain }).count == 1 else { return false }
-        }
-        return true
-    }
-
+    /// Brings the table to `plan`. With `previous` (the plan this process last applied), only the
+    /// chains that differ from it are rewritten and the kernel's rules are not read back: the cheap
+    /// path for event syncs. Without it, every chain of ours is read and compared: the periodic full
+    /// sync that repairs drift.
     @discardableResult
-    public static func apply(_ plan: FirewallPlan) throws -> Report {
+    public static func apply(_ plan: FirewallPlan, previous: FirewallPlan? = nil) throws -> Report {
         guard plan.family == .ipv4 else { throw IPTablesTable.Failure(description: "IPv6 (ip6tables) is not written yet") }
         let table = try IPTablesTable("filter")
         var report = Report()
-        let actual = read(table)
-        if matches(actual, plan, table: table) { return report }
-        for chain in plan.chains where actual.chains[chain.name] == nil {
+        let actual: [String: [Rule]]
+        let hooksInPlace: Bool
+        if let previous {
+            actual = Dictionary(previous.chains.map { ($0.name, $0.rules) }, uniquingKeysWith: { a, _ in a })
+            hooksInPlace = plan.hooks.allSatisfy { table.rules($0.chain).first == $0 }
+        } else {
+            let read = read(table)
+            actual = read.chains
+            hooksInPlace = plan.hooks.allSatisfy { hook in
+                table.rules(hook.chain).first == hook && read.hooks.filter({ $0.chain == hook.chain }).count == 1
+            }
+        }
+        let changed = plan.chains.filter { actual[$0.name] != $0.rules }
+        let stale = actual.keys.filter { name in !plan.chains.contains { $0.name == name } }
+        if changed.isEmpty && stale.isEmpty && hooksInPlace { return report }
+        // Every chain exists before any rule jumps to it.
+        for chain in changed where !table.hasChain(chain.name) {
             try table.createChain(chain.name)
             report.chainsCreated += 1
         }
-        for chain in plan.chains {
+        for chain in changed {
             try table.flush(chain.name)
             for rule in chain.rules {
                 try table.append(rule)
                 report.rulesWritten += 1
             }
         }
-        try placeHooks(plan.hooks, in: table)
-        let stale = actual.chains.keys.filter { name in !plan.chains.contains { $0.name == name } }
+        if !hooksInPlace { try placeHooks(plan.hooks, in: table) }
         // Flush every stale chain before deleting any: they may jump to each other.
-        for chain in stale { try table.flush(chain) }
-        for chain in stale {
+        for chain in stale where table.hasChain(chain) { try table.flush(chain) }
+        for chain in stale where table.hasChain(chain) {
             try table.deleteChain(chain)
             report.chainsDeleted += 1
         }
