@@ -54,8 +54,16 @@ final class FirewallController: @unchecked Sendable {
     /// Events lead to incremental syncs against what this process last applied; every `period` (and
     /// after any failure) a full sync reads the kernel back and repairs whatever drifted.
     private func loop() {
+        // IPv6 needs the kernel's ip6_tables; without it the node is IPv4-only for the firewall.
+        var families: [IPAddress.Family] = [.ipv4]
+        do {
+            _ = try IPTablesTable("filter", family: .ipv6)
+            families.append(.ipv6)
+        } catch {
+            log.warn("firewall: \(error): IPv6 pods are not protected on this node")
+        }
         var nextFullSync = Date()
-        var lastApplied: FirewallPlan?
+        var lastApplied: [FirewallPlan]?
         while true {
             let proceed: Bool = condition.withLock {
                 while !dirty && !stopped {
@@ -67,36 +75,46 @@ final class FirewallController: @unchecked Sendable {
             guard proceed else { return }
             guard informers.hasSynced else { continue }
             let full = lastApplied == nil || Date() >= nextFullSync
-            lastApplied = sync(previous: full ? nil : lastApplied)
+            lastApplied = sync(families: families, previous: full ? nil : lastApplied)
             if full { nextFullSync = Date(timeIntervalSinceNow: period) }
         }
     }
 
-    /// Returns the plan now in the kernel, nil when the sync failed (the next one is then full).
-    private func sync(previous: FirewallPlan?) -> FirewallPlan? {
+    /// One plan per family; all sets in one pass, then one commit per family's table, then the sets
+    /// no plan uses. Returns the plans now in the kernel, nil when the sync failed (the next is full).
+    private func sync(families: [IPAddress.Family], previous: [FirewallPlan]?) -> [FirewallPlan]? {
         let clock = ContinuousClock()
         let start = clock.now
         // Read before the snapshot: every change of each resource up to its version is in it.
         let versions = informers.reflectors.sorted { $0.key.plural < $1.key.plural }
             .map { "\($0.key.plural)=\($0.value.resourceVersion)" }.joined(separator: ",")
-        let plan = FirewallPlanner(engine: PolicyEngine(informers.snapshot(), defaultDeny: defaultDeny)).plan(node: node, family: .ipv4)
+        let planner = FirewallPlanner(engine: PolicyEngine(informers.snapshot(), defaultDeny: defaultDeny))
+        let plans = families.map { planner.plan(node: node, family: $0) }
+        let allSets = plans.flatMap(\.sets)
         let planned = clock.now
         do {
             let session = try IPSetSession()
-            let sets = try IPSetSync(session: session).apply(plan.sets, family: .ipv4, previous: previous?.sets)
+            let sets = try IPSetSync(session: session).apply(allSets, previous: previous?.flatMap(\.sets))
             let setsDone = clock.now
-            let rules = try IPTablesSync.apply(plan, previous: previous)
+            var committed: [String] = []
+            var rulesWritten = 0
+            for plan in plans {
+                let report = try IPTablesSync.apply(plan, previous: previous?.first { $0.family == plan.family })
+                if report.committed { committed.append(plan.family.rawValue) }
+                rulesWritten += report.rulesWritten
+            }
             let rulesDone = clock.now
-            let removed = try IPSetSync(session: session).removeStale(keeping: Set(plan.sets.map(\.name)), among: sets.before)
+            let removed = try IPSetSync(session: session).removeStale(keeping: Set(allSets.map(\.name)), among: sets.before)
             let end = clock.now
             let count = condition.withLock { syncCount += 1; return syncCount }
-            let ruleCount = plan.chains.reduce(0) { $0 + $1.rules.count }
+            let chainCount = plans.reduce(0) { $0 + $1.chains.count }
+            let ruleCount = plans.reduce(0) { $0 + $1.chains.reduce(0) { $0 + $1.rules.count } }
             // The status first: whoever waits for the log line may read the status at once.
-            writeStatus(plan: plan, count: count)
-            log.info("firewall: sync \(count)\(previous == nil ? " (full)" : "") at versions \(versions) done in \(ms(end - start)): plan \(ms(planned - start)) (\(plan.chains.count) chains, \(ruleCount) rules, \(plan.sets.count) sets), "
+            writeStatus(plans: plans, count: count)
+            log.info("firewall: sync \(count)\(previous == nil ? " (full)" : "") at versions \(versions) done in \(ms(end - start)): plan \(ms(planned - start)) (\(chainCount) chains, \(ruleCount) rules, \(allSets.count) sets), "
                      + "ipsets \(ms(setsDone - planned)) (\(sets.created.count) created, \(sets.swapped.count) swapped, \(sets.unchanged) unchanged), "
-                     + "iptables \(ms(rulesDone - setsDone)) (\(rules.committed ? "committed, \(rules.chainsCreated + rules.chainsDeleted) chains added or removed, \(rules.rulesWritten) rules written" : "unchanged")), stale sets \(ms(end - rulesDone)) (\(removed.count) removed)")
-            return plan
+                     + "iptables \(ms(rulesDone - setsDone)) (\(committed.isEmpty ? "unchanged" : "committed \(committed.joined(separator: ", ")), \(rulesWritten) rules written")), stale sets \(ms(end - rulesDone)) (\(removed.count) removed)")
+            return plans
         } catch {
             log.error("firewall: sync failed, the previous rules stay in place; the next sync is a full one: \(error)")
             return nil
@@ -108,10 +126,10 @@ final class FirewallController: @unchecked Sendable {
     }
 
     /// What `krctl policy check` reads: when the firewall last synced, and which pods it protects.
-    private func writeStatus(plan: FirewallPlan, count: Int) {
+    private func writeStatus(plans: [FirewallPlan], count: Int) {
         guard let stateDir else { return }
         var pods: [String: String] = [:]
-        for chain in plan.chains where chain.name.hasPrefix("KUBE-POD-FW-") {
+        for chain in plans.flatMap(\.chains) where chain.name.hasPrefix("KUBE-POD-FW-") {
             pods[FirewallDrift.about(chain: chain.name, chain.rules).replacingOccurrences(of: "pod ", with: "")] = chain.name
         }
         do {

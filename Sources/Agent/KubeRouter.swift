@@ -61,9 +61,13 @@ struct KubeRouter: ParsableCommand {
     func run() throws {
         let log = Log(verbosity: verbosity)
         if cleanupConfig {
-            let rules = try IPTablesSync.cleanup()
+            var chains = try IPTablesSync.cleanup(family: .ipv4).chainsDeleted
+            // ip6tables may be missing from the kernel: then nothing of ours can be there either.
+            if (try? IPTablesTable("filter", family: .ipv6)) != nil {
+                chains += try IPTablesSync.cleanup(family: .ipv6).chainsDeleted
+            }
             let sets = try IPSetSync(session: IPSetSession()).removeStale(keeping: [])
-            print("kube-router: cleanup done: \(rules.chainsDeleted) chains and \(sets.count) ipsets removed")
+            print("kube-router: cleanup done: \(chains) chains and \(sets.count) ipsets removed")
             return
         }
         guard runFirewall else {

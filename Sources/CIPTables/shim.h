@@ -16,6 +16,7 @@
 #include <linux/netfilter/xt_sctp.h>
 #include <linux/netfilter/xt_NFLOG.h>
 #include <linux/netfilter_ipv4/ipt_REJECT.h>
+#include <linux/netfilter_ipv6/ip6t_REJECT.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,23 +25,29 @@
 #include <fcntl.h>
 
 static inline const char *kr_iptc_strerror(int err) { return iptc_strerror(err); }
+static inline const char *kr_ip6tc_strerror(int err) { return ip6tc_strerror(err); }
 static inline int kr_errno(void) { return errno; }
 
-// An ipt_entry being assembled: the entry, its matches, then its target, each padded to XT_ALIGN.
+// An ipt_entry (or, with v6, an ip6t_entry) being assembled: the entry, its matches, then its target,
+// each padded to XT_ALIGN. Matches and targets are the same for both families; only the header differs.
 // The buffer is 8-byte aligned (calloc), as libiptc requires.
 struct kr_rule {
     unsigned char *buf;
     size_t size;
     size_t cap;
+    int v6;
 };
 
-static inline int kr_rule_init(struct kr_rule *r) {
+static inline int kr_rule_init_family(struct kr_rule *r, int v6) {
     r->cap = 1024;
+    r->v6 = v6;
     r->buf = (unsigned char *)calloc(1, r->cap);
     if (r->buf == NULL) return -1;
-    r->size = XT_ALIGN(sizeof(struct ipt_entry));
+    r->size = v6 ? XT_ALIGN(sizeof(struct ip6t_entry)) : XT_ALIGN(sizeof(struct ipt_entry));
     return 0;
 }
+
+static inline int kr_rule_init(struct kr_rule *r) { return kr_rule_init_family(r, 0); }
 
 static inline void kr_rule_free(struct kr_rule *r) { free(r->buf); r->buf = NULL; }
 
@@ -66,7 +73,30 @@ static inline void kr_rule_set_ip(struct kr_rule *r, int source, uint32_t addr_h
     else { e->ip.dst.s_addr = htonl(addr_host) & mask; e->ip.dmsk.s_addr = mask; }
 }
 
-static inline void kr_rule_set_proto(struct kr_rule *r, uint16_t proto) { kr_rule_entry(r)->ip.proto = proto; }
+static inline void kr_rule_set_proto(struct kr_rule *r, uint16_t proto) {
+    if (r->v6) {
+        struct ip6t_entry *e = (struct ip6t_entry *)r->buf;
+        e->ipv6.proto = proto;
+        e->ipv6.flags |= IP6T_F_PROTO;  // without it the kernel ignores proto
+    } else {
+        kr_rule_entry(r)->ip.proto = proto;
+    }
+}
+
+static inline struct ip6t_entry *kr_rule_entry6(struct kr_rule *r) { return (struct ip6t_entry *)r->buf; }
+
+// IPv6 source/destination: 16 bytes in network order, prefix length.
+static inline void kr_rule_set_ip6(struct kr_rule *r, int source, const uint8_t *addr, int prefix) {
+    struct ip6t_entry *e = kr_rule_entry6(r);
+    struct in6_addr a, m;
+    memset(&m, 0, sizeof(m));
+    for (int i = 0; i < 16; i++) {
+        int bits = prefix - i * 8;
+        m.s6_addr[i] = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+        a.s6_addr[i] = addr[i] & m.s6_addr[i];
+    }
+    if (source) { e->ipv6.src = a; e->ipv6.smsk = m; } else { e->ipv6.dst = a; e->ipv6.dmsk = m; }
+}
 
 static inline int kr_rule_add_match(struct kr_rule *r, const char *name, uint8_t revision, const void *data, size_t len) {
     size_t size = XT_ALIGN(sizeof(struct xt_entry_match) + len);
@@ -85,15 +115,20 @@ static inline int kr_rule_add_match(struct kr_rule *r, const char *name, uint8_t
 static inline int kr_rule_finish(struct kr_rule *r, const char *name, uint8_t revision, const void *data, size_t len, int standard) {
     size_t size = standard ? XT_ALIGN(sizeof(struct xt_standard_target)) : XT_ALIGN(sizeof(struct xt_entry_target) + len);
     if (kr_rule_grow(r, size) != 0) return -1;
-    struct ipt_entry *e = kr_rule_entry(r);
-    e->target_offset = (uint16_t)r->size;
+    uint16_t target_offset = (uint16_t)r->size;
     struct xt_entry_target *t = (struct xt_entry_target *)(r->buf + r->size);
     t->u.user.target_size = (uint16_t)size;
     strncpy(t->u.user.name, name, sizeof(t->u.user.name) - 1);
     t->u.user.revision = revision;
     if (!standard && len > 0) memcpy(t->data, data, len);
     r->size += size;
-    e->next_offset = (uint16_t)r->size;
+    if (r->v6) {
+        kr_rule_entry6(r)->target_offset = target_offset;
+        kr_rule_entry6(r)->next_offset = (uint16_t)r->size;
+    } else {
+        kr_rule_entry(r)->target_offset = target_offset;
+        kr_rule_entry(r)->next_offset = (uint16_t)r->size;
+    }
     return 0;
 }
 
@@ -108,6 +143,18 @@ static inline size_t kr_entry_match(const struct ipt_entry *e, size_t offset, co
 }
 
 static inline const struct xt_entry_target *kr_entry_target(const struct ipt_entry *e) {
+    return (const struct xt_entry_target *)((const unsigned char *)e + e->target_offset);
+}
+
+static inline size_t kr_entry6_match(const struct ip6t_entry *e, size_t offset, const struct xt_entry_match **out) {
+    size_t at = offset == 0 ? sizeof(struct ip6t_entry) : offset;
+    if (at >= e->target_offset) return 0;
+    const struct xt_entry_match *m = (const struct xt_entry_match *)((const unsigned char *)e + at);
+    *out = m;
+    return at + m->u.match_size;
+}
+
+static inline const struct xt_entry_target *kr_entry6_target(const struct ip6t_entry *e) {
     return (const struct xt_entry_target *)((const unsigned char *)e + e->target_offset);
 }
 

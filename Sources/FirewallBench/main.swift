@@ -44,7 +44,7 @@ func syncOurs(_ plan: FirewallPlan, previous: FirewallPlan? = nil) throws -> (se
     try NetworkNamespace.run(netns) {
         let start = clock.now
         let session = try IPSetSession()
-        let sets = try IPSetSync(session: session).apply(plan.sets, family: .ipv4, previous: previous?.sets)
+        let sets = try IPSetSync(session: session).apply(plan.sets, previous: previous?.sets)
         let setsDone = clock.now
         try IPTablesSync.apply(plan, previous: previous)
         _ = try IPSetSync(session: session).removeStale(keeping: Set(plan.sets.map(\.name)), among: sets.before)

@@ -121,7 +121,7 @@ struct ExplainPolicy: ParsableCommand {
                 var explanation = engine.explain(from: src, to: dst, port: number, proto: query.proto, portName: portName)
                 if let local {
                     let plan = FirewallPlanner(engine: engine).plan(node: local.name, family: dst.ip.family)
-                    explanation.kernel = KernelCheck.verdict(plan: plan, observed: local.observed, node: local.name,
+                    explanation.kernel = KernelCheck.verdict(plan: plan, observed: local.observed(dst.ip.family), node: local.name,
                                                              from: src, to: dst, port: number, proto: query.proto)
                     drift = explanation.kernel!.hasDrift
                 }

@@ -11,11 +11,16 @@ struct NodeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The agent's state directory, where it records its syncs.", valueName: "path"))
     var stateDir = "/var/run/kube-router"
 
-    /// The node as krctl sees it: its name, the agent's last status, and the kernel's firewall objects.
+    /// The node as krctl sees it: its name, the agent's last status, and the kernel's firewall objects
+    /// per family (IPv6 empty where the kernel has no ip6tables).
     struct Local {
         var name: String
         var status: FirewallStatus?
-        var observed: ObservedFirewall
+        var observed: [IPAddress.Family: ObservedFirewall]
+
+        func observed(_ family: IPAddress.Family) -> ObservedFirewall {
+            observed[family] ?? ObservedFirewall(chains: [:], hooks: [], sets: [])
+        }
     }
 
     var status: FirewallStatus? { FirewallStatus.read(stateDir: stateDir) }
@@ -24,14 +29,15 @@ struct NodeOptions: ParsableArguments {
     /// or holds nothing of an agent (krctl run off the nodes).
     func local(required: Bool) throws -> Local? {
         let status = self.status
-        let observed: ObservedFirewall
+        var observed: [IPAddress.Family: ObservedFirewall] = [:]
         do {
-            observed = try ObservedFirewall.read()
+            observed[.ipv4] = try ObservedFirewall.read(family: .ipv4)
         } catch {
             guard required else { return nil }
             throw CommandFailure("cannot read this node's firewall: \(error) (run krctl as root on the node)")
         }
-        if !required && observed.isEmpty && status == nil { return nil }
+        observed[.ipv6] = try? ObservedFirewall.read(family: .ipv6)
+        if !required && observed.values.allSatisfy(\.isEmpty) && status == nil { return nil }
         let name = node ?? status?.node ?? ProcessInfo.processInfo.hostName
         return Local(name: name, status: status, observed: observed)
     }

@@ -74,7 +74,7 @@ struct PolicyCheck: ParsableCommand {
         let engine = PolicyEngine(snapshot, defaultDeny: local.status?.defaultDeny == true)
         let family = target.ips.first?.family ?? .ipv4
         let plan = FirewallPlanner(engine: engine).plan(node: local.name, family: family)
-        let protection = KernelCheck.protection(of: target, engine: engine, plan: plan, observed: local.observed,
+        let protection = KernelCheck.protection(of: target, engine: engine, plan: plan, observed: local.observed(family),
                                                 node: local.name, status: local.status)
         let terminal = noColor ? Terminal(color: false) : Terminal.detect()
         switch format {

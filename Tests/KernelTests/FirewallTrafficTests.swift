@@ -6,7 +6,12 @@ import TestSupport
 /// A node in a network namespace with the bridge pods hang off, pods in namespaces of their own on
 /// veth pairs, and an outside host; the agent and the API test server run in the node's namespace.
 final class Lab: @unchecked Sendable {
-    struct PodHost { var key: String; var netns: String; var ip: String }
+    struct PodHost {
+        var key: String
+        var netns: String
+        var ip: String
+        var ip6: String
+    }
 
     let id = String(UInt32.random(in: 0...0xFFFFF), radix: 16)
     let node: String
@@ -17,36 +22,45 @@ final class Lab: @unchecked Sendable {
 
     init(pods keys: [String]) throws {
         node = "kr\(id)n"
-        external = PodHost(key: "external", netns: "kr\(id)x", ip: "192.0.2.10")
+        external = PodHost(key: "external", netns: "kr\(id)x", ip: "192.0.2.10", ip6: "2001:db8:2::10")
         try sh("ip netns add \(node)")
         try sh("ip -n \(node) link set lo up")
         try sh("ip netns exec \(node) sysctl -qw net.ipv4.ip_forward=1")
+        try sh("ip netns exec \(node) sysctl -qw net.ipv6.conf.all.forwarding=1")
         try sh("ip -n \(node) link add kube-bridge type bridge")
         try sh("ip -n \(node) addr add 10.244.1.1/24 dev kube-bridge")
+        try sh("ip -n \(node) addr add fd00:244:1::1/64 dev kube-bridge nodad")
         try sh("ip -n \(node) link set kube-bridge up")
         // Bridged pod-to-pod traffic must pass the node's iptables, as with the bridge CNI plugin.
         Kernel.shell("ip netns exec \(node) sysctl -qw net.bridge.bridge-nf-call-iptables=1")
+        Kernel.shell("ip netns exec \(node) sysctl -qw net.bridge.bridge-nf-call-ip6tables=1")
         for (i, key) in keys.enumerated() {
-            let host = PodHost(key: key, netns: "kr\(id)p\(i)", ip: "10.244.1.\(10 + i)")
+            let host = PodHost(key: key, netns: "kr\(id)p\(i)", ip: "10.244.1.\(10 + i)", ip6: "fd00:244:1::\(10 + i)")
             // A pod: its veth's node end on the bridge, as the bridge CNI plugin wires it.
-            try attach(host, nodeEnd: "v\(id)p\(i)", gateway: "10.244.1.1", nodeSide: "master kube-bridge")
+            try attach(host, nodeEnd: "v\(id)p\(i)", gateway: "10.244.1.1", gateway6: "fd00:244:1::1", nodeSide: "master kube-bridge")
             pods.append(host)
         }
-        // The outside host: routed through the node, which holds 192.0.2.254 on its end.
-        try attach(external, nodeEnd: "v\(id)x", gateway: "192.0.2.254", nodeAddress: "192.0.2.254/24")
+        // The outside host: routed through the node, which holds 192.0.2.254 (2001:db8:2::254) on its end.
+        try attach(external, nodeEnd: "v\(id)x", gateway: "192.0.2.254", gateway6: "2001:db8:2::254",
+                   nodeAddress: "192.0.2.254/24", nodeAddress6: "2001:db8:2::254/64")
         for pod in pods { try startServer(in: pod.netns) }
     }
 
     /// A host namespace with `eth0` (the host's address, a default route) on a veth pair to the node.
-    private func attach(_ host: PodHost, nodeEnd: String, gateway: String, nodeSide: String = "", nodeAddress: String? = nil) throws {
+    /// Dual stack; `nodad` makes the IPv6 addresses usable at once (no duplicate detection wait).
+    private func attach(_ host: PodHost, nodeEnd: String, gateway: String, gateway6: String, nodeSide: String = "",
+                        nodeAddress: String? = nil, nodeAddress6: String? = nil) throws {
         try sh("ip netns add \(host.netns)")
         try sh("ip -n \(node) link add \(nodeEnd) type veth peer name eth0 netns \(host.netns)")
         if let nodeAddress { try sh("ip -n \(node) addr add \(nodeAddress) dev \(nodeEnd)") }
+        if let nodeAddress6 { try sh("ip -n \(node) addr add \(nodeAddress6) dev \(nodeEnd) nodad") }
         try sh("ip -n \(node) link set \(nodeEnd) \(nodeSide) up")
         try sh("ip -n \(host.netns) addr add \(host.ip)/24 dev eth0")
+        try sh("ip -n \(host.netns) addr add \(host.ip6)/64 dev eth0 nodad")
         try sh("ip -n \(host.netns) link set eth0 up")
         try sh("ip -n \(host.netns) link set lo up")
         try sh("ip -n \(host.netns) route add default via \(gateway)")
+        try sh("ip -n \(host.netns) -6 route add default via \(gateway6)")
     }
 
     func sh(_ command: String) throws {
@@ -247,25 +261,30 @@ struct FirewallTrafficTests {
         }
     }
 
-    /// The observed connectivity beside the engine's verdicts, for every pair and port.
+    /// The observed connectivity beside the engine's verdicts, for every pair and port, over IPv4 and IPv6.
     func compare(_ scenario: String, _ server: TestAPIServer, _ lab: Lab) throws {
         let config = server.config()
         let snapshot = try NetworkNamespace.run(lab.node) { try APISource(config: config).snapshot() }
         let engine = PolicyEngine(snapshot)
         var sources = lab.pods
         sources.append(lab.external)
+        func address(_ host: Lab.PodHost, _ family: IPAddress.Family) -> String { family == .ipv6 ? host.ip6 : host.ip }
         for source in sources {
-            let targets = lab.pods.filter { $0.key != source.key }.flatMap { t in Self.ports.map { (t.ip, $0.proto, $0.port) } }
+            let targets = lab.pods.filter { $0.key != source.key }.flatMap { t in
+                [IPAddress.Family.ipv4, .ipv6].flatMap { f in Self.ports.map { (address(t, f), $0.proto, $0.port) } }
+            }
             let observed = try lab.probe(from: source.netns, targets)
             for target in lab.pods where target.key != source.key {
-                for port in Self.ports {
-                    let src = source.key == "external"
-                        ? TrafficEndpoint(kind: .external, ip: IPAddress(source.ip)!)
-                        : try engine.resolve(EndpointReference(source.key)!)[0]
-                    let dst = try engine.resolve(EndpointReference(target.key)!)[0]
-                    let intent = engine.allows(from: src, to: dst, port: port.port, proto: port.proto == "tcp" ? .tcp : .udp)
-                    let actual = observed["\(target.ip),\(port.proto),\(port.port)"] ?? false
-                    #expect(actual == intent, "\(scenario): \(source.key) → \(target.key) \(port.port)/\(port.proto): observed \(actual), engine \(intent)")
+                for family in [IPAddress.Family.ipv4, .ipv6] {
+                    for port in Self.ports {
+                        let src = source.key == "external"
+                            ? TrafficEndpoint(kind: .external, ip: IPAddress(address(source, family))!)
+                            : try engine.resolve(EndpointReference(source.key)!).first { $0.ip.family == family }!
+                        let dst = try engine.resolve(EndpointReference(target.key)!).first { $0.ip.family == family }!
+                        let intent = engine.allows(from: src, to: dst, port: port.port, proto: port.proto == "tcp" ? .tcp : .udp)
+                        let actual = observed["\(address(target, family)),\(port.proto),\(port.port)"] ?? false
+                        #expect(actual == intent, "\(scenario): \(source.key) → \(target.key) \(family.rawValue) \(port.port)/\(port.proto): observed \(actual), engine \(intent)")
+                    }
                 }
             }
         }
@@ -282,7 +301,7 @@ struct FirewallTrafficTests {
         ---
         kind: Node
         metadata: {name: node-1}
-        status: {addresses: [{type: InternalIP, address: 10.244.1.1}]}
+        status: {addresses: [{type: InternalIP, address: 10.244.1.1}, {type: InternalIP, address: "fd00:244:1::1"}]}
         """
         for (i, pod) in Self.pods.enumerated() {
             let parts = pod.key.split(separator: "/")
@@ -293,7 +312,7 @@ struct FirewallTrafficTests {
             kind: Pod
             metadata: {name: \(parts[1]), namespace: \(parts[0]), labels: {\(labels)}}
             spec: {nodeName: node-1, containers: [{name: c, ports: \(pod.ports)}]}
-            status: {phase: Running, podIP: 10.244.1.\(10 + i)}
+            status: {phase: Running, podIP: 10.244.1.\(10 + i), podIPs: [{ip: 10.244.1.\(10 + i)}, {ip: "fd00:244:1::\(10 + i)"}]}
             """
         }
         return objects
@@ -342,6 +361,7 @@ struct FirewallTrafficTests {
         let (code, out, err) = try run("/usr/sbin/ip", ["netns", "exec", lab.node, builtExecutable("kube-router").path, "--cleanup-config"])
         #expect(code == 0, "\(out)\(err)")
         #expect(!Kernel.shell("ip netns exec \(lab.node) iptables-legacy-save").1.contains("KUBE-"))
+        #expect(!Kernel.shell("ip netns exec \(lab.node) ip6tables-legacy-save").1.contains("KUBE-"))
         #expect(!Kernel.shell("ip netns exec \(lab.node) ipset list -n").1.contains("KUBE-"))
     }
 

@@ -38,7 +38,7 @@ struct IPSetKernelTests {
         let named = spec("N", .hashIPPort, ["10.0.0.1,tcp:8080", "10.0.0.2,udp:53"])
         defer { _ = try? sync.removeStale(keeping: []) }
 
-        let first = try sync.apply([pods, block, named], family: .ipv4)
+        let first = try sync.apply([pods, block, named])
         #expect(Set(first.created) == [pods.name, block.name, named.name])
         let listed = try sync.session.list(prefixes: ["KUBE-SRC-T\(tag)"])
         #expect(Set(listed.first { $0.name == pods.name }?.members ?? []) == ["10.0.0.1", "10.0.0.2"])
@@ -49,11 +49,11 @@ struct IPSetKernelTests {
         #expect(Kernel.shell("ipset test \(block.name) 10.0.2.1").0 != 0)
 
         // Unchanged sets are left alone; a changed one is swapped in whole.
-        let again = try sync.apply([pods, block, named], family: .ipv4)
+        let again = try sync.apply([pods, block, named])
         #expect(again.unchanged == 3 && again.swapped.isEmpty && again.created.isEmpty)
         var changed = pods
         changed.members = ["10.0.0.3"]
-        let swap = try sync.apply([changed, block, named], family: .ipv4)
+        let swap = try sync.apply([changed, block, named])
         #expect(swap.swapped == [pods.name])
         #expect(try sync.session.list(prefixes: [pods.name]).first?.members == ["10.0.0.3"])
         #expect(try sync.session.list(prefixes: ["KR-TMP-"]).isEmpty, "no temporary set is left behind")
@@ -68,12 +68,13 @@ struct IPSetKernelTests {
 
     @Test func ipv6Sets() throws {
         let sync = IPSetSync(session: try IPSetSession())
-        let set = spec("6", .hashNet, ["fd00::/64", "fd00::b/128 nomatch"])
+        var set = spec("6", .hashNet, ["fd00::/64", "fd00::b/128 nomatch", "2001:db8::/32"])
+        set.family = .ipv6
         defer { _ = try? sync.removeStale(keeping: []) }
-        _ = try sync.apply([set], family: .ipv6)
+        _ = try sync.apply([set])
         #expect(Kernel.shell("ipset test \(set.name) fd00::1").0 == 0)
         #expect(Kernel.shell("ipset test \(set.name) fd00::b").0 != 0)
-        #expect(try sync.apply([set], family: .ipv6).unchanged == 1, "members read back compare equal")
+        #expect(try sync.apply([set]).unchanged == 1, "members read back compare equal")
     }
 
     @Test func errorsAreReportedNotFatal() throws {

@@ -33,11 +33,20 @@ struct IPTablesKernelTests {
       - ports: [{protocol: UDP, port: 53}]
     """
 
-    func plan(_ yaml: String) throws -> FirewallPlan {
+    /// The cluster with IPv6 addresses in place of the IPv4 ones.
+    static func cluster(_ family: IPAddress.Family) -> String {
+        guard family == .ipv6 else { return cluster }
+        return cluster.replacingOccurrences(of: "10.244.1.", with: "\"fd00:244:1::")
+            .replacingOccurrences(of: "podIP: \"fd00:244:1::10}", with: "podIP: \"fd00:244:1::10\"}")
+            .replacingOccurrences(of: "podIP: \"fd00:244:1::11}", with: "podIP: \"fd00:244:1::11\"}")
+            .replacingOccurrences(of: "192.0.2.0/24", with: "\"2001:db8::/64\"").replacingOccurrences(of: "192.0.2.128/25", with: "\"2001:db8::/65\"")
+    }
+
+    func plan(_ yaml: String, _ family: IPAddress.Family = .ipv4) throws -> FirewallPlan {
         var reader = ObjectReader()
         for doc in try JSONValue.parseYAMLDocuments(yaml) { reader.read(doc, source: "test") }
-        #expect(reader.errors.isEmpty)
-        return FirewallPlanner(engine: PolicyEngine(ClusterSnapshot(reader.objects))).plan(node: "n1", family: .ipv4)
+        #expect(reader.errors.isEmpty, "\(reader.errors)")
+        return FirewallPlanner(engine: PolicyEngine(ClusterSnapshot(reader.objects))).plan(node: "n1", family: family)
     }
 
     func withNamespace(_ body: (String) throws -> Void) throws {
@@ -47,33 +56,37 @@ struct IPTablesKernelTests {
         try body(name)
     }
 
-    @Test func commitReadBackAndCleanup() throws {
-        let planned = try plan(Self.cluster)
+    @Test(arguments: [IPAddress.Family.ipv4, .ipv6])
+    func commitReadBackAndCleanup(_ family: IPAddress.Family) throws {
+        let planned = try plan(Self.cluster(family), family)
+        #expect(planned.chains.count > 3 && planned.sets.allSatisfy { $0.family == family })
+        let tool = family == .ipv6 ? "ip6tables-legacy" : "iptables-legacy"
+        let other = family == .ipv6 ? "2001:db8:ffff::1" : "198.51.100.1"
         try withNamespace { ns in
             // Someone else's rule in FORWARD must survive everything we do.
-            #expect(Kernel.shell("ip netns exec \(ns) iptables-legacy -A FORWARD -s 198.51.100.1 -m comment --comment other -j DROP").0 == 0)
+            #expect(Kernel.shell("ip netns exec \(ns) \(tool) -A FORWARD -s \(other) -m comment --comment other -j DROP").0 == 0)
 
             let first = try NetworkNamespace.run(ns) { () -> IPTablesSync.Report in
-                _ = try IPSetSync(session: try IPSetSession()).apply(planned.sets, family: .ipv4)
+                _ = try IPSetSync(session: try IPSetSession()).apply(planned.sets)
                 return try IPTablesSync.apply(planned)
             }
             #expect(first.committed && first.chainsCreated == planned.chains.count)
 
             // Read back through the same codec: exactly the plan.
-            let actual = try NetworkNamespace.run(ns) { IPTablesSync.read(try IPTablesTable()) }
+            let actual = try NetworkNamespace.run(ns) { IPTablesSync.read(try IPTablesTable("filter", family: family)) }
             for chain in planned.chains {
                 #expect(actual.chains[chain.name] == chain.rules, "chain \(chain.name) differs")
             }
             #expect(actual.hooks.count == 3)
 
             // iptables-legacy itself understands every rule we wrote.
-            let (status, save) = Kernel.shell("ip netns exec \(ns) iptables-legacy-save -t filter")
+            let (status, save) = Kernel.shell("ip netns exec \(ns) \(tool)-save -t filter")
             #expect(status == 0)
             #expect(save.contains("-A FORWARD -j KUBE-ROUTER-FORWARD") || save.contains("-A FORWARD -m comment --comment \"kube-router netpol\" -j KUBE-ROUTER-FORWARD"), "\(save)")
             #expect(save.contains("--ctstate RELATED,ESTABLISHED"))
             #expect(save.contains("-m addrtype --src-type LOCAL"))
             #expect(save.contains("-j NFLOG --nflog-prefix \"kube-router deny ingress\" --nflog-group 100"))
-            #expect(save.contains("-j REJECT --reject-with icmp-port-unreachable"))
+            #expect(save.contains(family == .ipv6 ? "-j REJECT --reject-with icmp6-port-unreachable" : "-j REJECT --reject-with icmp-port-unreachable"))
             #expect(save.contains("-m set --match-set KUBE-DST-") && save.contains(" dst,dst"))
             #expect(save.contains("-p tcp -m") && save.contains("--dport 9000:9100"))
             #expect(save.contains("-p sctp -m") && save.contains("--dport 5000"))
@@ -88,19 +101,19 @@ struct IPTablesKernelTests {
             #expect(try NetworkNamespace.run(ns) { try IPTablesSync.apply(planned) }.committed == false)
 
             // The policy goes: its chains go, the other rule stays.
-            let smaller = try plan(Self.cluster.components(separatedBy: "---\nkind: NetworkPolicy")[0])
+            let smaller = try plan(Self.cluster(family).components(separatedBy: "---\nkind: NetworkPolicy")[0], family)
             let second = try NetworkNamespace.run(ns) { try IPTablesSync.apply(smaller) }
             #expect(second.committed && second.chainsDeleted > 0)
-            let after = Kernel.shell("ip netns exec \(ns) iptables-legacy-save -t filter").1
+            let after = Kernel.shell("ip netns exec \(ns) \(tool)-save -t filter").1
             #expect(!after.contains("KUBE-NWPLCY-") && !after.contains("KUBE-POD-FW-"))
             #expect(after.contains("--comment other -j DROP"))
 
             // Cleanup removes all of ours and only ours.
             _ = try NetworkNamespace.run(ns) { () -> Int in
-                _ = try IPTablesSync.cleanup()
+                _ = try IPTablesSync.cleanup(family: family)
                 return try IPSetSync(session: try IPSetSession()).removeStale(keeping: []).count
             }
-            let clean = Kernel.shell("ip netns exec \(ns) iptables-legacy-save -t filter").1
+            let clean = Kernel.shell("ip netns exec \(ns) \(tool)-save -t filter").1
             #expect(!clean.contains("KUBE-"))
             #expect(clean.contains("--comment other -j DROP"))
             #expect(!Kernel.shell("ip netns exec \(ns) ipset list -n").1.contains("KUBE-"))

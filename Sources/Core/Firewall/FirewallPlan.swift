@@ -29,6 +29,8 @@ public struct IPSetSpec: Sendable, Equatable {
     public var members: [String]
     /// What the set stands for: `shop/api ingress rule 0 peers`.
     public var comment: String
+    /// `family inet` or `inet6` in the kernel.
+    public var family: IPAddress.Family = .ipv4
 }
 
 /// One iptables rule, structured so that planning, rendering, executing and reading back share it.

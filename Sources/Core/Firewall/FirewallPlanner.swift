@@ -141,7 +141,7 @@ public struct FirewallPlanner: Sendable {
                     let set = FirewallNames.set(prefix, "pods|" + peersKey, family: family)
                     if isNew(set) {
                         sets[set] = IPSetSpec(name: set, type: .hashIP, members: podAddresses(podPeers, key: peersKey, policy: policy),
-                                              comment: "\(comment) peer pods")
+                                              comment: "\(comment) peer pods", family: family)
                     }
                     peers.append(Rule.SetMatch(name: set, flags: [peerFlag]))
                 }
@@ -150,7 +150,7 @@ public struct FirewallPlanner: Sendable {
                     let set = FirewallNames.set(prefix, "block|\(block)", family: family)
                     if isNew(set) {
                         sets[set] = IPSetSpec(name: set, type: .hashNet, members: [block.cidr.description] + block.except.map { "\($0) nomatch" },
-                                              comment: "\(comment) peer \(p) \(block)")
+                                              comment: "\(comment) peer \(p) \(block)", family: family)
                     }
                     peers.append(Rule.SetMatch(name: set, flags: [peerFlag]))
                 }
@@ -178,7 +178,7 @@ public struct FirewallPlanner: Sendable {
                                 return pod.namedPorts(portName, proto: entry.proto).map { "\(ip),\(entry.proto.rawValue.lowercased()):\($0)" }
                             }
                             sets[set] = IPSetSpec(name: set, type: .hashIPPort, members: Array(Set(members)).sorted(),
-                                                  comment: "\(comment) port \(p) \"\(portName)\"")
+                                                  comment: "\(comment) port \(p) \"\(portName)\"", family: family)
                         }
                         ports.append((entry.proto, nil, Rule.SetMatch(name: set, flags: ["dst", "dst"])))
                     }

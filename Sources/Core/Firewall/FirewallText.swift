@@ -11,7 +11,7 @@ public enum FirewallText {
         let agreement = k.agrees
             ? terminal.paint("as planned", .green)
             : terminal.paint("DRIFT: the planned rules give \((k.planned ?? "?").uppercased())", .red)
-        lines.append(terminal.paint("Kernel of node \(k.node) (\(hook), iptables legacy): ", .bold) + "\(painted), \(agreement)")
+        lines.append(terminal.paint("Kernel of node \(k.node) (\(hook), \(k.table)): ", .bold) + "\(painted), \(agreement)")
         if !k.enforces.isEmpty { lines.append("  this node enforces the policies for the \(k.enforces.joined(separator: " and "))") }
         if k.path.isEmpty { lines.append("  no rule of ours matched: the packet returns to \(hook)") }
         for step in k.path {

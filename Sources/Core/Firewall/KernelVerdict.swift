@@ -18,6 +18,8 @@ public struct KernelVerdict: Sendable, Encodable {
     }
 
     public var node: String
+    /// Where the rules live: `iptables legacy` or `ip6tables legacy`.
+    public var table: String
     /// The built-in chain the packet passes on this node: FORWARD (pod to pod, routed or bridged),
     /// INPUT (to the node) or OUTPUT (from the node); nil when the packet does not pass this node.
     public var hook: String?
@@ -71,8 +73,9 @@ public enum KernelCheck {
     public static func verdict(plan: FirewallPlan, observed: ObservedFirewall, node: String,
                                from source: TrafficEndpoint, to destination: TrafficEndpoint,
                                port: Int, proto: PortProtocol) -> KernelVerdict {
+        let table = plan.family == .ipv6 ? "ip6tables legacy" : "iptables legacy"
         guard let hook = hook(from: source, to: destination, node: node) else {
-            return KernelVerdict(node: node, hook: nil, enforces: [], verdict: nil, planned: nil, agrees: true, path: [],
+            return KernelVerdict(node: node, table: table, hook: nil, enforces: [], verdict: nil, planned: nil, agrees: true, path: [],
                                  decidedBy: nil, sets: [], drift: [],
                                  note: "neither end is on node \(node): its firewall does not see this packet (run krctl on the source's or the destination's node)")
         }
@@ -93,7 +96,7 @@ public enum KernelCheck {
             KernelVerdict.Step(chain: s.chain, rule: s.index + 1, target: s.target, comment: s.comment)
         }
         return KernelVerdict(
-            node: node, hook: hook.chain, enforces: hook.enforces, verdict: kernel.verdict.rawValue,
+            node: node, table: table, hook: hook.chain, enforces: hook.enforces, verdict: kernel.verdict.rawValue,
             planned: planned.verdict.rawValue, agrees: kernel.verdict == planned.verdict,
             path: kernel.steps.map(step), decidedBy: kernel.decidingStep.map(step),
             sets: kernel.setLookups.map { KernelVerdict.SetLookup(set: $0.set, entry: $0.entry, member: $0.matched, about: about[$0.set] ?? "") },

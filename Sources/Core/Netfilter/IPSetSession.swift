@@ -85,8 +85,11 @@ public final class IPSetSession: @unchecked Sendable {
             guard words.count >= 3, prefixes.contains(where: { words[1].hasPrefix($0) }) else { continue }
             switch words[0] {
             case "create":
-                let type = words[2].split(separator: " ").first.map(String.init) ?? ""
-                sets[words[1]] = IPSetSpec(name: words[1], type: IPSetSpec.SetType(rawValue: type) ?? .hashIP, members: [], comment: "")
+                let options = words[2].split(separator: " ")
+                let type = options.first.map(String.init) ?? ""
+                let family: IPAddress.Family = options.contains("inet6") ? .ipv6 : .ipv4
+                sets[words[1]] = IPSetSpec(name: words[1], type: IPSetSpec.SetType(rawValue: type) ?? .hashIP, members: [], comment: "",
+                                           family: family)
                 order.append(words[1])
             case "add":
                 sets[words[1]]?.members.append(words[2])

@@ -30,14 +30,14 @@ public struct IPSetSync: Sendable {
     /// All changes go to the kernel in one restore pass; a changed set is filled under a scratch name
     /// and swapped in, so rules never see it half-filled. With `previous` (the sets this process last
     /// applied) the kernel is not listed: the cheap path of event syncs; without it, the full check.
-    public func apply(_ sets: [IPSetSpec], family: IPAddress.Family, previous: [IPSetSpec]? = nil) throws -> Report {
+    public func apply(_ sets: [IPSetSpec], previous: [IPSetSpec]? = nil) throws -> Report {
         var report = Report()
         let known = try previous ?? session.list(prefixes: Self.ownedPrefixes)
         let live = Dictionary(known.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         report.before = known.map(\.name)
-        let familyWord = family == .ipv4 ? "inet" : "inet6"
         var script = ""
         for set in sets {
+            let familyWord = set.family == .ipv4 ? "inet" : "inet6"
             if let current = live[set.name] {
                 if current.type == set.type && Self.normalized(current) == Self.normalized(set) {
                     report.unchanged += 1

@@ -39,8 +39,7 @@ public enum IPTablesSync {
     /// sync that repairs drift.
     @discardableResult
     public static func apply(_ plan: FirewallPlan, previous: FirewallPlan? = nil) throws -> Report {
-        guard plan.family == .ipv4 else { throw IPTablesTable.Failure(description: "IPv6 (ip6tables) is not written yet") }
-        let table = try IPTablesTable("filter")
+        let table = try IPTablesTable("filter", family: plan.family)
         var report = Report()
         let actual: [String: [Rule]]
         let hooksInPlace: Bool
@@ -94,8 +93,8 @@ public enum IPTablesSync {
 
     /// `--cleanup-config`: our hooks and chains go; nothing else is touched.
     @discardableResult
-    public static func cleanup() throws -> Report {
-        let table = try IPTablesTable("filter")
+    public static func cleanup(family: IPAddress.Family = .ipv4) throws -> Report {
+        let table = try IPTablesTable("filter", family: family)
         let actual = read(table)
         var report = Report()
         guard !actual.chains.isEmpty || !actual.hooks.isEmpty else { return report }

@@ -33,10 +33,20 @@ enum RuleCodec {
     // MARK: - Encoding
 
     static func encode(_ rule: Rule, into builder: inout kr_rule) throws {
+        let v6 = builder.v6 != 0
         for (cidr, isSource) in [(rule.source, true), (rule.destination, false)] {
             guard let cidr else { continue }
-            guard cidr.family == .ipv4 else { throw Failure(description: "IPv6 address \(cidr) in an IPv4 rule") }
-            kr_rule_set_ip(&builder, isSource ? 1 : 0, UInt32(truncatingIfNeeded: cidr.network.low), Int32(cidr.prefixLength))
+            guard (cidr.family == .ipv6) == v6 else {
+                throw Failure(description: "\(cidr.family.rawValue) address \(cidr) in an \(v6 ? "IPv6" : "IPv4") rule (\(rule.comment))")
+            }
+            if v6 {
+                var bytes = [UInt8](repeating: 0, count: 16)
+                for i in 0..<8 { bytes[i] = UInt8(truncatingIfNeeded: cidr.network.high >> (56 - 8 * i)) }
+                for i in 0..<8 { bytes[8 + i] = UInt8(truncatingIfNeeded: cidr.network.low >> (56 - 8 * i)) }
+                kr_rule_set_ip6(&builder, isSource ? 1 : 0, bytes, Int32(cidr.prefixLength))
+            } else {
+                kr_rule_set_ip(&builder, isSource ? 1 : 0, UInt32(truncatingIfNeeded: cidr.network.low), Int32(cidr.prefixLength))
+            }
         }
         if let proto = rule.proto { kr_rule_set_proto(&builder, protocolNumber(proto)) }
         for set in rule.sets {
@@ -103,6 +113,10 @@ enum RuleCodec {
         case .accept: rc = kr_rule_finish(&builder, "ACCEPT", 0, nil, 0, 1)
         case .drop: rc = kr_rule_finish(&builder, "DROP", 0, nil, 0, 1)
         case .return: rc = kr_rule_finish(&builder, "RETURN", 0, nil, 0, 1)
+        case .reject where v6:
+            var info = ip6t_reject_info()
+            info.with = UInt32(IP6T_ICMP6_PORT_UNREACH.rawValue)
+            rc = withUnsafeBytes(of: &info) { kr_rule_finish(&builder, "REJECT", 0, $0.baseAddress, $0.count, 0) }
         case .reject:
             var info = ipt_reject_info()
             info.with = IPT_ICMP_PORT_UNREACHABLE
@@ -123,26 +137,65 @@ enum RuleCodec {
 
     // MARK: - Decoding
 
-    static func decode(_ e: UnsafePointer<ipt_entry>, chain: String, target: String) -> Rule {
-        var rule = Rule(chain: chain, target: .accept, comment: "")
+    /// An entry of either family, reduced to what decoding needs: the header's fields, the matches
+    /// (name and data) and the target's data.
+    struct EntryView {
+        var source: CIDR?
+        var destination: CIDR?
+        var proto: UInt16
+        var matches: [(name: String, data: UnsafeRawPointer)]
+        var targetData: UnsafeRawPointer
+    }
+
+    static func view(_ e: UnsafePointer<ipt_entry>) -> EntryView {
         let ip = e.pointee.ip
-        if ip.smsk.s_addr != 0 {
-            let len = UInt32(bigEndian: ip.smsk.s_addr).nonzeroBitCount
-            rule.source = CIDR(network: IPAddress(v4: UInt32(bigEndian: ip.src.s_addr)), prefixLength: len)
+        func cidr(_ address: in_addr, _ mask: in_addr) -> CIDR? {
+            guard mask.s_addr != 0 else { return nil }
+            return CIDR(network: IPAddress(v4: UInt32(bigEndian: address.s_addr)), prefixLength: UInt32(bigEndian: mask.s_addr).nonzeroBitCount)
         }
-        if ip.dmsk.s_addr != 0 {
-            let len = UInt32(bigEndian: ip.dmsk.s_addr).nonzeroBitCount
-            rule.destination = CIDR(network: IPAddress(v4: UInt32(bigEndian: ip.dst.s_addr)), prefixLength: len)
-        }
-        rule.proto = PortProtocol.allCases.first { protocolNumber($0) == ip.proto }
-        var unknown: [String] = []
+        var matches: [(String, UnsafeRawPointer)] = []
         var offset = 0
         while true {
             var match: UnsafePointer<xt_entry_match>?
             offset = kr_entry_match(e, offset, &match)
             guard offset != 0, let m = match else { break }
-            let name = withUnsafeBytes(of: m.pointee.u.user.name) { string($0) }
-            let data = kr_match_data(m)!
+            matches.append((withUnsafeBytes(of: m.pointee.u.user.name) { string($0) }, kr_match_data(m)!))
+        }
+        return EntryView(source: cidr(ip.src, ip.smsk), destination: cidr(ip.dst, ip.dmsk), proto: ip.proto,
+                         matches: matches, targetData: kr_target_data(kr_entry_target(e)!)!)
+    }
+
+    static func view(_ e: UnsafePointer<ip6t_entry>) -> EntryView {
+        let ip = e.pointee.ipv6
+        func cidr(_ address: in6_addr, _ mask: in6_addr) -> CIDR? {
+            let m = withUnsafeBytes(of: mask) { Array($0) }, a = withUnsafeBytes(of: address) { Array($0) }
+            let length = m.reduce(0) { $0 + $1.nonzeroBitCount }
+            guard length > 0 else { return nil }
+            var h: UInt64 = 0, l: UInt64 = 0
+            for i in 0..<8 { h = h << 8 | UInt64(a[i]) }
+            for i in 8..<16 { l = l << 8 | UInt64(a[i]) }
+            return CIDR(network: IPAddress(v6: h, l), prefixLength: length)
+        }
+        var matches: [(String, UnsafeRawPointer)] = []
+        var offset = 0
+        while true {
+            var match: UnsafePointer<xt_entry_match>?
+            offset = kr_entry6_match(e, offset, &match)
+            guard offset != 0, let m = match else { break }
+            matches.append((withUnsafeBytes(of: m.pointee.u.user.name) { string($0) }, kr_match_data(m)!))
+        }
+        let proto = ip.flags & UInt8(IP6T_F_PROTO) != 0 ? ip.proto : 0
+        return EntryView(source: cidr(ip.src, ip.smsk), destination: cidr(ip.dst, ip.dmsk), proto: proto,
+                         matches: matches, targetData: kr_target_data(kr_entry6_target(e)!)!)
+    }
+
+    static func decode(_ entry: EntryView, chain: String, target: String) -> Rule {
+        var rule = Rule(chain: chain, target: .accept, comment: "")
+        rule.source = entry.source
+        rule.destination = entry.destination
+        rule.proto = PortProtocol.allCases.first { protocolNumber($0) == entry.proto }
+        var unknown: [String] = []
+        for (name, data) in entry.matches {
             switch name {
             case "comment":
                 let info = data.assumingMemoryBound(to: xt_comment_info.self).pointee
@@ -179,8 +232,7 @@ enum RuleCodec {
                 unknown.append(name)
             }
         }
-        let t = kr_entry_target(e)!
-        let targetData = kr_target_data(t)!
+        let targetData = entry.targetData
         switch target {
         case "ACCEPT": rule.target = .accept
         case "DROP": rule.target = .drop

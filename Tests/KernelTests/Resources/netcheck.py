@@ -15,9 +15,11 @@ def serve(specs):
     for spec in specs:
         proto, port = spec.split(":")
         kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
-        s = socket.socket(socket.AF_INET, kind)
+        # One dual-stack socket per port: IPv4 arrives as IPv4-mapped IPv6.
+        s = socket.socket(socket.AF_INET6, kind)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("0.0.0.0", int(port)))
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        s.bind(("::", int(port)))
         if proto == "tcp":
             s.listen(64)
         sockets.append((proto, s))
@@ -56,7 +58,8 @@ def probe(targets):
                     c.sendall(b"ping")
                     ok = c.recv(64) == b"ping"
             else:
-                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as c:
+                family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+                with socket.socket(family, socket.SOCK_DGRAM) as c:
                     c.settimeout(2)
                     c.connect((ip, int(port)))
                     c.send(b"ping")
