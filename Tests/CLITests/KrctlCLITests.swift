@@ -154,6 +154,15 @@ struct Krctl {
         #expect(r.stderr.contains("--manifests"))
     }
 
+    @Test func policyCheckRefusesWhatItCannotAnswer() throws {
+        let ip = try Krctl.run(["policy", "check", "10.0.0.1", "-f", examples])
+        #expect(ip.status == 64 && ip.stderr.contains("expected NAMESPACE/POD or POD"), "\(ip.stderr)")
+        let missing = try Krctl.run(["policy", "check", "shop/nope", "-f", examples])
+        #expect(missing.status == 1 && missing.stderr.contains("pod shop/nope not found"), "\(missing.stderr)")
+        let format = try Krctl.run(["policy", "check", "shop/api", "-f", examples, "-o", "xml"])
+        #expect(format.status == 64)
+    }
+
     @Test func versionListsTheLinkedLibraries() throws {
         let r = try Krctl.run(["version"])
         #expect(r.status == 0)
