@@ -15,6 +15,7 @@ final class FirewallController: @unchecked Sendable {
     private var dirty = true
     private var stopped = false
     private(set) var syncCount = 0
+    private var rejectedObjects = 0
 
     init(informers: Informers, node: String, period: Double, defaultDeny: Bool, stateDir: String?, log: Log) {
         self.defaultDeny = defaultDeny
@@ -28,7 +29,11 @@ final class FirewallController: @unchecked Sendable {
     /// Informer events land here (on the reflectors' threads).
     func handle(_ event: InformerEvent) {
         switch event {
-        case .problem(let message): log.warn("api: \(message)")
+        case .problem(let message):
+            // An object the API serves but we cannot read (a malformed policy) is skipped and counted;
+            // its last good version, if any, stays in force.
+            if message.hasPrefix("skipped:") { condition.withLock { rejectedObjects += 1 } }
+            log.warn("api: \(message)")
         case .synced: markDirty()
         case .added(let o), .deleted(let o), .updated(_, let o):
             // Only what the firewall reads: pods, namespaces, policies (nodes and services change nothing here).
@@ -133,7 +138,9 @@ final class FirewallController: @unchecked Sendable {
             pods[FirewallDrift.about(chain: chain.name, chain.rules).replacingOccurrences(of: "pod ", with: "")] = chain.name
         }
         do {
-            try FirewallStatus(node: node, syncs: count, lastSync: Date(), podChains: pods, defaultDeny: defaultDeny).write(stateDir: stateDir)
+            var status = FirewallStatus(node: node, syncs: count, lastSync: Date(), podChains: pods, defaultDeny: defaultDeny)
+            status.rejectedObjects = condition.withLock { rejectedObjects }
+            try status.write(stateDir: stateDir)
         } catch {
             log.warn("firewall: cannot write the status file in \(stateDir): \(error)")
         }

@@ -376,6 +376,25 @@ struct FirewallTrafficTests {
         let stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("kr-agent-\(lab.id)").path
         let agent = try AgentProcess(node: lab.node, kubeconfig: kubeconfig, stateDir: stateDir, period: "1h")
         #expect(agent.waitForSync(atLeast: version, of: ["pods", "networkpolicies"]), "agent log:\n\(agent.log)")
+        // A malformed policy (as a buggy controller might write it) is skipped, counted and changes nothing;
+        // a later change still syncs. Had it been read as written, it would isolate every pod of shop.
+        let touched = try NetworkNamespace.run(lab.node) { [config = server.config()] () -> Int in
+            let client = KubeClient(config: config)
+            let broken: JSONValue = .object([
+                "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                "metadata": .object(["name": "broken", "namespace": "shop"]),
+                "spec": .object(["podSelector": .object([:]),
+                                 "ingress": .array([.object(["from": .array([.object(["ipBlock": .object(["cidr": "not-a-cidr"])])])])])]),
+            ])
+            _ = try client.send("POST", "/_test/inject/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies",
+                                body: broken.jsonData(), what: "inject a malformed policy")
+            let patched = try client.patch(.pods, namespace: "shop", name: "db",
+                                           mergePatch: .object(["metadata": .object(["labels": .object(["touched": "yes"])])]))
+            return Int(patched["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? 0
+        }
+        #expect(agent.waitForSync(atLeast: touched, of: ["pods"]), "agent log:\n\(agent.log)")
+        #expect(agent.log.contains("api: skipped: ") && agent.log.contains("broken"), "\(agent.log)")
+        #expect(FirewallStatus.read(stateDir: stateDir)?.rejectedObjects == 1)
         // Stopped, so that no sync repairs the damage below; its rules stay.
         agent.stop()
 
@@ -408,6 +427,7 @@ struct FirewallTrafficTests {
         #expect(try !passes(lab.pods[2], api, 9000))
         let check = try krctl(["policy", "check", "shop/api"])
         #expect(check.status == 0 && check.out.contains("State: protected as the policies say"), "\(check.out)\(check.err)")
+        #expect(check.out.contains("The agent skipped 1 object it could not read"), "\(check.out)")
 
         // A pod IP removed from a set by hand: the kernel now rejects, krctl names the cause, packets agree.
         let webSet = try #require(Kernel.shell("ip netns exec \(lab.node) ipset save").1.split(separator: "\n")

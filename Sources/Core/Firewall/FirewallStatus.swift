@@ -13,6 +13,9 @@ public struct FirewallStatus: Sendable, Codable, Equatable {
     public var podChains: [String: String]
     /// The agent runs with `--netpol-default-deny`: krctl must plan as it does.
     public var defaultDeny: Bool
+    /// Objects the agent could not read and skipped (a malformed policy), since it started; their
+    /// names are in its log.
+    public var rejectedObjects = 0
 
     public init(node: String, syncs: Int, lastSync: Date, podChains: [String: String], defaultDeny: Bool) {
         self.node = node

@@ -41,6 +41,8 @@ public struct PodProtection: Sendable, Encodable {
     public var sets: [SetState]
     public var lastSync: String?
     public var syncs: Int?
+    /// Objects the agent skipped as unreadable (see its log), when it reported any.
+    public var rejectedObjects: Int?
     public var drift: [DriftFinding]
 }
 
@@ -59,7 +61,8 @@ extension KernelCheck {
         }
         let ingress = direction(.ingress), egress = direction(.egress)
         var result = PodProtection(pod: pod.key, ip: ip, node: node, state: "not isolated", ingress: ingress, egress: egress,
-                                   chain: nil, enteredFrom: [], sets: [], lastSync: status?.lastSync, syncs: status?.syncs, drift: [])
+                                   chain: nil, enteredFrom: [], sets: [], lastSync: status?.lastSync, syncs: status?.syncs,
+                                   rejectedObjects: status.flatMap { $0.rejectedObjects > 0 ? $0.rejectedObjects : nil }, drift: [])
         guard pod.isPolicySubject else {
             result.state = "not a policy subject"
             return result
@@ -104,6 +107,9 @@ extension FirewallText {
             lines.append("Last firewall sync: \(last) (sync \(p.syncs ?? 0) of the agent)")
         } else {
             lines.append("Last firewall sync: unknown (no agent status file on this node)")
+        }
+        if let rejected = p.rejectedObjects {
+            lines.append(terminal.paint("The agent skipped \(rejected) object\(rejected == 1 ? "" : "s") it could not read (malformed policies?): see its log", .yellow))
         }
         for d in [p.ingress, p.egress] {
             if d.isolated {
