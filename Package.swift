@@ -70,7 +70,8 @@ let package = Package(
             name: "FirewallBench",
             dependencies: ["Core", "BenchSupport"]
         ),
-        .testTarget(name: "CoreTests", dependencies: ["Core"]),
+        // Fixtures are read from the source tree (BGP messages captured from BIRD, FRR, GoBGP, ExaBGP).
+        .testTarget(name: "CoreTests", dependencies: ["Core"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["Core", "TestSupport", "krctl", "Agent"]),
         // Helpers the integration suites share: the API test server process, a test PKI, subprocesses.
         .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport"),
