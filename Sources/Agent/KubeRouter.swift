@@ -2,8 +2,8 @@ import ArgumentParser
 import Core
 import Foundation
 
-/// The node agent: the NetworkPolicy firewall for the pods of its node. The service proxy and the
-/// router arrive with later issues, each behind its `--run-*` switch.
+/// The node agent: the NetworkPolicy firewall for the pods of its node and pod networking over BGP.
+/// The service proxy arrives with a later issue, behind its `--run-*` switch.
 struct KubeRouter: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kube-router",
@@ -39,6 +39,45 @@ struct KubeRouter: ParsableCommand {
             help: ArgumentHelp("Isolate every pod both ways: only what a NetworkPolicy allows passes (traffic from the pod's node and replies still do).", valueName: "bool"))
     var netpolDefaultDeny = false
 
+    @Option(help: ArgumentHelp("The AS of the cluster's nodes (kube-router.io/node.asn overrides it per node).", valueName: "asn"))
+    var clusterAsn: UInt32 = 64512
+
+    @Option(name: .customLong("nodes-full-mesh"), help: ArgumentHelp("Peer with every node of the same AS (iBGP full mesh).", valueName: "bool"))
+    var nodesFullMesh = true
+
+    @Option(help: ArgumentHelp("External BGP peers every node peers with, comma-separated addresses.", valueName: "ips"))
+    var peerRouterIps = ""
+
+    @Option(help: ArgumentHelp("The AS of each --peer-router-ips address, comma-separated.", valueName: "asns"))
+    var peerRouterAsns = ""
+
+    @Option(help: ArgumentHelp("TCP MD5 password of each --peer-router-ips address, base64, comma-separated.", valueName: "passwords"))
+    var peerRouterPasswords = ""
+
+    @Option(help: ArgumentHelp("The BGP port of each --peer-router-ips address, comma-separated (default: --bgp-port).", valueName: "ports"))
+    var peerRouterPorts = ""
+
+    @Option(help: ArgumentHelp("The port the BGP speaker listens on and connects to.", valueName: "port"))
+    var bgpPort: UInt16 = 179
+
+    @Option(help: ArgumentHelp("BGP hold time, as a Go duration (3s to 18h12m15s; 0 disables keepalives).", valueName: "duration"))
+    var bgpHoldtime = "90s"
+
+    @Option(name: .customLong("bgp-graceful-restart"), help: ArgumentHelp("Graceful restart (RFC 4724): routes survive a restart of the agent or a peer.", valueName: "bool"))
+    var bgpGracefulRestart = false
+
+    @Option(help: ArgumentHelp("How long peers keep our routes while we restart, as a Go duration.", valueName: "duration"))
+    var bgpGracefulRestartTime = "90s"
+
+    @Option(help: ArgumentHelp("The BGP router ID (default: the node's IPv4 InternalIP).", valueName: "ip"))
+    var routerId: String?
+
+    @Option(name: .customLong("enable-cni"), help: ArgumentHelp("Write the CNI configuration (bridge plugin on kube-bridge, host-local IPAM over the pod CIDR).", valueName: "bool"))
+    var enableCni = false
+
+    @Option(help: ArgumentHelp("Where --enable-cni writes the CNI configuration.", valueName: "path"))
+    var cniConfFile = ProcessInfo.processInfo.environment["KUBE_ROUTER_CNI_CONF_FILE"] ?? "/etc/cni/net.d/10-kuberouter.conflist"
+
     @Option(name: .customLong("cleanup-config"), help: ArgumentHelp("Remove every kernel object kube-router owns, then exit.", valueName: "bool"))
     var cleanupConfig = false
 
@@ -46,13 +85,32 @@ struct KubeRouter: ParsableCommand {
     var verbosity = 0
 
     /// kube-router's boolean flags, which Go accepts bare (`--run-router`) as well as with `=true|false`.
-    static let booleanFlags = ["--run-firewall", "--run-service-proxy", "--run-router", "--cleanup-config", "--netpol-default-deny"]
+    static let booleanFlags = ["--run-firewall", "--run-service-proxy", "--run-router", "--cleanup-config", "--netpol-default-deny",
+                               "--nodes-full-mesh", "--bgp-graceful-restart", "--enable-cni"]
 
     func validate() throws {
         guard let period = GoDuration.seconds(iptablesSyncPeriod), period > 0 else {
             throw ValidationError("invalid --iptables-sync-period \"\(iptablesSyncPeriod)\" (expected a Go duration such as 5m or 90s)")
         }
         guard (0...10).contains(verbosity) else { throw ValidationError("-v must be between 0 and 10") }
+        guard let hold = GoDuration.seconds(bgpHoldtime), hold == 0 || (hold >= 3 && hold <= 65535) else {
+            throw ValidationError("invalid --bgp-holdtime \"\(bgpHoldtime)\" (0, or a Go duration from 3s to 18h12m15s)")
+        }
+        guard let restart = GoDuration.seconds(bgpGracefulRestartTime), restart >= 1, restart <= 4095 else {
+            throw ValidationError("invalid --bgp-graceful-restart-time \"\(bgpGracefulRestartTime)\" (a Go duration from 1s to 68m15s)")
+        }
+        guard clusterAsn > 0 else { throw ValidationError("--cluster-asn must be 1-4294967295") }
+        if let routerId, IPAddress(routerId)?.family != .ipv4 { throw ValidationError("--router-id \"\(routerId)\" is not an IPv4 address") }
+        do {
+            _ = try externalPeers()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    func externalPeers() throws -> [BGPPeerConfig] {
+        try RouterSettings.peers(ips: peerRouterIps, asns: peerRouterAsns, passwords: peerRouterPasswords, ports: peerRouterPorts,
+                                 defaultPort: bgpPort, origin: "--peer-router-ips")
     }
 
     @Option(help: ArgumentHelp("Where the agent writes its status for krctl.", valueName: "path"))
@@ -70,12 +128,11 @@ struct KubeRouter: ParsableCommand {
             print("kube-router: cleanup done: \(chains) chains and \(sets.count) ipsets removed")
             return
         }
-        guard runFirewall else {
-            throw AgentFailure("nothing to run: of the controllers only the firewall is implemented in this build, and --run-firewall=false")
+        guard runFirewall || runRouter else {
+            throw AgentFailure("nothing to run: --run-firewall=false and --run-router=false (the service proxy is not in this build yet)")
         }
         if runServiceProxy { log.warn("--run-service-proxy: the IPVS service proxy is not implemented in this build yet; skipped") }
-        if runRouter { log.warn("--run-router: the BGP router is not implemented in this build yet; skipped") }
-        warnIfNFTBackendInUse(log)
+        if runFirewall { warnIfNFTBackendInUse(log) }
 
         var config: KubeConfig
         do {
@@ -89,18 +146,31 @@ struct KubeRouter: ParsableCommand {
         log.info("kube-router: node \(node), API server \(config.server) (\(config.origin)), firewall sync every \(iptablesSyncPeriod)\(netpolDefaultDeny ? ", default deny" : "")")
 
         let box = ControllerBox()
-        let informers = Informers(client: KubeClient(config: config), resources: APIResource.forPolicy) { event in
-            box.controller?.handle(event)
+        let informers = Informers(client: KubeClient(config: config), resources: runFirewall ? APIResource.forPolicy : [.nodes]) { event in
+            box.firewall?.handle(event)
+            box.router?.handle(event)
         }
-        let controller = FirewallController(informers: informers, node: node, period: period, defaultDeny: netpolDefaultDeny,
-                                            stateDir: stateDir, log: log)
-        box.controller = controller
+        if runFirewall {
+            box.firewall = FirewallController(informers: informers, node: node, period: period, defaultDeny: netpolDefaultDeny,
+                                              stateDir: stateDir, log: log)
+        }
+        if runRouter {
+            let options = RouterController.Options(
+                settings: RouterSettings(clusterASN: clusterAsn, fullMesh: nodesFullMesh, externalPeers: try externalPeers(),
+                                         routerID: routerId.flatMap { IPAddress($0) }),
+                bgpPort: bgpPort, holdTime: UInt16(GoDuration.seconds(bgpHoldtime) ?? 90),
+                gracefulRestartTime: bgpGracefulRestart ? UInt16(GoDuration.seconds(bgpGracefulRestartTime) ?? 90) : nil,
+                cniConfigPath: enableCni ? cniConfFile : nil, controlSocketPath: stateDir + "/" + ControlSocket.fileName)
+            try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
+            box.router = RouterController(informers: informers, node: node, options: options, log: log)
+        }
         informers.start()
         while !informers.waitForSync(timeout: 10) {
             log.info("kube-router: waiting for the API server's objects (\(config.server))")
         }
         log.info("kube-router: informers synced")
-        controller.start()
+        box.firewall?.start()
+        try box.router?.start()
         // The rules stay in place when the agent stops: a restart opens no window.
         while true { sleep(3600) }
     }
@@ -127,7 +197,8 @@ struct KubeRouter: ParsableCommand {
 
 /// Lets the informer handler reach the controller created after it.
 final class ControllerBox: @unchecked Sendable {
-    var controller: FirewallController?
+    var firewall: FirewallController?
+    var router: RouterController?
 }
 
 struct AgentFailure: Error, CustomStringConvertible {

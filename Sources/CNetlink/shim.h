@@ -10,6 +10,14 @@
 #include <netlink/genl/genl.h>
 #include <netlink/genl/ctrl.h>
 
+#include <netlink/route/nexthop.h>
+#include <netlink/cache.h>
+#include <linux/rtnetlink.h>
+
+// The cache iterates nl_object; routes are one kind of it.
+static inline struct rtnl_route *kr_route_first(struct nl_cache *cache) { return (struct rtnl_route *)nl_cache_get_first(cache); }
+static inline struct rtnl_route *kr_route_next(struct rtnl_route *route) { return (struct rtnl_route *)nl_cache_get_next((struct nl_object *)route); }
+
 // LIBNL_STRING is a macro; expose the compiled-in version as a function.
 static inline const char *kr_nl_version(void) { return LIBNL_STRING; }
 #endif
