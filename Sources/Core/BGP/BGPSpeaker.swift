@@ -131,7 +131,9 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         attributes.asPath = external ? [.init(.sequence, [config.asn])] : []
         if !external { attributes.localPref = 100 }
         var messages: [BGPMessage] = []
-        let v4 = prefixes.filter { $0.family == .ipv4 }, v6 = prefixes.filter { $0.family == .ipv6 }
+        let families = Self.families(session.snapshot.peerOpen)
+        let v4 = families.contains(AFI.ipv4.rawValue) ? prefixes.filter { $0.family == .ipv4 } : []
+        let v6 = families.contains(AFI.ipv6.rawValue) ? prefixes.filter { $0.family == .ipv6 } : []
         if !v4.isEmpty, local.family == .ipv4 {
             var a = attributes
             a.nextHop = local
@@ -159,13 +161,19 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
 
     // MARK: Session events
 
+    /// The address families both sides announced (IPv4 unicast alone when the peer announced none).
+    static func families(_ open: BGPOpen?) -> Set<UInt16> {
+        let theirs = open?.multiprotocol.filter { $0.safi == SAFI.unicast.rawValue }.map(\.afi) ?? []
+        return theirs.isEmpty ? [AFI.ipv4.rawValue] : Set(theirs).intersection([AFI.ipv4.rawValue, AFI.ipv6.rawValue])
+    }
+
     func sessionEstablished(_ session: BGPSession) {
         let prefixes = lock.withLock { advertised }
         log("bgp: peer \(session.peer.address) AS \(session.peer.asn) established")
         for message in announcements(prefixes, for: session) { session.send(message) }
-        // End-of-RIB for both families (RFC 4724): the peer knows it has everything.
-        session.send(.update(.endOfRIB()))
-        session.send(.update(.endOfRIB(afi: AFI.ipv6.rawValue)))
+        // End-of-RIB for each negotiated family (RFC 4724): the peer knows it has everything. Nothing is
+        // sent for a family the peer did not announce: some peers end the session for it.
+        for afi in Self.families(session.snapshot.peerOpen).sorted() { session.send(.update(.endOfRIB(afi: afi))) }
     }
 
     func session(_ session: BGPSession, received update: BGPUpdate) {
@@ -185,7 +193,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         let prefixes = lock.withLock { advertised }
         log("bgp: peer \(session.peer.address) asked for a route refresh")
         for message in announcements(prefixes, for: session) { session.send(message) }
-        session.send(.update(.endOfRIB(afi: refresh.afi)))
+        if Self.families(session.snapshot.peerOpen).contains(refresh.afi) { session.send(.update(.endOfRIB(afi: refresh.afi))) }
     }
 
     func sessionEnded(_ session: BGPSession, reason: String, graceful: Bool) {

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+@testable import Core
+import TestSupport
+
+/// The agent's BGP speaker against BIRD 2, FRR 8 and GoBGP 3 in network namespaces: sessions
+/// established, routes both ways and in the kernels, pods reachable over them, a stopped peer's routes
+/// gone within the hold time, route refresh answered, and `krctl bgp peers` showing it all.
+@Suite(.serialized, .enabled(if: BGPLab.available, "needs root and bird2, frr, gobgpd (scripts/setup)"))
+struct BGPInteropTests {
+    enum Mode { case ibgp, ebgpMD5 }
+
+    /// A lab of the three daemons and our agent (node s, pod CIDR 10.244.10.0/24) peering with each.
+    func run(_ mode: Mode) throws {
+        let lab = try BGPLab()
+        let ebgp = mode == .ebgpMD5
+        let password: String? = ebgp ? "s3cret" : nil
+        try lab.addNode("a", ip: "10.99.0.1", podCIDR: "10.244.1.0/24", asn: ebgp ? 4_200_000_001 : 64512)
+        try lab.addNode("b", ip: "10.99.0.2", podCIDR: "10.244.2.0/24", asn: ebgp ? 4_200_000_002 : 64512)
+        try lab.addNode("d", ip: "10.99.0.4", podCIDR: "10.244.4.0/24", asn: ebgp ? 4_200_000_004 : 64512)
+        try lab.addNode("s", ip: "10.99.0.10", podCIDR: "10.244.10.0/24", asn: ebgp ? 4_200_000_010 : 64512)
+        let s = lab.nodes["s"]!
+        try lab.startBIRD("a", peers: [s], password: password)
+        try lab.startFRR("b", peers: [s], password: password)
+        try lab.startGoBGP("d", peers: [s], password: password)
+
+        // The agent, against an API server in its namespace that knows its node and pod CIDR.
+        let server = try TestAPIServer(launcher: ["/usr/sbin/ip", "netns", "exec", lab.ns("s")])
+        let kubeconfig = try server.writeKubeconfig()
+        try NetworkNamespace.run(lab.ns("s")) { [config = server.config()] in
+            let node: JSONValue = .object([
+                "apiVersion": "v1", "kind": "Node", "metadata": .object(["name": "node-s"]),
+                "spec": .object(["podCIDR": "10.244.10.0/24"]),
+                "status": .object(["addresses": .array([.object(["type": "InternalIP", "address": "10.99.0.10"])])]),
+            ])
+            _ = try KubeClient(config: config).create(.nodes, namespace: nil, object: node)
+        }
+        let peers = ["a", "b", "d"].map { lab.nodes[$0]! }
+        let stateDir = try lab.dir("agent")
+        var arguments = ["--kubeconfig", kubeconfig, "--hostname-override", "node-s", "--run-firewall=false", "--run-service-proxy=false",
+                         "--cluster-asn", String(s.asn), "--peer-router-ips", peers.map(\.ip).joined(separator: ","),
+                         "--peer-router-asns", peers.map { String($0.asn) }.joined(separator: ","),
+                         "--bgp-holdtime", "3s", "--state-dir", stateDir]
+        if let password {
+            let encoded = Data(password.utf8).base64EncodedString()
+            arguments += ["--peer-router-passwords", Array(repeating: encoded, count: peers.count).joined(separator: ",")]
+        }
+        let agent = try AgentRun(netns: lab.ns("s"), arguments: arguments)
+        defer { agent.stop() }
+        for peer in peers {
+            #expect(agent.waitFor("bgp: peer \(peer.ip) AS \(peer.asn) established", timeout: 20), "\(peer.name): \(agent.log)")
+        }
+
+        // Routes both ways, in the kernels: ours learned under protocol 201; BIRD's and FRR's from us.
+        do {
+            try lab.eventually(10, "the three pod CIDRs in node s's kernel") {
+                let r = lab.routes("s", proto: "201")
+                return peers.allSatisfy { r.contains("\($0.podCIDR) via \($0.ip)") }
+            }
+        } catch {
+            let gobgpLog = (try? String(contentsOfFile: "\(lab.state)/d/gobgpd.log", encoding: .utf8)) ?? ""
+            Issue.record("\(error)\nroutes of s:\n\(lab.routes("s"))\nagent log:\n\(agent.log)\ngobgpd:\n\(gobgpLog.suffix(3000))")
+            throw error
+        }
+        try lab.eventually(10, "10.244.10.0/24 in BIRD's and FRR's kernels and GoBGP's RIB") {
+            lab.routes("a").contains("10.244.10.0/24 via 10.99.0.10 dev eth0 proto bird")
+                && lab.routes("b").contains("10.244.10.0/24 nhid") && lab.routes("b").contains("proto bgp")
+                && lab.gobgp("d", "global rib -a ipv4").contains("10.244.10.0/24")
+        }
+        // Pods reach each other over the installed routes.
+        for peer in ["a", "b"] {
+            let target = lab.nodes[peer]!.podCIDR.replacingOccurrences(of: ".0/24", with: ".1")
+            let ping = Kernel.shell("ip netns exec \(lab.ns("s")) ping -c 1 -W 2 -I 10.244.10.1 \(target)")
+            #expect(ping.0 == 0, "ping \(target): \(ping.1)\nno -I: \(Kernel.shell("ip netns exec \(lab.ns("s")) ping -c 1 -W 2 \(target)").1)\nroutes of \(peer): \(lab.routes(peer))\nroutes of s: \(lab.routes("s"))")
+        }
+
+        // krctl bgp peers, as an operator sees it.
+        let (status, out, err) = try TestSupport.run("/usr/sbin/ip", ["netns", "exec", lab.ns("s"), builtExecutable("krctl").path,
+                                                                     "bgp", "peers", "-o", "json", "--state-dir", stateDir])
+        #expect(status == 0, "\(err)")
+        let list = try JSONValue.parseJSON(Data(out.utf8)).arrayValue ?? []
+        #expect(list.count == 3)
+        for item in list {
+            #expect(item["state"]?.stringValue == "Established" && item["prefixesAccepted"]?.intValue == 1, "\(item)")
+            #expect(item["asn"]?.intValue.map { UInt32($0) } == peers.first { $0.ip == item["address"]?.stringValue }?.asn)
+        }
+        let table = try TestSupport.run("/usr/sbin/ip", ["netns", "exec", lab.ns("s"), builtExecutable("krctl").path, "bgp", "routes", "--state-dir", stateDir])
+        #expect(table.0 == 0 && table.1.contains("10.244.1.0/24") && table.1.contains("ok"), "\(table.1)\(table.2)")
+
+        // Route refresh: FRR asks (soft inbound reset), we answer.
+        _ = lab.vtysh("b", ["clear bgp 10.99.0.10 soft in"])
+        #expect(agent.waitFor("bgp: peer 10.99.0.2 asked for a route refresh", timeout: 10), "\(agent.log)")
+
+        // A stopped peer (SIGSTOP: no FIN, no NOTIFICATION): its routes go when the hold timer expires.
+        let stopped = Date()
+        lab.signal("\(lab.state)/a/bird.pid", SIGSTOP)
+        try lab.eventually(8, "BIRD's route gone from node s") { !lab.routes("s", proto: "201").contains("10.244.1.0/24") }
+        #expect(Date().timeIntervalSince(stopped) < 6, "gone within the hold time (3 s) and a sync")
+        #expect(agent.log.contains("Hold Timer Expired"), "\(agent.log)")
+        #expect(lab.routes("s", proto: "201").contains("10.244.2.0/24"), "the other peers' routes stay")
+        lab.signal("\(lab.state)/a/bird.pid", SIGCONT)
+    }
+
+    @Test func iBGPWithBirdFRRAndGoBGP() throws { try run(.ibgp) }
+
+    @Test func eBGPWithFourOctetASNsAndMD5() throws { try run(.ebgpMD5) }
+}
