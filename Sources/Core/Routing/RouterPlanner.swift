@@ -16,7 +16,11 @@ public struct RouterSettings: Sendable {
     /// line up with the addresses (ports and passwords may be left out).
     public static func peers(ips: String, asns: String, passwords: String, ports: String, defaultPort: UInt16,
                              origin: String) throws -> [BGPPeerConfig] {
-        func list(_ s: String) -> [String] { s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        // Empty entries count (a peer without a password between two with one); an empty flag is no list.
+        func list(_ s: String) -> [String] {
+            s.trimmingCharacters(in: .whitespaces).isEmpty ? []
+                : s.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        }
         let ipList = list(ips), asnList = list(asns), passwordList = list(passwords), portList = list(ports)
         guard asnList.count == ipList.count else {
             throw RouterConfigError("\(origin): \(ipList.count) peer address(es) but \(asnList.count) ASN(s); give one ASN per address")
