@@ -105,3 +105,94 @@ struct BGPInteropTests {
 
     @Test func eBGPWithFourOctetASNsAndMD5() throws { try run(.ebgpMD5) }
 }
+
+/// Three agents in a full mesh (each with its own API server holding the same three nodes): every
+/// node learns the others' pod CIDRs and pods ping across; with graceful restart a killed agent's
+/// routes stay on its peers until it is back; and a peer that sends garbage gets a NOTIFICATION and a
+/// new connection.
+@Suite(.serialized, .enabled(if: BGPLab.available, "needs root and bird2, frr, gobgpd (scripts/setup)"))
+struct BGPMeshTests {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Resources/bgpgarbage.py").path
+
+    @Test func threeAgentsInAFullMesh() throws {
+        let lab = try BGPLab()
+        let names = ["n1", "n2", "n3"]
+        for (i, name) in names.enumerated() {
+            try lab.addNode(name, ip: "10.99.0.\(11 + i)", podCIDR: "10.244.\(11 + i).0/24", asn: 64512)
+        }
+        try lab.addNode("g", ip: "10.99.0.20", podCIDR: "10.244.20.0/24", asn: 65020)
+        // The misbehaving peer, an external router of n1.
+        let garbage = Process()
+        garbage.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        garbage.arguments = ["netns", "exec", lab.ns("g"), "/usr/bin/python3", Self.script, "garbage", "10.99.0.20"]
+        let garbageOut = Pipe()
+        garbage.standardOutput = garbageOut
+        garbage.standardError = FileHandle.nullDevice
+        try garbage.run()
+        defer { if garbage.isRunning { kill(garbage.processIdentifier, SIGKILL) } }
+        #expect(String(decoding: garbageOut.fileHandleForReading.readData(ofLength: 6), as: UTF8.self) == "ready\n")
+
+        var nodes = ""
+        for (i, name) in names.enumerated() {
+            nodes += """
+            ---
+            kind: Node
+            metadata: {name: \(name)\(name == "n1" ? ", annotations: {kube-router.io/peer.ips: 10.99.0.20, kube-router.io/peer.asns: \"65020\"}" : "")}
+            spec: {podCIDR: 10.244.\(11 + i).0/24}
+            status: {addresses: [{type: InternalIP, address: 10.99.0.\(11 + i)}]}
+
+            """
+        }
+        var servers: [TestAPIServer] = []
+        var agents: [String: AgentRun] = [:]
+        func startAgent(_ name: String, _ kubeconfig: String) throws -> AgentRun {
+            try AgentRun(netns: lab.ns(name), arguments: [
+                "--kubeconfig", kubeconfig, "--hostname-override", name, "--run-firewall=false", "--run-service-proxy=false",
+                "--bgp-holdtime", "3s", "--bgp-graceful-restart", "--bgp-graceful-restart-time", "30s", "--state-dir", try lab.dir("state-\(name)"),
+            ])
+        }
+        var kubeconfigs: [String: String] = [:]
+        for name in names {
+            let server = try TestAPIServer(launcher: ["/usr/sbin/ip", "netns", "exec", lab.ns(name)])
+            servers.append(server)
+            try NetworkNamespace.run(lab.ns(name)) { [config = server.config(), nodes] in
+                let client = KubeClient(config: config)
+                for doc in try JSONValue.parseYAMLDocuments(nodes) { _ = try client.create(.nodes, namespace: nil, object: doc) }
+            }
+            kubeconfigs[name] = try server.writeKubeconfig()
+            agents[name] = try startAgent(name, kubeconfigs[name]!)
+        }
+        defer { agents.values.forEach { $0.stop() } }
+        for (i, name) in names.enumerated() {
+            for (j, other) in names.enumerated() where other != name {
+                #expect(agents[name]!.waitFor("bgp: peer 10.99.0.\(11 + j) AS 64512 established", timeout: 20), "\(name)–\(other):\n\(agents[name]!.log)")
+            }
+            try lab.eventually(10, "\(name) has the other pod CIDRs") {
+                let r = lab.routes(name, proto: "201")
+                return names.indices.filter { $0 != i }.allSatisfy { r.contains("10.244.\(11 + $0).0/24 via 10.99.0.\(11 + $0)") }
+            }
+        }
+        for (i, name) in names.enumerated() {
+            for j in names.indices where j != i {
+                let ping = Kernel.shell("ip netns exec \(lab.ns(name)) ping -c 1 -W 2 -I 10.244.\(11 + i).1 10.244.\(11 + j).1")
+                #expect(ping.0 == 0, "\(name) → 10.244.\(11 + j).1: \(ping.1)")
+            }
+        }
+
+        // Garbage from a peer: a NOTIFICATION (Message Header Error / Connection Not Synchronized), then a new connection.
+        let reply = String(decoding: garbageOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(reply == "notification 1 1\nreconnected\n", "\(reply)\n\(agents["n1"]!.log)")
+
+        // Graceful restart: n3's agent dies; its peers keep its route while it restarts, and it comes back.
+        agents["n3"]!.stop()
+        #expect(agents["n1"]!.waitFor("bgp: peer 10.99.0.13 down", timeout: 10), "\(agents["n1"]!.log)")
+        #expect(agents["n1"]!.log.contains("keeping its routes for its restart (30 s)"), "\(agents["n1"]!.log)")
+        #expect(lab.routes("n1", proto: "201").contains("10.244.13.0/24 via 10.99.0.13"), "kept while n3 restarts")
+        #expect(Kernel.shell("ip netns exec \(lab.ns("n1")) ping -c 1 -W 2 -I 10.244.11.1 10.244.13.1").0 == 0, "forwarding goes on")
+        agents["n3"] = try startAgent("n3", kubeconfigs["n3"]!)
+        #expect(agents["n3"]!.waitFor("bgp: peer 10.99.0.11 AS 64512 established", timeout: 20), "\(agents["n3"]!.log)")
+        try lab.eventually(10, "n3 has its routes again") { lab.routes("n3", proto: "201").contains("10.244.11.0/24 via 10.99.0.11") }
+        #expect(lab.routes("n1", proto: "201").contains("10.244.13.0/24 via 10.99.0.13"))
+        _ = servers
+    }
+}
