@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "kube-test-server", targets: ["KubeTestServer"]),
         .executable(name: "kr-api-bench", targets: ["APIBench"]),
         .executable(name: "kr-firewall-bench", targets: ["FirewallBench"]),
+        .executable(name: "kr-bgp-bench", targets: ["BGPBench"]),
         .library(name: "Core", targets: ["Core"]),
     ],
     dependencies: [
@@ -68,6 +69,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "FirewallBench",
+            dependencies: ["Core", "BenchSupport"]
+        ),
+        .executableTarget(
+            name: "BGPBench",
             dependencies: ["Core", "BenchSupport"]
         ),
         // Fixtures are read from the source tree (BGP messages captured from BIRD, FRR, GoBGP, ExaBGP).

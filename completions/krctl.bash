@@ -173,13 +173,13 @@ _krctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    explain-policy|policy|version|help)
+    explain-policy|policy|bgp|version|help)
         # Offer subcommand argument completions
         "_krctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'explain-policy policy version help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'explain-policy policy bgp version help' -- "${cur}"))
         ;;
     esac
 }
@@ -278,6 +278,65 @@ _krctl_policy_check() {
         return
         ;;
     '-n'|'--namespace')
+        return
+        ;;
+    '-o'|'--output')
+        return
+        ;;
+    esac
+}
+
+_krctl_bgp() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __krctl_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    peers|routes)
+        # Offer subcommand argument completions
+        "_krctl_bgp_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'peers routes' -- "${cur}"))
+        ;;
+    esac
+}
+
+_krctl_bgp_peers() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--state-dir -o --output)
+    __krctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--state-dir')
+        return
+        ;;
+    '-o'|'--output')
+        return
+        ;;
+    esac
+}
+
+_krctl_bgp_routes() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--state-dir -o --output)
+    __krctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--state-dir')
         return
         ;;
     '-o'|'--output')

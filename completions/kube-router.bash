@@ -165,7 +165,7 @@ _kube-router() {
     local -a repeating_flags=()
     local -a non_repeating_flags=(--version -h --help)
     local -a repeating_options=()
-    local -a non_repeating_options=(--kubeconfig --master --hostname-override --run-firewall --run-service-proxy --run-router --iptables-sync-period --netpol-default-deny --cleanup-config -v --v --state-dir)
+    local -a non_repeating_options=(--kubeconfig --master --hostname-override --run-firewall --run-service-proxy --run-router --iptables-sync-period --netpol-default-deny --cluster-asn --nodes-full-mesh --peer-router-ips --peer-router-asns --peer-router-passwords --peer-router-ports --bgp-port --bgp-holdtime --bgp-graceful-restart --bgp-graceful-restart-time --router-id --enable-cni --cni-conf-file --cleanup-config -v --v --state-dir)
     __kube-router_offer_flags_options 0
 
     # Offer option value completions
@@ -192,6 +192,45 @@ _kube-router() {
         return
         ;;
     '--netpol-default-deny')
+        return
+        ;;
+    '--cluster-asn')
+        return
+        ;;
+    '--nodes-full-mesh')
+        return
+        ;;
+    '--peer-router-ips')
+        return
+        ;;
+    '--peer-router-asns')
+        return
+        ;;
+    '--peer-router-passwords')
+        return
+        ;;
+    '--peer-router-ports')
+        return
+        ;;
+    '--bgp-port')
+        return
+        ;;
+    '--bgp-holdtime')
+        return
+        ;;
+    '--bgp-graceful-restart')
+        return
+        ;;
+    '--bgp-graceful-restart-time')
+        return
+        ;;
+    '--router-id')
+        return
+        ;;
+    '--enable-cni')
+        return
+        ;;
+    '--cni-conf-file')
         return
         ;;
     '--cleanup-config')

@@ -20,7 +20,7 @@ function __kube-router_parse_tokens -S
     set -l unparsed_tokens (__kube-router_tokens -pc)
     switch $unparsed_tokens[1]
     case 'kube-router'
-        __kube-router_parse_subcommand 0 'kubeconfig=' 'master=' 'hostname-override=' 'run-firewall=' 'run-service-proxy=' 'run-router=' 'iptables-sync-period=' 'netpol-default-deny=' 'cleanup-config=' 'v/v=' 'state-dir=' 'version' 'h/help'
+        __kube-router_parse_subcommand 0 'kubeconfig=' 'master=' 'hostname-override=' 'run-firewall=' 'run-service-proxy=' 'run-router=' 'iptables-sync-period=' 'netpol-default-deny=' 'cluster-asn=' 'nodes-full-mesh=' 'peer-router-ips=' 'peer-router-asns=' 'peer-router-passwords=' 'peer-router-ports=' 'bgp-port=' 'bgp-holdtime=' 'bgp-graceful-restart=' 'bgp-graceful-restart-time=' 'router-id=' 'enable-cni=' 'cni-conf-file=' 'cleanup-config=' 'v/v=' 'state-dir=' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __kube-router_parse_subcommand -r 1 'version'
@@ -85,6 +85,19 @@ complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_o
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" run-router' -l 'run-router' -d 'Enable pod networking over BGP.' -rfka ''
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" iptables-sync-period' -l 'iptables-sync-period' -d 'Period of the full firewall sync, as a Go duration (5m, 90s).' -rfka ''
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" netpol-default-deny' -l 'netpol-default-deny' -d 'Isolate every pod both ways: only what a NetworkPolicy allows passes (traffic from the pod\'s node and replies still do).' -rfka ''
+complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" cluster-asn' -l 'cluster-asn' -d 'The AS of the cluster\'s nodes (kube-router.io/node.asn overrides it per node).' -rfka ''
+complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" nodes-full-mesh' -l 'nodes-full-mesh' -d 'Peer with every node of the same AS (iBGP full mesh).' -rfka ''
+complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" peer-router-ips' -l 'peer-router-ips' -d 'External BGP peers every node peers with, comma-separated addresses.' -rfka ''
+complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" peer-router-asns' -l 'peer-router-asns' -d 'The AS of each --peer-router-ips address, comma-separated.' -rfka ''
+complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" peer-router-passwords' -l 'peer-router-passwords' -d 'TCP MD5 password of each --peer-router-ips address, base64, comma-separated.' -rfka ''
+complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" peer-router-ports' -l 'peer-router-ports' -d 'The BGP port of each --peer-router-ips address, comma-separated (default: --bgp-port).' -rfka ''
+complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" bgp-port' -l 'bgp-port' -d 'The port the BGP speaker listens on and connects to.' -rfka ''
+complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" bgp-holdtime' -l 'bgp-holdtime' -d 'BGP hold time, as a Go duration (3s to 18h12m15s; 0 disables keepalives).' -rfka ''
+complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" bgp-graceful-restart' -l 'bgp-graceful-restart' -d 'Graceful restart (RFC 4724): routes survive a restart of the agent or a peer.' -rfka ''
+complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" bgp-graceful-restart-time' -l 'bgp-graceful-restart-time' -d 'How long peers keep our routes while we restart, as a Go duration.' -rfka ''
+complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" router-id' -l 'router-id' -d 'The BGP router ID (default: the node\'s IPv4 InternalIP).' -rfka ''
+complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" enable-cni' -l 'enable-cni' -d 'Write the CNI configuration (bridge plugin on kube-bridge, host-local IPAM over the pod CIDR).' -rfka ''
+complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" cni-conf-file' -l 'cni-conf-file' -d 'Where --enable-cni writes the CNI configuration.' -rfka ''
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" cleanup-config' -l 'cleanup-config' -d 'Remove every kernel object kube-router owns, then exit.' -rfka ''
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" v v' -s 'v' -l 'v' -d 'Log verbosity (0-10).' -rfka ''
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" state-dir' -l 'state-dir' -d 'Where the agent writes its status for krctl.' -rfka ''

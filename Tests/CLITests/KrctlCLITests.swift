@@ -189,9 +189,20 @@ struct Krctl {
     }
 
     @Test func acceptsGoStyleBooleanFlags() throws {
-        let r = try Self.run(["--run-router", "--run-service-proxy=false", "--run-firewall=false", "--iptables-sync-period=90s", "--v=2"])
+        let r = try Self.run(["--run-router=false", "--run-service-proxy=false", "--run-firewall=false", "--netpol-default-deny",
+                              "--bgp-graceful-restart", "--nodes-full-mesh", "--iptables-sync-period=90s", "--v=2"])
         #expect(r.status == 1, "runs (and says it cannot), not a usage error: \(r.stderr)")
-        #expect(r.stderr.contains("only the firewall is implemented"), "\(r.stderr)")
+        #expect(r.stderr.contains("nothing to run"), "\(r.stderr)")
+    }
+
+    @Test(arguments: [
+        (["--peer-router-ips", "10.0.0.1,10.0.0.2", "--peer-router-asns", "65001"], "2 peer address(es) but 1 ASN(s)"),
+        (["--bgp-holdtime", "2s"], "invalid --bgp-holdtime"),
+        (["--router-id", "fd00::1"], "is not an IPv4 address"),
+    ])
+    func badRouterFlagsAreUsageErrors(arguments: [String], message: String) throws {
+        let r = try Self.run(arguments)
+        #expect(r.status == 64 && r.stderr.contains(message), "\(r.stderr)")
     }
 
     @Test func missingKubeconfigIsAClearError() throws {

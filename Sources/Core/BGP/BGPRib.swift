@@ -8,9 +8,34 @@ public struct BGPRib: Sendable {
         public var peerRouterID: UInt32
         public var external: Bool
         public var nextHop: IPAddress
-        public var attributes: BGPPathAttributes
+        /// One UPDATE's attributes, shared by all its prefixes (a full table is many prefixes, few UPDATEs).
+        private var shared: Attributes
         /// Kept through a peer's graceful restart, until it re-announces or the restart time runs out.
         public var stale = false
+
+        final class Attributes: Sendable, Equatable {
+            let value: BGPPathAttributes
+            init(_ value: BGPPathAttributes) { self.value = value }
+            static func == (a: Attributes, b: Attributes) -> Bool { a === b || a.value == b.value }
+        }
+
+        public var attributes: BGPPathAttributes {
+            get { shared.value }
+            set { shared = Attributes(newValue) }
+        }
+
+        public init(peer: IPAddress, peerASN: UInt32, peerRouterID: UInt32, external: Bool, nextHop: IPAddress,
+                    attributes: BGPPathAttributes, stale: Bool = false) {
+            self.peer = peer; self.peerASN = peerASN; self.peerRouterID = peerRouterID; self.external = external
+            self.nextHop = nextHop; self.shared = Attributes(attributes); self.stale = stale
+        }
+
+        func sharing(_ attributes: Attributes, nextHop: IPAddress) -> Path {
+            var p = self
+            p.shared = attributes
+            p.nextHop = nextHop
+            return p
+        }
     }
 
     public let localASN: UInt32
@@ -36,13 +61,13 @@ public struct BGPRib: Sendable {
         var changed = Set<CIDR>()
         for prefix in update.allWithdrawn where remove(prefix, peer: peer.peer) { changed.insert(prefix) }
         guard update.treatAsWithdraw == nil else { return changed }
+        var stored = update.attributes
+        stored.mpReach = nil
+        stored.mpUnreach = nil
+        let shared = Path.Attributes(stored)
         func add(_ prefix: CIDR, nextHop: IPAddress?) {
             guard let nextHop else { return }
-            var path = peer
-            path.nextHop = nextHop
-            path.attributes = update.attributes
-            path.attributes.mpReach = nil
-            path.attributes.mpUnreach = nil
+            let path = peer.sharing(shared, nextHop: nextHop)
             var list = paths[prefix] ?? []
             list.removeAll { $0.peer == peer.peer }
             list.append(path)

@@ -34,6 +34,11 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     private let routes: RouteTable?
     private let syncCondition = NSCondition()
     private var routesDirty = false
+    /// Prefixes whose best path may have changed since the last sync (nil: check everything).
+    private var pendingPrefixes: Set<CIDR>? = nil
+    /// What this process last put in the kernel: destination → next hop (one per route; no arrays,
+    /// as a full table is many routes).
+    private var installed: [CIDR: IPAddress] = [:]
     private var staleTimers: [IPAddress: Date] = [:]
     private let log: @Sendable (String) -> Void
     /// We restarted: our routes were still in the kernel when we started (graceful restart's R bit).
@@ -182,11 +187,12 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         let open = session.snapshot.peerOpen
         let path = BGPRib.Path(peer: session.peer.address, peerASN: session.peer.asn, peerRouterID: open?.identifier ?? 0,
                                external: session.peer.asn != config.asn, nextHop: session.peer.address, attributes: BGPPathAttributes())
-        lock.withLock {
-            rib.apply(update, from: path)
-            if update.isEndOfRIB { rib.purgeStale(session.peer.address); staleTimers[session.peer.address] = nil }
+        let changed: Set<CIDR> = lock.withLock {
+            var changed = rib.apply(update, from: path)
+            if update.isEndOfRIB { changed.formUnion(rib.purgeStale(session.peer.address)); staleTimers[session.peer.address] = nil }
+            return changed
         }
-        markRoutesDirty()
+        markRoutesDirty(changed)
     }
 
     func session(_ session: BGPSession, refreshRequested refresh: BGPRouteRefresh) {
@@ -199,16 +205,15 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     func sessionEnded(_ session: BGPSession, reason: String, graceful: Bool) {
         let restartTime = session.snapshot.peerOpen?.gracefulRestart?.restartTime ?? 0
         log("bgp: peer \(session.peer.address) down: \(reason)\(graceful ? "; keeping its routes for its restart (\(restartTime) s)" : "")")
-        lock.withLock {
-            guard sessions[session.peer.address] === session else { return }
+        let changed: Set<CIDR> = lock.withLock {
+            guard sessions[session.peer.address] === session else { return [] }
             if graceful {
-                rib.dropPeer(session.peer.address, keepAsStale: true)
                 staleTimers[session.peer.address] = Date(timeIntervalSinceNow: Double(restartTime))
-            } else {
-                rib.dropPeer(session.peer.address)
+                return rib.dropPeer(session.peer.address, keepAsStale: true)
             }
+            return rib.dropPeer(session.peer.address)
         }
-        markRoutesDirty()
+        markRoutesDirty(changed)
     }
 
     // MARK: Threads
@@ -225,40 +230,71 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         }
     }
 
-    private func markRoutesDirty() {
-        syncCondition.withLock { routesDirty = true; syncCondition.signal() }
+    /// `prefixes`: those that changed; nil asks for a full comparison with the kernel.
+    private func markRoutesDirty(_ prefixes: Set<CIDR>? = nil) {
+        syncCondition.withLock {
+            if let prefixes, pendingPrefixes != nil || !routesDirty {
+                pendingPrefixes = (routesDirty ? pendingPrefixes ?? [] : []).union(prefixes)
+            } else {
+                pendingPrefixes = nil
+            }
+            routesDirty = true
+            syncCondition.signal()
+        }
     }
 
-    /// Keeps the kernel's routes of our protocol equal to the best paths; every 10 s it also puts back
-    /// what a link bounce removed, and ends graceful-restart waits that ran out.
+    /// Keeps the kernel's routes of our protocol equal to the best paths: changed prefixes one by one
+    /// as UPDATEs arrive; every 10 s a full comparison with the kernel puts back what a link bounce
+    /// removed, and graceful-restart waits that ran out end.
     private func syncLoop() {
+        var nextFull = Date()
         while true {
-            let proceed: Bool = syncCondition.withLock {
-                let deadline = Date(timeIntervalSinceNow: 10)
-                while !routesDirty && !lock.withLock({ stopped }) { if !syncCondition.wait(until: deadline) { break } }
+            let (proceed, pending): (Bool, Set<CIDR>?) = syncCondition.withLock {
+                while !routesDirty && !lock.withLock({ stopped }) && Date() < nextFull {
+                    _ = syncCondition.wait(until: nextFull)
+                }
+                let pending = Date() >= nextFull ? nil : pendingPrefixes
                 routesDirty = false
-                return !lock.withLock { stopped }
+                pendingPrefixes = nil
+                return (!lock.withLock { stopped }, pending)
             }
             guard proceed else { return }
-            let desired: [KernelRoute] = lock.withLock {
-                for (peer, deadline) in staleTimers where deadline <= Date() {
-                    rib.purgeStale(peer)
-                    staleTimers[peer] = nil
-                }
-                return rib.kernelRoutes(proto: RouteTable.kubeRouterProtocol)
-            }
             guard let routes else { continue }
             do {
-                for family in [IPAddress.Family.ipv4, .ipv6] {
-                    let want = desired.filter { $0.destination.family == family }
-                    let have = try routes.routes(family: family, proto: RouteTable.kubeRouterProtocol)
-                    let haveSet = Set(have)
-                    for route in want where !haveSet.contains(route) { try routes.replace(route) }
-                    let wanted = Set(want.map(\.destination))
-                    for route in have where !wanted.contains(route.destination) { try routes.delete(route) }
+                if let pending {
+                    let changes: [(CIDR, IPAddress?)] = lock.withLock { pending.map { ($0, rib.best($0)?.nextHop) } }
+                    for (prefix, nextHop) in changes {
+                        if let nextHop {
+                            guard installed[prefix] != nextHop else { continue }
+                            try routes.replace(KernelRoute(destination: prefix, gateways: [nextHop], proto: RouteTable.kubeRouterProtocol))
+                            installed[prefix] = nextHop
+                        } else if let old = installed.removeValue(forKey: prefix) {
+                            try routes.delete(KernelRoute(destination: prefix, gateways: [old], proto: RouteTable.kubeRouterProtocol))
+                        }
+                    }
+                } else {
+                    let desired: [KernelRoute] = lock.withLock {
+                        for (peer, deadline) in staleTimers where deadline <= Date() {
+                            rib.purgeStale(peer)
+                            staleTimers[peer] = nil
+                        }
+                        return rib.kernelRoutes(proto: RouteTable.kubeRouterProtocol)
+                    }
+                    var now: [CIDR: IPAddress] = [:]
+                    for family in [IPAddress.Family.ipv4, .ipv6] {
+                        let want = desired.filter { $0.destination.family == family }
+                        let have = try routes.routes(family: family, proto: RouteTable.kubeRouterProtocol)
+                        let haveSet = Set(have)
+                        for route in want where !haveSet.contains(route) { try routes.replace(route) }
+                        let wanted = Set(want.map(\.destination))
+                        for route in have where !wanted.contains(route.destination) { try routes.delete(route) }
+                        for route in want { now[route.destination] = route.gateways.first }
+                    }
+                    installed = now
+                    nextFull = Date(timeIntervalSinceNow: 10)
                 }
             } catch {
-                log("bgp: route sync failed (retrying): \(error)")
+                log("bgp: route sync failed (retrying with a full sync): \(error)")
                 markRoutesDirty()
                 Thread.sleep(forTimeInterval: 1)
             }

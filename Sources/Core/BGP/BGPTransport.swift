@@ -5,7 +5,7 @@ import Foundation
 
 /// One TCP connection of a BGP session, with blocking reads bounded by a timeout (poll), TCP MD5
 /// signatures (RFC 2385) and message framing.
-final class BGPTransport: @unchecked Sendable {
+public final class BGPTransport: @unchecked Sendable {
     struct Failure: Error, CustomStringConvertible { var description: String }
 
     let fd: Int32
@@ -29,7 +29,7 @@ final class BGPTransport: @unchecked Sendable {
     deinit { Glibc.close(fd) }
 
     /// Connects within `timeout` seconds, with the peer's MD5 key set before the SYN.
-    static func connect(to address: IPAddress, port: UInt16, from localAddress: IPAddress?, password: String?,
+    public static func connect(to address: IPAddress, port: UInt16, from localAddress: IPAddress?, password: String?,
                         timeout: Double) throws -> BGPTransport {
         let family = address.family == .ipv4 ? AF_INET : AF_INET6
         let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -74,7 +74,7 @@ final class BGPTransport: @unchecked Sendable {
         }
     }
 
-    func send(_ message: BGPMessage, options: BGPMessage.Options) throws {
+    public func send(_ message: BGPMessage, options: BGPMessage.Options) throws {
         let bytes = message.encode(options: options)
         try writeLock.withLock {
             var sent = 0
@@ -88,7 +88,7 @@ final class BGPTransport: @unchecked Sendable {
 
     /// The next whole message, waiting at most `timeout` seconds (nil when none came). Throws a
     /// `BGPError` for a malformed message, `Failure` when the connection ends.
-    func receive(timeout: Double, options: BGPMessage.Options) throws -> BGPMessage? {
+    public func receive(timeout: Double, options: BGPMessage.Options) throws -> BGPMessage? {
         let deadline = Date(timeIntervalSinceNow: max(0, timeout))
         while true {
             if let length = try BGPMessage.frameLength(buffer[...]), buffer.count >= length {

@@ -1,0 +1,133 @@
+import BenchSupport
+import Core
+import Foundation
+
+// kr-bgp-bench: one peer announces 100,000 prefixes (default) to our BGP speaker and to BIRD 2 at the
+// same time, in network namespaces: the time until every prefix is in each receiver's kernel, and
+// the memory each needs, printed side by side with their ratio.
+//
+// Usage (root, bird2 installed): swift build -c release && .build/release/kr-bgp-bench [prefixes]
+
+let prefixCount = CommandLine.arguments.dropFirst().compactMap { Int($0) }.first ?? 100_000
+guard getuid() == 0 else {
+    FileHandle.standardError.write(Data("kr-bgp-bench: needs root (network namespaces, routes)\n".utf8))
+    exit(1)
+}
+let clock = ContinuousClock()
+let id = String(getpid())
+let bridge = "kbb\(id)br"
+let work = FileManager.default.temporaryDirectory.appendingPathComponent("kr-bgp-bench-\(id)").path
+@Sendable func ns(_ n: String) -> String { "kbb\(id)\(n)" }
+func sh(_ command: String) { _ = try? shell("/bin/sh", ["-c", command]) }
+
+// The lab: feeder f (10.99.0.100), our speaker s (10.99.0.10), BIRD a (10.99.0.1) on one bridge.
+try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+sh("ip netns add \(bridge); ip -n \(bridge) link add br0 type bridge; ip -n \(bridge) link set br0 up")
+for (node, address) in [("f", "10.99.0.100"), ("s", "10.99.0.10"), ("a", "10.99.0.1")] {
+    sh("ip netns add \(ns(node)); ip -n \(ns(node)) link set lo up")
+    sh("ip -n \(bridge) link add v\(id)\(node) type veth peer name eth0 netns \(ns(node)); ip -n \(bridge) link set v\(id)\(node) master br0 up")
+    sh("ip -n \(ns(node)) addr add \(address)/24 dev eth0; ip -n \(ns(node)) link set eth0 up")
+}
+defer {
+    for node in ["f", "s", "a"] { sh("ip netns pids \(ns(node)) | xargs -r kill -9; ip netns del \(ns(node))") }
+    sh("ip netns del \(bridge)")
+    try? FileManager.default.removeItem(atPath: work)
+}
+
+// BIRD: one eBGP session to the feeder, everything it learns exported to the kernel.
+let birdConf = """
+log "\(work)/bird.log" { warning, error };
+router id 10.99.0.1;
+protocol device { scan time 10; }
+protocol kernel { ipv4 { import none; export all; }; }
+protocol bgp feed { local 10.99.0.1 as 65001; neighbor 10.99.0.100 as 65100; direct; passive on;
+  hold time 90; connect retry time 1; ipv4 { import all; export none; }; }
+"""
+try birdConf.write(toFile: "\(work)/bird.conf", atomically: true, encoding: .utf8)
+sh("bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}; if [ \"$n\" -gt 2 ]; then eval \"exec $n>&-\"; fi; done; exec ip netns exec \(ns("a")) bird -c \(work)/bird.conf -s \(work)/bird.ctl -P \(work)/bird.pid'")
+
+// Our speaker, in-process: its threads are started from a thread inside namespace s, so they run there.
+let speaker = try NetworkNamespace.run(ns("s")) { () -> BGPSpeaker in
+    let speaker = try BGPSpeaker(config: BGPSpeaker.Config(asn: 65010, routerID: IPAddress("10.99.0.10")!, holdTime: 90, connectRetry: 1))
+    try speaker.start()
+    speaker.setPeers([BGPPeerConfig(address: IPAddress("10.99.0.100")!, asn: 65100, passive: true)])
+    return speaker
+}
+
+// The feeder: connects to both receivers, then sends the same UPDATEs to each from its own thread.
+func prefix(_ i: Int) -> CIDR { CIDR(network: IPAddress(v4: UInt32(20 << 24) + UInt32(i) << 8), prefixLength: 24) }
+let updates: [BGPMessage] = {
+    var attributes = BGPPathAttributes()
+    attributes.origin = .igp
+    attributes.asPath = [.init(.sequence, [65100])]
+    attributes.nextHop = IPAddress("10.99.0.100")
+    return stride(from: 0, to: prefixCount, by: 900).map { start in
+        .update(BGPUpdate(attributes: attributes, nlri: (start..<min(start + 900, prefixCount)).map(prefix)))
+    }
+}()
+let birdVersion = String(decoding: (try? shell("/bin/sh", ["-c", "/usr/sbin/bird --version 2>&1"]).1) ?? Data(), as: UTF8.self)
+print("kr-bgp-bench: \(prefixCount) prefixes in \(updates.count) UPDATEs, to our speaker and to \(birdVersion.trimmingCharacters(in: .whitespacesAndNewlines))")
+
+// The speaker's growth is measured from here: the feed below is the benchmark's, not the speaker's.
+let baseline = residentMiB()
+let feederStart = try NetworkNamespace.run(ns("f")) { [updates] () -> ContinuousClock.Instant in
+    var sessions: [(BGPTransport, String)] = []
+    for (address, name) in [("10.99.0.10", "ours"), ("10.99.0.1", "BIRD")] {
+        var connected: BGPTransport?
+        for _ in 0..<50 where connected == nil {
+            connected = try? BGPTransport.connect(to: IPAddress(address)!, port: 179, from: nil, password: nil, timeout: 1)
+            if connected == nil { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        guard let transport = connected else { throw RouterConfigError("cannot connect to \(name) at \(address)") }
+        let open = BGPOpen(asn: 65100, holdTime: 90, identifier: 0x0A63_0064, capabilities: [.multiprotocol(afi: 1, safi: 1), .fourOctetAS(65100)])
+        try transport.send(.open(open), options: .init())
+        guard case .open = try transport.receive(timeout: 5, options: .init()) else { throw RouterConfigError("\(name): no OPEN") }
+        try transport.send(.keepalive, options: .init())
+        _ = try transport.receive(timeout: 5, options: .init())  // its KEEPALIVE
+        sessions.append((transport, name))
+    }
+    let start = clock.now
+    let established = sessions
+    for (transport, _) in established {
+        Thread { for update in updates { try? transport.send(update, options: .init()) } }.start()
+    }
+    // Keep the sessions: the transports live in these threads' closures; keepalives are not needed
+    // within the 90 s hold time of the benchmark.
+    Thread { let keep = established; while true { Thread.sleep(forTimeInterval: 30); for (t, _) in keep { try? t.send(.keepalive, options: .init()) } } }.start()
+    return start
+}
+
+/// Polls a namespace's routing table until `count` routes of `proto` are there. Counted by `ip` in a
+/// process of its own, so that the count's memory is not the speaker's.
+@Sendable func waitForRoutes(_ node: String, proto: UInt8, timeout: Double) throws -> Double? {
+    let deadline = Date(timeIntervalSinceNow: timeout)
+    while Date() < deadline {
+        let out = (try? shell("/bin/sh", ["-c", "ip -n \(ns(node)) route show proto \(proto) | wc -l"]).1) ?? Data()
+        if Int(String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 >= prefixCount {
+            return milliseconds(clock.now - feederStart)
+        }
+        Thread.sleep(forTimeInterval: 0.05)
+    }
+    return nil
+}
+
+// Both receivers are watched at once, each from its own thread.
+final class Result: @unchecked Sendable { var value: Double? }
+let ours = Result(), bird = Result()
+let group = DispatchGroup()
+for (node, proto, result) in [("s", RouteTable.kubeRouterProtocol, ours), ("a", UInt8(12) /* RTPROT_BIRD */, bird)] {
+    group.enter()
+    Thread { result.value = try? waitForRoutes(node, proto: proto, timeout: 120); group.leave() }.start()
+}
+group.wait()
+let oursTime = ours.value, birdTime = bird.value
+let oursMemory = residentMiB() - baseline
+let birdPid = (try? String(contentsOfFile: "\(work)/bird.pid", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+let birdStatus = (try? String(contentsOfFile: "/proc/\(birdPid)/status", encoding: .utf8)) ?? ""
+let birdMemory = (Double(birdStatus.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }?.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
+func format(_ ms: Double?) -> String { ms.map { String(format: "%.0f ms", $0) } ?? "not all within 120 s" }
+print("ours: all \(prefixCount) prefixes in the kernel after \(format(oursTime)); speaker memory \(String(format: "%.0f", oursMemory)) MiB (process growth)")
+print("BIRD: all \(prefixCount) prefixes in the kernel after \(format(birdTime)); memory \(String(format: "%.0f", birdMemory)) MiB")
+if let oursTime, let birdTime { print("ratio, time to kernel (ours / BIRD): \(String(format: "%.2f", oursTime / birdTime))") }
+if birdMemory > 0 { print("ratio, memory (ours / BIRD): \(String(format: "%.2f", oursMemory / birdMemory))") }
+speaker.stop()
