@@ -179,6 +179,14 @@ struct BGPMeshTests {
             }
         }
 
+        // A route removed behind the agent's back (as a link bounce does): krctl bgp routes flags it at once, and
+        // the periodic check (every 10 s) puts it back.
+        #expect(Kernel.shell("ip -n \(lab.ns("n1")) route del 10.244.12.0/24 proto 201").0 == 0)
+        let drift = try TestSupport.run("/usr/sbin/ip", ["netns", "exec", lab.ns("n1"), builtExecutable("krctl").path, "bgp", "routes",
+                                                          "--state-dir", try lab.dir("state-n1")])
+        #expect(drift.0 == 2 && drift.1.contains("missing in kernel"), "\(drift.1)\(drift.2)")
+        try lab.eventually(15, "10.244.12.0/24 back on n1") { lab.routes("n1", proto: "201").contains("10.244.12.0/24 via 10.99.0.12") }
+
         // Garbage from a peer: a NOTIFICATION (Message Header Error / Connection Not Synchronized), then a new connection.
         let reply = String(decoding: garbageOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(reply == "notification 1 1\nreconnected\n", "\(reply)\n\(agents["n1"]!.log)")
