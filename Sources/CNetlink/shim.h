@@ -18,6 +18,135 @@
 static inline struct rtnl_route *kr_route_first(struct nl_cache *cache) { return (struct rtnl_route *)nl_cache_get_first(cache); }
 static inline struct rtnl_route *kr_route_next(struct rtnl_route *route) { return (struct rtnl_route *)nl_cache_get_next((struct nl_object *)route); }
 
+#include <netlink/genl/ctrl.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+#include <linux/ip_vs.h>
+#include <string.h>
+
+// IPVS over generic netlink. Services and destinations cross the C boundary as plain structs; the
+// nested attributes are built and parsed here (nla_for_each_nested and friends are macros).
+struct kr_ipvs_service {
+    uint16_t af;
+    uint16_t protocol;
+    uint8_t addr[16];
+    uint16_t port;        // host order
+    uint32_t fwmark;
+    char sched[IP_VS_SCHEDNAME_MAXLEN];
+    uint32_t flags;
+    uint32_t timeout;
+    uint32_t netmask;
+    uint64_t conns, inpkts, outpkts, inbytes, outbytes, cps, inpps, outpps, inbps, outbps;
+};
+
+struct kr_ipvs_dest {
+    uint16_t af;
+    uint8_t addr[16];
+    uint16_t port;        // host order
+    uint32_t fwd;
+    int32_t weight;
+    uint32_t u_thresh, l_thresh;
+    uint32_t active, inactive, persistent;
+    uint64_t conns, inpkts, outpkts, inbytes, outbytes;
+};
+
+static inline int kr_ipvs_put_service(struct nl_msg *msg, const struct kr_ipvs_service *s, int full) {
+    struct nlattr *nest = nla_nest_start(msg, IPVS_CMD_ATTR_SERVICE);
+    if (!nest) return -1;
+    nla_put_u16(msg, IPVS_SVC_ATTR_AF, s->af);
+    if (s->fwmark) {
+        nla_put_u32(msg, IPVS_SVC_ATTR_FWMARK, s->fwmark);
+    } else {
+        nla_put_u16(msg, IPVS_SVC_ATTR_PROTOCOL, s->protocol);
+        nla_put(msg, IPVS_SVC_ATTR_ADDR, s->af == AF_INET6 ? 16 : 4, s->addr);
+        nla_put_u16(msg, IPVS_SVC_ATTR_PORT, htons(s->port));
+    }
+    if (full) {
+        struct ip_vs_flags flags = { .flags = s->flags, .mask = ~0u };
+        nla_put_string(msg, IPVS_SVC_ATTR_SCHED_NAME, s->sched);
+        nla_put(msg, IPVS_SVC_ATTR_FLAGS, sizeof(flags), &flags);
+        nla_put_u32(msg, IPVS_SVC_ATTR_TIMEOUT, s->timeout);
+        nla_put_u32(msg, IPVS_SVC_ATTR_NETMASK, s->netmask);
+    }
+    nla_nest_end(msg, nest);
+    return 0;
+}
+
+static inline int kr_ipvs_put_dest(struct nl_msg *msg, const struct kr_ipvs_dest *d, int full) {
+    struct nlattr *nest = nla_nest_start(msg, IPVS_CMD_ATTR_DEST);
+    if (!nest) return -1;
+    nla_put(msg, IPVS_DEST_ATTR_ADDR, d->af == AF_INET6 ? 16 : 4, d->addr);
+    nla_put_u16(msg, IPVS_DEST_ATTR_PORT, htons(d->port));
+    nla_put_u16(msg, IPVS_DEST_ATTR_ADDR_FAMILY, d->af);
+    if (full) {
+        nla_put_u32(msg, IPVS_DEST_ATTR_FWD_METHOD, d->fwd);
+        nla_put_u32(msg, IPVS_DEST_ATTR_WEIGHT, (uint32_t)d->weight);
+        nla_put_u32(msg, IPVS_DEST_ATTR_U_THRESH, d->u_thresh);
+        nla_put_u32(msg, IPVS_DEST_ATTR_L_THRESH, d->l_thresh);
+    }
+    nla_nest_end(msg, nest);
+    return 0;
+}
+
+static inline void kr_ipvs_stats(struct nlattr *stats, int wide, uint64_t *conns, uint64_t *inpkts, uint64_t *outpkts,
+                                 uint64_t *inbytes, uint64_t *outbytes, uint64_t *cps, uint64_t *inpps, uint64_t *outpps,
+                                 uint64_t *inbps, uint64_t *outbps) {
+    struct nlattr *tb[IPVS_STATS_ATTR_MAX + 1];
+    if (!stats || nla_parse_nested(tb, IPVS_STATS_ATTR_MAX, stats, NULL) < 0) return;
+#define KR_GET(attr, out) if (out && tb[attr]) *out = wide || attr == IPVS_STATS_ATTR_INBYTES || attr == IPVS_STATS_ATTR_OUTBYTES ? nla_get_u64(tb[attr]) : nla_get_u32(tb[attr]);
+    KR_GET(IPVS_STATS_ATTR_CONNS, conns) KR_GET(IPVS_STATS_ATTR_INPKTS, inpkts) KR_GET(IPVS_STATS_ATTR_OUTPKTS, outpkts)
+    KR_GET(IPVS_STATS_ATTR_INBYTES, inbytes) KR_GET(IPVS_STATS_ATTR_OUTBYTES, outbytes) KR_GET(IPVS_STATS_ATTR_CPS, cps)
+    KR_GET(IPVS_STATS_ATTR_INPPS, inpps) KR_GET(IPVS_STATS_ATTR_OUTPPS, outpps) KR_GET(IPVS_STATS_ATTR_INBPS, inbps)
+    KR_GET(IPVS_STATS_ATTR_OUTBPS, outbps)
+#undef KR_GET
+}
+
+// One reply of a dump: returns 1 and fills `out` when it holds a service.
+static inline int kr_ipvs_parse_service(struct nl_msg *msg, struct kr_ipvs_service *out) {
+    struct nlattr *cmd[IPVS_CMD_ATTR_MAX + 1], *svc[IPVS_SVC_ATTR_MAX + 1];
+    memset(out, 0, sizeof(*out));
+    if (genlmsg_parse(nlmsg_hdr(msg), 0, cmd, IPVS_CMD_ATTR_MAX, NULL) < 0 || !cmd[IPVS_CMD_ATTR_SERVICE]) return 0;
+    if (nla_parse_nested(svc, IPVS_SVC_ATTR_MAX, cmd[IPVS_CMD_ATTR_SERVICE], NULL) < 0) return 0;
+    if (svc[IPVS_SVC_ATTR_AF]) out->af = nla_get_u16(svc[IPVS_SVC_ATTR_AF]);
+    if (svc[IPVS_SVC_ATTR_PROTOCOL]) out->protocol = nla_get_u16(svc[IPVS_SVC_ATTR_PROTOCOL]);
+    if (svc[IPVS_SVC_ATTR_ADDR]) memcpy(out->addr, nla_data(svc[IPVS_SVC_ATTR_ADDR]), nla_len(svc[IPVS_SVC_ATTR_ADDR]) > 16 ? 16 : nla_len(svc[IPVS_SVC_ATTR_ADDR]));
+    if (svc[IPVS_SVC_ATTR_PORT]) out->port = ntohs(nla_get_u16(svc[IPVS_SVC_ATTR_PORT]));
+    if (svc[IPVS_SVC_ATTR_FWMARK]) out->fwmark = nla_get_u32(svc[IPVS_SVC_ATTR_FWMARK]);
+    if (svc[IPVS_SVC_ATTR_SCHED_NAME]) strncpy(out->sched, nla_get_string(svc[IPVS_SVC_ATTR_SCHED_NAME]), sizeof(out->sched) - 1);
+    if (svc[IPVS_SVC_ATTR_FLAGS]) { struct ip_vs_flags f; memcpy(&f, nla_data(svc[IPVS_SVC_ATTR_FLAGS]), sizeof(f)); out->flags = f.flags; }
+    if (svc[IPVS_SVC_ATTR_TIMEOUT]) out->timeout = nla_get_u32(svc[IPVS_SVC_ATTR_TIMEOUT]);
+    if (svc[IPVS_SVC_ATTR_NETMASK]) out->netmask = nla_get_u32(svc[IPVS_SVC_ATTR_NETMASK]);
+    int wide = svc[IPVS_SVC_ATTR_STATS64] != NULL;
+    kr_ipvs_stats(wide ? svc[IPVS_SVC_ATTR_STATS64] : svc[IPVS_SVC_ATTR_STATS], wide, &out->conns, &out->inpkts, &out->outpkts,
+                  &out->inbytes, &out->outbytes, &out->cps, &out->inpps, &out->outpps, &out->inbps, &out->outbps);
+    return 1;
+}
+
+static inline int kr_ipvs_parse_dest(struct nl_msg *msg, struct kr_ipvs_dest *out) {
+    struct nlattr *cmd[IPVS_CMD_ATTR_MAX + 1], *d[IPVS_DEST_ATTR_MAX + 1];
+    memset(out, 0, sizeof(*out));
+    if (genlmsg_parse(nlmsg_hdr(msg), 0, cmd, IPVS_CMD_ATTR_MAX, NULL) < 0 || !cmd[IPVS_CMD_ATTR_DEST]) return 0;
+    if (nla_parse_nested(d, IPVS_DEST_ATTR_MAX, cmd[IPVS_CMD_ATTR_DEST], NULL) < 0) return 0;
+    if (d[IPVS_DEST_ATTR_ADDR_FAMILY]) out->af = nla_get_u16(d[IPVS_DEST_ATTR_ADDR_FAMILY]);
+    if (d[IPVS_DEST_ATTR_ADDR]) memcpy(out->addr, nla_data(d[IPVS_DEST_ATTR_ADDR]), nla_len(d[IPVS_DEST_ATTR_ADDR]) > 16 ? 16 : nla_len(d[IPVS_DEST_ATTR_ADDR]));
+    if (d[IPVS_DEST_ATTR_PORT]) out->port = ntohs(nla_get_u16(d[IPVS_DEST_ATTR_PORT]));
+    if (d[IPVS_DEST_ATTR_FWD_METHOD]) out->fwd = nla_get_u32(d[IPVS_DEST_ATTR_FWD_METHOD]);
+    if (d[IPVS_DEST_ATTR_WEIGHT]) out->weight = (int32_t)nla_get_u32(d[IPVS_DEST_ATTR_WEIGHT]);
+    if (d[IPVS_DEST_ATTR_U_THRESH]) out->u_thresh = nla_get_u32(d[IPVS_DEST_ATTR_U_THRESH]);
+    if (d[IPVS_DEST_ATTR_L_THRESH]) out->l_thresh = nla_get_u32(d[IPVS_DEST_ATTR_L_THRESH]);
+    if (d[IPVS_DEST_ATTR_ACTIVE_CONNS]) out->active = nla_get_u32(d[IPVS_DEST_ATTR_ACTIVE_CONNS]);
+    if (d[IPVS_DEST_ATTR_INACT_CONNS]) out->inactive = nla_get_u32(d[IPVS_DEST_ATTR_INACT_CONNS]);
+    if (d[IPVS_DEST_ATTR_PERSIST_CONNS]) out->persistent = nla_get_u32(d[IPVS_DEST_ATTR_PERSIST_CONNS]);
+    int wide = d[IPVS_DEST_ATTR_STATS64] != NULL;
+    kr_ipvs_stats(wide ? d[IPVS_DEST_ATTR_STATS64] : d[IPVS_DEST_ATTR_STATS], wide, &out->conns, &out->inpkts, &out->outpkts,
+                  &out->inbytes, &out->outbytes, NULL, NULL, NULL, NULL, NULL);
+    return 1;
+}
+
+static inline void *kr_genlmsg_put(struct nl_msg *msg, int family, int flags, uint8_t cmd) {
+    return genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, flags, cmd, IPVS_GENL_VERSION);
+}
+
 // LIBNL_STRING is a macro; expose the compiled-in version as a function.
 static inline const char *kr_nl_version(void) { return LIBNL_STRING; }
 #endif

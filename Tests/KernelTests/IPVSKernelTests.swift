@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+@testable import Core
+
+enum IPVSKernel {
+    /// Set by scripts/test when it runs this suite inside the VM: there, a missing IPVS is a failure.
+    static let required = ProcessInfo.processInfo.environment["KR_REQUIRE_IPVS"] == "1"
+    static let available = Kernel.available && (required || IPVSClient.isAvailable)
+    static let reason = "IPVS is not in this kernel: scripts/test runs this suite in the VM (scripts/vm/run-in-vm)"
+}
+
+/// The IPVS client against the kernel's IPVS (in the VM), in a private network namespace; what it
+/// writes is checked with ipvsadm.
+@Suite(.serialized, .enabled(if: IPVSKernel.available, Comment(rawValue: IPVSKernel.reason)))
+struct IPVSKernelTests {
+    @Test func servicesAndRealServersRoundTrip() throws {
+        let name = "kr-ipvs-\(UInt32.random(in: 0...UInt32.max))"
+        #expect(Kernel.shell("ip netns add \(name)").0 == 0)
+        defer { Kernel.shell("ip netns del \(name)") }
+        // Without lo up the namespace has no local table, and IPVS takes every real server for a broadcast address.
+        #expect(Kernel.shell("ip -n \(name) link set lo up").0 == 0)
+        try NetworkNamespace.run(name) {
+            let ipvs = try IPVSClient()
+            #expect(try ipvs.services().isEmpty)
+            let web = IPVSService(address: IPAddress("10.96.0.10")!, proto: .tcp, port: 80, scheduler: "rr")
+            let dns = IPVSService(address: IPAddress("10.96.0.53")!, proto: .udp, port: 53, scheduler: "lc", persistent: true, timeout: 10800)
+            let v6 = IPVSService(address: IPAddress("fd00:96::10")!, proto: .tcp, port: 443, scheduler: "sh")
+            for service in [web, dns, v6] { try ipvs.add(service) }
+            try ipvs.add(IPVSDestination(address: IPAddress("10.244.1.10")!, port: 8080), to: web)
+            try ipvs.add(IPVSDestination(address: IPAddress("10.244.2.10")!, port: 8080, weight: 3), to: web)
+            try ipvs.add(IPVSDestination(address: IPAddress("fd00:244::10")!, port: 8443), to: v6)
+            let services = try ipvs.services()
+            #expect(Set(services) == [web, dns, v6], "\(services)")
+            #expect(services.first { $0 == dns }.map { $0.persistent && $0.timeout == 10800 && $0.scheduler == "lc" } == true)
+            #expect(Set(try ipvs.destinations(of: web).map(\.description)) == ["10.244.1.10:8080 weight 1 masquerade", "10.244.2.10:8080 weight 3 masquerade"])
+            // A terminating endpoint is drained: weight 0, still there.
+            try ipvs.update(IPVSDestination(address: IPAddress("10.244.2.10")!, port: 8080, weight: 0), in: web)
+            #expect(try ipvs.destinations(of: web).first { $0.port == 8080 && $0.address == IPAddress("10.244.2.10") }?.weight == 0)
+            // ipvsadm reads what we wrote.
+            let table = Kernel.shell("ipvsadm -Ln").1
+            #expect(table.contains("TCP  10.96.0.10:80 rr") && table.contains("-> 10.244.1.10:8080") && table.contains("UDP  10.96.0.53:53 lc persistent 10800"), "\(table)")
+            #expect(table.contains("TCP  [fd00:96::10]:443 sh") && table.contains("-> [fd00:244::10]:8443"), "\(table)")
+            // Errors name the object.
+            #expect { try ipvs.add(web) } throws: { "\($0)".contains("add service TCP 10.96.0.10:80") }
+            try ipvs.delete(IPVSDestination(address: IPAddress("10.244.1.10")!, port: 8080), from: web)
+            try ipvs.delete(dns)
+            #expect(Set(try ipvs.services()) == [web, v6])
+            #expect(try ipvs.destinations(of: web).count == 1)
+        }
+    }
+}
