@@ -1,0 +1,106 @@
+/// One IPVS virtual service the node must hold, with its real servers and what it stands for.
+public struct PlannedVirtualService: Sendable, Equatable {
+    public var service: IPVSService
+    public var destinations: [IPVSDestination]
+    /// `namespace/name:port` (the port's name, or its number).
+    public var origin: String
+    /// `clusterIP`, `nodePort`, `externalIP` or `loadBalancer`.
+    public var kind: String
+}
+
+/// The IPVS table and the VIPs a node must hold for the cluster's Services, as plain values. Pure.
+public struct ServiceProxyPlan: Sendable, Equatable {
+    public var services: [PlannedVirtualService]
+    /// Addresses for `kube-dummy-if`: cluster, external and load-balancer IPs (never the node's own).
+    public var vips: [IPAddress]
+    /// Problems with the cluster's data (an unknown scheduler), named by service and annotation.
+    public var problems: [String]
+}
+
+/// kube-router's service proxy semantics:
+/// - ClusterIP on every node; NodePort on the node's addresses; externalIPs and LoadBalancer ingress IPs.
+/// - Real servers: the ready endpoints of the service's EndpointSlices for that port (by name), with their
+///   port; with graceful termination, terminating endpoints that still serve stay with weight 0 (drained).
+/// - `internalTrafficPolicy: Local` limits ClusterIP to endpoints on this node; `externalTrafficPolicy: Local`
+///   does the same for NodePort, external and load-balancer addresses.
+/// - The scheduler comes from `kube-router.io/service.scheduler` (rr, lc, dh, sh, mh; rr by default);
+///   `sessionAffinity: ClientIP` makes the service persistent for its timeout.
+/// - Headless and ExternalName services, and those labelled `service.kubernetes.io/service-proxy-name`
+///   (another proxy's), are left alone.
+public enum ServiceProxyPlanner {
+    public static let schedulerAnnotation = "kube-router.io/service.scheduler"
+    public static let proxyNameLabel = "service.kubernetes.io/service-proxy-name"
+    public static let schedulers: Set<String> = ["rr", "wrr", "lc", "wlc", "dh", "sh", "mh", "sed", "nq"]
+
+    public struct Options: Sendable {
+        public var gracefulTermination: Bool
+        public init(gracefulTermination: Bool = false) { self.gracefulTermination = gracefulTermination }
+    }
+
+    public static func plan(_ snapshot: ClusterSnapshot, node: String, nodeAddresses: [IPAddress], options: Options = Options()) -> ServiceProxyPlan {
+        var planned: [PlannedVirtualService] = []
+        var vips = Set<IPAddress>()
+        var problems: [String] = []
+        var slicesByService: [String: [EndpointSlice]] = [:]
+        for slice in snapshot.endpointSlices.values where !slice.serviceName.isEmpty {
+            slicesByService["\(slice.meta.namespace)/\(slice.serviceName)", default: []].append(slice)
+        }
+        for service in snapshot.services.values.sorted(by: { $0.meta.key < $1.meta.key }) {
+            guard !service.isHeadless, service.type != "ExternalName", service.meta.labels[proxyNameLabel] == nil else { continue }
+            var scheduler = service.meta.annotations[schedulerAnnotation] ?? "rr"
+            if !schedulers.contains(scheduler) {
+                problems.append("service \(service.meta.key): annotation \(schedulerAnnotation)=\"\(scheduler)\" is not an IPVS scheduler (\(schedulers.sorted().joined(separator: ", "))); using rr")
+                scheduler = "rr"
+            }
+            let slices = slicesByService[service.meta.key] ?? []
+            for port in service.ports {
+                let portName = port.name.isEmpty ? String(port.port) : port.name
+                func destinations(family: IPAddress.Family, localOnly: Bool) -> [IPVSDestination] {
+                    var result: [String: IPVSDestination] = [:]
+                    for slice in slices {
+                        guard let slicePort = slice.ports.first(where: { $0.name == port.name && $0.proto == port.proto }) else { continue }
+                        for endpoint in slice.endpoints {
+                            if localOnly && endpoint.nodeName != node { continue }
+                            let weight: Int32
+                            if endpoint.ready && !endpoint.terminating { weight = 1 }
+                            else if options.gracefulTermination && endpoint.serving { weight = 0 }
+                            else { continue }
+                            for address in endpoint.addresses where address.family == family {
+                                let d = IPVSDestination(address: address, port: UInt16(slicePort.port), weight: weight)
+                                // The same endpoint in two slices: ready wins over draining.
+                                if let existing = result[d.key], existing.weight >= weight { continue }
+                                result[d.key] = d
+                            }
+                        }
+                    }
+                    return result.values.sorted { $0.key < $1.key }
+                }
+                func add(_ address: IPAddress, _ number: Int, kind: String, localOnly: Bool) {
+                    let svc = IPVSService(address: address, proto: port.proto, port: UInt16(number), scheduler: scheduler,
+                                          persistent: service.sessionAffinityClientIP,
+                                          timeout: service.sessionAffinityClientIP ? UInt32(service.sessionAffinityTimeout) : 0)
+                    planned.append(PlannedVirtualService(service: svc, destinations: destinations(family: address.family, localOnly: localOnly),
+                                                         origin: "\(service.meta.key):\(portName)", kind: kind))
+                }
+                for ip in service.clusterIPs {
+                    add(ip, port.port, kind: "clusterIP", localOnly: service.internalTrafficPolicyLocal)
+                    vips.insert(ip)
+                }
+                if let nodePort = port.nodePort, service.type == "NodePort" || service.type == "LoadBalancer" {
+                    for address in nodeAddresses { add(address, nodePort, kind: "nodePort", localOnly: service.externalTrafficPolicyLocal) }
+                }
+                for ip in service.externalIPs {
+                    add(ip, port.port, kind: "externalIP", localOnly: service.externalTrafficPolicyLocal)
+                    vips.insert(ip)
+                }
+                if service.type == "LoadBalancer" {
+                    for ip in service.loadBalancerIPs {
+                        add(ip, port.port, kind: "loadBalancer", localOnly: service.externalTrafficPolicyLocal)
+                        vips.insert(ip)
+                    }
+                }
+            }
+        }
+        return ServiceProxyPlan(services: planned, vips: vips.subtracting(nodeAddresses).sorted(), problems: problems)
+    }
+}
