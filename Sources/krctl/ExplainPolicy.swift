@@ -84,18 +84,8 @@ struct ExplainPolicy: ParsableCommand {
     func run() throws {
         let format = OutputFormat(rawValue: output)!
         let terminal = noColor ? Terminal(color: false) : Terminal.detect()
-        let snapshot: ClusterSnapshot
         // As kubectl does, bare pod names live in the kubeconfig context's namespace when -n is not given.
-        var contextNamespace = "default"
-        do {
-            let source = try cluster.source()
-            if let api = source as? APISource { contextNamespace = api.config.namespace }
-            snapshot = try source.snapshot()
-        } catch let error as ManifestLoadError {
-            throw CommandFailure(error)
-        } catch let error as KubeAPIError {
-            throw CommandFailure("cannot read the cluster: \(error)")
-        }
+        let (snapshot, contextNamespace) = try cluster.load()
         // The kernel only for a single query: a matrix would walk thousands of packets for one node's view.
         let local = matrix || kernel == .never ? nil : try nodeOptions.local(required: kernel == .always)
         let engine = PolicyEngine(snapshot, defaultDeny: netpolDefaultDeny || local?.status?.defaultDeny == true)

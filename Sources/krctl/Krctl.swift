@@ -44,6 +44,20 @@ struct ClusterOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The kubeconfig context to use (default: its current-context).", valueName: "name"))
     var context: String?
 
+    /// Reads the cluster, with the namespace bare pod names live in: the kubeconfig context's (as kubectl
+    /// does), or `default` for manifests. Errors come back worded for the operator.
+    func load() throws -> (snapshot: ClusterSnapshot, contextNamespace: String) {
+        do {
+            let source = try source()
+            let namespace = (source as? APISource)?.config.namespace ?? "default"
+            return (try source.snapshot(), namespace)
+        } catch let error as ManifestLoadError {
+            throw CommandFailure(error)
+        } catch let error as KubeAPIError {
+            throw CommandFailure("cannot read the cluster: \(error)")
+        }
+    }
+
     func source() throws -> any ClusterSource {
         if !manifests.isEmpty {
             guard kubeconfig == nil, context == nil else {

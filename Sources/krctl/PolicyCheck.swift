@@ -51,17 +51,7 @@ struct PolicyCheck: ParsableCommand {
 
     func run() throws {
         let format = OutputFormat(rawValue: output)!
-        var contextNamespace = "default"
-        let snapshot: ClusterSnapshot
-        do {
-            let source = try cluster.source()
-            if let api = source as? APISource { contextNamespace = api.config.namespace }
-            snapshot = try source.snapshot()
-        } catch let error as ManifestLoadError {
-            throw CommandFailure(error)
-        } catch let error as KubeAPIError {
-            throw CommandFailure("cannot read the cluster: \(error)")
-        }
+        let (snapshot, contextNamespace) = try cluster.load()
         guard case .pod(let ns, let name)? = EndpointReference(pod, defaultNamespace: namespace ?? contextNamespace),
               let target = snapshot.pods["\(ns)/\(name)"] else {
             let key = EndpointReference(pod, defaultNamespace: namespace ?? contextNamespace)?.description ?? pod
