@@ -125,7 +125,16 @@ struct KubeRouter: ParsableCommand {
                 chains += try IPTablesSync.cleanup(family: .ipv6).chainsDeleted
             }
             let sets = try IPSetSync(session: IPSetSession()).removeStale(keeping: [])
-            print("kube-router: cleanup done: \(chains) chains and \(sets.count) ipsets removed")
+            // The routes the BGP speaker installed (our protocol number); nobody else's.
+            let table = try RouteTable()
+            var routes = 0
+            for family in [IPAddress.Family.ipv4, .ipv6] {
+                for route in try table.routes(family: family, proto: RouteTable.kubeRouterProtocol) {
+                    try table.delete(route)
+                    routes += 1
+                }
+            }
+            print("kube-router: cleanup done: \(chains) chains, \(sets.count) ipsets and \(routes) routes removed")
             return
         }
         guard runFirewall || runRouter else {

@@ -356,13 +356,18 @@ struct FirewallTrafficTests {
         // After the relabel no local pod is isolated any more: no pod chain, none reported.
         #expect(status["podChains"]?.objectValue?.isEmpty == true, "\(status)")
 
-        // --cleanup-config leaves nothing of ours behind.
+        // --cleanup-config leaves nothing of ours behind: rules, sets, and the routes of our protocol (201), but
+        // not another protocol's route.
         agent.stop()
+        #expect(Kernel.shell("ip -n \(lab.node) route add 10.250.0.0/24 via 10.244.1.10 proto 201").0 == 0)
+        #expect(Kernel.shell("ip -n \(lab.node) route add 10.251.0.0/24 via 10.244.1.10 proto static").0 == 0)
         let (code, out, err) = try run("/usr/sbin/ip", ["netns", "exec", lab.node, builtExecutable("kube-router").path, "--cleanup-config"])
         #expect(code == 0, "\(out)\(err)")
         #expect(!Kernel.shell("ip netns exec \(lab.node) iptables-legacy-save").1.contains("KUBE-"))
         #expect(!Kernel.shell("ip netns exec \(lab.node) ip6tables-legacy-save").1.contains("KUBE-"))
         #expect(!Kernel.shell("ip netns exec \(lab.node) ipset list -n").1.contains("KUBE-"))
+        #expect(Kernel.shell("ip -n \(lab.node) route show proto 201").1.isEmpty)
+        #expect(Kernel.shell("ip -n \(lab.node) route show proto static").1.contains("10.251.0.0/24"))
     }
 
     /// krctl on the node: the kernel's verdict beside the policies', drift after damage by hand, and
