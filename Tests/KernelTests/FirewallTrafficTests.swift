@@ -101,78 +101,41 @@ final class Lab: @unchecked Sendable {
     }
 }
 
-/// The agent as a process in the node's namespace; its log tells when a sync has taken effect.
+/// The firewall agent in the node's namespace; its log tells when a sync has taken effect.
 final class AgentProcess: @unchecked Sendable {
-    private let process = Process()
-    private let condition = NSCondition()
-    /// Per resource (plural), the newest version a completed sync had applied.
-    private var syncedVersions: [String: Int] = [:]
-    private var syncs = 0
-    private(set) var log = ""
+    private let run: AgentRun
 
     init(node: String, kubeconfig: String, stateDir: String, period: String = "30s") throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        process.arguments = ["netns", "exec", node, builtExecutable("kube-router").path, "--kubeconfig", kubeconfig,
-                             "--hostname-override", "node-1", "--run-service-proxy=false", "--run-router=false",
-                             "--iptables-sync-period", period, "--state-dir", stateDir]
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let handle = err.fileHandleForReading
-        Thread { [self] in
-            var pending = ""
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                pending += String(decoding: chunk, as: UTF8.self)
-                while let nl = pending.firstIndex(of: "\n") {
-                    let line = String(pending[..<nl])
-                    pending = String(pending[pending.index(after: nl)...])
-                    record(line)
-                }
-            }
-            condition.withLock { syncs = -1; condition.broadcast() }
-        }.start()
+        run = try AgentRun(netns: node, arguments: ["--kubeconfig", kubeconfig, "--hostname-override", "node-1",
+                                                    "--run-service-proxy=false", "--run-router=false",
+                                                    "--iptables-sync-period", period, "--state-dir", stateDir])
     }
 
-    private func record(_ line: String) {
-        condition.withLock {
-            log += line + "\n"
-            if let r = line.range(of: " at versions "), line.contains("firewall: sync") {
-                for pair in line[r.upperBound...].prefix(while: { $0 != " " }).split(separator: ",") {
-                    let kv = pair.split(separator: "=")
-                    if kv.count == 2, let v = Int(kv[1]) { syncedVersions[String(kv[0])] = max(syncedVersions[String(kv[0])] ?? 0, v) }
-                }
-                syncs += 1
+    var log: String { run.log }
+
+    /// Per resource (plural), the newest version a logged sync had applied.
+    static func syncedVersions(_ log: String) -> [String: Int] {
+        var versions: [String: Int] = [:]
+        for line in log.split(separator: "\n") where line.contains("firewall: sync") {
+            guard let r = line.range(of: " at versions ") else { continue }
+            for pair in line[r.upperBound...].prefix(while: { $0 != " " }).split(separator: ",") {
+                let kv = pair.split(separator: "=")
+                if kv.count == 2, let v = Int(kv[1]) { versions[String(kv[0])] = max(versions[String(kv[0])] ?? 0, v) }
             }
-            condition.broadcast()
         }
+        return versions
     }
 
     /// Waits until a sync has applied every change of `resources` up to `version` (the agent logs the
     /// version of each resource its sync started from).
     func waitForSync(atLeast version: Int, of resources: [String] = ["networkpolicies"], timeout: Double = 30) -> Bool {
-        let deadline = Date(timeIntervalSinceNow: timeout)
-        return condition.withLock {
-            func done() -> Bool { resources.allSatisfy { (syncedVersions[$0] ?? 0) >= version } }
-            while !done() && syncs >= 0 {
-                if !condition.wait(until: deadline) { break }
-            }
-            return done()
+        run.waitUntil(timeout: timeout) { log in
+            let versions = Self.syncedVersions(log)
+            return resources.allSatisfy { (versions[$0] ?? 0) >= version }
         }
     }
 
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        let deadline = Date(timeIntervalSinceNow: 10)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
-
-    deinit { stop() }
+    func stop() { run.stop() }
 }
 
 @Suite(.serialized, .enabled(if: Kernel.available && FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"),

@@ -166,8 +166,7 @@ final class BGPSession: @unchecked Sendable {
     }
 
     /// One connection from OPEN to its end; returns why it ended and whether the peer may be restarting.
-    private func session(_ first: BGPTransport) -> (String, Bool) {
-        var connection = first
+    private func session(_ connection: BGPTransport) -> (String, Bool) {
         condition.withLock { transport = connection; localAddress = connection.local; options = BGPMessage.Options() }
         var open = BGPOpen(asn: local.asn, holdTime: local.holdTime, identifier: local.routerID, capabilities: [
             .multiprotocol(afi: AFI.ipv4.rawValue, safi: SAFI.unicast.rawValue),
@@ -271,8 +270,6 @@ final class BGPSession: @unchecked Sendable {
             default:
                 return fail(BGPError(5, 3, "\(message.typeName) in Established"))
             }
-            _ = connection
-            connection = condition.withLock { transport } ?? connection
         }
     }
 }

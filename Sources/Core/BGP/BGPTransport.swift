@@ -12,6 +12,8 @@ public final class BGPTransport: @unchecked Sendable {
     let remote: IPAddress
     let local: IPAddress
     private var buffer: [UInt8] = []
+    /// One read's worth, reused: a full table arrives as thousands of reads.
+    private var chunk = [UInt8](repeating: 0, count: 65536)
     private let writeLock = NSLock()
 
     init(fd: Int32) throws {
@@ -102,7 +104,6 @@ public final class BGPTransport: @unchecked Sendable {
             let ready = poll(&pfd, 1, Int32(min(wait, 1) * 1000) + 1)
             if ready == 0 { continue }
             guard ready > 0 else { if errno == EINTR { continue }; throw Failure(description: "poll: \(String(cString: strerror(errno)))") }
-            var chunk = [UInt8](repeating: 0, count: 65536)
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n == 0 { throw Failure(description: "the peer closed the connection") }
             if n < 0 {

@@ -1,0 +1,54 @@
+import Foundation
+import TestSupport
+
+/// The agent as a process in a node's network namespace, with its log for tests to wait on.
+final class AgentRun: @unchecked Sendable {
+    private let process = Process()
+    private let condition = NSCondition()
+    private var text = ""
+    private var ended = false
+
+    init(netns: String, arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        process.arguments = ["netns", "exec", netns, builtExecutable("kube-router").path] + arguments
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let handle = err.fileHandleForReading
+        Thread { [self] in
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                condition.withLock { text += String(decoding: chunk, as: UTF8.self); condition.broadcast() }
+            }
+            condition.withLock { ended = true; condition.broadcast() }
+        }.start()
+    }
+
+    var log: String { condition.withLock { text } }
+
+    /// Waits until `predicate` holds for the log so far (checked at each new output), or the agent
+    /// exits, or `timeout` passes; returns whether it holds.
+    func waitUntil(timeout: Double, _ predicate: (String) -> Bool) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        return condition.withLock {
+            while !predicate(text) && !ended { if !condition.wait(until: deadline) { break } }
+            return predicate(text)
+        }
+    }
+
+    func waitFor(_ text: String, timeout: Double = 15) -> Bool { waitUntil(timeout: timeout) { $0.contains(text) } }
+
+    /// SIGTERM, then SIGKILL: a signal mask inherited from the test runner may block SIGTERM.
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date(timeIntervalSinceNow: 10)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
