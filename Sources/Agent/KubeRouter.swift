@@ -2,8 +2,8 @@ import ArgumentParser
 import Core
 import Foundation
 
-/// The node agent: the NetworkPolicy firewall for the pods of its node and pod networking over BGP.
-/// The service proxy arrives with a later issue, behind its `--run-*` switch.
+/// The node agent: the IPVS service proxy, the NetworkPolicy firewall for the pods of its node and
+/// pod networking over BGP, each behind its `--run-*` switch.
 struct KubeRouter: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kube-router",
@@ -34,6 +34,20 @@ struct KubeRouter: ParsableCommand {
 
     @Option(help: ArgumentHelp("Period of the full firewall sync, as a Go duration (5m, 90s).", valueName: "duration"))
     var iptablesSyncPeriod = "5m"
+
+    @Option(help: ArgumentHelp("Period of the full IPVS sync, as a Go duration.", valueName: "duration"))
+    var ipvsSyncPeriod = "5m"
+
+    @Option(name: .customLong("ipvs-graceful-termination"),
+            help: ArgumentHelp("Keep terminating endpoints that still serve as real servers of weight 0 until they go, so their connections drain.", valueName: "bool"))
+    var ipvsGracefulTermination = false
+
+    @Option(name: .customLong("masquerade-all"), help: ArgumentHelp("Masquerade all service traffic IPVS forwards (pods lose their source address).", valueName: "bool"))
+    var masqueradeAll = false
+
+    @Option(name: .customLong("hairpin-mode"),
+            help: ArgumentHelp("Hairpin for every service: a pod reaches itself through its service (else only for kube-router.io/service.hairpin).", valueName: "bool"))
+    var hairpinMode = false
 
     @Option(name: .customLong("netpol-default-deny"),
             help: ArgumentHelp("Isolate every pod both ways: only what a NetworkPolicy allows passes (traffic from the pod's node and replies still do).", valueName: "bool"))
@@ -86,11 +100,15 @@ struct KubeRouter: ParsableCommand {
 
     /// kube-router's boolean flags, which Go accepts bare (`--run-router`) as well as with `=true|false`.
     static let booleanFlags = ["--run-firewall", "--run-service-proxy", "--run-router", "--cleanup-config", "--netpol-default-deny",
+                               "--ipvs-graceful-termination", "--masquerade-all", "--hairpin-mode",
                                "--nodes-full-mesh", "--bgp-graceful-restart", "--enable-cni"]
 
     func validate() throws {
         guard let period = GoDuration.seconds(iptablesSyncPeriod), period > 0 else {
             throw ValidationError("invalid --iptables-sync-period \"\(iptablesSyncPeriod)\" (expected a Go duration such as 5m or 90s)")
+        }
+        guard let ipvsPeriod = GoDuration.seconds(ipvsSyncPeriod), ipvsPeriod > 0 else {
+            throw ValidationError("invalid --ipvs-sync-period \"\(ipvsSyncPeriod)\" (expected a Go duration such as 5m or 90s)")
         }
         guard (0...10).contains(verbosity) else { throw ValidationError("-v must be between 0 and 10") }
         guard let hold = GoDuration.seconds(bgpHoldtime), hold == 0 || (hold >= 3 && hold <= 65535) else {
@@ -124,7 +142,10 @@ struct KubeRouter: ParsableCommand {
             if (try? IPTablesTable("filter", family: .ipv6)) != nil {
                 chains += try IPTablesSync.cleanup(family: .ipv6).chainsDeleted
             }
+            let services = try cleanupServiceProxy()
+            chains += services.chains
             let sets = try IPSetSync(session: IPSetSession()).removeStale(keeping: [])
+                + IPSetSync(session: IPSetSession(), owner: ServiceProxyNetfilter.setOwner).removeStale(keeping: [])
             // The routes the BGP speaker installed (our protocol number); nobody else's.
             let table = try RouteTable()
             var routes = 0
@@ -134,13 +155,18 @@ struct KubeRouter: ParsableCommand {
                     routes += 1
                 }
             }
-            print("kube-router: cleanup done: \(chains) chains, \(sets.count) ipsets and \(routes) routes removed")
+            print("kube-router: cleanup done: \(chains) chains, \(sets.count) ipsets, \(routes) routes and \(services.ipvs) IPVS services removed"
+                  + (services.dummy ? ", \(NetworkInterfaces.dummyInterface) deleted" : ""))
             return
         }
-        guard runFirewall || runRouter else {
-            throw AgentFailure("nothing to run: --run-firewall=false and --run-router=false (the service proxy is not in this build yet)")
+        guard runFirewall || runRouter || runServiceProxy else {
+            throw AgentFailure("nothing to run: --run-firewall, --run-router and --run-service-proxy are all false")
         }
-        if runServiceProxy { log.warn("--run-service-proxy: the IPVS service proxy is not implemented in this build yet; skipped") }
+        if runServiceProxy {
+            do { _ = try IPVSClient() } catch {
+                throw AgentFailure("--run-service-proxy: \(error); or run with --run-service-proxy=false")
+            }
+        }
         if runFirewall { warnIfNFTBackendInUse(log) }
 
         var config: KubeConfig
@@ -155,9 +181,19 @@ struct KubeRouter: ParsableCommand {
         log.info("kube-router: node \(node), API server \(config.server) (\(config.origin)), firewall sync every \(iptablesSyncPeriod)\(netpolDefaultDeny ? ", default deny" : "")")
 
         let box = ControllerBox()
-        let informers = Informers(client: KubeClient(config: config), resources: runFirewall ? APIResource.forPolicy : [.nodes]) { event in
+        var resources: [APIResource] = [.nodes]
+        if runFirewall { resources += APIResource.forPolicy }
+        if runServiceProxy { resources += [.services, .endpointSlices] }
+        let needed = APIResource.all.filter { r in resources.contains { $0.plural == r.plural } }
+        let informers = Informers(client: KubeClient(config: config), resources: needed) { event in
             box.firewall?.handle(event)
             box.router?.handle(event)
+            box.serviceProxy?.handle(event)
+        }
+        if runServiceProxy {
+            let options = ServiceProxyController.Options(period: GoDuration.seconds(ipvsSyncPeriod) ?? 300, gracefulTermination: ipvsGracefulTermination,
+                                                         masqueradeAll: masqueradeAll, hairpinAll: hairpinMode, stateDir: stateDir)
+            box.serviceProxy = ServiceProxyController(informers: informers, node: node, options: options, log: log)
         }
         if runFirewall {
             box.firewall = FirewallController(informers: informers, node: node, period: period, defaultDeny: netpolDefaultDeny,
@@ -179,9 +215,34 @@ struct KubeRouter: ParsableCommand {
         }
         log.info("kube-router: informers synced")
         box.firewall?.start()
+        box.serviceProxy?.start()
         try box.router?.start()
         // The rules stay in place when the agent stops: a restart opens no window.
         while true { sleep(3600) }
+    }
+
+    /// The service proxy's pieces: its chains (filter, nat; both families), the IPVS services it
+    /// recorded as its own or whose VIP is on kube-dummy-if, and kube-dummy-if itself.
+    private func cleanupServiceProxy() throws -> (chains: Int, ipvs: Int, dummy: Bool) {
+        var chains = 0
+        for family in [IPAddress.Family.ipv4, .ipv6] {
+            for owner in [ServiceProxyNetfilter.filterOwner, ServiceProxyNetfilter.natOwner] {
+                guard (try? IPTablesTable(owner.table, family: family)) != nil else { continue }
+                chains += try IPTablesSync.cleanup(family: family, owner: owner).chainsDeleted
+            }
+        }
+        var ipvs = 0
+        if let client = try? IPVSClient() {
+            let interfaces = try NetworkInterfaces()
+            let vips = Set(try interfaces.index(of: NetworkInterfaces.dummyInterface).map { try interfaces.addresses(index: $0) } ?? [])
+            let owned = Set(ServiceProxyStatus.read(stateDir: stateDir)?.services.keys.map { $0 } ?? [])
+            for service in try client.services() where owned.contains(service.key) || vips.contains(service.address) {
+                try client.delete(service)
+                ipvs += 1
+            }
+        }
+        let dummy = try NetworkInterfaces().deleteLink(NetworkInterfaces.dummyInterface)
+        return (chains, ipvs, dummy)
     }
 
     /// Both iptables backends filter packets; a node whose other components use nft is worth a warning.
@@ -208,6 +269,7 @@ struct KubeRouter: ParsableCommand {
 final class ControllerBox: @unchecked Sendable {
     var firewall: FirewallController?
     var router: RouterController?
+    var serviceProxy: ServiceProxyController?
 }
 
 struct AgentFailure: Error, CustomStringConvertible {

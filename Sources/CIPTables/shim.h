@@ -15,6 +15,8 @@
 #include <linux/netfilter/xt_tcpudp.h>
 #include <linux/netfilter/xt_sctp.h>
 #include <linux/netfilter/xt_NFLOG.h>
+#include <linux/netfilter/xt_ipvs.h>
+#include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter_ipv4/ipt_REJECT.h>
 #include <linux/netfilter_ipv6/ip6t_REJECT.h>
 #include <errno.h>

@@ -147,6 +147,67 @@ static inline void *kr_genlmsg_put(struct nl_msg *msg, int family, int flags, ui
     return genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, flags, cmd, IPVS_GENL_VERSION);
 }
 
+
+// --- Links, addresses and route lookups (NETLINK_ROUTE) ---
+#include <stdlib.h>
+#include <net/if.h>
+
+static inline struct rtnl_addr *kr_addr_first(struct nl_cache *cache) { return (struct rtnl_addr *)nl_cache_get_first(cache); }
+static inline struct rtnl_addr *kr_addr_next(struct rtnl_addr *a) { return (struct rtnl_addr *)nl_cache_get_next((struct nl_object *)a); }
+
+/// What the kernel answers to `ip route get`: the output interface, the gateway and the preferred
+/// source (when there are), the route's type, table and protocol.
+struct kr_route_answer {
+    int error;
+    uint32_t oif;
+    int has_gateway;
+    uint8_t gateway[16];
+    int has_source;
+    uint8_t source[16];
+    uint8_t type;
+    uint8_t protocol;
+    uint32_t table;
+};
+
+/// RTM_GETROUTE for one address, on a socket with auto-ACK off: the reply is one route message or an error.
+static inline int kr_route_get(struct nl_sock *sk, int family, const void *addr, int len, struct kr_route_answer *out) {
+    memset(out, 0, sizeof(*out));
+    struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETROUTE, 0);
+    if (!msg) return -NLE_NOMEM;
+    struct rtmsg rtm;
+    memset(&rtm, 0, sizeof(rtm));
+    rtm.rtm_family = family;
+    rtm.rtm_dst_len = len * 8;
+    if (nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0 || nla_put(msg, RTA_DST, len, addr) < 0) { nlmsg_free(msg); return -NLE_NOMEM; }
+    int rc = nl_send_auto(sk, msg);
+    nlmsg_free(msg);
+    if (rc < 0) return rc;
+    struct sockaddr_nl peer;
+    unsigned char *buf = NULL;
+    int n = nl_recv(sk, &peer, &buf, NULL);
+    if (n <= 0) { free(buf); return n < 0 ? n : -NLE_FAILURE; }
+    struct nlmsghdr *hdr = (struct nlmsghdr *)buf;
+    if (!nlmsg_ok(hdr, n)) { free(buf); return -NLE_MSG_TRUNC; }
+    if (hdr->nlmsg_type == NLMSG_ERROR) {
+        struct nlmsgerr *e = nlmsg_data(hdr);
+        out->error = -e->error;
+        free(buf);
+        return 0;
+    }
+    struct rtmsg *r = nlmsg_data(hdr);
+    out->type = r->rtm_type;
+    out->protocol = r->rtm_protocol;
+    out->table = r->rtm_table;
+    struct nlattr *tb[RTA_MAX + 1];
+    if (nlmsg_parse(hdr, sizeof(struct rtmsg), tb, RTA_MAX, NULL) < 0) { free(buf); return -NLE_PARSE_ERR; }
+    if (tb[RTA_OIF]) out->oif = nla_get_u32(tb[RTA_OIF]);
+    if (tb[RTA_TABLE]) out->table = nla_get_u32(tb[RTA_TABLE]);
+    if (tb[RTA_GATEWAY] && nla_len(tb[RTA_GATEWAY]) <= 16) { out->has_gateway = 1; memcpy(out->gateway, nla_data(tb[RTA_GATEWAY]), nla_len(tb[RTA_GATEWAY])); }
+    if (tb[RTA_PREFSRC] && nla_len(tb[RTA_PREFSRC]) <= 16) { out->has_source = 1; memcpy(out->source, nla_data(tb[RTA_PREFSRC]), nla_len(tb[RTA_PREFSRC])); }
+    free(buf);
+    return 0;
+}
+
 // LIBNL_STRING is a macro; expose the compiled-in version as a function.
 static inline const char *kr_nl_version(void) { return LIBNL_STRING; }
 #endif

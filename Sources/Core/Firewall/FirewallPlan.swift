@@ -44,6 +44,8 @@ public struct Rule: Sendable, Equatable {
         case nflog(group: Int, prefix: String)
         /// MARK --set-xmark value/mask.
         case mark(value: UInt32, mask: UInt32)
+        /// MASQUERADE (nat table): the source becomes the outgoing interface's address.
+        case masquerade
     }
 
     /// A set match: `-m set --match-set NAME src|dst[,dst]`.
@@ -69,6 +71,8 @@ public struct Rule: Sendable, Equatable {
     public var mark: (value: UInt32, mask: UInt32, negated: Bool)?
     /// `-m limit --limit N/minute --limit-burst B`, for logging.
     public var limitPerMinute: Int?
+    /// `-m ipvs --ipvs --vdir ORIGINAL --vmethod MASQ`: a packet IPVS forwards in NAT mode, client to server.
+    public var ipvsMasquerade = false
     public var target: Target
     /// `-m comment --comment`: the pod, or `namespace/policy` and rule index, this rule is for.
     public var comment: String
@@ -100,6 +104,7 @@ public struct Rule: Sendable, Equatable {
             && a.destinationPorts == b.destinationPorts && a.sets == b.sets && a.conntrackStates == b.conntrackStates
             && a.sourceIsLocal == b.sourceIsLocal && a.mark?.value == b.mark?.value && a.mark?.mask == b.mark?.mask
             && a.mark?.negated == b.mark?.negated && a.limitPerMinute == b.limitPerMinute && a.target == b.target
+            && a.ipvsMasquerade == b.ipvsMasquerade
             && a.comment == b.comment
     }
 }

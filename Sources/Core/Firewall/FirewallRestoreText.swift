@@ -42,6 +42,7 @@ extension FirewallPlan {
         if let m = rule.mark {
             a += ["-m", "mark"] + (m.negated ? ["!"] : []) + ["--mark", "0x\(String(m.value, radix: 16))/0x\(String(m.mask, radix: 16))"]
         }
+        if rule.ipvsMasquerade { a += ["-m", "ipvs", "--ipvs", "--vdir", "ORIGINAL", "--vmethod", "MASQ"] }
         if let limit = rule.limitPerMinute { a += ["-m", "limit", "--limit", "\(limit)/min", "--limit-burst", "10"] }
         a += ["-m", "comment", "--comment", quote(rule.comment)]
         switch rule.target {
@@ -52,6 +53,7 @@ extension FirewallPlan {
         case .reject: a += ["-j", "REJECT"]
         case .nflog(let group, let prefix): a += ["-j", "NFLOG", "--nflog-prefix", quote(prefix), "--nflog-group", "\(group)"]
         case .mark(let value, let mask): a += ["-j", "MARK", "--set-xmark", "0x\(String(value, radix: 16))/0x\(String(mask, radix: 16))"]
+        case .masquerade: a += ["-j", "MASQUERADE"]
         }
         return a.joined(separator: " ")
     }

@@ -88,6 +88,7 @@ public struct FirewallWalk: Sendable {
             case .reject: result.steps.append(step("REJECT")); return .reject
             case .return: result.steps.append(step("RETURN")); return nil
             case .nflog: result.steps.append(step("NFLOG"))
+            case .masquerade: result.steps.append(step("MASQUERADE"))
             case .mark(let value, let maskBits):
                 mark = (mark & ~maskBits) ^ value
                 result.steps.append(step("MARK"))

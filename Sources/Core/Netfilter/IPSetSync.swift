@@ -2,7 +2,16 @@
 /// empty or half-filled while rules use it; an unchanged set is left alone. Only sets with our
 /// prefixes are ever read, changed or destroyed.
 public struct IPSetSync: Sendable {
-    public static let ownedPrefixes = ["KUBE-SRC-", "KUBE-DST-", "KR-TMP-"]
+    /// Whose sets these are: each controller reads, swaps and destroys only its own.
+    public struct Owner: Sendable {
+        public var prefixes: [String]
+        /// Scratch sets for swaps (their names must fit the kernel's 31 bytes with a 16-character hash).
+        public var temporaryPrefix: String
+        public static let firewall = Owner(prefixes: ["KUBE-SRC-", "KUBE-DST-", "KR-TMP-"], temporaryPrefix: "KR-TMP-")
+        public init(prefixes: [String], temporaryPrefix: String) { self.prefixes = prefixes; self.temporaryPrefix = temporaryPrefix }
+    }
+
+    public static let ownedPrefixes = Owner.firewall.prefixes
 
     public struct Report: Sendable, Equatable {
         public var created: [String] = []
@@ -14,8 +23,9 @@ public struct IPSetSync: Sendable {
     }
 
     public let session: IPSetSession
+    public let owner: Owner
 
-    public init(session: IPSetSession) { self.session = session }
+    public init(session: IPSetSession, owner: Owner = .firewall) { self.session = session; self.owner = owner }
 
     /// The members as the kernel prints them, for comparison: a host prefix of hash:net is printed bare.
     static func normalized(_ set: IPSetSpec) -> Set<String> {
@@ -32,7 +42,7 @@ public struct IPSetSync: Sendable {
     /// applied) the kernel is not listed: the cheap path of event syncs; without it, the full check.
     public func apply(_ sets: [IPSetSpec], previous: [IPSetSpec]? = nil) throws -> Report {
         var report = Report()
-        let known = try previous ?? session.list(prefixes: Self.ownedPrefixes)
+        let known = try previous ?? session.list(prefixes: owner.prefixes)
         let live = Dictionary(known.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         report.before = known.map(\.name)
         var script = ""
@@ -43,7 +53,7 @@ public struct IPSetSync: Sendable {
                     report.unchanged += 1
                     continue
                 }
-                let temporary = "KR-TMP-" + FirewallNames.hash(set.name)
+                let temporary = owner.temporaryPrefix + FirewallNames.hash(set.name)
                 if live[temporary] != nil { script += "destroy \(temporary)\n" }
                 script += "create \(temporary) \(set.type.rawValue) family \(familyWord)\n"
                 for member in set.members { script += "add \(temporary) \(member) -exist\n" }
@@ -68,7 +78,7 @@ public struct IPSetSync: Sendable {
     /// remove the rules (commit the table) first.
     /// `among`: the sets to look through (`Report.before` of the sync just done); nil lists the kernel's.
     public func removeStale(keeping keep: Set<String>, among: [String]? = nil) throws -> [String] {
-        let known = try among ?? session.list(prefixes: Self.ownedPrefixes).map(\.name)
+        let known = try among ?? session.list(prefixes: owner.prefixes).map(\.name)
         let destroyed = known.filter { !keep.contains($0) }
         try session.restore(destroyed.map { "destroy \($0)\n" }.joined())
         return destroyed

@@ -1,12 +1,29 @@
 import CIPTables
 import Foundation
 
-/// Brings the filter table to a plan in one commit: our chains created, refilled and the stale ones
-/// deleted; the three hooks first in INPUT, FORWARD and OUTPUT. Rules of others, in their chains or in
-/// the built-in ones, are left as they are. Nothing is committed when the table already matches.
+/// Brings a table to a plan in one commit: the owner's chains created, refilled and the stale ones
+/// deleted; its hooks placed in the built-in chains. Rules of others, in their chains or in the
+/// built-in ones, are left as they are. Nothing is committed when the table already matches.
 public enum IPTablesSync {
-    public static let ownedPrefixes = ["KUBE-ROUTER-", "KUBE-POD-FW-", "KUBE-NWPLCY-"]
-    static let builtins = ["INPUT", "FORWARD", "OUTPUT"]
+    /// Who a chain belongs to: two controllers share the filter table, each syncs only its own chains.
+    public struct Owner: Sendable {
+        public var table: String
+        public var prefixes: [String]
+        /// The built-in chains the hooks go into.
+        public var builtins: [String]
+        /// The firewall's hooks must come first; others only need to be present (they come after).
+        public var hooksFirst: Bool
+
+        public init(table: String, prefixes: [String], builtins: [String], hooksFirst: Bool) {
+            self.table = table; self.prefixes = prefixes; self.builtins = builtins; self.hooksFirst = hooksFirst
+        }
+
+        public func owns(_ chain: String) -> Bool { prefixes.contains { chain.hasPrefix($0) } }
+
+        public static let firewall = Owner(table: "filter",
+                                           prefixes: ["KUBE-ROUTER-INPUT", "KUBE-ROUTER-FORWARD", "KUBE-ROUTER-OUTPUT", "KUBE-POD-FW-", "KUBE-NWPLCY-"],
+                                           builtins: ["INPUT", "FORWARD", "OUTPUT"], hooksFirst: true)
+    }
 
     public struct Report: Sendable, Equatable {
         public var committed = false
@@ -21,14 +38,12 @@ public enum IPTablesSync {
         public var hooks: [Rule]
     }
 
-    static func isOwned(_ chain: String) -> Bool { ownedPrefixes.contains { chain.hasPrefix($0) } }
-
-    public static func read(_ table: IPTablesTable) -> Actual {
+    public static func read(_ table: IPTablesTable, owner: Owner = .firewall) -> Actual {
         var chains: [String: [Rule]] = [:]
-        for chain in table.chains() where isOwned(chain) { chains[chain] = table.rules(chain) }
+        for chain in table.chains() where owner.owns(chain) { chains[chain] = table.rules(chain) }
         var hooks: [Rule] = []
-        for builtin in builtins {
-            hooks += table.rules(builtin).filter { if case .jump(let t) = $0.target { isOwned(t) } else { false } }
+        for builtin in owner.builtins {
+            hooks += table.rules(builtin).filter { if case .jump(let t) = $0.target { owner.owns(t) } else { false } }
         }
         return Actual(chains: chains, hooks: hooks)
     }
@@ -38,19 +53,22 @@ public enum IPTablesSync {
     /// path for event syncs. Without it, every chain of ours is read and compared: the periodic full
     /// sync that repairs drift.
     @discardableResult
-    public static func apply(_ plan: FirewallPlan, previous: FirewallPlan? = nil) throws -> Report {
-        let table = try IPTablesTable("filter", family: plan.family)
+    public static func apply(_ plan: FirewallPlan, previous: FirewallPlan? = nil, owner: Owner = .firewall) throws -> Report {
+        let table = try IPTablesTable(owner.table, family: plan.family)
         var report = Report()
         let actual: [String: [Rule]]
         let hooksInPlace: Bool
+        func placed(_ hook: Rule) -> Bool {
+            owner.hooksFirst ? table.rules(hook.chain).first == hook : table.rules(hook.chain).contains(hook)
+        }
         if let previous {
             actual = Dictionary(previous.chains.map { ($0.name, $0.rules) }, uniquingKeysWith: { a, _ in a })
-            hooksInPlace = plan.hooks.allSatisfy { table.rules($0.chain).first == $0 }
+            hooksInPlace = plan.hooks.allSatisfy(placed)
         } else {
-            let read = read(table)
+            let read = read(table, owner: owner)
             actual = read.chains
-            hooksInPlace = plan.hooks.allSatisfy { hook in
-                table.rules(hook.chain).first == hook && read.hooks.filter({ $0.chain == hook.chain }).count == 1
+            hooksInPlace = read.hooks.count == plan.hooks.count && plan.hooks.allSatisfy { hook in
+                placed(hook) && read.hooks.filter({ $0.chain == hook.chain }).count == plan.hooks.filter({ $0.chain == hook.chain }).count
             }
         }
         let changed = plan.chains.filter { actual[$0.name] != $0.rules }
@@ -68,7 +86,7 @@ public enum IPTablesSync {
                 report.rulesWritten += 1
             }
         }
-        if !hooksInPlace { try placeHooks(plan.hooks, in: table) }
+        if !hooksInPlace { try placeHooks(plan.hooks, in: table, owner: owner) }
         // Flush every stale chain before deleting any: they may jump to each other.
         for chain in stale where table.hasChain(chain) { try table.flush(chain) }
         for chain in stale where table.hasChain(chain) {
@@ -80,25 +98,25 @@ public enum IPTablesSync {
         return report
     }
 
-    static func placeHooks(_ hooks: [Rule], in table: IPTablesTable) throws {
-        for builtin in builtins {
-            // Remove our old jumps (from the end, so positions stay valid), then insert ours first.
+    static func placeHooks(_ hooks: [Rule], in table: IPTablesTable, owner: Owner) throws {
+        for builtin in owner.builtins {
+            // Remove our old jumps (from the end, so positions stay valid), then insert ours first, in order.
             let rules = table.rules(builtin)
             for (index, rule) in rules.enumerated().reversed() {
-                if case .jump(let t) = rule.target, isOwned(t) { try table.delete(chain: builtin, at: index) }
+                if case .jump(let t) = rule.target, owner.owns(t) { try table.delete(chain: builtin, at: index) }
             }
-            for hook in hooks where hook.chain == builtin { try table.insert(hook, at: 0) }
+            for hook in hooks.filter({ $0.chain == builtin }).reversed() { try table.insert(hook, at: 0) }
         }
     }
 
     /// `--cleanup-config`: our hooks and chains go; nothing else is touched.
     @discardableResult
-    public static func cleanup(family: IPAddress.Family = .ipv4) throws -> Report {
-        let table = try IPTablesTable("filter", family: family)
-        let actual = read(table)
+    public static func cleanup(family: IPAddress.Family = .ipv4, owner: Owner = .firewall) throws -> Report {
+        let table = try IPTablesTable(owner.table, family: family)
+        let actual = read(table, owner: owner)
         var report = Report()
         guard !actual.chains.isEmpty || !actual.hooks.isEmpty else { return report }
-        try placeHooks([], in: table)
+        try placeHooks([], in: table, owner: owner)
         for chain in actual.chains.keys { try table.flush(chain) }
         for chain in actual.chains.keys {
             try table.deleteChain(chain)

@@ -103,6 +103,12 @@ enum RuleCodec {
             info.burst = 10
             try add(&builder, "limit", 0, &info)
         }
+        if rule.ipvsMasquerade {
+            var info = xt_ipvs_mtinfo()
+            info.bitmask = UInt8(XT_IPVS_IPVS_PROPERTY | XT_IPVS_DIR | XT_IPVS_METHOD)
+            info.fwd_method = 0  // IP_VS_CONN_F_MASQ
+            try add(&builder, "ipvs", 0, &info)
+        }
         var comment = xt_comment_info()
         withUnsafeMutableBytes(of: &comment.comment) { copy(rule.comment, into: $0) }
         try add(&builder, "comment", 0, &comment)
@@ -131,6 +137,13 @@ enum RuleCodec {
             var info = xt_mark_tginfo2()
             info.mark = value; info.mask = mask
             rc = withUnsafeBytes(of: &info) { kr_rule_finish(&builder, "MARK", 2, $0.baseAddress, $0.count, 0) }
+        case .masquerade where v6:
+            var info = nf_nat_range()
+            rc = withUnsafeBytes(of: &info) { kr_rule_finish(&builder, "MASQUERADE", 0, $0.baseAddress, $0.count, 0) }
+        case .masquerade:
+            var info = nf_nat_ipv4_multi_range_compat()
+            info.rangesize = 1
+            rc = withUnsafeBytes(of: &info) { kr_rule_finish(&builder, "MASQUERADE", 0, $0.baseAddress, $0.count, 0) }
         }
         guard rc == 0 else { throw Failure(description: "out of memory") }
     }
@@ -228,6 +241,14 @@ enum RuleCodec {
             case "limit":
                 let info = data.assumingMemoryBound(to: xt_rateinfo.self).pointee
                 rule.limitPerMinute = info.avg == 0 ? nil : Int(UInt32(XT_LIMIT_SCALE) * 60 / info.avg)
+            case "ipvs":
+                let info = data.assumingMemoryBound(to: xt_ipvs_mtinfo.self).pointee
+                let wanted = UInt8(XT_IPVS_IPVS_PROPERTY | XT_IPVS_DIR | XT_IPVS_METHOD)
+                if info.bitmask == wanted && info.invert == 0 && info.fwd_method == 0 /* IP_VS_CONN_F_MASQ */ {
+                    rule.ipvsMasquerade = true
+                } else {
+                    unknown.append("ipvs")
+                }
             default:
                 unknown.append(name)
             }
@@ -241,6 +262,7 @@ enum RuleCodec {
         case "NFLOG":
             let info = targetData.assumingMemoryBound(to: xt_nflog_info.self).pointee
             rule.target = .nflog(group: Int(info.group), prefix: withUnsafeBytes(of: info.prefix) { string($0) })
+        case "MASQUERADE": rule.target = .masquerade
         case "MARK":
             let info = targetData.assumingMemoryBound(to: xt_mark_tginfo2.self).pointee
             rule.target = .mark(value: info.mark, mask: info.mask)

@@ -6,6 +6,8 @@ public struct PlannedVirtualService: Sendable, Equatable {
     public var origin: String
     /// `clusterIP`, `nodePort`, `externalIP` or `loadBalancer`.
     public var kind: String
+    /// A pod may reach itself through the service (`kube-router.io/service.hairpin`, `--hairpin-mode`).
+    public var hairpin = false
 }
 
 /// The IPVS table and the VIPs a node must hold for the cluster's Services, as plain values. Pure.
@@ -29,12 +31,27 @@ public struct ServiceProxyPlan: Sendable, Equatable {
 ///   (another proxy's), are left alone.
 public enum ServiceProxyPlanner {
     public static let schedulerAnnotation = "kube-router.io/service.scheduler"
+    public static let hairpinAnnotation = "kube-router.io/service.hairpin"
     public static let proxyNameLabel = "service.kubernetes.io/service-proxy-name"
     public static let schedulers: Set<String> = ["rr", "wrr", "lc", "wlc", "dh", "sh", "mh", "sed", "nq"]
 
     public struct Options: Sendable {
         public var gracefulTermination: Bool
-        public init(gracefulTermination: Bool = false) { self.gracefulTermination = gracefulTermination }
+        /// Hairpin for every service, not only the annotated ones.
+        public var hairpinAll: Bool
+        public init(gracefulTermination: Bool = false, hairpinAll: Bool = false) {
+            self.gracefulTermination = gracefulTermination; self.hairpinAll = hairpinAll
+        }
+    }
+
+    /// The addresses a node serves NodePorts on: its InternalIP and ExternalIP addresses.
+    public static func nodeAddresses(_ node: Node?) -> [IPAddress] {
+        (node?.addresses ?? []).filter { $0.type == "InternalIP" || $0.type == "ExternalIP" }.compactMap { IPAddress($0.address) }
+    }
+
+    /// The plan for `node` as the agent makes it: NodePorts on the node's own addresses.
+    public static func plan(_ snapshot: ClusterSnapshot, node: String, options: Options = Options()) -> ServiceProxyPlan {
+        plan(snapshot, node: node, nodeAddresses: nodeAddresses(snapshot.nodes[node]), options: options)
     }
 
     public static func plan(_ snapshot: ClusterSnapshot, node: String, nodeAddresses: [IPAddress], options: Options = Options()) -> ServiceProxyPlan {
@@ -80,7 +97,8 @@ public enum ServiceProxyPlanner {
                                           persistent: service.sessionAffinityClientIP,
                                           timeout: service.sessionAffinityClientIP ? UInt32(service.sessionAffinityTimeout) : 0)
                     planned.append(PlannedVirtualService(service: svc, destinations: destinations(family: address.family, localOnly: localOnly),
-                                                         origin: "\(service.meta.key):\(portName)", kind: kind))
+                                                         origin: "\(service.meta.key):\(portName)", kind: kind,
+                                                         hairpin: options.hairpinAll || service.meta.annotations[hairpinAnnotation] != nil))
                 }
                 for ip in service.clusterIPs {
                     add(ip, port.port, kind: "clusterIP", localOnly: service.internalTrafficPolicyLocal)

@@ -1,0 +1,158 @@
+import Core
+import Foundation
+
+/// Keeps the node's IPVS table, its VIPs on kube-dummy-if and the iptables/ipset pieces IPVS needs
+/// equal to the cluster's Services and EndpointSlices. Events mark the state dirty; one worker
+/// thread coalesces them into syncs by difference; every `period` (and after any failure) a full
+/// sync reads the kernel back and repairs drift. A bad service never stops the others from syncing.
+final class ServiceProxyController: @unchecked Sendable {
+    struct Options {
+        var period: Double
+        var gracefulTermination: Bool
+        var masqueradeAll: Bool
+        var hairpinAll: Bool
+        var stateDir: String
+    }
+
+    private let informers: Informers
+    private let node: String
+    private let options: Options
+    private let log: Log
+    private let condition = NSCondition()
+    private var dirty = true
+    private var stopped = false
+    private var syncCount = 0
+    private var lastProblems: [String] = []
+
+    init(informers: Informers, node: String, options: Options, log: Log) {
+        self.informers = informers
+        self.node = node
+        self.options = options
+        self.log = log
+    }
+
+    func handle(_ event: InformerEvent) {
+        switch event {
+        case .synced: markDirty()
+        case .added(let o), .deleted(let o), .updated(_, let o):
+            if o.kind == "Service" || o.kind == "EndpointSlice" || o.kind == "Node" { markDirty() }
+        case .problem: break  // the firewall controller (or the log) reports API problems
+        }
+    }
+
+    private func markDirty() { condition.withLock { dirty = true; condition.signal() } }
+
+    func start() {
+        let thread = Thread { [self] in loop() }
+        thread.name = "service-proxy"
+        thread.start()
+    }
+
+    /// What the last successful sync applied: the incremental path diffs against it.
+    private struct Applied {
+        var services: [PlannedVirtualService]
+        var netfilter: [ServiceProxyNetfilter.Plan]
+    }
+
+    private func loop() {
+        prepareKernel()
+        var nextFullSync = Date()
+        var applied: Applied?
+        while true {
+            let proceed: Bool = condition.withLock {
+                while !dirty && !stopped {
+                    if !condition.wait(until: nextFullSync) { break }
+                }
+                dirty = false
+                return !stopped
+            }
+            guard proceed else { return }
+            guard informers.hasSynced else { continue }
+            let full = applied == nil || Date() >= nextFullSync
+            applied = sync(previous: full ? nil : applied)
+            if full || applied == nil { nextFullSync = Date(timeIntervalSinceNow: applied == nil ? 10 : options.period) }
+        }
+    }
+
+    /// The kernel settings IPVS in NAT mode relies on.
+    private func prepareKernel() {
+        let settings: [(String, String, String)] = [
+            ("net.ipv4.ip_forward", "1", "IPVS forwards to endpoints on other nodes"),
+            ("net.ipv4.vs.conntrack", "1", "masquerading IPVS traffic needs conntrack entries"),
+            ("net.ipv4.vs.expire_nodest_conn", "1", "connections to a removed endpoint end at once"),
+            ("net.ipv4.vs.expire_quiescent_template", "1", "persistence does not pin clients to a drained endpoint"),
+            ("net.ipv4.conf.all.arp_ignore", "1", "VIPs on kube-dummy-if are not announced over ARP"),
+            ("net.ipv4.conf.all.arp_announce", "2", "VIPs on kube-dummy-if are not announced over ARP"),
+        ]
+        for (name, value, why) in settings {
+            do { try Sysctl.ensure(name, value) } catch { log.warn("service proxy: \(error) (\(why))") }
+        }
+    }
+
+    private func sync(previous: Applied?) -> Applied? {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let snapshot = informers.snapshot()
+        let nodeObject = snapshot.nodes[node]
+        let plannerOptions = ServiceProxyPlanner.Options(gracefulTermination: options.gracefulTermination, hairpinAll: options.hairpinAll)
+        let plan = ServiceProxyPlanner.plan(snapshot, node: node, options: plannerOptions)
+        if plan.problems != lastProblems {
+            for problem in plan.problems { log.warn("service proxy: \(problem)") }
+            lastProblems = plan.problems
+        }
+        let netfilterOptions = ServiceProxyNetfilter.Options(masqueradeAll: options.masqueradeAll, podCIDRs: nodeObject?.podCIDRs ?? [])
+        var families: [IPAddress.Family] = [.ipv4]
+        if plan.services.contains(where: { $0.service.address.family == .ipv6 }) { families.append(.ipv6) }
+        let netfilter = families.map { ServiceProxyNetfilter.plan(plan, family: $0, options: netfilterOptions) }
+        let planned = clock.now
+        do {
+            let client = try IPVSClient()
+            let interfaces = try NetworkInterfaces()
+            // VIPs first: a service answers as soon as IPVS has it.
+            let dummy = try interfaces.ensureDummy()
+            let present = Set(try interfaces.addresses(index: dummy))
+            let wanted = Set(plan.vips)
+            for vip in wanted.subtracting(present).sorted() { try interfaces.add(vip, index: dummy) }
+            let session = try IPSetSession()
+            var chainsCommitted = 0
+            for family in netfilter {
+                _ = try IPSetSync(session: session, owner: ServiceProxyNetfilter.setOwner)
+                    .apply(family.sets, previous: previous?.netfilter.first { $0.family == family.family }?.sets)
+                let before = previous?.netfilter.first { $0.family == family.family }
+                if try IPTablesSync.apply(family.filter, previous: before?.filter, owner: ServiceProxyNetfilter.filterOwner).committed { chainsCommitted += 1 }
+                if try IPTablesSync.apply(family.nat, previous: before?.nat, owner: ServiceProxyNetfilter.natOwner).committed { chainsCommitted += 1 }
+            }
+            let netfilterDone = clock.now
+            let owned = Set(ServiceProxyStatus.read(stateDir: options.stateDir)?.services.keys.map { $0 } ?? [])
+            let report = try IPVSSync(client: client).apply(plan.services, previous: previous?.services, owned: owned)
+            let ipvsDone = clock.now
+            for vip in present.subtracting(wanted).sorted() { try interfaces.remove(vip, index: dummy) }
+            let count = condition.withLock { syncCount += 1; return syncCount }
+            var services: [String: String] = [:]
+            for p in plan.services { services[p.service.key] = "\(p.origin) (\(p.kind))" }
+            // Keep owning what we failed to delete, so the next full sync retries it.
+            for error in report.errors where error.hasPrefix("stale ") {
+                let key = String(error.dropFirst(6).prefix { $0 != ":" })
+                services[key] = services[key] ?? "stale"
+            }
+            let status = ServiceProxyStatus(node: node, syncs: count, lastSync: Date(), services: services, vips: plan.vips.map(\.description),
+                                            gracefulTermination: options.gracefulTermination, masqueradeAll: options.masqueradeAll,
+                                            hairpinAll: options.hairpinAll, problems: plan.problems + report.errors, lastReport: report)
+            do { try status.write(stateDir: options.stateDir) } catch { log.warn("service proxy: cannot write the status file: \(error)") }
+            for error in report.errors { log.error("service proxy: \(error)") }
+            log.info("service proxy: sync \(count)\(previous == nil ? " (full)" : "") done in \(ms(ipvsDone - start)): plan \(ms(planned - start)) "
+                     + "(\(plan.services.count) virtual services, \(plan.vips.count) VIPs), netfilter \(ms(netfilterDone - planned)) (\(chainsCommitted) tables committed), "
+                     + "ipvs \(ms(ipvsDone - netfilterDone)) (\(report.calls) changes: services +\(report.servicesAdded) ~\(report.servicesUpdated) -\(report.servicesDeleted), "
+                     + "real servers +\(report.destinationsAdded) ~\(report.destinationsUpdated) -\(report.destinationsDeleted))")
+            // A sync with errors leaves the next one full: it reads the kernel back.
+            return report.errors.isEmpty ? Applied(services: plan.services, netfilter: netfilter) : nil
+        } catch {
+            log.error("service proxy: sync failed, the kernel keeps what it had; the next sync is a full one: \(error)")
+            return nil
+        }
+    }
+
+    private func ms(_ d: Duration) -> String {
+        String(format: "%.1f ms", Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15)
+    }
+}
