@@ -12,7 +12,7 @@ struct Krctl: ParsableCommand {
         the kernel's rules) and explains it with the agent's own policy engine.
         """,
         version: KrctlVersion.string,
-        subcommands: [ExplainPolicy.self, PolicyCommand.self, BGPCommand.self, Version.self]
+        subcommands: [ExplainPolicy.self, PolicyCommand.self, TraceCommand.self, IPVSCommand.self, BGPCommand.self, Version.self]
     )
 }
 
