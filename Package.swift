@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "kr-api-bench", targets: ["APIBench"]),
         .executable(name: "kr-firewall-bench", targets: ["FirewallBench"]),
         .executable(name: "kr-bgp-bench", targets: ["BGPBench"]),
+        .executable(name: "kr-ipvs-bench", targets: ["IPVSBench"]),
         .library(name: "Core", targets: ["Core"]),
     ],
     dependencies: [
@@ -73,6 +74,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "BGPBench",
+            dependencies: ["Core", "BenchSupport"]
+        ),
+        .executableTarget(
+            name: "IPVSBench",
             dependencies: ["Core", "BenchSupport"]
         ),
         // Fixtures are read from the source tree (BGP messages captured from BIRD, FRR, GoBGP, ExaBGP).

@@ -92,6 +92,9 @@ final class ServiceProxyController: @unchecked Sendable {
     private func sync(previous: Applied?) -> Applied? {
         let clock = ContinuousClock()
         let start = clock.now
+        // Read before the snapshot: every change of each resource up to its version is in it.
+        let versions = informers.reflectors.sorted { $0.key.plural < $1.key.plural }
+            .map { "\($0.key.plural)=\($0.value.resourceVersion)" }.joined(separator: ",")
         let snapshot = informers.snapshot()
         let nodeObject = snapshot.nodes[node]
         let plannerOptions = ServiceProxyPlanner.Options(gracefulTermination: options.gracefulTermination, hairpinAll: options.hairpinAll)
@@ -113,14 +116,20 @@ final class ServiceProxyController: @unchecked Sendable {
             let present = Set(try interfaces.addresses(index: dummy))
             let wanted = Set(plan.vips)
             for vip in wanted.subtracting(present).sorted() { try interfaces.add(vip, index: dummy) }
-            let session = try IPSetSession()
+            // The netfilter pieces fail on their own: IPVS is still synced (the services work, only
+            // masquerading or the VIP guard may lag), and the next sync is full.
             var chainsCommitted = 0
-            for family in netfilter {
-                _ = try IPSetSync(session: session, owner: ServiceProxyNetfilter.setOwner)
-                    .apply(family.sets, previous: previous?.netfilter.first { $0.family == family.family }?.sets)
-                let before = previous?.netfilter.first { $0.family == family.family }
-                if try IPTablesSync.apply(family.filter, previous: before?.filter, owner: ServiceProxyNetfilter.filterOwner).committed { chainsCommitted += 1 }
-                if try IPTablesSync.apply(family.nat, previous: before?.nat, owner: ServiceProxyNetfilter.natOwner).committed { chainsCommitted += 1 }
+            var netfilterError: String?
+            do {
+                let session = try IPSetSession()
+                for family in netfilter {
+                    let before = previous?.netfilter.first { $0.family == family.family }
+                    _ = try IPSetSync(session: session, owner: ServiceProxyNetfilter.setOwner).apply(family.sets, previous: before?.sets)
+                    if try IPTablesSync.apply(family.filter, previous: before?.filter, owner: ServiceProxyNetfilter.filterOwner).committed { chainsCommitted += 1 }
+                    if try IPTablesSync.apply(family.nat, previous: before?.nat, owner: ServiceProxyNetfilter.natOwner).committed { chainsCommitted += 1 }
+                }
+            } catch {
+                netfilterError = "iptables/ipset: \(error)"
             }
             let netfilterDone = clock.now
             let owned = Set(ServiceProxyStatus.read(stateDir: options.stateDir)?.services.keys.map { $0 } ?? [])
@@ -128,6 +137,7 @@ final class ServiceProxyController: @unchecked Sendable {
             let ipvsDone = clock.now
             for vip in present.subtracting(wanted).sorted() { try interfaces.remove(vip, index: dummy) }
             let count = condition.withLock { syncCount += 1; return syncCount }
+            let errors = report.errors + (netfilterError.map { [$0] } ?? [])
             var services: [String: String] = [:]
             for p in plan.services { services[p.service.key] = "\(p.origin) (\(p.kind))" }
             // Keep owning what we failed to delete, so the next full sync retries it.
@@ -137,15 +147,15 @@ final class ServiceProxyController: @unchecked Sendable {
             }
             let status = ServiceProxyStatus(node: node, syncs: count, lastSync: Date(), services: services, vips: plan.vips.map(\.description),
                                             gracefulTermination: options.gracefulTermination, masqueradeAll: options.masqueradeAll,
-                                            hairpinAll: options.hairpinAll, problems: plan.problems + report.errors, lastReport: report)
+                                            hairpinAll: options.hairpinAll, problems: plan.problems + errors, lastReport: report)
             do { try status.write(stateDir: options.stateDir) } catch { log.warn("service proxy: cannot write the status file: \(error)") }
-            for error in report.errors { log.error("service proxy: \(error)") }
-            log.info("service proxy: sync \(count)\(previous == nil ? " (full)" : "") done in \(ms(ipvsDone - start)): plan \(ms(planned - start)) "
-                     + "(\(plan.services.count) virtual services, \(plan.vips.count) VIPs), netfilter \(ms(netfilterDone - planned)) (\(chainsCommitted) tables committed), "
+            for error in errors { log.error("service proxy: \(error)") }
+            log.info("service proxy: sync \(count)\(previous == nil ? " (full)" : "") at versions \(versions) done in \(ms(ipvsDone - start)): plan \(ms(planned - start)) "
+                     + "(\(plan.services.count) virtual services, \(plan.vips.count) VIPs), netfilter \(ms(netfilterDone - planned)) (\(netfilterError == nil ? "\(chainsCommitted) tables committed" : "failed")), "
                      + "ipvs \(ms(ipvsDone - netfilterDone)) (\(report.calls) changes: services +\(report.servicesAdded) ~\(report.servicesUpdated) -\(report.servicesDeleted), "
                      + "real servers +\(report.destinationsAdded) ~\(report.destinationsUpdated) -\(report.destinationsDeleted))")
             // A sync with errors leaves the next one full: it reads the kernel back.
-            return report.errors.isEmpty ? Applied(services: plan.services, netfilter: netfilter) : nil
+            return errors.isEmpty ? Applied(services: plan.services, netfilter: netfilter) : nil
         } catch {
             log.error("service proxy: sync failed, the kernel keeps what it had; the next sync is a full one: \(error)")
             return nil

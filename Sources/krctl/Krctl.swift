@@ -46,9 +46,9 @@ struct ClusterOptions: ParsableArguments {
 
     /// Reads the cluster, with the namespace bare pod names live in: the kubeconfig context's (as kubectl
     /// does), or `default` for manifests. Errors come back worded for the operator.
-    func load() throws -> (snapshot: ClusterSnapshot, contextNamespace: String) {
+    func load(resources: [APIResource] = APIResource.forPolicy) throws -> (snapshot: ClusterSnapshot, contextNamespace: String) {
         do {
-            let source = try source()
+            let source = try source(resources: resources)
             let namespace = (source as? APISource)?.config.namespace ?? "default"
             return (try source.snapshot(), namespace)
         } catch let error as ManifestLoadError {
@@ -58,7 +58,7 @@ struct ClusterOptions: ParsableArguments {
         }
     }
 
-    func source() throws -> any ClusterSource {
+    func source(resources: [APIResource] = APIResource.forPolicy) throws -> any ClusterSource {
         if !manifests.isEmpty {
             guard kubeconfig == nil, context == nil else {
                 throw ValidationError("--manifests reads files: it takes no --kubeconfig or --context")
@@ -72,7 +72,7 @@ struct ClusterOptions: ParsableArguments {
             throw CommandFailure("\(error.description) (or read manifests with --manifests PATH)")
         }
         let progress = Progress()
-        return APISource(config: config,
+        return APISource(config: config, resources: resources,
                          progress: { resource, count in progress.update("listing \(resource): \(count)") },
                          warn: { message in progress.warn(message) })
     }

@@ -141,7 +141,7 @@ struct TraceService: ParsableCommand {
     }
 
     func run() throws {
-        let (snapshot, contextNamespace) = try cluster.load()
+        let (snapshot, contextNamespace) = try cluster.load(resources: APIResource.all)
         let parts = service.split(separator: "/", maxSplits: 1).map(String.init)
         let key = parts.count == 2 ? service : "\(namespace ?? contextNamespace)/\(service)"
         guard let svc = snapshot.services[key] else {

@@ -205,6 +205,13 @@ struct Krctl {
         #expect(r.status == 64 && r.stderr.contains(message), "\(r.stderr)")
     }
 
+    @Test func serviceProxyWithoutIPVSSaysWhatToDo() throws {
+        // This host's kernel has no IPVS (the VM suites have); the agent must refuse, not pretend.
+        guard !FileManager.default.fileExists(atPath: "/proc/net/ip_vs") else { return }
+        let r = try Self.run(["--kubeconfig", "/nonexistent/kubeconfig", "--run-router=false", "--run-firewall=false"])
+        #expect(r.status == 1 && r.stderr.contains("IPVS is not available") && r.stderr.contains("--run-service-proxy=false"), "\(r.stderr)")
+    }
+
     @Test func missingKubeconfigIsAClearError() throws {
         let r = try Self.run(["--kubeconfig", "/nonexistent/kubeconfig", "--run-router=false", "--run-service-proxy=false"])
         #expect(r.status == 1)

@@ -43,7 +43,7 @@ final class Lab: @unchecked Sendable {
         // The outside host: routed through the node, which holds 192.0.2.254 (2001:db8:2::254) on its end.
         try attach(external, nodeEnd: "v\(id)x", gateway: "192.0.2.254", gateway6: "2001:db8:2::254",
                    nodeAddress: "192.0.2.254/24", nodeAddress6: "2001:db8:2::254/64")
-        for pod in pods { try startServer(in: pod.netns) }
+        for pod in pods { try startServer(in: pod.netns, name: pod.key) }
     }
 
     /// A host namespace with `eth0` (the host's address, a default route) on a veth pair to the node.
@@ -69,10 +69,10 @@ final class Lab: @unchecked Sendable {
     }
 
     /// Echo servers on TCP 8080 and 9000 and UDP 53; returns once they listen.
-    private func startServer(in netns: String) throws {
+    private func startServer(in netns: String, name: String) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        p.arguments = ["netns", "exec", netns, "/usr/bin/python3", Self.script, "serve", "tcp:8080", "tcp:9000", "udp:53"]
+        p.arguments = ["netns", "exec", netns, "/usr/bin/python3", Self.script, "serve", "tcp:8080", "tcp:9000", "udp:53", "name=\(name)"]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
@@ -80,6 +80,16 @@ final class Lab: @unchecked Sendable {
         servers.append(p)
         let line = out.fileHandleForReading.readData(ofLength: 6)
         guard String(decoding: line, as: UTF8.self).hasPrefix("ready") else { throw IPTablesTable.Failure(description: "echo server in \(netns) did not start") }
+    }
+
+    /// `count` TCP connections from `netns` asking "who": each answer is "SERVER-KEY CLIENT-ADDRESS-SEEN",
+    /// or "refused" / "timeout".
+    func who(from netns: String, _ ip: String, _ port: Int, count: Int) throws -> [String] {
+        let (status, out, err) = try run("/usr/sbin/ip", ["netns", "exec", netns, "/usr/bin/python3", Self.script, "who", ip, String(port), String(count)])
+        guard status == 0, let json = try? JSONValue.parseJSON(Data(out.utf8)), case .array(let items) = json else {
+            throw IPTablesTable.Failure(description: "who from \(netns) failed: \(err)")
+        }
+        return items.compactMap(\.stringValue)
     }
 
     /// One attempt from `netns` to each target; true where the connection (and an echo) succeeded.
@@ -114,9 +124,9 @@ final class AgentProcess: @unchecked Sendable {
     var log: String { run.log }
 
     /// Per resource (plural), the newest version a logged sync had applied.
-    static func syncedVersions(_ log: String) -> [String: Int] {
+    static func syncedVersions(_ log: String, of controller: String = "firewall") -> [String: Int] {
         var versions: [String: Int] = [:]
-        for line in log.split(separator: "\n") where line.contains("firewall: sync") {
+        for line in log.split(separator: "\n") where line.contains("\(controller): sync") {
             guard let r = line.range(of: " at versions ") else { continue }
             for pair in line[r.upperBound...].prefix(while: { $0 != " " }).split(separator: ",") {
                 let kv = pair.split(separator: "=")

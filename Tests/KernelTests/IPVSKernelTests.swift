@@ -48,4 +48,42 @@ struct IPVSKernelTests {
             #expect(try ipvs.destinations(of: web).count == 1)
         }
     }
+
+    /// The sync by difference: nothing to do costs nothing, one endpoint change costs one netlink call,
+    /// the full sync repairs drift, and services we do not own are left alone.
+    @Test func syncByDifference() throws {
+        let name = "kr-ipvs-\(UInt32.random(in: 0...UInt32.max))"
+        #expect(Kernel.shell("ip netns add \(name)").0 == 0)
+        defer { Kernel.shell("ip netns del \(name)") }
+        #expect(Kernel.shell("ip -n \(name) link set lo up").0 == 0)
+        try NetworkNamespace.run(name) {
+            let client = try IPVSClient()
+            let foreign = IPVSService(address: IPAddress("10.50.0.1")!, proto: .tcp, port: 80, scheduler: "wlc")
+            try client.add(foreign)
+            func planned(_ ip: String, _ endpoints: [(String, Int32)]) -> PlannedVirtualService {
+                PlannedVirtualService(service: IPVSService(address: IPAddress(ip)!, proto: .tcp, port: 80),
+                                      destinations: endpoints.map { IPVSDestination(address: IPAddress($0.0)!, port: 8080, weight: $0.1) },
+                                      origin: "shop/\(ip):http", kind: "clusterIP")
+            }
+            let sync = IPVSSync(client: client)
+            let first = [planned("10.96.0.1", [("10.244.1.10", 1), ("10.244.1.11", 1)]), planned("10.96.0.2", [("10.244.1.12", 1)])]
+            var report = try sync.apply(first, previous: nil, owned: [])
+            #expect(report.calls == 5 && report.errors.isEmpty, "\(report)")
+            #expect(try sync.apply(first, previous: first, owned: []).calls == 0)
+            #expect(try sync.apply(first, previous: nil, owned: []).calls == 0)
+            // One endpoint terminating: one call.
+            let second = [planned("10.96.0.1", [("10.244.1.10", 1), ("10.244.1.11", 0)]), first[1]]
+            report = try sync.apply(second, previous: first, owned: [])
+            #expect(report.calls == 1 && report.destinationsUpdated == 1, "\(report)")
+            // Drift behind our back: the full sync puts it right.
+            let web = first[0].service
+            try client.delete(IPVSDestination(address: IPAddress("10.244.1.10")!, port: 8080), from: web)
+            report = try sync.apply(second, previous: nil, owned: [])
+            #expect(report.calls == 1 && report.destinationsAdded == 1, "\(report)")
+            // A service we owned and no longer plan goes; the foreign one stays.
+            report = try sync.apply([second[0]], previous: nil, owned: [first[1].service.key])
+            #expect(report.servicesDeleted == 1, "\(report)")
+            #expect(Set(try client.services().map(\.key)) == [web.key, foreign.key])
+        }
+    }
 }

@@ -21,10 +21,29 @@ public final class IPTablesTable: @unchecked Sendable {
         self.family = family
         Self.lock.lock()
         defer { Self.lock.unlock() }
-        guard let h = family == .ipv6 ? ip6tc_init(name) : iptc_init(name) else {
+        var h = family == .ipv6 ? ip6tc_init(name) : iptc_init(name)
+        if h == nil && kr_errno() == ENOPROTOOPT {
+            // x_tables not loaded: load it as iptables does (the kernel loads the table's own module itself).
+            Self.loadModule(family == .ipv6 ? "ip6_tables" : "ip_tables")
+            h = family == .ipv6 ? ip6tc_init(name) : iptc_init(name)
+        }
+        guard let h else {
             throw Failure(description: "cannot read the \(name) table (\(family == .ipv6 ? "ip6tables" : "iptables") legacy): \(Self.errorText(family))")
         }
         handle = h
+    }
+
+    /// `modprobe -q MODULE` with the kernel's modprobe (/proc/sys/kernel/modprobe), as xtables does.
+    static func loadModule(_ module: String) {
+        let modprobe = (try? String(contentsOfFile: "/proc/sys/kernel/modprobe", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "/sbin/modprobe"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: modprobe.isEmpty ? "/sbin/modprobe" : modprobe)
+        process.arguments = ["-q", module]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return }
+        process.waitUntilExit()
     }
 
     deinit {

@@ -1,8 +1,12 @@
 #!/usr/bin/python3
 """Traffic for the firewall tests, run inside pod network namespaces.
 
-serve tcp:8080 udp:53 ...   echo servers; prints "ready" once every socket listens
+serve tcp:8080 udp:53 ... [name=NAME]
+                            echo servers; prints "ready" once every socket listens. Asked "who"
+                            over TCP, a server answers "NAME PEER-ADDRESS" (who served, whom it saw)
 probe IP,PROTO,PORT ...     one attempt each; prints a JSON object {"IP,PROTO,PORT": true|false}
+who IP PORT COUNT           COUNT TCP connections asking "who"; prints a JSON list of the answers
+                            ("refused", "timeout" for failures)
 """
 import json
 import socket
@@ -10,9 +14,16 @@ import sys
 import threading
 
 
+NAME = "server"
+
+
 def serve(specs):
+    global NAME
     sockets = []
     for spec in specs:
+        if spec.startswith("name="):
+            NAME = spec[5:]
+            continue
         proto, port = spec.split(":")
         kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
         # One dual-stack socket per port: IPv4 arrives as IPv4-mapped IPv6.
@@ -31,9 +42,12 @@ def serve(specs):
 
 def tcp_loop(s):
     while True:
-        conn, _ = s.accept()
+        conn, peer = s.accept()
         try:
             data = conn.recv(64)
+            if data == b"who":
+                address = peer[0][7:] if peer[0].startswith("::ffff:") else peer[0]
+                data = ("%s %s" % (NAME, address)).encode()
             conn.sendall(data or b"ok")
         except OSError:
             pass
@@ -70,5 +84,20 @@ def probe(targets):
     print(json.dumps(results), flush=True)
 
 
+def who(args):
+    ip, port, count = args[0], int(args[1]), int(args[2])
+    answers = []
+    for _ in range(count):
+        try:
+            with socket.create_connection((ip, port), timeout=2) as c:
+                c.sendall(b"who")
+                answers.append(c.recv(128).decode())
+        except ConnectionRefusedError:
+            answers.append("refused")
+        except OSError:
+            answers.append("timeout")
+    print(json.dumps(answers), flush=True)
+
+
 if __name__ == "__main__":
-    {"serve": serve, "probe": probe}[sys.argv[1]](sys.argv[2:])
+    {"serve": serve, "probe": probe, "who": who}[sys.argv[1]](sys.argv[2:])

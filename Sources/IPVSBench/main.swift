@@ -1,0 +1,129 @@
+import BenchSupport
+import Core
+import Foundation
+
+// kr-ipvs-bench: the service proxy's IPVS sync at scale, in a network namespace of its own (run it in
+// the VM: scripts/bench-ipvs). A synthetic table (default: 10,000 services × 10 endpoints) is planned by
+// the agent's planner from Services and EndpointSlices, synced from empty with our netlink client,
+// then the same table is loaded with `ipvsadm -R` in the same run (ratio printed). Both results are read
+// back and compared with the plan. Then one endpoint change is timed, from plan to kernel.
+//
+// Usage (root, IPVS): kr-ipvs-bench [services] [endpoints per service]
+
+let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
+let serviceCount = arguments.count > 0 ? arguments[0] : 10_000
+let endpointCount = arguments.count > 1 ? arguments[1] : 10
+guard getuid() == 0 else {
+    FileHandle.standardError.write(Data("kr-ipvs-bench: needs root (network namespaces, IPVS)\n".utf8))
+    exit(1)
+}
+
+func format(_ ms: Double) -> String { String(format: "%.1f ms", ms) }
+let clock = ContinuousClock()
+let netns = "kripvsbench\(getpid())"
+_ = try shell("/usr/sbin/ip", ["netns", "add", netns])
+defer { _ = try? shell("/usr/sbin/ip", ["netns", "del", netns]) }
+_ = try shell("/usr/sbin/ip", ["-n", netns, "link", "set", "lo", "up"])
+guard (try? NetworkNamespace.run(netns) { try IPVSClient() }) != nil else {
+    FileHandle.standardError.write(Data("kr-ipvs-bench: IPVS is not available on this kernel; run it in the VM: scripts/bench-ipvs\n".utf8))
+    exit(1)
+}
+
+print("kr-ipvs-bench: \(serviceCount) ClusterIP services × \(endpointCount) endpoints = \(serviceCount * endpointCount) real servers")
+
+/// Services and slices as the API would serve them, so the planner is part of the measurement.
+func cluster() throws -> ClusterSnapshot {
+    var yaml = ""
+    for s in 0..<serviceCount {
+        let vip = "10.96.\(s / 250).\(s % 250 + 1)"
+        yaml += """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: svc-\(s), namespace: bench}
+        spec: {clusterIP: \(vip), clusterIPs: [\(vip)], ports: [{name: http, port: 80, targetPort: 8080}]}
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: svc-\(s)-x, namespace: bench, labels: {kubernetes.io/service-name: svc-\(s)}}
+        addressType: IPv4
+        ports: [{name: http, port: 8080, protocol: TCP}]
+        endpoints:
+
+        """
+        for e in 0..<endpointCount {
+            let n = s * endpointCount + e
+            yaml += "- {addresses: [10.\(244 + n / 65536 % 8).\(n / 256 % 256).\(n % 256)], conditions: {ready: true, serving: true, terminating: false}, nodeName: node-0}\n"
+        }
+        yaml += "---\n"
+    }
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("kr-ipvs-bench-\(getpid()).yaml")
+    try yaml.write(to: file, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: file) }
+    return try ManifestSource(paths: [file.path]).snapshot()
+}
+
+let parseStart = clock.now
+var snapshot = try cluster()
+print("objects parsed in \(format(milliseconds(clock.now - parseStart)))")
+let options = ServiceProxyPlanner.Options(gracefulTermination: true)
+var plan: ServiceProxyPlan!
+let planTime = milliseconds(clock.measure { plan = ServiceProxyPlanner.plan(snapshot, node: "node-0", nodeAddresses: [], options: options) })
+print("plan: \(format(planTime)): \(plan.services.count) virtual services, \(plan.services.reduce(0) { $0 + $1.destinations.count }) real servers")
+
+func sync(_ services: [PlannedVirtualService], previous: [PlannedVirtualService]?) throws -> (ms: Double, report: IPVSSync.Report) {
+    try NetworkNamespace.run(netns) {
+        let sync = IPVSSync(client: try IPVSClient())
+        let start = clock.now
+        let report = try sync.apply(services, previous: previous, owned: [])
+        return (milliseconds(clock.now - start), report)
+    }
+}
+
+/// Differences between the kernel's table and the plan (0 when equal).
+func differences(_ services: [PlannedVirtualService]) throws -> Int {
+    let actual = try NetworkNamespace.run(netns) { try IPVSSync(client: try IPVSClient()).read() }
+    var count = abs(actual.count - services.count)
+    for p in services {
+        guard let entry = actual[p.service.key], entry.service.sameSettings(p.service) else { count += 1; continue }
+        if Set(entry.destinations) != Set(p.destinations) || entry.destinations.map(\.weight).sorted() != p.destinations.map(\.weight).sorted() { count += 1 }
+    }
+    return count
+}
+
+func clear() throws { _ = try shell("/usr/sbin/ip", ["netns", "exec", netns, "ipvsadm", "-C"]) }
+
+// Ours, from an empty table.
+let cold = try sync(plan.services, previous: nil)
+print("ours, full sync from empty: \(format(cold.ms)) (\(cold.report.calls) netlink changes); differences from the plan after: \(try differences(plan.services))")
+let warm = try sync(plan.services, previous: nil)
+print("ours, periodic full sync (reads the kernel back), nothing changed: \(format(warm.ms)) (\(warm.report.calls) changes)")
+
+// ipvsadm -R of the same table, in the same run.
+try clear()
+var restore = ""
+for p in plan.services {
+    restore += "-A -t \(p.service.address):\(p.service.port) -s \(p.service.scheduler)\n"
+    for d in p.destinations { restore += "-a -t \(p.service.address):\(p.service.port) -r \(d.address):\(d.port) -m -w \(d.weight)\n" }
+}
+let ipvsadmStart = clock.now
+let (status, output) = try shell("/usr/sbin/ip", ["netns", "exec", netns, "ipvsadm", "-R"], input: Data(restore.utf8))
+let ipvsadmMs = milliseconds(clock.now - ipvsadmStart)
+guard status == 0 else {
+    FileHandle.standardError.write(Data("kr-ipvs-bench: ipvsadm -R failed: \(String(decoding: output, as: UTF8.self))\n".utf8))
+    exit(1)
+}
+print("ipvsadm -R, same table from empty: \(format(ipvsadmMs)); differences from the plan after: \(try differences(plan.services))")
+print(String(format: "ratio ours / ipvsadm -R (full sync from empty): %.2f", cold.ms / ipvsadmMs))
+
+// One endpoint change (an endpoint starts terminating): planner + sync by difference.
+var slice = snapshot.endpointSlices["bench/svc-0-x"]!
+slice.endpoints[0].ready = false
+slice.endpoints[0].terminating = true
+snapshot.apply(.endpointSlice(slice))
+let eventStart = clock.now
+let eventPlan = ServiceProxyPlanner.plan(snapshot, node: "node-0", nodeAddresses: [], options: options)
+let planned = clock.now
+let event = try sync(eventPlan.services, previous: plan.services)
+print("one endpoint change: plan \(format(milliseconds(planned - eventStart))), sync \(String(format: "%.3f ms", event.ms)) (\(event.report.calls) netlink change); differences after: \(try differences(eventPlan.services))")
+print(String(format: "memory: %.0f MiB resident", residentMiB()))
+try clear()
