@@ -173,13 +173,13 @@ _krctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    explain-policy|policy|bgp|version|help)
+    explain-policy|policy|trace|ipvs|bgp|version|help)
         # Offer subcommand argument completions
         "_krctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'explain-policy policy bgp version help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'explain-policy policy trace ipvs bgp version help' -- "${cur}"))
         ;;
     esac
 }
@@ -278,6 +278,90 @@ _krctl_policy_check() {
         return
         ;;
     '-n'|'--namespace')
+        return
+        ;;
+    '-o'|'--output')
+        return
+        ;;
+    esac
+}
+
+_krctl_trace() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __krctl_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    service)
+        # Offer subcommand argument completions
+        "_krctl_trace_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'service' -- "${cur}"))
+        ;;
+    esac
+}
+
+_krctl_trace_service() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=(-f --manifests)
+    non_repeating_options=(-n --namespace --from --port --kernel -o --output --kubeconfig --context --node --state-dir)
+    __krctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-n'|'--namespace')
+        return
+        ;;
+    '--from')
+        return
+        ;;
+    '--port')
+        return
+        ;;
+    '--kernel')
+        __krctl_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '-o'|'--output')
+        return
+        ;;
+    '-f'|'--manifests')
+        return
+        ;;
+    '--kubeconfig')
+        return
+        ;;
+    '--context')
+        return
+        ;;
+    '--node')
+        return
+        ;;
+    '--state-dir')
+        return
+        ;;
+    esac
+}
+
+_krctl_ipvs() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--state-dir -o --output)
+    __krctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--state-dir')
         return
         ;;
     '-o'|'--output')

@@ -20,7 +20,7 @@ function __kube-router_parse_tokens -S
     set -l unparsed_tokens (__kube-router_tokens -pc)
     switch $unparsed_tokens[1]
     case 'kube-router'
-        __kube-router_parse_subcommand 0 'kubeconfig=' 'master=' 'hostname-override=' 'run-firewall=' 'run-service-proxy=' 'run-router=' 'iptables-sync-period=' 'netpol-default-deny=' 'cluster-asn=' 'nodes-full-mesh=' 'peer-router-ips=' 'peer-router-asns=' 'peer-router-passwords=' 'peer-router-ports=' 'bgp-port=' 'bgp-holdtime=' 'bgp-graceful-restart=' 'bgp-graceful-restart-time=' 'router-id=' 'enable-cni=' 'cni-conf-file=' 'cleanup-config=' 'v/v=' 'state-dir=' 'version' 'h/help'
+        __kube-router_parse_subcommand 0 'kubeconfig=' 'master=' 'hostname-override=' 'run-firewall=' 'run-service-proxy=' 'run-router=' 'iptables-sync-period=' 'ipvs-sync-period=' 'ipvs-graceful-termination=' 'masquerade-all=' 'hairpin-mode=' 'netpol-default-deny=' 'cluster-asn=' 'nodes-full-mesh=' 'peer-router-ips=' 'peer-router-asns=' 'peer-router-passwords=' 'peer-router-ports=' 'bgp-port=' 'bgp-holdtime=' 'bgp-graceful-restart=' 'bgp-graceful-restart-time=' 'router-id=' 'enable-cni=' 'cni-conf-file=' 'cleanup-config=' 'v/v=' 'state-dir=' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __kube-router_parse_subcommand -r 1 'version'
@@ -84,6 +84,10 @@ complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_o
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" run-service-proxy' -l 'run-service-proxy' -d 'Enable the IPVS service proxy.' -rfka ''
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" run-router' -l 'run-router' -d 'Enable pod networking over BGP.' -rfka ''
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" iptables-sync-period' -l 'iptables-sync-period' -d 'Period of the full firewall sync, as a Go duration (5m, 90s).' -rfka ''
+complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" ipvs-sync-period' -l 'ipvs-sync-period' -d 'Period of the full IPVS sync, as a Go duration.' -rfka ''
+complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" ipvs-graceful-termination' -l 'ipvs-graceful-termination' -d 'Keep terminating endpoints that still serve as real servers of weight 0 until they go, so their connections drain.' -rfka ''
+complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" masquerade-all' -l 'masquerade-all' -d 'Masquerade all service traffic IPVS forwards (pods lose their source address).' -rfka ''
+complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" hairpin-mode' -l 'hairpin-mode' -d 'Hairpin for every service: a pod reaches itself through its service (else only for kube-router.io/service.hairpin).' -rfka ''
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" netpol-default-deny' -l 'netpol-default-deny' -d 'Isolate every pod both ways: only what a NetworkPolicy allows passes (traffic from the pod\'s node and replies still do).' -rfka ''
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" cluster-asn' -l 'cluster-asn' -d 'The AS of the cluster\'s nodes (kube-router.io/node.asn overrides it per node).' -rfka ''
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" nodes-full-mesh' -l 'nodes-full-mesh' -d 'Peer with every node of the same AS (iBGP full mesh).' -rfka ''

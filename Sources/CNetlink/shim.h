@@ -47,8 +47,29 @@ struct kr_ipvs_dest {
     int32_t weight;
     uint32_t u_thresh, l_thresh;
     uint32_t active, inactive, persistent;
-    uint64_t conns, inpkts, outpkts, inbytes, outbytes;
+    uint64_t conns, inpkts, outpkts, inbytes, outbytes, cps, inpps, outpps, inbps, outbps;
 };
+
+/// The kernel's connection timeouts in seconds (ipvsadm --set tcp tcpfin udp); 0 leaves one unchanged.
+struct kr_ipvs_timeouts {
+    uint32_t tcp, tcp_fin, udp;
+};
+
+static inline int kr_ipvs_parse_timeouts(struct nl_msg *msg, struct kr_ipvs_timeouts *out) {
+    struct nlattr *cmd[IPVS_CMD_ATTR_MAX + 1];
+    if (genlmsg_parse(nlmsg_hdr(msg), 0, cmd, IPVS_CMD_ATTR_MAX, NULL) < 0) return 0;
+    if (cmd[IPVS_CMD_ATTR_TIMEOUT_TCP]) out->tcp = nla_get_u32(cmd[IPVS_CMD_ATTR_TIMEOUT_TCP]);
+    if (cmd[IPVS_CMD_ATTR_TIMEOUT_TCP_FIN]) out->tcp_fin = nla_get_u32(cmd[IPVS_CMD_ATTR_TIMEOUT_TCP_FIN]);
+    if (cmd[IPVS_CMD_ATTR_TIMEOUT_UDP]) out->udp = nla_get_u32(cmd[IPVS_CMD_ATTR_TIMEOUT_UDP]);
+    return 1;
+}
+
+static inline int kr_ipvs_put_timeouts(struct nl_msg *msg, const struct kr_ipvs_timeouts *t) {
+    if (t->tcp && nla_put_u32(msg, IPVS_CMD_ATTR_TIMEOUT_TCP, t->tcp) < 0) return -1;
+    if (t->tcp_fin && nla_put_u32(msg, IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, t->tcp_fin) < 0) return -1;
+    if (t->udp && nla_put_u32(msg, IPVS_CMD_ATTR_TIMEOUT_UDP, t->udp) < 0) return -1;
+    return 0;
+}
 
 static inline int kr_ipvs_put_service(struct nl_msg *msg, const struct kr_ipvs_service *s, int full) {
     struct nlattr *nest = nla_nest_start(msg, IPVS_CMD_ATTR_SERVICE);
@@ -139,7 +160,7 @@ static inline int kr_ipvs_parse_dest(struct nl_msg *msg, struct kr_ipvs_dest *ou
     if (d[IPVS_DEST_ATTR_PERSIST_CONNS]) out->persistent = nla_get_u32(d[IPVS_DEST_ATTR_PERSIST_CONNS]);
     int wide = d[IPVS_DEST_ATTR_STATS64] != NULL;
     kr_ipvs_stats(wide ? d[IPVS_DEST_ATTR_STATS64] : d[IPVS_DEST_ATTR_STATS], wide, &out->conns, &out->inpkts, &out->outpkts,
-                  &out->inbytes, &out->outbytes, NULL, NULL, NULL, NULL, NULL);
+                  &out->inbytes, &out->outbytes, &out->cps, &out->inpps, &out->outpps, &out->inbps, &out->outbps);
     return 1;
 }
 

@@ -31,40 +31,42 @@ guard (try? NetworkNamespace.run(netns) { try IPVSClient() }) != nil else {
 
 print("kr-ipvs-bench: \(serviceCount) ClusterIP services × \(endpointCount) endpoints = \(serviceCount * endpointCount) real servers")
 
-/// Services and slices as the API would serve them, so the planner is part of the measurement.
+/// Services and slices as the API would serve them (decoded by the agent's model code), so the
+/// planner is part of the measurement.
 func cluster() throws -> ClusterSnapshot {
-    var yaml = ""
+    var snapshot = ClusterSnapshot()
     for s in 0..<serviceCount {
-        let vip = "10.96.\(s / 250).\(s % 250 + 1)"
-        yaml += """
-        apiVersion: v1
-        kind: Service
-        metadata: {name: svc-\(s), namespace: bench}
-        spec: {clusterIP: \(vip), clusterIPs: [\(vip)], ports: [{name: http, port: 80, targetPort: 8080}]}
-        ---
-        apiVersion: discovery.k8s.io/v1
-        kind: EndpointSlice
-        metadata: {name: svc-\(s)-x, namespace: bench, labels: {kubernetes.io/service-name: svc-\(s)}}
-        addressType: IPv4
-        ports: [{name: http, port: 8080, protocol: TCP}]
-        endpoints:
-
-        """
+        let vip = JSONValue.string("10.96.\(s / 250).\(s % 250 + 1)")
+        let service: JSONValue = .object([
+            "metadata": .object(["name": .string("svc-\(s)"), "namespace": "bench"]),
+            "spec": .object(["clusterIP": vip, "clusterIPs": .array([vip]),
+                             "ports": .array([.object(["name": "http", "port": .int(80), "targetPort": .int(8080)])])]),
+        ])
+        var endpoints: [JSONValue] = []
         for e in 0..<endpointCount {
             let n = s * endpointCount + e
-            yaml += "- {addresses: [10.\(244 + n / 65536 % 8).\(n / 256 % 256).\(n % 256)], conditions: {ready: true, serving: true, terminating: false}, nodeName: node-0}\n"
+            endpoints.append(.object([
+                "addresses": .array([.string("10.\(244 + n / 65536 % 8).\(n / 256 % 256).\(n % 256)")]),
+                "conditions": .object(["ready": .bool(true), "serving": .bool(true), "terminating": .bool(false)]),
+                "nodeName": "node-0",
+            ]))
         }
-        yaml += "---\n"
+        let slice: JSONValue = .object([
+            "metadata": .object(["name": .string("svc-\(s)-x"), "namespace": "bench",
+                                 "labels": .object(["kubernetes.io/service-name": .string("svc-\(s)")])]),
+            "addressType": "IPv4",
+            "ports": .array([.object(["name": "http", "port": .int(8080), "protocol": "TCP"])]),
+            "endpoints": .array(endpoints),
+        ])
+        if let object = try KubeObject.decode(kind: "Service", service) { snapshot.apply(object) }
+        if let object = try KubeObject.decode(kind: "EndpointSlice", slice) { snapshot.apply(object) }
     }
-    let file = FileManager.default.temporaryDirectory.appendingPathComponent("kr-ipvs-bench-\(getpid()).yaml")
-    try yaml.write(to: file, atomically: true, encoding: .utf8)
-    defer { try? FileManager.default.removeItem(at: file) }
-    return try ManifestSource(paths: [file.path]).snapshot()
+    return snapshot
 }
 
 let parseStart = clock.now
 var snapshot = try cluster()
-print("objects parsed in \(format(milliseconds(clock.now - parseStart)))")
+print("objects decoded in \(format(milliseconds(clock.now - parseStart)))")
 let options = ServiceProxyPlanner.Options(gracefulTermination: true)
 var plan: ServiceProxyPlan!
 let planTime = milliseconds(clock.measure { plan = ServiceProxyPlanner.plan(snapshot, node: "node-0", nodeAddresses: [], options: options) })

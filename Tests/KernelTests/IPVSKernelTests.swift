@@ -46,6 +46,12 @@ struct IPVSKernelTests {
             try ipvs.delete(dns)
             #expect(Set(try ipvs.services()) == [web, v6])
             #expect(try ipvs.destinations(of: web).count == 1)
+            // The connection timeouts, read and set (0 leaves one unchanged), as ipvsadm sees them.
+            let before = try ipvs.timeouts()
+            #expect(before.tcp > 0 && before.udp > 0)
+            try ipvs.setTimeouts(IPVSTimeouts(tcp: 900, tcpFin: 120, udp: 0))
+            #expect(try ipvs.timeouts() == IPVSTimeouts(tcp: 900, tcpFin: 120, udp: before.udp))
+            #expect(Kernel.shell("ipvsadm -L --timeout").1.contains("Timeout (tcp tcpfin udp): 900 120 \(before.udp)"))
         }
     }
 

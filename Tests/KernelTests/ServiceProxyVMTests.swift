@@ -127,10 +127,14 @@ struct ServiceProxyVMTests {
         let stateDir = NSTemporaryDirectory() + "kr-svc-\(lab.id)"
         defer { try? FileManager.default.removeItem(atPath: stateDir) }
         var agent = try AgentRun(netns: lab.node, arguments: [
-            "--kubeconfig", kubeconfig, "--hostname-override", "node-1", "--run-firewall=false", "--run-router=false",
+            "--kubeconfig", kubeconfig, "--hostname-override", "node-1", "--run-firewall", "--run-router=false",
             "--run-service-proxy", "--ipvs-graceful-termination", "--ipvs-sync-period", "1h", "--state-dir", stateDir])
         defer { agent.stop() }
         #expect(synced(agent, atLeast: version), "agent log:\n\(agent.log)")
+        // The firewall shares the filter table: its hook stays first in INPUT, the service proxy's follows.
+        #expect(agent.waitFor("firewall: sync 1", timeout: 60), "agent log:\n\(agent.log)")
+        let input = Kernel.shell("ip netns exec \(lab.node) iptables-legacy -S INPUT").1.split(separator: "\n").filter { $0.hasPrefix("-A") }
+        #expect(input.count == 2 && input[0].hasSuffix("-j KUBE-ROUTER-INPUT") && input[1].hasSuffix("-j KUBE-ROUTER-SERVICES"), "\(input)")
 
         // ipvsadm shows what the controller meant.
         let table = Kernel.shell("ip netns exec \(lab.node) ipvsadm -Ln").1

@@ -20,17 +20,27 @@ public struct IPVSService: Sendable, Hashable, CustomStringConvertible {
         self.persistent = persistent; self.timeout = timeout; stats = IPVSStats()
     }
 
-    /// What identifies the service in the kernel.
+    /// What identifies the service in the kernel, as a cheap value (sync diffs by it).
+    public struct Identity: Hashable, Sendable {
+        var address: IPAddress
+        var proto: PortProtocol
+        var port: UInt16
+        var fwmark: UInt32
+    }
+
+    public var identity: Identity { Identity(address: address, proto: proto, port: port, fwmark: fwmark) }
+
+    /// What identifies the service in the kernel, for people: `TCP 10.96.0.10:80`.
     public var key: String { fwmark != 0 ? "fwmark \(fwmark)" : "\(proto.rawValue) \(address.family == .ipv6 ? "[\(address)]" : "\(address)"):\(port)" }
     public var description: String { key + " " + scheduler + (persistent ? " persistent \(timeout)" : "") }
 
     /// Equal as configuration (counters aside).
     public func sameSettings(_ other: IPVSService) -> Bool {
-        key == other.key && scheduler == other.scheduler && persistent == other.persistent && (!persistent || timeout == other.timeout)
+        identity == other.identity && scheduler == other.scheduler && persistent == other.persistent && (!persistent || timeout == other.timeout)
     }
 
     public static func == (a: Self, b: Self) -> Bool { a.sameSettings(b) }
-    public func hash(into h: inout Hasher) { h.combine(key) }
+    public func hash(into h: inout Hasher) { h.combine(identity) }
 }
 
 /// One real server of a service.
@@ -50,8 +60,16 @@ public struct IPVSDestination: Sendable, Hashable, CustomStringConvertible {
 
     public var key: String { address.family == .ipv6 ? "[\(address)]:\(port)" : "\(address):\(port)" }
     public var description: String { "\(key) weight \(weight) \(forwarding)" }
-    public static func == (a: Self, b: Self) -> Bool { a.key == b.key && a.weight == b.weight && a.forwarding == b.forwarding }
-    public func hash(into h: inout Hasher) { h.combine(key) }
+    /// The real server's address and port, whatever its weight: what a sync diffs by.
+    public struct Server: Hashable, Sendable {
+        var address: IPAddress
+        var port: UInt16
+    }
+
+    public var server: Server { Server(address: address, port: port) }
+    public func sameServer(_ other: IPVSDestination) -> Bool { address == other.address && port == other.port }
+    public static func == (a: Self, b: Self) -> Bool { a.sameServer(b) && a.weight == b.weight && a.forwarding == b.forwarding }
+    public func hash(into h: inout Hasher) { h.combine(address); h.combine(port) }
 }
 
 public struct IPVSStats: Sendable, Hashable, Codable {
@@ -60,7 +78,20 @@ public struct IPVSStats: Sendable, Hashable, Codable {
     public var packetsOut: UInt64 = 0
     public var bytesIn: UInt64 = 0
     public var bytesOut: UInt64 = 0
+    /// Rates, as the kernel estimates them (per second, over its 2-second estimator).
     public var connectionsPerSecond: UInt64 = 0
+    public var packetsInPerSecond: UInt64 = 0
+    public var packetsOutPerSecond: UInt64 = 0
+    public var bytesInPerSecond: UInt64 = 0
+    public var bytesOutPerSecond: UInt64 = 0
+}
+
+/// The kernel's IPVS connection timeouts, in seconds (`ipvsadm --set tcp tcpfin udp`).
+public struct IPVSTimeouts: Sendable, Equatable, Codable {
+    public var tcp: UInt32
+    public var tcpFin: UInt32
+    public var udp: UInt32
+    public init(tcp: UInt32, tcpFin: UInt32, udp: UInt32) { self.tcp = tcp; self.tcpFin = tcpFin; self.udp = udp }
 }
 
 /// The kernel's IPVS table over generic netlink (libnl-genl): read, add, change and delete services and
@@ -118,8 +149,28 @@ public final class IPVSClient: @unchecked Sendable {
                                        forwarding: IPVSDestination.Forwarding(rawValue: d.fwd & 0x7) ?? .masquerade)
             dest.activeConnections = d.active
             dest.inactiveConnections = d.inactive
-            dest.stats = IPVSStats(connections: d.conns, packetsIn: d.inpkts, packetsOut: d.outpkts, bytesIn: d.inbytes, bytesOut: d.outbytes)
+            dest.stats = IPVSStats(connections: d.conns, packetsIn: d.inpkts, packetsOut: d.outpkts, bytesIn: d.inbytes, bytesOut: d.outbytes,
+                                   connectionsPerSecond: d.cps, packetsInPerSecond: d.inpps, packetsOutPerSecond: d.outpps,
+                                   bytesInPerSecond: d.inbps, bytesOutPerSecond: d.outbps)
             return dest
+        }
+    }
+
+    /// The kernel's connection timeouts.
+    public func timeouts() throws -> IPVSTimeouts {
+        let replies: [kr_ipvs_timeouts] = try dump(command: UInt8(IPVS_CMD_GET_CONFIG), flags: 0, prepare: { _ in 0 }) { msg in
+            var t = kr_ipvs_timeouts()
+            return kr_ipvs_parse_timeouts(msg, &t) == 1 ? t : nil
+        }
+        guard let t = replies.first else { throw Failure(description: "netlink: the kernel sent no IPVS timeouts") }
+        return IPVSTimeouts(tcp: t.tcp, tcpFin: t.tcp_fin, udp: t.udp)
+    }
+
+    /// Sets the connection timeouts; a 0 leaves that one as it is.
+    public func setTimeouts(_ timeouts: IPVSTimeouts) throws {
+        var raw = kr_ipvs_timeouts(tcp: timeouts.tcp, tcp_fin: timeouts.tcpFin, udp: timeouts.udp)
+        try request(UInt8(IPVS_CMD_SET_CONFIG), what: "set IPVS timeouts tcp \(timeouts.tcp) tcpfin \(timeouts.tcpFin) udp \(timeouts.udp)") {
+            kr_ipvs_put_timeouts($0, &raw)
         }
     }
 
@@ -167,7 +218,8 @@ public final class IPVSClient: @unchecked Sendable {
         var service = IPVSService(address: address, proto: proto, port: s.port, fwmark: s.fwmark, scheduler: scheduler,
                                   persistent: s.flags & UInt32(IP_VS_SVC_F_PERSISTENT) != 0, timeout: s.timeout)
         service.stats = IPVSStats(connections: s.conns, packetsIn: s.inpkts, packetsOut: s.outpkts, bytesIn: s.inbytes,
-                                  bytesOut: s.outbytes, connectionsPerSecond: s.cps)
+                                  bytesOut: s.outbytes, connectionsPerSecond: s.cps, packetsInPerSecond: s.inpps,
+                                  packetsOutPerSecond: s.outpps, bytesInPerSecond: s.inbps, bytesOutPerSecond: s.outbps)
         return service
     }
 
@@ -210,11 +262,12 @@ public final class IPVSClient: @unchecked Sendable {
     }
 
     /// A dump request; every reply message is parsed by `parse`.
-    private func dump<T>(command: UInt8, prepare: (OpaquePointer) -> Int32, parse: @escaping (OpaquePointer) -> T?) throws -> [T] {
+    /// `flags` 0: a plain request answered by one message (and the ACK, which is waited for).
+    private func dump<T>(command: UInt8, flags: Int32 = NLM_F_DUMP, prepare: (OpaquePointer) -> Int32, parse: @escaping (OpaquePointer) -> T?) throws -> [T] {
         try lock.withLock {
             guard let msg = nlmsg_alloc() else { throw Failure(description: "netlink: out of memory") }
             defer { nlmsg_free(msg) }
-            guard kr_genlmsg_put(msg, family, NLM_F_DUMP, command) != nil, prepare(msg) == 0 else {
+            guard kr_genlmsg_put(msg, family, flags, command) != nil, prepare(msg) == 0 else {
                 throw Failure(description: "netlink: cannot build the IPVS dump request")
             }
             var items: [T] = []
@@ -228,6 +281,10 @@ public final class IPVSClient: @unchecked Sendable {
             guard rc >= 0 else { throw Failure(description: "netlink: cannot send the IPVS dump: \(String(cString: nl_geterror(rc)))") }
             rc = nl_recvmsgs_default(socket)
             guard rc >= 0 else { throw Failure(description: "netlink: IPVS dump failed: \(String(cString: nl_geterror(rc)))") }
+            if flags & NLM_F_DUMP == 0 {
+                rc = nl_wait_for_ack(socket)
+                guard rc >= 0 else { throw Failure(description: "netlink: IPVS request failed: \(String(cString: nl_geterror(rc)))") }
+            }
             return withExtendedLifetime(sink) { items }
         }
     }

@@ -105,7 +105,16 @@ public enum IPTablesSync {
             for (index, rule) in rules.enumerated().reversed() {
                 if case .jump(let t) = rule.target, owner.owns(t) { try table.delete(chain: builtin, at: index) }
             }
-            for hook in hooks.filter({ $0.chain == builtin }).reversed() { try table.insert(hook, at: 0) }
+            // Hooks that need not be first go after the leading jumps into kube-router's other chains
+            // (the firewall's), so that neither owner keeps moving the other's.
+            var position = 0
+            if !owner.hooksFirst {
+                for rule in table.rules(builtin) {
+                    guard case .jump(let t) = rule.target, t.hasPrefix("KUBE-") else { break }
+                    position += 1
+                }
+            }
+            for hook in hooks.filter({ $0.chain == builtin }).reversed() { try table.insert(hook, at: position) }
         }
     }
 

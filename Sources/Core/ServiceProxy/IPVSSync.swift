@@ -26,32 +26,37 @@ public struct IPVSSync {
 
     public init(client: IPVSClient) { self.client = client }
 
-    /// The kernel's table, every service with its real servers.
+    /// The kernel's table, every service with its real servers, by the service's key (`TCP 10.96.0.10:80`).
     public func read() throws -> [String: Entry] {
         var entries: [String: Entry] = [:]
-        for service in try client.services() {
-            entries[service.key] = Entry(service: service, destinations: try client.destinations(of: service))
-        }
+        for entry in try readEntries() { entries[entry.service.key] = entry }
         return entries
     }
 
+    func readEntries() throws -> [Entry] {
+        try client.services().map { Entry(service: $0, destinations: try client.destinations(of: $0)) }
+    }
+
     /// With `previous` (what this process last applied) the kernel is not read: the cheap path of
-    /// event syncs. Without it every service of ours is read and compared: the full sync that repairs drift.
+    /// event syncs. Without it every service is read and compared: the full sync that repairs drift.
+    /// `owned`: keys of services a previous run recorded as ours (deleted when no longer planned).
     public func apply(_ planned: [PlannedVirtualService], previous: [PlannedVirtualService]?, owned: Set<String>) throws -> Report {
         var report = Report()
-        var actual: [String: Entry]
+        typealias ID = IPVSService.Identity
+        var actual: [ID: Entry] = [:]
         if let previous {
-            actual = [:]
-            for p in previous { actual[p.service.key] = Entry(service: p.service, destinations: p.destinations) }
+            for p in previous { actual[p.service.identity] = Entry(service: p.service, destinations: p.destinations) }
         } else {
-            actual = try read()
+            for entry in try readEntries() { actual[entry.service.identity] = entry }
         }
-        var wanted: [String: PlannedVirtualService] = [:]
-        for p in planned { wanted[p.service.key] = wanted[p.service.key] ?? p }
+        var wanted: [ID: PlannedVirtualService] = [:]
+        for p in planned where wanted[p.service.identity] == nil { wanted[p.service.identity] = p }
 
-        for p in wanted.values.sorted(by: { $0.service.key < $1.service.key }) {
+        for p in planned where wanted[p.service.identity]?.origin == p.origin {
+            let current = actual[p.service.identity]
+            // The common case of a sync: nothing changed for this service.
+            if let current, current.service.sameSettings(p.service), current.destinations == p.destinations { continue }
             do {
-                let current = actual[p.service.key]
                 if let current {
                     if !current.service.sameSettings(p.service) {
                         try client.update(p.service)
@@ -61,10 +66,10 @@ public struct IPVSSync {
                     try client.add(p.service)
                     report.servicesAdded += 1
                 }
-                let have = Dictionary((current?.destinations ?? []).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-                let want = Dictionary(p.destinations.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-                for (key, destination) in want.sorted(by: { $0.key < $1.key }) {
-                    if let existing = have[key] {
+                let have = Dictionary((current?.destinations ?? []).map { ($0.server, $0) }, uniquingKeysWith: { a, _ in a })
+                let want = Set(p.destinations.map(\.server))
+                for destination in p.destinations {
+                    if let existing = have[destination.server] {
                         if existing.weight != destination.weight || existing.forwarding != destination.forwarding {
                             try client.update(destination, in: p.service)
                             report.destinationsUpdated += 1
@@ -74,7 +79,7 @@ public struct IPVSSync {
                         report.destinationsAdded += 1
                     }
                 }
-                for (key, destination) in have.sorted(by: { $0.key < $1.key }) where want[key] == nil {
+                for destination in have.values where !want.contains(destination.server) {
                     try client.delete(destination, from: p.service)
                     report.destinationsDeleted += 1
                 }
@@ -82,12 +87,12 @@ public struct IPVSSync {
                 report.errors.append("\(p.origin) (\(p.service.key)): \(error)")
             }
         }
-        for (key, entry) in actual.sorted(by: { $0.key < $1.key }) where wanted[key] == nil && (owned.contains(key) || previous != nil) {
+        for (id, entry) in actual where wanted[id] == nil && (previous != nil || owned.contains(entry.service.key)) {
             do {
                 try client.delete(entry.service)
                 report.servicesDeleted += 1
             } catch {
-                report.errors.append("stale \(key): \(error)")
+                report.errors.append("stale \(entry.service.key): \(error)")
             }
         }
         return report

@@ -73,7 +73,7 @@ public enum ServiceProxyPlanner {
             for port in service.ports {
                 let portName = port.name.isEmpty ? String(port.port) : port.name
                 func destinations(family: IPAddress.Family, localOnly: Bool) -> [IPVSDestination] {
-                    var result: [String: IPVSDestination] = [:]
+                    var result: [IPVSDestination.Server: IPVSDestination] = [:]
                     for slice in slices {
                         guard let slicePort = slice.ports.first(where: { $0.name == port.name && $0.proto == port.proto }) else { continue }
                         for endpoint in slice.endpoints {
@@ -85,12 +85,12 @@ public enum ServiceProxyPlanner {
                             for address in endpoint.addresses where address.family == family {
                                 let d = IPVSDestination(address: address, port: UInt16(slicePort.port), weight: weight)
                                 // The same endpoint in two slices: ready wins over draining.
-                                if let existing = result[d.key], existing.weight >= weight { continue }
-                                result[d.key] = d
+                                if let existing = result[d.server], existing.weight >= weight { continue }
+                                result[d.server] = d
                             }
                         }
                     }
-                    return result.values.sorted { $0.key < $1.key }
+                    return result.values.sorted { $0.address != $1.address ? $0.address < $1.address : $0.port < $1.port }
                 }
                 func add(_ address: IPAddress, _ number: Int, kind: String, localOnly: Bool) {
                     let svc = IPVSService(address: address, proto: port.proto, port: UInt16(number), scheduler: scheduler,

@@ -1,0 +1,75 @@
+import Testing
+@testable import Core
+
+/// The iptables and ipset pieces of the service proxy, and the trace krctl builds from plan and kernel.
+@Suite struct ServiceProxyNetfilterTests {
+    func plan(hairpin: Bool = false) throws -> ServiceProxyPlan {
+        ServiceProxyPlanner.plan(ClusterSnapshot(try objects(ServiceProxyPlannerTests.cluster)), node: "n1",
+                                 nodeAddresses: [IPAddress("192.168.0.11")!], options: .init(hairpinAll: hairpin))
+    }
+
+    @Test func setsHoldTheVIPsAndTheirPortsButNotNodePorts() throws {
+        let netfilter = ServiceProxyNetfilter.plan(try plan(), family: .ipv4, options: .init(podCIDRs: [CIDR("10.244.1.0/24")!]))
+        let vips = netfilter.sets.first { $0.name == "kube-router-svip" }
+        let ports = netfilter.sets.first { $0.name == "kube-router-svip-prt" }
+        #expect(vips?.members == ["10.96.0.10", "10.96.0.11", "10.96.0.13", "198.51.100.9", "203.0.113.7"])
+        #expect(ports?.type == .hashIPPort)
+        #expect(ports?.members.contains("10.96.0.13,udp:53") == true && ports?.members.contains("203.0.113.7,tcp:80") == true)
+        #expect(ports?.members.contains { $0.hasPrefix("192.168.0.11") } == false, "NodePorts are on the node's address, not a VIP")
+    }
+
+    @Test func inputGuardReturnsForServicePortsAndRejectsTheRest() throws {
+        let netfilter = ServiceProxyNetfilter.plan(try plan(), family: .ipv4, options: .init())
+        let rules = try #require(netfilter.filter.chain(ServiceProxyNetfilter.servicesChain)).rules
+        #expect(rules.first?.target == .return && rules.first?.sets.first?.name == "kube-router-svip-prt")
+        #expect(rules.dropFirst().map(\.proto) == [.tcp, .udp, .sctp] && rules.dropFirst().allSatisfy { $0.target == .reject })
+        #expect(netfilter.filter.hooks.map(\.chain) == ["INPUT"])
+    }
+
+    @Test func masqueradeKeepsPodSourcesUnlessAskedOtherwise() throws {
+        let podCIDR = CIDR("10.244.1.0/24")!
+        let normal = ServiceProxyNetfilter.plan(try plan(), family: .ipv4, options: .init(podCIDRs: [podCIDR]))
+        let rules = try #require(normal.nat.chain(ServiceProxyNetfilter.masqueradeChain)).rules
+        #expect(rules.map(\.target) == [.return, .return, .masquerade])
+        #expect(rules[0].source == podCIDR && rules[1].destination == podCIDR)
+        #expect(normal.nat.hooks.first?.ipvsMasquerade == true && normal.nat.hooks.first?.chain == "POSTROUTING")
+        let all = ServiceProxyNetfilter.plan(try plan(), family: .ipv4, options: .init(masqueradeAll: true, podCIDRs: [podCIDR]))
+        #expect(all.nat.chain(ServiceProxyNetfilter.masqueradeChain)?.rules.map(\.target) == [.masquerade])
+        // Hairpin: each endpoint reaching itself is masqueraded, before the pod-CIDR returns.
+        let hairpin = ServiceProxyNetfilter.plan(try plan(hairpin: true), family: .ipv4, options: .init(podCIDRs: [podCIDR]))
+        let first = try #require(hairpin.nat.chain(ServiceProxyNetfilter.masqueradeChain)?.rules.first)
+        #expect(first.target == .masquerade && first.source == first.destination && first.source?.prefixLength == 32)
+    }
+
+    @Test func restoreTextSpellsTheIPVSMatch() throws {
+        let netfilter = ServiceProxyNetfilter.plan(try plan(), family: .ipv4, options: .init())
+        let text = FirewallPlan.arguments(netfilter.nat.hooks[0])
+        #expect(text.contains("-m ipvs --ipvs --vdir ORIGINAL --vmethod MASQ") && text.hasSuffix("-j KUBE-ROUTER-SVC-MASQ"), "\(text)")
+    }
+
+    @Test func traceReportsDriftAgainstTheKernel() throws {
+        let snapshot = ClusterSnapshot(try objects(ServiceProxyPlannerTests.cluster))
+        let plan = try self.plan()
+        let web = try #require(snapshot.services["shop/web"])
+        let planned = plan.services.filter { $0.origin.hasPrefix("shop/web:") }
+        let cluster = try #require(planned.first { $0.kind == "clusterIP" })
+        // The kernel lost one real server and holds another's weight wrong; the VIP is there.
+        var kernel: [String: IPVSSync.Entry] = [:]
+        for p in planned { kernel[p.service.key] = IPVSSync.Entry(service: p.service, destinations: p.destinations) }
+        kernel[cluster.service.key]!.destinations = [IPVSDestination(address: IPAddress("10.244.1.10")!, port: 8080, weight: 5)]
+        let trace = ServiceTrace.build(service: web, node: "n1", planned: planned, vips: Set(plan.vips),
+                                       observed: .init(vips: [IPAddress("10.96.0.10")!, IPAddress("203.0.113.7")!], ipvs: kernel),
+                                       snapshot: snapshot, client: nil, route: { _ in nil }, policy: { _, _, _ in nil })
+        #expect(trace.hasDrift)
+        let drift = try #require(trace.virtualServices.first { $0.key == cluster.service.key }).drift
+        #expect(drift.contains("real server 10.244.1.10:8080 has weight 5 where the plan says 1"), "\(drift)")
+        #expect(drift.contains("real server 10.244.2.10:8080 is missing from TCP 10.96.0.10:80"), "\(drift)")
+        let others = trace.virtualServices.filter { $0.key != cluster.service.key }
+        #expect(others.allSatisfy { $0.drift.isEmpty }, "\(others.map(\.drift))")
+        // Planned only (no kernel read): no drift can be claimed.
+        let planOnly = ServiceTrace.build(service: web, node: "n1", planned: planned, vips: Set(plan.vips), observed: nil,
+                                          snapshot: snapshot, client: nil, route: { _ in nil }, policy: { _, _, _ in nil })
+        let inKernel = planOnly.virtualServices.map(\.inKernel)
+        #expect(!planOnly.hasDrift && inKernel.allSatisfy { $0 == nil })
+    }
+}
