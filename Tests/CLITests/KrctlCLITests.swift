@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+import Core
 
 /// Runs the built `krctl` binary the way an operator or a CI job does, and checks its output.
 struct Krctl {
@@ -180,6 +181,40 @@ struct Krctl {
         let generated = try Krctl.run(["--generate-completion-script", shell])
         #expect(generated.status == 0)
         #expect(generated.stdout == committed, "completions/\(file) is stale: run scripts/generate-completions")
+    }
+}
+
+/// `krctl trace service` off the node: the plan from manifests, with the policy verdict per endpoint.
+@Suite struct TraceServiceCLITests {
+    @Test func planAndPolicyPerEndpoint() throws {
+        let r = try Krctl.run(["trace", "service", "shop/db", "--from", "shop/api", "-f", Krctl.examples, "--kernel", "never",
+                               "--node", "node-a", "-o", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try JSONValue.parseJSON(Data(r.stdout.utf8))
+        guard case .array(let services)? = json["virtualServices"] else { Issue.record("no virtualServices: \(r.stdout)"); return }
+        // The ClusterIP on every node, and the NodePort on node-a's address; the scheduler from the annotation.
+        #expect(services.compactMap { $0["key"]?.stringValue } == ["TCP 10.96.0.21:5432", "TCP 192.168.10.11:30432"])
+        #expect(services.allSatisfy { $0["scheduler"]?.stringValue == "lc" })
+        guard case .array(let servers)? = services.first?["realServers"], let server = servers.first else {
+            Issue.record("no real servers: \(r.stdout)"); return
+        }
+        #expect(server["address"]?.stringValue == "10.244.2.20" && server["pod"]?.stringValue == "shop/db")
+        #expect(server["policy"]?.stringValue == "allow", "\(r.stdout)")
+        #expect(json["kernelRead"] == .bool(false))
+    }
+
+    @Test func deniedClientIsExplainedInText() throws {
+        let r = try Krctl.run(["trace", "service", "db", "-n", "shop", "--from", "dev/debug", "-f", Krctl.examples, "--kernel", "never",
+                               "--node", "node-a", "--port", "postgres"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("10.244.2.20:5432") && r.stdout.contains("deny") && r.stdout.contains("kernel not read"), "\(r.stdout)")
+    }
+
+    @Test func unknownServiceOrPortIsAClearError() throws {
+        let missing = try Krctl.run(["trace", "service", "shop/nope", "-f", Krctl.examples, "--kernel", "never"])
+        #expect(missing.status == 1 && missing.stderr.contains("service shop/nope not found") && missing.stderr.contains("shop/api"), "\(missing.stderr)")
+        let port = try Krctl.run(["trace", "service", "shop/api", "--port", "9999", "-f", Krctl.examples, "--kernel", "never"])
+        #expect(port.status == 1 && port.stderr.contains("has no port \"9999\""), "\(port.stderr)")
     }
 }
 

@@ -133,7 +133,7 @@ struct ServiceProxyVMTests {
         #expect(synced(agent, atLeast: version), "agent log:\n\(agent.log)")
         // The firewall shares the filter table: its hook stays first in INPUT, the service proxy's follows.
         #expect(agent.waitFor("firewall: sync 1", timeout: 60), "agent log:\n\(agent.log)")
-        let input = Kernel.shell("ip netns exec \(lab.node) iptables-legacy -S INPUT").1.split(separator: "\n").filter { $0.hasPrefix("-A") }
+        let input = Kernel.shell("ip netns exec \(lab.node) iptables-legacy -w -S INPUT").1.split(separator: "\n").filter { $0.hasPrefix("-A") }
         #expect(input.count == 2 && input[0].hasSuffix("-j KUBE-ROUTER-INPUT") && input[1].hasSuffix("-j KUBE-ROUTER-SERVICES"), "\(input)")
 
         // ipvsadm shows what the controller meant.
@@ -167,6 +167,7 @@ struct ServiceProxyVMTests {
         #expect(ipvs.status == 0 && ipvs.out.contains("\"service\" : \"shop/web:http\"") && ipvs.out.contains("\"kind\" : \"nodePort\""), "\(ipvs)")
         let trace = try krctl(["trace", "service", "shop/web", "--from", "shop/client", "--kubeconfig", kubeconfig, "--state-dir", stateDir])
         #expect(trace.status == 0, "\(trace)")
+        print("krctl trace service shop/web --from shop/client:\n\(trace.out)")
         for text in ["TCP 10.96.0.10:80", "VIP on kube-dummy-if: present", "IPVS virtual service: present", "10.244.1.12:8080", "shop/web-2",
                      "dev kube-bridge", "allow"] {
             #expect(trace.out.contains(text), "missing \(text) in\n\(trace.out)")

@@ -54,6 +54,10 @@ public enum IPTablesSync {
     /// sync that repairs drift.
     @discardableResult
     public static func apply(_ plan: FirewallPlan, previous: FirewallPlan? = nil, owner: Owner = .firewall) throws -> Report {
+        try XtablesLock.withLock { try applyLocked(plan, previous: previous, owner: owner) }
+    }
+
+    private static func applyLocked(_ plan: FirewallPlan, previous: FirewallPlan?, owner: Owner) throws -> Report {
         let table = try IPTablesTable(owner.table, family: plan.family)
         var report = Report()
         let actual: [String: [Rule]]
@@ -121,6 +125,10 @@ public enum IPTablesSync {
     /// `--cleanup-config`: our hooks and chains go; nothing else is touched.
     @discardableResult
     public static func cleanup(family: IPAddress.Family = .ipv4, owner: Owner = .firewall) throws -> Report {
+        try XtablesLock.withLock { try cleanupLocked(family: family, owner: owner) }
+    }
+
+    private static func cleanupLocked(family: IPAddress.Family, owner: Owner) throws -> Report {
         let table = try IPTablesTable(owner.table, family: family)
         let actual = read(table, owner: owner)
         var report = Report()
