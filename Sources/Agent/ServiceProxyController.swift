@@ -23,6 +23,13 @@ final class ServiceProxyController: @unchecked Sendable {
     private var stopped = false
     private var syncCount = 0
     private var lastProblems: [String] = []
+    /// Services (`namespace/name`) whose Service or EndpointSlices changed since the last sync; an
+    /// event sync replans only these. `replanAll`: this node's addresses may have changed, or a
+    /// reflector relisted: plan everything.
+    private var changedServices = Set<String>()
+    private var replanAll = true
+    /// The current plan of every service (the worker thread's own).
+    private var parts: [String: ServicePlan]?
 
     init(informers: Informers, node: String, options: Options, log: Log) {
         self.informers = informers
@@ -33,10 +40,36 @@ final class ServiceProxyController: @unchecked Sendable {
 
     func handle(_ event: InformerEvent) {
         switch event {
-        case .synced: markDirty()
-        case .added(let o), .deleted(let o), .updated(_, let o):
-            if o.kind == "Service" || o.kind == "EndpointSlice" || o.kind == "Node" { markDirty() }
+        case .synced:
+            condition.withLock { replanAll = true }
+            markDirty()
+        case .added(let o), .deleted(let o):
+            note([o])
+        case .updated(let old, let new):
+            note([old, new])
         case .problem: break  // the firewall controller (or the log) reports API problems
+        }
+    }
+
+    /// Records which services a change touches (an update's old and new versions may name two), and
+    /// wakes the worker once.
+    private func note(_ objects: [KubeObject]) {
+        var keys: [String] = []
+        var all = false
+        for object in objects {
+            switch object {
+            case .service(let service): keys.append(service.meta.key)
+            case .endpointSlice(let slice) where !slice.serviceName.isEmpty: keys.append("\(slice.meta.namespace)/\(slice.serviceName)")
+            case .node(let n) where n.name == node: all = true
+            default: continue
+            }
+        }
+        guard !keys.isEmpty || all else { return }
+        condition.withLock {
+            changedServices.formUnion(keys)
+            if all { replanAll = true }
+            dirty = true
+            condition.signal()
         }
     }
 
@@ -51,6 +84,7 @@ final class ServiceProxyController: @unchecked Sendable {
     /// What the last successful sync applied: the incremental path diffs against it.
     private struct Applied {
         var services: [PlannedVirtualService]
+        var parts: [String: ServicePlan]
         var netfilter: [ServiceProxyNetfilter.Plan]
     }
 
@@ -95,10 +129,42 @@ final class ServiceProxyController: @unchecked Sendable {
         // Read before the snapshot: every change of each resource up to its version is in it.
         let versions = informers.reflectors.sorted { $0.key.plural < $1.key.plural }
             .map { "\($0.key.plural)=\($0.value.resourceVersion)" }.joined(separator: ",")
+        // Taken before the snapshot: a change noted after it is replanned again next time.
+        let (changed, all) = condition.withLock {
+            defer { changedServices = []; replanAll = false }
+            return (changedServices, replanAll)
+        }
         let snapshot = informers.snapshot()
         let nodeObject = snapshot.nodes[node]
+        let nodeAddresses = ServiceProxyPlanner.nodeAddresses(nodeObject)
         let plannerOptions = ServiceProxyPlanner.Options(gracefulTermination: options.gracefulTermination, hairpinAll: options.hairpinAll)
-        let plan = ServiceProxyPlanner.plan(snapshot, node: node, options: plannerOptions)
+        // An event replans only the services it touched; a full sync (or a node change) replans all.
+        var replanned: Set<String>? = nil
+        if !all, previous != nil, var current = parts {
+            for key in changed {
+                if let service = snapshot.services[key] {
+                    current[key] = ServiceProxyPlanner.plan(service: service, slices: ServiceProxyPlanner.slices(of: key, in: snapshot),
+                                                            node: node, nodeAddresses: nodeAddresses, options: plannerOptions)
+                } else {
+                    current.removeValue(forKey: key)
+                }
+            }
+            parts = current
+            replanned = changed
+        } else {
+            var all: [String: ServicePlan] = [:]
+            var slicesByService: [String: [EndpointSlice]] = [:]
+            for slice in snapshot.endpointSlices.values where !slice.serviceName.isEmpty {
+                slicesByService["\(slice.meta.namespace)/\(slice.serviceName)", default: []].append(slice)
+            }
+            for (key, service) in snapshot.services {
+                all[key] = ServiceProxyPlanner.plan(service: service, slices: slicesByService[key] ?? [], node: node,
+                                                    nodeAddresses: nodeAddresses, options: plannerOptions)
+            }
+            parts = all
+        }
+        let currentParts = parts ?? [:]
+        let plan = ServiceProxyPlanner.assemble(currentParts, nodeAddresses: nodeAddresses)
         if plan.problems != lastProblems {
             for problem in plan.problems { log.warn("service proxy: \(problem)") }
             lastProblems = plan.problems
@@ -133,7 +199,16 @@ final class ServiceProxyController: @unchecked Sendable {
             }
             let netfilterDone = clock.now
             let owned = Set(ServiceProxyStatus.read(stateDir: options.stateDir)?.services.keys.map { $0 } ?? [])
-            let report = try IPVSSync(client: client).apply(plan.services, previous: previous?.services, owned: owned)
+            let report: IPVSSync.Report
+            if let previous, let replanned {
+                // Only the replanned services, against what was applied for them. (Two services that
+                // claim one VIP and port are sorted out by the next full sync.)
+                let now = replanned.sorted().flatMap { currentParts[$0]?.services ?? [] }
+                let before = replanned.sorted().flatMap { previous.parts[$0]?.services ?? [] }
+                report = try IPVSSync(client: client).apply(now, previous: before, owned: [])
+            } else {
+                report = try IPVSSync(client: client).apply(plan.services, previous: previous?.services, owned: owned)
+            }
             let ipvsDone = clock.now
             for vip in present.subtracting(wanted).sorted() { try interfaces.remove(vip, index: dummy) }
             let count = condition.withLock { syncCount += 1; return syncCount }
@@ -155,7 +230,7 @@ final class ServiceProxyController: @unchecked Sendable {
                      + "ipvs \(ms(ipvsDone - netfilterDone)) (\(report.calls) changes: services +\(report.servicesAdded) ~\(report.servicesUpdated) -\(report.servicesDeleted), "
                      + "real servers +\(report.destinationsAdded) ~\(report.destinationsUpdated) -\(report.destinationsDeleted))")
             // A sync with errors leaves the next one full: it reads the kernel back.
-            return errors.isEmpty ? Applied(services: plan.services, netfilter: netfilter) : nil
+            return errors.isEmpty ? Applied(services: plan.services, parts: currentParts, netfilter: netfilter) : nil
         } catch {
             log.error("service proxy: sync failed, the kernel keeps what it had; the next sync is a full one: \(error)")
             return nil

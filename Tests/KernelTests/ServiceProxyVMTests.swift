@@ -16,7 +16,7 @@ struct ServiceProxyVMTests {
     apiVersion: v1
     kind: Node
     metadata: {name: node-1}
-    spec: {podCIDR: 10.244.1.0/24, podCIDRs: [10.244.1.0/24]}
+    spec: {podCIDR: 10.244.1.0/24, podCIDRs: [10.244.1.0/24, "fd00:244:1::/64"]}
     status: {addresses: [{type: InternalIP, address: 192.0.2.254}]}
     ---
     \(["web-0", "web-1", "web-2", "client"].enumerated().map { i, name in """
@@ -48,22 +48,51 @@ struct ServiceProxyVMTests {
       sessionAffinityConfig: {clientIP: {timeoutSeconds: 600}}
       ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP}]
     ---
+    apiVersion: v1
+    kind: Service
+    metadata: {name: web6, namespace: shop}
+    spec:
+      ipFamilies: [IPv6]
+      clusterIP: fd00:96::10
+      clusterIPs: [fd00:96::10]
+      selector: {app: web}
+      ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP}]
+    ---
+    apiVersion: v1
+    kind: Service
+    metadata: {name: self, namespace: shop, annotations: {kube-router.io/service.hairpin: ""}}
+    spec:
+      clusterIP: 10.96.0.12
+      clusterIPs: [10.96.0.12]
+      ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP}]
+    ---
+    apiVersion: discovery.k8s.io/v1
+    kind: EndpointSlice
+    metadata: {name: self-abc, namespace: shop, labels: {kubernetes.io/service-name: self}}
+    addressType: IPv4
+    ports: [{name: http, port: 8080, protocol: TCP}]
+    endpoints:
+    - {addresses: [10.244.1.10], conditions: {ready: true, serving: true, terminating: false}, nodeName: node-1}
+    ---
     \(Self.slice("web", terminating: []))
     ---
     \(Self.slice("sticky", terminating: []))
+    ---
+    \(Self.slice("web6", terminating: [], family: .ipv6))
     """
 
     /// The service's EndpointSlice: web-0..2 ready, except those `terminating` (still serving).
-    static func slice(_ service: String, terminating: Set<Int>, without: Set<Int> = []) -> String {
+    static func slice(_ service: String, terminating: Set<Int>, without: Set<Int> = [], family: IPAddress.Family = .ipv4) -> String {
         let endpoints = (0..<3).filter { !without.contains($0) }.map { i in
             let t = terminating.contains(i)
-            return "  - {addresses: [10.244.1.\(10 + i)], conditions: {ready: \(!t), serving: true, terminating: \(t)}, nodeName: node-1, targetRef: {kind: Pod, namespace: shop, name: web-\(i)}}"
+            let address = family == .ipv4 ? "10.244.1.\(10 + i)" : "\"fd00:244:1::\(10 + i)\""
+            return "  - {addresses: [\(address)], conditions: {ready: \(!t), serving: true, terminating: \(t)}, nodeName: node-1, targetRef: {kind: Pod, namespace: shop, name: web-\(i)}}"
         }.joined(separator: "\n")
         return """
         apiVersion: discovery.k8s.io/v1
         kind: EndpointSlice
         metadata: {name: \(service)-abc, namespace: shop, labels: {kubernetes.io/service-name: \(service)}}
-        addressType: IPv4
+        addressType: \(family == .ipv4 ? "IPv4" : "IPv6")
         ports: [{name: http, port: 8080, protocol: TCP}]
         endpoints:
         \(endpoints)
@@ -156,6 +185,13 @@ struct ServiceProxyVMTests {
         // Session affinity: every connection of one client lands on the same backend.
         let sticky = servers(try lab.who(from: client.netns, "10.96.0.11", 80, count: 8))
         #expect(sticky.count == 1 && sticky.values.first == 8, "\(sticky)")
+        // IPv6: the same over an IPv6 ClusterIP, the pod's IPv6 address kept.
+        let v6 = try lab.who(from: client.netns, "fd00:96::10", 80, count: 9)
+        #expect(servers(v6).count == 3 && v6.allSatisfy { $0.hasSuffix(" \(client.ip6)") }, "\(v6)")
+        // Hairpin: a pod reaching itself through its service is masqueraded (it sees the node's address).
+        #expect(Kernel.shell("ip -n \(lab.node) link set dev v\(lab.id)p0 type bridge_slave hairpin on").0 == 0)
+        let hairpin = try lab.who(from: lab.pods[0].netns, "10.96.0.12", 80, count: 2)
+        #expect(hairpin == ["shop/web-0 10.244.1.1", "shop/web-0 10.244.1.1"], "\(hairpin)")
         // A VIP on a port no service has is refused, not handed to the node's own sockets.
         #expect(try lab.who(from: client.netns, "10.96.0.10", 8080, count: 1) == ["refused"])
 
@@ -179,8 +215,8 @@ struct ServiceProxyVMTests {
         #expect(weight("10.244.1.12:8080", in: Kernel.shell("ip netns exec \(lab.node) ipvsadm -Ln -t 10.96.0.10:80").1) == "0")
         let drained = servers(try lab.who(from: client.netns, "10.96.0.10", 80, count: 10))
         #expect(drained["shop/web-2"] == nil && drained.count == 2, "\(drained)")
-        // The incremental sync changed one real server per virtual service: two netlink calls.
-        #expect(ServiceProxyStatus.read(stateDir: stateDir)?.lastReport.calls == 2)
+        // The event sync changed one real server per virtual service of shop/web: two netlink calls.
+        #expect(agent.log.contains("(2 changes: services +0 ~0 -0, real servers +0 ~2 -0)"), "agent log:\n\(agent.log)")
         // Gone from the slice: gone from IPVS.
         version = try create(Self.slice("web", terminating: [], without: [2]), server, lab)
         #expect(synced(agent, atLeast: version, of: ["endpointslices"]), "agent log:\n\(agent.log)")
@@ -212,7 +248,7 @@ struct ServiceProxyVMTests {
 
         // --cleanup-config removes what the agent owns, and only that.
         let cleanup = try run("/usr/sbin/ip", ["netns", "exec", lab.node, builtExecutable("kube-router").path, "--cleanup-config", "--state-dir", stateDir])
-        #expect(cleanup.0 == 0 && cleanup.1.contains("2 IPVS services removed"), "\(cleanup)")
+        #expect(cleanup.0 == 0 && cleanup.1.contains("4 IPVS services removed"), "\(cleanup)")
         let left = Kernel.shell("ip netns exec \(lab.node) ipvsadm -Ln").1
         #expect(!left.contains("10.96.0.10") && left.contains("TCP  10.50.0.1:80 wlc"), "\(left)")
         #expect(Kernel.shell("ip -n \(lab.node) link show kube-dummy-if").0 != 0)

@@ -10,6 +10,14 @@ public struct PlannedVirtualService: Sendable, Equatable {
     public var hairpin = false
 }
 
+/// What one Service asks of a node: its virtual services, VIPs and problems.
+public struct ServicePlan: Sendable, Equatable {
+    public var services: [PlannedVirtualService] = []
+    public var vips: [IPAddress] = []
+    public var problems: [String] = []
+    public init() {}
+}
+
 /// The IPVS table and the VIPs a node must hold for the cluster's Services, as plain values. Pure.
 public struct ServiceProxyPlan: Sendable, Equatable {
     public var services: [PlannedVirtualService]
@@ -55,70 +63,97 @@ public enum ServiceProxyPlanner {
     }
 
     public static func plan(_ snapshot: ClusterSnapshot, node: String, nodeAddresses: [IPAddress], options: Options = Options()) -> ServiceProxyPlan {
-        var planned: [PlannedVirtualService] = []
-        var vips = Set<IPAddress>()
-        var problems: [String] = []
         var slicesByService: [String: [EndpointSlice]] = [:]
         for slice in snapshot.endpointSlices.values where !slice.serviceName.isEmpty {
             slicesByService["\(slice.meta.namespace)/\(slice.serviceName)", default: []].append(slice)
         }
-        for service in snapshot.services.values.sorted(by: { $0.meta.key < $1.meta.key }) {
-            guard !service.isHeadless, service.type != "ExternalName", service.meta.labels[proxyNameLabel] == nil else { continue }
-            var scheduler = service.meta.annotations[schedulerAnnotation] ?? "rr"
-            if !schedulers.contains(scheduler) {
-                problems.append("service \(service.meta.key): annotation \(schedulerAnnotation)=\"\(scheduler)\" is not an IPVS scheduler (\(schedulers.sorted().joined(separator: ", "))); using rr")
-                scheduler = "rr"
-            }
-            let slices = slicesByService[service.meta.key] ?? []
-            for port in service.ports {
-                let portName = port.name.isEmpty ? String(port.port) : port.name
-                func destinations(family: IPAddress.Family, localOnly: Bool) -> [IPVSDestination] {
-                    var result: [IPVSDestination.Server: IPVSDestination] = [:]
-                    for slice in slices {
-                        guard let slicePort = slice.ports.first(where: { $0.name == port.name && $0.proto == port.proto }) else { continue }
-                        for endpoint in slice.endpoints {
-                            if localOnly && endpoint.nodeName != node { continue }
-                            let weight: Int32
-                            if endpoint.ready && !endpoint.terminating { weight = 1 }
-                            else if options.gracefulTermination && endpoint.serving { weight = 0 }
-                            else { continue }
-                            for address in endpoint.addresses where address.family == family {
-                                let d = IPVSDestination(address: address, port: UInt16(slicePort.port), weight: weight)
-                                // The same endpoint in two slices: ready wins over draining.
-                                if let existing = result[d.server], existing.weight >= weight { continue }
-                                result[d.server] = d
-                            }
+        var parts: [String: ServicePlan] = [:]
+        for service in snapshot.services.values {
+            parts[service.meta.key] = plan(service: service, slices: slicesByService[service.meta.key] ?? [], node: node,
+                                           nodeAddresses: nodeAddresses, options: options)
+        }
+        return assemble(parts, nodeAddresses: nodeAddresses)
+    }
+
+    /// The EndpointSlices of one service (`namespace/name`).
+    public static func slices(of serviceKey: String, in snapshot: ClusterSnapshot) -> [EndpointSlice] {
+        let parts = serviceKey.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return [] }
+        return snapshot.endpointSlices.values.filter { $0.meta.namespace == parts[0] && $0.serviceName == parts[1] }
+    }
+
+    /// The whole plan from the plans of single services (by `namespace/name`), in service order.
+    public static func assemble(_ parts: [String: ServicePlan], nodeAddresses: [IPAddress]) -> ServiceProxyPlan {
+        var planned: [PlannedVirtualService] = []
+        var vips = Set<IPAddress>()
+        var problems: [String] = []
+        for key in parts.keys.sorted() {
+            let part = parts[key]!
+            planned += part.services
+            vips.formUnion(part.vips)
+            problems += part.problems
+        }
+        return ServiceProxyPlan(services: planned, vips: vips.subtracting(nodeAddresses).sorted(), problems: problems)
+    }
+
+    /// One service's virtual services, VIPs and problems: the unit an event replans.
+    public static func plan(service: Service, slices: [EndpointSlice], node: String, nodeAddresses: [IPAddress],
+                            options: Options = Options()) -> ServicePlan {
+        var part = ServicePlan()
+        guard !service.isHeadless, service.type != "ExternalName", service.meta.labels[proxyNameLabel] == nil else { return part }
+        var scheduler = service.meta.annotations[schedulerAnnotation] ?? "rr"
+        if !schedulers.contains(scheduler) {
+            part.problems.append("service \(service.meta.key): annotation \(schedulerAnnotation)=\"\(scheduler)\" is not an IPVS scheduler (\(schedulers.sorted().joined(separator: ", "))); using rr")
+            scheduler = "rr"
+        }
+        for port in service.ports {
+            let portName = port.name.isEmpty ? String(port.port) : port.name
+            func destinations(family: IPAddress.Family, localOnly: Bool) -> [IPVSDestination] {
+                var result: [IPVSDestination.Server: IPVSDestination] = [:]
+                for slice in slices {
+                    guard let slicePort = slice.ports.first(where: { $0.name == port.name && $0.proto == port.proto }) else { continue }
+                    for endpoint in slice.endpoints {
+                        if localOnly && endpoint.nodeName != node { continue }
+                        let weight: Int32
+                        if endpoint.ready && !endpoint.terminating { weight = 1 }
+                        else if options.gracefulTermination && endpoint.serving { weight = 0 }
+                        else { continue }
+                        for address in endpoint.addresses where address.family == family {
+                            let d = IPVSDestination(address: address, port: UInt16(slicePort.port), weight: weight)
+                            // The same endpoint in two slices: ready wins over draining.
+                            if let existing = result[d.server], existing.weight >= weight { continue }
+                            result[d.server] = d
                         }
                     }
-                    return result.values.sorted { $0.address != $1.address ? $0.address < $1.address : $0.port < $1.port }
                 }
-                func add(_ address: IPAddress, _ number: Int, kind: String, localOnly: Bool) {
-                    let svc = IPVSService(address: address, proto: port.proto, port: UInt16(number), scheduler: scheduler,
-                                          persistent: service.sessionAffinityClientIP,
-                                          timeout: service.sessionAffinityClientIP ? UInt32(service.sessionAffinityTimeout) : 0)
-                    planned.append(PlannedVirtualService(service: svc, destinations: destinations(family: address.family, localOnly: localOnly),
-                                                         origin: "\(service.meta.key):\(portName)", kind: kind,
-                                                         hairpin: options.hairpinAll || service.meta.annotations[hairpinAnnotation] != nil))
-                }
-                for ip in service.clusterIPs {
-                    add(ip, port.port, kind: "clusterIP", localOnly: service.internalTrafficPolicyLocal)
-                    vips.insert(ip)
-                }
-                if let nodePort = port.nodePort, service.type == "NodePort" || service.type == "LoadBalancer" {
-                    for address in nodeAddresses { add(address, nodePort, kind: "nodePort", localOnly: service.externalTrafficPolicyLocal) }
-                }
-                for ip in service.externalIPs {
-                    add(ip, port.port, kind: "externalIP", localOnly: service.externalTrafficPolicyLocal)
-                    vips.insert(ip)
-                }
-                if service.type == "LoadBalancer" {
-                    for ip in service.loadBalancerIPs {
-                        add(ip, port.port, kind: "loadBalancer", localOnly: service.externalTrafficPolicyLocal)
-                        vips.insert(ip)
-                    }
+                return result.values.sorted { $0.address != $1.address ? $0.address < $1.address : $0.port < $1.port }
+            }
+            func add(_ address: IPAddress, _ number: Int, kind: String, localOnly: Bool) {
+                let svc = IPVSService(address: address, proto: port.proto, port: UInt16(number), scheduler: scheduler,
+                                      persistent: service.sessionAffinityClientIP,
+                                      timeout: service.sessionAffinityClientIP ? UInt32(service.sessionAffinityTimeout) : 0)
+                part.services.append(PlannedVirtualService(service: svc, destinations: destinations(family: address.family, localOnly: localOnly),
+                                                           origin: "\(service.meta.key):\(portName)", kind: kind,
+                                                           hairpin: options.hairpinAll || service.meta.annotations[hairpinAnnotation] != nil))
+            }
+            for ip in service.clusterIPs {
+                add(ip, port.port, kind: "clusterIP", localOnly: service.internalTrafficPolicyLocal)
+                part.vips.append(ip)
+            }
+            if let nodePort = port.nodePort, service.type == "NodePort" || service.type == "LoadBalancer" {
+                for address in nodeAddresses { add(address, nodePort, kind: "nodePort", localOnly: service.externalTrafficPolicyLocal) }
+            }
+            for ip in service.externalIPs {
+                add(ip, port.port, kind: "externalIP", localOnly: service.externalTrafficPolicyLocal)
+                part.vips.append(ip)
+            }
+            if service.type == "LoadBalancer" {
+                for ip in service.loadBalancerIPs {
+                    add(ip, port.port, kind: "loadBalancer", localOnly: service.externalTrafficPolicyLocal)
+                    part.vips.append(ip)
                 }
             }
         }
-        return ServiceProxyPlan(services: planned, vips: vips.subtracting(nodeAddresses).sorted(), problems: problems)
+        return part
     }
 }
