@@ -2,8 +2,8 @@ import Core
 import Foundation
 
 /// Keeps the node's firewall equal to what the policies say. Informer events only mark the state
-/// dirty; one worker thread coalesces them into syncs (plan → ipsets → iptables → stale sets), and a
-/// periodic full sync repairs drift. A sync that fails leaves the previous rules in place.
+/// dirty; the worker (`SyncWorker`) coalesces them into syncs (plan → ipsets → iptables → stale sets),
+/// and a periodic full sync repairs drift. A sync that fails leaves the previous rules in place.
 final class FirewallController: @unchecked Sendable {
     private let informers: Informers
     private let node: String
@@ -11,9 +11,9 @@ final class FirewallController: @unchecked Sendable {
     private let defaultDeny: Bool
     private let log: Log
     private let stateDir: String?
-    private let condition = NSCondition()
-    private var dirty = true
-    private var stopped = false
+    private let worker: SyncWorker
+    /// Guards what the informers' threads and the worker share.
+    private let lock = NSLock()
     private(set) var syncCount = 0
     private var rejectedObjects = 0
 
@@ -24,6 +24,7 @@ final class FirewallController: @unchecked Sendable {
         self.period = period
         self.stateDir = stateDir
         self.log = log
+        worker = SyncWorker(period: period)
     }
 
     /// Informer events land here (on the reflectors' threads).
@@ -32,7 +33,7 @@ final class FirewallController: @unchecked Sendable {
         case .problem(let message):
             // An object the API serves but we cannot read (a malformed policy) is skipped and counted;
             // its last good version, if any, stays in force.
-            if message.hasPrefix("skipped:") { condition.withLock { rejectedObjects += 1 } }
+            if message.hasPrefix("skipped:") { lock.withLock { rejectedObjects += 1 } }
             log.warn("api: \(message)")
         case .synced: markDirty()
         case .added(let o), .deleted(let o), .updated(_, let o):
@@ -41,47 +42,28 @@ final class FirewallController: @unchecked Sendable {
         }
     }
 
-    func markDirty() {
-        condition.withLock {
-            dirty = true
-            condition.signal()
-        }
-    }
+    func markDirty() { worker.markDirty() }
 
-    func start() {
-        let thread = Thread { [self] in loop() }
-        thread.name = "firewall"
-        thread.start()
-    }
+    func stop() { worker.stop() }
 
-    func stop() { condition.withLock { stopped = true; condition.signal() } }
+    /// What the worker thread alone touches: the address families, and the plans last applied.
+    private var families: [IPAddress.Family] = [.ipv4]
+    private var lastApplied: [FirewallPlan]?
 
     /// Events lead to incremental syncs against what this process last applied; every `period` (and
     /// after any failure) a full sync reads the kernel back and repairs whatever drifted.
-    private func loop() {
-        // IPv6 needs the kernel's ip6_tables; without it the node is IPv4-only for the firewall.
-        var families: [IPAddress.Family] = [.ipv4]
-        do {
-            _ = try IPTablesTable("filter", family: .ipv6)
-            families.append(.ipv6)
-        } catch {
-            log.warn("firewall: \(error): IPv6 pods are not protected on this node")
-        }
-        var nextFullSync = Date()
-        var lastApplied: [FirewallPlan]?
-        while true {
-            let proceed: Bool = condition.withLock {
-                while !dirty && !stopped {
-                    if !condition.wait(until: nextFullSync) { break }
-                }
-                dirty = false
-                return !stopped
+    func start() {
+        worker.start(name: "firewall", ready: { [informers] in informers.hasSynced }, setUp: { [self] in
+            // IPv6 needs the kernel's ip6_tables; without it the node is IPv4-only for the firewall.
+            do {
+                _ = try IPTablesTable("filter", family: .ipv6)
+                families.append(.ipv6)
+            } catch {
+                log.warn("firewall: \(error): IPv6 pods are not protected on this node")
             }
-            guard proceed else { return }
-            guard informers.hasSynced else { continue }
-            let full = lastApplied == nil || Date() >= nextFullSync
+        }) { [self] full in
             lastApplied = sync(families: families, previous: full ? nil : lastApplied)
-            if full { nextFullSync = Date(timeIntervalSinceNow: period) }
+            return lastApplied != nil
         }
     }
 
@@ -111,7 +93,7 @@ final class FirewallController: @unchecked Sendable {
             let rulesDone = clock.now
             let removed = try IPSetSync(session: session).removeStale(keeping: Set(allSets.map(\.name)), among: sets.before)
             let end = clock.now
-            let count = condition.withLock { syncCount += 1; return syncCount }
+            let count = lock.withLock { syncCount += 1; return syncCount }
             let chainCount = plans.reduce(0) { $0 + $1.chains.count }
             let ruleCount = plans.reduce(0) { $0 + $1.chains.reduce(0) { $0 + $1.rules.count } }
             // The status first: whoever waits for the log line may read the status at once.
@@ -139,7 +121,7 @@ final class FirewallController: @unchecked Sendable {
         }
         do {
             var status = FirewallStatus(node: node, syncs: count, lastSync: Date(), podChains: pods, defaultDeny: defaultDeny)
-            status.rejectedObjects = condition.withLock { rejectedObjects }
+            status.rejectedObjects = lock.withLock { rejectedObjects }
             try status.write(stateDir: stateDir)
         } catch {
             log.warn("firewall: cannot write the status file in \(stateDir): \(error)")

@@ -2,9 +2,10 @@ import Core
 import Foundation
 
 /// Keeps the node's IPVS table, its VIPs on kube-dummy-if and the iptables/ipset pieces IPVS needs
-/// equal to the cluster's Services and EndpointSlices. Events mark the state dirty; one worker
-/// thread coalesces them into syncs by difference; every `period` (and after any failure) a full
-/// sync reads the kernel back and repairs drift. A bad service never stops the others from syncing.
+/// equal to the cluster's Services and EndpointSlices. Events note the services they touch; the
+/// worker (`SyncWorker`) coalesces them into syncs by difference of just those services; every
+/// `period` (and after any failure) a full sync reads the kernel back and repairs drift. A bad
+/// service never stops the others from syncing.
 final class ServiceProxyController: @unchecked Sendable {
     struct Options {
         var period: Double
@@ -18,9 +19,9 @@ final class ServiceProxyController: @unchecked Sendable {
     private let node: String
     private let options: Options
     private let log: Log
-    private let condition = NSCondition()
-    private var dirty = true
-    private var stopped = false
+    private let worker: SyncWorker
+    /// Guards what the informers' threads and the worker share: the changed services.
+    private let lock = NSLock()
     private var syncCount = 0
     private var lastProblems: [String] = []
     /// Services (`namespace/name`) whose Service or EndpointSlices changed since the last sync; an
@@ -36,13 +37,14 @@ final class ServiceProxyController: @unchecked Sendable {
         self.node = node
         self.options = options
         self.log = log
+        worker = SyncWorker(period: options.period)
     }
 
     func handle(_ event: InformerEvent) {
         switch event {
         case .synced:
-            condition.withLock { replanAll = true }
-            markDirty()
+            lock.withLock { replanAll = true }
+            worker.markDirty()
         case .added(let o), .deleted(let o):
             note([o])
         case .updated(let old, let new):
@@ -65,20 +67,21 @@ final class ServiceProxyController: @unchecked Sendable {
             }
         }
         guard !keys.isEmpty || all else { return }
-        condition.withLock {
+        lock.withLock {
             changedServices.formUnion(keys)
             if all { replanAll = true }
-            dirty = true
-            condition.signal()
         }
+        worker.markDirty()
     }
 
-    private func markDirty() { condition.withLock { dirty = true; condition.signal() } }
+    /// What the worker thread alone touches between syncs.
+    private var applied: Applied?
 
     func start() {
-        let thread = Thread { [self] in loop() }
-        thread.name = "service-proxy"
-        thread.start()
+        worker.start(name: "service-proxy", ready: { [informers] in informers.hasSynced }, setUp: { [self] in prepareKernel() }) { [self] full in
+            applied = sync(previous: full ? nil : applied)
+            return applied != nil
+        }
     }
 
     /// What the last successful sync applied: the incremental path diffs against it.
@@ -86,26 +89,6 @@ final class ServiceProxyController: @unchecked Sendable {
         var services: [PlannedVirtualService]
         var parts: [String: ServicePlan]
         var netfilter: [ServiceProxyNetfilter.Plan]
-    }
-
-    private func loop() {
-        prepareKernel()
-        var nextFullSync = Date()
-        var applied: Applied?
-        while true {
-            let proceed: Bool = condition.withLock {
-                while !dirty && !stopped {
-                    if !condition.wait(until: nextFullSync) { break }
-                }
-                dirty = false
-                return !stopped
-            }
-            guard proceed else { return }
-            guard informers.hasSynced else { continue }
-            let full = applied == nil || Date() >= nextFullSync
-            applied = sync(previous: full ? nil : applied)
-            if full || applied == nil { nextFullSync = Date(timeIntervalSinceNow: applied == nil ? 10 : options.period) }
-        }
     }
 
     /// The kernel settings IPVS in NAT mode relies on.
@@ -130,7 +113,7 @@ final class ServiceProxyController: @unchecked Sendable {
         let versions = informers.reflectors.sorted { $0.key.plural < $1.key.plural }
             .map { "\($0.key.plural)=\($0.value.resourceVersion)" }.joined(separator: ",")
         // Taken before the snapshot: a change noted after it is replanned again next time.
-        let (changed, all) = condition.withLock {
+        let (changed, all) = lock.withLock {
             defer { changedServices = []; replanAll = false }
             return (changedServices, replanAll)
         }
@@ -211,7 +194,8 @@ final class ServiceProxyController: @unchecked Sendable {
             }
             let ipvsDone = clock.now
             for vip in present.subtracting(wanted).sorted() { try interfaces.remove(vip, index: dummy) }
-            let count = condition.withLock { syncCount += 1; return syncCount }
+            syncCount += 1
+            let count = syncCount
             let errors = report.errors + (netfilterError.map { [$0] } ?? [])
             var services: [String: String] = [:]
             for p in plan.services { services[p.service.key] = "\(p.origin) (\(p.kind))" }

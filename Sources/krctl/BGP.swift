@@ -14,9 +14,9 @@ struct BGPCommand: ParsableCommand {
     )
 }
 
-/// Options shared by the bgp commands.
+/// Options shared by the commands that read the agent's state on this node (bgp, ipvs).
 struct AgentOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The agent's state directory, where its control socket is.", valueName: "path"))
+    @Option(help: ArgumentHelp("The agent's state directory: its control socket and status files.", valueName: "path"))
     var stateDir = "/var/run/kube-router"
 
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Output format: text, json or yaml.", valueName: "format"))

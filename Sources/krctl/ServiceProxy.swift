@@ -14,17 +14,7 @@ struct IPVSCommand: ParsableCommand {
         """
     )
 
-    @Option(help: ArgumentHelp("The agent's state directory, where it records its syncs.", valueName: "path"))
-    var stateDir = "/var/run/kube-router"
-
-    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Output format: text, json or yaml.", valueName: "format"))
-    var output: String = "text"
-
-    func validate() throws {
-        guard OutputFormat(rawValue: output) != nil else {
-            throw ValidationError("unknown output format \"\(output)\" (expected text, json or yaml)")
-        }
-    }
+    @OptionGroup var agent: AgentOptions
 
     struct Row: Encodable {
         struct Server: Encodable {
@@ -48,7 +38,7 @@ struct IPVSCommand: ParsableCommand {
     func run() throws {
         let client: IPVSClient
         do { client = try IPVSClient() } catch { throw CommandFailure("\(error) (krctl ipvs reads the kernel: run it as root on the node)") }
-        let status = ServiceProxyStatus.read(stateDir: stateDir)
+        let status = ServiceProxyStatus.read(stateDir: agent.stateDir)
         var rows: [Row] = []
         for service in try client.services().sorted(by: { $0.key < $1.key }) {
             let origin = status?.services[service.key]
@@ -65,12 +55,12 @@ struct IPVSCommand: ParsableCommand {
             rows.append(Row(service: name, kind: kind, key: service.key, scheduler: service.scheduler,
                             persistenceSeconds: service.persistent ? Int(service.timeout) : nil, stats: service.stats, realServers: servers))
         }
-        switch OutputFormat(rawValue: output)! {
+        switch OutputFormat(rawValue: agent.output)! {
         case .json: print(try Render.json(rows))
         case .yaml: print(try Render.yaml(rows), terminator: "")
         case .text:
             if rows.isEmpty {
-                print("IPVS table is empty" + (status == nil ? " (and no agent status in \(stateDir): is kube-router running with --run-service-proxy?)" : ""))
+                print("IPVS table is empty" + (status == nil ? " (and no agent status in \(agent.stateDir): is kube-router running with --run-service-proxy?)" : ""))
                 return
             }
             var table = [["SERVICE", "KIND", "VIRTUAL SERVICE / REAL SERVER", "SCHEDULER", "WEIGHT", "ACTIVE", "INACTIVE", "CONNS", "PKTS IN", "PKTS OUT", "BYTES IN", "BYTES OUT"]]

@@ -46,6 +46,14 @@ struct IPVSKernelTests {
             try ipvs.delete(dns)
             #expect(Set(try ipvs.services()) == [web, v6])
             #expect(try ipvs.destinations(of: web).count == 1)
+            // A firewall-mark service (what `-j MARK` feeds), keyed by its mark alone.
+            let marked = IPVSService(address: IPAddress("0.0.0.0")!, proto: .tcp, port: 0, fwmark: 100, scheduler: "sh")
+            try ipvs.add(marked)
+            try ipvs.add(IPVSDestination(address: IPAddress("10.244.1.10")!, port: 0), to: marked)
+            #expect(try ipvs.services().contains { $0.key == "fwmark 100" && $0.scheduler == "sh" })
+            #expect(Kernel.shell("ipvsadm -Ln").1.contains("FWM  100 sh"))
+            #expect(try ipvs.destinations(of: marked).map(\.address) == [IPAddress("10.244.1.10")!])
+            try ipvs.delete(marked)
             // The connection timeouts, read and set (0 leaves one unchanged), as ipvsadm sees them.
             let before = try ipvs.timeouts()
             #expect(before.tcp > 0 && before.udp > 0)

@@ -42,13 +42,7 @@ public final class NetworkInterfaces: @unchecked Sendable {
     private let lock = NSLock()
 
     public init() throws {
-        guard let s = nl_socket_alloc() else { throw Failure(description: "netlink: out of memory") }
-        let rc = nl_connect(s, NETLINK_ROUTE)
-        guard rc == 0 else {
-            nl_socket_free(s)
-            throw Failure(description: "netlink: cannot connect: \(String(cString: nl_geterror(rc)))")
-        }
-        socket = s
+        socket = try RouteTable.routeSocket()
     }
 
     deinit { nl_socket_free(socket) }
@@ -159,14 +153,12 @@ public final class NetworkInterfaces: @unchecked Sendable {
 
     /// Asks the kernel which route it would take to `address` (`ip route get`).
     public static func route(to address: IPAddress) throws -> RouteLookup {
-        guard let s = nl_socket_alloc() else { throw Failure(description: "netlink: out of memory") }
+        let s = try RouteTable.routeSocket()
         defer { nl_socket_free(s) }
-        var rc = nl_connect(s, NETLINK_ROUTE)
-        guard rc == 0 else { throw Failure(description: "netlink: cannot connect: \(message(rc))") }
         nl_socket_disable_auto_ack(s)
         var answer = kr_route_answer()
         let family: Int32 = address.family == .ipv4 ? AF_INET : AF_INET6
-        rc = address.bytes.withUnsafeBytes { kr_route_get(s, family, $0.baseAddress, Int32($0.count), &answer) }
+        let rc = address.bytes.withUnsafeBytes { kr_route_get(s, family, $0.baseAddress, Int32($0.count), &answer) }
         guard rc == 0 else { throw Failure(description: "netlink: route lookup for \(address) failed: \(message(rc))") }
         var lookup = RouteLookup(destination: address, interface: nil, gateway: nil, source: nil,
                                  type: RouteLookup.typeNames[answer.type] ?? "type \(answer.type)", proto: answer.protocol)

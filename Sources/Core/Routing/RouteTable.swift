@@ -32,13 +32,18 @@ public final class RouteTable: @unchecked Sendable {
     private let lock = NSLock()
 
     public init() throws {
+        socket = try Self.routeSocket()
+    }
+
+    /// A libnl socket connected to NETLINK_ROUTE (the caller frees it).
+    static func routeSocket() throws -> OpaquePointer {
         guard let s = nl_socket_alloc() else { throw Failure(description: "netlink: out of memory") }
         let rc = nl_connect(s, NETLINK_ROUTE)
         guard rc == 0 else {
             nl_socket_free(s)
             throw Failure(description: "netlink: cannot connect: \(String(cString: nl_geterror(rc)))")
         }
-        socket = s
+        return s
     }
 
     deinit { nl_socket_free(socket) }
