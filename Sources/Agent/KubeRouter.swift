@@ -234,7 +234,7 @@ struct KubeRouter: ParsableCommand {
         var ipvs = 0
         if let client = try? IPVSClient() {
             let interfaces = try NetworkInterfaces()
-            let vips = Set(try interfaces.index(of: NetworkInterfaces.dummyInterface).map { try interfaces.addresses(index: $0) } ?? [])
+            let vips = Set(try interfaces.addresses(of: NetworkInterfaces.dummyInterface))
             let owned = Set(ServiceProxyStatus.read(stateDir: stateDir)?.services.keys.map { $0 } ?? [])
             for service in try client.services() where owned.contains(service.key) || vips.contains(service.address) {
                 try client.delete(service)

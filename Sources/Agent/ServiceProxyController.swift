@@ -135,16 +135,7 @@ final class ServiceProxyController: @unchecked Sendable {
             parts = current
             replanned = changed
         } else {
-            var all: [String: ServicePlan] = [:]
-            var slicesByService: [String: [EndpointSlice]] = [:]
-            for slice in snapshot.endpointSlices.values where !slice.serviceName.isEmpty {
-                slicesByService["\(slice.meta.namespace)/\(slice.serviceName)", default: []].append(slice)
-            }
-            for (key, service) in snapshot.services {
-                all[key] = ServiceProxyPlanner.plan(service: service, slices: slicesByService[key] ?? [], node: node,
-                                                    nodeAddresses: nodeAddresses, options: plannerOptions)
-            }
-            parts = all
+            parts = ServiceProxyPlanner.parts(snapshot, node: node, nodeAddresses: nodeAddresses, options: plannerOptions)
         }
         let currentParts = parts ?? [:]
         let plan = ServiceProxyPlanner.assemble(currentParts, nodeAddresses: nodeAddresses)
@@ -181,7 +172,6 @@ final class ServiceProxyController: @unchecked Sendable {
                 netfilterError = "iptables/ipset: \(error)"
             }
             let netfilterDone = clock.now
-            let owned = Set(ServiceProxyStatus.read(stateDir: options.stateDir)?.services.keys.map { $0 } ?? [])
             let report: IPVSSync.Report
             if let previous, let replanned {
                 // Only the replanned services, against what was applied for them. (Two services that
@@ -190,6 +180,8 @@ final class ServiceProxyController: @unchecked Sendable {
                 let before = replanned.sorted().flatMap { previous.parts[$0]?.services ?? [] }
                 report = try IPVSSync(client: client).apply(now, previous: before, owned: [])
             } else {
+                // What earlier runs recorded as ours: only a full sync, which reads the kernel, needs it.
+                let owned = previous == nil ? Set(ServiceProxyStatus.read(stateDir: options.stateDir)?.services.keys.map { $0 } ?? []) : []
                 report = try IPVSSync(client: client).apply(plan.services, previous: previous?.services, owned: owned)
             }
             let ipvsDone = clock.now
@@ -200,10 +192,7 @@ final class ServiceProxyController: @unchecked Sendable {
             var services: [String: String] = [:]
             for p in plan.services { services[p.service.key] = "\(p.origin) (\(p.kind))" }
             // Keep owning what we failed to delete, so the next full sync retries it.
-            for error in report.errors where error.hasPrefix("stale ") {
-                let key = String(error.dropFirst(6).prefix { $0 != ":" })
-                services[key] = services[key] ?? "stale"
-            }
+            for key in report.undeleted where services[key] == nil { services[key] = "stale" }
             let status = ServiceProxyStatus(node: node, syncs: count, lastSync: Date(), services: services, vips: plan.vips.map(\.description),
                                             gracefulTermination: options.gracefulTermination, masqueradeAll: options.masqueradeAll,
                                             hairpinAll: options.hairpinAll, problems: plan.problems + errors, lastReport: report)

@@ -164,7 +164,7 @@ struct TraceService: ParsableCommand {
                     ipvs[s.key] = IPVSSync.Entry(service: s, destinations: try client.destinations(of: s))
                 }
                 let interfaces = try NetworkInterfaces()
-                let vips = try interfaces.index(of: NetworkInterfaces.dummyInterface).map { try interfaces.addresses(index: $0) } ?? []
+                let vips = try interfaces.addresses(of: NetworkInterfaces.dummyInterface)
                 observed = ServiceTrace.Observed(vips: Set(vips), ipvs: ipvs)
             } catch {
                 if kernel == .always { throw CommandFailure("cannot read this node's IPVS table: \(error) (run krctl as root on the node)") }

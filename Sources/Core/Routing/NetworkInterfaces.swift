@@ -121,6 +121,11 @@ public final class NetworkInterfaces: @unchecked Sendable {
         }
     }
 
+    /// The addresses on the link called `name`; none when there is no such link.
+    public func addresses(of name: String) throws -> [IPAddress] {
+        try index(of: name).map { try addresses(index: $0) } ?? []
+    }
+
     /// Adds `address` as a host address (/32, /128) on the link; one already there is fine.
     public func add(_ address: IPAddress, index: Int32) throws {
         try addressCommand(address, index: index, add: true)

@@ -13,6 +13,8 @@ public struct IPVSSync {
         public var calls: Int { servicesAdded + servicesUpdated + servicesDeleted + destinationsAdded + destinationsUpdated + destinationsDeleted }
         /// What failed, by service; the rest of the table was still synced.
         public var errors: [String] = []
+        /// Keys of stale services of ours the kernel would not delete: still ours, to retry.
+        public var undeleted: [String] = []
     }
 
     /// What the kernel holds for one service: its settings and real servers.
@@ -93,6 +95,7 @@ public struct IPVSSync {
                 report.servicesDeleted += 1
             } catch {
                 report.errors.append("stale \(entry.service.key): \(error)")
+                report.undeleted.append(entry.service.key)
             }
         }
         return report

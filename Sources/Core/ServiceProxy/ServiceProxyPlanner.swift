@@ -63,6 +63,11 @@ public enum ServiceProxyPlanner {
     }
 
     public static func plan(_ snapshot: ClusterSnapshot, node: String, nodeAddresses: [IPAddress], options: Options = Options()) -> ServiceProxyPlan {
+        assemble(parts(snapshot, node: node, nodeAddresses: nodeAddresses, options: options), nodeAddresses: nodeAddresses)
+    }
+
+    /// The plan of every service, by `namespace/name`: what an event sync later updates one by one.
+    public static func parts(_ snapshot: ClusterSnapshot, node: String, nodeAddresses: [IPAddress], options: Options = Options()) -> [String: ServicePlan] {
         var slicesByService: [String: [EndpointSlice]] = [:]
         for slice in snapshot.endpointSlices.values where !slice.serviceName.isEmpty {
             slicesByService["\(slice.meta.namespace)/\(slice.serviceName)", default: []].append(slice)
@@ -72,7 +77,7 @@ public enum ServiceProxyPlanner {
             parts[service.meta.key] = plan(service: service, slices: slicesByService[service.meta.key] ?? [], node: node,
                                            nodeAddresses: nodeAddresses, options: options)
         }
-        return assemble(parts, nodeAddresses: nodeAddresses)
+        return parts
     }
 
     /// The EndpointSlices of one service (`namespace/name`).
