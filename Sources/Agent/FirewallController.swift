@@ -15,7 +15,6 @@ final class FirewallController: @unchecked Sendable {
     /// Guards what the informers' threads and the worker share.
     private let lock = NSLock()
     private(set) var syncCount = 0
-    private var rejectedObjects = 0
 
     init(informers: Informers, node: String, period: Double, defaultDeny: Bool, stateDir: String?, log: Log) {
         self.defaultDeny = defaultDeny
@@ -30,10 +29,11 @@ final class FirewallController: @unchecked Sendable {
     /// Informer events land here (on the reflectors' threads).
     func handle(_ event: InformerEvent) {
         switch event {
+        case .rejected(let rejection):
+            // An object the API serves but we cannot read (a malformed policy) is named in the status;
+            // its last good version, if any, stays in force (the informer keeps it).
+            log.warn("api: rejected: \(rejection)")
         case .problem(let message):
-            // An object the API serves but we cannot read (a malformed policy) is skipped and counted;
-            // its last good version, if any, stays in force.
-            if message.hasPrefix("skipped:") { lock.withLock { rejectedObjects += 1 } }
             log.warn("api: \(message)")
         case .synced: markDirty()
         case .added(let o), .deleted(let o), .updated(_, let o):
@@ -121,7 +121,9 @@ final class FirewallController: @unchecked Sendable {
         }
         do {
             var status = FirewallStatus(node: node, syncs: count, lastSync: Date(), podChains: pods, defaultDeny: defaultDeny)
-            status.rejectedObjects = lock.withLock { rejectedObjects }
+            let rejected = informers.rejectedObjects
+            status.rejectedObjects = rejected.count
+            status.rejected = rejected.map(\.object)
             try status.write(stateDir: stateDir)
         } catch {
             log.warn("firewall: cannot write the status file in \(stateDir): \(error)")

@@ -136,6 +136,12 @@ struct KubeRouter: ParsableCommand {
 
     func run() throws {
         let log = Log(verbosity: verbosity)
+        guard Capabilities.effective(Capabilities.netAdmin) else {
+            throw AgentFailure("""
+                kube-router needs root (CAP_NET_ADMIN) to program iptables, ipsets, IPVS and routes: run it as root, \
+                or in a pod with hostNetwork and the capability NET_ADMIN
+                """)
+        }
         if cleanupConfig {
             var chains = try IPTablesSync.cleanup(family: .ipv4).chainsDeleted
             // ip6tables may be missing from the kernel: then nothing of ours can be there either.
@@ -162,6 +168,14 @@ struct KubeRouter: ParsableCommand {
         guard runFirewall || runRouter || runServiceProxy else {
             throw AgentFailure("nothing to run: --run-firewall, --run-router and --run-service-proxy are all false")
         }
+        // One agent per node and state directory: two would rewrite each other's rules for ever.
+        let stateLock: StateDirectoryLock
+        do {
+            stateLock = try StateDirectoryLock(stateDir: stateDir)
+        } catch {
+            throw AgentFailure("\(error)")
+        }
+        defer { withExtendedLifetime(stateLock) {} }
         if runServiceProxy {
             do { _ = try IPVSClient() } catch {
                 throw AgentFailure("--run-service-proxy: \(error); or run with --run-service-proxy=false")
@@ -176,6 +190,7 @@ struct KubeRouter: ParsableCommand {
             throw AgentFailure("\(error.description) (give --kubeconfig, or run in a pod)")
         }
         if let master { config.server = master }
+        for warning in config.securityWarnings { log.warn("kube-router: \(warning)") }
         let node = hostnameOverride ?? ProcessInfo.processInfo.environment["NODE_NAME"] ?? ProcessInfo.processInfo.hostName
         let period = GoDuration.seconds(iptablesSyncPeriod) ?? 300
         log.info("kube-router: node \(node), API server \(config.server) (\(config.origin)), firewall sync every \(iptablesSyncPeriod)\(netpolDefaultDeny ? ", default deny" : "")")

@@ -35,7 +35,7 @@ final class RouterController: @unchecked Sendable {
         switch event {
         case .synced: markDirty()
         case .added(let o), .deleted(let o), .updated(_, let o): if o.kind == "Node" { markDirty() }
-        case .problem: break  // the firewall controller (or the log) reports API problems
+        case .problem, .rejected: break  // the firewall controller (or the log) reports API problems
         }
     }
 

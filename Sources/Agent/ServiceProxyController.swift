@@ -49,7 +49,7 @@ final class ServiceProxyController: @unchecked Sendable {
             note([o])
         case .updated(let old, let new):
             note([old, new])
-        case .problem: break  // the firewall controller (or the log) reports API problems
+        case .problem, .rejected: break  // the firewall controller (or the log) reports API problems
         }
     }
 

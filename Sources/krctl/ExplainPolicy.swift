@@ -95,7 +95,7 @@ struct ExplainPolicy: ParsableCommand {
                 let scope = namespace.isEmpty ? nil : Set(namespace)
                 let result = engine.matrix(pods: engine.endpointPods(namespaces: scope), ports: port.compactMap(PortQuery.init))
                 switch format {
-                case .text: print(PolicyText.matrix(result, terminal: terminal))
+                case .text: print(terminal.safe(PolicyText.matrix(result, terminal: terminal)))
                 case .json: print(try Render.json(result))
                 case .yaml: print(try Render.yaml(result), terminator: "")
                 }
@@ -116,7 +116,7 @@ struct ExplainPolicy: ParsableCommand {
                     drift = explanation.kernel!.hasDrift
                 }
                 switch format {
-                case .text: print(PolicyText.explanation(explanation, terminal: terminal))
+                case .text: print(terminal.safe(PolicyText.explanation(explanation, terminal: terminal)))
                 case .json: print(try Render.json(explanation))
                 case .yaml: print(try Render.yaml(explanation), terminator: "")
                 }

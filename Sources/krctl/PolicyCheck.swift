@@ -68,7 +68,7 @@ struct PolicyCheck: ParsableCommand {
                                                 node: local.name, status: local.status)
         let terminal = noColor ? Terminal(color: false) : Terminal.detect()
         switch format {
-        case .text: print(FirewallText.protection(protection, terminal: terminal))
+        case .text: print(terminal.safe(FirewallText.protection(protection, terminal: terminal)))
         case .json: print(try Render.json(protection))
         case .yaml: print(try Render.yaml(protection), terminator: "")
         }

@@ -195,7 +195,7 @@ struct TraceService: ParsableCommand {
         switch OutputFormat(rawValue: output)! {
         case .json: print(try Render.json(trace))
         case .yaml: print(try Render.yaml(trace), terminator: "")
-        case .text: print(Self.text(trace))
+        case .text: print(Terminal.escapingControlCharacters(Self.text(trace)))
         }
         if trace.hasDrift { throw ExitCode(2) }
     }

@@ -192,7 +192,17 @@ public final class EventLog: @unchecked Sendable {
     public var all: [InformerEvent] { condition.withLock { events } }
 
     public var problems: [String] {
-        all.compactMap { if case .problem(let p) = $0 { p } else { nil } }
+        all.compactMap {
+            switch $0 {
+            case .problem(let p): p
+            case .rejected(let r): "rejected: \(r.object): \(r)"
+            default: nil
+            }
+        }
+    }
+
+    public var rejections: [ObjectRejection] {
+        all.compactMap { if case .rejected(let r) = $0 { r } else { nil } }
     }
 
     /// Waits until `predicate` holds (re-checked at every event), or `timeout` seconds pass.

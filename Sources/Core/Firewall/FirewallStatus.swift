@@ -13,9 +13,11 @@ public struct FirewallStatus: Sendable, Codable, Equatable {
     public var podChains: [String: String]
     /// The agent runs with `--netpol-default-deny`: krctl must plan as it does.
     public var defaultDeny: Bool
-    /// Objects the agent could not read and skipped (a malformed policy), since it started; their
-    /// names are in its log.
+    /// Objects the API serves that the agent cannot read now (a malformed policy): their last good
+    /// version, if any, stays in force.
     public var rejectedObjects = 0
+    /// Those objects, `Kind namespace/name` (absent in files of older agents).
+    public var rejected: [String]?
 
     public init(node: String, syncs: Int, lastSync: Date, podChains: [String: String], defaultDeny: Bool) {
         self.node = node

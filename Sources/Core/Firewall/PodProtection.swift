@@ -43,6 +43,8 @@ public struct PodProtection: Sendable, Encodable {
     public var syncs: Int?
     /// Objects the agent skipped as unreadable (see its log), when it reported any.
     public var rejectedObjects: Int?
+    /// Those objects, `Kind namespace/name`, when the agent named them.
+    public var rejected: [String]?
     public var drift: [DriftFinding]
 }
 
@@ -62,7 +64,8 @@ extension KernelCheck {
         let ingress = direction(.ingress), egress = direction(.egress)
         var result = PodProtection(pod: pod.key, ip: ip, node: node, state: "not isolated", ingress: ingress, egress: egress,
                                    chain: nil, enteredFrom: [], sets: [], lastSync: status?.lastSync, syncs: status?.syncs,
-                                   rejectedObjects: status.flatMap { $0.rejectedObjects > 0 ? $0.rejectedObjects : nil }, drift: [])
+                                   rejectedObjects: status.flatMap { $0.rejectedObjects > 0 ? $0.rejectedObjects : nil },
+                                   rejected: status?.rejected.flatMap { $0.isEmpty ? nil : $0 }, drift: [])
         guard pod.isPolicySubject else {
             result.state = "not a policy subject"
             return result
@@ -109,7 +112,9 @@ extension FirewallText {
             lines.append("Last firewall sync: unknown (no agent status file on this node)")
         }
         if let rejected = p.rejectedObjects {
-            lines.append(terminal.paint("The agent skipped \(rejected) object\(rejected == 1 ? "" : "s") it could not read (malformed policies?): see its log", .yellow))
+            let names = p.rejected.map { ": " + $0.joined(separator: ", ") } ?? " (malformed policies?)"
+            lines.append(terminal.paint("The agent cannot read \(rejected) object\(rejected == 1 ? "" : "s")\(names); "
+                                        + "the last good version of each stays in force (see its log)", .yellow))
         }
         for d in [p.ingress, p.egress] {
             if d.isolated {

@@ -77,7 +77,12 @@ public final class CurlTransport: @unchecked Sendable {
         defer { curl_slist_free_all(headers) }
         headers = curl_slist_append(headers, "Accept: application/json")
         headers = curl_slist_append(headers, "User-Agent: kube-router-swift/0.1")
-        if let token = config.currentToken() { headers = curl_slist_append(headers, "Authorization: Bearer \(token)") }
+        if let token = config.currentToken() {
+            headers = curl_slist_append(headers, "Authorization: Bearer \(token)")
+        } else if let problem = config.tokenFileProblem() {
+            // Said as such, not as the server's "401 Unauthorized" for a request without credentials.
+            throw KubeAPIError.transport(problem)
+        }
         if body != nil { headers = curl_slist_append(headers, "Content-Type: \(contentType)") }
 
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)

@@ -31,6 +31,11 @@ public final class Informers: @unchecked Sendable {
 
     public func store(_ resource: APIResource) -> ObjectStore? { reflectors[resource]?.store }
 
+    /// Every object the API serves that cannot be read now, by resource and key.
+    public var rejectedObjects: [ObjectRejection] {
+        reflectors.values.flatMap(\.rejectedObjects).sorted { ($0.resource.plural, $0.key) < ($1.resource.plural, $1.key) }
+    }
+
     /// The objects held now, as the planners and explainers take them.
     public func snapshot() -> ClusterSnapshot {
         ClusterSnapshot(reflectors.values.flatMap { $0.store.list() })

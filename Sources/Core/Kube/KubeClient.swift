@@ -81,6 +81,10 @@ public final class KubeClient: Sendable {
     /// Streams a watch from `resourceVersion` until the server closes it, `onEvent` returns false, or no byte
     /// arrives for `stallSeconds`. Throws `KubeAPIError.status(410, ...)` when the version is too old
     /// (whether the server says so with an HTTP status or with an ERROR event).
+    /// The largest watch event read (etcd keeps objects under 1.5 MiB by default): a larger one ends the
+    /// watch with `WatchEventTooLarge` instead of growing a buffer without bound.
+    public static let maxWatchEvent = 64 << 20
+
     public func watch(_ resource: APIResource, resourceVersion: String, fieldSelector: String? = nil,
                       timeoutSeconds: Int, stallSeconds: Int, shouldStop: (() -> Bool)? = nil,
                       onEvent: (WatchEvent) -> Bool) throws {
@@ -88,33 +92,37 @@ public final class KubeClient: Sendable {
         if !resourceVersion.isEmpty { query["resourceVersion"] = resourceVersion }
         if let fieldSelector { query["fieldSelector"] = fieldSelector }
         let path = resource.collectionPath() + Self.queryString(query)
-        var buffer = Data()
-        var failure: KubeAPIError?
+        var framer = LineFramer(maxLine: Self.maxWatchEvent)
+        var failure: Error?
         var errorBody = Data()
         let status = try withoutActuallyEscaping(onEvent) { onEvent in
             try transport.stream(path: path, timeout: Double(timeoutSeconds) + 30, stallSeconds: stallSeconds,
                                  shouldStop: shouldStop) { chunk, status in
                 // A non-2xx answer carries an error Status: read it whole, below.
                 if status >= 300 { errorBody.append(contentsOf: chunk); return true }
-                buffer.append(contentsOf: chunk)
-                while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                    let line = buffer[buffer.startIndex..<newline]
-                    buffer.removeSubrange(buffer.startIndex...newline)
-                    if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) { continue }
-                    guard let value = try? JSONValue.parseJSON(Data(line)),
-                          let typeText = value["type"]?.stringValue,
-                          let type = WatchEvent.EventType(rawValue: typeText) else {
-                        failure = .transport("watch \(resource): undecodable event \(String(decoding: line.prefix(200), as: UTF8.self))")
-                        return false
+                do {
+                    return try framer.feed(chunk) { line in
+                        if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) { return true }
+                        guard let value = try? JSONValue.parseJSON(Data(line)),
+                              let typeText = value["type"]?.stringValue,
+                              let type = WatchEvent.EventType(rawValue: typeText) else {
+                            let head = String(decoding: line.prefix(200), as: UTF8.self)
+                            failure = KubeAPIError.transport("watch \(resource): undecodable event \(head)")
+                            return false
+                        }
+                        let object = value["object"] ?? .null
+                        if type == .error {
+                            failure = Self.statusError(object, httpStatus: object["code"]?.intValue ?? 500, config: self.config)
+                            return false
+                        }
+                        return onEvent(WatchEvent(type: type, object: object))
                     }
-                    let object = value["object"] ?? .null
-                    if type == .error {
-                        failure = Self.statusError(object, httpStatus: object["code"]?.intValue ?? 500, config: self.config)
-                        return false
-                    }
-                    if !onEvent(WatchEvent(type: type, object: object)) { return false }
+                } catch {
+                    let tooLong = error as? LineFramer.TooLong
+                    failure = WatchEventTooLarge(resource: resource, bytes: tooLong?.bytes ?? 0,
+                                                 limit: tooLong?.limit ?? Self.maxWatchEvent)
+                    return false
                 }
-                return true
             }
         }
         if status >= 300 {
@@ -122,6 +130,16 @@ public final class KubeClient: Sendable {
             throw Self.statusError(body, httpStatus: status, config: config)
         }
         if let failure { throw failure }
+    }
+
+    /// A watch event longer than `KubeClient.maxWatchEvent`: the watch ends; the reflector relists.
+    public struct WatchEventTooLarge: Error, Sendable, CustomStringConvertible {
+        public var resource: APIResource
+        public var bytes: Int
+        public var limit: Int
+        public var description: String {
+            "watch \(resource): an event of more than \(limit >> 20) MiB (\(bytes) bytes without a newline): relisting"
+        }
     }
 
     // MARK: - Plumbing

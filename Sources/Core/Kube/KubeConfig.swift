@@ -42,6 +42,34 @@ public struct KubeConfig: Sendable {
         return text.isEmpty ? nil : text
     }
 
+    /// Why `tokenFile` gives no token (missing, unreadable or empty), when it is the only credential.
+    public func tokenFileProblem() -> String? {
+        guard token?.isEmpty ?? true, let tokenFile else { return nil }
+        let reason: String
+        if !FileManager.default.fileExists(atPath: tokenFile) {
+            reason = "does not exist"
+        } else if let data = FileManager.default.contents(atPath: tokenFile) {
+            guard String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
+            reason = "is empty"
+        } else {
+            reason = "cannot be read"
+        }
+        return "the token file \(tokenFile) of user \"\(user)\" (\(origin)) \(reason)"
+    }
+
+    /// What an operator should know before the first request: credentials that may travel in clear, or a
+    /// server whose identity is not checked.
+    public var securityWarnings: [String] {
+        var warnings: [String] = []
+        if server.lowercased().hasPrefix("http://") {
+            warnings.append("the API server \(server) is reached over plain http: requests\(currentToken() != nil ? " and the bearer token" : "") travel unencrypted (use https)")
+        }
+        if insecureSkipTLSVerify {
+            warnings.append("insecure-skip-tls-verify is set for \(server) (\(origin)): the API server's certificate is not checked, so anyone on the path can impersonate it")
+        }
+        return warnings
+    }
+
     /// kubectl's order: an explicit path, then `KUBECONFIG` (colon-separated, first definition wins), then
     /// `~/.kube/config`; failing all, the in-cluster service account when running in a pod.
     public static func resolve(kubeconfig: String?, context: String?,

@@ -34,6 +34,8 @@ public final class Reflector: @unchecked Sendable {
     private var thread: Thread?
     private var lists = 0
     private var watches = 0
+    /// Objects the API serves that cannot be read, by key (fail closed: their last good version stays).
+    private var rejected: [String: ObjectRejection] = [:]
     /// How many lists (the first, then relists after 410) and watch connections so far: for tests and metrics.
     public var listCount: Int { condition.withLock { lists } }
     public var watchCount: Int { condition.withLock { watches } }
@@ -65,6 +67,10 @@ public final class Reflector: @unchecked Sendable {
     public var isStopped: Bool { condition.withLock { stopped } }
     public var hasSynced: Bool { condition.withLock { synced } }
     public var resourceVersion: String { condition.withLock { lastResourceVersion } }
+    /// The objects rejected now, by key order.
+    public var rejectedObjects: [ObjectRejection] {
+        condition.withLock { rejected.values.sorted { $0.key < $1.key } }
+    }
 
     /// Blocks until the first list is stored, or `timeout` seconds pass.
     @discardableResult
@@ -95,6 +101,10 @@ public final class Reflector: @unchecked Sendable {
                 // Our version is older than the server keeps: start over from a fresh list.
                 handler(.problem("\(resource): resource version \(resourceVersion) expired (410): relisting"))
                 needsList = true
+            } catch let error as KubeClient.WatchEventTooLarge {
+                // Its version is unknown (it was not read), so resuming would meet it again: relist.
+                handler(.problem("\(error)"))
+                needsList = true
             } catch {
                 handler(.problem("\(resource): \(error); retrying in \(String(format: "%.1f", backoff)) s"))
                 sleep(seconds: backoff * Double.random(in: 0.8...1.2))
@@ -105,25 +115,63 @@ public final class Reflector: @unchecked Sendable {
 
     private func listAndReplace() throws {
         let page = try client.list(resource, fieldSelector: options.fieldSelector, limit: options.pageSize)
-        var reader = ObjectReader()
+        // Fail closed, exactly as for a watch event: an object that cannot be read keeps its last good
+        // version (a relist must not delete the policy that alone isolates a pod).
+        var objects: [KubeObject] = []
+        var rejections: [String: ObjectRejection] = [:]
         for (i, item) in page.items.enumerated() {
-            reader.read(item, source: "\(resource) list item \(i)", inferredKind: resource.kind)
+            switch read(item, source: "\(resource) list item \(i)") {
+            case .object(let object): objects.append(object)
+            case .rejected(let key, let error):
+                let old = store.get(key)
+                if let old { objects.append(old) }
+                rejections[key] = ObjectRejection(resource: resource, key: key, error: error, keptLastGood: old != nil)
+            case .other: break
+            }
         }
-        for error in reader.errors { handler(.problem("skipped: \(error)")) }
-        let events = store.replace(with: reader.objects.filter { $0.kind == resource.kind })
-        let firstSync = condition.withLock {
+        let events = store.replace(with: objects)
+        let (firstSync, newRejections) = condition.withLock {
             lastResourceVersion = page.resourceVersion
             lists += 1
-            return !synced
+            let new = rejections.values.filter { rejected[$0.key] != $0 }.sorted { $0.key < $1.key }
+            rejected = rejections
+            return (!synced, new)
         }
         // The handler hears every initial object, and then "synced", before anyone waiting for the sync
         // is released.
+        for rejection in newRejections { handler(.rejected(rejection)) }
         for event in events { handler(event) }
         if firstSync { handler(.synced(resource)) }
         condition.withLock {
             synced = true
             condition.broadcast()
         }
+    }
+
+    private enum ReadResult {
+        case object(KubeObject)
+        case rejected(key: String, error: String)
+        /// Another kind (never served for this resource): ignored.
+        case other
+    }
+
+    private func read(_ item: JSONValue, source: String) -> ReadResult {
+        var reader = ObjectReader()
+        reader.read(item, source: source, inferredKind: resource.kind)
+        if let object = reader.objects.first { return object.kind == resource.kind ? .object(object) : .other }
+        guard var error = reader.errors.first else { return .other }
+        // Named by object and field, not by where it was read (a watch event, a list item): the same
+        // problem seen again after a relist is not news.
+        error.source = ""
+        return .rejected(key: key(of: item), error: error.description)
+    }
+
+    /// The store key of a raw object, read leniently (so that even a broken object is found by key).
+    private func key(of item: JSONValue) -> String {
+        let meta = item["metadata"]
+        let name = meta?["name"]?.stringValue ?? ""
+        let namespace = meta?["namespace"]?.stringValue ?? ""
+        return resource.namespaced ? "\(namespace.isEmpty ? "default" : namespace)/\(name)" : name
     }
 
     /// One watch connection. Returns whether any event arrived (to reset the backoff).
@@ -147,31 +195,37 @@ public final class Reflector: @unchecked Sendable {
     private func apply(_ event: KubeClient.WatchEvent) {
         let version = event.object["metadata"]?["resourceVersion"]?.stringValue
         var delivered: InformerEvent?
-        var problems: [String] = []
+        var rejection: ObjectRejection?
         switch event.type {
         case .bookmark, .error:
             break
         case .deleted:
             // Delete by key even when the object itself cannot be read.
-            let meta = event.object["metadata"]
-            let name = meta?["name"]?.stringValue ?? ""
-            let namespace = meta?["namespace"]?.stringValue ?? ""
-            let key = resource.namespaced ? "\(namespace.isEmpty ? "default" : namespace)/\(name)" : name
+            let key = key(of: event.object)
+            condition.withLock { rejected[key] = nil }
             if let old = store.delete(key: key) { delivered = .deleted(old) }
         case .added, .modified:
-            var reader = ObjectReader()
-            reader.read(event.object, source: "\(resource) watch", inferredKind: resource.kind)
-            problems = reader.errors.map { "skipped: \($0)" }
-            if let object = reader.objects.first, object.kind == resource.kind {
+            switch read(event.object, source: "\(resource) watch") {
+            case .object(let object):
+                condition.withLock { rejected[object.key] = nil }
                 if let old = store.upsert(object) {
                     if old != object { delivered = .updated(old: old, new: object) }
                 } else {
                     delivered = .added(object)
                 }
+            case .rejected(let key, let error):
+                // The last good version, if any, stays in the store.
+                let new = ObjectRejection(resource: resource, key: key, error: error, keptLastGood: store.get(key) != nil)
+                rejection = condition.withLock {
+                    defer { rejected[key] = new }
+                    return rejected[key] == new ? nil : new
+                }
+            case .other:
+                break
             }
         }
         if let version { condition.withLock { lastResourceVersion = version } }
-        for problem in problems { handler(.problem(problem)) }
+        if let rejection { handler(.rejected(rejection)) }
         if let delivered { handler(delivered) }
     }
 

@@ -68,7 +68,10 @@ struct JSONParser {
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             i += 1
             skipSpace()
-            result[key] = try value()
+            let keyOffset = i
+            guard result.updateValue(try value(), forKey: key) == nil else {
+                throw Failure(offset: keyOffset, problem: "duplicate key \"\(key)\"")
+            }
             skipSpace()
             guard i < bytes.count else { throw fail("unexpected end") }
             if bytes[i] == UInt8(ascii: ",") { i += 1; continue }

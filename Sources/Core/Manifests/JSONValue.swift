@@ -57,19 +57,38 @@ extension JSONValue {
         try JSONParser.parse(data)
     }
 
-    /// Parses every document of a YAML stream; empty documents are dropped.
+    /// The largest manifest file or YAML stream read (kubectl's own limit on a request is 3 MiB).
+    public static let maxDocumentBytes = 64 << 20
+
+    /// Parses every document of a YAML stream; empty documents are dropped. Aliases are expanded with a
+    /// budget: a "billion laughs" document is an error, not a process that grows until it dies.
     public static func parseYAMLDocuments(_ text: String) throws -> [JSONValue] {
+        let size = text.utf8.count
+        guard size <= maxDocumentBytes else { throw YAMLLimitError.tooLarge(bytes: size, limit: maxDocumentBytes) }
         // Yams' compose_all sequence swallows parse errors: drive the parser so that they surface.
         let parser = try Parser(yaml: text)
+        // Without aliases a document has fewer values than bytes; aliases may multiply that by a little.
+        var budget = YAMLBudget(remaining: min(10 * size + 10_000, 20_000_000))
         var documents: [JSONValue] = []
         while let node = try parser.nextRoot() {
-            let value = JSONValue(yaml: node)
+            let value = try JSONValue(yaml: node, budget: &budget)
             if value != .null { documents.append(value) }
         }
         return documents
     }
 
-    init(yaml node: Yams.Node) {
+    struct YAMLBudget {
+        var remaining: Int
+        let limit: Int
+        init(remaining: Int) {
+            self.remaining = remaining
+            limit = remaining
+        }
+    }
+
+    init(yaml node: Yams.Node, budget: inout YAMLBudget) throws {
+        budget.remaining -= 1
+        guard budget.remaining >= 0 else { throw YAMLLimitError.tooManyValues(limit: budget.limit) }
         switch node {
         case .scalar(let scalar):
             // Quoted scalars are strings whatever they look like; plain ones are typed by the resolver.
@@ -83,13 +102,37 @@ extension JSONValue {
         case .mapping(let mapping):
             var object: [String: JSONValue] = [:]
             for (key, value) in mapping {
-                object[key.string ?? ""] = JSONValue(yaml: value)
+                let name = key.string ?? ""
+                guard object.updateValue(try JSONValue(yaml: value, budget: &budget), forKey: name) == nil else {
+                    throw YAMLLimitError.duplicateKey(name, line: key.mark.map { $0.line })
+                }
             }
             self = .object(object)
         case .sequence(let sequence):
-            self = .array(sequence.map(JSONValue.init(yaml:)))
+            var items: [JSONValue] = []
+            items.reserveCapacity(sequence.count)
+            for item in sequence { items.append(try JSONValue(yaml: item, budget: &budget)) }
+            self = .array(items)
         case .alias:
             self = .null
+        }
+    }
+}
+
+/// A YAML document refused before it could exhaust memory, or one with a repeated key.
+public enum YAMLLimitError: Error, Sendable, CustomStringConvertible {
+    case tooLarge(bytes: Int, limit: Int)
+    case tooManyValues(limit: Int)
+    case duplicateKey(String, line: Int?)
+
+    public var description: String {
+        switch self {
+        case .tooLarge(let bytes, let limit):
+            "the document is \(bytes) bytes, more than the \(limit >> 20) MiB read"
+        case .tooManyValues(let limit):
+            "the document expands to more than \(limit) values (YAML aliases nested as in \"billion laughs\"?)"
+        case .duplicateKey(let key, let line):
+            "mapping key \"\(key)\" already defined" + (line.map { " (line \($0))" } ?? "")
         }
     }
 }

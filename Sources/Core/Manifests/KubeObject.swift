@@ -71,10 +71,14 @@ public struct ObjectError: Error, Sendable, CustomStringConvertible {
 public struct ObjectReader: Sendable {
     public var objects: [KubeObject] = []
     public var errors: [ObjectError] = []
-    /// Kinds seen but not modelled, with counts (reported in verbose output).
+    /// Fields the API does not define (a typo), in objects that were read: warnings, errors with `--strict`.
+    public var warnings: [ObjectError] = []
+    /// Kinds seen but not modelled, with counts.
     public var skippedKinds: [String: Int] = [:]
+    /// Look for fields the API does not define (manifests; the API server has checked its own objects).
+    public var checksUnknownFields: Bool
 
-    public init() {}
+    public init(checksUnknownFields: Bool = false) { self.checksUnknownFields = checksUnknownFields }
 
     public mutating func read(_ value: JSONValue, source: String, inferredKind: String? = nil) {
         guard case .object(let object) = value else {
@@ -98,6 +102,14 @@ public struct ObjectReader: Sendable {
         do {
             if let decoded = try KubeObject.decode(kind: kind, fields) {
                 objects.append(decoded)
+                for path in checksUnknownFields ? KnownFields.unknown(kind: kind, value) : [] {
+                    warnings.append(ObjectError(source: source, object: Self.label(kind, fields),
+                                                field: FieldError(path, "unknown field")))
+                }
+            } else if let meant = KnownFields.nearMiss(kind) {
+                // Skipping it would silently drop (say) a policy: a deny read as an allow.
+                errors.append(ObjectError(source: source, object: Self.label(kind, fields),
+                                          field: FieldError("kind", "unknown kind \"\(kind)\" (did you mean \"\(meant)\"?)")))
             } else {
                 skippedKinds[kind, default: 0] += 1
             }

@@ -30,21 +30,47 @@ public struct ManifestLoader: Sendable {
     }
 
     /// Reads every object of every file. Bad objects are collected in `errors`; the others are kept.
+    /// An object defined twice (same kind, namespace and name) is a warning; the later definition is
+    /// used, as `kubectl apply` would leave it.
     public func read(paths: [String]) throws -> ObjectReader {
-        var reader = ObjectReader()
+        var reader = ObjectReader(checksUnknownFields: true)
+        var definedIn: [String: (index: Int, source: String)] = [:]
         for file in try files(in: paths) {
-            read(file: file, into: &reader)
+            var fileReader = ObjectReader(checksUnknownFields: true)
+            read(file: file, into: &fileReader)
+            for object in fileReader.objects {
+                let id = "\(object.kind) \(object.key)"
+                if let earlier = definedIn[id] {
+                    reader.warnings.append(ObjectError(source: file, object: id, field: FieldError(
+                        "", "also defined in \(earlier.source); this later definition is used")))
+                    reader.objects[earlier.index] = object
+                    definedIn[id] = (earlier.index, file)
+                } else {
+                    definedIn[id] = (reader.objects.count, file)
+                    reader.objects.append(object)
+                }
+            }
+            reader.errors += fileReader.errors
+            reader.warnings += fileReader.warnings
+            reader.skippedKinds.merge(fileReader.skippedKinds, uniquingKeysWith: +)
         }
         return reader
     }
 
     func read(file: String, into reader: inout ObjectReader) {
+        let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+        guard size <= JSONValue.maxDocumentBytes else {
+            reader.errors.append(ObjectError(source: file, object: "", field: FieldError(
+                "", "the file is \(size) bytes, more than the \(JSONValue.maxDocumentBytes >> 20) MiB read")))
+            return
+        }
         guard let data = FileManager.default.contents(atPath: file) else {
             reader.errors.append(ObjectError(source: file, object: "", field: FieldError("", "cannot read the file")))
             return
         }
+        let json = file.lowercased().hasSuffix(".json")
         do {
-            if file.lowercased().hasSuffix(".json") {
+            if json {
                 reader.read(try JSONValue.parseJSON(data), source: file)
             } else {
                 let documents = try JSONValue.parseYAMLDocuments(String(decoding: data, as: UTF8.self))
@@ -53,7 +79,8 @@ public struct ManifestLoader: Sendable {
                 }
             }
         } catch {
-            reader.errors.append(ObjectError(source: file, object: "", field: FieldError("", "not valid \(file.lowercased().hasSuffix(".json") ? "JSON" : "YAML"): \(error)")))
+            reader.errors.append(ObjectError(source: file, object: "", field: FieldError(
+                "", "not valid \(json ? "JSON" : "YAML"): \(error)")))
         }
     }
 }
