@@ -81,7 +81,7 @@ let package = Package(
             dependencies: ["Core", "BenchSupport"]
         ),
         // Fixtures are read from the source tree (BGP messages captured from BIRD, FRR, GoBGP, ExaBGP).
-        .testTarget(name: "CoreTests", dependencies: ["Core"], exclude: ["Fixtures"]),
+        .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["Core", "TestSupport", "krctl", "Agent"]),
         // Helpers the integration suites share: the API test server process, a test PKI, subprocesses.
         .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport"),
