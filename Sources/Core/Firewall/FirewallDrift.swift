@@ -83,7 +83,7 @@ public enum FirewallDrift {
                     findings.append(DriftFinding(kind: .wrongSetType, set: name, item: "\(have.type.rawValue), planned \(want.type.rawValue)", about: want.comment))
                     continue
                 }
-                let w = IPSetSync.normalized(want), h = IPSetSync.normalized(have)
+                let w = IPSetDiff.normalized(want), h = IPSetDiff.normalized(have)
                 for member in w.subtracting(h).sorted() {
                     findings.append(DriftFinding(kind: .missingMember, set: name, item: member, about: want.comment))
                 }

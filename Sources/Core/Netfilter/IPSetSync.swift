@@ -1,6 +1,21 @@
+/// What the firewall and the service proxy need of the kernel's ipsets: the real one is `IPSetSession`
+/// (libipset, all changes in one restore pass); tests use an in-memory fake with the kernel's swap and
+/// destroy semantics.
+public protocol IPSetBackend: Sendable {
+    /// Every set whose name has one of the prefixes, with its members.
+    func list(prefixes: [String]) throws -> [IPSetSpec]
+    /// Applies the changes in order, in one pass; stops at the first that fails.
+    func apply(_ changes: [IPSetChange]) throws
+}
+
+extension IPSetSession: IPSetBackend {
+    public func apply(_ changes: [IPSetChange]) throws { try restore(IPSetDiff.restoreScript(changes)) }
+}
+
 /// Brings the node's ipsets to a plan: a changed set is refilled by swap, so that the live set is never
 /// empty or half-filled while rules use it; an unchanged set is left alone. Only sets with our
-/// prefixes are ever read, changed or destroyed.
+/// prefixes are ever read, changed or destroyed. The decisions are `IPSetDiff`'s; this reads the
+/// backend and applies them.
 public struct IPSetSync: Sendable {
     /// Whose sets these are: each controller reads, swaps and destroys only its own.
     public struct Owner: Sendable {
@@ -8,7 +23,10 @@ public struct IPSetSync: Sendable {
         /// Scratch sets for swaps (their names must fit the kernel's 31 bytes with a 16-character hash).
         public var temporaryPrefix: String
         public static let firewall = Owner(prefixes: ["KUBE-SRC-", "KUBE-DST-", "KR-TMP-"], temporaryPrefix: "KR-TMP-")
-        public init(prefixes: [String], temporaryPrefix: String) { self.prefixes = prefixes; self.temporaryPrefix = temporaryPrefix }
+        public init(prefixes: [String], temporaryPrefix: String) {
+            self.prefixes = prefixes
+            self.temporaryPrefix = temporaryPrefix
+        }
     }
 
     public static let ownedPrefixes = Owner.firewall.prefixes
@@ -22,55 +40,33 @@ public struct IPSetSync: Sendable {
         public var before: [String] = []
     }
 
-    public let session: IPSetSession
+    public let backend: any IPSetBackend
     public let owner: Owner
 
-    public init(session: IPSetSession, owner: Owner = .firewall) { self.session = session; self.owner = owner }
-
-    /// The members as the kernel prints them, for comparison: a host prefix of hash:net is printed bare.
-    static func normalized(_ set: IPSetSpec) -> Set<String> {
-        Set(set.members.map { member in
-            guard set.type == .hashNet else { return member }
-            let host = member.contains(":") ? "/128" : "/32"
-            guard let r = member.range(of: host), r.upperBound == member.endIndex || member[r.upperBound] == " " else { return member }
-            return member.replacingCharacters(in: r, with: "")
-        })
+    public init(backend: any IPSetBackend, owner: Owner = .firewall) {
+        self.backend = backend
+        self.owner = owner
     }
 
-    /// All changes go to the kernel in one restore pass; a changed set is filled under a scratch name
-    /// and swapped in, so rules never see it half-filled. With `previous` (the sets this process last
+    public init(session: IPSetSession, owner: Owner = .firewall) { self.init(backend: session, owner: owner) }
+
+    /// All changes go to the kernel in one pass; a changed set is filled under a scratch name and
+    /// swapped in, so rules never see it half-filled. With `previous` (the sets this process last
     /// applied) the kernel is not listed: the cheap path of event syncs; without it, the full check.
     public func apply(_ sets: [IPSetSpec], previous: [IPSetSpec]? = nil) throws -> Report {
+        let known = try previous ?? backend.list(prefixes: owner.prefixes)
+        let changes = IPSetDiff.changes(desired: sets, actual: known, temporaryPrefix: owner.temporaryPrefix)
+        try backend.apply(changes)
         var report = Report()
-        let known = try previous ?? session.list(prefixes: owner.prefixes)
-        let live = Dictionary(known.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         report.before = known.map(\.name)
-        var script = ""
-        for set in sets {
-            let familyWord = set.family == .ipv4 ? "inet" : "inet6"
-            if let current = live[set.name] {
-                if current.type == set.type && Self.normalized(current) == Self.normalized(set) {
-                    report.unchanged += 1
-                    continue
-                }
-                let temporary = owner.temporaryPrefix + FirewallNames.hash(set.name)
-                if live[temporary] != nil { script += "destroy \(temporary)\n" }
-                script += "create \(temporary) \(set.type.rawValue) family \(familyWord)\n"
-                for member in set.members { script += "add \(temporary) \(member) -exist\n" }
-                // A set of another type cannot be swapped with: it is replaced (only if no rule uses it).
-                if current.type != set.type {
-                    script += "destroy \(set.name)\nrename \(temporary) \(set.name)\n"
-                } else {
-                    script += "swap \(temporary) \(set.name)\ndestroy \(temporary)\n"
-                }
-                report.swapped.append(set.name)
-            } else {
-                script += "create \(set.name) \(set.type.rawValue) family \(familyWord) -exist\n"
-                for member in set.members { script += "add \(set.name) \(member) -exist\n" }
-                report.created.append(set.name)
+        for change in changes {
+            switch change {
+            case .create(let set): report.created.append(set.name)
+            case .refill(let set, _, _, _): report.swapped.append(set.name)
+            case .destroy(let name): report.destroyed.append(name)
             }
         }
-        try session.restore(script)
+        report.unchanged = sets.count - report.created.count - report.swapped.count
         return report
     }
 
@@ -78,9 +74,9 @@ public struct IPSetSync: Sendable {
     /// remove the rules (commit the table) first.
     /// `among`: the sets to look through (`Report.before` of the sync just done); nil lists the kernel's.
     public func removeStale(keeping keep: Set<String>, among: [String]? = nil) throws -> [String] {
-        let known = try among ?? session.list(prefixes: owner.prefixes).map(\.name)
-        let destroyed = known.filter { !keep.contains($0) }
-        try session.restore(destroyed.map { "destroy \($0)\n" }.joined())
-        return destroyed
+        let known = try among ?? backend.list(prefixes: owner.prefixes).map(\.name)
+        let changes = IPSetDiff.stale(keeping: keep, among: known)
+        try backend.apply(changes)
+        return changes.map(\.name)
     }
 }
