@@ -1,29 +1,34 @@
 import CIPTables
 import Foundation
 
+/// What a sync needs of one table of one family, read whole and changed in memory until `commit`
+/// replaces it atomically: the real one is `IPTablesTable` (libiptc); tests use an in-memory fake that,
+/// like the kernel, refuses to delete a chain that is referenced or not empty.
+public protocol IPTablesBackend: AnyObject {
+    func chains() -> [String]
+    func hasChain(_ chain: String) -> Bool
+    func rules(_ chain: String) -> [Rule]
+    func createChain(_ chain: String) throws
+    func flush(_ chain: String) throws
+    func deleteChain(_ chain: String) throws
+    func append(_ rule: Rule) throws
+    func insert(_ rule: Rule, at position: Int) throws
+    func delete(chain: String, at position: Int) throws
+    func commit() throws
+}
+
+extension IPTablesTable: IPTablesBackend {}
+
 /// Brings a table to a plan in one commit: the owner's chains created, refilled and the stale ones
 /// deleted; its hooks placed in the built-in chains. Rules of others, in their chains or in the
-/// built-in ones, are left as they are. Nothing is committed when the table already matches.
+/// built-in ones, are left as they are. Nothing is committed when the table already matches. The
+/// decisions are `IPTablesDiff`'s; this reads the table and applies them.
 public enum IPTablesSync {
-    /// Who a chain belongs to: two controllers share the filter table, each syncs only its own chains.
-    public struct Owner: Sendable {
-        public var table: String
-        public var prefixes: [String]
-        /// The built-in chains the hooks go into.
-        public var builtins: [String]
-        /// The firewall's hooks must come first; others only need to be present (they come after).
-        public var hooksFirst: Bool
+    public typealias Owner = IPTablesOwner
+    /// Opens a table of a family for one transaction.
+    public typealias Opener = @Sendable (_ table: String, _ family: IPAddress.Family) throws -> any IPTablesBackend
 
-        public init(table: String, prefixes: [String], builtins: [String], hooksFirst: Bool) {
-            self.table = table; self.prefixes = prefixes; self.builtins = builtins; self.hooksFirst = hooksFirst
-        }
-
-        public func owns(_ chain: String) -> Bool { prefixes.contains { chain.hasPrefix($0) } }
-
-        public static let firewall = Owner(table: "filter",
-                                           prefixes: ["KUBE-ROUTER-INPUT", "KUBE-ROUTER-FORWARD", "KUBE-ROUTER-OUTPUT", "KUBE-POD-FW-", "KUBE-NWPLCY-"],
-                                           builtins: ["INPUT", "FORWARD", "OUTPUT"], hooksFirst: true)
-    }
+    public static let kernel: Opener = { try IPTablesTable($0, family: $1) }
 
     public struct Report: Sendable, Equatable {
         public var committed = false
@@ -38,13 +43,11 @@ public enum IPTablesSync {
         public var hooks: [Rule]
     }
 
-    public static func read(_ table: IPTablesTable, owner: Owner = .firewall) -> Actual {
+    public static func read(_ table: any IPTablesBackend, owner: Owner = .firewall) -> Actual {
         var chains: [String: [Rule]] = [:]
         for chain in table.chains() where owner.owns(chain) { chains[chain] = table.rules(chain) }
         var hooks: [Rule] = []
-        for builtin in owner.builtins {
-            hooks += table.rules(builtin).filter { if case .jump(let t) = $0.target { owner.owns(t) } else { false } }
-        }
+        for builtin in owner.builtins { hooks += table.rules(builtin).filter(owner.isHook) }
         return Actual(chains: chains, hooks: hooks)
     }
 
@@ -53,61 +56,56 @@ public enum IPTablesSync {
     /// path for event syncs. Without it, every chain of ours is read and compared: the periodic full
     /// sync that repairs drift.
     @discardableResult
-    public static func apply(_ plan: FirewallPlan, previous: FirewallPlan? = nil, owner: Owner = .firewall) throws -> Report {
-        try XtablesLock.withLock { try applyLocked(plan, previous: previous, owner: owner) }
+    public static func apply(_ plan: FirewallPlan, previous: FirewallPlan? = nil, owner: Owner = .firewall,
+                             open: Opener = kernel) throws -> Report {
+        try XtablesLock.withLock { try apply(plan, previous: previous, owner: owner, in: try open(owner.table, plan.family)) }
     }
 
-    private static func applyLocked(_ plan: FirewallPlan, previous: FirewallPlan?, owner: Owner) throws -> Report {
-        let table = try IPTablesTable(owner.table, family: plan.family)
+    /// One transaction on an open table (the caller holds the xtables lock).
+    public static func apply(_ plan: FirewallPlan, previous: FirewallPlan?, owner: Owner,
+                             in table: any IPTablesBackend) throws -> Report {
+        var builtins: [String: [Rule]] = [:]
+        for chain in owner.builtins { builtins[chain] = table.rules(chain) }
+        let actual = previous.map { Dictionary($0.chains.map { ($0.name, $0.rules) }, uniquingKeysWith: { a, _ in a }) }
+            ?? read(table, owner: owner).chains
+        let hooksInPlace = IPTablesDiff.hooksInPlace(plan.hooks, builtins: builtins, owner: owner, exactly: previous == nil)
+        let changes = IPTablesDiff.changes(chains: plan.chains, hooks: plan.hooks, actual: actual,
+                                           existing: Set(table.chains()), hooksInPlace: hooksInPlace)
+        return try apply(changes, to: table, owner: owner)
+    }
+
+    /// Applies the changes in order and commits once (nothing when there are none).
+    public static func apply(_ changes: [IPTablesChange], to table: any IPTablesBackend, owner: Owner) throws -> Report {
         var report = Report()
-        let actual: [String: [Rule]]
-        let hooksInPlace: Bool
-        func placed(_ hook: Rule) -> Bool {
-            owner.hooksFirst ? table.rules(hook.chain).first == hook : table.rules(hook.chain).contains(hook)
-        }
-        if let previous {
-            actual = Dictionary(previous.chains.map { ($0.name, $0.rules) }, uniquingKeysWith: { a, _ in a })
-            hooksInPlace = plan.hooks.allSatisfy(placed)
-        } else {
-            let read = read(table, owner: owner)
-            actual = read.chains
-            hooksInPlace = read.hooks.count == plan.hooks.count && plan.hooks.allSatisfy { hook in
-                placed(hook) && read.hooks.filter({ $0.chain == hook.chain }).count == plan.hooks.filter({ $0.chain == hook.chain }).count
+        guard !changes.isEmpty else { return report }
+        for change in changes {
+            switch change {
+            case .createChain(let chain):
+                try table.createChain(chain)
+                report.chainsCreated += 1
+            case .fill(let chain, let rules):
+                try table.flush(chain)
+                for rule in rules { try table.append(rule) }
+                report.rulesWritten += rules.count
+            case .placeHooks(let hooks):
+                try placeHooks(hooks, in: table, owner: owner)
+            case .flush(let chain):
+                try table.flush(chain)
+            case .deleteChain(let chain):
+                try table.deleteChain(chain)
+                report.chainsDeleted += 1
             }
-        }
-        let changed = plan.chains.filter { actual[$0.name] != $0.rules }
-        let stale = actual.keys.filter { name in !plan.chains.contains { $0.name == name } }
-        if changed.isEmpty && stale.isEmpty && hooksInPlace { return report }
-        // Every chain exists before any rule jumps to it.
-        for chain in changed where !table.hasChain(chain.name) {
-            try table.createChain(chain.name)
-            report.chainsCreated += 1
-        }
-        for chain in changed {
-            try table.flush(chain.name)
-            for rule in chain.rules {
-                try table.append(rule)
-                report.rulesWritten += 1
-            }
-        }
-        if !hooksInPlace { try placeHooks(plan.hooks, in: table, owner: owner) }
-        // Flush every stale chain before deleting any: they may jump to each other.
-        for chain in stale where table.hasChain(chain) { try table.flush(chain) }
-        for chain in stale where table.hasChain(chain) {
-            try table.deleteChain(chain)
-            report.chainsDeleted += 1
         }
         try table.commit()
         report.committed = true
         return report
     }
 
-    static func placeHooks(_ hooks: [Rule], in table: IPTablesTable, owner: Owner) throws {
+    static func placeHooks(_ hooks: [Rule], in table: any IPTablesBackend, owner: Owner) throws {
         for builtin in owner.builtins {
             // Remove our old jumps (from the end, so positions stay valid), then insert ours first, in order.
-            let rules = table.rules(builtin)
-            for (index, rule) in rules.enumerated().reversed() {
-                if case .jump(let t) = rule.target, owner.owns(t) { try table.delete(chain: builtin, at: index) }
+            for (index, rule) in table.rules(builtin).enumerated().reversed() where owner.isHook(rule) {
+                try table.delete(chain: builtin, at: index)
             }
             // Hooks that need not be first go after the leading jumps into kube-router's other chains
             // (the firewall's), so that neither owner keeps moving the other's.
@@ -124,24 +122,14 @@ public enum IPTablesSync {
 
     /// `--cleanup-config`: our hooks and chains go; nothing else is touched.
     @discardableResult
-    public static func cleanup(family: IPAddress.Family = .ipv4, owner: Owner = .firewall) throws -> Report {
-        try XtablesLock.withLock { try cleanupLocked(family: family, owner: owner) }
-    }
-
-    private static func cleanupLocked(family: IPAddress.Family, owner: Owner) throws -> Report {
-        let table = try IPTablesTable(owner.table, family: family)
-        let actual = read(table, owner: owner)
-        var report = Report()
-        guard !actual.chains.isEmpty || !actual.hooks.isEmpty else { return report }
-        try placeHooks([], in: table, owner: owner)
-        for chain in actual.chains.keys { try table.flush(chain) }
-        for chain in actual.chains.keys {
-            try table.deleteChain(chain)
-            report.chainsDeleted += 1
+    public static func cleanup(family: IPAddress.Family = .ipv4, owner: Owner = .firewall, open: Opener = kernel) throws -> Report {
+        try XtablesLock.withLock {
+            let table = try open(owner.table, family)
+            let actual = read(table, owner: owner)
+            guard !actual.chains.isEmpty || !actual.hooks.isEmpty else { return Report() }
+            let chains = actual.chains.keys.sorted()
+            return try apply([.placeHooks([])] + chains.map { .flush($0) } + chains.map { .deleteChain($0) }, to: table, owner: owner)
         }
-        try table.commit()
-        report.committed = true
-        return report
     }
 }
 
