@@ -116,8 +116,8 @@ final class FirewallController: @unchecked Sendable {
     private func writeStatus(plans: [FirewallPlan], count: Int) {
         guard let stateDir else { return }
         var pods: [String: String] = [:]
-        for chain in plans.flatMap(\.chains) where chain.name.hasPrefix("KUBE-POD-FW-") {
-            pods[FirewallDrift.about(chain: chain.name, chain.rules).replacingOccurrences(of: "pod ", with: "")] = chain.name
+        for chain in plans.flatMap(\.chains) {
+            if case .pod(let key) = chain.subject { pods[key] = chain.name }
         }
         do {
             var status = FirewallStatus(node: node, syncs: count, lastSync: Date(), podChains: pods, defaultDeny: defaultDeny)

@@ -189,13 +189,15 @@ final class ServiceProxyController: @unchecked Sendable {
             syncCount += 1
             let count = syncCount
             let errors = report.errors + (netfilterError.map { [$0] } ?? [])
-            var services: [String: String] = [:]
-            for p in plan.services { services[p.service.key] = "\(p.origin) (\(p.kind))" }
+            var owned: [String: ServiceProxyStatus.OwnedVirtualService] = [:]
+            for p in plan.services { owned[p.service.key] = .init(service: p.origin, kind: p.kind) }
             // Keep owning what we failed to delete, so the next full sync retries it.
-            for key in report.undeleted where services[key] == nil { services[key] = "stale" }
-            let status = ServiceProxyStatus(node: node, syncs: count, lastSync: Date(), services: services, vips: plan.vips.map(\.description),
+            for key in report.undeleted where owned[key] == nil { owned[key] = .init(service: nil, kind: nil) }
+            let services = owned.mapValues { o in o.service.map { "\($0) (\(o.kind?.rawValue ?? "?"))" } ?? "stale" }
+            var status = ServiceProxyStatus(node: node, syncs: count, lastSync: Date(), services: services, vips: plan.vips.map(\.description),
                                             gracefulTermination: options.gracefulTermination, masqueradeAll: options.masqueradeAll,
                                             hairpinAll: options.hairpinAll, problems: plan.problems + errors, lastReport: report)
+            status.owned = owned
             do { try status.write(stateDir: options.stateDir) } catch { log.warn("service proxy: cannot write the status file: \(error)") }
             for error in errors { log.error("service proxy: \(error)") }
             log.info("service proxy: sync \(count)\(previous == nil ? " (full)" : "") at versions \(versions) done in \(ms(ipvsDone - start)): plan \(ms(planned - start)) "

@@ -41,13 +41,8 @@ struct IPVSCommand: ParsableCommand {
         let status = ServiceProxyStatus.read(stateDir: agent.stateDir)
         var rows: [Row] = []
         for service in try client.services().sorted(by: { $0.key < $1.key }) {
-            let origin = status?.services[service.key]
-            // "ns/name:port (kind)"
-            var name: String?, kind: String?
-            if let origin, let open = origin.lastIndex(of: "(") {
-                name = String(origin[..<open]).trimmingCharacters(in: .whitespaces)
-                kind = String(origin[origin.index(after: open)...].dropLast())
-            }
+            let owned = status?.owned?[service.key]
+            let name = owned?.service, kind = owned?.kind?.rawValue
             let servers = try client.destinations(of: service).sorted { $0.key < $1.key }.map {
                 Row.Server(address: $0.address.description, port: Int($0.port), forwarding: "\($0.forwarding)", weight: Int($0.weight),
                            activeConnections: Int($0.activeConnections), inactiveConnections: Int($0.inactiveConnections), stats: $0.stats)
@@ -150,7 +145,7 @@ struct TraceService: ParsableCommand {
                 throw CommandFailure("service \(key) has no port \"\(port)\" (it has \(svc.ports.map { $0.name.isEmpty ? "\($0.port)/\($0.proto.rawValue)" : "\($0.name)=\($0.port)/\($0.proto.rawValue)" }.joined(separator: ", ")))")
             }
             let names = Set(matching.map { $0.name.isEmpty ? String($0.port) : $0.name })
-            planned = planned.filter { names.contains(String($0.origin.split(separator: ":").last ?? "")) }
+            planned = planned.filter { names.contains($0.portName) }
         }
 
         // The kernel, when krctl runs on the node.

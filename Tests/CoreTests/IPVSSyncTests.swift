@@ -7,7 +7,7 @@ import TestSupport
     static func planned(_ vip: String, port: UInt16 = 80, _ endpoints: [String], origin: String? = nil) -> PlannedVirtualService {
         PlannedVirtualService(service: IPVSService(address: IPAddress(vip)!, proto: .tcp, port: port),
                               destinations: endpoints.map { IPVSDestination(address: IPAddress($0)!, port: 8080) },
-                              origin: origin ?? "shop/\(vip):\(port)", kind: "clusterIP")
+                              origin: origin ?? "shop/\(vip):\(port)", kind: .clusterIP)
     }
 
     let plan = [planned("10.96.0.1", ["10.244.1.10", "10.244.2.10"]), planned("10.96.0.2", ["10.244.1.11"])]

@@ -52,7 +52,7 @@ import Testing
         let plan = try self.plan()
         let web = try #require(snapshot.services["shop/web"])
         let planned = plan.services.filter { $0.origin.hasPrefix("shop/web:") }
-        let cluster = try #require(planned.first { $0.kind == "clusterIP" })
+        let cluster = try #require(planned.first { $0.kind == .clusterIP })
         // The kernel lost one real server and holds another's weight wrong; the VIP is there.
         var kernel: [String: IPVSSync.Entry] = [:]
         for p in planned { kernel[p.service.key] = IPVSSync.Entry(service: p.service, destinations: p.destinations) }

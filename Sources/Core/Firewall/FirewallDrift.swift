@@ -51,6 +51,7 @@ public enum FirewallDrift {
             }
         }
         let planned = Dictionary(plan.chains.map { ($0.name, $0.rules) }, uniquingKeysWith: { a, _ in a })
+        let subjects = Dictionary(plan.chains.map { ($0.name, $0.subject) }, uniquingKeysWith: { a, _ in a })
         let chainNames = chains ?? Set(planned.keys).union(observed.chains.keys)
         for name in chainNames.sorted() {
             let want = planned[name]
@@ -58,14 +59,14 @@ public enum FirewallDrift {
             switch (want, have) {
             case (nil, nil): continue
             case (let want?, nil):
-                findings.append(DriftFinding(kind: .missingChain, chain: name, about: about(chain: name, want)))
+                findings.append(DriftFinding(kind: .missingChain, chain: name, about: subjects[name]?.description ?? ""))
             case (nil, _?):
                 findings.append(DriftFinding(kind: .staleChain, chain: name, about: ""))
             case (let want?, let have?):
                 let w = rules.map { want.filter($0) } ?? want
                 let h = rules.map { have.filter($0) } ?? have
                 if w == h { continue }
-                findings += compareRules(chain: name, want: w, have: h, about: about(chain: name, want))
+                findings += compareRules(chain: name, want: w, have: h, about: subjects[name]?.description ?? "")
             }
         }
         let plannedSets = Dictionary(plan.sets.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -111,13 +112,5 @@ public enum FirewallDrift {
         }
         if findings.isEmpty { findings.append(DriftFinding(kind: .rulesOutOfOrder, chain: chain, about: about)) }
         return findings
-    }
-
-    /// What a planned chain stands for: its pod (`pod ns/name`) or its policy (`ns/name ingress`).
-    public static func about(chain name: String, _ rules: [Rule]) -> String {
-        guard let comment = rules.first?.comment else { return "" }
-        if name.hasPrefix("KUBE-POD-FW-") { return String(comment.prefix { $0 != ":" }) }
-        if name.hasPrefix("KUBE-NWPLCY-"), let r = comment.range(of: " rule ") { return String(comment[..<r.lowerBound]) }
-        return ""
     }
 }

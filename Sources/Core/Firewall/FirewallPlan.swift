@@ -13,6 +13,32 @@ public struct FirewallPlan: Sendable, Equatable {
     public struct Chain: Sendable, Equatable {
         public var name: String
         public var rules: [Rule]
+        /// What the chain stands for, so that nothing is parsed back from its rules' comments.
+        public var subject: ChainSubject = .other
+
+        public init(name: String, rules: [Rule], subject: ChainSubject = .other) {
+            self.name = name
+            self.rules = rules
+            self.subject = subject
+        }
+    }
+
+    /// What one of our chains stands for.
+    public enum ChainSubject: Sendable, Equatable, CustomStringConvertible {
+        /// A pod's chain (`KUBE-POD-FW-*`): `namespace/name`.
+        case pod(String)
+        /// A policy's chain for one direction (`KUBE-NWPLCY-*`): `namespace/name`.
+        case policy(String, NetworkPolicy.Direction)
+        /// A top-level chain the built-in chains jump to, or another of ours.
+        case other
+
+        public var description: String {
+            switch self {
+            case .pod(let key): "pod \(key)"
+            case .policy(let key, let direction): "\(key) \(direction.word)"
+            case .other: ""
+            }
+        }
     }
 
     public func chain(_ name: String) -> Chain? { chains.first { $0.name == name } }

@@ -78,7 +78,7 @@ public struct FirewallPlanner: Sendable {
             }
             for policy in ingress { addPolicy(policy, .ingress, target: pod) }
             for policy in egress { addPolicy(policy, .egress, target: pod) }
-            podChains.append(FirewallPlan.Chain(name: chain, rules: rules))
+            podChains.append(FirewallPlan.Chain(name: chain, rules: rules, subject: .pod(pod.key)))
         }
 
         func section(chain: String, pod: Pod, policies: [NetworkPolicy], direction: NetworkPolicy.Direction,
@@ -104,7 +104,7 @@ public struct FirewallPlanner: Sendable {
             let name = FirewallNames.policyChain(policy.key, direction)
             localTargets[name, default: []].append(target)
             if policyChains[name] == nil {
-                policyChains[name] = FirewallPlan.Chain(name: name, rules: [])
+                policyChains[name] = FirewallPlan.Chain(name: name, rules: [], subject: .policy(policy.key, direction))
                 policyOrder.append(name)
                 plannedPolicies.append((policy, direction))
             }

@@ -2,8 +2,10 @@ import Foundation
 
 /// What the agent records after each firewall sync (`<state-dir>/firewall.json`) and krctl reads:
 /// which node it protects, when it last synced, and the chain of each protected pod.
-public struct FirewallStatus: Sendable, Codable, Equatable {
+public struct FirewallStatus: StatusFile, Equatable {
     public static let fileName = "firewall.json"
+    public static let currentVersion = 2
+    public var version: Int?
 
     public var node: String
     public var syncs: Int
@@ -25,17 +27,5 @@ public struct FirewallStatus: Sendable, Codable, Equatable {
         self.syncs = syncs
         self.lastSync = ISO8601DateFormatter().string(from: lastSync)
         self.podChains = podChains
-    }
-
-    public static func read(stateDir: String) -> FirewallStatus? {
-        guard let data = FileManager.default.contents(atPath: stateDir + "/" + fileName) else { return nil }
-        return try? JSONDecoder().decode(FirewallStatus.self, from: data)
-    }
-
-    public func write(stateDir: String) throws {
-        try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try encoder.encode(self).write(to: URL(fileURLWithPath: stateDir + "/" + Self.fileName), options: .atomic)
     }
 }

@@ -39,7 +39,7 @@ public enum ServiceProxyNetfilter {
         let services = proxy.services.filter { $0.service.address.family == family }
         let vips = proxy.vips.filter { $0.family == family }
         var vipPorts = Set<String>()
-        for planned in services where planned.kind != "nodePort" {
+        for planned in services where planned.kind != .nodePort {
             let s = planned.service
             vipPorts.insert("\(s.address),\(s.proto.rawValue.lowercased()):\(s.port)")
         }

@@ -4,10 +4,17 @@ public struct PlannedVirtualService: Sendable, Equatable {
     public var destinations: [IPVSDestination]
     /// `namespace/name:port` (the port's name, or its number).
     public var origin: String
-    /// `clusterIP`, `nodePort`, `externalIP` or `loadBalancer`.
-    public var kind: String
+    public var kind: VirtualServiceKind
+    /// The Service port's name, or its number when it has none (the part of `origin` after the colon).
+    public var portName = ""
     /// A pod may reach itself through the service (`kube-router.io/service.hairpin`, `--hairpin-mode`).
     public var hairpin = false
+}
+
+/// Which address of a Service a virtual service is for.
+public enum VirtualServiceKind: String, Sendable, Codable, Hashable, CustomStringConvertible {
+    case clusterIP, nodePort, externalIP, loadBalancer
+    public var description: String { rawValue }
 }
 
 /// What one Service asks of a node: its virtual services, VIPs and problems.
@@ -133,28 +140,28 @@ public enum ServiceProxyPlanner {
                 }
                 return result.values.sorted { $0.address != $1.address ? $0.address < $1.address : $0.port < $1.port }
             }
-            func add(_ address: IPAddress, _ number: Int, kind: String, localOnly: Bool) {
+            func add(_ address: IPAddress, _ number: Int, kind: VirtualServiceKind, localOnly: Bool) {
                 let svc = IPVSService(address: address, proto: port.proto, port: UInt16(number), scheduler: scheduler,
                                       persistent: service.sessionAffinityClientIP,
                                       timeout: service.sessionAffinityClientIP ? UInt32(service.sessionAffinityTimeout) : 0)
                 part.services.append(PlannedVirtualService(service: svc, destinations: destinations(family: address.family, localOnly: localOnly),
-                                                           origin: "\(service.meta.key):\(portName)", kind: kind,
+                                                           origin: "\(service.meta.key):\(portName)", kind: kind, portName: portName,
                                                            hairpin: options.hairpinAll || service.meta.annotations[hairpinAnnotation] != nil))
             }
             for ip in service.clusterIPs {
-                add(ip, port.port, kind: "clusterIP", localOnly: service.internalTrafficPolicyLocal)
+                add(ip, port.port, kind: .clusterIP, localOnly: service.internalTrafficPolicyLocal)
                 part.vips.append(ip)
             }
             if let nodePort = port.nodePort, service.type == "NodePort" || service.type == "LoadBalancer" {
-                for address in nodeAddresses { add(address, nodePort, kind: "nodePort", localOnly: service.externalTrafficPolicyLocal) }
+                for address in nodeAddresses { add(address, nodePort, kind: .nodePort, localOnly: service.externalTrafficPolicyLocal) }
             }
             for ip in service.externalIPs {
-                add(ip, port.port, kind: "externalIP", localOnly: service.externalTrafficPolicyLocal)
+                add(ip, port.port, kind: .externalIP, localOnly: service.externalTrafficPolicyLocal)
                 part.vips.append(ip)
             }
             if service.type == "LoadBalancer" {
                 for ip in service.loadBalancerIPs {
-                    add(ip, port.port, kind: "loadBalancer", localOnly: service.externalTrafficPolicyLocal)
+                    add(ip, port.port, kind: .loadBalancer, localOnly: service.externalTrafficPolicyLocal)
                     part.vips.append(ip)
                 }
             }

@@ -26,7 +26,7 @@ public struct ServiceTrace: Sendable, Encodable {
     public struct VirtualService: Sendable, Encodable {
         /// `TCP 10.96.0.10:80`.
         public var key: String
-        public var kind: String
+        public var kind: VirtualServiceKind
         public var port: String
         public var scheduler: String
         public var persistenceSeconds: Int?
@@ -107,8 +107,7 @@ public struct ServiceTrace: Sendable, Encodable {
                                           connections: kernelDest.map { Int($0.stats.connections) },
                                           route: route(d.address), policy: verdict?.0, policyReason: verdict?.1, status: status))
             }
-            let portName = p.origin.split(separator: ":").last.map(String.init) ?? ""
-            result.append(VirtualService(key: key, kind: p.kind, port: portName, scheduler: p.service.scheduler,
+            result.append(VirtualService(key: key, kind: p.kind, port: p.portName, scheduler: p.service.scheduler,
                                          persistenceSeconds: p.service.persistent ? Int(p.service.timeout) : nil,
                                          vipPresent: vipPresent, inKernel: observed == nil ? nil : entry != nil,
                                          kernelScheduler: entry?.service.scheduler, connections: entry.map { Int($0.service.stats.connections) },
@@ -123,7 +122,7 @@ public struct ServiceTrace: Sendable, Encodable {
             } else { notes.append("no virtual service planned for the selected port") }
         }
         for p in planned where p.destinations.isEmpty {
-            notes.append("\(p.service.key): no ready endpoint\(p.kind == "clusterIP" && service.internalTrafficPolicyLocal || p.kind != "clusterIP" && service.externalTrafficPolicyLocal ? " on this node (traffic policy Local)" : ""): connections are refused")
+            notes.append("\(p.service.key): no ready endpoint\(p.kind == .clusterIP && service.internalTrafficPolicyLocal || p.kind != .clusterIP && service.externalTrafficPolicyLocal ? " on this node (traffic policy Local)" : ""): connections are refused")
         }
         return ServiceTrace(service: service.meta.key, type: service.type, node: node, client: client, kernelRead: observed != nil,
                             virtualServices: result, notes: notes)

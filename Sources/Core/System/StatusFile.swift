@@ -1,0 +1,29 @@
+import Foundation
+
+/// A status file the agent writes in its state directory for krctl (and for itself after a restart):
+/// a versioned Codable document, written atomically (a temporary file renamed into place), so a reader
+/// never sees half of one. Fields added in later versions are optional, so that files of older agents
+/// still read.
+public protocol StatusFile: Codable, Sendable {
+    static var fileName: String { get }
+    /// The version this build writes; older files say less (or nothing, for version 1).
+    static var currentVersion: Int { get }
+    var version: Int? { get set }
+}
+
+extension StatusFile {
+    public static func read(stateDir: String) -> Self? {
+        guard let data = FileManager.default.contents(atPath: stateDir + "/" + fileName) else { return nil }
+        return try? JSONDecoder().decode(Self.self, from: data)
+    }
+
+    public func write(stateDir: String) throws {
+        try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
+        var current = self
+        current.version = Self.currentVersion
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        // `.atomic`: written to a temporary file in the same directory, then renamed over the old one.
+        try encoder.encode(current).write(to: URL(fileURLWithPath: stateDir + "/" + Self.fileName), options: .atomic)
+    }
+}
