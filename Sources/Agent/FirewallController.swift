@@ -73,8 +73,8 @@ final class FirewallController: @unchecked Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         // Read before the snapshot: every change of each resource up to its version is in it.
-        let versions = informers.reflectors.sorted { $0.key.plural < $1.key.plural }
-            .map { "\($0.key.plural)=\($0.value.resourceVersion)" }.joined(separator: ",")
+        let versionMap = informers.reflectors.reduce(into: [String: String]()) { $0[$1.key.plural] = $1.value.resourceVersion }
+        let versions = versionMap.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         let planner = FirewallPlanner(engine: PolicyEngine(informers.snapshot(), defaultDeny: defaultDeny))
         let plans = families.map { planner.plan(node: node, family: $0) }
         let allSets = plans.flatMap(\.sets)
@@ -97,7 +97,7 @@ final class FirewallController: @unchecked Sendable {
             let chainCount = plans.reduce(0) { $0 + $1.chains.count }
             let ruleCount = plans.reduce(0) { $0 + $1.chains.reduce(0) { $0 + $1.rules.count } }
             // The status first: whoever waits for the log line may read the status at once.
-            writeStatus(plans: plans, count: count)
+            writeStatus(plans: plans, count: count, versions: versionMap)
             log.info("firewall: sync \(count)\(previous == nil ? " (full)" : "") at versions \(versions) done in \(ms(end - start)): plan \(ms(planned - start)) (\(chainCount) chains, \(ruleCount) rules, \(allSets.count) sets), "
                      + "ipsets \(ms(setsDone - planned)) (\(sets.created.count) created, \(sets.swapped.count) swapped, \(sets.unchanged) unchanged), "
                      + "iptables \(ms(rulesDone - setsDone)) (\(committed.isEmpty ? "unchanged" : "committed \(committed.joined(separator: ", ")), \(rulesWritten) rules written")), stale sets \(ms(end - rulesDone)) (\(removed.count) removed)")
@@ -113,7 +113,7 @@ final class FirewallController: @unchecked Sendable {
     }
 
     /// What `krctl policy check` reads: when the firewall last synced, and which pods it protects.
-    private func writeStatus(plans: [FirewallPlan], count: Int) {
+    private func writeStatus(plans: [FirewallPlan], count: Int, versions: [String: String]) {
         guard let stateDir else { return }
         var pods: [String: String] = [:]
         for chain in plans.flatMap(\.chains) {
@@ -124,6 +124,7 @@ final class FirewallController: @unchecked Sendable {
             let rejected = informers.rejectedObjects
             status.rejectedObjects = rejected.count
             status.rejected = rejected.map(\.object)
+            status.resourceVersions = versions
             try status.write(stateDir: stateDir)
         } catch {
             log.warn("firewall: cannot write the status file in \(stateDir): \(error)")

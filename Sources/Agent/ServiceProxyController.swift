@@ -110,8 +110,8 @@ final class ServiceProxyController: @unchecked Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         // Read before the snapshot: every change of each resource up to its version is in it.
-        let versions = informers.reflectors.sorted { $0.key.plural < $1.key.plural }
-            .map { "\($0.key.plural)=\($0.value.resourceVersion)" }.joined(separator: ",")
+        let versionMap = informers.reflectors.reduce(into: [String: String]()) { $0[$1.key.plural] = $1.value.resourceVersion }
+        let versions = versionMap.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         // Taken before the snapshot: a change noted after it is replanned again next time.
         let (changed, all) = lock.withLock {
             defer { changedServices = []; replanAll = false }
@@ -198,6 +198,7 @@ final class ServiceProxyController: @unchecked Sendable {
                                             gracefulTermination: options.gracefulTermination, masqueradeAll: options.masqueradeAll,
                                             hairpinAll: options.hairpinAll, problems: plan.problems + errors, lastReport: report)
             status.owned = owned
+            status.resourceVersions = versionMap
             do { try status.write(stateDir: options.stateDir) } catch { log.warn("service proxy: cannot write the status file: \(error)") }
             for error in errors { log.error("service proxy: \(error)") }
             log.info("service proxy: sync \(count)\(previous == nil ? " (full)" : "") at versions \(versions) done in \(ms(ipvsDone - start)): plan \(ms(planned - start)) "

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import TestSupport
 
@@ -39,6 +40,21 @@ final class AgentRun: @unchecked Sendable {
     }
 
     func waitFor(_ text: String, timeout: Double = 15) -> Bool { waitUntil(timeout: timeout) { $0.contains(text) } }
+
+    /// The agent's pid (`ip netns exec` execs it in place).
+    var pid: Int32 { process.processIdentifier }
+
+    /// Waits until this agent's status file in `stateDir` satisfies `predicate` (a file an earlier agent
+    /// left does not count), or the agent exits, or `timeout` passes.
+    func waitForStatus<T: StatusFile>(_ type: T.Type, stateDir: String, timeout: Double = 30, _ predicate: (T) -> Bool) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while true {
+            if let status = T.read(stateDir: stateDir), status.pid == pid, predicate(status) { return true }
+            let over = condition.withLock { ended } || Date() >= deadline
+            if over { return false }
+            usleep(20_000)
+        }
+    }
 
     /// SIGTERM, then SIGKILL: a signal mask inherited from the test runner may block SIGTERM.
     func stop() {

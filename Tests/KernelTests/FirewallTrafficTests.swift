@@ -114,8 +114,10 @@ final class Lab: @unchecked Sendable {
 /// The firewall agent in the node's namespace; its log tells when a sync has taken effect.
 final class AgentProcess: @unchecked Sendable {
     private let run: AgentRun
+    let stateDir: String
 
     init(node: String, kubeconfig: String, stateDir: String, period: String = "30s") throws {
+        self.stateDir = stateDir
         run = try AgentRun(netns: node, arguments: ["--kubeconfig", kubeconfig, "--hostname-override", "node-1",
                                                     "--run-service-proxy=false", "--run-router=false",
                                                     "--iptables-sync-period", period, "--state-dir", stateDir])
@@ -123,26 +125,10 @@ final class AgentProcess: @unchecked Sendable {
 
     var log: String { run.log }
 
-    /// Per resource (plural), the newest version a logged sync had applied.
-    static func syncedVersions(_ log: String, of controller: String = "firewall") -> [String: Int] {
-        var versions: [String: Int] = [:]
-        for line in log.split(separator: "\n") where line.contains("\(controller): sync") {
-            guard let r = line.range(of: " at versions ") else { continue }
-            for pair in line[r.upperBound...].prefix(while: { $0 != " " }).split(separator: ",") {
-                let kv = pair.split(separator: "=")
-                if kv.count == 2, let v = Int(kv[1]) { versions[String(kv[0])] = max(versions[String(kv[0])] ?? 0, v) }
-            }
-        }
-        return versions
-    }
-
-    /// Waits until a sync has applied every change of `resources` up to `version` (the agent logs the
-    /// version of each resource its sync started from).
+    /// Waits until a sync has applied every change of `resources` up to `version` (the agent's status
+    /// file says so).
     func waitForSync(atLeast version: Int, of resources: [String] = ["networkpolicies"], timeout: Double = 30) -> Bool {
-        run.waitUntil(timeout: timeout) { log in
-            let versions = Self.syncedVersions(log)
-            return resources.allSatisfy { (versions[$0] ?? 0) >= version }
-        }
+        run.waitForStatus(FirewallStatus.self, stateDir: stateDir, timeout: timeout) { $0.hasSynced(atLeast: version, of: resources) }
     }
 
     func stop() { run.stop() }

@@ -6,6 +6,8 @@ public struct FirewallStatus: StatusFile, Equatable {
     public static let fileName = "firewall.json"
     public static let currentVersion = 2
     public var version: Int?
+    public var pid: Int32?
+    public var resourceVersions: [String: String]?
 
     public var node: String
     public var syncs: Int

@@ -7,6 +7,8 @@ public struct ServiceProxyStatus: StatusFile, Equatable {
     public static let fileName = "service-proxy.json"
     public static let currentVersion = 2
     public var version: Int?
+    public var pid: Int32?
+    public var resourceVersions: [String: String]?
 
     public var node: String
     public var syncs: Int

@@ -9,6 +9,19 @@ public protocol StatusFile: Codable, Sendable {
     /// The version this build writes; older files say less (or nothing, for version 1).
     static var currentVersion: Int { get }
     var version: Int? { get set }
+    /// The agent process that wrote it (version 2).
+    var pid: Int32? { get set }
+    /// Per resource (plural), the resourceVersion the last sync had applied every change up to (version 2):
+    /// what tests and krctl wait on.
+    var resourceVersions: [String: String]? { get set }
+}
+
+extension StatusFile {
+    /// Whether the last sync had applied every change of `resources` up to `version` (the API test
+    /// server's versions are numbers).
+    public func hasSynced(atLeast version: Int, of resources: [String]) -> Bool {
+        resources.allSatisfy { (resourceVersions?[$0].flatMap { Int($0) } ?? 0) >= version }
+    }
 }
 
 extension StatusFile {
@@ -21,6 +34,7 @@ extension StatusFile {
         try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
         var current = self
         current.version = Self.currentVersion
+        current.pid = getpid()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         // `.atomic`: written to a temporary file in the same directory, then renamed over the old one.
