@@ -21,6 +21,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         // Only the API test server (a lab and test tool) uses NIO.
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
@@ -41,7 +42,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "Agent",
-            dependencies: ["Core", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "Core", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "krctl",

@@ -131,24 +131,3 @@ final class FirewallController: @unchecked Sendable {
         }
     }
 }
-
-/// Leveled logging to stderr, klog-like (`-v` raises the detail).
-struct Log: Sendable {
-    var verbosity: Int
-
-    func info(_ message: String) { write("I", message) }
-    func warn(_ message: String) { write("W", message) }
-    func error(_ message: String) { write("E", message) }
-    func debug(_ message: String) { if verbosity >= 2 { write("D", message) } }
-
-    /// DateFormatter is costly to make and safe to share for formatting.
-    nonisolated(unsafe) private static let clock: DateFormatter = {
-        let f = DateFormatter()
-        f.dateFormat = "HH:mm:ss.SSS"
-        return f
-    }()
-
-    private func write(_ level: String, _ message: String) {
-        FileHandle.standardError.write(Data("\(level)\(Self.clock.string(from: Date())) \(message)\n".utf8))
-    }
-}

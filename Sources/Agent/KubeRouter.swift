@@ -98,6 +98,10 @@ struct KubeRouter: ParsableCommand {
     @Option(name: [.customShort("v"), .customLong("v")], help: ArgumentHelp("Log verbosity (0-10).", valueName: "level"))
     var verbosity = 0
 
+    @Option(help: ArgumentHelp("Log line format: text (klog-like) or json (one object per line, for log collectors).",
+                               valueName: "format"))
+    var logFormat = "text"
+
     /// kube-router's boolean flags, which Go accepts bare (`--run-router`) as well as with `=true|false`.
     static let booleanFlags = ["--run-firewall", "--run-service-proxy", "--run-router", "--cleanup-config", "--netpol-default-deny",
                                "--ipvs-graceful-termination", "--masquerade-all", "--hairpin-mode",
@@ -111,6 +115,9 @@ struct KubeRouter: ParsableCommand {
             throw ValidationError("invalid --ipvs-sync-period \"\(ipvsSyncPeriod)\" (expected a Go duration such as 5m or 90s)")
         }
         guard (0...10).contains(verbosity) else { throw ValidationError("-v must be between 0 and 10") }
+        guard Log.Format(rawValue: logFormat) != nil else {
+            throw ValidationError("invalid --log-format \"\(logFormat)\" (expected text or json)")
+        }
         guard let hold = GoDuration.seconds(bgpHoldtime), hold == 0 || (hold >= 3 && hold <= 65535) else {
             throw ValidationError("invalid --bgp-holdtime \"\(bgpHoldtime)\" (0, or a Go duration from 3s to 18h12m15s)")
         }
@@ -135,7 +142,8 @@ struct KubeRouter: ParsableCommand {
     var stateDir = "/var/run/kube-router"
 
     func run() throws {
-        let log = Log(verbosity: verbosity)
+        Log.bootstrap(format: Log.Format(rawValue: logFormat) ?? .text, verbosity: verbosity)
+        let log = Log()
         guard Capabilities.effective(Capabilities.netAdmin) else {
             throw AgentFailure("""
                 kube-router needs root (CAP_NET_ADMIN) to program iptables, ipsets, IPVS and routes: run it as root, \

@@ -175,3 +175,45 @@ enum InputLimitFixtures {
         i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
         """
 }
+
+/// `--log-format json`: one JSON object per line, for log collectors.
+@Suite struct AgentLogFormatTests {
+    @Test(.enabled(if: geteuid() == 0)) func jsonLinesCarryLevelMessageAndTime() throws {
+        let dir = try temporaryDirectory("log")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let kubeconfig = dir + "/kubeconfig"
+        // An API server that is not there: the agent logs where it is going, then keeps retrying.
+        try """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: c, cluster: {server: "https://127.0.0.1:9"}}]
+            users: [{name: u, user: {token: t}}]
+            contexts: [{name: x, context: {cluster: c, user: u}}]
+            current-context: x
+            """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = builtExecutable("kube-router")
+        process.arguments = ["--kubeconfig", kubeconfig, "--state-dir", dir, "--run-service-proxy=false", "--run-router=false",
+                             "--run-firewall", "--log-format", "json", "--hostname-override", "node-j"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        var text = ""
+        while !text.contains("kube-router: node node-j") || !text.hasSuffix("\n") {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        let first = try #require(text.split(separator: "\n").map(String.init).first { $0.contains("kube-router: node") },
+                                 "no log line: \(text)")
+        let line = try JSONValue.parseJSON(Data(first.utf8))
+        #expect(line["level"]?.stringValue == "info", "\(first)")
+        #expect(line["msg"]?.stringValue?.hasPrefix("kube-router: node node-j") == true, "\(first)")
+        #expect(line["ts"]?.stringValue?.hasSuffix("Z") == true && line["source"]?.stringValue == "kube-router", "\(first)")
+    }
+}
