@@ -215,6 +215,7 @@ _krctl_explain-policy() {
         return
         ;;
     '-o'|'--output')
+        __krctl_add_completions -W 'text'$'\n''json'$'\n''yaml'
         return
         ;;
     '--kernel')
@@ -281,6 +282,7 @@ _krctl_policy_check() {
         return
         ;;
     '-o'|'--output')
+        __krctl_add_completions -W 'text'$'\n''json'$'\n''yaml'
         return
         ;;
     esac
@@ -311,7 +313,7 @@ _krctl_trace() {
 
 _krctl_trace_service() {
     repeating_flags=()
-    non_repeating_flags=(--strict --version -h --help)
+    non_repeating_flags=(--no-color --strict --version -h --help)
     repeating_options=(-f --manifests)
     non_repeating_options=(-n --namespace --from --port --kernel -o --output --kubeconfig --context --node --state-dir)
     __krctl_offer_flags_options 1
@@ -332,6 +334,7 @@ _krctl_trace_service() {
         return
         ;;
     '-o'|'--output')
+        __krctl_add_completions -W 'text'$'\n''json'$'\n''yaml'
         return
         ;;
     '-f'|'--manifests')

@@ -113,17 +113,10 @@ struct TraceService: ParsableCommand {
     @Option(help: ArgumentHelp("Compare with this node's kernel: auto (when readable), always or never.", valueName: "mode"))
     var kernel: KernelMode = .auto
 
-    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Output format: text, json or yaml.", valueName: "format"))
-    var output: String = "text"
+    @OptionGroup var format: OutputOptions
 
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var nodeOptions: NodeOptions
-
-    func validate() throws {
-        guard OutputFormat(rawValue: output) != nil else {
-            throw ValidationError("unknown output format \"\(output)\" (expected text, json or yaml)")
-        }
-    }
 
     func run() throws {
         let (snapshot, contextNamespace) = try cluster.load(resources: APIResource.all)
@@ -187,11 +180,7 @@ struct TraceService: ParsableCommand {
                 return (explanation.verdict.rawValue, side.reason)
             })
 
-        switch OutputFormat(rawValue: output)! {
-        case .json: print(try Render.json(trace))
-        case .yaml: print(try Render.yaml(trace), terminator: "")
-        case .text: print(Terminal.escapingControlCharacters(Self.text(trace)))
-        }
+        try format.emit(trace) { _ in Self.text(trace) }
         if trace.hasDrift { throw ExitCode(2) }
     }
 
