@@ -271,14 +271,7 @@ struct KubeRouter: ParsableCommand {
     /// Both iptables backends filter packets; a node whose other components use nft is worth a warning.
     private func warnIfNFTBackendInUse(_ log: Log) {
         for tool in ["/usr/sbin/iptables-nft-save", "/sbin/iptables-nft-save"] where FileManager.default.isExecutableFile(atPath: tool) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: tool)
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            guard (try? process.run()) != nil else { return }
-            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
+            guard let text = try? Subprocess.run(tool, []).stdout else { return }
             let rules = text.split(separator: "\n").filter { $0.hasPrefix("-A ") }.count
             if rules > 0 {
                 log.warn("this node has \(rules) rules in the iptables nft backend: kube-router writes the legacy tables (iptables-legacy); both filter packets, so check iptables-nft-save too when debugging")

@@ -137,7 +137,7 @@ public enum IPTablesSync {
 /// state is per namespace, and switching namespaces must never happen on a shared pool thread.
 public enum NetworkNamespace {
     public static func run<T: Sendable>(_ name: String, _ body: @escaping @Sendable () throws -> T) throws -> T {
-        let result = LockedResult<T>()
+        let result = Locked<Swift.Result<T, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
             defer { done.signal() }
@@ -149,13 +149,9 @@ public enum NetworkNamespace {
         }
         thread.start()
         done.wait()
-        return try result.get()
-    }
-
-    final class LockedResult<T: Sendable>: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value: Result<T, any Error>?
-        func set(_ v: Result<T, any Error>) { lock.withLock { value = v } }
-        func get() throws -> T { try lock.withLock { value! }.get() }
+        guard let outcome = result.get() else {
+            throw IPTablesTable.Failure(description: "the thread in network namespace \(name) ended without a result")
+        }
+        return try outcome.get()
     }
 }

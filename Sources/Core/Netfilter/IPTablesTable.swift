@@ -37,13 +37,7 @@ public final class IPTablesTable: @unchecked Sendable {
     static func loadModule(_ module: String) {
         let modprobe = (try? String(contentsOfFile: "/proc/sys/kernel/modprobe", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? "/sbin/modprobe"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: modprobe.isEmpty ? "/sbin/modprobe" : modprobe)
-        process.arguments = ["-q", module]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return }
-        process.waitUntilExit()
+        _ = try? Subprocess.run(modprobe.isEmpty ? "/sbin/modprobe" : modprobe, ["-q", module])
     }
 
     deinit {
