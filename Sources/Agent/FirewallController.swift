@@ -1,4 +1,7 @@
-import Core
+import KubeModel
+import KubeAPI
+import Planning
+import Kernel
 import Foundation
 
 /// Keeps the node's firewall equal to what the policies say. Informer events only mark the state

@@ -1,5 +1,9 @@
 import ArgumentParser
-import Core
+import KubeModel
+import KubeAPI
+import Planning
+import Kernel
+import Speaker
 import Foundation
 
 /// The node agent: the IPVS service proxy, the NetworkPolicy firewall for the pods of its node and

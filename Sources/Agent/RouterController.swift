@@ -1,4 +1,8 @@
-import Core
+import KubeModel
+import KubeAPI
+import Planning
+import Kernel
+import Speaker
 import Foundation
 
 /// Pod networking over BGP: from the nodes in the API, the peers of this node (the full mesh of its

@@ -1,4 +1,7 @@
-import Core
+import KubeModel
+import KubeAPI
+import Planning
+import Kernel
 import Foundation
 
 /// Keeps the node's IPVS table, its VIPs on kube-dummy-if and the iptables/ipset pieces IPVS needs

@@ -1,5 +1,7 @@
 import ArgumentParser
-import Core
+import KubeModel
+import Kernel
+import Speaker
 import Foundation
 
 struct BGPCommand: ParsableCommand {

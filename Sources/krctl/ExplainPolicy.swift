@@ -1,5 +1,6 @@
 import ArgumentParser
-import Core
+import KubeModel
+import Planning
 import Foundation
 
 struct ExplainPolicy: ParsableCommand {

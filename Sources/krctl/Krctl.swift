@@ -1,5 +1,9 @@
 import ArgumentParser
-import Core
+import CCurl
+import CNcurses
+import KubeModel
+import Kernel
+import KubeAPI
 import Foundation
 
 @main
@@ -25,7 +29,10 @@ struct Version: ParsableCommand {
 
     func run() throws {
         print("krctl \(KrctlVersion.string)")
-        for library in NativeLibraries.versions {
+        let libraries = KernelLibraries.versions + [
+            ("libcurl", String(cString: kr_curl_version())), ("ncursesw", String(cString: kr_curses_version())),
+        ]
+        for library in libraries {
             print("\(library.name) \(library.version)")
         }
     }

@@ -1,5 +1,8 @@
 import ArgumentParser
-import Core
+import KubeModel
+import KubeAPI
+import Planning
+import Kernel
 import Foundation
 
 /// `krctl ipvs`: the node's IPVS table, named by the Services the agent made it from.
@@ -147,9 +150,9 @@ struct TraceService: ParsableCommand {
             do {
                 let client = try IPVSClient()
                 let wanted = Set(planned.map(\.service.key))
-                var ipvs: [String: IPVSSync.Entry] = [:]
+                var ipvs: [String: IPVSEntry] = [:]
                 for s in try client.services() where wanted.contains(s.key) {
-                    ipvs[s.key] = IPVSSync.Entry(service: s, destinations: try client.destinations(of: s))
+                    ipvs[s.key] = IPVSEntry(service: s, destinations: try client.destinations(of: s))
                 }
                 let interfaces = try NetworkInterfaces()
                 let vips = try interfaces.addresses(of: NetworkInterfaces.dummyInterface)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import KubeAPI
 import TestSupport
 
 /// Reflectors and informers against the test API server: convergence, restarts, 410s, dropped and

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 import TestSupport
-@testable import Core
+@testable import KubeModel
+@testable import Kernel
 
 #if canImport(Glibc)
 import Glibc

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
-import Core
+import KubeModel
 
 /// Runs the built `krctl` binary the way an operator or a CI job does, and checks its output.
 struct Krctl {

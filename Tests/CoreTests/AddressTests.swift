@@ -1,5 +1,5 @@
 import Testing
-@testable import Core
+@testable import KubeModel
 
 @Suite struct AddressTests {
     @Test func parsesAndPrintsIPv4() throws {

@@ -1,6 +1,7 @@
 import Testing
 import TestSupport
-@testable import Core
+@testable import Planning
+@testable import Kernel
 
 /// The ipset sync's logic against in-memory sets: no root.
 @Suite struct IPSetSyncTests {

@@ -1,6 +1,8 @@
 import Testing
 import TestSupport
-@testable import Core
+@testable import KubeModel
+@testable import Planning
+@testable import Kernel
 
 /// The iptables sync's logic against in-memory tables: no root, no x_tables.
 @Suite struct IPTablesSyncTests {

@@ -1,6 +1,8 @@
 import Testing
 import TestSupport
-@testable import Core
+@testable import KubeModel
+@testable import Planning
+@testable import Kernel
 
 /// The service proxy's sync logic against an in-memory IPVS table: no root, no IPVS module.
 @Suite struct IPVSSyncTests {

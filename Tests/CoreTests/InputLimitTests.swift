@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import KubeAPI
 
 /// Hostile or careless input is bounded and named: alias bombs, duplicate keys, huge watch events,
 /// kind typos, unknown fields, objects defined twice, control characters on the terminal.

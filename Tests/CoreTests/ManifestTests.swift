@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import Planning
 
 @Suite struct ManifestDecodingTests {
     @Test func readsPodWithPortsAddressesAndDefaults() throws {

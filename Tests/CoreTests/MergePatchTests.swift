@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Core
+@testable import KubeModel
 
 /// JSON merge patch (RFC 7386), strategic merge patch and JSON patch (RFC 6902), as kube-test-server applies them.
 @Suite struct MergePatchTests {

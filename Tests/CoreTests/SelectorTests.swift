@@ -1,5 +1,5 @@
 import Testing
-@testable import Core
+@testable import KubeModel
 
 @Suite struct SelectorTests {
     let labels = ["app": "web", "tier": "front"]

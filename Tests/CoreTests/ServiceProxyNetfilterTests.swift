@@ -1,5 +1,6 @@
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import Planning
 
 /// The iptables and ipset pieces of the service proxy, and the trace krctl builds from plan and kernel.
 @Suite struct ServiceProxyNetfilterTests {

@@ -1,5 +1,6 @@
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import Planning
 
 /// The service proxy's plan: which IPVS services and real servers a node holds for the cluster's Services.
 @Suite struct ServiceProxyPlannerTests {

@@ -1,5 +1,7 @@
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import Planning
+@testable import Kernel
 
 /// The trace krctl builds from the plan and the kernel for one service.
 @Suite struct ServiceTraceTests {
@@ -15,8 +17,8 @@ import Testing
         let planned = plan.services.filter { $0.origin.hasPrefix("shop/web:") }
         let cluster = try #require(planned.first { $0.kind == .clusterIP })
         // The kernel lost one real server and holds another's weight wrong; the VIP is there.
-        var kernel: [String: IPVSSync.Entry] = [:]
-        for p in planned { kernel[p.service.key] = IPVSSync.Entry(service: p.service, destinations: p.destinations) }
+        var kernel: [String: IPVSEntry] = [:]
+        for p in planned { kernel[p.service.key] = IPVSEntry(service: p.service, destinations: p.destinations) }
         kernel[cluster.service.key]!.destinations = [IPVSDestination(address: IPAddress("10.244.1.10")!, port: 8080, weight: 5)]
         let trace = ServiceTrace.build(service: web, node: "n1", planned: planned, vips: Set(plan.vips),
                                        observed: .init(vips: [IPAddress("10.96.0.10")!, IPAddress("203.0.113.7")!], ipvs: kernel),

@@ -1,4 +1,5 @@
-import Core
+import Planning
+import Kernel
 import Foundation
 import TestSupport
 

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import KubeAPI
+@testable import Planning
+@testable import Kernel
 import TestSupport
 
 /// A node in a network namespace with the bridge pods hang off, pods in namespaces of their own on

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Core
+@testable import Planning
+@testable import Kernel
 
 /// Whether the kernel tests can run here: root, and the ipset command answering.
 enum Kernel {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import Planning
+@testable import Kernel
 
 enum IPVSKernel {
     /// Set by scripts/test when it runs this suite inside the VM: there, a missing IPVS is a failure.

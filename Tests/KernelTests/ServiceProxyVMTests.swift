@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import KubeAPI
+@testable import Planning
+@testable import Kernel
 import TestSupport
 
 /// The service proxy end to end, in the VM (the only kernel here with IPVS and dummy links): the agent

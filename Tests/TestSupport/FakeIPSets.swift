@@ -1,4 +1,5 @@
-import Core
+import Planning
+import Kernel
 import Foundation
 
 /// In-memory ipsets with the kernel's semantics where a sync depends on them: `swap` needs two existing

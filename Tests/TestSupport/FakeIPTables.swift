@@ -1,4 +1,6 @@
-import Core
+import KubeModel
+import Planning
+import Kernel
 import Foundation
 
 /// In-memory x_tables for tests without root: per table and family, chains with their rules. A

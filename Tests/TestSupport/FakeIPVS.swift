@@ -1,4 +1,5 @@
-import Core
+import Planning
+import Kernel
 import Foundation
 
 /// An in-memory IPVS table that behaves like the kernel's where a sync depends on it: adding what

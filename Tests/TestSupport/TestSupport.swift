@@ -1,4 +1,6 @@
-import Core
+import KubeModel
+import KubeAPI
+import Kernel
 import Foundation
 import Testing
 

@@ -1,0 +1,162 @@
+import KubeModel
+
+/// The routes learned from peers (Adj-RIB-In) and the best path per prefix (Loc-RIB), pure and
+/// synchronous: the speaker feeds it UPDATEs and session losses and reads back what to install.
+public struct BGPRib: Sendable {
+    /// One path to a prefix, as one peer announced it.
+    public struct Path: Sendable, Equatable {
+        public var peer: IPAddress
+        public var peerASN: UInt32
+        public var peerRouterID: UInt32
+        public var external: Bool
+        public var nextHop: IPAddress
+        /// One UPDATE's attributes, shared by all its prefixes (a full table is many prefixes, few UPDATEs).
+        private var shared: Attributes
+        /// Kept through a peer's graceful restart, until it re-announces or the restart time runs out.
+        public var stale = false
+
+        final class Attributes: Sendable, Equatable {
+            let value: BGPPathAttributes
+            init(_ value: BGPPathAttributes) { self.value = value }
+            static func == (a: Attributes, b: Attributes) -> Bool { a === b || a.value == b.value }
+        }
+
+        public var attributes: BGPPathAttributes {
+            get { shared.value }
+            set { shared = Attributes(newValue) }
+        }
+
+        public init(peer: IPAddress, peerASN: UInt32, peerRouterID: UInt32, external: Bool, nextHop: IPAddress,
+                    attributes: BGPPathAttributes, stale: Bool = false) {
+            self.peer = peer; self.peerASN = peerASN; self.peerRouterID = peerRouterID; self.external = external
+            self.nextHop = nextHop; self.shared = Attributes(attributes); self.stale = stale
+        }
+
+        func sharing(_ attributes: Attributes, nextHop: IPAddress) -> Path {
+            var p = self
+            p.shared = attributes
+            p.nextHop = nextHop
+            return p
+        }
+    }
+
+    public let localASN: UInt32
+    /// Our own prefixes (the node's pod CIDRs): never installed from a peer.
+    public var ownPrefixes: Set<CIDR>
+    private(set) public var paths: [CIDR: [Path]] = [:]
+
+    public init(localASN: UInt32, ownPrefixes: Set<CIDR> = []) {
+        self.localASN = localASN
+        self.ownPrefixes = ownPrefixes
+    }
+
+    /// Why a path is not accepted, or nil when it is.
+    public func rejection(_ prefix: CIDR, _ path: Path) -> String? {
+        if ownPrefixes.contains(prefix) { return "one of our own prefixes" }
+        if path.attributes.asns.contains(localASN) && path.external { return "our AS \(localASN) is in its AS_PATH (loop)" }
+        return nil
+    }
+
+    /// Applies an UPDATE from `peer`; returns the prefixes whose paths changed.
+    @discardableResult
+    public mutating func apply(_ update: BGPUpdate, from peer: Path) -> Set<CIDR> {
+        var changed = Set<CIDR>()
+        for prefix in update.allWithdrawn where remove(prefix, peer: peer.peer) { changed.insert(prefix) }
+        guard update.treatAsWithdraw == nil else { return changed }
+        var stored = update.attributes
+        stored.mpReach = nil
+        stored.mpUnreach = nil
+        let shared = Path.Attributes(stored)
+        func add(_ prefix: CIDR, nextHop: IPAddress?) {
+            guard let nextHop else { return }
+            let path = peer.sharing(shared, nextHop: nextHop)
+            var list = paths[prefix] ?? []
+            list.removeAll { $0.peer == peer.peer }
+            list.append(path)
+            paths[prefix] = list
+            changed.insert(prefix)
+        }
+        for prefix in update.nlri { add(prefix, nextHop: update.attributes.nextHop) }
+        if let reach = update.attributes.mpReach {
+            for prefix in reach.nlri { add(prefix, nextHop: reach.nextHops.first) }
+        }
+        return changed
+    }
+
+    /// Removes every path of a peer (its session ended); with `keepAsStale` marks them stale instead
+    /// (graceful restart: forwarding goes on while the peer restarts).
+    @discardableResult
+    public mutating func dropPeer(_ peer: IPAddress, keepAsStale: Bool = false) -> Set<CIDR> {
+        var changed = Set<CIDR>()
+        for (prefix, list) in paths where list.contains(where: { $0.peer == peer }) {
+            if keepAsStale {
+                paths[prefix] = list.map { var p = $0; if p.peer == peer { p.stale = true }; return p }
+            } else {
+                paths[prefix] = list.filter { $0.peer != peer }
+                if paths[prefix]!.isEmpty { paths[prefix] = nil }
+                changed.insert(prefix)
+            }
+        }
+        return changed
+    }
+
+    /// After a restarted peer's End-of-RIB (or its restart time): its paths not re-announced go.
+    @discardableResult
+    public mutating func purgeStale(_ peer: IPAddress) -> Set<CIDR> {
+        var changed = Set<CIDR>()
+        for (prefix, list) in paths where list.contains(where: { $0.peer == peer && $0.stale }) {
+            paths[prefix] = list.filter { !($0.peer == peer && $0.stale) }
+            if paths[prefix]!.isEmpty { paths[prefix] = nil }
+            changed.insert(prefix)
+        }
+        return changed
+    }
+
+    private mutating func remove(_ prefix: CIDR, peer: IPAddress) -> Bool {
+        guard var list = paths[prefix], list.contains(where: { $0.peer == peer }) else { return false }
+        list.removeAll { $0.peer == peer }
+        paths[prefix] = list.isEmpty ? nil : list
+        return true
+    }
+
+    /// The best acceptable path to a prefix (RFC 4271 §9.1.2): highest LOCAL_PREF, shortest AS_PATH,
+    /// lowest ORIGIN, lowest MED (between paths from the same neighbouring AS), eBGP over iBGP, lowest
+    /// router ID, lowest peer address.
+    public func best(_ prefix: CIDR) -> Path? {
+        let candidates = (paths[prefix] ?? []).filter { rejection(prefix, $0) == nil }
+        return candidates.min { a, b in Self.better(a, b) }
+    }
+
+    static func better(_ a: Path, _ b: Path) -> Bool {
+        let lpA = a.attributes.localPref ?? 100, lpB = b.attributes.localPref ?? 100
+        if lpA != lpB { return lpA > lpB }
+        if a.attributes.pathLength != b.attributes.pathLength { return a.attributes.pathLength < b.attributes.pathLength }
+        let oA = a.attributes.origin?.rawValue ?? 2, oB = b.attributes.origin?.rawValue ?? 2
+        if oA != oB { return oA < oB }
+        if a.attributes.asns.first == b.attributes.asns.first, (a.attributes.med ?? 0) != (b.attributes.med ?? 0) {
+            return (a.attributes.med ?? 0) < (b.attributes.med ?? 0)
+        }
+        if a.external != b.external { return a.external }
+        if a.peerRouterID != b.peerRouterID { return a.peerRouterID < b.peerRouterID }
+        return a.peer < b.peer
+    }
+
+    /// The routes to install: the best path of every prefix, as kernel routes of `proto`.
+    public func kernelRoutes(proto: UInt8) -> [KernelRoute] {
+        paths.keys.compactMap { prefix in
+            best(prefix).map { KernelRoute(destination: prefix, gateways: [$0.nextHop], proto: proto) }
+        }.sorted { $0.destination.description < $1.destination.description }
+    }
+
+    /// Paths received from a peer, and how many of them were accepted.
+    public func counts(for peer: IPAddress) -> (received: Int, accepted: Int) {
+        var received = 0, accepted = 0
+        for (prefix, list) in paths {
+            for path in list where path.peer == peer {
+                received += 1
+                if rejection(prefix, path) == nil { accepted += 1 }
+            }
+        }
+        return (received, accepted)
+    }
+}
