@@ -5,6 +5,9 @@ import Planning
 import Kernel
 import Speaker
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The node agent: the IPVS service proxy, the NetworkPolicy firewall for the pods of its node and
 /// pod networking over BGP, each behind its `--run-*` switch.
@@ -236,8 +239,15 @@ struct KubeRouter: ParsableCommand {
             try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
             box.router = RouterController(informers: informers, node: node, options: options, log: log)
         }
+        // The stop path (StopSignals): the controllers and the informers stop, then the process exits.
+        StopSignals.onStop {
+            box.firewall?.stop()
+            box.serviceProxy?.stop()
+            informers.stop()
+        }
         informers.start()
         while !informers.waitForSync(timeout: 10) {
+            if informers.isStopped { return }  // the stop path is ending the process
             log.info("kube-router: waiting for the API server's objects (\(config.server))")
         }
         log.info("kube-router: informers synced")

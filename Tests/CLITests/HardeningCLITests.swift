@@ -218,3 +218,44 @@ enum InputLimitFixtures {
         #expect(line["ts"]?.stringValue?.hasSuffix("Z") == true && line["source"]?.stringValue == "kube-router", "\(first)")
     }
 }
+
+/// The stop path: SIGTERM stops the controllers and the informers and ends the agent with status 0,
+/// whatever it is doing (here: waiting for an API server that is not there).
+@Suite struct AgentStopTests {
+    @Test(.enabled(if: geteuid() == 0)) func sigtermEndsTheAgentWithStatusZero() throws {
+        let dir = try temporaryDirectory("stop")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: c, cluster: {server: "https://127.0.0.1:9"}}]
+            users: [{name: u, user: {token: t}}]
+            contexts: [{name: x, context: {cluster: c, user: u}}]
+            current-context: x
+            """.write(toFile: dir + "/kubeconfig", atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = builtExecutable("kube-router")
+        process.arguments = ["--kubeconfig", dir + "/kubeconfig", "--state-dir", dir, "--run-service-proxy=false",
+                             "--run-router=false", "--hostname-override", "node-s"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Once it says where it is going, it is past its start.
+        var text = ""
+        while !text.contains("kube-router: node node-s") {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        let ended = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in ended.signal() }
+        kill(process.processIdentifier, SIGTERM)
+        let inTime = ended.wait(timeout: .now() + 10) == .success
+        if !inTime { kill(process.processIdentifier, SIGKILL) }
+        #expect(inTime, "the agent did not end within 10 s of SIGTERM")
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0,
+                "\(process.terminationReason) \(process.terminationStatus)")
+    }
+}

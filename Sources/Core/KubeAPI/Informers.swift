@@ -42,6 +42,9 @@ public final class Informers: ClusterState, @unchecked Sendable {
 
     public var hasSynced: Bool { reflectors.values.allSatisfy(\.hasSynced) }
 
+    /// `stop()` was called.
+    public var isStopped: Bool { reflectors.values.contains(where: \.isStopped) }
+
     public func store(_ resource: APIResource) -> ObjectStore? { reflectors[resource]?.store }
 
     public var resourceVersions: [String: String] {
