@@ -8,6 +8,7 @@ final class RouterController: @unchecked Sendable {
     struct Options {
         var settings: RouterSettings
         var bgpPort: UInt16
+        var maxPrefixes: Int
         var holdTime: UInt16
         var gracefulRestartTime: UInt16?
         var cniConfigPath: String?
@@ -81,8 +82,9 @@ final class RouterController: @unchecked Sendable {
         if condition.withLock({ self.speaker == nil }) {
             do {
                 let config = BGPSpeaker.Config(asn: plan.localASN, routerID: routerID, port: options.bgpPort, holdTime: options.holdTime,
-                                               connectRetry: 1, gracefulRestartTime: options.gracefulRestartTime)
-                let new = try BGPSpeaker(config: config) { [log] message in log.info(message) }
+                                               connectRetry: 1, gracefulRestartTime: options.gracefulRestartTime,
+                                               maxPrefixes: options.maxPrefixes)
+                let new = try BGPSpeaker(config: config, importPolicy: plan.importPolicy) { [log] message in log.info(message) }
                 try new.start()
                 condition.withLock { self.speaker = new }
                 log.info("router: BGP speaker AS \(plan.localASN), router ID \(routerID), port \(options.bgpPort)")
@@ -94,6 +96,7 @@ final class RouterController: @unchecked Sendable {
             }
         }
         let current = condition.withLock { self.speaker }
+        current?.setImportPolicy(plan.importPolicy)
         current?.setPeers(plan.peers)
         current?.setAdvertised(plan.advertised)
         log.info("router: \(plan.peers.count) peer(s), advertising \(plan.advertised.map(\.description).joined(separator: ", "))")
@@ -140,7 +143,11 @@ final class RouterController: @unchecked Sendable {
         let speaker = condition.withLock { self.speaker }
         switch command.trimmingCharacters(in: .whitespaces) {
         case "bgp peers": return (try? encoder.encode(speaker?.peerStatus() ?? [])) ?? Data("[]".utf8)
-        case "bgp routes": return (try? encoder.encode(speaker?.routeStatus() ?? [])) ?? Data("[]".utf8)
+        case "bgp routes":
+            // The answer for a full table is large: the memory it took goes back once it is encoded.
+            let data = (try? encoder.encode(speaker?.routeStatus() ?? [])) ?? Data("[]".utf8)
+            if data.count > 1 << 20 { Memory.trim() }
+            return data
         default: return Data("{\"error\": \"unknown command\"}".utf8)
         }
     }

@@ -28,6 +28,9 @@ final class AgentRun: @unchecked Sendable {
 
     var log: String { condition.withLock { text } }
 
+    /// The agent's process (`ip netns exec` execs it in place).
+    var pid: Int32 { process.processIdentifier }
+
     /// Waits until `predicate` holds for the log so far (checked at each new output), or the agent
     /// exits, or `timeout` passes; returns whether it holds.
     func waitUntil(timeout: Double, _ predicate: (String) -> Bool) -> Bool {

@@ -1,0 +1,200 @@
+import Foundation
+import Testing
+@testable import Core
+import TestSupport
+
+/// The agent's BGP speaker against hostile peers (a scripted speaker, Resources/bgppeer.py) in network
+/// namespaces: hostile routes never reach the kernel and `krctl bgp routes` says why; hundreds of idle
+/// connections from a peer's address hold no descriptors and the real session still comes up; a peer
+/// past the prefix limit gets a Cease (6/1) that `krctl bgp peers` keeps showing after later errors.
+@Suite(.serialized, .enabled(if: Kernel.available, "needs root (network namespaces)"))
+struct BGPHardeningKernelTests {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Resources/bgppeer.py").path
+
+    /// A lab with the agent on node s (10.99.0.10, pod CIDR 10.244.10.0/24) and a peer node p (10.99.0.5,
+    /// AS 65005), an API server that also knows node-o (pod CIDR 10.244.20.0/24 at 10.99.0.20).
+    final class Harness: @unchecked Sendable {
+        let lab: BGPLab
+        let server: TestAPIServer
+        let agent: AgentRun
+        let stateDir: String
+
+        init(agentArguments: [String] = []) throws {
+            lab = try BGPLab()
+            try lab.addNode("s", ip: "10.99.0.10", podCIDR: "10.244.10.0/24", asn: 64512)
+            try lab.addNode("p", ip: "10.99.0.5", podCIDR: "10.244.5.0/24", asn: 65005)
+            server = try TestAPIServer(launcher: ["/usr/sbin/ip", "netns", "exec", lab.ns("s")])
+            let kubeconfig = try server.writeKubeconfig()
+            let nodes = """
+            ---
+            kind: Node
+            metadata: {name: node-s, annotations: {kube-router.io/node.bgp.customimportreject: 198.51.100.0/24}}
+            spec: {podCIDR: 10.244.10.0/24}
+            status: {addresses: [{type: InternalIP, address: 10.99.0.10}]}
+            ---
+            kind: Node
+            metadata: {name: node-o}
+            spec: {podCIDR: 10.244.20.0/24}
+            status: {addresses: [{type: InternalIP, address: 10.99.0.20}]}
+            """
+            try NetworkNamespace.run(lab.ns("s")) { [config = server.config()] in
+                let client = KubeClient(config: config)
+                for doc in try JSONValue.parseYAMLDocuments(nodes) { _ = try client.create(.nodes, namespace: nil, object: doc) }
+            }
+            stateDir = try lab.dir("agent")
+            agent = try AgentRun(netns: lab.ns("s"), arguments: [
+                "--kubeconfig", kubeconfig, "--hostname-override", "node-s", "--run-firewall=false", "--run-service-proxy=false",
+                "--nodes-full-mesh=false", "--peer-router-ips", "10.99.0.5", "--peer-router-asns", "65005",
+                "--bgp-import-reject", "192.0.2.0/24", "--bgp-holdtime", "3s", "--state-dir", stateDir,
+            ] + agentArguments)
+            // The speaker is up and has tried the peer (which refuses: it only connects out).
+            try waitForPeer(20, "the agent's speaker trying the peer") { $0.lastError != nil }
+        }
+
+        func krctl<T: Decodable>(_ command: String, as type: T.Type) throws -> T {
+            let (status, out, err) = try TestSupport.run("/usr/sbin/ip", ["netns", "exec", lab.ns("s"), builtExecutable("krctl").path, "bgp",
+                                                                         command, "-o", "json", "--state-dir", stateDir])
+            guard status == 0 || status == 2 else { throw IPTablesTable.Failure(description: "krctl bgp \(command): \(status) \(err)") }
+            return try JSONDecoder().decode(T.self, from: Data(out.utf8))
+        }
+
+        func peer() throws -> BGPSpeaker.PeerStatus? {
+            try krctl("peers", as: [BGPSpeaker.PeerStatus].self).first { $0.address == "10.99.0.5" }
+        }
+
+        /// Waits (on the agent's status, through krctl) until `condition` holds for the peer.
+        func waitForPeer(_ timeout: Double, _ what: String, _ condition: (BGPSpeaker.PeerStatus) -> Bool) throws {
+            try lab.eventually(timeout, what) { ((try? peer()) ?? nil).map(condition) ?? false }
+        }
+
+        /// The open descriptors of the agent's process.
+        var descriptors: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(agent.pid)/fd").count) ?? -1 }
+
+        deinit { agent.stop() }
+    }
+
+    /// The scripted peer in node p's namespace, its events line by line.
+    final class Peer: @unchecked Sendable {
+        let process = Process()
+        private let input = Pipe()
+        private let output = Pipe()
+        private var buffer = Data()
+
+        init(_ harness: Harness, _ arguments: [String]) throws {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            process.arguments = ["netns", "exec", harness.lab.ns("p"), "/usr/bin/python3", BGPHardeningKernelTests.script,
+                                 "10.99.0.5", "10.99.0.10", "65005"] + arguments
+            process.standardInput = input
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+        }
+
+        /// The next line the peer prints (nil when it ends).
+        func next() -> String? {
+            while true {
+                if let newline = buffer.firstIndex(of: 0x0A) {
+                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+                    buffer = Data(buffer[(newline + 1)...])
+                    return line
+                }
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty { return nil }
+                buffer += chunk
+            }
+        }
+
+        /// Lines until one starts with `prefix` (returned), or nil when the peer ends first.
+        func waitFor(_ prefix: String, each: (String) -> Void = { _ in }) -> String? {
+            while let line = next() {
+                each(line)
+                if line.hasPrefix(prefix) { return line }
+            }
+            return nil
+        }
+
+        func stop() {
+            try? input.fileHandleForWriting.close()
+            process.waitUntilExit()
+        }
+
+        deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+    }
+
+    static let hostile: [(String, BGPImportPolicy.Reason)] = [
+        ("0.0.0.0/0", .defaultRoute), ("10.244.10.10/32", .ownPodCIDR), ("10.244.20.0/24", .podCIDR),
+        ("10.99.0.10/32", .nodeAddress), ("10.96.0.10/32", .serviceRange), ("127.0.0.0/8", .loopback),
+        ("169.254.0.0/16", .linkLocal), ("224.0.0.0/4", .multicast), ("240.0.0.0/4", .reserved),
+        ("192.0.2.0/25", .customReject), ("198.51.100.0/24", .customReject),
+    ]
+
+    @Test func hostileRoutesNeverReachTheKernel() throws {
+        let h = try Harness()
+        let good = "172.20.0.0/16"
+        let peer = try Peer(h, ["--announce", (Self.hostile.map(\.0) + [good]).joined(separator: ",")])
+        defer { peer.stop() }
+        #expect(peer.waitFor("established") != nil, "\(h.agent.log)")
+        #expect(peer.waitFor("announced") != nil)
+        try h.waitForPeer(10, "all 12 prefixes received") { $0.prefixesReceived == 12 }
+        try h.lab.eventually(10, "the good route in the kernel") { h.lab.routes("s", proto: "201").contains("\(good) via 10.99.0.5") }
+
+        let status = try #require(try h.peer())
+        #expect(status.prefixesAccepted == 1 && status.prefixesRejected == Self.hostile.count, "\(status)")
+        // Ours (proto 201) in the kernel: the good route only.
+        let kernel = h.lab.routes("s", proto: "201").split(separator: "\n").map { String($0) }
+        #expect(kernel.count == 1 && kernel.first?.hasPrefix("\(good) via 10.99.0.5") == true, "\(kernel)")
+        #expect(!h.lab.routes("s").contains("default"), "\(h.lab.routes("s"))")
+        // krctl bgp routes: each hostile prefix rejected, with its reason.
+        let routes = try h.krctl("routes", as: [BGPSpeaker.RouteStatus].self)
+        for (prefix, reason) in Self.hostile {
+            let route = routes.first { $0.prefix == prefix }
+            let expected = reason == .ownPodCIDR ? "own prefix (not installed)" : "rejected"
+            #expect(route?.status == expected && route?.inKernel == false, "\(prefix): \(String(describing: route))")
+            #expect(route?.rejected?.map(\.reason) == [reason], "\(prefix): \(String(describing: route))")
+            #expect(route?.rejected?.first?.peer == "10.99.0.5")
+        }
+        #expect(routes.first { $0.prefix == good }?.status == "ok")
+        // The text form names the reason.
+        let text = try TestSupport.run("/usr/sbin/ip", ["netns", "exec", h.lab.ns("s"), builtExecutable("krctl").path, "bgp", "routes",
+                                                         "--state-dir", h.stateDir])
+        #expect(text.1.contains("rejected: default route") && text.1.contains("rejected: multicast"), "\(text.1)")
+    }
+
+    @Test func idleConnectionsFromAPeerHoldNoDescriptors() throws {
+        let h = try Harness()
+        let baseline = h.descriptors
+        var most = baseline
+        let peer = try Peer(h, ["--idle", "300"])
+        defer { peer.stop() }
+        // After every 25 connections, and once all 300 are through.
+        #expect(peer.waitFor("idle-done") { _ in most = max(most, h.descriptors) } != nil)
+        most = max(most, h.descriptors)
+        #expect(most - baseline < 64, "descriptors: baseline \(baseline), at most \(most)")
+        // The real session still comes up, beside the idle connections the peer keeps open.
+        #expect(peer.waitFor("established") != nil, "\(h.agent.log)")
+        try h.waitForPeer(10, "Established") { $0.state == "Established" }
+        #expect(h.descriptors - baseline < 64)
+        #expect(h.agent.log.contains("closed a connection with Cease / Connection Rejected (6/5)"), "\(h.agent.log.suffix(2000))")
+    }
+
+    @Test func aPeerPastTheMaxPrefixLimitGetsACeaseThatStaysVisible() throws {
+        let h = try Harness(agentArguments: ["--peer-router-max-prefixes", "50"])
+        let peer = try Peer(h, ["--count", "60"])
+        defer { peer.stop() }
+        #expect(peer.waitFor("established") != nil, "\(h.agent.log)")
+        #expect(peer.waitFor("notification") == "notification 6 1", "\(h.agent.log)")
+        // Its routes are gone, and a later connection error (the peer refuses our connects) leaves the NOTIFICATION shown.
+        try h.waitForPeer(10, "a connection error after the Cease") {
+            $0.lastError?.contains("refused") == true && $0.state != "Established"
+        }
+        let status = try #require(try h.peer())
+        let notification = try #require(status.lastNotification)
+        #expect(notification.direction == .sent && notification.code == 6 && notification.subcode == 1, "\(notification)")
+        #expect(notification.name.contains("Maximum Number of Prefixes Reached"))
+        #expect(status.prefixesReceived == 0)
+        #expect(h.lab.routes("s", proto: "201").isEmpty, "\(h.lab.routes("s", proto: "201"))")
+        let text = try TestSupport.run("/usr/sbin/ip", ["netns", "exec", h.lab.ns("s"), builtExecutable("krctl").path, "bgp", "peers",
+                                                         "--state-dir", h.stateDir])
+        #expect(text.1.contains("sent Cease / Maximum Number of Prefixes Reached (6/1)"), "\(text.1)")
+    }
+}
