@@ -112,6 +112,8 @@ import Testing
         #expect(rib.receivedCount(a.peer) == 1900 && rib.receivedCount(b.peer) == 5)
         rib.dropPeer(a.peer)
         #expect(rib.receivedCount(a.peer) == 0 && rib.paths.count == 5 && rib.receivedCount(b.peer) == 5)
+        // The storage of the 2,000 prefixes went with them.
+        #expect(rib.paths.capacity < 100, "capacity \(rib.paths.capacity)")
     }
 
     @Test func gracefulRestartKeepsOnlyTheFamiliesThePeerListed() throws {

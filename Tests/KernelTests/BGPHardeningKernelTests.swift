@@ -67,6 +67,16 @@ struct BGPHardeningKernelTests {
             try lab.eventually(timeout, what) { ((try? peer()) ?? nil).map(condition) ?? false }
         }
 
+        /// The agent's resident memory, in KiB.
+        var residentKiB: Int {
+            let status = (try? String(contentsOfFile: "/proc/\(agent.pid)/status", encoding: .utf8)) ?? ""
+            let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
+        }
+
+        /// The number of our routes (protocol 201) in the agent's kernel.
+        var kernelRouteCount: Int { lab.routes("s", proto: "201").split(separator: "\n").count }
+
         /// The open descriptors of the agent's process.
         var descriptors: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(agent.pid)/fd").count) ?? -1 }
 
@@ -112,6 +122,9 @@ struct BGPHardeningKernelTests {
             }
             return nil
         }
+
+        /// A command on the peer's stdin (`withdraw`, `close`).
+        func send(_ command: String) { input.fileHandleForWriting.write(Data((command + "\n").utf8)) }
 
         func stop() {
             try? input.fileHandleForWriting.close()
@@ -196,5 +209,46 @@ struct BGPHardeningKernelTests {
         let text = try TestSupport.run("/usr/sbin/ip", ["netns", "exec", h.lab.ns("s"), builtExecutable("krctl").path, "bgp", "peers",
                                                          "--state-dir", h.stateDir])
         #expect(text.1.contains("sent Cease / Maximum Number of Prefixes Reached (6/1)"), "\(text.1)")
+    }
+
+    @Test func aRestartingPeersRoutesGoExactlyWhenItsRestartTimeEnds() throws {
+        let h = try Harness(agentArguments: ["--bgp-graceful-restart"])
+        let peer = try Peer(h, ["--gr", "3", "--announce", "172.20.0.0/16"])
+        defer { peer.stop() }
+        #expect(peer.waitFor("announced") != nil, "\(h.agent.log)")
+        try h.lab.eventually(10, "the route in the kernel") { h.lab.routes("s", proto: "201").contains("172.20.0.0/16 via 10.99.0.5") }
+        // The peer goes without a NOTIFICATION, as a restarting speaker does: its IPv4 routes stay for its 3 s.
+        peer.send("close")
+        #expect(peer.waitFor("closed") != nil)
+        let closed = Date()
+        try h.waitForPeer(5, "the session down") { $0.state != "Established" }
+        #expect(h.lab.routes("s", proto: "201").contains("172.20.0.0/16"), "kept while the peer restarts")
+        try h.lab.eventually(15, "the stale route gone") { !h.lab.routes("s", proto: "201").contains("172.20.0.0/16") }
+        let elapsed = Date().timeIntervalSince(closed)
+        // At the deadline, not at the next 10 s check.
+        #expect(elapsed >= 2.5 && elapsed < 4.5, "removed after \(elapsed) s; restart time 3 s")
+    }
+
+    @Test func memoryReturnsAfterAFullTableGoes() throws {
+        let h = try Harness(agentArguments: ["--peer-router-max-prefixes", "300000"])
+        let baseline = h.residentKiB
+        let peer = try Peer(h, ["--count", "100000"])
+        defer { peer.stop() }
+        #expect(peer.waitFor("announced") != nil, "\(h.agent.log)")
+        try h.waitForPeer(60, "100,000 prefixes received") { $0.prefixesReceived == 100_000 }
+        try h.lab.eventually(60, "100,000 routes in the kernel") { h.kernelRouteCount == 100_000 }
+        // A full answer of krctl bgp routes (tens of MB of JSON) on top.
+        let routes = try h.krctl("routes", as: [BGPSpeaker.RouteStatus].self)
+        #expect(routes.count == 100_000)
+        let peak = h.residentKiB
+        peer.send("withdraw")
+        #expect(peer.waitFor("withdrawn") != nil)
+        try h.waitForPeer(60, "every prefix withdrawn") { $0.prefixesReceived == 0 }
+        try h.lab.eventually(60, "no route of ours left in the kernel") { h.kernelRouteCount == 0 }
+        _ = try h.krctl("routes", as: [BGPSpeaker.RouteStatus].self)
+        let after = h.residentKiB
+        // Most of what the table took is given back (the rest: allocator and runtime caches).
+        #expect(peak - baseline > 10_000, "the table takes memory: baseline \(baseline) KiB, peak \(peak) KiB")
+        #expect(after - baseline < (peak - baseline) / 2, "baseline \(baseline) KiB, peak \(peak) KiB, after \(after) KiB")
     }
 }

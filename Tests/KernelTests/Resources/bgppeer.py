@@ -6,8 +6,11 @@ bgppeer.py LOCAL AGENT ASN [options]
                     keep them open; print "idle K" after every 25 and "idle-done" when all are through
   --announce P,...  once established, announce these IPv4 prefixes (next hop LOCAL), one UPDATE each
   --count N         once established, announce N /32 prefixes (10.200.0.0 upwards), packed into UPDATEs
+  --gr SECONDS      announce graceful restart (RFC 4724) with this restart time, IPv4 unicast preserved
 Then the session is kept up (KEEPALIVEs) and its events are printed: "established", "announced",
-"notification CODE SUBCODE", "closed". Reading stdin to its end stops the script.
+"withdrawn", "notification CODE SUBCODE", "closed". Lines on stdin: "withdraw" withdraws every prefix
+announced, "close" closes the connection without a NOTIFICATION (as a restarting speaker does).
+Reading stdin to its end stops the script.
 """
 import argparse
 import ipaddress
@@ -24,8 +27,10 @@ def message(kind, body):
     return MARKER + struct.pack("!HB", 19 + len(body), kind) + body
 
 
-def open_message(asn, router_id, hold):
+def open_message(asn, router_id, hold, restart_time=None):
     caps = b"\x01\x04\x00\x01\x00\x01" + b"\x02\x00" + b"\x41\x04" + struct.pack("!I", asn)
+    if restart_time is not None:
+        caps += b"\x40\x06" + struct.pack("!H", restart_time & 0x0FFF) + b"\x00\x01\x01\x80"
     params = b"\x02" + bytes([len(caps)]) + caps
     my_as = asn if asn <= 0xFFFF else 23456
     return message(1, struct.pack("!BHH4sB", 4, my_as, hold, socket.inet_aton(router_id), len(params)) + params)
@@ -35,6 +40,11 @@ def prefix_bytes(prefix):
     net = ipaddress.ip_network(prefix, strict=False)
     length = net.prefixlen
     return bytes([length]) + net.network_address.packed[: (length + 7) // 8]
+
+
+def withdraw(prefixes):
+    withdrawn = b"".join(prefix_bytes(p) for p in prefixes)
+    return message(2, struct.pack("!H", len(withdrawn)) + withdrawn + struct.pack("!H", 0))
 
 
 def update(prefixes, asn, next_hop):
@@ -49,6 +59,8 @@ class Reader:
     def __init__(self, conn):
         self.conn = conn
         self.buffer = b""
+        self.commands = []
+        self.stdin = b""
 
     def next(self, timeout):
         """The next (type, body), None on timeout; raises EOFError when the connection ends."""
@@ -64,8 +76,16 @@ class Reader:
             if left <= 0:
                 return None
             ready, _, _ = select.select([self.conn, sys.stdin], [], [], left)
-            if sys.stdin in ready and not sys.stdin.buffer.read1(4096):
-                sys.exit(0)
+            if sys.stdin in ready:
+                data = sys.stdin.buffer.read1(4096)
+                if not data:
+                    sys.exit(0)
+                self.stdin += data
+                while b"\n" in self.stdin:
+                    line, self.stdin = self.stdin.split(b"\n", 1)
+                    self.commands.append(line.decode().strip())
+                if self.commands:
+                    return None
             if self.conn in ready:
                 chunk = self.conn.recv(65536)
                 if not chunk:
@@ -108,6 +128,7 @@ def main():
     parser.add_argument("--idle", type=int, default=0)
     parser.add_argument("--announce", default="")
     parser.add_argument("--count", type=int, default=0)
+    parser.add_argument("--gr", type=int, default=None)
     args = parser.parse_args()
     held = flood(args.local, args.agent, args.idle) if args.idle else []
     deadline = time.time() + 20
@@ -122,13 +143,24 @@ def main():
             if time.time() > deadline:
                 raise
             time.sleep(0.1)
-    conn.sendall(open_message(args.asn, args.local, 9))
+    conn.sendall(open_message(args.asn, args.local, 9, args.gr))
     reader = Reader(conn)
     established = False
     got_open = False
     last_keepalive = 0.0
+    announced = []
     try:
         while True:
+            while reader.commands:
+                command = reader.commands.pop(0)
+                if command == "withdraw":
+                    for start in range(0, len(announced), 500):
+                        conn.sendall(withdraw(announced[start:start + 500]))
+                    announced = []
+                    say("withdrawn")
+                elif command == "close":
+                    conn.close()
+                    raise EOFError
             if got_open and time.time() - last_keepalive >= 1:
                 conn.sendall(message(4, b""))
                 last_keepalive = time.time()
@@ -151,8 +183,9 @@ def main():
                 prefixes = [str(ipaddress.ip_address("10.200.0.0") + i) + "/32" for i in range(args.count)]
                 for start in range(0, len(prefixes), 500):
                     conn.sendall(update(prefixes[start:start + 500], args.asn, args.local))
+                announced = [p for p in args.announce.split(",") if p] + prefixes
                 say("announced")
-    except (EOFError, ConnectionResetError, BrokenPipeError):
+    except (EOFError, ConnectionResetError, BrokenPipeError, OSError):
         say("closed")
     # Stay (and keep the idle connections) until the test is done.
     while sys.stdin.buffer.read1(4096):
