@@ -74,18 +74,22 @@ struct KubeRouter: ParsableCommand {
     @Option(help: ArgumentHelp("The port the BGP speaker listens on and connects to (1-65535).", valueName: "port"))
     var bgpPort: Int = 179
 
-    @Option(help: ArgumentHelp("The most prefixes one BGP peer (router or node) may send; past it its session ends with a Cease and its routes go.",
-                               valueName: "count"))
+    @Option(help: ArgumentHelp(
+        "The most prefixes one BGP peer (router or node) may send; past it: a Cease, and its routes go.",
+        valueName: "count"))
     var peerRouterMaxPrefixes = 10000
 
-    @Option(help: ArgumentHelp("Routes learned over BGP inside these CIDRs are never installed, comma-separated.", valueName: "cidrs"))
+    @Option(help: ArgumentHelp("Routes learned over BGP inside these CIDRs are never installed, comma-separated.",
+                               valueName: "cidrs"))
     var bgpImportReject = ""
 
-    @Option(help: ArgumentHelp("The service ClusterIP range(s), comma-separated for dual stack; never installed from a BGP peer.",
-                               valueName: "cidrs"))
+    @Option(help: ArgumentHelp(
+        "The service ClusterIP range(s), comma-separated for dual stack; never installed from a BGP peer.",
+        valueName: "cidrs"))
     var serviceClusterIpRange = "10.96.0.0/12"
 
-    @Option(help: ArgumentHelp("The services' external IP range(s), comma-separated; never installed from a BGP peer.", valueName: "cidrs"))
+    @Option(help: ArgumentHelp("The services' external IP range(s), comma-separated; never installed from a BGP peer.",
+                               valueName: "cidrs"))
     var serviceExternalIpRange = ""
 
     @Option(help: ArgumentHelp("BGP hold time, as a Go duration (3s to 18h12m15s; 0 disables keepalives).", valueName: "duration"))
@@ -132,7 +136,9 @@ struct KubeRouter: ParsableCommand {
             throw ValidationError("invalid --bgp-graceful-restart-time \"\(bgpGracefulRestartTime)\" (a Go duration from 1s to 68m15s)")
         }
         guard clusterAsn > 0 else { throw ValidationError("--cluster-asn must be 1-4294967295") }
-        guard (1...65535).contains(bgpPort) else { throw ValidationError("invalid --bgp-port \(bgpPort) (a TCP port, 1-65535)") }
+        guard (1...65535).contains(bgpPort) else {
+            throw ValidationError("invalid --bgp-port \(bgpPort) (a TCP port, 1-65535)")
+        }
         guard peerRouterMaxPrefixes >= 1 else {
             throw ValidationError("invalid --peer-router-max-prefixes \(peerRouterMaxPrefixes) (at least 1)")
         }
@@ -227,9 +233,12 @@ struct KubeRouter: ParsableCommand {
         if runRouter {
             let options = RouterController.Options(
                 settings: RouterSettings(clusterASN: clusterAsn, fullMesh: nodesFullMesh, externalPeers: try externalPeers(),
-                                         routerID: routerId.flatMap { IPAddress($0) }, serviceRanges: try serviceRanges(),
-                                         importRejects: try RouterSettings.cidrs(bgpImportReject, origin: "--bgp-import-reject")),
-                bgpPort: UInt16(clamping: bgpPort), maxPrefixes: peerRouterMaxPrefixes, holdTime: UInt16(GoDuration.seconds(bgpHoldtime) ?? 90),
+                                         routerID: routerId.flatMap { IPAddress($0) },
+                                         serviceRanges: try serviceRanges(),
+                                         importRejects: try RouterSettings.cidrs(bgpImportReject,
+                                                                                 origin: "--bgp-import-reject")),
+                bgpPort: UInt16(clamping: bgpPort), maxPrefixes: peerRouterMaxPrefixes,
+                holdTime: UInt16(GoDuration.seconds(bgpHoldtime) ?? 90),
                 gracefulRestartTime: bgpGracefulRestart ? UInt16(GoDuration.seconds(bgpGracefulRestartTime) ?? 90) : nil,
                 cniConfigPath: enableCni ? cniConfFile : nil, controlSocketPath: stateDir + "/" + ControlSocket.fileName)
             try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)

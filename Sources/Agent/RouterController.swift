@@ -84,7 +84,9 @@ final class RouterController: @unchecked Sendable {
                 let config = BGPSpeaker.Config(asn: plan.localASN, routerID: routerID, port: options.bgpPort, holdTime: options.holdTime,
                                                connectRetry: 1, gracefulRestartTime: options.gracefulRestartTime,
                                                maxPrefixes: options.maxPrefixes)
-                let new = try BGPSpeaker(config: config, importPolicy: plan.importPolicy) { [log] message in log.info(message) }
+                let new = try BGPSpeaker(config: config, importPolicy: plan.importPolicy) { [log] message in
+                    log.info(message)
+                }
                 try new.start()
                 condition.withLock { self.speaker = new }
                 log.info("router: BGP speaker AS \(plan.localASN), router ID \(routerID), port \(options.bgpPort)")

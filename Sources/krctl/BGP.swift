@@ -57,13 +57,13 @@ struct BGPPeers: ParsableCommand {
         case .json: print(try Render.json(peers))
         case .yaml: print(try Render.yaml(peers), terminator: "")
         case .text:
-            var rows = [["PEER", "AS", "STATE", "UPTIME", "RECEIVED", "ACCEPTED", "REJECTED", "ADVERTISED", "FROM", "LAST NOTIFICATION",
-                         "LAST ERROR"]]
+            var rows = [["PEER", "AS", "STATE", "UPTIME", "RECEIVED", "ACCEPTED", "REJECTED", "ADVERTISED", "FROM",
+                         "LAST NOTIFICATION", "LAST ERROR"]]
             for p in peers {
                 let notification = p.lastNotification.map { "\($0.direction.rawValue) \($0.name)" } ?? "-"
                 rows.append([p.address, String(p.asn), p.state, p.uptimeSeconds.map(Self.duration) ?? "-", String(p.prefixesReceived),
-                             String(p.prefixesAccepted), p.prefixesRejected.map(String.init) ?? "-", String(p.prefixesAdvertised), p.origin,
-                             notification, p.lastError ?? ""])
+                             String(p.prefixesAccepted), p.prefixesRejected.map(String.init) ?? "-",
+                             String(p.prefixesAdvertised), p.origin, notification, p.lastError ?? ""])
             }
             print(Table.render(rows))
             for p in peers where !p.capabilities.isEmpty {
@@ -71,9 +71,12 @@ struct BGPPeers: ParsableCommand {
             }
             for p in peers {
                 if let n = p.lastNotification {
-                    print("\(p.address): NOTIFICATION \(n.direction.rawValue) at \(n.time): \(n.name)\(n.reason.map { ": \($0)" } ?? "")")
+                    let why = n.reason.map { ": \($0)" } ?? ""
+                    print("\(p.address): NOTIFICATION \(n.direction.rawValue) at \(n.time): \(n.name)\(why)")
                 }
-                if let error = p.lastError, let time = p.lastErrorTime { print("\(p.address): last error at \(time): \(error)") }
+                if let error = p.lastError, let time = p.lastErrorTime {
+                    print("\(p.address): last error at \(time): \(error)")
+                }
             }
         }
     }
@@ -104,7 +107,9 @@ struct BGPRoutes: ParsableCommand {
                 // Why, when no path is usable: the distinct reasons of the refused paths.
                 if r.status == "rejected", let rejected = r.rejected {
                     var reasons: [String] = []
-                    for path in rejected where !reasons.contains(path.reason.description) { reasons.append(path.reason.description) }
+                    for path in rejected where !reasons.contains(path.reason.description) {
+                        reasons.append(path.reason.description)
+                    }
                     status += ": " + reasons.joined(separator: "; ")
                 }
                 rows.append([r.prefix, r.nextHop ?? "-", r.peer ?? "-", r.asPath.map(String.init).joined(separator: " "), String(r.paths),

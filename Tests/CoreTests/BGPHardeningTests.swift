@@ -21,8 +21,9 @@ import Testing
 
     func policy() throws -> (BGPImportPolicy, [String]) {
         let snapshot = ClusterSnapshot(try objects(Self.nodes))
-        let settings = RouterSettings(serviceRanges: try RouterSettings.cidrs("10.96.0.0/12,fd00:96::/108", origin: "--service-cluster-ip-range"),
-                                      importRejects: try RouterSettings.cidrs("192.0.2.0/24", origin: "--bgp-import-reject"))
+        let services = try RouterSettings.cidrs("10.96.0.0/12,fd00:96::/108", origin: "--service-cluster-ip-range")
+        let rejects = try RouterSettings.cidrs("192.0.2.0/24", origin: "--bgp-import-reject")
+        let settings = RouterSettings(serviceRanges: services, importRejects: rejects)
         let plan = RouterPlanner.plan(node: "me", nodes: snapshot.nodes, settings: settings, bgpPort: 179)
         return (plan.importPolicy, plan.problems)
     }
@@ -52,13 +53,15 @@ import Testing
         #expect(policy.rejection(cidr, peer: other, nextHop: other) == nil, "from the node itself")
         #expect(policy.rejection(cidr, peer: stranger, nextHop: other) == nil, "reflected, next hop the node")
         #expect(policy.rejection(cidr, peer: stranger, nextHop: stranger) == .podCIDR, "from anyone else")
-        #expect(policy.rejection(CIDR("10.244.2.0/25")!, peer: other, nextHop: other) == .podCIDR, "a more-specific, even from the node")
+        #expect(policy.rejection(CIDR("10.244.2.0/25")!, peer: other, nextHop: other) == .podCIDR,
+                "a more-specific, even from the node")
         #expect(policy.rejection(CIDR("fd00:2::/64")!, peer: other, nextHop: other) == nil)
         // Ordinary routes pass; a bad annotation entry is reported and the good one applies.
         for good in ["172.20.0.0/16", "10.244.0.0/16", "10.0.0.0/8", "2001:db8::/32"] {
             #expect(policy.rejection(CIDR(good)!, peer: stranger, nextHop: stranger) == nil, "\(good)")
         }
-        #expect(problems.contains { $0.contains(RouterPlanner.importRejectAnnotation) && $0.contains("\"bogus\"") }, "\(problems)")
+        #expect(problems.contains { $0.contains(RouterPlanner.importRejectAnnotation) && $0.contains("\"bogus\"") },
+                "\(problems)")
         // The policy without a node in the API still rejects the fixed classes.
         let bare = RouterPlanner.plan(node: "absent", nodes: [:], settings: RouterSettings(), bgpPort: 179).importPolicy
         #expect(bare.rejection(CIDR("127.0.0.0/8")!, peer: stranger, nextHop: stranger) == .loopback)
@@ -75,15 +78,18 @@ import Testing
         var a = BGPPathAttributes()
         a.origin = .igp
         a.asPath = []
-        return BGPRib.Path(peer: IPAddress(peer)!, peerASN: 64512, peerRouterID: 1, external: external, nextHop: IPAddress(peer)!,
-                           attributes: a)
+        return BGPRib.Path(peer: IPAddress(peer)!, peerASN: 64512, peerRouterID: 1, external: external,
+                           nextHop: IPAddress(peer)!, attributes: a)
     }
 
     func announce(_ rib: inout BGPRib, _ prefixes: [String], _ p: BGPRib.Path) {
-        var update = BGPUpdate(attributes: p.attributes, nlri: prefixes.compactMap { CIDR($0) }.filter { $0.family == .ipv4 })
+        let cidrs = prefixes.compactMap { CIDR($0) }
+        var update = BGPUpdate(attributes: p.attributes, nlri: cidrs.filter { $0.family == .ipv4 })
         update.attributes.nextHop = p.nextHop
-        let v6 = prefixes.compactMap { CIDR($0) }.filter { $0.family == .ipv6 }
-        if !v6.isEmpty { update.attributes.mpReach = .init(afi: 2, safi: 1, nextHops: [IPAddress("fd00::9")!], nlri: v6) }
+        let v6 = cidrs.filter { $0.family == .ipv6 }
+        if !v6.isEmpty {
+            update.attributes.mpReach = .init(afi: 2, safi: 1, nextHops: [IPAddress("fd00::9")!], nlri: v6)
+        }
         rib.apply(update, from: p)
     }
 
@@ -126,7 +132,8 @@ import Testing
         #expect(BGPSpeaker.familiesKept(open) == [.ipv4])
         let changed = rib.dropPeer(p.peer, keepAsStale: BGPSpeaker.familiesKept(open))
         #expect(changed == [CIDR("2001:db8::/32")!])
-        #expect(rib.kernelRoutes(proto: 201).map(\.destination) == [CIDR("172.20.0.0/16")!] && rib.hasStale(p.peer, family: .ipv4))
+        #expect(rib.kernelRoutes(proto: 201).map(\.destination) == [CIDR("172.20.0.0/16")!])
+        #expect(rib.hasStale(p.peer, family: .ipv4))
         // Back without the F bit for IPv4: its stale routes go at once too (RFC 4724 §4.2).
         let back = BGPOpen(asn: 64512, holdTime: 3, identifier: 9, capabilities: [.gracefulRestart(
             .init(restarting: true, restartTime: 30, families: [(1, 1, false), (2, 1, true)]))])
@@ -151,7 +158,8 @@ import Testing
     }
 
     func encoded(_ a: BGPPathAttributes, fourOctet: Bool) -> [UInt8] {
-        BGPMessage.update(BGPUpdate(attributes: a, nlri: [CIDR("10.244.10.0/24")!])).encode(options: .init(fourOctetAS: fourOctet))
+        BGPMessage.update(BGPUpdate(attributes: a, nlri: [CIDR("10.244.10.0/24")!]))
+            .encode(options: .init(fourOctetAS: fourOctet))
     }
 
     func decoded(_ bytes: [UInt8], fourOctet: Bool) throws -> BGPUpdate {
@@ -186,11 +194,13 @@ import Testing
                                         as4Path: [S(.sequence, [4_200_000_001, 4_200_000_002])])
                 == [S(.sequence, [65001, 65002, 4_200_000_001, 4_200_000_002])])
         // An AS_SET counts as one; confederation segments are not counted.
-        #expect(BGPPathAttributes.merge(asPath: [S(.confedSequence, [65100]), S(.set, [65001, 65003]), S(.sequence, [trans])],
+        #expect(BGPPathAttributes.merge(asPath: [S(.confedSequence, [65100]), S(.set, [65001, 65003]),
+                                                 S(.sequence, [trans])],
                                         as4Path: [S(.sequence, [4_200_000_001])])
                 == [S(.confedSequence, [65100]), S(.set, [65001, 65003]), S(.sequence, [4_200_000_001])])
         // An AS4_PATH longer than AS_PATH is ignored.
-        #expect(BGPPathAttributes.merge(asPath: [S(.sequence, [trans])], as4Path: [S(.sequence, [4_200_000_001, 4_200_000_002])])
+        #expect(BGPPathAttributes.merge(asPath: [S(.sequence, [trans])],
+                                        as4Path: [S(.sequence, [4_200_000_001, 4_200_000_002])])
                 == [S(.sequence, [trans])])
 
         // Through the decoder: an AGGREGATOR with a real 2-octet AS means the AS4 attributes are ignored.
@@ -208,7 +218,8 @@ import Testing
         message[21] = UInt8(total >> 8); message[22] = UInt8(total & 0xFF)
         message[16] = UInt8(message.count >> 8); message[17] = UInt8(message.count & 0xFF)
         let fromNew = try decoded(message, fourOctet: true)
-        #expect(fromNew.attributes.asPath == withAggregator.asPath && fromNew.discarded.contains { $0.contains("AS4_PATH") }, "\(fromNew)")
+        #expect(fromNew.attributes.asPath == withAggregator.asPath, "\(fromNew)")
+        #expect(fromNew.discarded.contains { $0.contains("AS4_PATH") }, "\(fromNew)")
         #expect(fromNew.attributes.unknown.isEmpty)
     }
 }

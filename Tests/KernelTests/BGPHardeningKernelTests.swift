@@ -9,7 +9,8 @@ import TestSupport
 /// past the prefix limit gets a Cease (6/1) that `krctl bgp peers` keeps showing after later errors.
 @Suite(.serialized, .enabled(if: Kernel.available, "needs root (network namespaces)"))
 struct BGPHardeningKernelTests {
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Resources/bgppeer.py").path
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Resources/bgppeer.py").path
 
     /// A lab with the agent on node s (10.99.0.10, pod CIDR 10.244.10.0/24) and a peer node p (10.99.0.5,
     /// AS 65005), an API server that also knows node-o (pod CIDR 10.244.20.0/24 at 10.99.0.20).
@@ -39,11 +40,14 @@ struct BGPHardeningKernelTests {
             """
             try NetworkNamespace.run(lab.ns("s")) { [config = server.config()] in
                 let client = KubeClient(config: config)
-                for doc in try JSONValue.parseYAMLDocuments(nodes) { _ = try client.create(.nodes, namespace: nil, object: doc) }
+                for doc in try JSONValue.parseYAMLDocuments(nodes) {
+                    _ = try client.create(.nodes, namespace: nil, object: doc)
+                }
             }
             stateDir = try lab.dir("agent")
             agent = try AgentRun(netns: lab.ns("s"), arguments: [
-                "--kubeconfig", kubeconfig, "--hostname-override", "node-s", "--run-firewall=false", "--run-service-proxy=false",
+                "--kubeconfig", kubeconfig, "--hostname-override", "node-s",
+                "--run-firewall=false", "--run-service-proxy=false",
                 "--nodes-full-mesh=false", "--peer-router-ips", "10.99.0.5", "--peer-router-asns", "65005",
                 "--bgp-import-reject", "192.0.2.0/24", "--bgp-holdtime", "3s", "--state-dir", stateDir,
             ] + agentArguments)
@@ -51,10 +55,17 @@ struct BGPHardeningKernelTests {
             try waitForPeer(20, "the agent's speaker trying the peer") { $0.lastError != nil }
         }
 
+        /// `krctl bgp COMMAND` in the agent's namespace: status, stdout, stderr.
+        func krctlText(_ command: String, _ arguments: [String] = []) throws -> (Int32, String, String) {
+            try TestSupport.run("/usr/sbin/ip", ["netns", "exec", lab.ns("s"), builtExecutable("krctl").path, "bgp",
+                                                 command, "--state-dir", stateDir] + arguments)
+        }
+
         func krctl<T: Decodable>(_ command: String, as type: T.Type) throws -> T {
-            let (status, out, err) = try TestSupport.run("/usr/sbin/ip", ["netns", "exec", lab.ns("s"), builtExecutable("krctl").path, "bgp",
-                                                                         command, "-o", "json", "--state-dir", stateDir])
-            guard status == 0 || status == 2 else { throw IPTablesTable.Failure(description: "krctl bgp \(command): \(status) \(err)") }
+            let (status, out, err) = try krctlText(command, ["-o", "json"])
+            guard status == 0 || status == 2 else {
+                throw IPTablesTable.Failure(description: "krctl bgp \(command): \(status) \(err)")
+            }
             return try JSONDecoder().decode(T.self, from: Data(out.utf8))
         }
 
@@ -78,7 +89,9 @@ struct BGPHardeningKernelTests {
         var kernelRouteCount: Int { lab.routes("s", proto: "201").split(separator: "\n").count }
 
         /// The open descriptors of the agent's process.
-        var descriptors: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(agent.pid)/fd").count) ?? -1 }
+        var descriptors: Int {
+            (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(agent.pid)/fd").count) ?? -1
+        }
 
         deinit { agent.stop() }
     }
@@ -92,8 +105,8 @@ struct BGPHardeningKernelTests {
 
         init(_ harness: Harness, _ arguments: [String]) throws {
             process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-            process.arguments = ["netns", "exec", harness.lab.ns("p"), "/usr/bin/python3", BGPHardeningKernelTests.script,
-                                 "10.99.0.5", "10.99.0.10", "65005"] + arguments
+            process.arguments = ["netns", "exec", harness.lab.ns("p"), "/usr/bin/python3",
+                                 BGPHardeningKernelTests.script, "10.99.0.5", "10.99.0.10", "65005"] + arguments
             process.standardInput = input
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
@@ -149,7 +162,9 @@ struct BGPHardeningKernelTests {
         #expect(peer.waitFor("established") != nil, "\(h.agent.log)")
         #expect(peer.waitFor("announced") != nil)
         try h.waitForPeer(10, "all 12 prefixes received") { $0.prefixesReceived == 12 }
-        try h.lab.eventually(10, "the good route in the kernel") { h.lab.routes("s", proto: "201").contains("\(good) via 10.99.0.5") }
+        try h.lab.eventually(10, "the good route in the kernel") {
+            h.lab.routes("s", proto: "201").contains("\(good) via 10.99.0.5")
+        }
 
         let status = try #require(try h.peer())
         #expect(status.prefixesAccepted == 1 && status.prefixesRejected == Self.hostile.count, "\(status)")
@@ -168,8 +183,7 @@ struct BGPHardeningKernelTests {
         }
         #expect(routes.first { $0.prefix == good }?.status == "ok")
         // The text form names the reason.
-        let text = try TestSupport.run("/usr/sbin/ip", ["netns", "exec", h.lab.ns("s"), builtExecutable("krctl").path, "bgp", "routes",
-                                                         "--state-dir", h.stateDir])
+        let text = try h.krctlText("routes")
         #expect(text.1.contains("rejected: default route") && text.1.contains("rejected: multicast"), "\(text.1)")
     }
 
@@ -187,7 +201,8 @@ struct BGPHardeningKernelTests {
         #expect(peer.waitFor("established") != nil, "\(h.agent.log)")
         try h.waitForPeer(10, "Established") { $0.state == "Established" }
         #expect(h.descriptors - baseline < 64)
-        #expect(h.agent.log.contains("closed a connection with Cease / Connection Rejected (6/5)"), "\(h.agent.log.suffix(2000))")
+        #expect(h.agent.log.contains("closed a connection with Cease / Connection Rejected (6/5)"),
+                "\(h.agent.log.suffix(2000))")
     }
 
     @Test func aPeerPastTheMaxPrefixLimitGetsACeaseThatStaysVisible() throws {
@@ -196,18 +211,25 @@ struct BGPHardeningKernelTests {
         defer { peer.stop() }
         #expect(peer.waitFor("established") != nil, "\(h.agent.log)")
         #expect(peer.waitFor("notification") == "notification 6 1", "\(h.agent.log)")
-        // Its routes are gone, and a later connection error (the peer refuses our connects) leaves the NOTIFICATION shown.
-        try h.waitForPeer(10, "a connection error after the Cease") {
+        // Its routes are gone, and a later connection error (the peer refuses our connects) leaves the
+        // NOTIFICATION shown.
+        try h.waitForPeer(25, "a connection error after the Cease") {
             $0.lastError?.contains("refused") == true && $0.state != "Established"
         }
         let status = try #require(try h.peer())
         let notification = try #require(status.lastNotification)
-        #expect(notification.direction == .sent && notification.code == 6 && notification.subcode == 1, "\(notification)")
+        #expect(notification.direction == .sent && notification.code == 6 && notification.subcode == 1,
+                "\(notification)")
         #expect(notification.name.contains("Maximum Number of Prefixes Reached"))
+        // No new connection during the hold-down (10 s) after the Cease.
+        let formatter = ISO8601DateFormatter()
+        let ceased = try #require(formatter.date(from: notification.time))
+        let retried = try #require(status.lastErrorTime.flatMap { formatter.date(from: $0) })
+        #expect(retried.timeIntervalSince(ceased) >= 9,
+                "Cease at \(notification.time), next error at \(status.lastErrorTime ?? "")")
         #expect(status.prefixesReceived == 0)
         #expect(h.lab.routes("s", proto: "201").isEmpty, "\(h.lab.routes("s", proto: "201"))")
-        let text = try TestSupport.run("/usr/sbin/ip", ["netns", "exec", h.lab.ns("s"), builtExecutable("krctl").path, "bgp", "peers",
-                                                         "--state-dir", h.stateDir])
+        let text = try h.krctlText("peers")
         #expect(text.1.contains("sent Cease / Maximum Number of Prefixes Reached (6/1)"), "\(text.1)")
     }
 
@@ -216,7 +238,9 @@ struct BGPHardeningKernelTests {
         let peer = try Peer(h, ["--gr", "3", "--announce", "172.20.0.0/16"])
         defer { peer.stop() }
         #expect(peer.waitFor("announced") != nil, "\(h.agent.log)")
-        try h.lab.eventually(10, "the route in the kernel") { h.lab.routes("s", proto: "201").contains("172.20.0.0/16 via 10.99.0.5") }
+        try h.lab.eventually(10, "the route in the kernel") {
+            h.lab.routes("s", proto: "201").contains("172.20.0.0/16 via 10.99.0.5")
+        }
         // The peer goes without a NOTIFICATION, as a restarting speaker does: its IPv4 routes stay for its 3 s.
         peer.send("close")
         #expect(peer.waitFor("closed") != nil)
@@ -249,6 +273,7 @@ struct BGPHardeningKernelTests {
         let after = h.residentKiB
         // Most of what the table took is given back (the rest: allocator and runtime caches).
         #expect(peak - baseline > 10_000, "the table takes memory: baseline \(baseline) KiB, peak \(peak) KiB")
-        #expect(after - baseline < (peak - baseline) / 2, "baseline \(baseline) KiB, peak \(peak) KiB, after \(after) KiB")
+        #expect(after - baseline < (peak - baseline) / 2,
+                "baseline \(baseline) KiB, peak \(peak) KiB, after \(after) KiB")
     }
 }

@@ -64,9 +64,10 @@ public struct BGPImportPolicy: Sendable, Equatable {
     /// `--bgp-import-reject` and the node annotation `kube-router.io/node.bgp.customimportreject`.
     public var customRejects: [CIDR]
 
-    public init(localNode: String = "", localPodCIDRs: [CIDR] = [], localAddresses: [IPAddress] = [], nodes: [NodePods] = [],
-                serviceRanges: [CIDR] = [], customRejects: [CIDR] = []) {
-        self.localNode = localNode; self.localPodCIDRs = localPodCIDRs; self.localAddresses = localAddresses; self.nodes = nodes
+    public init(localNode: String = "", localPodCIDRs: [CIDR] = [], localAddresses: [IPAddress] = [],
+                nodes: [NodePods] = [], serviceRanges: [CIDR] = [], customRejects: [CIDR] = []) {
+        self.localNode = localNode; self.localPodCIDRs = localPodCIDRs; self.localAddresses = localAddresses
+        self.nodes = nodes
         self.serviceRanges = serviceRanges; self.customRejects = customRejects
     }
 
@@ -86,7 +87,9 @@ public struct BGPImportPolicy: Sendable, Equatable {
                 if prefix != cidr || !fromOwner { return .podCIDR }
             }
         }
-        if localAddresses.contains(where: { prefix.contains($0) && prefix.prefixLength == $0.bitWidth }) { return .nodeAddress }
+        if localAddresses.contains(where: { prefix.contains($0) && prefix.prefixLength == $0.bitWidth }) {
+            return .nodeAddress
+        }
         if serviceRanges.contains(where: { $0.contains(prefix) }) { return .serviceRange }
         for (range, reason) in Self.wellKnown where range.contains(prefix) { return reason }
         if customRejects.contains(where: { $0.contains(prefix) }) { return .customReject }

@@ -144,7 +144,8 @@ public struct BGPPathAttributes: Sendable, Equatable {
                 guard optional, length == 8, let address = IPAddress(bytes: raw[4...]) else {
                     update.discarded.append("malformed AS4_AGGREGATOR"); continue
                 }
-                as4Aggregator = (UInt32(raw[0]) << 24 | UInt32(raw[1]) << 16 | UInt32(raw[2]) << 8 | UInt32(raw[3]), address)
+                let asn = UInt32(raw[0]) << 24 | UInt32(raw[1]) << 16 | UInt32(raw[2]) << 8 | UInt32(raw[3])
+                as4Aggregator = (asn, address)
             case 14:
                 mpReach = try Self.decodeMPReach(&v)
             case 15:
@@ -193,7 +194,8 @@ public struct BGPPathAttributes: Sendable, Equatable {
         }
         var merged = leading
         for segment in as4Path {
-            if segment.kind == .sequence, let last = merged.last, last.kind == .sequence, last.asns.count + segment.asns.count <= 255 {
+            if segment.kind == .sequence, let last = merged.last, last.kind == .sequence,
+               last.asns.count + segment.asns.count <= 255 {
                 merged[merged.count - 1].asns += segment.asns
             } else {
                 merged.append(segment)
@@ -315,6 +317,9 @@ public struct BGPPathAttributes: Sendable, Equatable {
             attribute(0x80, 15, v.bytes)
         }
         // Unknown optional transitive attributes go on, marked partial (RFC 4271 §5); others do not.
-        for raw in unknown where raw.isTransitive && raw.type != 17 && raw.type != 18 { attribute((raw.flags & ~0x10) | 0x20, raw.type, raw.value) }
+        // AS4_PATH and AS4_AGGREGATOR are ours to send (above), never passed on as they came.
+        for raw in unknown where raw.isTransitive && raw.type != 17 && raw.type != 18 {
+            attribute((raw.flags & ~0x10) | 0x20, raw.type, raw.value)
+        }
     }
 }

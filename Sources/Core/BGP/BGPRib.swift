@@ -136,7 +136,9 @@ public struct BGPRib: Sendable {
 
     /// Whether a peer still has stale paths (of one family).
     public func hasStale(_ peer: IPAddress, family: IPAddress.Family? = nil) -> Bool {
-        paths.contains { prefix, list in (family == nil || prefix.family == family) && list.contains { $0.peer == peer && $0.stale } }
+        paths.contains { prefix, list in
+            (family == nil || prefix.family == family) && list.contains { $0.peer == peer && $0.stale }
+        }
     }
 
     private mutating func remove(_ prefix: CIDR, peer: IPAddress) -> Bool {

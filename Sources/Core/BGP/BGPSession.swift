@@ -39,6 +39,9 @@ final class BGPSession: @unchecked Sendable {
         var holdTime: UInt16
         var connectRetry: Double
         var gracefulRestart: BGPCapability.GracefulRestart?
+        /// After a Cease for too many prefixes: how long the session stays down (no connects; the peer's
+        /// connections refused), so that a peer cannot make us take its full table every second.
+        var maxPrefixHoldDown: Double = 10
     }
 
     /// The last NOTIFICATION of the session, either way, as `krctl bgp peers` shows it.
@@ -60,6 +63,8 @@ final class BGPSession: @unchecked Sendable {
     private var incoming: BGPTransport?
     /// The last connection failure logged, so that a peer refusing every second is logged once.
     private var lastLoggedError: String?
+    /// Until when the session stays down after a Cease for too many prefixes.
+    private var holdDownUntil: Date?
 
     // State for status reports, under `condition`.
     private(set) var state: State = .idle
@@ -73,7 +78,8 @@ final class BGPSession: @unchecked Sendable {
     private(set) var localAddress: IPAddress?
     private var transport: BGPTransport?
 
-    init(peer: BGPPeerConfig, local: Local, delegate: any BGPSessionDelegate, log: @escaping @Sendable (String) -> Void = { _ in }) {
+    init(peer: BGPPeerConfig, local: Local, delegate: any BGPSessionDelegate,
+         log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.peer = peer
         self.local = local
         self.delegate = delegate
@@ -94,7 +100,8 @@ final class BGPSession: @unchecked Sendable {
             return transport
         }
         if let current {
-            notify(current, BGPNotification(code: 6, subcode: 2), reason: "the peer is no longer configured or the speaker stops")
+            notify(current, BGPNotification(code: 6, subcode: 2),
+                   reason: "the peer is no longer configured or the speaker stops")
             current.shutdown()
         }
         let pending = condition.withLock { () -> BGPTransport? in defer { incoming = nil }; return incoming }
@@ -116,7 +123,9 @@ final class BGPSession: @unchecked Sendable {
         let opts = condition.withLock { options }
         try? connection.send(.notification(notification), options: opts)
         log("bgp: peer \(peer.address): sent NOTIFICATION \(notification): \(reason)")
-        condition.withLock { lastNotification = NotificationRecord(sent: true, notification: notification, reason: reason, at: Date()) }
+        condition.withLock {
+            lastNotification = NotificationRecord(sent: true, notification: notification, reason: reason, at: Date())
+        }
     }
 
     /// Closes a surplus connection with a Cease (Connection Rejected).
@@ -158,39 +167,49 @@ final class BGPSession: @unchecked Sendable {
     }
 
     var snapshot: Snapshot {
-        condition.withLock { Snapshot(state: state, establishedAt: establishedAt, lastError: lastError, lastErrorAt: lastErrorAt,
-                                      lastNotification: lastNotification, peerOpen: peerOpen, holdTime: negotiatedHoldTime,
-                                      localAddress: localAddress) }
+        condition.withLock {
+            Snapshot(state: state, establishedAt: establishedAt, lastError: lastError, lastErrorAt: lastErrorAt,
+                     lastNotification: lastNotification, peerOpen: peerOpen, holdTime: negotiatedHoldTime,
+                     localAddress: localAddress)
+        }
     }
 
     private func set(_ newState: State) { condition.withLock { state = newState } }
 
     // MARK: The loop
 
+    /// Waits until `deadline` for a connection the listener hands over (nil when none came); during a
+    /// hold-down those are refused. Returns nil for `stopped` when the session stops.
+    private func waitForIncoming(until deadline: Date) -> (stopped: Bool, connection: BGPTransport?) {
+        while true {
+            let (stop, taken, holding): (Bool, BGPTransport?, Bool) = condition.withLock {
+                while !stopped && incoming == nil && Date() < deadline { _ = condition.wait(until: deadline) }
+                let taken = incoming
+                incoming = nil
+                return (stopped, taken, holdDownUntil.map { Date() < $0 } ?? false)
+            }
+            if stop { taken?.shutdown(); return (true, nil) }
+            guard let taken else { return (false, nil) }
+            if !holding { return (false, taken) }
+            reject(taken, reason: "the session is down for a while after the peer sent too many prefixes")
+        }
+    }
+
     private func run() {
         var retryDelay = 0.0
         while true {
-            // Idle: wait out the connect-retry time (an incoming connection ends the wait).
-            let next: BGPTransport?? = condition.withLock {
-                let deadline = Date(timeIntervalSinceNow: retryDelay)
-                while !stopped && incoming == nil && Date() < deadline { _ = condition.wait(until: deadline) }
-                if stopped { return .some(nil) }
-                guard let taken = incoming else { return nil }
-                incoming = nil
-                return .some(taken)
-            }
-            if case .some(nil) = next { return }
-            var connection = next ?? nil
+            // Idle: wait out the connect-retry time (an incoming connection ends the wait) or a hold-down.
+            let holdDown = condition.withLock { holdDownUntil } ?? .distantPast
+            let (stop, next) = waitForIncoming(until: max(Date(timeIntervalSinceNow: retryDelay), holdDown))
+            if stop { return }
+            var connection = next
             var accepted = connection != nil
             if connection == nil {
                 if peer.passive {
                     set(.active)
-                    connection = condition.withLock {
-                        let deadline = Date(timeIntervalSinceNow: local.connectRetry)
-                        while !stopped && incoming == nil && Date() < deadline { _ = condition.wait(until: deadline) }
-                        defer { incoming = nil }
-                        return incoming
-                    }
+                    let (stop, next) = waitForIncoming(until: Date(timeIntervalSinceNow: local.connectRetry))
+                    if stop { return }
+                    connection = next
                     accepted = true
                 } else {
                     set(.connect)
@@ -239,6 +258,11 @@ final class BGPSession: @unchecked Sendable {
         func fail(_ error: BGPError) -> (String, Bool) {
             notify(connection, BGPNotification(error), reason: error.reason)
             connection.shutdown()
+            if error.code == 6 && error.subcode == 1 {
+                condition.withLock { holdDownUntil = Date(timeIntervalSinceNow: local.maxPrefixHoldDown) }
+                log("bgp: peer \(peer.address): no session for \(Int(local.maxPrefixHoldDown)) s "
+                    + "after too many prefixes")
+            }
             return ("sent \(error)", false)
         }
         do {
@@ -254,7 +278,10 @@ final class BGPSession: @unchecked Sendable {
         var peerOpen: BGPOpen?
         while true {
             // Stop, or a collision with a connection the listener accepted meanwhile.
-            let (stop, other) = condition.withLock { () -> (Bool, BGPTransport?) in defer { incoming = nil }; return (stopped, incoming) }
+            let (stop, other) = condition.withLock { () -> (Bool, BGPTransport?) in
+                defer { incoming = nil }
+                return (stopped, incoming)
+            }
             if stop { return ("stopped", false) }
             if let other {
                 let current = condition.withLock { state }
@@ -274,7 +301,8 @@ final class BGPSession: @unchecked Sendable {
                     notify(other, BGPNotification(code: 6, subcode: 7), reason: "connection collision: ours wins")
                     other.shutdown()
                 } else {
-                    notify(connection, BGPNotification(code: 6, subcode: 7), reason: "connection collision: the peer's wins")
+                    notify(connection, BGPNotification(code: 6, subcode: 7),
+                           reason: "connection collision: the peer's wins")
                     connection.shutdown()
                     condition.withLock { incoming = other }
                     return ("connection collision: the peer's connection won", false)
@@ -305,7 +333,9 @@ final class BGPSession: @unchecked Sendable {
             case (_, .notification(let n)):
                 connection.shutdown()
                 log("bgp: peer \(peer.address): received NOTIFICATION \(n)")
-                condition.withLock { lastNotification = NotificationRecord(sent: false, notification: n, reason: nil, at: Date()) }
+                condition.withLock {
+                    lastNotification = NotificationRecord(sent: false, notification: n, reason: nil, at: Date())
+                }
                 return ("received \(n)", false)
             case (.openSent, .open(let theirs)):
                 guard theirs.asn == peer.asn else {

@@ -198,7 +198,9 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
             // Back from a restart: stale paths of a family whose forwarding state the peer did not keep
             // (no F bit in its new OPEN) go at once (RFC 4724 §4.2); the others wait for its End-of-RIB.
             var purged = Set<CIDR>()
-            for family in Self.familiesNotPreserved(open) { purged.formUnion(rib.purgeStale(session.peer.address, family: family)) }
+            for family in Self.familiesNotPreserved(open) {
+                purged.formUnion(rib.purgeStale(session.peer.address, family: family))
+            }
             if !rib.hasStale(session.peer.address) { staleTimers[session.peer.address] = nil }
             return (advertised, purged)
         }
@@ -212,14 +214,16 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
 
     /// The families of a peer's (new) OPEN whose forwarding state it did not keep: all, without graceful restart.
     static func familiesNotPreserved(_ open: BGPOpen?) -> [IPAddress.Family] {
-        let kept = Set(open?.gracefulRestart?.families.filter { $0.forwardingPreserved && $0.safi == SAFI.unicast.rawValue }
-            .compactMap { BGPPathAttributes.family($0.afi) } ?? [])
+        let families = open?.gracefulRestart?.families ?? []
+        let kept = Set(families.filter { $0.forwardingPreserved && $0.safi == SAFI.unicast.rawValue }
+            .compactMap { BGPPathAttributes.family($0.afi) })
         return [IPAddress.Family.ipv4, .ipv6].filter { !kept.contains($0) }
     }
 
     /// The families a peer's graceful restart capability lists: their routes are kept while it restarts.
     static func familiesKept(_ open: BGPOpen?) -> Set<IPAddress.Family> {
-        Set(open?.gracefulRestart?.families.filter { $0.safi == SAFI.unicast.rawValue }.compactMap { BGPPathAttributes.family($0.afi) } ?? [])
+        let families = open?.gracefulRestart?.families ?? []
+        return Set(families.filter { $0.safi == SAFI.unicast.rawValue }.compactMap { BGPPathAttributes.family($0.afi) })
     }
 
     func session(_ session: BGPSession, received update: BGPUpdate) -> BGPError? {
@@ -228,7 +232,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         let open = session.snapshot.peerOpen
         let address = session.peer.address
         let path = BGPRib.Path(peer: address, peerASN: session.peer.asn, peerRouterID: open?.identifier ?? 0,
-                               external: session.peer.asn != config.asn, nextHop: address, attributes: BGPPathAttributes())
+                               external: session.peer.asn != config.asn, nextHop: address,
+                               attributes: BGPPathAttributes())
         let (changed, count): (Set<CIDR>, Int?) = lock.withLock {
             var changed = rib.apply(update, from: path)
             if update.isEndOfRIB { changed.formUnion(rib.purgeStale(address)); staleTimers[address] = nil }
@@ -247,8 +252,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         let afi = update.announced.first?.family == .ipv6 ? AFI.ipv6 : AFI.ipv4
         var data = WireWriter()
         data.u16(afi.rawValue); data.u8(SAFI.unicast.rawValue); data.u32(UInt32(clamping: limit))
-        log("bgp: peer \(address) sent \(count) prefixes, more than the limit of \(limit) (--peer-router-max-prefixes): "
-            + "ending the session and dropping its routes")
+        log("bgp: peer \(address) sent \(count) prefixes, more than the limit of \(limit) "
+            + "(--peer-router-max-prefixes): ending the session and dropping its routes")
         return BGPError(6, 1, data: data.bytes, "\(count) prefixes, more than the limit of \(limit)")
     }
 
@@ -304,7 +309,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                 // Not a configured peer: close (RFC 4271 §8: a connection from an unknown peer is refused).
                 try? connection.send(.notification(BGPNotification(code: 6, subcode: 5)), options: .init())
                 connection.shutdown()
-                log("bgp: closed a connection from \(connection.remote), not a configured peer, with Cease / Connection Rejected (6/5)")
+                log("bgp: closed a connection from \(connection.remote), not a configured peer, "
+                    + "with Cease / Connection Rejected (6/5)")
             }
         }
     }
@@ -378,7 +384,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                         installedPeak = installed.count
                     }
                 } else {
-                    let desired: [KernelRoute] = lock.withLock { rib.kernelRoutes(proto: RouteTable.kubeRouterProtocol) }
+                    let desired = lock.withLock { rib.kernelRoutes(proto: RouteTable.kubeRouterProtocol) }
                     var now: [CIDR: IPAddress] = [:]
                     for family in [IPAddress.Family.ipv4, .ipv6] {
                         let want = desired.filter { $0.destination.family == family }
@@ -386,7 +392,10 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                         let haveSet = Set(have)
                         for route in want where !haveSet.contains(route) { try routes.replace(route) }
                         let wanted = Set(want.map(\.destination))
-                        for route in have where !wanted.contains(route.destination) { try routes.delete(route); removed += 1 }
+                        for route in have where !wanted.contains(route.destination) {
+                            try routes.delete(route)
+                            removed += 1
+                        }
                         for route in want { now[route.destination] = route.gateways.first }
                     }
                     installed = now
@@ -456,14 +465,16 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
             let established = s.state == .established
             let advertisedCount = advertised.filter { $0.family == (s.localAddress?.family ?? .ipv4) }.count
             let notification = s.lastNotification.map {
-                NotificationStatus(direction: $0.sent ? .sent : .received, code: $0.notification.code, subcode: $0.notification.subcode,
-                                   name: $0.notification.description, reason: $0.reason, time: formatter.string(from: $0.at))
+                NotificationStatus(direction: $0.sent ? .sent : .received, code: $0.notification.code,
+                                   subcode: $0.notification.subcode, name: $0.notification.description,
+                                   reason: $0.reason, time: formatter.string(from: $0.at))
             }
             return PeerStatus(address: session.peer.address.description, asn: session.peer.asn, state: s.state.rawValue,
                               origin: session.peer.origin,
                               establishedSince: s.establishedAt.map { formatter.string(from: $0) },
                               uptimeSeconds: s.establishedAt.map { Int(Date().timeIntervalSince($0)) },
-                              prefixesReceived: count.received, prefixesAccepted: count.accepted, prefixesRejected: count.rejected,
+                              prefixesReceived: count.received, prefixesAccepted: count.accepted,
+                              prefixesRejected: count.rejected,
                               prefixesAdvertised: established ? advertisedCount : 0,
                               holdTime: established ? Int(s.holdTime) : nil,
                               capabilities: established ? (s.peerOpen?.capabilities.map { $0.name } ?? []) : [],
@@ -488,7 +499,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         public var paths: Int
         public var inKernel: Bool
         public var kernelNextHops: [String]
-        /// `ok`, `missing in kernel`, `stale in kernel`, `different next hop`, `rejected`, `own prefix (not installed)`.
+        /// `ok`, `missing in kernel`, `stale in kernel`, `different next hop`, `rejected`,
+        /// `own prefix (not installed)`.
         public var status: String
         /// The paths refused, each with why (optional for older agents).
         public var rejected: [RejectedPath]?
@@ -507,13 +519,19 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                 let best = rib.best(prefix)
                 let k = kernel.removeValue(forKey: prefix)
                 let rejected = paths.compactMap { path in
-                    rib.rejection(prefix, path).map { RejectedPath(peer: path.peer.description, nextHop: path.nextHop.description, reason: $0) }
+                    rib.rejection(prefix, path).map {
+                        RejectedPath(peer: path.peer.description, nextHop: path.nextHop.description, reason: $0)
+                    }
                 }
                 var status = "ok"
                 if best != nil && k == nil && config.installRoutes { status = "missing in kernel" }
                 if let best, let k, k.gateways != [best.nextHop] { status = "different next hop" }
-                if best == nil { status = rejected.allSatisfy { $0.reason == .ownPodCIDR } ? "own prefix (not installed)" : "rejected" }
-                result.append(RouteStatus(prefix: prefix.description, nextHop: best?.nextHop.description, peer: best?.peer.description,
+                if best == nil {
+                    let own = rejected.allSatisfy { $0.reason == .ownPodCIDR }
+                    status = own ? "own prefix (not installed)" : "rejected"
+                }
+                result.append(RouteStatus(prefix: prefix.description, nextHop: best?.nextHop.description,
+                                          peer: best?.peer.description,
                                           asPath: best?.attributes.asns ?? [], paths: paths.count, inKernel: k != nil,
                                           kernelNextHops: k?.gateways.map { $0.description } ?? [], status: status,
                                           rejected: rejected.isEmpty ? nil : rejected))
@@ -522,7 +540,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         }
         for (prefix, k) in kernel {
             result.append(RouteStatus(prefix: prefix.description, nextHop: nil, peer: nil, asPath: [], paths: 0, inKernel: true,
-                                      kernelNextHops: k.gateways.map { $0.description }, status: "stale in kernel", rejected: nil))
+                                      kernelNextHops: k.gateways.map { $0.description }, status: "stale in kernel",
+                                      rejected: nil))
         }
         return result.sorted { $0.prefix < $1.prefix }
     }

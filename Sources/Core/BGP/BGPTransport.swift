@@ -209,7 +209,8 @@ final class BGPListener: @unchecked Sendable {
         try BGPTransport.setMD5(fd, peer: key, password: password)
     }
 
-    private typealias Accept4 = @convention(c) (Int32, UnsafeMutablePointer<sockaddr>?, UnsafeMutablePointer<socklen_t>?, Int32) -> Int32
+    private typealias Accept4 = @convention(c) (Int32, UnsafeMutablePointer<sockaddr>?,
+                                                UnsafeMutablePointer<socklen_t>?, Int32) -> Int32
     /// glibc's accept4 (Glibc's module does not declare it): the descriptor is close-on-exec from the start.
     private static let accept4: Accept4? = dlsym(nil, "accept4").map { unsafeBitCast($0, to: Accept4.self) }
 

@@ -12,15 +12,16 @@ public struct RouterSettings: Sendable {
     /// `--bgp-import-reject`: nothing inside these is installed from a peer.
     public var importRejects: [CIDR]
 
-    public init(clusterASN: UInt32 = 64512, fullMesh: Bool = true, externalPeers: [BGPPeerConfig] = [], routerID: IPAddress? = nil,
-                serviceRanges: [CIDR] = [], importRejects: [CIDR] = []) {
+    public init(clusterASN: UInt32 = 64512, fullMesh: Bool = true, externalPeers: [BGPPeerConfig] = [],
+                routerID: IPAddress? = nil, serviceRanges: [CIDR] = [], importRejects: [CIDR] = []) {
         self.clusterASN = clusterASN; self.fullMesh = fullMesh; self.externalPeers = externalPeers; self.routerID = routerID
         self.serviceRanges = serviceRanges; self.importRejects = importRejects
     }
 
     /// A comma-separated list of CIDRs (a flag or an annotation); an error names `origin` and the value.
     public static func cidrs(_ text: String, origin: String) throws -> [CIDR] {
-        try text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { item in
+        let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return try items.map { item in
             guard let cidr = CIDR(item) else {
                 throw RouterConfigError("\(origin): \"\(item)\" is not a CIDR (such as 10.96.0.0/12 or fd00::/108)")
             }
@@ -104,7 +105,8 @@ public enum RouterPlanner {
         }
         guard let me = nodes[name] else {
             return RouterPlan(localASN: settings.clusterASN, routerID: settings.routerID, advertised: [], peers: settings.externalPeers,
-                              importPolicy: importPolicy(node: name, nodes: nodes, settings: settings, problems: &problems),
+                              importPolicy: importPolicy(node: name, nodes: nodes, settings: settings,
+                                                         problems: &problems),
                               problems: ["node \(name) is not in the API (yet): no pod CIDR to advertise"])
         }
         let localASN = asn(of: me)
@@ -136,8 +138,8 @@ public enum RouterPlanner {
         peers = peers.filter { seen.insert($0.address).inserted }
         if me.podCIDRs.isEmpty { problems.append("node \(name) has no spec.podCIDR yet: nothing to advertise") }
         let policy = importPolicy(node: name, nodes: nodes, settings: settings, problems: &problems)
-        return RouterPlan(localASN: localASN, routerID: routerID, advertised: me.podCIDRs, peers: peers, importPolicy: policy,
-                          problems: problems)
+        return RouterPlan(localASN: localASN, routerID: routerID, advertised: me.podCIDRs, peers: peers,
+                          importPolicy: policy, problems: problems)
     }
 
     /// The import policy of node `name`: every node's pod CIDRs (accepted only from that node), this node's
@@ -148,16 +150,19 @@ public enum RouterPlanner {
         var rejects = settings.importRejects
         if let text = me?.meta.annotations[importRejectAnnotation] {
             // A bad entry is reported; the others still apply.
-            for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+            let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            for item in items where !item.isEmpty {
                 if let cidr = CIDR(item) { rejects.append(cidr) } else {
-                    problems.append("node \(name): annotation \(importRejectAnnotation): \"\(item)\" is not a CIDR; ignored")
+                    problems.append("node \(name): annotation \(importRejectAnnotation): "
+                                    + "\"\(item)\" is not a CIDR; ignored")
                 }
             }
         }
         func addresses(_ node: Node) -> [IPAddress] { node.addresses.compactMap { IPAddress($0.address) } }
         let others = nodes.values.filter { $0.name != name }.sorted { $0.name < $1.name }
             .map { BGPImportPolicy.NodePods(name: $0.name, podCIDRs: $0.podCIDRs, addresses: addresses($0)) }
-        return BGPImportPolicy(localNode: name, localPodCIDRs: me?.podCIDRs ?? [], localAddresses: me.map(addresses) ?? [],
-                               nodes: others, serviceRanges: settings.serviceRanges, customRejects: rejects)
+        return BGPImportPolicy(localNode: name, localPodCIDRs: me?.podCIDRs ?? [],
+                               localAddresses: me.map(addresses) ?? [], nodes: others,
+                               serviceRanges: settings.serviceRanges, customRejects: rejects)
     }
 }
