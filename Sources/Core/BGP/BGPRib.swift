@@ -12,6 +12,8 @@ public struct BGPRib: Sendable {
         private var shared: Attributes
         /// Kept through a peer's graceful restart, until it re-announces or the restart time runs out.
         public var stale = false
+        /// Why the RIB refuses it (nil: accepted), judged when it arrives and again when the policy changes.
+        public internal(set) var verdict: BGPImportPolicy.Reason?
 
         final class Attributes: Sendable, Equatable {
             let value: BGPPathAttributes
@@ -40,12 +42,14 @@ public struct BGPRib: Sendable {
 
     public let localASN: UInt32
     /// Our own prefixes (the node's pod CIDRs): never installed from a peer.
-    public var ownPrefixes: Set<CIDR>
+    public var ownPrefixes: Set<CIDR> { didSet { if ownPrefixes != oldValue { judgeAgain() } } }
     /// What may be installed; a new policy applies to the paths already stored.
-    public var policy: BGPImportPolicy
+    public var policy: BGPImportPolicy { didSet { if policy != oldValue { judgeAgain() } } }
     private(set) public var paths: [CIDR: [Path]] = [:]
     /// Prefixes stored per peer (accepted or not), kept as paths come and go: the max-prefix check.
     private var received: [IPAddress: Int] = [:]
+    /// Of those, how many are refused (status reads these counts without going through the RIB).
+    private var refused: [IPAddress: Int] = [:]
     /// The largest `paths` has been since it was last rebuilt: its storage is returned when it shrinks a lot.
     private var peak = 0
 
@@ -58,12 +62,26 @@ public struct BGPRib: Sendable {
     /// Why a path is not accepted, or nil when it is.
     public func rejection(_ prefix: CIDR, _ path: Path) -> BGPImportPolicy.Reason? {
         if ownPrefixes.contains(prefix) { return .ownPodCIDR }
-        if path.attributes.asns.contains(localASN) && path.external { return .asLoop }
+        if path.external && path.attributes.asns.contains(localASN) { return .asLoop }
         return policy.rejection(prefix, peer: path.peer, nextHop: path.nextHop)
     }
 
     /// How many prefixes `peer` has in the RIB, accepted or not.
     public func receivedCount(_ peer: IPAddress) -> Int { received[peer] ?? 0 }
+
+    /// Every stored path judged again (the policy or our prefixes changed).
+    private mutating func judgeAgain() {
+        var refusedNow: [IPAddress: Int] = [:]
+        for prefix in Array(paths.keys) {
+            guard var list = paths[prefix] else { continue }
+            for i in list.indices {
+                list[i].verdict = rejection(prefix, list[i])
+                if list[i].verdict != nil { refusedNow[list[i].peer, default: 0] += 1 }
+            }
+            paths[prefix] = list
+        }
+        refused = refusedNow
+    }
 
     /// Applies an UPDATE from `peer`; returns the prefixes whose paths changed.
     @discardableResult
@@ -77,11 +95,16 @@ public struct BGPRib: Sendable {
         let shared = Path.Attributes(stored)
         func add(_ prefix: CIDR, nextHop: IPAddress?) {
             guard let nextHop else { return }
-            let path = peer.sharing(shared, nextHop: nextHop)
+            var path = peer.sharing(shared, nextHop: nextHop)
+            path.verdict = rejection(prefix, path)
             var list = paths[prefix] ?? []
-            let before = list.count
-            list.removeAll { $0.peer == peer.peer }
-            if list.count == before { received[peer.peer, default: 0] += 1 }
+            if let old = list.firstIndex(where: { $0.peer == peer.peer }) {
+                if list[old].verdict != nil { refused[peer.peer, default: 1] -= 1 }
+                list.remove(at: old)
+            } else {
+                received[peer.peer, default: 0] += 1
+            }
+            if path.verdict != nil { refused[peer.peer, default: 0] += 1 }
             list.append(path)
             paths[prefix] = list
             changed.insert(prefix)
@@ -142,19 +165,27 @@ public struct BGPRib: Sendable {
     }
 
     private mutating func remove(_ prefix: CIDR, peer: IPAddress) -> Bool {
-        guard var list = paths[prefix], list.contains(where: { $0.peer == peer }) else { return false }
-        list.removeAll { $0.peer == peer }
+        guard var list = paths[prefix], let index = list.firstIndex(where: { $0.peer == peer }) else { return false }
+        if list[index].verdict != nil { refused[peer, default: 1] -= 1 }
+        list.remove(at: index)
         paths[prefix] = list.isEmpty ? nil : list
         received[peer, default: 1] -= 1
         if received[peer] ?? 0 <= 0 { received[peer] = nil }
+        if refused[peer] ?? 0 <= 0 { refused[peer] = nil }
         if list.isEmpty { compact() }
         return true
     }
 
     private mutating func recount(_ peer: IPAddress) {
-        var n = 0
-        for list in paths.values where list.contains(where: { $0.peer == peer }) { n += 1 }
+        var n = 0, r = 0
+        for list in paths.values {
+            for path in list where path.peer == peer {
+                n += 1
+                if path.verdict != nil { r += 1 }
+            }
+        }
         received[peer] = n == 0 ? nil : n
+        refused[peer] = r == 0 ? nil : r
     }
 
     /// A dictionary keeps its storage when it shrinks: once it is down to a quarter of its peak (a peer
@@ -175,7 +206,7 @@ public struct BGPRib: Sendable {
     /// lowest ORIGIN, lowest MED (between paths from the same neighbouring AS), eBGP over iBGP, lowest
     /// router ID, lowest peer address.
     public func best(_ prefix: CIDR) -> Path? {
-        let candidates = (paths[prefix] ?? []).filter { rejection(prefix, $0) == nil }
+        let candidates = (paths[prefix] ?? []).filter { $0.verdict == nil }
         return candidates.min { a, b in Self.better(a, b) }
     }
 
@@ -200,15 +231,10 @@ public struct BGPRib: Sendable {
         }.sorted { $0.destination.description < $1.destination.description }
     }
 
-    /// Paths received from a peer, and how many of them were accepted and rejected.
+    /// Paths received from a peer, and how many of them were accepted and rejected (kept as paths come
+    /// and go: no walk through the RIB).
     public func counts(for peer: IPAddress) -> (received: Int, accepted: Int, rejected: Int) {
-        var received = 0, accepted = 0
-        for (prefix, list) in paths {
-            for path in list where path.peer == peer {
-                received += 1
-                if rejection(prefix, path) == nil { accepted += 1 }
-            }
-        }
-        return (received, accepted, received - accepted)
+        let n = received[peer] ?? 0, r = refused[peer] ?? 0
+        return (n, n - r, r)
     }
 }

@@ -309,14 +309,15 @@ final class BGPSession: @unchecked Sendable {
                 }
             }
             let now = Date()
-            if now >= holdDeadline {
-                return fail(BGPError(4, 0, "no message from the peer for \(Int(holdTime)) s"))
-            }
+            // Past the hold time, a message already waiting still counts: a stall of ours (a busy speaker) is
+            // not the peer's silence.
+            let holdExpired = now >= holdDeadline
             if now >= keepaliveDue {
                 do { try connection.send(.keepalive, options: options) } catch { return ("\(error)", peerOpen?.gracefulRestart != nil) }
                 keepaliveDue = now.addingTimeInterval(holdTime / 3)
             }
-            let wait = min(holdDeadline, keepaliveDue, now.addingTimeInterval(0.5)).timeIntervalSince(now)
+            let wait = holdExpired ? 0
+                : min(holdDeadline, keepaliveDue, now.addingTimeInterval(0.5)).timeIntervalSince(now)
             let message: BGPMessage?
             do {
                 message = try connection.receive(timeout: wait, options: options)
@@ -326,7 +327,10 @@ final class BGPSession: @unchecked Sendable {
                 // The TCP connection ended without a NOTIFICATION: a restarting peer keeps its routes.
                 return ("\(error)", condition.withLock { state == .established } && peerOpen?.gracefulRestart != nil && local.gracefulRestart != nil)
             }
-            guard let message else { continue }
+            guard let message else {
+                if holdExpired { return fail(BGPError(4, 0, "no message from the peer for \(Int(holdTime)) s")) }
+                continue
+            }
             if holdTime > 0 { holdDeadline = Date(timeIntervalSinceNow: holdTime) }
             let current = condition.withLock { state }
             switch (current, message) {

@@ -519,7 +519,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                 let best = rib.best(prefix)
                 let k = kernel.removeValue(forKey: prefix)
                 let rejected = paths.compactMap { path in
-                    rib.rejection(prefix, path).map {
+                    path.verdict.map {
                         RejectedPath(peer: path.peer.description, nextHop: path.nextHop.description, reason: $0)
                     }
                 }

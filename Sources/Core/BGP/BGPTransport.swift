@@ -89,10 +89,12 @@ public final class BGPTransport: @unchecked Sendable {
         }
     }
 
-    /// The next whole message, waiting at most `timeout` seconds (nil when none came). Throws a
-    /// `BGPError` for a malformed message, `Failure` when the connection ends.
+    /// The next whole message, waiting at most `timeout` seconds (nil when none came; with 0, what the
+    /// socket already holds is still read). Throws a `BGPError` for a malformed message, `Failure` when the
+    /// connection ends.
     public func receive(timeout: Double, options: BGPMessage.Options) throws -> BGPMessage? {
         let deadline = Date(timeIntervalSinceNow: max(0, timeout))
+        var polled = false
         while true {
             if let length = try BGPMessage.frameLength(buffer[...]), buffer.count >= length {
                 let bytes = Array(buffer[0..<length])
@@ -100,9 +102,10 @@ public final class BGPTransport: @unchecked Sendable {
                 return try BGPMessage.decode(bytes, options: options)
             }
             let wait = deadline.timeIntervalSinceNow
-            guard wait > 0 else { return nil }
+            guard wait > 0 || !polled else { return nil }
+            polled = true
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&pfd, 1, Int32(min(wait, 1) * 1000) + 1)
+            let ready = poll(&pfd, 1, wait > 0 ? Int32(min(wait, 1) * 1000) + 1 : 0)
             if ready == 0 { continue }
             guard ready > 0 else { if errno == EINTR { continue }; throw Failure(description: "poll: \(String(cString: strerror(errno)))") }
             if chunk.isEmpty { chunk = [UInt8](repeating: 0, count: 65536) }
