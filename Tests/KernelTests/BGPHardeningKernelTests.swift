@@ -88,6 +88,15 @@ struct BGPHardeningKernelTests {
         /// The number of our routes (protocol 201) in the agent's kernel.
         var kernelRouteCount: Int { lab.routes("s", proto: "201").split(separator: "\n").count }
 
+        /// The CPU time the agent's process has used (user and system), in seconds.
+        var cpuSeconds: Double {
+            let stat = (try? String(contentsOfFile: "/proc/\(agent.pid)/stat", encoding: .utf8)) ?? ""
+            // After the command name in parentheses: state is field 3, utime 14, stime 15.
+            let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return -1 }
+            return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        }
+
         /// The open descriptors of the agent's process.
         var descriptors: Int {
             (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(agent.pid)/fd").count) ?? -1
@@ -203,6 +212,29 @@ struct BGPHardeningKernelTests {
         #expect(h.descriptors - baseline < 64)
         #expect(h.agent.log.contains("closed a connection with Cease / Connection Rejected (6/5)"),
                 "\(h.agent.log.suffix(2000))")
+    }
+
+    @Test func acceptBacksOffWhenDescriptorsRunOut() throws {
+        let h = try Harness()
+        // No descriptor to spare (the soft limit: raising a hard one needs CAP_SYS_RESOURCE): accept() fails with
+        // EMFILE while connections wait in the listener's backlog.
+        let limits = (try? String(contentsOfFile: "/proc/\(h.agent.pid)/limits", encoding: .utf8)) ?? ""
+        let soft = limits.split(separator: "\n").first { $0.hasPrefix("Max open files") }?
+            .split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).first.map(String.init) ?? "1024"
+        #expect(Kernel.shell("prlimit --pid \(h.agent.pid) --nofile=\(h.descriptors):").0 == 0)
+        let peer = try Peer(h, ["--idle", "25"])
+        defer { peer.stop() }
+        #expect(peer.waitFor("idle-done") != nil)
+        // The listener must not spin on the readable socket (it took a core before): a window of measure,
+        // not a wait for a condition.
+        let before = h.cpuSeconds
+        Thread.sleep(forTimeInterval: 3)
+        let used = h.cpuSeconds - before
+        #expect(before >= 0 && used < 1, "the agent used \(used) s of CPU in 3 s")
+        #expect(h.agent.log.contains("accept: Too many open files; backing off"), "\(h.agent.log.suffix(2000))")
+        // With descriptors again, the backlog drains and the real session comes up.
+        #expect(Kernel.shell("prlimit --pid \(h.agent.pid) --nofile=\(soft):").0 == 0, "soft limit \(soft)")
+        #expect(peer.waitFor("established") == "established", "\(h.agent.log.suffix(2000))")
     }
 
     @Test func aPeerPastTheMaxPrefixLimitGetsACeaseThatStaysVisible() throws {

@@ -8,7 +8,7 @@ bgppeer.py LOCAL AGENT ASN [options]
   --count N         once established, announce N /32 prefixes (10.200.0.0 upwards), packed into UPDATEs
   --gr SECONDS      announce graceful restart (RFC 4724) with this restart time, IPv4 unicast preserved
 Then the session is kept up (KEEPALIVEs) and its events are printed: "established", "announced",
-"withdrawn", "notification CODE SUBCODE", "closed". Lines on stdin: "withdraw" withdraws every prefix
+"withdrawn", "notification CODE SUBCODE", "closed", or "timeout" when not established within 30 s. Lines on stdin: "withdraw" withdraws every prefix
 announced, "close" closes the connection without a NOTIFICATION (as a restarting speaker does).
 Reading stdin to its end stops the script.
 """
@@ -149,8 +149,12 @@ def main():
     got_open = False
     last_keepalive = 0.0
     announced = []
+    started = time.time()
     try:
         while True:
+            if not established and time.time() - started > 30:
+                say("timeout")
+                break
             while reader.commands:
                 command = reader.commands.pop(0)
                 if command == "withdraw":
