@@ -8,8 +8,9 @@ bgppeer.py LOCAL AGENT ASN [options]
   --count N         once established, announce N /32 prefixes (10.200.0.0 upwards), packed into UPDATEs
   --gr SECONDS      announce graceful restart (RFC 4724) with this restart time, IPv4 unicast preserved
 Then the session is kept up (KEEPALIVEs) and its events are printed: "established", "announced",
-"withdrawn", "notification CODE SUBCODE", "closed", or "timeout" when not established within 30 s. Lines on stdin: "withdraw" withdraws every prefix
-announced, "close" closes the connection without a NOTIFICATION (as a restarting speaker does).
+"withdrawn", "notification CODE SUBCODE", "closed", or "timeout" when not established within 30 s.
+Lines on stdin: "withdraw" withdraws every prefix announced, "close" closes the connection without a
+NOTIFICATION (as a restarting speaker does).
 Reading stdin to its end stops the script.
 """
 import argparse
