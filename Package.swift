@@ -16,11 +16,11 @@ let package = Package(
         .executable(name: "kr-firewall-bench", targets: ["FirewallBench"]),
         .executable(name: "kr-bgp-bench", targets: ["BGPBench"]),
         .executable(name: "kr-ipvs-bench", targets: ["IPVSBench"]),
-        .library(name: "Core", targets: ["Core"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         // Only the API test server (a lab and test tool) uses NIO.
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
@@ -32,31 +32,42 @@ let package = Package(
         .systemLibrary(name: "CIPTables", pkgConfig: "libiptc", providers: [.apt(["libiptc-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw", providers: [.apt(["libncursesw5-dev"])]),
-        .target(
-            name: "Core",
+        // The shared modules, each a folder of Sources/Core; their dependencies show the rules (ARCHITECTURE.md).
+        // The Kubernetes model and manifests: no C.
+        .target(name: "KubeModel", dependencies: [.product(name: "Yams", package: "Yams")], path: "Sources/Core/KubeModel"),
+        // The API client: libcurl.
+        .target(name: "KubeAPI", dependencies: ["KubeModel", "CCurl"], path: "Sources/Core/KubeAPI"),
+        // Planners, explainers, diffs, the BGP codec and RIB: no C, no I/O, no threads.
+        .target(name: "Planning", dependencies: ["KubeModel"], path: "Sources/Core/Planning"),
+        // The only code that reads or writes the kernel: libiptc, libipset, libnl.
+        .target(name: "Kernel", dependencies: ["KubeModel", "Planning", "CNetlink", "CIPSet", "CIPTables"],
+                path: "Sources/Core/Kernel"),
+        // The BGP speaker: sessions, transport, the route sync.
+        .target(name: "Speaker", dependencies: ["KubeModel", "Planning", "Kernel"], path: "Sources/Core/Speaker"),
+        .executableTarget(
+            name: "Agent",
             dependencies: [
-                .product(name: "Yams", package: "Yams"),
-                "CNetlink", "CIPSet", "CIPTables", "CCurl", "CNcurses",
+                "KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
-            name: "Agent",
-            dependencies: ["Core", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
-        .executableTarget(
             name: "krctl",
-            dependencies: ["Core", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", "CCurl", "CNcurses",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         // Benchmarks share a synthetic cluster generator and measuring helpers.
-        .target(name: "BenchSupport", dependencies: ["Core"]),
+        .target(name: "BenchSupport", dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel"]),
         .executableTarget(
             name: "PolicyBench",
-            dependencies: ["Core", "BenchSupport"]
+            dependencies: ["KubeModel", "Planning", "BenchSupport"]
         ),
         .executableTarget(
             name: "KubeTestServer",
             dependencies: [
-                "Core",
+                "KubeModel", "KubeAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -66,28 +77,30 @@ let package = Package(
         ),
         .executableTarget(
             name: "APIBench",
-            dependencies: ["Core", "BenchSupport"]
+            dependencies: ["KubeModel", "KubeAPI", "BenchSupport"]
         ),
         .executableTarget(
             name: "FirewallBench",
-            dependencies: ["Core", "BenchSupport"]
+            dependencies: ["KubeModel", "Planning", "Kernel", "BenchSupport"]
         ),
         .executableTarget(
             name: "BGPBench",
-            dependencies: ["Core", "BenchSupport"]
+            dependencies: ["KubeModel", "Planning", "Kernel", "Speaker", "BenchSupport"]
         ),
         .executableTarget(
             name: "IPVSBench",
-            dependencies: ["Core", "BenchSupport"]
+            dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel", "BenchSupport"]
         ),
         // Fixtures are read from the source tree (BGP messages captured from BIRD, FRR, GoBGP, ExaBGP).
-        .testTarget(name: "CoreTests", dependencies: ["Core"], exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["Core", "TestSupport", "krctl", "Agent"]),
+        .testTarget(name: "CoreTests", dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "CLITests", dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", "TestSupport", "krctl", "Agent"]),
         // Helpers the integration suites share: the API test server process, a test PKI, subprocesses.
-        .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport"),
-        .testTarget(name: "APITests", dependencies: ["Core", "TestSupport", "KubeTestServer", "krctl"]),
+        .target(name: "TestSupport", dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel"], path: "Tests/TestSupport"),
+        .testTarget(name: "APITests", dependencies: ["KubeModel", "KubeAPI", "TestSupport", "KubeTestServer", "krctl"]),
         // Needs root and the kernel's netfilter; its suites say so and are skipped elsewhere.
-        .testTarget(name: "KernelTests", dependencies: ["Core", "TestSupport", "KubeTestServer", "Agent", "krctl"]),
+        .testTarget(name: "KernelTests", dependencies: [
+            "KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", "TestSupport", "KubeTestServer", "Agent", "krctl",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

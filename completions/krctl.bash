@@ -186,7 +186,7 @@ _krctl() {
 
 _krctl_explain-policy() {
     repeating_flags=()
-    non_repeating_flags=(--matrix --no-color --netpol-default-deny --version -h --help)
+    non_repeating_flags=(--strict --matrix --no-color --netpol-default-deny --version -h --help)
     repeating_options=(-f --manifests --port -n --namespace)
     non_repeating_options=(--kubeconfig --context --from --to -o --output --kernel --node --state-dir)
     __krctl_offer_flags_options 0
@@ -215,6 +215,7 @@ _krctl_explain-policy() {
         return
         ;;
     '-o'|'--output')
+        __krctl_add_completions -W 'text'$'\n''json'$'\n''yaml'
         return
         ;;
     '--kernel')
@@ -255,7 +256,7 @@ _krctl_policy() {
 
 _krctl_policy_check() {
     repeating_flags=()
-    non_repeating_flags=(--no-color --version -h --help)
+    non_repeating_flags=(--strict --no-color --version -h --help)
     repeating_options=(-f --manifests)
     non_repeating_options=(--kubeconfig --context --node --state-dir -n --namespace -o --output)
     __krctl_offer_flags_options 1
@@ -281,6 +282,7 @@ _krctl_policy_check() {
         return
         ;;
     '-o'|'--output')
+        __krctl_add_completions -W 'text'$'\n''json'$'\n''yaml'
         return
         ;;
     esac
@@ -311,7 +313,7 @@ _krctl_trace() {
 
 _krctl_trace_service() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--no-color --strict --version -h --help)
     repeating_options=(-f --manifests)
     non_repeating_options=(-n --namespace --from --port --kernel -o --output --kubeconfig --context --node --state-dir)
     __krctl_offer_flags_options 1
@@ -332,6 +334,7 @@ _krctl_trace_service() {
         return
         ;;
     '-o'|'--output')
+        __krctl_add_completions -W 'text'$'\n''json'$'\n''yaml'
         return
         ;;
     '-f'|'--manifests')
@@ -356,7 +359,7 @@ _krctl_ipvs() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--state-dir -o --output)
+    non_repeating_options=(--state-dir -o --output --request-timeout)
     __krctl_offer_flags_options 0
 
     # Offer option value completions
@@ -365,6 +368,9 @@ _krctl_ipvs() {
         return
         ;;
     '-o'|'--output')
+        return
+        ;;
+    '--request-timeout')
         return
         ;;
     esac
@@ -397,7 +403,7 @@ _krctl_bgp_peers() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--state-dir -o --output)
+    non_repeating_options=(--state-dir -o --output --request-timeout)
     __krctl_offer_flags_options 0
 
     # Offer option value completions
@@ -406,6 +412,9 @@ _krctl_bgp_peers() {
         return
         ;;
     '-o'|'--output')
+        return
+        ;;
+    '--request-timeout')
         return
         ;;
     esac
@@ -415,7 +424,7 @@ _krctl_bgp_routes() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--state-dir -o --output)
+    non_repeating_options=(--state-dir -o --output --request-timeout)
     __krctl_offer_flags_options 0
 
     # Offer option value completions
@@ -424,6 +433,9 @@ _krctl_bgp_routes() {
         return
         ;;
     '-o'|'--output')
+        return
+        ;;
+    '--request-timeout')
         return
         ;;
     esac

@@ -20,7 +20,7 @@ function __kube-router_parse_tokens -S
     set -l unparsed_tokens (__kube-router_tokens -pc)
     switch $unparsed_tokens[1]
     case 'kube-router'
-        __kube-router_parse_subcommand 0 'kubeconfig=' 'master=' 'hostname-override=' 'run-firewall=' 'run-service-proxy=' 'run-router=' 'iptables-sync-period=' 'ipvs-sync-period=' 'ipvs-graceful-termination=' 'masquerade-all=' 'hairpin-mode=' 'netpol-default-deny=' 'cluster-asn=' 'nodes-full-mesh=' 'peer-router-ips=' 'peer-router-asns=' 'peer-router-passwords=' 'peer-router-ports=' 'bgp-port=' 'peer-router-max-prefixes=' 'bgp-import-reject=' 'service-cluster-ip-range=' 'service-external-ip-range=' 'bgp-holdtime=' 'bgp-graceful-restart=' 'bgp-graceful-restart-time=' 'router-id=' 'enable-cni=' 'cni-conf-file=' 'cleanup-config=' 'v/v=' 'state-dir=' 'version' 'h/help'
+        __kube-router_parse_subcommand 0 'kubeconfig=' 'master=' 'hostname-override=' 'run-firewall=' 'run-service-proxy=' 'run-router=' 'iptables-sync-period=' 'ipvs-sync-period=' 'ipvs-graceful-termination=' 'masquerade-all=' 'hairpin-mode=' 'netpol-default-deny=' 'cluster-asn=' 'nodes-full-mesh=' 'peer-router-ips=' 'peer-router-asns=' 'peer-router-passwords=' 'peer-router-ports=' 'bgp-port=' 'peer-router-max-prefixes=' 'bgp-import-reject=' 'service-cluster-ip-range=' 'service-external-ip-range=' 'bgp-holdtime=' 'bgp-graceful-restart=' 'bgp-graceful-restart-time=' 'router-id=' 'enable-cni=' 'cni-conf-file=' 'cleanup-config=' 'v/v=' 'log-format=' 'state-dir=' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __kube-router_parse_subcommand -r 1 'version'
@@ -108,6 +108,7 @@ complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_o
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" cni-conf-file' -l 'cni-conf-file' -d 'Where --enable-cni writes the CNI configuration.' -rfka ''
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" cleanup-config' -l 'cleanup-config' -d 'Remove every kernel object kube-router owns, then exit.' -rfka ''
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" v v' -s 'v' -l 'v' -d 'Log verbosity (0-10).' -rfka ''
+complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" log-format' -l 'log-format' -d 'Log line format: text (klog-like) or json (one object per line, for log collectors).' -rfka ''
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" state-dir' -l 'state-dir' -d 'Where the agent writes its status for krctl.' -rfka ''
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" version' -l 'version' -d 'Show the version.'
 complete -c 'kube-router' -n '__kube-router_should_offer_completions_for_flags_or_options "kube-router" h help' -s 'h' -l 'help' -d 'Show help information.'

@@ -1,5 +1,6 @@
 import BenchSupport
-import Core
+import KubeModel
+import KubeAPI
 import Foundation
 
 // kr-api-bench: list and watch of many pods through the informers, against kube-test-server over TLS,

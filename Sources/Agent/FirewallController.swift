@@ -1,4 +1,7 @@
-import Core
+import KubeModel
+import KubeAPI
+import Planning
+import Kernel
 import Foundation
 
 /// Keeps the node's firewall equal to what the policies say. Informer events only mark the state
@@ -15,7 +18,6 @@ final class FirewallController: @unchecked Sendable {
     /// Guards what the informers' threads and the worker share.
     private let lock = NSLock()
     private(set) var syncCount = 0
-    private var rejectedObjects = 0
 
     init(informers: Informers, node: String, period: Double, defaultDeny: Bool, stateDir: String?, log: Log) {
         self.defaultDeny = defaultDeny
@@ -30,10 +32,11 @@ final class FirewallController: @unchecked Sendable {
     /// Informer events land here (on the reflectors' threads).
     func handle(_ event: InformerEvent) {
         switch event {
+        case .rejected(let rejection):
+            // An object the API serves but we cannot read (a malformed policy) is named in the status;
+            // its last good version, if any, stays in force (the informer keeps it).
+            log.warn("api: rejected: \(rejection)")
         case .problem(let message):
-            // An object the API serves but we cannot read (a malformed policy) is skipped and counted;
-            // its last good version, if any, stays in force.
-            if message.hasPrefix("skipped:") { lock.withLock { rejectedObjects += 1 } }
             log.warn("api: \(message)")
         case .synced: markDirty()
         case .added(let o), .deleted(let o), .updated(_, let o):
@@ -73,8 +76,8 @@ final class FirewallController: @unchecked Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         // Read before the snapshot: every change of each resource up to its version is in it.
-        let versions = informers.reflectors.sorted { $0.key.plural < $1.key.plural }
-            .map { "\($0.key.plural)=\($0.value.resourceVersion)" }.joined(separator: ",")
+        let versionMap = informers.reflectors.reduce(into: [String: String]()) { $0[$1.key.plural] = $1.value.resourceVersion }
+        let versions = versionMap.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         let planner = FirewallPlanner(engine: PolicyEngine(informers.snapshot(), defaultDeny: defaultDeny))
         let plans = families.map { planner.plan(node: node, family: $0) }
         let allSets = plans.flatMap(\.sets)
@@ -97,7 +100,7 @@ final class FirewallController: @unchecked Sendable {
             let chainCount = plans.reduce(0) { $0 + $1.chains.count }
             let ruleCount = plans.reduce(0) { $0 + $1.chains.reduce(0) { $0 + $1.rules.count } }
             // The status first: whoever waits for the log line may read the status at once.
-            writeStatus(plans: plans, count: count)
+            writeStatus(plans: plans, count: count, versions: versionMap)
             log.info("firewall: sync \(count)\(previous == nil ? " (full)" : "") at versions \(versions) done in \(ms(end - start)): plan \(ms(planned - start)) (\(chainCount) chains, \(ruleCount) rules, \(allSets.count) sets), "
                      + "ipsets \(ms(setsDone - planned)) (\(sets.created.count) created, \(sets.swapped.count) swapped, \(sets.unchanged) unchanged), "
                      + "iptables \(ms(rulesDone - setsDone)) (\(committed.isEmpty ? "unchanged" : "committed \(committed.joined(separator: ", ")), \(rulesWritten) rules written")), stale sets \(ms(end - rulesDone)) (\(removed.count) removed)")
@@ -113,39 +116,21 @@ final class FirewallController: @unchecked Sendable {
     }
 
     /// What `krctl policy check` reads: when the firewall last synced, and which pods it protects.
-    private func writeStatus(plans: [FirewallPlan], count: Int) {
+    private func writeStatus(plans: [FirewallPlan], count: Int, versions: [String: String]) {
         guard let stateDir else { return }
         var pods: [String: String] = [:]
-        for chain in plans.flatMap(\.chains) where chain.name.hasPrefix("KUBE-POD-FW-") {
-            pods[FirewallDrift.about(chain: chain.name, chain.rules).replacingOccurrences(of: "pod ", with: "")] = chain.name
+        for chain in plans.flatMap(\.chains) {
+            if case .pod(let key) = chain.subject { pods[key] = chain.name }
         }
         do {
             var status = FirewallStatus(node: node, syncs: count, lastSync: Date(), podChains: pods, defaultDeny: defaultDeny)
-            status.rejectedObjects = lock.withLock { rejectedObjects }
+            let rejected = informers.rejectedObjects
+            status.rejectedObjects = rejected.count
+            status.rejected = rejected.map(\.object)
+            status.resourceVersions = versions
             try status.write(stateDir: stateDir)
         } catch {
             log.warn("firewall: cannot write the status file in \(stateDir): \(error)")
         }
-    }
-}
-
-/// Leveled logging to stderr, klog-like (`-v` raises the detail).
-struct Log: Sendable {
-    var verbosity: Int
-
-    func info(_ message: String) { write("I", message) }
-    func warn(_ message: String) { write("W", message) }
-    func error(_ message: String) { write("E", message) }
-    func debug(_ message: String) { if verbosity >= 2 { write("D", message) } }
-
-    /// DateFormatter is costly to make and safe to share for formatting.
-    nonisolated(unsafe) private static let clock: DateFormatter = {
-        let f = DateFormatter()
-        f.dateFormat = "HH:mm:ss.SSS"
-        return f
-    }()
-
-    private func write(_ level: String, _ message: String) {
-        FileHandle.standardError.write(Data("\(level)\(Self.clock.string(from: Date())) \(message)\n".utf8))
     }
 }

@@ -1,5 +1,9 @@
 import ArgumentParser
-import Core
+import KubeModel
+import KubeAPI
+import Planning
+import Kernel
+import Speaker
 import Foundation
 
 /// The node agent: the IPVS service proxy, the NetworkPolicy firewall for the pods of its node and
@@ -116,6 +120,10 @@ struct KubeRouter: ParsableCommand {
     @Option(name: [.customShort("v"), .customLong("v")], help: ArgumentHelp("Log verbosity (0-10).", valueName: "level"))
     var verbosity = 0
 
+    @Option(help: ArgumentHelp("Log line format: text (klog-like) or json (one object per line, for log collectors).",
+                               valueName: "format"))
+    var logFormat = "text"
+
     /// kube-router's boolean flags, which Go accepts bare (`--run-router`) as well as with `=true|false`.
     static let booleanFlags = ["--run-firewall", "--run-service-proxy", "--run-router", "--cleanup-config", "--netpol-default-deny",
                                "--ipvs-graceful-termination", "--masquerade-all", "--hairpin-mode",
@@ -129,6 +137,9 @@ struct KubeRouter: ParsableCommand {
             throw ValidationError("invalid --ipvs-sync-period \"\(ipvsSyncPeriod)\" (expected a Go duration such as 5m or 90s)")
         }
         guard (0...10).contains(verbosity) else { throw ValidationError("-v must be between 0 and 10") }
+        guard Log.Format(rawValue: logFormat) != nil else {
+            throw ValidationError("invalid --log-format \"\(logFormat)\" (expected text or json)")
+        }
         guard let hold = GoDuration.seconds(bgpHoldtime), hold == 0 || (hold >= 3 && hold <= 65535) else {
             throw ValidationError("invalid --bgp-holdtime \"\(bgpHoldtime)\" (0, or a Go duration from 3s to 18h12m15s)")
         }
@@ -166,7 +177,14 @@ struct KubeRouter: ParsableCommand {
     var stateDir = "/var/run/kube-router"
 
     func run() throws {
-        let log = Log(verbosity: verbosity)
+        Log.bootstrap(format: Log.Format(rawValue: logFormat) ?? .text, verbosity: verbosity)
+        let log = Log()
+        guard Capabilities.effective(Capabilities.netAdmin) else {
+            throw AgentFailure("""
+                kube-router needs root (CAP_NET_ADMIN) to program iptables, ipsets, IPVS and routes: run it as root, \
+                or in a pod with hostNetwork and the capability NET_ADMIN
+                """)
+        }
         if cleanupConfig {
             var chains = try IPTablesSync.cleanup(family: .ipv4).chainsDeleted
             // ip6tables may be missing from the kernel: then nothing of ours can be there either.
@@ -193,6 +211,14 @@ struct KubeRouter: ParsableCommand {
         guard runFirewall || runRouter || runServiceProxy else {
             throw AgentFailure("nothing to run: --run-firewall, --run-router and --run-service-proxy are all false")
         }
+        // One agent per node and state directory: two would rewrite each other's rules for ever.
+        let stateLock: StateDirectoryLock
+        do {
+            stateLock = try StateDirectoryLock(stateDir: stateDir)
+        } catch {
+            throw AgentFailure("\(error)")
+        }
+        defer { withExtendedLifetime(stateLock) {} }
         if runServiceProxy {
             do { _ = try IPVSClient() } catch {
                 throw AgentFailure("--run-service-proxy: \(error); or run with --run-service-proxy=false")
@@ -207,6 +233,7 @@ struct KubeRouter: ParsableCommand {
             throw AgentFailure("\(error.description) (give --kubeconfig, or run in a pod)")
         }
         if let master { config.server = master }
+        for warning in config.securityWarnings { log.warn("kube-router: \(warning)") }
         let node = hostnameOverride ?? ProcessInfo.processInfo.environment["NODE_NAME"] ?? ProcessInfo.processInfo.hostName
         let period = GoDuration.seconds(iptablesSyncPeriod) ?? 300
         log.info("kube-router: node \(node), API server \(config.server) (\(config.origin)), firewall sync every \(iptablesSyncPeriod)\(netpolDefaultDeny ? ", default deny" : "")")
@@ -283,14 +310,7 @@ struct KubeRouter: ParsableCommand {
     /// Both iptables backends filter packets; a node whose other components use nft is worth a warning.
     private func warnIfNFTBackendInUse(_ log: Log) {
         for tool in ["/usr/sbin/iptables-nft-save", "/sbin/iptables-nft-save"] where FileManager.default.isExecutableFile(atPath: tool) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: tool)
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            guard (try? process.run()) != nil else { return }
-            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
+            guard let text = try? Subprocess.run(tool, []).stdout else { return }
             let rules = text.split(separator: "\n").filter { $0.hasPrefix("-A ") }.count
             if rules > 0 {
                 log.warn("this node has \(rules) rules in the iptables nft backend: kube-router writes the legacy tables (iptables-legacy); both filter packets, so check iptables-nft-save too when debugging")

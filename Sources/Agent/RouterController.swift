@@ -1,4 +1,8 @@
-import Core
+import KubeModel
+import KubeAPI
+import Planning
+import Kernel
+import Speaker
 import Foundation
 
 /// Pod networking over BGP: from the nodes in the API, the peers of this node (the full mesh of its
@@ -36,7 +40,7 @@ final class RouterController: @unchecked Sendable {
         switch event {
         case .synced: markDirty()
         case .added(let o), .deleted(let o), .updated(_, let o): if o.kind == "Node" { markDirty() }
-        case .problem: break  // the firewall controller (or the log) reports API problems
+        case .problem, .rejected: break  // the firewall controller (or the log) reports API problems
         }
     }
 

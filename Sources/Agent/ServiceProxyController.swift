@@ -1,4 +1,7 @@
-import Core
+import KubeModel
+import KubeAPI
+import Planning
+import Kernel
 import Foundation
 
 /// Keeps the node's IPVS table, its VIPs on kube-dummy-if and the iptables/ipset pieces IPVS needs
@@ -49,7 +52,7 @@ final class ServiceProxyController: @unchecked Sendable {
             note([o])
         case .updated(let old, let new):
             note([old, new])
-        case .problem: break  // the firewall controller (or the log) reports API problems
+        case .problem, .rejected: break  // the firewall controller (or the log) reports API problems
         }
     }
 
@@ -110,8 +113,8 @@ final class ServiceProxyController: @unchecked Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         // Read before the snapshot: every change of each resource up to its version is in it.
-        let versions = informers.reflectors.sorted { $0.key.plural < $1.key.plural }
-            .map { "\($0.key.plural)=\($0.value.resourceVersion)" }.joined(separator: ",")
+        let versionMap = informers.reflectors.reduce(into: [String: String]()) { $0[$1.key.plural] = $1.value.resourceVersion }
+        let versions = versionMap.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         // Taken before the snapshot: a change noted after it is replanned again next time.
         let (changed, all) = lock.withLock {
             defer { changedServices = []; replanAll = false }
@@ -189,13 +192,16 @@ final class ServiceProxyController: @unchecked Sendable {
             syncCount += 1
             let count = syncCount
             let errors = report.errors + (netfilterError.map { [$0] } ?? [])
-            var services: [String: String] = [:]
-            for p in plan.services { services[p.service.key] = "\(p.origin) (\(p.kind))" }
+            var owned: [String: ServiceProxyStatus.OwnedVirtualService] = [:]
+            for p in plan.services { owned[p.service.key] = .init(service: p.origin, kind: p.kind) }
             // Keep owning what we failed to delete, so the next full sync retries it.
-            for key in report.undeleted where services[key] == nil { services[key] = "stale" }
-            let status = ServiceProxyStatus(node: node, syncs: count, lastSync: Date(), services: services, vips: plan.vips.map(\.description),
+            for key in report.undeleted where owned[key] == nil { owned[key] = .init(service: nil, kind: nil) }
+            let services = owned.mapValues { o in o.service.map { "\($0) (\(o.kind?.rawValue ?? "?"))" } ?? "stale" }
+            var status = ServiceProxyStatus(node: node, syncs: count, lastSync: Date(), services: services, vips: plan.vips.map(\.description),
                                             gracefulTermination: options.gracefulTermination, masqueradeAll: options.masqueradeAll,
                                             hairpinAll: options.hairpinAll, problems: plan.problems + errors, lastReport: report)
+            status.owned = owned
+            status.resourceVersions = versionMap
             do { try status.write(stateDir: options.stateDir) } catch { log.warn("service proxy: cannot write the status file: \(error)") }
             for error in errors { log.error("service proxy: \(error)") }
             log.info("service proxy: sync \(count)\(previous == nil ? " (full)" : "") at versions \(versions) done in \(ms(ipvsDone - start)): plan \(ms(planned - start)) "

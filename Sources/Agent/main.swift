@@ -12,5 +12,7 @@ sigaddset(&stopSignals, SIGINT)
 pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
 signal(SIGTERM, SIG_DFL)
 signal(SIGINT, SIG_DFL)
+// A reader that goes away (a control-socket client, a closed pipe on stdout) must never end the agent.
+signal(SIGPIPE, SIG_IGN)
 
 KubeRouter.main(normalizedArguments(Array(CommandLine.arguments.dropFirst()), booleans: KubeRouter.booleanFlags))

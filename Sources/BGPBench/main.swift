@@ -1,5 +1,8 @@
 import BenchSupport
-import Core
+import KubeModel
+import Planning
+import Kernel
+import Speaker
 import Foundation
 
 // kr-bgp-bench: one peer announces 100,000 prefixes (default) to our BGP speaker and to BIRD 2 at the

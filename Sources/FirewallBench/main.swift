@@ -1,5 +1,7 @@
 import BenchSupport
-import Core
+import KubeModel
+import Planning
+import Kernel
 import Foundation
 
 // kr-firewall-bench: the firewall sync at scale, in a network namespace of its own. A synthetic

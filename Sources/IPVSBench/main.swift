@@ -1,5 +1,7 @@
 import BenchSupport
-import Core
+import KubeModel
+import Planning
+import Kernel
 import Foundation
 
 // kr-ipvs-bench: the service proxy's IPVS sync at scale, in a network namespace of its own (run it in

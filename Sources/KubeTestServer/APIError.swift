@@ -1,4 +1,5 @@
-import Core
+import KubeModel
+import KubeAPI
 
 /// An API failure, answered as a `Status` object the way kube-apiserver does.
 struct APIError: Error, Sendable {

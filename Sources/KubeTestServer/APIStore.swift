@@ -1,4 +1,5 @@
-import Core
+import KubeModel
+import KubeAPI
 import Foundation
 
 /// What a watch connection receives.

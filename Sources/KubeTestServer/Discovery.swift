@@ -1,4 +1,5 @@
-import Core
+import KubeModel
+import KubeAPI
 
 /// The discovery documents kubectl reads before anything else.
 enum Discovery {

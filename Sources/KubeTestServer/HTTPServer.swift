@@ -1,4 +1,5 @@
-import Core
+import KubeModel
+import KubeAPI
 import Foundation
 import NIOCore
 import NIOHTTP1

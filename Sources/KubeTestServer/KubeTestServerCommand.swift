@@ -1,5 +1,5 @@
 import ArgumentParser
-import Core
+import KubeModel
 import Foundation
 import NIOSSL
 

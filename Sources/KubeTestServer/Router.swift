@@ -1,4 +1,5 @@
-import Core
+import KubeModel
+import KubeAPI
 import Foundation
 
 /// One parsed request.

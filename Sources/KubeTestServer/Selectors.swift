@@ -1,4 +1,4 @@
-import Core
+import KubeModel
 
 /// `labelSelector` and `fieldSelector` of list and watch requests, applied to stored JSON.
 struct ObjectFilter: Sendable {

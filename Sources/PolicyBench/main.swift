@@ -1,5 +1,6 @@
 import BenchSupport
-import Core
+import KubeModel
+import Planning
 import Foundation
 
 // krbench: the NetworkPolicy engine at scale. A generated cluster (default 5,000 pods in 200

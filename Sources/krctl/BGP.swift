@@ -1,5 +1,7 @@
 import ArgumentParser
-import Core
+import KubeModel
+import Kernel
+import Speaker
 import Foundation
 
 struct BGPCommand: ParsableCommand {
@@ -22,16 +24,24 @@ struct AgentOptions: ParsableArguments {
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Output format: text, json or yaml.", valueName: "format"))
     var output: String = "text"
 
+    @Option(help: ArgumentHelp("How long to wait for the agent's answer, as a Go duration (kubectl's flag).",
+                               valueName: "duration"))
+    var requestTimeout = "30s"
+
     func validate() throws {
         guard OutputFormat(rawValue: output) != nil else {
             throw ValidationError("unknown output format \"\(output)\" (expected text, json or yaml)")
+        }
+        guard let seconds = GoDuration.seconds(requestTimeout), seconds > 0 else {
+            throw ValidationError("invalid --request-timeout \"\(requestTimeout)\" (expected a Go duration such as 30s or 2m)")
         }
     }
 
     func ask<T: Decodable>(_ command: String, as type: T.Type) throws -> T {
         let reply: Data
         do {
-            reply = try ControlSocket.ask(path: stateDir + "/" + ControlSocket.fileName, command)
+            reply = try ControlSocket.ask(path: stateDir + "/" + ControlSocket.fileName, command,
+                                          timeout: GoDuration.seconds(requestTimeout) ?? 30)
         } catch {
             throw CommandFailure("\(error)")
         }
@@ -67,7 +77,8 @@ struct BGPPeers: ParsableCommand {
             }
             print(Table.render(rows))
             for p in peers where !p.capabilities.isEmpty {
-                print("\(p.address): \(p.capabilities.joined(separator: ", ")); hold time \(p.holdTime ?? 0) s")
+                print(Terminal.escapingControlCharacters(
+                    "\(p.address): \(p.capabilities.joined(separator: ", ")); hold time \(p.holdTime ?? 0) s"))
             }
             for p in peers {
                 if let n = p.lastNotification {
@@ -126,6 +137,8 @@ struct BGPRoutes: ParsableCommand {
 /// kubectl-style columns: left-aligned, separated by three spaces.
 enum Table {
     static func render(_ rows: [[String]]) -> String {
+        // Cells come from the cluster and from peers: control characters are shown escaped.
+        let rows = rows.map { $0.map { Terminal.escapingControlCharacters($0) } }
         guard let first = rows.first else { return "" }
         let widths = (0..<first.count).map { c in rows.map { $0[c].count }.max() ?? 0 }
         return rows.map { row in

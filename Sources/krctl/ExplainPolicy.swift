@@ -1,5 +1,6 @@
 import ArgumentParser
-import Core
+import KubeModel
+import Planning
 import Foundation
 
 struct ExplainPolicy: ParsableCommand {
@@ -47,11 +48,7 @@ struct ExplainPolicy: ParsableCommand {
             help: ArgumentHelp("Namespace of bare pod names (default: the kubeconfig context's, else default); with --matrix, only pods of this namespace (repeatable).", valueName: "namespace"))
     var namespace: [String] = []
 
-    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Output format: text, json or yaml.", valueName: "format"))
-    var output: String = "text"
-
-    @Flag(help: "Never colour the output (also: NO_COLOR=1).")
-    var noColor = false
+    @OptionGroup var format: OutputOptions
 
     @Option(help: ArgumentHelp("Compare with this node's kernel: auto (when kube-router's rules are here), always or never.", valueName: "mode"))
     var kernel: KernelMode = .auto
@@ -62,9 +59,6 @@ struct ExplainPolicy: ParsableCommand {
     @OptionGroup var nodeOptions: NodeOptions
 
     func validate() throws {
-        guard OutputFormat(rawValue: output) != nil else {
-            throw ValidationError("unknown output format \"\(output)\" (expected text, json or yaml)")
-        }
         if matrix {
             guard from == nil, to == nil else { throw ValidationError("--matrix takes no --from or --to") }
             guard !port.isEmpty else { throw ValidationError("--matrix needs at least one --port PORT[/PROTOCOL]") }
@@ -82,8 +76,6 @@ struct ExplainPolicy: ParsableCommand {
     }
 
     func run() throws {
-        let format = OutputFormat(rawValue: output)!
-        let terminal = noColor ? Terminal(color: false) : Terminal.detect()
         // As kubectl does, bare pod names live in the kubeconfig context's namespace when -n is not given.
         let (snapshot, contextNamespace) = try cluster.load()
         // The kernel only for a single query: a matrix would walk thousands of packets for one node's view.
@@ -94,11 +86,7 @@ struct ExplainPolicy: ParsableCommand {
             if matrix {
                 let scope = namespace.isEmpty ? nil : Set(namespace)
                 let result = engine.matrix(pods: engine.endpointPods(namespaces: scope), ports: port.compactMap(PortQuery.init))
-                switch format {
-                case .text: print(PolicyText.matrix(result, terminal: terminal))
-                case .json: print(try Render.json(result))
-                case .yaml: print(try Render.yaml(result), terminator: "")
-                }
+                try format.emit(result) { PolicyText.matrix(result, terminal: $0) }
             } else {
                 let defaultNamespace = namespace.first ?? contextNamespace
                 let source = try reference(from!, "--from", defaultNamespace)
@@ -115,11 +103,7 @@ struct ExplainPolicy: ParsableCommand {
                                                              from: src, to: dst, port: number, proto: query.proto)
                     drift = explanation.kernel!.hasDrift
                 }
-                switch format {
-                case .text: print(PolicyText.explanation(explanation, terminal: terminal))
-                case .json: print(try Render.json(explanation))
-                case .yaml: print(try Render.yaml(explanation), terminator: "")
-                }
+                try format.emit(explanation) { PolicyText.explanation(explanation, terminal: $0) }
             }
         } catch let error as QueryError {
             throw CommandFailure(error.description)

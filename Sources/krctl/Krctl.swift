@@ -1,5 +1,9 @@
 import ArgumentParser
-import Core
+import CCurl
+import CNcurses
+import KubeModel
+import Kernel
+import KubeAPI
 import Foundation
 
 @main
@@ -25,7 +29,10 @@ struct Version: ParsableCommand {
 
     func run() throws {
         print("krctl \(KrctlVersion.string)")
-        for library in NativeLibraries.versions {
+        let libraries = KernelLibraries.versions + [
+            ("libcurl", String(cString: kr_curl_version())), ("ncursesw", String(cString: kr_curses_version())),
+        ]
+        for library in libraries {
             print("\(library.name) \(library.version)")
         }
     }
@@ -43,6 +50,9 @@ struct ClusterOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("The kubeconfig context to use (default: its current-context).", valueName: "name"))
     var context: String?
+
+    @Flag(help: "Manifests: unknown fields, kinds that are not read and objects defined twice are errors, not warnings.")
+    var strict = false
 
     /// Reads the cluster, with the namespace bare pod names live in: the kubeconfig context's (as kubectl
     /// does), or `default` for manifests. Errors come back worded for the operator.
@@ -63,7 +73,8 @@ struct ClusterOptions: ParsableArguments {
             guard kubeconfig == nil, context == nil else {
                 throw ValidationError("--manifests reads files: it takes no --kubeconfig or --context")
             }
-            return ManifestSource(paths: manifests)
+            let progress = Progress()
+            return ManifestSource(paths: manifests, strict: strict, warn: { progress.warn($0) })
         }
         let config: KubeConfig
         do {
@@ -72,6 +83,7 @@ struct ClusterOptions: ParsableArguments {
             throw CommandFailure("\(error.description) (or read manifests with --manifests PATH)")
         }
         let progress = Progress()
+        for warning in config.securityWarnings { progress.warn(warning) }
         return APISource(config: config, resources: resources,
                          progress: { resource, count in progress.update("listing \(resource): \(count)") },
                          warn: { message in progress.warn(message) })
@@ -95,7 +107,7 @@ final class Progress: @unchecked Sendable {
     func warn(_ text: String) {
         lock.withLock {
             if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)); shown = false }
-            FileHandle.standardError.write(Data("warning: \(text)\n".utf8))
+            FileHandle.standardError.write(Data("warning: \(Terminal.escapingControlCharacters(text))\n".utf8))
         }
     }
 
@@ -107,7 +119,8 @@ final class Progress: @unchecked Sendable {
 /// A failure at run time (bad manifests, unknown pod): printed as `Error: ...`, exit status 1.
 struct CommandFailure: Error, CustomStringConvertible {
     var description: String
-    init(_ description: String) { self.description = description }
+    /// Names from manifests and the cluster end up in errors: control characters are shown escaped.
+    init(_ description: String) { self.description = Terminal.escapingControlCharacters(description) }
 
     /// Every invalid object of the manifests, one per line.
     init(_ error: ManifestLoadError) {

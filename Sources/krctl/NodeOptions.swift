@@ -1,5 +1,7 @@
 import ArgumentParser
-import Core
+import KubeModel
+import Planning
+import Kernel
 import Foundation
 
 /// Where krctl meets the node it runs on: which node that is, the agent's status file, and the

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Core
+import KubeModel
+import Planning
 import Foundation
 
 struct PolicyCommand: ParsableCommand {
@@ -34,23 +35,15 @@ struct PolicyCheck: ParsableCommand {
     @Option(name: [.customShort("n"), .long], help: ArgumentHelp("Namespace of a bare pod name (default: the kubeconfig context's, else default).", valueName: "namespace"))
     var namespace: String?
 
-    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Output format: text, json or yaml.", valueName: "format"))
-    var output: String = "text"
-
-    @Flag(help: "Never colour the output (also: NO_COLOR=1).")
-    var noColor = false
+    @OptionGroup var format: OutputOptions
 
     func validate() throws {
-        guard OutputFormat(rawValue: output) != nil else {
-            throw ValidationError("unknown output format \"\(output)\" (expected text, json or yaml)")
-        }
         guard EndpointReference(pod) != nil, IPAddress(pod) == nil else {
             throw ValidationError("invalid pod \"\(pod)\" (expected NAMESPACE/POD or POD)")
         }
     }
 
     func run() throws {
-        let format = OutputFormat(rawValue: output)!
         let (snapshot, contextNamespace) = try cluster.load()
         guard case .pod(let ns, let name)? = EndpointReference(pod, defaultNamespace: namespace ?? contextNamespace),
               let target = snapshot.pods["\(ns)/\(name)"] else {
@@ -66,12 +59,7 @@ struct PolicyCheck: ParsableCommand {
         let plan = FirewallPlanner(engine: engine).plan(node: local.name, family: family)
         let protection = KernelCheck.protection(of: target, engine: engine, plan: plan, observed: local.observed(family),
                                                 node: local.name, status: local.status)
-        let terminal = noColor ? Terminal(color: false) : Terminal.detect()
-        switch format {
-        case .text: print(FirewallText.protection(protection, terminal: terminal))
-        case .json: print(try Render.json(protection))
-        case .yaml: print(try Render.yaml(protection), terminator: "")
-        }
+        try format.emit(protection) { FirewallText.protection(protection, terminal: $0) }
         if protection.state == "drift" { throw ExitCode(2) }
     }
 }

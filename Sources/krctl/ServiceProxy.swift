@@ -1,5 +1,8 @@
 import ArgumentParser
-import Core
+import KubeModel
+import KubeAPI
+import Planning
+import Kernel
 import Foundation
 
 /// `krctl ipvs`: the node's IPVS table, named by the Services the agent made it from.
@@ -41,13 +44,8 @@ struct IPVSCommand: ParsableCommand {
         let status = ServiceProxyStatus.read(stateDir: agent.stateDir)
         var rows: [Row] = []
         for service in try client.services().sorted(by: { $0.key < $1.key }) {
-            let origin = status?.services[service.key]
-            // "ns/name:port (kind)"
-            var name: String?, kind: String?
-            if let origin, let open = origin.lastIndex(of: "(") {
-                name = String(origin[..<open]).trimmingCharacters(in: .whitespaces)
-                kind = String(origin[origin.index(after: open)...].dropLast())
-            }
+            let owned = status?.owned?[service.key]
+            let name = owned?.service, kind = owned?.kind?.rawValue
             let servers = try client.destinations(of: service).sorted { $0.key < $1.key }.map {
                 Row.Server(address: $0.address.description, port: Int($0.port), forwarding: "\($0.forwarding)", weight: Int($0.weight),
                            activeConnections: Int($0.activeConnections), inactiveConnections: Int($0.inactiveConnections), stats: $0.stats)
@@ -118,17 +116,10 @@ struct TraceService: ParsableCommand {
     @Option(help: ArgumentHelp("Compare with this node's kernel: auto (when readable), always or never.", valueName: "mode"))
     var kernel: KernelMode = .auto
 
-    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Output format: text, json or yaml.", valueName: "format"))
-    var output: String = "text"
+    @OptionGroup var format: OutputOptions
 
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var nodeOptions: NodeOptions
-
-    func validate() throws {
-        guard OutputFormat(rawValue: output) != nil else {
-            throw ValidationError("unknown output format \"\(output)\" (expected text, json or yaml)")
-        }
-    }
 
     func run() throws {
         let (snapshot, contextNamespace) = try cluster.load(resources: APIResource.all)
@@ -150,7 +141,7 @@ struct TraceService: ParsableCommand {
                 throw CommandFailure("service \(key) has no port \"\(port)\" (it has \(svc.ports.map { $0.name.isEmpty ? "\($0.port)/\($0.proto.rawValue)" : "\($0.name)=\($0.port)/\($0.proto.rawValue)" }.joined(separator: ", ")))")
             }
             let names = Set(matching.map { $0.name.isEmpty ? String($0.port) : $0.name })
-            planned = planned.filter { names.contains(String($0.origin.split(separator: ":").last ?? "")) }
+            planned = planned.filter { names.contains($0.portName) }
         }
 
         // The kernel, when krctl runs on the node.
@@ -159,9 +150,9 @@ struct TraceService: ParsableCommand {
             do {
                 let client = try IPVSClient()
                 let wanted = Set(planned.map(\.service.key))
-                var ipvs: [String: IPVSSync.Entry] = [:]
+                var ipvs: [String: IPVSEntry] = [:]
                 for s in try client.services() where wanted.contains(s.key) {
-                    ipvs[s.key] = IPVSSync.Entry(service: s, destinations: try client.destinations(of: s))
+                    ipvs[s.key] = IPVSEntry(service: s, destinations: try client.destinations(of: s))
                 }
                 let interfaces = try NetworkInterfaces()
                 let vips = try interfaces.addresses(of: NetworkInterfaces.dummyInterface)
@@ -192,11 +183,7 @@ struct TraceService: ParsableCommand {
                 return (explanation.verdict.rawValue, side.reason)
             })
 
-        switch OutputFormat(rawValue: output)! {
-        case .json: print(try Render.json(trace))
-        case .yaml: print(try Render.yaml(trace), terminator: "")
-        case .text: print(Self.text(trace))
-        }
+        try format.emit(trace) { _ in Self.text(trace) }
         if trace.hasDrift { throw ExitCode(2) }
     }
 

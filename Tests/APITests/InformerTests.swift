@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import KubeAPI
 import TestSupport
 
 /// Reflectors and informers against the test API server: convergence, restarts, 410s, dropped and
@@ -175,6 +176,59 @@ import TestSupport
         _ = try client.create(.pods, namespace: "default", object: podJSON("default", "good-after", ip: "10.0.0.2"))
         #expect(log.wait { pods(informers) == ["default/good", "default/good-after"] })
         #expect(log.problems.contains { $0.contains("Pod default/bad-in-watch") }, "\(log.problems)")
+    }
+
+    /// Fail closed: a malformed version of an object keeps its last good version in the store, on a watch
+    /// event and through a relist after 410 alike, and stays named as rejected until it is fixed.
+    @Test func malformedUpdateKeepsTheLastGoodVersionThroughARelist() throws {
+        let server = try TestAPIServer()
+        _ = try KubeClient(config: server.config()).create(.pods, namespace: "default",
+                                                           object: podJSON("default", "p", ip: "10.0.0.1"))
+        let (client, log, informers) = podInformers(server)
+        defer { informers.stop() }
+        let reflector = try #require(informers.reflectors[.pods])
+        func podIP() -> String? {
+            if case .pod(let pod)? = informers.store(.pods)?.get("default/p") { pod.ips.first?.description } else { nil }
+        }
+        try server.awaitWatch(.pods)
+        try server.hook("inject/api/v1/namespaces/default/pods", body: podJSON("default", "p", ip: "not-an-ip"))
+        #expect(log.wait { informers.rejectedObjects.map(\.key) == ["default/p"] })
+        #expect(podIP() == "10.0.0.1", "the last good version stays after a watch event")
+        #expect(informers.rejectedObjects.first?.keptLastGood == true)
+        // The history is compacted away: the informer relists and must keep the last good version again.
+        try server.hook("stall-watches")
+        _ = try client.create(.pods, namespace: "default", object: podJSON("default", "q", ip: "10.0.0.2"))
+        try server.hook("compact")
+        try server.hook("drop-watches")
+        #expect(log.wait { reflector.listCount == 2 && pods(informers) == ["default/p", "default/q"] }, "\(log.problems)")
+        #expect(podIP() == "10.0.0.1", "the relist kept the last good version")
+        #expect(informers.rejectedObjects.map(\.object) == ["Pod default/p"])
+        #expect(!log.all.contains { if case .deleted(let o) = $0 { o.key == "default/p" } else { false } })
+        #expect(log.rejections.count == 1, "a rejection is reported once, not at every relist: \(log.rejections)")
+        // A good version ends the rejection; a delete removes the object.
+        _ = try client.patch(.pods, namespace: "default", name: "p",
+                             mergePatch: .object(["status": .object(["podIP": "10.0.0.3"])]),
+                             subresource: "status")
+        #expect(log.wait { podIP() == "10.0.0.3" && informers.rejectedObjects.isEmpty })
+    }
+
+    /// One 20 MB watch event is read in time linear in its size (it took minutes, quadratic, with the
+    /// reflector blind meanwhile), and the informer goes on with later events.
+    @Test func aLargeWatchEventIsReadInLinearTime() throws {
+        let server = try TestAPIServer()
+        let (client, log, informers) = podInformers(server)
+        defer { informers.stop() }
+        try server.awaitWatch(.pods)
+        var pod = podJSON("default", "big", ip: "10.0.0.1")
+        pod["metadata"]?["annotations"] = .object(["blob": .string(String(repeating: "x", count: 20 << 20))])
+        let clock = ContinuousClock()
+        let start = clock.now
+        _ = try client.create(.pods, namespace: "default", object: pod)
+        #expect(log.wait(timeout: 120) { pods(informers).contains("default/big") }, "\(log.problems)")
+        let elapsed = clock.now - start
+        #expect(elapsed < .seconds(60), "a 20 MB event took \(elapsed)")
+        _ = try client.create(.pods, namespace: "default", object: podJSON("default", "after", ip: "10.0.0.2"))
+        #expect(log.wait { pods(informers).contains("default/after") })
     }
 
     @Test func wrongCertificateAuthorityIsAClearError() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import KubeAPI
 import TestSupport
 
 /// The real kubectl against the test server, and krctl live against the same objects.

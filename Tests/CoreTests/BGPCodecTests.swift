@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import Planning
 
 /// The BGP codec on messages captured from BIRD 2, FRR 8, GoBGP 3 and ExaBGP 5 (Tests/CoreTests/Fixtures/bgp),
 /// on hand-made malformed messages (each with the NOTIFICATION or RFC 7606 handling it calls for),

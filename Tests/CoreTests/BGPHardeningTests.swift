@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import Planning
+@testable import Speaker
 
 /// The BGP import policy (every class of refused prefix, a node's own pod CIDR from that node, reject
 /// ranges from flags and annotations), the RIB's per-peer prefix count for the max-prefix limit,

@@ -1,5 +1,6 @@
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import Planning
 
 /// Best-path selection, loop detection, our own prefixes, graceful restart's stale paths, and the
 /// router's plan from nodes, flags and annotations.

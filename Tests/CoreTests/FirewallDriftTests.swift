@@ -1,5 +1,6 @@
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import Planning
 
 /// The kernel's firewall compared with the plan: each kind of damage is found, named by its cause,
 /// and changes the kernel verdict krctl reports.

@@ -1,5 +1,6 @@
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import Planning
 
 /// The planned firewall, walked packet by packet as the kernel would, must give the engine's verdicts.
 @Suite struct FirewallPlannerTests {

@@ -1,5 +1,5 @@
 import Testing
-import Core
+import KubeModel
 
 @Suite struct GoDurationTests {
     @Test(arguments: [("5m", 300.0), ("90s", 90), ("1h30m", 5400), ("250ms", 0.25), ("1.5s", 1.5), ("0", 0), ("2h", 7200), ("1m0s", 60)])

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Core
+@testable import KubeModel
 
 @Suite struct JSONParserTests {
     @Test func parsesEveryKindOfValue() throws {

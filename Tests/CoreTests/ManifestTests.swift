@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import Planning
 
 @Suite struct ManifestDecodingTests {
     @Test func readsPodWithPortsAddressesAndDefaults() throws {
@@ -90,7 +91,10 @@ import Testing
 
     @Test func emptyEgressListWithoutPolicyTypesDoesNotIsolateEgress() throws {
         let objs = try objects(policy("ns/p", "podSelector: {}\negress: []"))
-        guard case .networkPolicy(let np) = try #require(objs.first) else { return }
+        guard case .networkPolicy(let np) = try #require(objs.first) else {
+            Issue.record("expected a NetworkPolicy, got \(String(describing: objs.first))")
+            return
+        }
         #expect(np.policyTypes == [.ingress])
     }
 

@@ -1,5 +1,6 @@
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import Planning
 
 /// Scenarios after the categories of the upstream Kubernetes NetworkPolicy e2e suite
 /// (test/e2e/network/netpol): pods x, y, z with labels pod=a|b|c in namespaces x, y, z.

@@ -1,5 +1,6 @@
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import Planning
 
 /// The iptables and ipset pieces of the service proxy, and the trace krctl builds from plan and kernel.
 @Suite struct ServiceProxyNetfilterTests {
@@ -45,31 +46,5 @@ import Testing
         let netfilter = ServiceProxyNetfilter.plan(try plan(), family: .ipv4, options: .init())
         let text = FirewallPlan.arguments(netfilter.nat.hooks[0])
         #expect(text.contains("-m ipvs --ipvs --vdir ORIGINAL --vmethod MASQ") && text.hasSuffix("-j KUBE-ROUTER-SVC-MASQ"), "\(text)")
-    }
-
-    @Test func traceReportsDriftAgainstTheKernel() throws {
-        let snapshot = ClusterSnapshot(try objects(ServiceProxyPlannerTests.cluster))
-        let plan = try self.plan()
-        let web = try #require(snapshot.services["shop/web"])
-        let planned = plan.services.filter { $0.origin.hasPrefix("shop/web:") }
-        let cluster = try #require(planned.first { $0.kind == "clusterIP" })
-        // The kernel lost one real server and holds another's weight wrong; the VIP is there.
-        var kernel: [String: IPVSSync.Entry] = [:]
-        for p in planned { kernel[p.service.key] = IPVSSync.Entry(service: p.service, destinations: p.destinations) }
-        kernel[cluster.service.key]!.destinations = [IPVSDestination(address: IPAddress("10.244.1.10")!, port: 8080, weight: 5)]
-        let trace = ServiceTrace.build(service: web, node: "n1", planned: planned, vips: Set(plan.vips),
-                                       observed: .init(vips: [IPAddress("10.96.0.10")!, IPAddress("203.0.113.7")!], ipvs: kernel),
-                                       snapshot: snapshot, client: nil, route: { _ in nil }, policy: { _, _, _ in nil })
-        #expect(trace.hasDrift)
-        let drift = try #require(trace.virtualServices.first { $0.key == cluster.service.key }).drift
-        #expect(drift.contains("real server 10.244.1.10:8080 has weight 5 where the plan says 1"), "\(drift)")
-        #expect(drift.contains("real server 10.244.2.10:8080 is missing from TCP 10.96.0.10:80"), "\(drift)")
-        let others = trace.virtualServices.filter { $0.key != cluster.service.key }
-        #expect(others.allSatisfy { $0.drift.isEmpty }, "\(others.map(\.drift))")
-        // Planned only (no kernel read): no drift can be claimed.
-        let planOnly = ServiceTrace.build(service: web, node: "n1", planned: planned, vips: Set(plan.vips), observed: nil,
-                                          snapshot: snapshot, client: nil, route: { _ in nil }, policy: { _, _, _ in nil })
-        let inKernel = planOnly.virtualServices.map(\.inKernel)
-        #expect(!planOnly.hasDrift && inKernel.allSatisfy { $0 == nil })
     }
 }

@@ -1,5 +1,6 @@
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import Planning
 
 /// The service proxy's plan: which IPVS services and real servers a node holds for the cluster's Services.
 @Suite struct ServiceProxyPlannerTests {
@@ -62,7 +63,7 @@ import Testing
     @Test func clusterIPNodePortAndExternalIPs() throws {
         let p = try plan()
         let web = p.services.filter { $0.origin == "shop/web:http" }
-        #expect(web.map(\.kind) == ["clusterIP", "nodePort", "externalIP"])
+        #expect(web.map(\.kind) == [.clusterIP, .nodePort, .externalIP])
         #expect(web.map(\.service.key) == ["TCP 10.96.0.10:80", "TCP 192.168.0.11:30080", "TCP 203.0.113.7:80"])
         #expect(web.allSatisfy { $0.service.scheduler == "lc" && $0.service.persistent && $0.service.timeout == 600 })
         #expect(web[0].destinations.map(\.description) == ["10.244.1.10:8080 weight 1 masquerade", "10.244.2.10:8080 weight 1 masquerade"],
@@ -71,13 +72,13 @@ import Testing
     }
 
     @Test func gracefulTerminationDrainsWithWeightZero() throws {
-        let web = try plan(graceful: true).services.first { $0.origin == "shop/web:http" && $0.kind == "clusterIP" }
+        let web = try plan(graceful: true).services.first { $0.origin == "shop/web:http" && $0.kind == .clusterIP }
         #expect(web?.destinations.first { $0.address == IPAddress("10.244.2.11") }?.weight == 0)
     }
 
     @Test func trafficPolicyLocalKeepsLocalEndpoints() throws {
         let local = try plan().services.filter { $0.origin == "shop/local:http" }
-        #expect(local.map(\.kind) == ["clusterIP", "nodePort", "loadBalancer"])
+        #expect(local.map(\.kind) == [.clusterIP, .nodePort, .loadBalancer])
         #expect(local.allSatisfy { $0.destinations.map(\.address) == [IPAddress("10.244.1.20")!] })
     }
 

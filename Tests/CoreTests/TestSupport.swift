@@ -1,5 +1,6 @@
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import Planning
 
 /// Reads YAML manifests from a string, failing the test on any invalid object.
 func objects(_ yaml: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [KubeObject] {

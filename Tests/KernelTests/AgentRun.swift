@@ -1,3 +1,5 @@
+import Planning
+import Kernel
 import Foundation
 import TestSupport
 
@@ -28,8 +30,6 @@ final class AgentRun: @unchecked Sendable {
 
     var log: String { condition.withLock { text } }
 
-    /// The agent's process (`ip netns exec` execs it in place).
-    var pid: Int32 { process.processIdentifier }
 
     /// Waits until `predicate` holds for the log so far (checked at each new output), or the agent
     /// exits, or `timeout` passes; returns whether it holds.
@@ -42,6 +42,21 @@ final class AgentRun: @unchecked Sendable {
     }
 
     func waitFor(_ text: String, timeout: Double = 15) -> Bool { waitUntil(timeout: timeout) { $0.contains(text) } }
+
+    /// The agent's pid (`ip netns exec` execs it in place).
+    var pid: Int32 { process.processIdentifier }
+
+    /// Waits until this agent's status file in `stateDir` satisfies `predicate` (a file an earlier agent
+    /// left does not count), or the agent exits, or `timeout` passes.
+    func waitForStatus<T: StatusFile>(_ type: T.Type, stateDir: String, timeout: Double = 30, _ predicate: (T) -> Bool) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while true {
+            if let status = T.read(stateDir: stateDir), status.pid == pid, predicate(status) { return true }
+            let over = condition.withLock { ended } || Date() >= deadline
+            if over { return false }
+            usleep(20_000)
+        }
+    }
 
     /// SIGTERM, then SIGKILL: a signal mask inherited from the test runner may block SIGTERM.
     func stop() {

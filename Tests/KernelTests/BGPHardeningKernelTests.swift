@@ -1,6 +1,10 @@
 import Foundation
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import KubeAPI
+@testable import Kernel
+import Planning
+import Speaker
 import TestSupport
 
 /// The agent's BGP speaker against hostile peers (a scripted speaker, Resources/bgppeer.py) in network

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import KubeAPI
+@testable import Kernel
 import TestSupport
 
 /// The agent's BGP speaker against BIRD 2, FRR 8 and GoBGP 3 in network namespaces: sessions

@@ -1,5 +1,6 @@
 import Foundation
-@testable import Core
+@testable import KubeModel
+@testable import Kernel
 import TestSupport
 
 /// Network namespaces on one bridge, each a router: BIRD 2, FRR 8 and GoBGP 3 from Debian, and

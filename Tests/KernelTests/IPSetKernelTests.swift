@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Core
+@testable import Planning
+@testable import Kernel
 
 /// Whether the kernel tests can run here: root, and the ipset command answering.
 enum Kernel {
@@ -40,7 +41,7 @@ struct IPSetKernelTests {
 
         let first = try sync.apply([pods, block, named])
         #expect(Set(first.created) == [pods.name, block.name, named.name])
-        let listed = try sync.session.list(prefixes: ["KUBE-SRC-T\(tag)"])
+        let listed = try sync.backend.list(prefixes: ["KUBE-SRC-T\(tag)"])
         #expect(Set(listed.first { $0.name == pods.name }?.members ?? []) == ["10.0.0.1", "10.0.0.2"])
         #expect(Set(listed.first { $0.name == block.name }?.members ?? []) == ["10.0.0.0/16", "10.0.2.0/24 nomatch", "192.0.2.7"])
         #expect(Set(listed.first { $0.name == named.name }?.members ?? []) == ["10.0.0.1,tcp:8080", "10.0.0.2,udp:53"])
@@ -55,8 +56,8 @@ struct IPSetKernelTests {
         changed.members = ["10.0.0.3"]
         let swap = try sync.apply([changed, block, named])
         #expect(swap.swapped == [pods.name])
-        #expect(try sync.session.list(prefixes: [pods.name]).first?.members == ["10.0.0.3"])
-        #expect(try sync.session.list(prefixes: ["KR-TMP-"]).isEmpty, "no temporary set is left behind")
+        #expect(try sync.backend.list(prefixes: [pods.name]).first?.members == ["10.0.0.3"])
+        #expect(try sync.backend.list(prefixes: ["KR-TMP-"]).isEmpty, "no temporary set is left behind")
 
         // Stale sets go; sets of others are never touched.
         Kernel.shell("ipset create OTHER-\(tag) hash:ip -exist")

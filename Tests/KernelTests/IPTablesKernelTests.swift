@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import Planning
+@testable import Kernel
 
 /// libiptc against the real kernel, inside a throw-away network namespace so the host's firewall is
 /// never touched.

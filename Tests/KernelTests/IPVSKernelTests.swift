@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import Planning
+@testable import Kernel
 
 enum IPVSKernel {
     /// Set by scripts/test when it runs this suite inside the VM: there, a missing IPVS is a failure.
@@ -77,7 +79,7 @@ struct IPVSKernelTests {
             func planned(_ ip: String, _ endpoints: [(String, Int32)]) -> PlannedVirtualService {
                 PlannedVirtualService(service: IPVSService(address: IPAddress(ip)!, proto: .tcp, port: 80),
                                       destinations: endpoints.map { IPVSDestination(address: IPAddress($0.0)!, port: 8080, weight: $0.1) },
-                                      origin: "shop/\(ip):http", kind: "clusterIP")
+                                      origin: "shop/\(ip):http", kind: .clusterIP)
             }
             let sync = IPVSSync(client: client)
             let first = [planned("10.96.0.1", [("10.244.1.10", 1), ("10.244.1.11", 1)]), planned("10.96.0.2", [("10.244.1.12", 1)])]

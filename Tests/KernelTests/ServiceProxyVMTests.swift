@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import Core
+@testable import KubeModel
+@testable import KubeAPI
+@testable import Planning
+@testable import Kernel
 import TestSupport
 
 /// The service proxy end to end, in the VM (the only kernel here with IPVS and dummy links): the agent
@@ -121,11 +124,8 @@ struct ServiceProxyVMTests {
     }
 
     /// Waits until a sync has applied every change of `resources` up to `version`.
-    func synced(_ agent: AgentRun, atLeast version: Int, of resources: [String] = ["services", "endpointslices"]) -> Bool {
-        agent.waitUntil(timeout: 60) { log in
-            let versions = AgentProcess.syncedVersions(log, of: "service proxy")
-            return resources.allSatisfy { (versions[$0] ?? 0) >= version }
-        }
+    func synced(_ agent: AgentRun, stateDir: String, atLeast version: Int, of resources: [String] = ["services", "endpointslices"]) -> Bool {
+        agent.waitForStatus(ServiceProxyStatus.self, stateDir: stateDir, timeout: 60) { $0.hasSynced(atLeast: version, of: resources) }
     }
 
     /// The weight column of a real server in `ipvsadm -Ln` output.
@@ -159,9 +159,9 @@ struct ServiceProxyVMTests {
             "--kubeconfig", kubeconfig, "--hostname-override", "node-1", "--run-firewall", "--run-router=false",
             "--run-service-proxy", "--ipvs-graceful-termination", "--ipvs-sync-period", "1h", "--state-dir", stateDir])
         defer { agent.stop() }
-        #expect(synced(agent, atLeast: version), "agent log:\n\(agent.log)")
+        #expect(synced(agent, stateDir: stateDir, atLeast: version), "agent log:\n\(agent.log)")
         // The firewall shares the filter table: its hook stays first in INPUT, the service proxy's follows.
-        #expect(agent.waitFor("firewall: sync 1", timeout: 60), "agent log:\n\(agent.log)")
+        #expect(agent.waitForStatus(FirewallStatus.self, stateDir: stateDir, timeout: 60) { $0.syncs >= 1 }, "agent log:\n\(agent.log)")
         let input = Kernel.shell("ip netns exec \(lab.node) iptables-legacy -w -S INPUT").1.split(separator: "\n").filter { $0.hasPrefix("-A") }
         #expect(input.count == 2 && input[0].hasSuffix("-j KUBE-ROUTER-INPUT") && input[1].hasSuffix("-j KUBE-ROUTER-SERVICES"), "\(input)")
 
@@ -211,7 +211,7 @@ struct ServiceProxyVMTests {
 
         // A terminating endpoint is drained: weight 0, no new connections.
         version = try create(Self.slice("web", terminating: [2]), server, lab)
-        #expect(synced(agent, atLeast: version, of: ["endpointslices"]), "agent log:\n\(agent.log)")
+        #expect(synced(agent, stateDir: stateDir, atLeast: version, of: ["endpointslices"]), "agent log:\n\(agent.log)")
         #expect(weight("10.244.1.12:8080", in: Kernel.shell("ip netns exec \(lab.node) ipvsadm -Ln -t 10.96.0.10:80").1) == "0")
         let drained = servers(try lab.who(from: client.netns, "10.96.0.10", 80, count: 10))
         #expect(drained["shop/web-2"] == nil && drained.count == 2, "\(drained)")
@@ -219,7 +219,7 @@ struct ServiceProxyVMTests {
         #expect(agent.log.contains("(2 changes: services +0 ~0 -0, real servers +0 ~2 -0)"), "agent log:\n\(agent.log)")
         // Gone from the slice: gone from IPVS.
         version = try create(Self.slice("web", terminating: [], without: [2]), server, lab)
-        #expect(synced(agent, atLeast: version, of: ["endpointslices"]), "agent log:\n\(agent.log)")
+        #expect(synced(agent, stateDir: stateDir, atLeast: version, of: ["endpointslices"]), "agent log:\n\(agent.log)")
         #expect(!Kernel.shell("ip netns exec \(lab.node) ipvsadm -Ln -t 10.96.0.10:80").1.contains("10.244.1.12"))
 
         // Drift: a real server removed behind the agent's back is reported by krctl (exit 2), and the
@@ -231,7 +231,7 @@ struct ServiceProxyVMTests {
         agent = try AgentRun(netns: lab.node, arguments: [
             "--kubeconfig", kubeconfig, "--hostname-override", "node-1", "--run-firewall=false", "--run-router=false",
             "--ipvs-sync-period", "1h", "--state-dir", stateDir])
-        #expect(synced(agent, atLeast: version, of: ["endpointslices"]), "agent log:\n\(agent.log)")
+        #expect(synced(agent, stateDir: stateDir, atLeast: version, of: ["endpointslices"]), "agent log:\n\(agent.log)")
         #expect(Kernel.shell("ip netns exec \(lab.node) ipvsadm -Ln -t 10.96.0.10:80").1.contains("-> 10.244.1.10:8080"))
         #expect(try krctl(["trace", "service", "shop/web", "--kubeconfig", kubeconfig, "--state-dir", stateDir]).status == 0)
 
@@ -240,7 +240,7 @@ struct ServiceProxyVMTests {
             let gone = try KubeClient(config: config).delete(.services, namespace: "shop", name: "sticky")
             return Int(gone["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? 0
         }
-        #expect(synced(agent, atLeast: version, of: ["services"]), "agent log:\n\(agent.log)")
+        #expect(synced(agent, stateDir: stateDir, atLeast: version, of: ["services"]), "agent log:\n\(agent.log)")
         let after = Kernel.shell("ip netns exec \(lab.node) ipvsadm -Ln").1
         #expect(!after.contains("10.96.0.11") && after.contains("TCP  10.50.0.1:80 wlc"), "\(after)")
         #expect(!Kernel.shell("ip -n \(lab.node) addr show kube-dummy-if").1.contains("10.96.0.11"))

@@ -1,4 +1,6 @@
-import Core
+import KubeModel
+import KubeAPI
+import Kernel
 import Foundation
 import Testing
 
@@ -19,35 +21,11 @@ public func builtExecutable(_ name: String) -> URL {
 /// Runs a command to completion and returns (status, stdout, stderr).
 @discardableResult
 public func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> (Int32, String, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    env.merge(environment) { $1 }
-    process.environment = env
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    // Drain stderr on another thread so that neither pipe can fill and block the child.
-    let errData = LockedBox(Data())
-    let drain = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
-    drain.start()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    while !drain.isFinished { usleep(1000) }
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData.get(), as: UTF8.self))
+    let r = try Subprocess.run(executable, arguments, environment: environment, input: input)
+    return (r.status, r.stdout, r.stderr)
 }
 
-public final class LockedBox<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: T
-    public init(_ value: T) { self.value = value }
-    public func get() -> T { lock.withLock { value } }
-    public func set(_ v: T) { lock.withLock { value = v } }
-    public func mutate<R>(_ body: (inout T) -> R) -> R { lock.withLock { body(&value) } }
-}
+public typealias LockedBox = Locked
 
 /// A throw-away PKI made with openssl (scripts/make-test-pki), once per test process.
 public enum TestPKI {
@@ -192,7 +170,17 @@ public final class EventLog: @unchecked Sendable {
     public var all: [InformerEvent] { condition.withLock { events } }
 
     public var problems: [String] {
-        all.compactMap { if case .problem(let p) = $0 { p } else { nil } }
+        all.compactMap {
+            switch $0 {
+            case .problem(let p): p
+            case .rejected(let r): "rejected: \(r.object): \(r)"
+            default: nil
+            }
+        }
+    }
+
+    public var rejections: [ObjectRejection] {
+        all.compactMap { if case .rejected(let r) = $0 { r } else { nil } }
     }
 
     /// Waits until `predicate` holds (re-checked at every event), or `timeout` seconds pass.

@@ -1,0 +1,100 @@
+import Foundation
+import Logging
+
+/// The agent's log, on swift-log: levels from `-v`, structured metadata, and the line format from
+/// `--log-format` (klog-like text for people, one JSON object per line for log collectors).
+struct Log: Sendable {
+    let logger: Logger
+
+    init(label: String = "kube-router") { logger = Logger(label: label) }
+
+    func info(_ message: String, _ metadata: Logger.Metadata? = nil) { logger.info("\(message)", metadata: metadata) }
+    func warn(_ message: String, _ metadata: Logger.Metadata? = nil) { logger.warning("\(message)", metadata: metadata) }
+    func error(_ message: String, _ metadata: Logger.Metadata? = nil) { logger.error("\(message)", metadata: metadata) }
+    func debug(_ message: String, _ metadata: Logger.Metadata? = nil) { logger.debug("\(message)", metadata: metadata) }
+
+    enum Format: String, CaseIterable { case text, json }
+
+    /// Sets the process's log handler once, at start: `-v` 0-1 logs info and above, 2-3 debug, 4 and more trace.
+    static func bootstrap(format: Format, verbosity: Int) {
+        let level: Logger.Level = verbosity >= 4 ? .trace : verbosity >= 2 ? .debug : .info
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler = format == .json ? JSONLogHandler(label: label) : KlogHandler(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
+
+/// `I18:09:07.958 message key=value ...` on stderr, as klog writes (the level's initial, the time).
+struct KlogHandler: LogHandler {
+    let label: String
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    /// DateFormatter is costly to make and safe to share for formatting.
+    nonisolated(unsafe) static let clock: DateFormatter = {
+        let f = DateFormatter()
+        f.dateFormat = "HH:mm:ss.SSS"
+        return f
+    }()
+
+    func log(event: LogEvent) {
+        let initial: String
+        switch event.level {
+        case .trace, .debug: initial = "D"
+        case .info, .notice: initial = "I"
+        case .warning: initial = "W"
+        case .error, .critical: initial = "E"
+        }
+        var line = "\(initial)\(Self.clock.string(from: Date())) \(event.message)"
+        let all = metadata.merging(event.metadata ?? [:]) { $1 }
+        for (key, value) in all.sorted(by: { $0.key < $1.key }) { line += " \(key)=\(value)" }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}
+
+/// One JSON object per line on stderr: `{"level", "msg", "source", "ts", ...metadata}`.
+struct JSONLogHandler: LogHandler {
+    let label: String
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    nonisolated(unsafe) static let timestamp: ISO8601DateFormatter = {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f
+    }()
+
+    static func json(_ value: Logger.Metadata.Value) -> Any {
+        switch value {
+        case .string(let s): s
+        case .stringConvertible(let c): c.description
+        case .array(let a): a.map(json)
+        case .dictionary(let d): d.mapValues(json)
+        }
+    }
+
+    func log(event: LogEvent) {
+        var object: [String: Any] = [:]
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) { object[key] = Self.json(value) }
+        object["ts"] = Self.timestamp.string(from: Date())
+        object["level"] = event.level.rawValue
+        object["msg"] = event.message.description
+        object["source"] = label
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+            return
+        }
+        FileHandle.standardError.write(data + Data("\n".utf8))
+    }
+}

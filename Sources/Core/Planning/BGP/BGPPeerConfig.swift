@@ -1,0 +1,17 @@
+import KubeModel
+
+/// A configured peer.
+public struct BGPPeerConfig: Sendable, Hashable {
+    public var address: IPAddress
+    public var asn: UInt32
+    public var port: UInt16
+    public var password: String?
+    /// Only accept connections (never connect out).
+    public var passive: Bool
+    /// Where the peer came from: `node node-2`, `--peer-router-ips`, `annotation kube-router.io/peers`.
+    public var origin: String
+
+    public init(address: IPAddress, asn: UInt32, port: UInt16 = 179, password: String? = nil, passive: Bool = false, origin: String = "") {
+        self.address = address; self.asn = asn; self.port = port; self.password = password; self.passive = passive; self.origin = origin
+    }
+}

@@ -1,0 +1,241 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Kernel
+import KubeModel
+import Planning
+
+/// One TCP connection of a BGP session, with blocking reads bounded by a timeout (poll), TCP MD5
+/// signatures (RFC 2385) and message framing.
+public final class BGPTransport: @unchecked Sendable {
+    struct Failure: Error, CustomStringConvertible { var description: String }
+
+    let fd: Int32
+    let remote: IPAddress
+    let local: IPAddress
+    private var buffer: [UInt8] = []
+    /// One read's worth, reused: a full table arrives as thousands of reads. Allocated at the first read,
+    /// so a connection that never sends anything costs no more than its descriptor.
+    private var chunk: [UInt8] = []
+    private let writeLock = NSLock()
+
+    init(fd: Int32) throws {
+        self.fd = fd
+        guard let r = Self.address(fd, peer: true), let l = Self.address(fd, peer: false) else {
+            Glibc.close(fd)
+            throw Failure(description: "cannot read the connection's addresses")
+        }
+        remote = r
+        local = l
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    deinit { Glibc.close(fd) }
+
+    /// Connects within `timeout` seconds, with the peer's MD5 key set before the SYN.
+    public static func connect(to address: IPAddress, port: UInt16, from localAddress: IPAddress?, password: String?,
+                        timeout: Double) throws -> BGPTransport {
+        let family = address.family == .ipv4 ? AF_INET : AF_INET6
+        let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
+        var ok = false
+        defer { if !ok { Glibc.close(fd) } }
+        if let password { try setMD5(fd, peer: address, password: password) }
+        if let localAddress {
+            var storage = socketAddress(localAddress, port: 0)
+            guard withUnsafePointer(to: &storage, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen(address)) } }) == 0 else {
+                throw Failure(description: "bind \(localAddress): \(String(cString: strerror(errno)))")
+            }
+        }
+        let flags = fcntl(fd, F_GETFL)
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+        var storage = socketAddress(address, port: port)
+        let rc = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen(address)) } }
+        if rc != 0 && errno != EINPROGRESS { throw Failure(description: "connect \(address): \(String(cString: strerror(errno)))") }
+        var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        guard poll(&pfd, 1, Int32(timeout * 1000)) == 1 else { throw Failure(description: "connect \(address): timed out") }
+        var error: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
+        guard error == 0 else { throw Failure(description: "connect \(address): \(String(cString: strerror(error)))") }
+        _ = fcntl(fd, F_SETFL, flags)
+        ok = true
+        return try BGPTransport(fd: fd)
+    }
+
+    /// Sets (or with an empty password clears) the MD5 key for a peer on a socket.
+    static func setMD5(_ fd: Int32, peer: IPAddress, password: String) throws {
+        var sig = tcp_md5sig()
+        var storage = socketAddress(peer, port: 0)
+        withUnsafeBytes(of: &storage) { src in
+            withUnsafeMutableBytes(of: &sig.tcpm_addr) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: src.prefix($0.count))) }
+        }
+        let key = Array(password.utf8.prefix(80))
+        sig.tcpm_keylen = UInt16(key.count)
+        withUnsafeMutableBytes(of: &sig.tcpm_key) { $0.copyBytes(from: key) }
+        guard setsockopt(fd, Int32(IPPROTO_TCP), TCP_MD5SIG, &sig, socklen_t(MemoryLayout<tcp_md5sig>.size)) == 0 else {
+            throw Failure(description: "TCP MD5 for \(peer): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    public func send(_ message: BGPMessage, options: BGPMessage.Options) throws {
+        let bytes = message.encode(options: options)
+        try writeLock.withLock {
+            var sent = 0
+            while sent < bytes.count {
+                let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                guard n > 0 else { throw Failure(description: "send: \(String(cString: strerror(errno)))") }
+                sent += n
+            }
+        }
+    }
+
+    /// The next whole message, waiting at most `timeout` seconds (nil when none came; with 0, what the
+    /// socket already holds is still read). Throws a `BGPError` for a malformed message, `Failure` when the
+    /// connection ends.
+    public func receive(timeout: Double, options: BGPMessage.Options) throws -> BGPMessage? {
+        let deadline = Date(timeIntervalSinceNow: max(0, timeout))
+        var polled = false
+        while true {
+            if let length = try BGPMessage.frameLength(buffer[...]), buffer.count >= length {
+                let bytes = Array(buffer[0..<length])
+                buffer.removeFirst(length)
+                return try BGPMessage.decode(bytes, options: options)
+            }
+            let wait = deadline.timeIntervalSinceNow
+            guard wait > 0 || !polled else { return nil }
+            polled = true
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&pfd, 1, wait > 0 ? Int32(min(wait, 1) * 1000) + 1 : 0)
+            if ready == 0 { continue }
+            guard ready > 0 else { if errno == EINTR { continue }; throw Failure(description: "poll: \(String(cString: strerror(errno)))") }
+            if chunk.isEmpty { chunk = [UInt8](repeating: 0, count: 65536) }
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 { throw Failure(description: "the peer closed the connection") }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw Failure(description: "receive: \(String(cString: strerror(errno)))")
+            }
+            buffer += chunk[0..<n]
+        }
+    }
+
+    func shutdown() { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+
+    // MARK: Addresses
+
+    static func socketAddress(_ address: IPAddress, port: UInt16) -> sockaddr_storage {
+        var storage = sockaddr_storage()
+        withUnsafeMutableBytes(of: &storage) { raw in
+            if address.family == .ipv4 {
+                var sin = sockaddr_in()
+                sin.sin_family = sa_family_t(AF_INET)
+                sin.sin_port = port.bigEndian
+                sin.sin_addr.s_addr = UInt32(truncatingIfNeeded: address.low).bigEndian
+                withUnsafeBytes(of: &sin) { raw.copyMemory(from: $0) }
+            } else {
+                var sin6 = sockaddr_in6()
+                sin6.sin6_family = sa_family_t(AF_INET6)
+                sin6.sin6_port = port.bigEndian
+                let bytes = address.bytes
+                withUnsafeMutableBytes(of: &sin6.sin6_addr) { $0.copyBytes(from: bytes) }
+                withUnsafeBytes(of: &sin6) { raw.copyMemory(from: $0) }
+            }
+        }
+        return storage
+    }
+
+    static func socklen(_ address: IPAddress) -> socklen_t {
+        socklen_t(address.family == .ipv4 ? MemoryLayout<sockaddr_in>.size : MemoryLayout<sockaddr_in6>.size)
+    }
+
+    static func address(_ fd: Int32, peer: Bool) -> IPAddress? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { peer ? getpeername(fd, $0, &length) : getsockname(fd, $0, &length) }
+        }
+        guard rc == 0 else { return nil }
+        return address(storage)
+    }
+
+    static func address(_ storage: sockaddr_storage) -> IPAddress? {
+        var s = storage
+        return withUnsafeBytes(of: &s) { raw -> IPAddress? in
+            switch Int32(storage.ss_family) {
+            case AF_INET:
+                let sin = raw.load(as: sockaddr_in.self)
+                return IPAddress(v4: UInt32(bigEndian: sin.sin_addr.s_addr))
+            case AF_INET6:
+                let sin6 = raw.load(as: sockaddr_in6.self)
+                let bytes = withUnsafeBytes(of: sin6.sin6_addr) { Array($0) }
+                let address = IPAddress(bytes: bytes[...])
+                // An IPv4-mapped address (::ffff:a.b.c.d) is the IPv4 peer itself.
+                if let address, address.high == 0, address.low >> 32 == 0xFFFF { return IPAddress(v4: UInt32(truncatingIfNeeded: address.low)) }
+                return address
+            default:
+                return nil
+            }
+        }
+    }
+}
+
+/// The listening socket: accepts connections from configured peers (MD5 keys set per peer before
+/// their SYN arrives) and hands them to their sessions.
+final class BGPListener: @unchecked Sendable {
+    let fd: Int32
+
+    init(address: IPAddress?, port: UInt16) throws {
+        let family = address?.family == .ipv4 ? AF_INET : AF_INET6
+        fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw BGPTransport.Failure(description: "socket: \(String(cString: strerror(errno)))") }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        if family == AF_INET6 {
+            var zero: Int32 = 0  // dual stack: IPv4 peers arrive as IPv4-mapped addresses
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &zero, socklen_t(MemoryLayout<Int32>.size))
+        }
+        let bindAddress = address ?? IPAddress(v6: 0, 0)
+        var storage = BGPTransport.socketAddress(bindAddress, port: port)
+        let rc = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, BGPTransport.socklen(bindAddress)) } }
+        guard rc == 0, listen(fd, 16) == 0 else {
+            let message = String(cString: strerror(errno))
+            Glibc.close(fd)
+            throw BGPTransport.Failure(description: "cannot listen on port \(port): \(message)")
+        }
+    }
+
+    deinit { Glibc.close(fd) }
+
+    func setPassword(_ password: String, for peer: IPAddress) throws {
+        // On a dual-stack socket an IPv4 peer's key is set for its IPv4-mapped address.
+        let key = peer.family == .ipv4 ? IPAddress(v6: 0, 0xFFFF_0000_0000 | peer.low) : peer
+        try BGPTransport.setMD5(fd, peer: key, password: password)
+    }
+
+    private typealias Accept4 = @convention(c) (Int32, UnsafeMutablePointer<sockaddr>?,
+                                                UnsafeMutablePointer<socklen_t>?, Int32) -> Int32
+    /// glibc's accept4 (Glibc's module does not declare it): the descriptor is close-on-exec from the start.
+    private static let accept4: Accept4? = dlsym(nil, "accept4").map { unsafeBitCast($0, to: Accept4.self) }
+
+    /// The next connection (close-on-exec), or nil when the wait ends (`timeout`), the listener is shut
+    /// down or the connection went before it was accepted. Throws when the process or the kernel is out of
+    /// descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): the caller backs off rather than retrying
+    /// at once, since the pending connection keeps the socket readable.
+    func accept(timeout: Double) throws -> BGPTransport? {
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&pfd, 1, Int32(timeout * 1000)) == 1 else { return nil }
+        let client = Self.accept4.map { $0(fd, nil, nil, Int32(SOCK_CLOEXEC.rawValue)) } ?? Glibc.accept(fd, nil, nil)
+        if client >= 0, Self.accept4 == nil { _ = fcntl(client, F_SETFD, FD_CLOEXEC) }
+        guard client >= 0 else {
+            let error = errno
+            if [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error) {
+                throw BGPTransport.Failure(description: "accept: \(String(cString: strerror(error)))")
+            }
+            return nil
+        }
+        return try? BGPTransport(fd: client)
+    }
+}

@@ -1,0 +1,220 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import KubeModel
+@testable import Kernel
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+private func temporaryDirectory(_ name: String) throws -> String {
+    // Unix socket paths are short (108 bytes): keep these under /tmp.
+    let path = "/tmp/kr-\(name)-\(UInt32.random(in: 0...UInt32.max))"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// Raw client connections to a control socket, as a hostile or impatient local client makes them.
+private func connectRaw(_ path: String) throws -> Int32 {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    var address = try ControlSocket.address(path)
+    let rc = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    try #require(rc == 0, "connect \(path): \(String(cString: strerror(errno)))")
+    return fd
+}
+
+/// The control socket never lets a client harm the agent: one that leaves mid-reply, one that never
+/// writes, one that writes too much; and krctl's wait is bounded.
+@Suite(.serialized) struct ControlSocketTests {
+    @Test func clientsThatLeaveStallOrFloodDoNotStopTheServer() throws {
+        let dir = try temporaryDirectory("ctl")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/" + ControlSocket.fileName
+        let big = Data(repeating: UInt8(ascii: "x"), count: 32 << 20)
+        try ControlSocket.serve(path: path) { command in command == "big" ? big : Data("pong:\(command)".utf8) }
+
+        // Leaves before the 32 MiB reply is read: the server's write fails (EPIPE), this process lives on.
+        for _ in 0..<3 {
+            let fd = try connectRaw(path)
+            _ = "big\n".withCString { send(fd, $0, 4, 0) }
+            var byte: UInt8 = 0
+            _ = recv(fd, &byte, 1, 0)
+            close(fd)
+        }
+        // Connects and never writes: others are still served, at once.
+        let idle = try connectRaw(path)
+        defer { close(idle) }
+        let clock = ContinuousClock()
+        let start = clock.now
+        #expect(String(decoding: try ControlSocket.ask(path: path, "ping", timeout: 5), as: UTF8.self) == "pong:ping")
+        #expect(clock.now - start < .seconds(2), "an idle client must not block the others")
+        // A request longer than the limit is refused with an error, not read for ever.
+        let long = String(repeating: "a", count: 4096)
+        let reply = String(decoding: try ControlSocket.ask(path: path, long, timeout: 5), as: UTF8.self)
+        #expect(reply.contains("request longer than 1024 bytes"), "\(reply.prefix(200))")
+        // And a second server on the same path refuses to take the socket over.
+        let second = try #require(throws: ControlSocket.Failure.self) { try ControlSocket.serve(path: path) { _ in Data() } }
+        #expect(second.description.contains("another process answers"), "\(second)")
+        #expect(String(decoding: try ControlSocket.ask(path: path, "still", timeout: 5), as: UTF8.self) == "pong:still")
+    }
+
+    @Test func askTimesOutWithAClearMessage() throws {
+        let dir = try temporaryDirectory("ctl-mute")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/" + ControlSocket.fileName
+        // A server that accepts (the kernel's backlog does) but never answers.
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = try ControlSocket.address(path)
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        listen(fd, 4)
+        let error = try #require(throws: ControlSocket.Failure.self) { try ControlSocket.ask(path: path, "bgp peers", timeout: 1) }
+        #expect(error.description.contains("did not answer within 1 s"), "\(error)")
+        let r = try run(builtExecutable("krctl").path, ["bgp", "peers", "--state-dir", dir, "--request-timeout", "1s"])
+        #expect(r.0 == 1 && r.2.contains("did not answer within 1 s"), "\(r.2)")
+    }
+}
+
+/// One agent per node and state directory.
+@Suite(.serialized) struct StateDirectoryLockTests {
+    @Test func aSecondHolderIsRefusedWithThePidOfTheFirst() throws {
+        let dir = try temporaryDirectory("lock")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var first: StateDirectoryLock? = try StateDirectoryLock(stateDir: dir)
+        let error = try #require(throws: StateDirectoryLock.Held.self) { try StateDirectoryLock(stateDir: dir) }
+        #expect(error.pid == getpid())
+        // The agent refuses to start beside it, naming the holder.
+        let r = try run(builtExecutable("kube-router").path, ["--state-dir", dir, "--kubeconfig", "/nonexistent/kubeconfig",
+                                                               "--run-service-proxy=false", "--run-router=false"])
+        #expect(r.0 == 1 && r.2.contains("kube-router (pid \(getpid())) already runs with this state directory"), "\(r.2)")
+        #expect(first != nil)
+        first = nil
+        // Released: the next agent gets past the lock (and stops at the missing kubeconfig).
+        let after = try run(builtExecutable("kube-router").path, ["--state-dir", dir, "--kubeconfig", "/nonexistent/kubeconfig",
+                                                                   "--run-service-proxy=false", "--run-router=false"])
+        #expect(after.0 == 1 && after.2.contains("cannot read kubeconfig"), "\(after.2)")
+    }
+
+    /// Without CAP_NET_ADMIN the agent says so at once instead of retrying for ever.
+    @Test(.enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
+    func withoutNetAdminTheAgentSaysItNeedsRoot() throws {
+        let r = try run("/usr/bin/setpriv", ["--bounding-set=-net_admin", "--inh-caps=-net_admin",
+                                             builtExecutable("kube-router").path, "--kubeconfig", "/nonexistent/kubeconfig"])
+        #expect(r.0 == 1 && r.2.contains("needs root (CAP_NET_ADMIN)"), "\(r.2)")
+    }
+}
+
+/// krctl over hostile manifests: bounded, named, escaped.
+@Suite struct HostileManifestCLITests {
+    static func manifest(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("krctl-\(UUID().uuidString).yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static let namespace = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"
+    static func pod(_ name: String, _ ip: String, _ app: String) -> String {
+        "---\napiVersion: v1\nkind: Pod\nmetadata: {name: \(name), namespace: shop, labels: {app: \"\(app)\"}}\n"
+            + "spec: {nodeName: n1}\nstatus: {phase: Running, podIP: \(ip)}\n"
+    }
+
+    @Test func aliasBombFailsFastWithExitOne() throws {
+        let file = try Self.manifest(InputLimitFixtures.billionLaughs)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let r = try run(builtExecutable("krctl").path, ["explain-policy", "-f", file, "--from", "a/b", "--to", "a/c", "--port", "80"])
+        #expect(r.0 == 1 && r.2.contains("more than") && r.2.contains("values"), "\(r.2)")
+    }
+
+    @Test func aKindTypoIsAnErrorNotASilentAllow() throws {
+        let deny = "---\napiVersion: networking.k8s.io/v1\nkind: Networkpolicy\nmetadata: {name: deny, namespace: shop}\nspec: {podSelector: {}}\n"
+        let file = try Self.manifest(Self.namespace + Self.pod("a", "10.0.0.1", "a") + Self.pod("b", "10.0.0.2", "b") + deny)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let r = try run(builtExecutable("krctl").path, ["explain-policy", "-f", file, "--from", "shop/a", "--to", "shop/b", "--port", "80"])
+        #expect(r.0 == 1 && r.2.contains("did you mean \"NetworkPolicy\""), "\(r.1)\(r.2)")
+    }
+
+    @Test func unknownFieldsWarnAndFailWithStrict() throws {
+        let policy = "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: shop}\n"
+            + "spec: {podSelector: {}, ingres: [{}]}\n"
+        let file = try Self.manifest(Self.namespace + Self.pod("a", "10.0.0.1", "a") + Self.pod("b", "10.0.0.2", "b") + policy)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let args = ["explain-policy", "-f", file, "--from", "shop/a", "--to", "shop/b", "--port", "80"]
+        let lenient = try run(builtExecutable("krctl").path, args)
+        #expect(lenient.0 == 0 && lenient.2.contains("warning: ") && lenient.2.contains("spec.ingres: unknown field"), "\(lenient.2)")
+        let strict = try run(builtExecutable("krctl").path, args + ["--strict"])
+        #expect(strict.0 == 1 && strict.2.contains("spec.ingres: unknown field"), "\(strict.2)")
+    }
+
+    @Test func escapeSequencesInNamesAndLabelsAreShownEscaped() throws {
+        let policy = "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: shop}\n"
+            + "spec: {podSelector: {}, ingress: [{from: [{podSelector: {matchLabels: {app: \"\\e]0;pwned\\a\\e[2J\"}}}]}]}\n"
+        let file = try Self.manifest(Self.namespace + Self.pod("a", "10.0.0.1", "\\e[2Ja") + Self.pod("b", "10.0.0.2", "b") + policy)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let r = try run(builtExecutable("krctl").path, ["explain-policy", "-f", file, "--from", "shop/a", "--to", "shop/b",
+                                                        "--port", "80", "--no-color"])
+        #expect(r.0 == 0, "\(r.2)")
+        #expect(!r.1.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" && $0 != "\t" }, "\(r.1.debugDescription)")
+        #expect(r.1.contains(#"\x1b]0;pwned\x07\x1b[2J"#), "\(r.1)")
+    }
+}
+
+enum InputLimitFixtures {
+    static let billionLaughs = """
+        a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+        b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+        c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+        d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+        e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+        f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+        g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+        h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+        i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+        """
+}
+
+/// `--log-format json`: one JSON object per line, for log collectors.
+@Suite struct AgentLogFormatTests {
+    @Test(.enabled(if: geteuid() == 0)) func jsonLinesCarryLevelMessageAndTime() throws {
+        let dir = try temporaryDirectory("log")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let kubeconfig = dir + "/kubeconfig"
+        // An API server that is not there: the agent logs where it is going, then keeps retrying.
+        try """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: c, cluster: {server: "https://127.0.0.1:9"}}]
+            users: [{name: u, user: {token: t}}]
+            contexts: [{name: x, context: {cluster: c, user: u}}]
+            current-context: x
+            """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = builtExecutable("kube-router")
+        process.arguments = ["--kubeconfig", kubeconfig, "--state-dir", dir, "--run-service-proxy=false", "--run-router=false",
+                             "--run-firewall", "--log-format", "json", "--hostname-override", "node-j"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        var text = ""
+        while !text.contains("kube-router: node node-j") || !text.hasSuffix("\n") {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        let first = try #require(text.split(separator: "\n").map(String.init).first { $0.contains("kube-router: node") },
+                                 "no log line: \(text)")
+        let line = try JSONValue.parseJSON(Data(first.utf8))
+        #expect(line["level"]?.stringValue == "info", "\(first)")
+        #expect(line["msg"]?.stringValue?.hasPrefix("kube-router: node node-j") == true, "\(first)")
+        #expect(line["ts"]?.stringValue?.hasSuffix("Z") == true && line["source"]?.stringValue == "kube-router", "\(first)")
+    }
+}
