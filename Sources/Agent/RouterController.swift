@@ -68,7 +68,9 @@ final class RouterController: @unchecked Sendable {
 
     private func apply() {
         let snapshot = informers.snapshot()
-        let plan = RouterPlanner.plan(node: node, nodes: snapshot.nodes, settings: options.settings, bgpPort: options.bgpPort)
+        var settings = options.settings
+        settings.localNetworks = Self.connectedNetworks()
+        let plan = RouterPlanner.plan(node: node, nodes: snapshot.nodes, settings: settings, bgpPort: options.bgpPort)
         if plan.problems != lastProblems {
             for problem in plan.problems { log.warn("router: \(problem)") }
             lastProblems = plan.problems
@@ -107,6 +109,15 @@ final class RouterController: @unchecked Sendable {
         current?.setAdvertised(plan.advertised)
         log.info("router: \(plan.peers.count) peer(s), advertising \(plan.advertised.map(\.description).joined(separator: ", "))")
         writeCNIConfig(plan.advertised)
+    }
+
+    /// The subnets of this node's links: the kernel's own routes (protocol kernel) without a gateway.
+    static func connectedNetworks() -> [CIDR] {
+        guard let table = try? RouteTable() else { return [] }
+        return [IPAddress.Family.ipv4, .ipv6].flatMap { family in
+            ((try? table.routes(family: family, proto: 2)) ?? [])
+                .filter { $0.gateways.isEmpty && $0.destination.prefixLength > 0 }.map(\.destination)
+        }
     }
 
     /// `--enable-cni`: the bridge plugin on kube-bridge with host-local IPAM over the node's pod CIDRs.

@@ -25,7 +25,8 @@ import Testing
         let snapshot = ClusterSnapshot(try objects(Self.nodes))
         let services = try RouterSettings.cidrs("10.96.0.0/12,fd00:96::/108", origin: "--service-cluster-ip-range")
         let rejects = try RouterSettings.cidrs("192.0.2.0/24", origin: "--bgp-import-reject")
-        let settings = RouterSettings(serviceRanges: services, importRejects: rejects)
+        var settings = RouterSettings(serviceRanges: services, importRejects: rejects)
+        settings.localNetworks = [CIDR("10.0.0.0/24")!, CIDR("fd00:99::/64")!]
         let plan = RouterPlanner.plan(node: "me", nodes: snapshot.nodes, settings: settings, bgpPort: 179)
         return (plan.importPolicy, plan.problems)
     }
@@ -35,6 +36,7 @@ import Testing
         ("10.244.1.0/24", .ownPodCIDR), ("10.244.1.10/32", .ownPodCIDR),
         ("10.244.2.128/25", .podCIDR), ("fd00:2::1/128", .podCIDR),
         ("10.0.0.1/32", .nodeAddress), ("203.0.113.1/32", .nodeAddress),
+        ("10.0.0.0/24", .localNetwork), ("10.0.0.128/25", .localNetwork), ("fd00:99::/64", .localNetwork),
         ("10.96.0.0/12", .serviceRange), ("10.96.0.10/32", .serviceRange), ("fd00:96::1/128", .serviceRange),
         ("127.0.0.0/8", .loopback), ("127.0.0.1/32", .loopback), ("::1/128", .loopback),
         ("169.254.169.254/32", .linkLocal), ("fe80::/64", .linkLocal),

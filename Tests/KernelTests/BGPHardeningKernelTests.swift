@@ -162,7 +162,8 @@ struct BGPHardeningKernelTests {
 
     static let hostile: [(String, BGPImportPolicy.Reason)] = [
         ("0.0.0.0/0", .defaultRoute), ("10.244.10.10/32", .ownPodCIDR), ("10.244.20.0/24", .podCIDR),
-        ("10.99.0.10/32", .nodeAddress), ("10.96.0.10/32", .serviceRange), ("127.0.0.0/8", .loopback),
+        ("10.99.0.10/32", .nodeAddress), ("10.99.0.0/24", .localNetwork), ("10.99.0.128/25", .localNetwork),
+        ("10.96.0.10/32", .serviceRange), ("127.0.0.0/8", .loopback),
         ("169.254.0.0/16", .linkLocal), ("224.0.0.0/4", .multicast), ("240.0.0.0/4", .reserved),
         ("192.0.2.0/25", .customReject), ("198.51.100.0/24", .customReject),
     ]
@@ -174,7 +175,7 @@ struct BGPHardeningKernelTests {
         defer { peer.stop() }
         #expect(peer.waitFor("established") != nil, "\(h.agent.log)")
         #expect(peer.waitFor("announced") != nil)
-        try h.waitForPeer(10, "all 12 prefixes received") { $0.prefixesReceived == 12 }
+        try h.waitForPeer(10, "all prefixes received") { $0.prefixesReceived == Self.hostile.count + 1 }
         try h.lab.eventually(10, "the good route in the kernel") {
             h.lab.routes("s", proto: "201").contains("\(good) via 10.99.0.5")
         }

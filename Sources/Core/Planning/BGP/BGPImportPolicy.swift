@@ -2,7 +2,7 @@ import KubeModel
 
 /// Which learned routes may go into the kernel, as kube-router's import policy: never a default route,
 /// nothing inside a node's pod CIDR but that node's own announcement of it, nothing inside this node's
-/// addresses, the service ranges, loopback, link-local, multicast or reserved space, nor inside a
+/// addresses or the networks connected to it, the service ranges, loopback, link-local, multicast or reserved space, nor inside a
 /// configured reject range. Pure: the router planner builds it from nodes and flags; the RIB applies it.
 public struct BGPImportPolicy: Sendable, Equatable {
     /// Why a path is not accepted. The raw values are what `krctl bgp routes -o json` shows.
@@ -11,6 +11,7 @@ public struct BGPImportPolicy: Sendable, Equatable {
         case ownPodCIDR = "own-pod-cidr"
         case podCIDR = "pod-cidr"
         case nodeAddress = "node-address"
+        case localNetwork = "local-network"
         case serviceRange = "service-range"
         case loopback
         case linkLocal = "link-local"
@@ -25,6 +26,7 @@ public struct BGPImportPolicy: Sendable, Equatable {
             case .ownPodCIDR: "inside this node's pod CIDR"
             case .podCIDR: "inside another node's pod CIDR, not that node's own announcement"
             case .nodeAddress: "this node's address"
+            case .localNetwork: "inside a network connected to this node"
             case .serviceRange: "inside a service range"
             case .loopback: "loopback"
             case .linkLocal: "link-local"
@@ -58,6 +60,9 @@ public struct BGPImportPolicy: Sendable, Equatable {
     public var localPodCIDRs: [CIDR]
     /// This node's addresses: a route to one of them would take the node's own traffic away.
     public var localAddresses: [IPAddress]
+    /// The networks connected to this node (its links' subnets): a route inside one would replace the
+    /// kernel's connected route or take part of the link away.
+    public var localNetworks: [CIDR]
     /// The other nodes (this one may be among them; it is skipped by name).
     public var nodes: [NodePods]
     public var localNode: String
@@ -67,14 +72,16 @@ public struct BGPImportPolicy: Sendable, Equatable {
     public var customRejects: [CIDR]
 
     public init(localNode: String = "", localPodCIDRs: [CIDR] = [], localAddresses: [IPAddress] = [],
-                nodes: [NodePods] = [], serviceRanges: [CIDR] = [], customRejects: [CIDR] = []) {
+                localNetworks: [CIDR] = [], nodes: [NodePods] = [], serviceRanges: [CIDR] = [],
+                customRejects: [CIDR] = []) {
         self.localNode = localNode; self.localPodCIDRs = localPodCIDRs; self.localAddresses = localAddresses
-        self.nodes = nodes
+        self.localNetworks = localNetworks; self.nodes = nodes
         self.serviceRanges = serviceRanges; self.customRejects = customRejects
     }
 
     public static func == (a: Self, b: Self) -> Bool {
         a.localNode == b.localNode && a.localPodCIDRs == b.localPodCIDRs && a.localAddresses == b.localAddresses
+            && a.localNetworks == b.localNetworks
             && a.nodes == b.nodes && a.serviceRanges == b.serviceRanges && a.customRejects == b.customRejects
     }
 
@@ -92,6 +99,7 @@ public struct BGPImportPolicy: Sendable, Equatable {
         if localAddresses.contains(where: { prefix.contains($0) && prefix.prefixLength == $0.bitWidth }) {
             return .nodeAddress
         }
+        if localNetworks.contains(where: { $0.contains(prefix) }) { return .localNetwork }
         if serviceRanges.contains(where: { $0.contains(prefix) }) { return .serviceRange }
         for (range, reason) in Self.wellKnown where range.contains(prefix) { return reason }
         if customRejects.contains(where: { $0.contains(prefix) }) { return .customReject }

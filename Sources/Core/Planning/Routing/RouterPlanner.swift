@@ -12,6 +12,9 @@ public struct RouterSettings: Sendable {
     public var serviceRanges: [CIDR]
     /// `--bgp-import-reject`: nothing inside these is installed from a peer.
     public var importRejects: [CIDR]
+    /// The networks connected to this node (read from its kernel by the caller): nothing inside them is
+    /// installed from a peer.
+    public var localNetworks: [CIDR] = []
 
     public init(clusterASN: UInt32 = 64512, fullMesh: Bool = true, externalPeers: [BGPPeerConfig] = [],
                 routerID: IPAddress? = nil, serviceRanges: [CIDR] = [], importRejects: [CIDR] = []) {
@@ -163,7 +166,8 @@ public enum RouterPlanner {
         let others = nodes.values.filter { $0.name != name }.sorted { $0.name < $1.name }
             .map { BGPImportPolicy.NodePods(name: $0.name, podCIDRs: $0.podCIDRs, addresses: addresses($0)) }
         return BGPImportPolicy(localNode: name, localPodCIDRs: me?.podCIDRs ?? [],
-                               localAddresses: me.map(addresses) ?? [], nodes: others,
+                               localAddresses: me.map(addresses) ?? [], localNetworks: settings.localNetworks,
+                               nodes: others,
                                serviceRanges: settings.serviceRanges, customRejects: rejects)
     }
 }
