@@ -2,8 +2,9 @@ import KubeModel
 
 /// Which learned routes may go into the kernel, as kube-router's import policy: never a default route,
 /// nothing inside a node's pod CIDR but that node's own announcement of it, nothing inside this node's
-/// addresses or the networks connected to it, the service ranges, loopback, link-local, multicast or reserved space, nor inside a
-/// configured reject range. Pure: the router planner builds it from nodes and flags; the RIB applies it.
+/// addresses or the networks connected to it, the service ranges, loopback, link-local, multicast or
+/// reserved space, nor inside a configured reject range. Pure: the router planner builds it from nodes
+/// and flags; the RIB applies it.
 public struct BGPImportPolicy: Sendable, Equatable {
     /// Why a path is not accepted. The raw values are what `krctl bgp routes -o json` shows.
     public enum Reason: String, Sendable, Codable, CaseIterable {
