@@ -94,6 +94,8 @@ let package = Package(
         // Fixtures are read from the source tree (BGP messages captured from BIRD, FRR, GoBGP, ExaBGP).
         .testTarget(name: "CoreTests", dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", "TestSupport", "krctl", "Agent"]),
+        // The agent's controllers against the kernel fakes and a fake cluster: no root.
+        .testTarget(name: "AgentTests", dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel", "TestSupport", "Agent"]),
         // Helpers the integration suites share: the API test server process, a test PKI, subprocesses.
         .target(name: "TestSupport", dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel"], path: "Tests/TestSupport"),
         .testTarget(name: "APITests", dependencies: ["KubeModel", "KubeAPI", "TestSupport", "KubeTestServer", "krctl"]),

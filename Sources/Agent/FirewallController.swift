@@ -8,7 +8,8 @@ import Foundation
 /// dirty; the worker (`SyncWorker`) coalesces them into syncs (plan → ipsets → iptables → stale sets),
 /// and a periodic full sync repairs drift. A sync that fails leaves the previous rules in place.
 final class FirewallController: @unchecked Sendable {
-    private let informers: Informers
+    private let cluster: any ClusterState
+    private let backends: KernelBackends
     private let node: String
     private let period: Double
     private let defaultDeny: Bool
@@ -19,14 +20,16 @@ final class FirewallController: @unchecked Sendable {
     private let lock = NSLock()
     private(set) var syncCount = 0
 
-    init(informers: Informers, node: String, period: Double, defaultDeny: Bool, stateDir: String?, log: Log) {
+    init(cluster: any ClusterState, node: String, period: Double, defaultDeny: Bool, stateDir: String?, log: Log,
+         backends: KernelBackends = .real, retry: Double = 10) {
         self.defaultDeny = defaultDeny
-        self.informers = informers
+        self.cluster = cluster
+        self.backends = backends
         self.node = node
         self.period = period
         self.stateDir = stateDir
         self.log = log
-        worker = SyncWorker(period: period)
+        worker = SyncWorker(period: period, retry: retry)
     }
 
     /// Informer events land here (on the reflectors' threads).
@@ -56,10 +59,10 @@ final class FirewallController: @unchecked Sendable {
     /// Events lead to incremental syncs against what this process last applied; every `period` (and
     /// after any failure) a full sync reads the kernel back and repairs whatever drifted.
     func start() {
-        worker.start(name: "firewall", ready: { [informers] in informers.hasSynced }, setUp: { [self] in
+        worker.start(name: "firewall", ready: { [cluster] in cluster.hasSynced }, setUp: { [self] in
             // IPv6 needs the kernel's ip6_tables; without it the node is IPv4-only for the firewall.
             do {
-                _ = try IPTablesTable("filter", family: .ipv6)
+                _ = try backends.iptables("filter", .ipv6)
                 families.append(.ipv6)
             } catch {
                 log.warn("firewall: \(error): IPv6 pods are not protected on this node")
@@ -76,31 +79,31 @@ final class FirewallController: @unchecked Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         // Read before the snapshot: every change of each resource up to its version is in it.
-        let versionMap = informers.reflectors.reduce(into: [String: String]()) { $0[$1.key.plural] = $1.value.resourceVersion }
+        let versionMap = cluster.resourceVersions
         let versions = versionMap.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-        let planner = FirewallPlanner(engine: PolicyEngine(informers.snapshot(), defaultDeny: defaultDeny))
+        let planner = FirewallPlanner(engine: PolicyEngine(cluster.snapshot(), defaultDeny: defaultDeny))
         let plans = families.map { planner.plan(node: node, family: $0) }
         let allSets = plans.flatMap(\.sets)
         let planned = clock.now
         do {
-            let session = try IPSetSession()
-            let sets = try IPSetSync(session: session).apply(allSets, previous: previous?.flatMap(\.sets))
+            let session = try backends.ipsets()
+            let sets = try IPSetSync(backend: session).apply(allSets, previous: previous?.flatMap(\.sets))
             let setsDone = clock.now
             var committed: [String] = []
             var rulesWritten = 0
             for plan in plans {
-                let report = try IPTablesSync.apply(plan, previous: previous?.first { $0.family == plan.family })
+                let report = try IPTablesSync.apply(plan, previous: previous?.first { $0.family == plan.family }, open: backends.iptables)
                 if report.committed { committed.append(plan.family.rawValue) }
                 rulesWritten += report.rulesWritten
             }
             let rulesDone = clock.now
-            let removed = try IPSetSync(session: session).removeStale(keeping: Set(allSets.map(\.name)), among: sets.before)
+            let removed = try IPSetSync(backend: session).removeStale(keeping: Set(allSets.map(\.name)), among: sets.before)
             let end = clock.now
             let count = lock.withLock { syncCount += 1; return syncCount }
             let chainCount = plans.reduce(0) { $0 + $1.chains.count }
             let ruleCount = plans.reduce(0) { $0 + $1.chains.reduce(0) { $0 + $1.rules.count } }
             // The status first: whoever waits for the log line may read the status at once.
-            writeStatus(plans: plans, count: count, versions: versionMap)
+            writeStatus(plans: plans, count: count, versions: versionMap, full: previous == nil)
             log.info("firewall: sync \(count)\(previous == nil ? " (full)" : "") at versions \(versions) done in \(ms(end - start)): plan \(ms(planned - start)) (\(chainCount) chains, \(ruleCount) rules, \(allSets.count) sets), "
                      + "ipsets \(ms(setsDone - planned)) (\(sets.created.count) created, \(sets.swapped.count) swapped, \(sets.unchanged) unchanged), "
                      + "iptables \(ms(rulesDone - setsDone)) (\(committed.isEmpty ? "unchanged" : "committed \(committed.joined(separator: ", ")), \(rulesWritten) rules written")), stale sets \(ms(end - rulesDone)) (\(removed.count) removed)")
@@ -116,7 +119,7 @@ final class FirewallController: @unchecked Sendable {
     }
 
     /// What `krctl policy check` reads: when the firewall last synced, and which pods it protects.
-    private func writeStatus(plans: [FirewallPlan], count: Int, versions: [String: String]) {
+    private func writeStatus(plans: [FirewallPlan], count: Int, versions: [String: String], full: Bool) {
         guard let stateDir else { return }
         var pods: [String: String] = [:]
         for chain in plans.flatMap(\.chains) {
@@ -124,10 +127,11 @@ final class FirewallController: @unchecked Sendable {
         }
         do {
             var status = FirewallStatus(node: node, syncs: count, lastSync: Date(), podChains: pods, defaultDeny: defaultDeny)
-            let rejected = informers.rejectedObjects
+            let rejected = cluster.rejectedObjects
             status.rejectedObjects = rejected.count
             status.rejected = rejected.map(\.object)
             status.resourceVersions = versions
+            status.lastSyncFull = full
             try status.write(stateDir: stateDir)
         } catch {
             log.warn("firewall: cannot write the status file in \(stateDir): \(error)")

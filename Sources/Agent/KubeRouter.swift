@@ -251,10 +251,10 @@ struct KubeRouter: ParsableCommand {
         if runServiceProxy {
             let options = ServiceProxyController.Options(period: GoDuration.seconds(ipvsSyncPeriod) ?? 300, gracefulTermination: ipvsGracefulTermination,
                                                          masqueradeAll: masqueradeAll, hairpinAll: hairpinMode, stateDir: stateDir)
-            box.serviceProxy = ServiceProxyController(informers: informers, node: node, options: options, log: log)
+            box.serviceProxy = ServiceProxyController(cluster: informers, node: node, options: options, log: log)
         }
         if runFirewall {
-            box.firewall = FirewallController(informers: informers, node: node, period: period, defaultDeny: netpolDefaultDeny,
+            box.firewall = FirewallController(cluster: informers, node: node, period: period, defaultDeny: netpolDefaultDeny,
                                               stateDir: stateDir, log: log)
         }
         if runRouter {

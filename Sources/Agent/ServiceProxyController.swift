@@ -18,7 +18,8 @@ final class ServiceProxyController: @unchecked Sendable {
         var stateDir: String
     }
 
-    private let informers: Informers
+    private let cluster: any ClusterState
+    private let backends: KernelBackends
     private let node: String
     private let options: Options
     private let log: Log
@@ -35,8 +36,9 @@ final class ServiceProxyController: @unchecked Sendable {
     /// The current plan of every service (the worker thread's own).
     private var parts: [String: ServicePlan]?
 
-    init(informers: Informers, node: String, options: Options, log: Log) {
-        self.informers = informers
+    init(cluster: any ClusterState, node: String, options: Options, log: Log, backends: KernelBackends = .real) {
+        self.cluster = cluster
+        self.backends = backends
         self.node = node
         self.options = options
         self.log = log
@@ -80,8 +82,10 @@ final class ServiceProxyController: @unchecked Sendable {
     /// What the worker thread alone touches between syncs.
     private var applied: Applied?
 
+    func stop() { worker.stop() }
+
     func start() {
-        worker.start(name: "service-proxy", ready: { [informers] in informers.hasSynced }, setUp: { [self] in prepareKernel() }) { [self] full in
+        worker.start(name: "service-proxy", ready: { [cluster] in cluster.hasSynced }, setUp: { [self] in prepareKernel() }) { [self] full in
             applied = sync(previous: full ? nil : applied)
             return applied != nil
         }
@@ -105,7 +109,7 @@ final class ServiceProxyController: @unchecked Sendable {
             ("net.ipv4.conf.all.arp_announce", "2", "VIPs on kube-dummy-if are not announced over ARP"),
         ]
         for (name, value, why) in settings {
-            do { try Sysctl.ensure(name, value) } catch { log.warn("service proxy: \(error) (\(why))") }
+            do { try backends.sysctl(name, value) } catch { log.warn("service proxy: \(error) (\(why))") }
         }
     }
 
@@ -113,14 +117,14 @@ final class ServiceProxyController: @unchecked Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         // Read before the snapshot: every change of each resource up to its version is in it.
-        let versionMap = informers.reflectors.reduce(into: [String: String]()) { $0[$1.key.plural] = $1.value.resourceVersion }
+        let versionMap = cluster.resourceVersions
         let versions = versionMap.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         // Taken before the snapshot: a change noted after it is replanned again next time.
         let (changed, all) = lock.withLock {
             defer { changedServices = []; replanAll = false }
             return (changedServices, replanAll)
         }
-        let snapshot = informers.snapshot()
+        let snapshot = cluster.snapshot()
         let nodeObject = snapshot.nodes[node]
         let nodeAddresses = ServiceProxyPlanner.nodeAddresses(nodeObject)
         let plannerOptions = ServiceProxyPlanner.Options(gracefulTermination: options.gracefulTermination, hairpinAll: options.hairpinAll)
@@ -152,10 +156,10 @@ final class ServiceProxyController: @unchecked Sendable {
         let netfilter = families.map { ServiceProxyNetfilter.plan(plan, family: $0, options: netfilterOptions) }
         let planned = clock.now
         do {
-            let client = try IPVSClient()
-            let interfaces = try NetworkInterfaces()
+            let ipvs = try backends.ipvs()
+            let interfaces = try backends.links()
             // VIPs first: a service answers as soon as IPVS has it.
-            let dummy = try interfaces.ensureDummy()
+            let dummy = try interfaces.ensureDummy(NodeNetwork.dummyInterface)
             let present = Set(try interfaces.addresses(index: dummy))
             let wanted = Set(plan.vips)
             for vip in wanted.subtracting(present).sorted() { try interfaces.add(vip, index: dummy) }
@@ -164,12 +168,14 @@ final class ServiceProxyController: @unchecked Sendable {
             var chainsCommitted = 0
             var netfilterError: String?
             do {
-                let session = try IPSetSession()
+                let session = try backends.ipsets()
                 for family in netfilter {
                     let before = previous?.netfilter.first { $0.family == family.family }
-                    _ = try IPSetSync(session: session, owner: ServiceProxyNetfilter.setOwner).apply(family.sets, previous: before?.sets)
-                    if try IPTablesSync.apply(family.filter, previous: before?.filter, owner: ServiceProxyNetfilter.filterOwner).committed { chainsCommitted += 1 }
-                    if try IPTablesSync.apply(family.nat, previous: before?.nat, owner: ServiceProxyNetfilter.natOwner).committed { chainsCommitted += 1 }
+                    _ = try IPSetSync(backend: session, owner: ServiceProxyNetfilter.setOwner).apply(family.sets, previous: before?.sets)
+                    if try IPTablesSync.apply(family.filter, previous: before?.filter, owner: ServiceProxyNetfilter.filterOwner,
+                                              open: backends.iptables).committed { chainsCommitted += 1 }
+                    if try IPTablesSync.apply(family.nat, previous: before?.nat, owner: ServiceProxyNetfilter.natOwner,
+                                              open: backends.iptables).committed { chainsCommitted += 1 }
                 }
             } catch {
                 netfilterError = "iptables/ipset: \(error)"
@@ -181,11 +187,11 @@ final class ServiceProxyController: @unchecked Sendable {
                 // claim one VIP and port are sorted out by the next full sync.)
                 let now = replanned.sorted().flatMap { currentParts[$0]?.services ?? [] }
                 let before = replanned.sorted().flatMap { previous.parts[$0]?.services ?? [] }
-                report = try IPVSSync(client: client).apply(now, previous: before, owned: [])
+                report = try IPVSSync(backend: ipvs).apply(now, previous: before, owned: [])
             } else {
                 // What earlier runs recorded as ours: only a full sync, which reads the kernel, needs it.
                 let owned = previous == nil ? Set(ServiceProxyStatus.read(stateDir: options.stateDir)?.services.keys.map { $0 } ?? []) : []
-                report = try IPVSSync(client: client).apply(plan.services, previous: previous?.services, owned: owned)
+                report = try IPVSSync(backend: ipvs).apply(plan.services, previous: previous?.services, owned: owned)
             }
             let ipvsDone = clock.now
             for vip in present.subtracting(wanted).sorted() { try interfaces.remove(vip, index: dummy) }
@@ -202,6 +208,7 @@ final class ServiceProxyController: @unchecked Sendable {
                                             hairpinAll: options.hairpinAll, problems: plan.problems + errors, lastReport: report)
             status.owned = owned
             status.resourceVersions = versionMap
+            status.lastSyncFull = previous == nil
             do { try status.write(stateDir: options.stateDir) } catch { log.warn("service proxy: cannot write the status file: \(error)") }
             for error in errors { log.error("service proxy: \(error)") }
             log.info("service proxy: sync \(count)\(previous == nil ? " (full)" : "") at versions \(versions) done in \(ms(ipvsDone - start)): plan \(ms(planned - start)) "

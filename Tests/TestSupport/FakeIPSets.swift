@@ -8,6 +8,7 @@ import Foundation
 public final class FakeIPSets: IPSetBackend, @unchecked Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     private let lock = NSLock()
@@ -15,6 +16,8 @@ public final class FakeIPSets: IPSetBackend, @unchecked Sendable {
     private var passes = 0
     /// Names of sets a rule uses: the kernel refuses to destroy them (EBUSY).
     public var referenced: Set<String> = []
+    /// Called before each pass (outside the lock): a test holds a sync here, or makes it fail by throwing.
+    public var beforeApply: (@Sendable () throws -> Void)?
 
     public init() {}
 
@@ -26,11 +29,16 @@ public final class FakeIPSets: IPSetBackend, @unchecked Sendable {
     public func set(_ spec: IPSetSpec) { lock.withLock { sets[spec.name] = spec } }
     public func remove(_ name: String) { _ = lock.withLock { sets.removeValue(forKey: name) } }
 
+    public private(set) var lists = 0
+
     public func list(prefixes: [String]) throws -> [IPSetSpec] {
-        lock.withLock { sets.values.filter { s in prefixes.contains { s.name.hasPrefix($0) } }.sorted { $0.name < $1.name } }
+        lock.withLock {
+            lists += 1
+            return sets.values.filter { s in prefixes.contains { s.name.hasPrefix($0) } }.sorted { $0.name < $1.name } }
     }
 
     public func apply(_ changes: [IPSetChange]) throws {
+        try beforeApply?()
         guard !changes.isEmpty else { return }
         try lock.withLock {
             passes += 1

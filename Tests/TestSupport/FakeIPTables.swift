@@ -10,6 +10,7 @@ import Foundation
 public final class FakeIPTables: @unchecked Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     struct Table {

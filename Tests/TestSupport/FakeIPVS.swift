@@ -8,6 +8,7 @@ import Foundation
 public final class FakeIPVS: IPVSBackend, @unchecked Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     private let lock = NSLock()

@@ -1,8 +1,20 @@
 import Foundation
 import KubeModel
 
+/// What a controller reads of the cluster: the informers in the agent, a fake in tests.
+public protocol ClusterState: Sendable {
+    /// Every resource has been listed once.
+    var hasSynced: Bool { get }
+    /// The objects held now.
+    func snapshot() -> ClusterSnapshot
+    /// Per resource (plural), the version every change up to which is in the next snapshot.
+    var resourceVersions: [String: String] { get }
+    /// Objects served that cannot be read (their last good versions are in the snapshot).
+    var rejectedObjects: [ObjectRejection] { get }
+}
+
 /// One reflector per resource against one API server, and the cluster snapshot they add up to.
-public final class Informers: @unchecked Sendable {
+public final class Informers: ClusterState, @unchecked Sendable {
     public let reflectors: [APIResource: Reflector]
     public let client: KubeClient
 
@@ -31,6 +43,10 @@ public final class Informers: @unchecked Sendable {
     public var hasSynced: Bool { reflectors.values.allSatisfy(\.hasSynced) }
 
     public func store(_ resource: APIResource) -> ObjectStore? { reflectors[resource]?.store }
+
+    public var resourceVersions: [String: String] {
+        reflectors.reduce(into: [:]) { $0[$1.key.plural] = $1.value.resourceVersion }
+    }
 
     /// Every object the API serves that cannot be read now, by resource and key.
     public var rejectedObjects: [ObjectRejection] {

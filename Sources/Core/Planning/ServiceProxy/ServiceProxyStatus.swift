@@ -10,6 +10,8 @@ public struct ServiceProxyStatus: StatusFile, Equatable {
     public var version: Int?
     public var pid: Int32?
     public var resourceVersions: [String: String]?
+    /// Whether the last sync read the kernel back (full) or applied only what changed since the one before.
+    public var lastSyncFull: Bool?
 
     public var node: String
     public var syncs: Int
