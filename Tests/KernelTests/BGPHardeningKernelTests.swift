@@ -268,6 +268,14 @@ struct BGPHardeningKernelTests {
         #expect(h.lab.routes("s", proto: "201").isEmpty, "\(h.lab.routes("s", proto: "201"))")
         let text = try h.krctlText("peers")
         #expect(text.1.contains("sent Cease / Maximum Number of Prefixes Reached (6/1)"), "\(text.1)")
+        // Logged: the Cease, and each run of connection failures once (a peer refusing every second is one line
+        // before the session and one after it).
+        let log = h.agent.log
+        #expect(log.contains("bgp: peer 10.99.0.5: sent NOTIFICATION Cease / Maximum Number of Prefixes Reached (6/1)"),
+                "\(log)")
+        let refused = log.split(separator: "\n")
+            .filter { $0.contains("bgp: peer 10.99.0.5: connect 10.99.0.5: Connection refused") }
+        #expect(refused.count == 2, "\(log)")
     }
 
     @Test func aRestartingPeersRoutesGoExactlyWhenItsRestartTimeEnds() throws {
