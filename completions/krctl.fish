@@ -167,7 +167,7 @@ complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "k
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl ipvs" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl bgp" version' -l 'version' -d 'Show the version.'
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl bgp" h help' -s 'h' -l 'help' -d 'Show help information.'
-complete -c 'krctl' -n '__krctl_should_offer_completions_for_positional "krctl bgp" -eq 1' -fa 'peers' -d 'The BGP peers: address, AS, state, uptime, prefixes, last error, capabilities.'
+complete -c 'krctl' -n '__krctl_should_offer_completions_for_positional "krctl bgp" -eq 1' -fa 'peers' -d 'The BGP peers: address, AS, state, uptime, prefixes, last NOTIFICATION, last error, capabilities.'
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_positional "krctl bgp" -eq 1' -fa 'routes' -d 'The best BGP path of every prefix beside the kernel\'s routes, differences flagged.'
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl bgp peers" state-dir' -l 'state-dir' -d 'The agent\'s state directory: its control socket and status files.' -rfka ''
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl bgp peers" o output' -s 'o' -l 'output' -d 'Output format: text, json or yaml.' -rfka ''

@@ -78,8 +78,26 @@ struct KubeRouter: ParsableCommand {
     @Option(help: ArgumentHelp("The BGP port of each --peer-router-ips address, comma-separated (default: --bgp-port).", valueName: "ports"))
     var peerRouterPorts = ""
 
-    @Option(help: ArgumentHelp("The port the BGP speaker listens on and connects to.", valueName: "port"))
-    var bgpPort: UInt16 = 179
+    @Option(help: ArgumentHelp("The port the BGP speaker listens on and connects to (1-65535).", valueName: "port"))
+    var bgpPort: Int = 179
+
+    @Option(help: ArgumentHelp(
+        "The most prefixes one BGP peer (router or node) may send; past it: a Cease, and its routes go.",
+        valueName: "count"))
+    var peerRouterMaxPrefixes = 10000
+
+    @Option(help: ArgumentHelp("Routes learned over BGP inside these CIDRs are never installed, comma-separated.",
+                               valueName: "cidrs"))
+    var bgpImportReject = ""
+
+    @Option(help: ArgumentHelp(
+        "The service ClusterIP range(s), comma-separated for dual stack; never installed from a BGP peer.",
+        valueName: "cidrs"))
+    var serviceClusterIpRange = "10.96.0.0/12"
+
+    @Option(help: ArgumentHelp("The services' external IP range(s), comma-separated; never installed from a BGP peer.",
+                               valueName: "cidrs"))
+    var serviceExternalIpRange = ""
 
     @Option(help: ArgumentHelp("BGP hold time, as a Go duration (3s to 18h12m15s; 0 disables keepalives).", valueName: "duration"))
     var bgpHoldtime = "90s"
@@ -132,9 +150,17 @@ struct KubeRouter: ParsableCommand {
             throw ValidationError("invalid --bgp-graceful-restart-time \"\(bgpGracefulRestartTime)\" (a Go duration from 1s to 68m15s)")
         }
         guard clusterAsn > 0 else { throw ValidationError("--cluster-asn must be 1-4294967295") }
+        guard (1...65535).contains(bgpPort) else {
+            throw ValidationError("invalid --bgp-port \(bgpPort) (a TCP port, 1-65535)")
+        }
+        guard peerRouterMaxPrefixes >= 1 else {
+            throw ValidationError("invalid --peer-router-max-prefixes \(peerRouterMaxPrefixes) (at least 1)")
+        }
         if let routerId, IPAddress(routerId)?.family != .ipv4 { throw ValidationError("--router-id \"\(routerId)\" is not an IPv4 address") }
         do {
             _ = try externalPeers()
+            _ = try serviceRanges()
+            _ = try RouterSettings.cidrs(bgpImportReject, origin: "--bgp-import-reject")
         } catch {
             throw ValidationError("\(error)")
         }
@@ -142,7 +168,12 @@ struct KubeRouter: ParsableCommand {
 
     func externalPeers() throws -> [BGPPeerConfig] {
         try RouterSettings.peers(ips: peerRouterIps, asns: peerRouterAsns, passwords: peerRouterPasswords, ports: peerRouterPorts,
-                                 defaultPort: bgpPort, origin: "--peer-router-ips")
+                                 defaultPort: UInt16(clamping: bgpPort), origin: "--peer-router-ips")
+    }
+
+    func serviceRanges() throws -> [CIDR] {
+        try RouterSettings.cidrs(serviceClusterIpRange, origin: "--service-cluster-ip-range")
+            + RouterSettings.cidrs(serviceExternalIpRange, origin: "--service-external-ip-range")
     }
 
     @Option(help: ArgumentHelp("Where the agent writes its status for krctl.", valueName: "path"))
@@ -232,8 +263,12 @@ struct KubeRouter: ParsableCommand {
         if runRouter {
             let options = RouterController.Options(
                 settings: RouterSettings(clusterASN: clusterAsn, fullMesh: nodesFullMesh, externalPeers: try externalPeers(),
-                                         routerID: routerId.flatMap { IPAddress($0) }),
-                bgpPort: bgpPort, holdTime: UInt16(GoDuration.seconds(bgpHoldtime) ?? 90),
+                                         routerID: routerId.flatMap { IPAddress($0) },
+                                         serviceRanges: try serviceRanges(),
+                                         importRejects: try RouterSettings.cidrs(bgpImportReject,
+                                                                                 origin: "--bgp-import-reject")),
+                bgpPort: UInt16(clamping: bgpPort), maxPrefixes: peerRouterMaxPrefixes,
+                holdTime: UInt16(GoDuration.seconds(bgpHoldtime) ?? 90),
                 gracefulRestartTime: bgpGracefulRestart ? UInt16(GoDuration.seconds(bgpGracefulRestartTime) ?? 90) : nil,
                 cniConfigPath: enableCni ? cniConfFile : nil, controlSocketPath: stateDir + "/" + ControlSocket.fileName)
             try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)

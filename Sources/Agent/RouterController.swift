@@ -12,6 +12,7 @@ final class RouterController: @unchecked Sendable {
     struct Options {
         var settings: RouterSettings
         var bgpPort: UInt16
+        var maxPrefixes: Int
         var holdTime: UInt16
         var gracefulRestartTime: UInt16?
         var cniConfigPath: String?
@@ -67,7 +68,9 @@ final class RouterController: @unchecked Sendable {
 
     private func apply() {
         let snapshot = informers.snapshot()
-        let plan = RouterPlanner.plan(node: node, nodes: snapshot.nodes, settings: options.settings, bgpPort: options.bgpPort)
+        var settings = options.settings
+        settings.localNetworks = Self.connectedNetworks()
+        let plan = RouterPlanner.plan(node: node, nodes: snapshot.nodes, settings: settings, bgpPort: options.bgpPort)
         if plan.problems != lastProblems {
             for problem in plan.problems { log.warn("router: \(problem)") }
             lastProblems = plan.problems
@@ -85,8 +88,11 @@ final class RouterController: @unchecked Sendable {
         if condition.withLock({ self.speaker == nil }) {
             do {
                 let config = BGPSpeaker.Config(asn: plan.localASN, routerID: routerID, port: options.bgpPort, holdTime: options.holdTime,
-                                               connectRetry: 1, gracefulRestartTime: options.gracefulRestartTime)
-                let new = try BGPSpeaker(config: config) { [log] message in log.info(message) }
+                                               connectRetry: 1, gracefulRestartTime: options.gracefulRestartTime,
+                                               maxPrefixes: options.maxPrefixes)
+                let new = try BGPSpeaker(config: config, importPolicy: plan.importPolicy) { [log] message in
+                    log.info(message)
+                }
                 try new.start()
                 condition.withLock { self.speaker = new }
                 log.info("router: BGP speaker AS \(plan.localASN), router ID \(routerID), port \(options.bgpPort)")
@@ -98,10 +104,20 @@ final class RouterController: @unchecked Sendable {
             }
         }
         let current = condition.withLock { self.speaker }
+        current?.setImportPolicy(plan.importPolicy)
         current?.setPeers(plan.peers)
         current?.setAdvertised(plan.advertised)
         log.info("router: \(plan.peers.count) peer(s), advertising \(plan.advertised.map(\.description).joined(separator: ", "))")
         writeCNIConfig(plan.advertised)
+    }
+
+    /// The subnets of this node's links: the kernel's own routes (protocol kernel) without a gateway.
+    static func connectedNetworks() -> [CIDR] {
+        guard let table = try? RouteTable() else { return [] }
+        return [IPAddress.Family.ipv4, .ipv6].flatMap { family in
+            ((try? table.routes(family: family, proto: 2)) ?? [])
+                .filter { $0.gateways.isEmpty && $0.destination.prefixLength > 0 }.map(\.destination)
+        }
     }
 
     /// `--enable-cni`: the bridge plugin on kube-bridge with host-local IPAM over the node's pod CIDRs.
@@ -144,7 +160,11 @@ final class RouterController: @unchecked Sendable {
         let speaker = condition.withLock { self.speaker }
         switch command.trimmingCharacters(in: .whitespaces) {
         case "bgp peers": return (try? encoder.encode(speaker?.peerStatus() ?? [])) ?? Data("[]".utf8)
-        case "bgp routes": return (try? encoder.encode(speaker?.routeStatus() ?? [])) ?? Data("[]".utf8)
+        case "bgp routes":
+            // The answer for a full table is large: the memory it took goes back once it is encoded.
+            let data = (try? encoder.encode(speaker?.routeStatus() ?? [])) ?? Data("[]".utf8)
+            if data.count > 1 << 20 { Memory.trim() }
+            return data
         default: return Data("{\"error\": \"unknown command\"}".utf8)
         }
     }

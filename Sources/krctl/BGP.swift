@@ -56,7 +56,7 @@ struct AgentOptions: ParsableArguments {
 struct BGPPeers: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "peers",
-        abstract: "The BGP peers: address, AS, state, uptime, prefixes, last error, capabilities."
+        abstract: "The BGP peers: address, AS, state, uptime, prefixes, last NOTIFICATION, last error, capabilities."
     )
 
     @OptionGroup var agent: AgentOptions
@@ -67,15 +67,27 @@ struct BGPPeers: ParsableCommand {
         case .json: print(try Render.json(peers))
         case .yaml: print(try Render.yaml(peers), terminator: "")
         case .text:
-            var rows = [["PEER", "AS", "STATE", "UPTIME", "RECEIVED", "ACCEPTED", "ADVERTISED", "FROM", "LAST ERROR"]]
+            var rows = [["PEER", "AS", "STATE", "UPTIME", "RECEIVED", "ACCEPTED", "REJECTED", "ADVERTISED", "FROM",
+                         "LAST NOTIFICATION", "LAST ERROR"]]
             for p in peers {
+                let notification = p.lastNotification.map { "\($0.direction.rawValue) \($0.name)" } ?? "-"
                 rows.append([p.address, String(p.asn), p.state, p.uptimeSeconds.map(Self.duration) ?? "-", String(p.prefixesReceived),
-                             String(p.prefixesAccepted), String(p.prefixesAdvertised), p.origin, p.lastError ?? ""])
+                             String(p.prefixesAccepted), p.prefixesRejected.map(String.init) ?? "-",
+                             String(p.prefixesAdvertised), p.origin, notification, p.lastError ?? ""])
             }
             print(Table.render(rows))
             for p in peers where !p.capabilities.isEmpty {
                 print(Terminal.escapingControlCharacters(
                     "\(p.address): \(p.capabilities.joined(separator: ", ")); hold time \(p.holdTime ?? 0) s"))
+            }
+            for p in peers {
+                if let n = p.lastNotification {
+                    let why = n.reason.map { ": \($0)" } ?? ""
+                    print("\(p.address): NOTIFICATION \(n.direction.rawValue) at \(n.time): \(n.name)\(why)")
+                }
+                if let error = p.lastError, let time = p.lastErrorTime {
+                    print("\(p.address): last error at \(time): \(error)")
+                }
             }
         }
     }
@@ -102,8 +114,17 @@ struct BGPRoutes: ParsableCommand {
         case .text:
             var rows = [["PREFIX", "NEXT HOP", "FROM PEER", "AS PATH", "PATHS", "KERNEL", "STATUS"]]
             for r in routes {
+                var status = r.status
+                // Why, when no path is usable: the distinct reasons of the refused paths.
+                if r.status == "rejected", let rejected = r.rejected {
+                    var reasons: [String] = []
+                    for path in rejected where !reasons.contains(path.reason.description) {
+                        reasons.append(path.reason.description)
+                    }
+                    status += ": " + reasons.joined(separator: "; ")
+                }
                 rows.append([r.prefix, r.nextHop ?? "-", r.peer ?? "-", r.asPath.map(String.init).joined(separator: " "), String(r.paths),
-                             r.inKernel ? "via " + r.kernelNextHops.joined(separator: ",") : "-", r.status])
+                             r.inKernel ? "via " + r.kernelNextHops.joined(separator: ",") : "-", status])
             }
             print(Table.render(rows))
         }

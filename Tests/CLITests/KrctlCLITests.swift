@@ -234,6 +234,12 @@ struct Krctl {
         (["--peer-router-ips", "10.0.0.1,10.0.0.2", "--peer-router-asns", "65001"], "2 peer address(es) but 1 ASN(s)"),
         (["--bgp-holdtime", "2s"], "invalid --bgp-holdtime"),
         (["--router-id", "fd00::1"], "is not an IPv4 address"),
+        (["--bgp-port", "0"], "invalid --bgp-port 0 (a TCP port, 1-65535)"),
+        (["--bgp-port", "65536"], "invalid --bgp-port 65536"),
+        (["--peer-router-max-prefixes", "0"], "invalid --peer-router-max-prefixes 0 (at least 1)"),
+        (["--service-cluster-ip-range", "10.96.0.0/33"], "--service-cluster-ip-range: \"10.96.0.0/33\" is not a CIDR"),
+        (["--service-external-ip-range", "203.0.113.0"], "--service-external-ip-range: \"203.0.113.0\" is not a CIDR"),
+        (["--bgp-import-reject", "10.0.0.0/8,bogus"], "--bgp-import-reject: \"bogus\" is not a CIDR"),
     ])
     func badRouterFlagsAreUsageErrors(arguments: [String], message: String) throws {
         let r = try Self.run(arguments)

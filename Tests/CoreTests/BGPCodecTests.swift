@@ -180,10 +180,16 @@ import Testing
         let bytes = BGPMessage.update(update).encode()
         #expect(try BGPMessage.decode(bytes) == .update(update))
         #expect(try BGPMessage.decode(BGPMessage.update(.endOfRIB(afi: 2)).encode()) == .update(.endOfRIB(afi: 2)))
-        // A peer without 4-octet AS: AS_TRANS stands in for the large AS.
+        // A peer without 4-octet AS: AS_TRANS stands in for the large AS in AS_PATH, and AS4_PATH (RFC 6793)
+        // brings it back; without AS4_PATH the path is AS_TRANS's.
         let old = BGPMessage.Options(fourOctetAS: false)
         guard case .update(let u) = try BGPMessage.decode(BGPMessage.update(update).encode(options: old), options: old) else { return }
-        #expect(u.attributes.asns == [23456, 65001])
+        #expect(u.attributes.asns == [4_200_000_001, 65001])
+        var bare = u
+        bare.attributes.asPath = [.init(.sequence, [23456, 65001])]
+        let twoOctetOnly = BGPMessage.update(bare).encode(options: old)
+        guard case .update(let v) = try BGPMessage.decode(twoOctetOnly, options: old) else { return }
+        #expect(v.attributes.asns == [23456, 65001])
     }
 
     /// Random damage to every capture: decoding throws or returns, never traps, and what it returns encodes.

@@ -30,6 +30,7 @@ final class AgentRun: @unchecked Sendable {
 
     var log: String { condition.withLock { text } }
 
+
     /// Waits until `predicate` holds for the log so far (checked at each new output), or the agent
     /// exits, or `timeout` passes; returns whether it holds.
     func waitUntil(timeout: Double, _ predicate: (String) -> Bool) -> Bool {

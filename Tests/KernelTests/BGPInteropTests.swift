@@ -192,6 +192,11 @@ struct BGPMeshTests {
         // Garbage from a peer: a NOTIFICATION (Message Header Error / Connection Not Synchronized), then a new connection.
         let reply = String(decoding: garbageOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(reply == "notification 1 1\nreconnected\n", "\(reply)\n\(agents["n1"]!.log)")
+        // A session that fails before Established leaves its NOTIFICATION and its failure in the log.
+        let n1Log = agents["n1"]!.log
+        let sent = "bgp: peer 10.99.0.20: sent NOTIFICATION Message Header Error / Connection Not Synchronized (1/1)"
+        #expect(n1Log.contains(sent), "\(n1Log)")
+        #expect(n1Log.contains("bgp: peer 10.99.0.20: session failed in OpenSent"), "\(n1Log)")
 
         // Graceful restart: n3's agent dies; its peers keep its route while it restarts, and it comes back.
         agents["n3"]!.stop()

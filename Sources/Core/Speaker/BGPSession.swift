@@ -6,7 +6,8 @@ import Planning
 /// What a session tells the speaker, on the session's thread.
 protocol BGPSessionDelegate: AnyObject, Sendable {
     func sessionEstablished(_ session: BGPSession)
-    func session(_ session: BGPSession, received update: BGPUpdate)
+    /// An error to end the session with (a NOTIFICATION is sent), such as too many prefixes.
+    func session(_ session: BGPSession, received update: BGPUpdate) -> BGPError?
     func session(_ session: BGPSession, refreshRequested refresh: BGPRouteRefresh)
     /// `graceful`: the peer may be restarting (no NOTIFICATION seen, graceful restart negotiated).
     func sessionEnded(_ session: BGPSession, reason: String, graceful: Bool)
@@ -25,29 +26,51 @@ final class BGPSession: @unchecked Sendable {
         var holdTime: UInt16
         var connectRetry: Double
         var gracefulRestart: BGPCapability.GracefulRestart?
+        /// After a Cease for too many prefixes: how long the session stays down (no connects; the peer's
+        /// connections refused), so that a peer cannot make us take its full table every second.
+        var maxPrefixHoldDown: Double = 10
+    }
+
+    /// The last NOTIFICATION of the session, either way, as `krctl bgp peers` shows it.
+    struct NotificationRecord: Sendable, Equatable {
+        var sent: Bool
+        var notification: BGPNotification
+        /// Why we sent it (our log's sentence), or nil for a received one.
+        var reason: String?
+        var at: Date
     }
 
     let peer: BGPPeerConfig
     let local: Local
     private weak var delegate: (any BGPSessionDelegate)?
+    private let log: @Sendable (String) -> Void
     private let condition = NSCondition()
     private var stopped = false
-    private var incoming: [BGPTransport] = []
+    /// A connection the listener accepted, not yet taken by the loop: at most one (a newer one replaces it).
+    private var incoming: BGPTransport?
+    /// The last connection failure logged, so that a peer refusing every second is logged once.
+    private var lastLoggedError: String?
+    /// Until when the session stays down after a Cease for too many prefixes.
+    private var holdDownUntil: Date?
 
     // State for status reports, under `condition`.
     private(set) var state: State = .idle
     private(set) var establishedAt: Date?
     private(set) var lastError: String?
+    private(set) var lastErrorAt: Date?
+    private(set) var lastNotification: NotificationRecord?
     private(set) var peerOpen: BGPOpen?
     private(set) var negotiatedHoldTime: UInt16 = 0
     private(set) var options = BGPMessage.Options()
     private(set) var localAddress: IPAddress?
     private var transport: BGPTransport?
 
-    init(peer: BGPPeerConfig, local: Local, delegate: any BGPSessionDelegate) {
+    init(peer: BGPPeerConfig, local: Local, delegate: any BGPSessionDelegate,
+         log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.peer = peer
         self.local = local
         self.delegate = delegate
+        self.log = log
     }
 
     func start() {
@@ -64,17 +87,50 @@ final class BGPSession: @unchecked Sendable {
             return transport
         }
         if let current {
-            try? current.send(.notification(BGPNotification(code: 6, subcode: 2)), options: options)
+            notify(current, BGPNotification(code: 6, subcode: 2),
+                   reason: "the peer is no longer configured or the speaker stops")
             current.shutdown()
+        }
+        let pending = condition.withLock { () -> BGPTransport? in defer { incoming = nil }; return incoming }
+        pending?.shutdown()
+    }
+
+    /// A connection the listener accepted from this peer. Only one waits for the loop: an older one
+    /// still waiting is closed (Cease, Connection Rejected), so a peer's address cannot hold descriptors.
+    func accept(_ connection: BGPTransport) {
+        let displaced: BGPTransport? = condition.withLock {
+            defer { incoming = connection; condition.broadcast() }
+            return incoming
+        }
+        if let displaced { reject(displaced, reason: "a newer connection from the peer replaces it") }
+    }
+
+    /// Sends a NOTIFICATION on a connection, logs it and records it as the session's last.
+    private func notify(_ connection: BGPTransport, _ notification: BGPNotification, reason: String) {
+        let opts = condition.withLock { options }
+        try? connection.send(.notification(notification), options: opts)
+        log("bgp: peer \(peer.address): sent NOTIFICATION \(notification): \(reason)")
+        condition.withLock {
+            lastNotification = NotificationRecord(sent: true, notification: notification, reason: reason, at: Date())
         }
     }
 
-    /// A connection the listener accepted from this peer.
-    func accept(_ connection: BGPTransport) {
-        condition.withLock {
-            incoming.append(connection)
-            condition.broadcast()
+    /// Closes a surplus connection with a Cease (Connection Rejected).
+    private func reject(_ connection: BGPTransport, reason: String) {
+        try? connection.send(.notification(BGPNotification(code: 6, subcode: 5)), options: BGPMessage.Options())
+        connection.shutdown()
+        log("bgp: peer \(peer.address): closed a connection with Cease / Connection Rejected (6/5): \(reason)")
+    }
+
+    /// A connection failure, logged once until it changes.
+    private func failed(_ error: String) {
+        let isNew: Bool = condition.withLock {
+            lastError = error
+            lastErrorAt = Date()
+            defer { lastLoggedError = error }
+            return lastLoggedError != error
         }
+        if isNew { log("bgp: peer \(peer.address): \(error)") }
     }
 
     /// Sends a message on the established session (from the speaker's thread).
@@ -90,40 +146,58 @@ final class BGPSession: @unchecked Sendable {
         var state: State
         var establishedAt: Date?
         var lastError: String?
+        var lastErrorAt: Date?
+        var lastNotification: NotificationRecord?
         var peerOpen: BGPOpen?
         var holdTime: UInt16
         var localAddress: IPAddress?
     }
 
     var snapshot: Snapshot {
-        condition.withLock { Snapshot(state: state, establishedAt: establishedAt, lastError: lastError, peerOpen: peerOpen,
-                                      holdTime: negotiatedHoldTime, localAddress: localAddress) }
+        condition.withLock {
+            Snapshot(state: state, establishedAt: establishedAt, lastError: lastError, lastErrorAt: lastErrorAt,
+                     lastNotification: lastNotification, peerOpen: peerOpen, holdTime: negotiatedHoldTime,
+                     localAddress: localAddress)
+        }
     }
 
     private func set(_ newState: State) { condition.withLock { state = newState } }
 
     // MARK: The loop
 
+    /// Waits until `deadline` for a connection the listener hands over (nil when none came); during a
+    /// hold-down those are refused. Returns nil for `stopped` when the session stops.
+    private func waitForIncoming(until deadline: Date) -> (stopped: Bool, connection: BGPTransport?) {
+        while true {
+            let (stop, taken, holding): (Bool, BGPTransport?, Bool) = condition.withLock {
+                while !stopped && incoming == nil && Date() < deadline { _ = condition.wait(until: deadline) }
+                let taken = incoming
+                incoming = nil
+                return (stopped, taken, holdDownUntil.map { Date() < $0 } ?? false)
+            }
+            if stop { taken?.shutdown(); return (true, nil) }
+            guard let taken else { return (false, nil) }
+            if !holding { return (false, taken) }
+            reject(taken, reason: "the session is down for a while after the peer sent too many prefixes")
+        }
+    }
+
     private func run() {
         var retryDelay = 0.0
         while true {
-            // Idle: wait out the connect-retry time (an incoming connection ends the wait).
-            let next: BGPTransport?? = condition.withLock {
-                let deadline = Date(timeIntervalSinceNow: retryDelay)
-                while !stopped && incoming.isEmpty && Date() < deadline { _ = condition.wait(until: deadline) }
-                if stopped { return .some(nil) }
-                return incoming.isEmpty ? nil : .some(incoming.removeFirst())
-            }
-            if case .some(nil) = next { return }
-            var connection = next ?? nil
+            // Idle: wait out the connect-retry time (an incoming connection ends the wait) or a hold-down.
+            let holdDown = condition.withLock { holdDownUntil } ?? .distantPast
+            let (stop, next) = waitForIncoming(until: max(Date(timeIntervalSinceNow: retryDelay), holdDown))
+            if stop { return }
+            var connection = next
+            var accepted = connection != nil
             if connection == nil {
                 if peer.passive {
                     set(.active)
-                    connection = condition.withLock {
-                        let deadline = Date(timeIntervalSinceNow: local.connectRetry)
-                        while !stopped && incoming.isEmpty && Date() < deadline { _ = condition.wait(until: deadline) }
-                        return incoming.isEmpty ? nil : incoming.removeFirst()
-                    }
+                    let (stop, next) = waitForIncoming(until: Date(timeIntervalSinceNow: local.connectRetry))
+                    if stop { return }
+                    connection = next
+                    accepted = true
                 } else {
                     set(.connect)
                     do {
@@ -131,29 +205,36 @@ final class BGPSession: @unchecked Sendable {
                                                               timeout: max(1, local.connectRetry))
                     } catch {
                         // Meanwhile the peer may have connected to us.
-                        connection = condition.withLock { incoming.isEmpty ? nil : incoming.removeFirst() }
-                        if connection == nil { condition.withLock { lastError = "\(error)"; state = .active } }
+                        connection = condition.withLock { defer { incoming = nil }; return incoming }
+                        accepted = connection != nil
+                        if connection == nil { set(.active); failed("\(error)") }
                     }
                 }
             }
             retryDelay = local.connectRetry
             guard let connection else { continue }
-            let (reason, graceful) = session(connection)
-            let wasEstablished: Bool = condition.withLock {
-                let was = state == .established
+            let (reason, graceful) = session(connection, accepted: accepted)
+            let (wasEstablished, failedIn): (Bool, State) = condition.withLock {
+                let was = state
                 state = .idle
                 transport = nil
                 establishedAt = nil
-                lastError = reason
-                return was
+                return (was == .established, was)
             }
-            if wasEstablished { delegate?.sessionEnded(self, reason: reason, graceful: graceful) }
+            if wasEstablished {
+                condition.withLock { lastError = reason; lastErrorAt = Date(); lastLoggedError = nil }
+                delegate?.sessionEnded(self, reason: reason, graceful: graceful)
+            } else if !condition.withLock({ stopped }) {
+                failed("session failed in \(failedIn.rawValue): \(reason)")
+            }
             if condition.withLock({ stopped }) { return }
         }
     }
 
     /// One connection from OPEN to its end; returns why it ended and whether the peer may be restarting.
-    private func session(_ connection: BGPTransport) -> (String, Bool) {
+    /// `accepted`: the peer opened it (the listener handed it over), rather than us.
+    private func session(_ first: BGPTransport, accepted: Bool) -> (String, Bool) {
+        var connection = first
         condition.withLock { transport = connection; localAddress = connection.local; options = BGPMessage.Options() }
         var open = BGPOpen(asn: local.asn, holdTime: local.holdTime, identifier: local.routerID, capabilities: [
             .multiprotocol(afi: AFI.ipv4.rawValue, safi: SAFI.unicast.rawValue),
@@ -162,8 +243,13 @@ final class BGPSession: @unchecked Sendable {
         ])
         if let gr = local.gracefulRestart { open.capabilities.append(.gracefulRestart(gr)) }
         func fail(_ error: BGPError) -> (String, Bool) {
-            try? connection.send(.notification(BGPNotification(error)), options: options)
+            notify(connection, BGPNotification(error), reason: error.reason)
             connection.shutdown()
+            if error.code == 6 && error.subcode == 1 {
+                condition.withLock { holdDownUntil = Date(timeIntervalSinceNow: local.maxPrefixHoldDown) }
+                log("bgp: peer \(peer.address): no session for \(Int(local.maxPrefixHoldDown)) s "
+                    + "after too many prefixes")
+            }
             return ("sent \(error)", false)
         }
         do {
@@ -179,31 +265,46 @@ final class BGPSession: @unchecked Sendable {
         var peerOpen: BGPOpen?
         while true {
             // Stop, or a collision with a connection the listener accepted meanwhile.
-            let (stop, other) = condition.withLock { (stopped, incoming.isEmpty ? nil : incoming.removeFirst()) }
+            let (stop, other) = condition.withLock { () -> (Bool, BGPTransport?) in
+                defer { incoming = nil }
+                return (stopped, incoming)
+            }
             if stop { return ("stopped", false) }
             if let other {
                 let current = condition.withLock { state }
                 let remoteID = peerOpen?.identifier ?? UInt32(truncatingIfNeeded: peer.address.low)
+                if current == .openSent && accepted {
+                    // Two connections the peer opened, no OPEN on the first yet: the peer gave up on it (or it
+                    // never was a BGP speaker's); the newer one goes on. Our OPEN is sent again on it below.
+                    reject(connection, reason: "a newer connection from the peer replaces it before its OPEN")
+                    connection = other
+                    condition.withLock { transport = other; localAddress = other.local }
+                    do { try other.send(.open(open), options: options) } catch { return ("\(error)", false) }
+                    holdDeadline = Date(timeIntervalSinceNow: holdTime)
+                    continue
+                }
                 // Keep the connection opened by the speaker with the higher BGP identifier (§6.8).
                 if current == .established || local.routerID > remoteID {
-                    try? other.send(.notification(BGPNotification(code: 6, subcode: 7)), options: options)
+                    notify(other, BGPNotification(code: 6, subcode: 7), reason: "connection collision: ours wins")
                     other.shutdown()
                 } else {
-                    try? connection.send(.notification(BGPNotification(code: 6, subcode: 7)), options: options)
+                    notify(connection, BGPNotification(code: 6, subcode: 7),
+                           reason: "connection collision: the peer's wins")
                     connection.shutdown()
-                    condition.withLock { incoming.insert(other, at: 0) }
+                    condition.withLock { incoming = other }
                     return ("connection collision: the peer's connection won", false)
                 }
             }
             let now = Date()
-            if now >= holdDeadline {
-                return fail(BGPError(4, 0, "no message from the peer for \(Int(holdTime)) s"))
-            }
+            // Past the hold time, a message already waiting still counts: a stall of ours (a busy speaker) is
+            // not the peer's silence.
+            let holdExpired = now >= holdDeadline
             if now >= keepaliveDue {
                 do { try connection.send(.keepalive, options: options) } catch { return ("\(error)", peerOpen?.gracefulRestart != nil) }
                 keepaliveDue = now.addingTimeInterval(holdTime / 3)
             }
-            let wait = min(holdDeadline, keepaliveDue, now.addingTimeInterval(0.5)).timeIntervalSince(now)
+            let wait = holdExpired ? 0
+                : min(holdDeadline, keepaliveDue, now.addingTimeInterval(0.5)).timeIntervalSince(now)
             let message: BGPMessage?
             do {
                 message = try connection.receive(timeout: wait, options: options)
@@ -213,12 +314,19 @@ final class BGPSession: @unchecked Sendable {
                 // The TCP connection ended without a NOTIFICATION: a restarting peer keeps its routes.
                 return ("\(error)", condition.withLock { state == .established } && peerOpen?.gracefulRestart != nil && local.gracefulRestart != nil)
             }
-            guard let message else { continue }
+            guard let message else {
+                if holdExpired { return fail(BGPError(4, 0, "no message from the peer for \(Int(holdTime)) s")) }
+                continue
+            }
             if holdTime > 0 { holdDeadline = Date(timeIntervalSinceNow: holdTime) }
             let current = condition.withLock { state }
             switch (current, message) {
             case (_, .notification(let n)):
                 connection.shutdown()
+                log("bgp: peer \(peer.address): received NOTIFICATION \(n)")
+                condition.withLock {
+                    lastNotification = NotificationRecord(sent: false, notification: n, reason: nil, at: Date())
+                }
                 return ("received \(n)", false)
             case (.openSent, .open(let theirs)):
                 guard theirs.asn == peer.asn else {
@@ -247,7 +355,7 @@ final class BGPSession: @unchecked Sendable {
             case (.established, .keepalive):
                 break
             case (.established, .update(let update)):
-                delegate?.session(self, received: update)
+                if let error = delegate?.session(self, received: update) { return fail(error) }
             case (.established, .routeRefresh(let refresh)):
                 delegate?.session(self, refreshRequested: refresh)
             case (.openSent, _):

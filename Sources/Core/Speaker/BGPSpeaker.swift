@@ -18,12 +18,16 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         public var gracefulRestartTime: UInt16?
         /// Install learned routes in the kernel (off in tests that only look at the RIB).
         public var installRoutes: Bool
+        /// The most prefixes one peer may have in the RIB (accepted or not); past it the session ends with
+        /// a Cease, Maximum Number of Prefixes Reached (RFC 4486), and the peer's routes go.
+        public var maxPrefixes: Int?
 
         public init(asn: UInt32, routerID: IPAddress, listenAddress: IPAddress? = nil, port: UInt16 = 179, holdTime: UInt16 = 90,
-                    connectRetry: Double = 5, gracefulRestartTime: UInt16? = nil, installRoutes: Bool = true) {
+                    connectRetry: Double = 5, gracefulRestartTime: UInt16? = nil, installRoutes: Bool = true,
+                    maxPrefixes: Int? = 10000) {
             self.asn = asn; self.routerID = routerID; self.listenAddress = listenAddress; self.port = port
             self.holdTime = holdTime; self.connectRetry = connectRetry; self.gracefulRestartTime = gracefulRestartTime
-            self.installRoutes = installRoutes
+            self.installRoutes = installRoutes; self.maxPrefixes = maxPrefixes
         }
     }
 
@@ -42,15 +46,17 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     /// What this process last put in the kernel: destination → next hop (one per route; no arrays,
     /// as a full table is many routes).
     private var installed: [CIDR: IPAddress] = [:]
+    /// When each restarting peer's restart time ends: its stale paths go then (the sync loop wakes for it).
     private var staleTimers: [IPAddress: Date] = [:]
     private let log: @Sendable (String) -> Void
     /// We restarted: our routes were still in the kernel when we started (graceful restart's R bit).
     private let restarted: Bool
 
-    public init(config: Config, log: @escaping @Sendable (String) -> Void = { _ in }) throws {
+    public init(config: Config, importPolicy: BGPImportPolicy = BGPImportPolicy(),
+                log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         self.config = config
         self.log = log
-        rib = BGPRib(localASN: config.asn)
+        rib = BGPRib(localASN: config.asn, policy: importPolicy)
         routes = config.installRoutes ? try RouteTable() : nil
         let leftover: [KernelRoute] = (try? routes?.routes(family: .ipv4, proto: RouteTable.kubeRouterProtocol)) ?? []
         restarted = config.gracefulRestartTime != nil && !leftover.isEmpty
@@ -90,6 +96,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
             for (address, session) in sessions where wanted[address] != session.peer {
                 toStop.append(session)
                 sessions[address] = nil
+                staleTimers[address] = nil
                 _ = rib.dropPeer(address)
             }
             for (address, peer) in wanted where sessions[address] == nil {
@@ -99,7 +106,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                     gracefulRestart: config.gracefulRestartTime.map {
                         .init(restarting: restarted, restartTime: $0, families: [(1, 1, restarted), (2, 1, restarted)])
                     })
-                let session = BGPSession(peer: peer, local: local, delegate: self)
+                let session = BGPSession(peer: peer, local: local, delegate: self, log: log)
                 sessions[address] = session
                 toStart.append(session)
                 if let password = peer.password { try? listener?.setPassword(password, for: address) }
@@ -109,6 +116,19 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         for session in toStart { session.start() }
         markRoutesDirty()
     }
+
+    /// The import policy: stored paths are judged again, so routes it now rejects leave the kernel and
+    /// those it now accepts go in.
+    public func setImportPolicy(_ policy: BGPImportPolicy) {
+        let changed: Bool = lock.withLock {
+            guard rib.policy != policy else { return false }
+            rib.policy = policy
+            return true
+        }
+        if changed { markRoutesDirty() }
+    }
+
+    public var importPolicy: BGPImportPolicy { lock.withLock { rib.policy } }
 
     /// Our prefixes (the node's pod CIDRs): advertised to every peer, never installed from one.
     public func setAdvertised(_ prefixes: [CIDR]) {
@@ -176,7 +196,18 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     }
 
     func sessionEstablished(_ session: BGPSession) {
-        let prefixes = lock.withLock { advertised }
+        let open = session.snapshot.peerOpen
+        let (prefixes, purged): ([CIDR], Set<CIDR>) = lock.withLock {
+            // Back from a restart: stale paths of a family whose forwarding state the peer did not keep
+            // (no F bit in its new OPEN) go at once (RFC 4724 §4.2); the others wait for its End-of-RIB.
+            var purged = Set<CIDR>()
+            for family in Self.familiesNotPreserved(open) {
+                purged.formUnion(rib.purgeStale(session.peer.address, family: family))
+            }
+            if !rib.hasStale(session.peer.address) { staleTimers[session.peer.address] = nil }
+            return (advertised, purged)
+        }
+        if !purged.isEmpty { markRoutesDirty(purged) }
         log("bgp: peer \(session.peer.address) AS \(session.peer.asn) established")
         for message in announcements(prefixes, for: session) { session.send(message) }
         // End-of-RIB for each negotiated family (RFC 4724): the peer knows it has everything. Nothing is
@@ -184,18 +215,49 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         for afi in Self.families(session.snapshot.peerOpen).sorted() { session.send(.update(.endOfRIB(afi: afi))) }
     }
 
-    func session(_ session: BGPSession, received update: BGPUpdate) {
+    /// The families of a peer's (new) OPEN whose forwarding state it did not keep: all, without graceful restart.
+    static func familiesNotPreserved(_ open: BGPOpen?) -> [IPAddress.Family] {
+        let families = open?.gracefulRestart?.families ?? []
+        let kept = Set(families.filter { $0.forwardingPreserved && $0.safi == SAFI.unicast.rawValue }
+            .compactMap { BGPPathAttributes.family($0.afi) })
+        return [IPAddress.Family.ipv4, .ipv6].filter { !kept.contains($0) }
+    }
+
+    /// The families a peer's graceful restart capability lists: their routes are kept while it restarts.
+    static func familiesKept(_ open: BGPOpen?) -> Set<IPAddress.Family> {
+        let families = open?.gracefulRestart?.families ?? []
+        return Set(families.filter { $0.safi == SAFI.unicast.rawValue }.compactMap { BGPPathAttributes.family($0.afi) })
+    }
+
+    func session(_ session: BGPSession, received update: BGPUpdate) -> BGPError? {
         if let why = update.treatAsWithdraw { log("bgp: peer \(session.peer.address): UPDATE treated as withdraw: \(why)") }
         for item in update.discarded { log("bgp: peer \(session.peer.address): discarded \(item)") }
         let open = session.snapshot.peerOpen
-        let path = BGPRib.Path(peer: session.peer.address, peerASN: session.peer.asn, peerRouterID: open?.identifier ?? 0,
-                               external: session.peer.asn != config.asn, nextHop: session.peer.address, attributes: BGPPathAttributes())
-        let changed: Set<CIDR> = lock.withLock {
+        let address = session.peer.address
+        let path = BGPRib.Path(peer: address, peerASN: session.peer.asn, peerRouterID: open?.identifier ?? 0,
+                               external: session.peer.asn != config.asn, nextHop: address,
+                               attributes: BGPPathAttributes())
+        let (changed, count): (Set<CIDR>, Int?) = lock.withLock {
             var changed = rib.apply(update, from: path)
-            if update.isEndOfRIB { changed.formUnion(rib.purgeStale(session.peer.address)); staleTimers[session.peer.address] = nil }
-            return changed
+            if update.isEndOfRIB { changed.formUnion(rib.purgeStale(address)); staleTimers[address] = nil }
+            // Past the limit: the peer's paths go now, with the session (RFC 4486).
+            if let limit = config.maxPrefixes, rib.receivedCount(address) > limit {
+                let count = rib.receivedCount(address)
+                changed.formUnion(rib.dropPeer(address))
+                staleTimers[address] = nil
+                return (changed, count)
+            }
+            return (changed, nil)
         }
         markRoutesDirty(changed)
+        guard let count, let limit = config.maxPrefixes else { return nil }
+        // Data: the AFI, SAFI and the limit (RFC 4486 §4).
+        let afi = update.announced.first?.family == .ipv6 ? AFI.ipv6 : AFI.ipv4
+        var data = WireWriter()
+        data.u16(afi.rawValue); data.u8(SAFI.unicast.rawValue); data.u32(UInt32(clamping: limit))
+        log("bgp: peer \(address) sent \(count) prefixes, more than the limit of \(limit) "
+            + "(--peer-router-max-prefixes): ending the session and dropping its routes")
+        return BGPError(6, 1, data: data.bytes, "\(count) prefixes, more than the limit of \(limit)")
     }
 
     func session(_ session: BGPSession, refreshRequested refresh: BGPRouteRefresh) {
@@ -206,15 +268,23 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     }
 
     func sessionEnded(_ session: BGPSession, reason: String, graceful: Bool) {
-        let restartTime = session.snapshot.peerOpen?.gracefulRestart?.restartTime ?? 0
-        log("bgp: peer \(session.peer.address) down: \(reason)\(graceful ? "; keeping its routes for its restart (\(restartTime) s)" : "")")
+        let open = session.snapshot.peerOpen
+        let restartTime = open?.gracefulRestart?.restartTime ?? 0
+        // Graceful restart keeps the routes of the families the peer's capability listed (RFC 4724 §4.2),
+        // until its restart time ends; the others go now.
+        let kept = graceful ? Self.familiesKept(open) : []
+        let keptText = kept.map(\.rawValue).sorted().joined(separator: ", ")
+        log("bgp: peer \(session.peer.address) down: \(reason)"
+            + (kept.isEmpty ? "" : "; keeping its routes for its restart (\(restartTime) s): \(keptText)"))
         let changed: Set<CIDR> = lock.withLock {
             guard sessions[session.peer.address] === session else { return [] }
-            if graceful {
+            let changed = rib.dropPeer(session.peer.address, keepAsStale: kept)
+            if rib.hasStale(session.peer.address) {
                 staleTimers[session.peer.address] = Date(timeIntervalSinceNow: Double(restartTime))
-                return rib.dropPeer(session.peer.address, keepAsStale: true)
+            } else {
+                staleTimers[session.peer.address] = nil
             }
-            return rib.dropPeer(session.peer.address)
+            return changed
         }
         markRoutesDirty(changed)
     }
@@ -222,13 +292,28 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     // MARK: Threads
 
     private func acceptLoop(_ listener: BGPListener) {
+        var backoff = 0.0
         while !lock.withLock({ stopped }) {
-            guard let connection = listener.accept(timeout: 0.5) else { continue }
+            let accepted: BGPTransport?
+            do {
+                accepted = try listener.accept(timeout: 0.5)
+                backoff = 0
+            } catch {
+                // Out of descriptors or memory: the connection stays in the backlog, so the socket stays
+                // readable; wait (100 ms, doubling to 1 s) rather than spin.
+                if backoff == 0 { log("bgp: \(error); backing off") }
+                backoff = backoff == 0 ? 0.1 : min(1, backoff * 2)
+                Thread.sleep(forTimeInterval: backoff)
+                continue
+            }
+            guard let connection = accepted else { continue }
             let session = lock.withLock { sessions[connection.remote] }
             if let session { session.accept(connection) } else {
                 // Not a configured peer: close (RFC 4271 §8: a connection from an unknown peer is refused).
                 try? connection.send(.notification(BGPNotification(code: 6, subcode: 5)), options: .init())
                 connection.shutdown()
+                log("bgp: closed a connection from \(connection.remote), not a configured peer, "
+                    + "with Cease / Connection Rejected (6/5)")
             }
         }
     }
@@ -248,24 +333,44 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
 
     /// Keeps the kernel's routes of our protocol equal to the best paths: changed prefixes one by one
     /// as UPDATEs arrive; every 10 s a full comparison with the kernel puts back what a link bounce
-    /// removed, and graceful-restart waits that ran out end.
+    /// removed. A restarting peer's stale paths go exactly when its restart time ends: the loop wakes then.
     private func syncLoop() {
         var nextFull = Date()
+        var installedPeak = 0
+        var ribSize = 0
         while true {
-            let (proceed, pending): (Bool, Set<CIDR>?) = syncCondition.withLock {
-                while !routesDirty && !lock.withLock({ stopped }) && Date() < nextFull {
-                    _ = syncCondition.wait(until: nextFull)
+            let (proceed, full, pending): (Bool, Bool, Set<CIDR>) = syncCondition.withLock {
+                while !routesDirty && !lock.withLock({ stopped }) {
+                    let wake = min(nextFull, lock.withLock { staleTimers.values.min() } ?? .distantFuture)
+                    if Date() >= wake { break }
+                    _ = syncCondition.wait(until: wake)
                 }
-                let pending = Date() >= nextFull ? nil : pendingPrefixes
+                let full = Date() >= nextFull || (routesDirty && pendingPrefixes == nil)
+                let pending = pendingPrefixes ?? []
                 routesDirty = false
                 pendingPrefixes = nil
-                return (!lock.withLock { stopped }, pending)
+                return (!lock.withLock { stopped }, full, pending)
             }
             guard proceed else { return }
+            var prefixes = pending
+            let expired: [(IPAddress, Int)] = lock.withLock {
+                var expired: [(IPAddress, Int)] = []
+                for (peer, deadline) in staleTimers where deadline <= Date() {
+                    let gone = rib.purgeStale(peer)
+                    prefixes.formUnion(gone)
+                    staleTimers[peer] = nil
+                    expired.append((peer, gone.count))
+                }
+                return expired
+            }
+            for (peer, count) in expired {
+                log("bgp: peer \(peer): its restart time ended; removed its \(count) stale route(s)")
+            }
             guard let routes else { continue }
             do {
-                if let pending {
-                    let changes: [(CIDR, IPAddress?)] = lock.withLock { pending.map { ($0, rib.best($0)?.nextHop) } }
+                var removed = 0
+                if !full {
+                    let changes: [(CIDR, IPAddress?)] = lock.withLock { prefixes.map { ($0, rib.best($0)?.nextHop) } }
                     for (prefix, nextHop) in changes {
                         if let nextHop {
                             guard installed[prefix] != nextHop else { continue }
@@ -273,16 +378,16 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                             installed[prefix] = nextHop
                         } else if let old = installed.removeValue(forKey: prefix) {
                             try routes.delete(KernelRoute(destination: prefix, gateways: [old], proto: RouteTable.kubeRouterProtocol))
+                            removed += 1
                         }
+                    }
+                    installedPeak = max(installedPeak, installed.count)
+                    if installedPeak >= 1024, installed.count * 4 <= installedPeak {
+                        installed = Dictionary(uniqueKeysWithValues: installed.map { ($0.key, $0.value) })
+                        installedPeak = installed.count
                     }
                 } else {
-                    let desired: [KernelRoute] = lock.withLock {
-                        for (peer, deadline) in staleTimers where deadline <= Date() {
-                            rib.purgeStale(peer)
-                            staleTimers[peer] = nil
-                        }
-                        return rib.kernelRoutes(proto: RouteTable.kubeRouterProtocol)
-                    }
+                    let desired = lock.withLock { rib.kernelRoutes(proto: RouteTable.kubeRouterProtocol) }
                     var now: [CIDR: IPAddress] = [:]
                     for family in [IPAddress.Family.ipv4, .ipv6] {
                         let want = desired.filter { $0.destination.family == family }
@@ -290,12 +395,20 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                         let haveSet = Set(have)
                         for route in want where !haveSet.contains(route) { try routes.replace(route) }
                         let wanted = Set(want.map(\.destination))
-                        for route in have where !wanted.contains(route.destination) { try routes.delete(route) }
+                        for route in have where !wanted.contains(route.destination) {
+                            try routes.delete(route)
+                            removed += 1
+                        }
                         for route in want { now[route.destination] = route.gateways.first }
                     }
                     installed = now
+                    installedPeak = now.count
                     nextFull = Date(timeIntervalSinceNow: 10)
                 }
+                // A large drop (a full table withdrawn or a peer gone): the allocator gives the memory back.
+                let size = lock.withLock { rib.paths.count }
+                if removed >= 1000 || size + 1000 <= ribSize { Memory.trim() }
+                ribSize = size
             } catch {
                 log("bgp: route sync failed (retrying with a full sync): \(error)")
                 markRoutesDirty()
@@ -305,6 +418,19 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     }
 
     // MARK: Status
+
+    /// A NOTIFICATION as `krctl bgp peers` shows it.
+    public struct NotificationStatus: Sendable, Codable, Equatable {
+        public enum Direction: String, Sendable, Codable { case sent, received }
+        public var direction: Direction
+        public var code: UInt8
+        public var subcode: UInt8
+        /// The IANA names, e.g. `Cease / Maximum Number of Prefixes Reached (6/1)`.
+        public var name: String
+        /// Why we sent it.
+        public var reason: String?
+        public var time: String
+    }
 
     /// One peer as `krctl bgp peers` shows it.
     public struct PeerStatus: Sendable, Codable, Equatable {
@@ -316,32 +442,55 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         public var uptimeSeconds: Int?
         public var prefixesReceived: Int
         public var prefixesAccepted: Int
+        /// Received but refused by the import policy (or an AS loop); optional for older agents.
+        public var prefixesRejected: Int?
         public var prefixesAdvertised: Int
         public var holdTime: Int?
         public var capabilities: [String]
+        /// The last connection or session error; a later one replaces it.
         public var lastError: String?
+        public var lastErrorTime: String?
+        /// The last NOTIFICATION sent or received, kept when later errors come.
+        public var lastNotification: NotificationStatus?
     }
 
     public func peerStatus() -> [PeerStatus] {
         let all: [BGPSession] = lock.withLock { Array(sessions.values) }
-        let rib: BGPRib = lock.withLock { self.rib }
+        // Counted under the lock: a copy of the RIB would be duplicated by the next UPDATE.
+        let counts: [IPAddress: (received: Int, accepted: Int, rejected: Int)] = lock.withLock {
+            Dictionary(all.map { ($0.peer.address, rib.counts(for: $0.peer.address)) }, uniquingKeysWith: { a, _ in a })
+        }
         let advertised: [CIDR] = lock.withLock { self.advertised }
         let formatter = ISO8601DateFormatter()
         return all.map { (session: BGPSession) -> PeerStatus in
             let s = session.snapshot
-            let counts = rib.counts(for: session.peer.address)
+            let count = counts[session.peer.address] ?? (0, 0, 0)
             let established = s.state == .established
             let advertisedCount = advertised.filter { $0.family == (s.localAddress?.family ?? .ipv4) }.count
+            let notification = s.lastNotification.map {
+                NotificationStatus(direction: $0.sent ? .sent : .received, code: $0.notification.code,
+                                   subcode: $0.notification.subcode, name: $0.notification.description,
+                                   reason: $0.reason, time: formatter.string(from: $0.at))
+            }
             return PeerStatus(address: session.peer.address.description, asn: session.peer.asn, state: s.state.rawValue,
                               origin: session.peer.origin,
                               establishedSince: s.establishedAt.map { formatter.string(from: $0) },
                               uptimeSeconds: s.establishedAt.map { Int(Date().timeIntervalSince($0)) },
-                              prefixesReceived: counts.received, prefixesAccepted: counts.accepted,
+                              prefixesReceived: count.received, prefixesAccepted: count.accepted,
+                              prefixesRejected: count.rejected,
                               prefixesAdvertised: established ? advertisedCount : 0,
                               holdTime: established ? Int(s.holdTime) : nil,
                               capabilities: established ? (s.peerOpen?.capabilities.map { $0.name } ?? []) : [],
-                              lastError: s.lastError)
+                              lastError: s.lastError, lastErrorTime: s.lastErrorAt.map { formatter.string(from: $0) },
+                              lastNotification: notification)
         }.sorted { $0.address < $1.address }
+    }
+
+    /// A path the import policy refused.
+    public struct RejectedPath: Sendable, Codable, Equatable {
+        public var peer: String
+        public var nextHop: String
+        public var reason: BGPImportPolicy.Reason
     }
 
     /// The RIB's best paths beside the kernel's routes of our protocol.
@@ -353,31 +502,49 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         public var paths: Int
         public var inKernel: Bool
         public var kernelNextHops: [String]
-        /// `ok`, `missing in kernel`, `stale in kernel`, `different next hop`.
+        /// `ok`, `missing in kernel`, `stale in kernel`, `different next hop`, `rejected`,
+        /// `own prefix (not installed)`.
         public var status: String
+        /// The paths refused, each with why (optional for older agents).
+        public var rejected: [RejectedPath]?
     }
 
     public func routeStatus() -> [RouteStatus] {
-        let rib: BGPRib = lock.withLock { self.rib }
         var kernel: [CIDR: KernelRoute] = [:]
         for family in [IPAddress.Family.ipv4, .ipv6] {
             for route in (try? routes?.routes(family: family, proto: RouteTable.kubeRouterProtocol)) ?? [] { kernel[route.destination] = route }
         }
-        var result: [RouteStatus] = []
-        for (prefix, paths) in rib.paths {
-            let best = rib.best(prefix)
-            let k = kernel.removeValue(forKey: prefix)
-            var status = "ok"
-            if best != nil && k == nil && config.installRoutes { status = "missing in kernel" }
-            if let best, let k, k.gateways != [best.nextHop] { status = "different next hop" }
-            if best == nil { status = rib.ownPrefixes.contains(prefix) ? "own prefix (not installed)" : "rejected" }
-            result.append(RouteStatus(prefix: prefix.description, nextHop: best?.nextHop.description, peer: best?.peer.description,
-                                      asPath: best?.attributes.asns ?? [], paths: paths.count, inKernel: k != nil,
-                                      kernelNextHops: k?.gateways.map { $0.description } ?? [], status: status))
+        // Built under the lock rather than from a copy of the RIB, which the next UPDATE would duplicate.
+        var result: [RouteStatus] = lock.withLock {
+            var result: [RouteStatus] = []
+            result.reserveCapacity(rib.paths.count)
+            for (prefix, paths) in rib.paths {
+                let best = rib.best(prefix)
+                let k = kernel.removeValue(forKey: prefix)
+                let rejected = paths.compactMap { path in
+                    path.verdict.map {
+                        RejectedPath(peer: path.peer.description, nextHop: path.nextHop.description, reason: $0)
+                    }
+                }
+                var status = "ok"
+                if best != nil && k == nil && config.installRoutes { status = "missing in kernel" }
+                if let best, let k, k.gateways != [best.nextHop] { status = "different next hop" }
+                if best == nil {
+                    let own = rejected.allSatisfy { $0.reason == .ownPodCIDR }
+                    status = own ? "own prefix (not installed)" : "rejected"
+                }
+                result.append(RouteStatus(prefix: prefix.description, nextHop: best?.nextHop.description,
+                                          peer: best?.peer.description,
+                                          asPath: best?.attributes.asns ?? [], paths: paths.count, inKernel: k != nil,
+                                          kernelNextHops: k?.gateways.map { $0.description } ?? [], status: status,
+                                          rejected: rejected.isEmpty ? nil : rejected))
+            }
+            return result
         }
         for (prefix, k) in kernel {
             result.append(RouteStatus(prefix: prefix.description, nextHop: nil, peer: nil, asPath: [], paths: 0, inKernel: true,
-                                      kernelNextHops: k.gateways.map { $0.description }, status: "stale in kernel"))
+                                      kernelNextHops: k.gateways.map { $0.description }, status: "stale in kernel",
+                                      rejected: nil))
         }
         return result.sorted { $0.prefix < $1.prefix }
     }

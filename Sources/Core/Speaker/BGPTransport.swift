@@ -15,8 +15,9 @@ public final class BGPTransport: @unchecked Sendable {
     let remote: IPAddress
     let local: IPAddress
     private var buffer: [UInt8] = []
-    /// One read's worth, reused: a full table arrives as thousands of reads.
-    private var chunk = [UInt8](repeating: 0, count: 65536)
+    /// One read's worth, reused: a full table arrives as thousands of reads. Allocated at the first read,
+    /// so a connection that never sends anything costs no more than its descriptor.
+    private var chunk: [UInt8] = []
     private let writeLock = NSLock()
 
     init(fd: Int32) throws {
@@ -91,10 +92,12 @@ public final class BGPTransport: @unchecked Sendable {
         }
     }
 
-    /// The next whole message, waiting at most `timeout` seconds (nil when none came). Throws a
-    /// `BGPError` for a malformed message, `Failure` when the connection ends.
+    /// The next whole message, waiting at most `timeout` seconds (nil when none came; with 0, what the
+    /// socket already holds is still read). Throws a `BGPError` for a malformed message, `Failure` when the
+    /// connection ends.
     public func receive(timeout: Double, options: BGPMessage.Options) throws -> BGPMessage? {
         let deadline = Date(timeIntervalSinceNow: max(0, timeout))
+        var polled = false
         while true {
             if let length = try BGPMessage.frameLength(buffer[...]), buffer.count >= length {
                 let bytes = Array(buffer[0..<length])
@@ -102,11 +105,13 @@ public final class BGPTransport: @unchecked Sendable {
                 return try BGPMessage.decode(bytes, options: options)
             }
             let wait = deadline.timeIntervalSinceNow
-            guard wait > 0 else { return nil }
+            guard wait > 0 || !polled else { return nil }
+            polled = true
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&pfd, 1, Int32(min(wait, 1) * 1000) + 1)
+            let ready = poll(&pfd, 1, wait > 0 ? Int32(min(wait, 1) * 1000) + 1 : 0)
             if ready == 0 { continue }
             guard ready > 0 else { if errno == EINTR { continue }; throw Failure(description: "poll: \(String(cString: strerror(errno)))") }
+            if chunk.isEmpty { chunk = [UInt8](repeating: 0, count: 65536) }
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n == 0 { throw Failure(description: "the peer closed the connection") }
             if n < 0 {
@@ -210,12 +215,27 @@ final class BGPListener: @unchecked Sendable {
         try BGPTransport.setMD5(fd, peer: key, password: password)
     }
 
-    /// The next connection, or nil when the wait ends (`timeout`) or the listener is shut down.
-    func accept(timeout: Double) -> BGPTransport? {
+    private typealias Accept4 = @convention(c) (Int32, UnsafeMutablePointer<sockaddr>?,
+                                                UnsafeMutablePointer<socklen_t>?, Int32) -> Int32
+    /// glibc's accept4 (Glibc's module does not declare it): the descriptor is close-on-exec from the start.
+    private static let accept4: Accept4? = dlsym(nil, "accept4").map { unsafeBitCast($0, to: Accept4.self) }
+
+    /// The next connection (close-on-exec), or nil when the wait ends (`timeout`), the listener is shut
+    /// down or the connection went before it was accepted. Throws when the process or the kernel is out of
+    /// descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): the caller backs off rather than retrying
+    /// at once, since the pending connection keeps the socket readable.
+    func accept(timeout: Double) throws -> BGPTransport? {
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         guard poll(&pfd, 1, Int32(timeout * 1000)) == 1 else { return nil }
-        let client = Glibc.accept(fd, nil, nil)
-        guard client >= 0 else { return nil }
+        let client = Self.accept4.map { $0(fd, nil, nil, Int32(SOCK_CLOEXEC.rawValue)) } ?? Glibc.accept(fd, nil, nil)
+        if client >= 0, Self.accept4 == nil { _ = fcntl(client, F_SETFD, FD_CLOEXEC) }
+        guard client >= 0 else {
+            let error = errno
+            if [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error) {
+                throw BGPTransport.Failure(description: "accept: \(String(cString: strerror(error)))")
+            }
+            return nil
+        }
         return try? BGPTransport(fd: client)
     }
 }

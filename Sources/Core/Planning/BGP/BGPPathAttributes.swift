@@ -92,6 +92,9 @@ public struct BGPPathAttributes: Sendable, Equatable {
 
     mutating func decode(_ r: inout WireReader, options: BGPMessage.Options, problems update: inout Problems) throws(BGPError) {
         var seen = Set<UInt8>()
+        // From a 2-octet AS speaker (RFC 6793 §4.2.3): merged with AS_PATH and AGGREGATOR at the end.
+        var as4Path: [Segment]?
+        var as4Aggregator: (asn: UInt32, address: IPAddress)?
         while !r.isAtEnd {
             // An attribute that overruns the list: the NLRI is still located by the list's length, so the
             // routes are withdrawn rather than the session reset (RFC 7606 §4).
@@ -142,6 +145,22 @@ public struct BGPPathAttributes: Sendable, Equatable {
                 var list: [UInt32] = []
                 while !v.isAtEnd { list.append(try v.u32(or: .updateError(5, ""))) }
                 communities = list
+            case 17 where options.fourOctetAS, 18 where options.fourOctetAS:
+                // Only a 2-octet AS speaker sends these (RFC 6793 §4.2.2); from a 4-octet one they are discarded.
+                update.discarded.append("\(type == 17 ? "AS4_PATH" : "AS4_AGGREGATOR") from a 4-octet AS speaker")
+            case 17:
+                // Malformed, or with confederation segments: discarded (RFC 6793 §6, RFC 7606 §7.6).
+                guard optional, let path = Self.decodeASPath(raw, fourOctet: true),
+                      path.allSatisfy({ $0.kind == .sequence || $0.kind == .set }) else {
+                    update.discarded.append("malformed AS4_PATH"); continue
+                }
+                as4Path = path
+            case 18:
+                guard optional, length == 8, let address = IPAddress(bytes: raw[4...]) else {
+                    update.discarded.append("malformed AS4_AGGREGATOR"); continue
+                }
+                let asn = UInt32(raw[0]) << 24 | UInt32(raw[1]) << 16 | UInt32(raw[2]) << 8 | UInt32(raw[3])
+                as4Aggregator = (asn, address)
             case 14:
                 mpReach = try Self.decodeMPReach(&v)
             case 15:
@@ -155,6 +174,49 @@ public struct BGPPathAttributes: Sendable, Equatable {
                 unknown.append(Raw(flags: flags, type: type, value: raw))
             }
         }
+        guard !options.fourOctetAS, as4Path != nil || as4Aggregator != nil else { return }
+        // RFC 6793 §4.2.3: an AGGREGATOR with a real 2-octet AS means the AS4 attributes are stale: ignored.
+        if let aggregator, aggregator.asn != UInt32(BGPOpen.asTrans) { return }
+        if aggregator != nil, let as4Aggregator { aggregator = as4Aggregator }
+        if let as4Path, let asPath { self.asPath = Self.merge(asPath: asPath, as4Path: as4Path) }
+    }
+
+    /// The path a 2-octet AS speaker carried (RFC 6793 §4.2.3): AS4_PATH holds the real AS numbers of
+    /// the last ones; the leading AS_PATH entries that AS4_PATH lacks (added by 2-octet speakers) come
+    /// first. An AS4_PATH longer than AS_PATH is ignored.
+    public static func merge(asPath: [Segment], as4Path: [Segment]) -> [Segment] {
+        func length(_ path: [Segment]) -> Int {
+            path.reduce(0) { $0 + ($1.kind == .sequence ? $1.asns.count : $1.kind == .set ? 1 : 0) }
+        }
+        let n = length(asPath), m = length(as4Path)
+        guard n >= m else { return asPath }
+        var needed = n - m
+        var leading: [Segment] = []
+        for segment in asPath {
+            switch segment.kind {
+            case .confedSequence, .confedSet:
+                // Confederation segments are not counted and are kept where they are.
+                if needed > 0 { leading.append(segment) }
+            case .set:
+                if needed > 0 { leading.append(segment); needed -= 1 }
+            case .sequence:
+                if needed > 0 {
+                    let take = min(needed, segment.asns.count)
+                    leading.append(Segment(.sequence, Array(segment.asns.prefix(take))))
+                    needed -= take
+                }
+            }
+        }
+        var merged = leading
+        for segment in as4Path {
+            if segment.kind == .sequence, let last = merged.last, last.kind == .sequence,
+               last.asns.count + segment.asns.count <= 255 {
+                merged[merged.count - 1].asns += segment.asns
+            } else {
+                merged.append(segment)
+            }
+        }
+        return merged
     }
 
     static func decodeASPath(_ bytes: [UInt8], fourOctet: Bool) -> [Segment]? {
@@ -174,7 +236,7 @@ public struct BGPPathAttributes: Sendable, Equatable {
         return segments
     }
 
-    static func family(_ afi: UInt16) -> IPAddress.Family? {
+    public static func family(_ afi: UInt16) -> IPAddress.Family? {
         switch afi {
         case AFI.ipv4.rawValue: .ipv4
         case AFI.ipv6.rawValue: .ipv6
@@ -227,6 +289,16 @@ public struct BGPPathAttributes: Sendable, Equatable {
                 }
             }
             attribute(0x40, 2, v.bytes)
+            // Towards a 2-octet AS speaker, AS_TRANS stands in for a 4-octet AS: AS4_PATH carries the real
+            // path, without confederation segments (RFC 6793 §4.2.2).
+            if !options.fourOctetAS, asPath.contains(where: { $0.asns.contains { $0 > 0xFFFF } }) {
+                var v4 = WireWriter()
+                for segment in asPath where segment.kind == .sequence || segment.kind == .set {
+                    v4.u8(segment.kind.rawValue); v4.u8(UInt8(segment.asns.count))
+                    for asn in segment.asns { v4.u32(asn) }
+                }
+                attribute(0xC0, 17, v4.bytes)
+            }
         }
         if let nextHop { attribute(0x40, 3, nextHop.bytes) }
         if let med { var v = WireWriter(); v.u32(med); attribute(0x80, 4, v.bytes) }
@@ -237,6 +309,12 @@ public struct BGPPathAttributes: Sendable, Equatable {
             if options.fourOctetAS { v.u32(aggregator.asn) } else { v.u16(aggregator.asn > 0xFFFF ? BGPOpen.asTrans : UInt16(aggregator.asn)) }
             v.append(aggregator.address.bytes)
             attribute(0xC0, 7, v.bytes)
+            if !options.fourOctetAS, aggregator.asn > 0xFFFF {
+                var v4 = WireWriter()
+                v4.u32(aggregator.asn)
+                v4.append(aggregator.address.bytes)
+                attribute(0xC0, 18, v4.bytes)
+            }
         }
         if let communities { var v = WireWriter(); for c in communities { v.u32(c) }; attribute(0xC0, 8, v.bytes) }
         if let mpReach {
@@ -254,6 +332,9 @@ public struct BGPPathAttributes: Sendable, Equatable {
             attribute(0x80, 15, v.bytes)
         }
         // Unknown optional transitive attributes go on, marked partial (RFC 4271 §5); others do not.
-        for raw in unknown where raw.isTransitive { attribute((raw.flags & ~0x10) | 0x20, raw.type, raw.value) }
+        // AS4_PATH and AS4_AGGREGATOR are ours to send (above), never passed on as they came.
+        for raw in unknown where raw.isTransitive && raw.type != 17 && raw.type != 18 {
+            attribute((raw.flags & ~0x10) | 0x20, raw.type, raw.value)
+        }
     }
 }

@@ -14,6 +14,8 @@ public struct BGPRib: Sendable {
         private var shared: Attributes
         /// Kept through a peer's graceful restart, until it re-announces or the restart time runs out.
         public var stale = false
+        /// Why the RIB refuses it (nil: accepted), judged when it arrives and again when the policy changes.
+        public internal(set) var verdict: BGPImportPolicy.Reason?
 
         final class Attributes: Sendable, Equatable {
             let value: BGPPathAttributes
@@ -42,19 +44,45 @@ public struct BGPRib: Sendable {
 
     public let localASN: UInt32
     /// Our own prefixes (the node's pod CIDRs): never installed from a peer.
-    public var ownPrefixes: Set<CIDR>
+    public var ownPrefixes: Set<CIDR> { didSet { if ownPrefixes != oldValue { judgeAgain() } } }
+    /// What may be installed; a new policy applies to the paths already stored.
+    public var policy: BGPImportPolicy { didSet { if policy != oldValue { judgeAgain() } } }
     private(set) public var paths: [CIDR: [Path]] = [:]
+    /// Prefixes stored per peer (accepted or not), kept as paths come and go: the max-prefix check.
+    private var received: [IPAddress: Int] = [:]
+    /// Of those, how many are refused (status reads these counts without going through the RIB).
+    private var refused: [IPAddress: Int] = [:]
+    /// The largest `paths` has been since it was last rebuilt: its storage is returned when it shrinks a lot.
+    private var peak = 0
 
-    public init(localASN: UInt32, ownPrefixes: Set<CIDR> = []) {
+    public init(localASN: UInt32, ownPrefixes: Set<CIDR> = [], policy: BGPImportPolicy = BGPImportPolicy()) {
         self.localASN = localASN
         self.ownPrefixes = ownPrefixes
+        self.policy = policy
     }
 
     /// Why a path is not accepted, or nil when it is.
-    public func rejection(_ prefix: CIDR, _ path: Path) -> String? {
-        if ownPrefixes.contains(prefix) { return "one of our own prefixes" }
-        if path.attributes.asns.contains(localASN) && path.external { return "our AS \(localASN) is in its AS_PATH (loop)" }
-        return nil
+    public func rejection(_ prefix: CIDR, _ path: Path) -> BGPImportPolicy.Reason? {
+        if ownPrefixes.contains(prefix) { return .ownPodCIDR }
+        if path.external && path.attributes.asns.contains(localASN) { return .asLoop }
+        return policy.rejection(prefix, peer: path.peer, nextHop: path.nextHop)
+    }
+
+    /// How many prefixes `peer` has in the RIB, accepted or not.
+    public func receivedCount(_ peer: IPAddress) -> Int { received[peer] ?? 0 }
+
+    /// Every stored path judged again (the policy or our prefixes changed).
+    private mutating func judgeAgain() {
+        var refusedNow: [IPAddress: Int] = [:]
+        for prefix in Array(paths.keys) {
+            guard var list = paths[prefix] else { continue }
+            for i in list.indices {
+                list[i].verdict = rejection(prefix, list[i])
+                if list[i].verdict != nil { refusedNow[list[i].peer, default: 0] += 1 }
+            }
+            paths[prefix] = list
+        }
+        refused = refusedNow
     }
 
     /// Applies an UPDATE from `peer`; returns the prefixes whose paths changed.
@@ -69,9 +97,16 @@ public struct BGPRib: Sendable {
         let shared = Path.Attributes(stored)
         func add(_ prefix: CIDR, nextHop: IPAddress?) {
             guard let nextHop else { return }
-            let path = peer.sharing(shared, nextHop: nextHop)
+            var path = peer.sharing(shared, nextHop: nextHop)
+            path.verdict = rejection(prefix, path)
             var list = paths[prefix] ?? []
-            list.removeAll { $0.peer == peer.peer }
+            if let old = list.firstIndex(where: { $0.peer == peer.peer }) {
+                if list[old].verdict != nil { refused[peer.peer, default: 1] -= 1 }
+                list.remove(at: old)
+            } else {
+                received[peer.peer, default: 0] += 1
+            }
+            if path.verdict != nil { refused[peer.peer, default: 0] += 1 }
             list.append(path)
             paths[prefix] = list
             changed.insert(prefix)
@@ -80,50 +115,100 @@ public struct BGPRib: Sendable {
         if let reach = update.attributes.mpReach {
             for prefix in reach.nlri { add(prefix, nextHop: reach.nextHops.first) }
         }
+        peak = max(peak, paths.count)
         return changed
     }
 
-    /// Removes every path of a peer (its session ended); with `keepAsStale` marks them stale instead
-    /// (graceful restart: forwarding goes on while the peer restarts).
+    /// Removes every path of a peer (its session ended); with `keepAsStale` marks those of these families
+    /// stale instead (graceful restart: forwarding goes on while the peer restarts), the others go.
     @discardableResult
-    public mutating func dropPeer(_ peer: IPAddress, keepAsStale: Bool = false) -> Set<CIDR> {
+    public mutating func dropPeer(_ peer: IPAddress, keepAsStale families: Set<IPAddress.Family> = []) -> Set<CIDR> {
         var changed = Set<CIDR>()
         for (prefix, list) in paths where list.contains(where: { $0.peer == peer }) {
-            if keepAsStale {
+            if families.contains(prefix.family) {
                 paths[prefix] = list.map { var p = $0; if p.peer == peer { p.stale = true }; return p }
             } else {
-                paths[prefix] = list.filter { $0.peer != peer }
-                if paths[prefix]!.isEmpty { paths[prefix] = nil }
+                let rest = list.filter { $0.peer != peer }
+                paths[prefix] = rest.isEmpty ? nil : rest
                 changed.insert(prefix)
             }
         }
+        recount(peer)
+        compact()
         return changed
     }
 
-    /// After a restarted peer's End-of-RIB (or its restart time): its paths not re-announced go.
+    /// Marks every path of a peer stale (graceful restart), whatever its family.
     @discardableResult
-    public mutating func purgeStale(_ peer: IPAddress) -> Set<CIDR> {
+    public mutating func dropPeer(_ peer: IPAddress, keepAsStale: Bool) -> Set<CIDR> {
+        dropPeer(peer, keepAsStale: keepAsStale ? [.ipv4, .ipv6] : [])
+    }
+
+    /// After a restarted peer's End-of-RIB (or its restart time): its paths not re-announced go; with
+    /// `family`, only those of that family.
+    @discardableResult
+    public mutating func purgeStale(_ peer: IPAddress, family: IPAddress.Family? = nil) -> Set<CIDR> {
         var changed = Set<CIDR>()
-        for (prefix, list) in paths where list.contains(where: { $0.peer == peer && $0.stale }) {
-            paths[prefix] = list.filter { !($0.peer == peer && $0.stale) }
-            if paths[prefix]!.isEmpty { paths[prefix] = nil }
+        for (prefix, list) in paths where family == nil || prefix.family == family {
+            guard list.contains(where: { $0.peer == peer && $0.stale }) else { continue }
+            let rest = list.filter { !($0.peer == peer && $0.stale) }
+            paths[prefix] = rest.isEmpty ? nil : rest
             changed.insert(prefix)
         }
+        if !changed.isEmpty { recount(peer); compact() }
         return changed
+    }
+
+    /// Whether a peer still has stale paths (of one family).
+    public func hasStale(_ peer: IPAddress, family: IPAddress.Family? = nil) -> Bool {
+        paths.contains { prefix, list in
+            (family == nil || prefix.family == family) && list.contains { $0.peer == peer && $0.stale }
+        }
     }
 
     private mutating func remove(_ prefix: CIDR, peer: IPAddress) -> Bool {
-        guard var list = paths[prefix], list.contains(where: { $0.peer == peer }) else { return false }
-        list.removeAll { $0.peer == peer }
+        guard var list = paths[prefix], let index = list.firstIndex(where: { $0.peer == peer }) else { return false }
+        if list[index].verdict != nil { refused[peer, default: 1] -= 1 }
+        list.remove(at: index)
         paths[prefix] = list.isEmpty ? nil : list
+        received[peer, default: 1] -= 1
+        if received[peer] ?? 0 <= 0 { received[peer] = nil }
+        if refused[peer] ?? 0 <= 0 { refused[peer] = nil }
+        if list.isEmpty { compact() }
         return true
+    }
+
+    private mutating func recount(_ peer: IPAddress) {
+        var n = 0, r = 0
+        for list in paths.values {
+            for path in list where path.peer == peer {
+                n += 1
+                if path.verdict != nil { r += 1 }
+            }
+        }
+        received[peer] = n == 0 ? nil : n
+        refused[peer] = r == 0 ? nil : r
+    }
+
+    /// A dictionary keeps its storage when it shrinks: once it is down to a quarter of its peak (a peer
+    /// withdrew or lost a full table), it is copied into storage of its present size.
+    private mutating func compact() {
+        guard peak >= 1024, paths.count * 4 <= peak else { return }
+        if paths.isEmpty {
+            paths = [:]
+        } else {
+            var fresh = [CIDR: [Path]](minimumCapacity: paths.count)
+            for (prefix, list) in paths { fresh[prefix] = list }
+            paths = fresh
+        }
+        peak = paths.count
     }
 
     /// The best acceptable path to a prefix (RFC 4271 §9.1.2): highest LOCAL_PREF, shortest AS_PATH,
     /// lowest ORIGIN, lowest MED (between paths from the same neighbouring AS), eBGP over iBGP, lowest
     /// router ID, lowest peer address.
     public func best(_ prefix: CIDR) -> Path? {
-        let candidates = (paths[prefix] ?? []).filter { rejection(prefix, $0) == nil }
+        let candidates = (paths[prefix] ?? []).filter { $0.verdict == nil }
         return candidates.min { a, b in Self.better(a, b) }
     }
 
@@ -148,15 +233,10 @@ public struct BGPRib: Sendable {
         }.sorted { $0.destination.description < $1.destination.description }
     }
 
-    /// Paths received from a peer, and how many of them were accepted.
-    public func counts(for peer: IPAddress) -> (received: Int, accepted: Int) {
-        var received = 0, accepted = 0
-        for (prefix, list) in paths {
-            for path in list where path.peer == peer {
-                received += 1
-                if rejection(prefix, path) == nil { accepted += 1 }
-            }
-        }
-        return (received, accepted)
+    /// Paths received from a peer, and how many of them were accepted and rejected (kept as paths come
+    /// and go: no walk through the RIB).
+    public func counts(for peer: IPAddress) -> (received: Int, accepted: Int, rejected: Int) {
+        let n = received[peer] ?? 0, r = refused[peer] ?? 0
+        return (n, n - r, r)
     }
 }

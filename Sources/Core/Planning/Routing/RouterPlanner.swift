@@ -8,9 +8,29 @@ public struct RouterSettings: Sendable {
     /// `--peer-router-ips/asns/passwords/ports`: external routers every node peers with.
     public var externalPeers: [BGPPeerConfig]
     public var routerID: IPAddress?
+    /// `--service-cluster-ip-range` and `--service-external-ip-range`: never installed from a peer.
+    public var serviceRanges: [CIDR]
+    /// `--bgp-import-reject`: nothing inside these is installed from a peer.
+    public var importRejects: [CIDR]
+    /// The networks connected to this node (read from its kernel by the caller): nothing inside them is
+    /// installed from a peer.
+    public var localNetworks: [CIDR] = []
 
-    public init(clusterASN: UInt32 = 64512, fullMesh: Bool = true, externalPeers: [BGPPeerConfig] = [], routerID: IPAddress? = nil) {
+    public init(clusterASN: UInt32 = 64512, fullMesh: Bool = true, externalPeers: [BGPPeerConfig] = [],
+                routerID: IPAddress? = nil, serviceRanges: [CIDR] = [], importRejects: [CIDR] = []) {
         self.clusterASN = clusterASN; self.fullMesh = fullMesh; self.externalPeers = externalPeers; self.routerID = routerID
+        self.serviceRanges = serviceRanges; self.importRejects = importRejects
+    }
+
+    /// A comma-separated list of CIDRs (a flag or an annotation); an error names `origin` and the value.
+    public static func cidrs(_ text: String, origin: String) throws -> [CIDR] {
+        let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return try items.map { item in
+            guard let cidr = CIDR(item) else {
+                throw RouterConfigError("\(origin): \"\(item)\" is not a CIDR (such as 10.96.0.0/12 or fd00::/108)")
+            }
+            return cidr
+        }
     }
 
     /// Parses kube-router's comma-separated peer flags (passwords base64, as upstream); the lists must
@@ -64,6 +84,8 @@ public struct RouterPlan: Sendable, Equatable {
     public var routerID: IPAddress?
     public var advertised: [CIDR]
     public var peers: [BGPPeerConfig]
+    /// Which learned routes may be installed: from the nodes' pod CIDRs and addresses, the flags and annotations.
+    public var importPolicy: BGPImportPolicy
     /// Problems with the cluster's data (a bad annotation), named by node and annotation; the rest
     /// of the plan stands.
     public var problems: [String]
@@ -71,6 +93,7 @@ public struct RouterPlan: Sendable, Equatable {
 
 public enum RouterPlanner {
     public static let nodeASNAnnotation = "kube-router.io/node.asn"
+    public static let importRejectAnnotation = "kube-router.io/node.bgp.customimportreject"
     public static let peerAnnotations = (ips: "kube-router.io/peer.ips", asns: "kube-router.io/peer.asns",
                                          passwords: "kube-router.io/peer.passwords", ports: "kube-router.io/peer.ports")
 
@@ -86,6 +109,8 @@ public enum RouterPlanner {
         }
         guard let me = nodes[name] else {
             return RouterPlan(localASN: settings.clusterASN, routerID: settings.routerID, advertised: [], peers: settings.externalPeers,
+                              importPolicy: importPolicy(node: name, nodes: nodes, settings: settings,
+                                                         problems: &problems),
                               problems: ["node \(name) is not in the API (yet): no pod CIDR to advertise"])
         }
         let localASN = asn(of: me)
@@ -116,6 +141,33 @@ public enum RouterPlanner {
         var seen = Set<IPAddress>()
         peers = peers.filter { seen.insert($0.address).inserted }
         if me.podCIDRs.isEmpty { problems.append("node \(name) has no spec.podCIDR yet: nothing to advertise") }
-        return RouterPlan(localASN: localASN, routerID: routerID, advertised: me.podCIDRs, peers: peers, problems: problems)
+        let policy = importPolicy(node: name, nodes: nodes, settings: settings, problems: &problems)
+        return RouterPlan(localASN: localASN, routerID: routerID, advertised: me.podCIDRs, peers: peers,
+                          importPolicy: policy, problems: problems)
+    }
+
+    /// The import policy of node `name`: every node's pod CIDRs (accepted only from that node), this node's
+    /// addresses, the service ranges and the reject ranges of the flag and of this node's annotation.
+    static func importPolicy(node name: String, nodes: [String: Node], settings: RouterSettings,
+                             problems: inout [String]) -> BGPImportPolicy {
+        let me = nodes[name]
+        var rejects = settings.importRejects
+        if let text = me?.meta.annotations[importRejectAnnotation] {
+            // A bad entry is reported; the others still apply.
+            let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            for item in items where !item.isEmpty {
+                if let cidr = CIDR(item) { rejects.append(cidr) } else {
+                    problems.append("node \(name): annotation \(importRejectAnnotation): "
+                                    + "\"\(item)\" is not a CIDR; ignored")
+                }
+            }
+        }
+        func addresses(_ node: Node) -> [IPAddress] { node.addresses.compactMap { IPAddress($0.address) } }
+        let others = nodes.values.filter { $0.name != name }.sorted { $0.name < $1.name }
+            .map { BGPImportPolicy.NodePods(name: $0.name, podCIDRs: $0.podCIDRs, addresses: addresses($0)) }
+        return BGPImportPolicy(localNode: name, localPodCIDRs: me?.podCIDRs ?? [],
+                               localAddresses: me.map(addresses) ?? [], localNetworks: settings.localNetworks,
+                               nodes: others,
+                               serviceRanges: settings.serviceRanges, customRejects: rejects)
     }
 }

@@ -1,0 +1,324 @@
+import Foundation
+import Testing
+@testable import KubeModel
+@testable import KubeAPI
+@testable import Kernel
+import Planning
+import Speaker
+import TestSupport
+
+/// The agent's BGP speaker against hostile peers (a scripted speaker, Resources/bgppeer.py) in network
+/// namespaces: hostile routes never reach the kernel and `krctl bgp routes` says why; hundreds of idle
+/// connections from a peer's address hold no descriptors and the real session still comes up; a peer
+/// past the prefix limit gets a Cease (6/1) that `krctl bgp peers` keeps showing after later errors.
+@Suite(.serialized, .enabled(if: Kernel.available, "needs root (network namespaces)"))
+struct BGPHardeningKernelTests {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Resources/bgppeer.py").path
+
+    /// A lab with the agent on node s (10.99.0.10, pod CIDR 10.244.10.0/24) and a peer node p (10.99.0.5,
+    /// AS 65005), an API server that also knows node-o (pod CIDR 10.244.20.0/24 at 10.99.0.20).
+    final class Harness: @unchecked Sendable {
+        let lab: BGPLab
+        let server: TestAPIServer
+        let agent: AgentRun
+        let stateDir: String
+
+        init(agentArguments: [String] = []) throws {
+            lab = try BGPLab()
+            try lab.addNode("s", ip: "10.99.0.10", podCIDR: "10.244.10.0/24", asn: 64512)
+            try lab.addNode("p", ip: "10.99.0.5", podCIDR: "10.244.5.0/24", asn: 65005)
+            server = try TestAPIServer(launcher: ["/usr/sbin/ip", "netns", "exec", lab.ns("s")])
+            let kubeconfig = try server.writeKubeconfig()
+            let nodes = """
+            ---
+            kind: Node
+            metadata: {name: node-s, annotations: {kube-router.io/node.bgp.customimportreject: 198.51.100.0/24}}
+            spec: {podCIDR: 10.244.10.0/24}
+            status: {addresses: [{type: InternalIP, address: 10.99.0.10}]}
+            ---
+            kind: Node
+            metadata: {name: node-o}
+            spec: {podCIDR: 10.244.20.0/24}
+            status: {addresses: [{type: InternalIP, address: 10.99.0.20}]}
+            """
+            try NetworkNamespace.run(lab.ns("s")) { [config = server.config()] in
+                let client = KubeClient(config: config)
+                for doc in try JSONValue.parseYAMLDocuments(nodes) {
+                    _ = try client.create(.nodes, namespace: nil, object: doc)
+                }
+            }
+            stateDir = try lab.dir("agent")
+            agent = try AgentRun(netns: lab.ns("s"), arguments: [
+                "--kubeconfig", kubeconfig, "--hostname-override", "node-s",
+                "--run-firewall=false", "--run-service-proxy=false",
+                "--nodes-full-mesh=false", "--peer-router-ips", "10.99.0.5", "--peer-router-asns", "65005",
+                "--bgp-import-reject", "192.0.2.0/24", "--bgp-holdtime", "3s", "--state-dir", stateDir,
+            ] + agentArguments)
+            // The speaker is up and has tried the peer (which refuses: it only connects out).
+            try waitForPeer(20, "the agent's speaker trying the peer") { $0.lastError != nil }
+        }
+
+        /// `krctl bgp COMMAND` in the agent's namespace: status, stdout, stderr.
+        func krctlText(_ command: String, _ arguments: [String] = []) throws -> (Int32, String, String) {
+            try TestSupport.run("/usr/sbin/ip", ["netns", "exec", lab.ns("s"), builtExecutable("krctl").path, "bgp",
+                                                 command, "--state-dir", stateDir] + arguments)
+        }
+
+        func krctl<T: Decodable>(_ command: String, as type: T.Type) throws -> T {
+            let (status, out, err) = try krctlText(command, ["-o", "json"])
+            guard status == 0 || status == 2 else {
+                throw IPTablesTable.Failure(description: "krctl bgp \(command): \(status) \(err)")
+            }
+            return try JSONDecoder().decode(T.self, from: Data(out.utf8))
+        }
+
+        func peer() throws -> BGPSpeaker.PeerStatus? {
+            try krctl("peers", as: [BGPSpeaker.PeerStatus].self).first { $0.address == "10.99.0.5" }
+        }
+
+        /// Waits (on the agent's status, through krctl) until `condition` holds for the peer.
+        func waitForPeer(_ timeout: Double, _ what: String, _ condition: (BGPSpeaker.PeerStatus) -> Bool) throws {
+            try lab.eventually(timeout, what) { ((try? peer()) ?? nil).map(condition) ?? false }
+        }
+
+        /// The agent's resident memory, in KiB.
+        var residentKiB: Int {
+            let status = (try? String(contentsOfFile: "/proc/\(agent.pid)/status", encoding: .utf8)) ?? ""
+            let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+            return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
+        }
+
+        /// The number of our routes (protocol 201) in the agent's kernel.
+        var kernelRouteCount: Int { lab.routes("s", proto: "201").split(separator: "\n").count }
+
+        /// The CPU time the agent's process has used (user and system), in seconds.
+        var cpuSeconds: Double {
+            let stat = (try? String(contentsOfFile: "/proc/\(agent.pid)/stat", encoding: .utf8)) ?? ""
+            // After the command name in parentheses: state is field 3, utime 14, stime 15.
+            let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return -1 }
+            return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        }
+
+        /// The open descriptors of the agent's process.
+        var descriptors: Int {
+            (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(agent.pid)/fd").count) ?? -1
+        }
+
+        deinit { agent.stop() }
+    }
+
+    /// The scripted peer in node p's namespace, its events line by line.
+    final class Peer: @unchecked Sendable {
+        let process = Process()
+        private let input = Pipe()
+        private let output = Pipe()
+        private var buffer = Data()
+
+        init(_ harness: Harness, _ arguments: [String]) throws {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            process.arguments = ["netns", "exec", harness.lab.ns("p"), "/usr/bin/python3",
+                                 BGPHardeningKernelTests.script, "10.99.0.5", "10.99.0.10", "65005"] + arguments
+            process.standardInput = input
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+        }
+
+        /// The next line the peer prints (nil when it ends).
+        func next() -> String? {
+            while true {
+                if let newline = buffer.firstIndex(of: 0x0A) {
+                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+                    buffer = Data(buffer[(newline + 1)...])
+                    return line
+                }
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty { return nil }
+                buffer += chunk
+            }
+        }
+
+        /// Lines until one starts with `prefix` (returned), or nil when the peer ends first.
+        func waitFor(_ prefix: String, each: (String) -> Void = { _ in }) -> String? {
+            while let line = next() {
+                each(line)
+                if line.hasPrefix(prefix) { return line }
+            }
+            return nil
+        }
+
+        /// A command on the peer's stdin (`withdraw`, `close`).
+        func send(_ command: String) { input.fileHandleForWriting.write(Data((command + "\n").utf8)) }
+
+        func stop() {
+            try? input.fileHandleForWriting.close()
+            process.waitUntilExit()
+        }
+
+        deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+    }
+
+    static let hostile: [(String, BGPImportPolicy.Reason)] = [
+        ("0.0.0.0/0", .defaultRoute), ("10.244.10.10/32", .ownPodCIDR), ("10.244.20.0/24", .podCIDR),
+        ("10.99.0.10/32", .nodeAddress), ("10.99.0.0/24", .localNetwork), ("10.99.0.128/25", .localNetwork),
+        ("10.96.0.10/32", .serviceRange), ("127.0.0.0/8", .loopback),
+        ("169.254.0.0/16", .linkLocal), ("224.0.0.0/4", .multicast), ("240.0.0.0/4", .reserved),
+        ("192.0.2.0/25", .customReject), ("198.51.100.0/24", .customReject),
+    ]
+
+    @Test func hostileRoutesNeverReachTheKernel() throws {
+        let h = try Harness()
+        let good = "172.20.0.0/16"
+        let peer = try Peer(h, ["--announce", (Self.hostile.map(\.0) + [good]).joined(separator: ",")])
+        defer { peer.stop() }
+        #expect(peer.waitFor("established") != nil, "\(h.agent.log)")
+        #expect(peer.waitFor("announced") != nil)
+        try h.waitForPeer(10, "all prefixes received") { $0.prefixesReceived == Self.hostile.count + 1 }
+        try h.lab.eventually(10, "the good route in the kernel") {
+            h.lab.routes("s", proto: "201").contains("\(good) via 10.99.0.5")
+        }
+
+        let status = try #require(try h.peer())
+        #expect(status.prefixesAccepted == 1 && status.prefixesRejected == Self.hostile.count, "\(status)")
+        // Ours (proto 201) in the kernel: the good route only.
+        let kernel = h.lab.routes("s", proto: "201").split(separator: "\n").map { String($0) }
+        #expect(kernel.count == 1 && kernel.first?.hasPrefix("\(good) via 10.99.0.5") == true, "\(kernel)")
+        #expect(!h.lab.routes("s").contains("default"), "\(h.lab.routes("s"))")
+        // krctl bgp routes: each hostile prefix rejected, with its reason.
+        let routes = try h.krctl("routes", as: [BGPSpeaker.RouteStatus].self)
+        for (prefix, reason) in Self.hostile {
+            let route = routes.first { $0.prefix == prefix }
+            let expected = reason == .ownPodCIDR ? "own prefix (not installed)" : "rejected"
+            #expect(route?.status == expected && route?.inKernel == false, "\(prefix): \(String(describing: route))")
+            #expect(route?.rejected?.map(\.reason) == [reason], "\(prefix): \(String(describing: route))")
+            #expect(route?.rejected?.first?.peer == "10.99.0.5")
+        }
+        #expect(routes.first { $0.prefix == good }?.status == "ok")
+        // The text form names the reason.
+        let text = try h.krctlText("routes")
+        #expect(text.1.contains("rejected: default route") && text.1.contains("rejected: multicast"), "\(text.1)")
+    }
+
+    @Test func idleConnectionsFromAPeerHoldNoDescriptors() throws {
+        let h = try Harness()
+        let baseline = h.descriptors
+        var most = baseline
+        let peer = try Peer(h, ["--idle", "300"])
+        defer { peer.stop() }
+        // After every 25 connections, and once all 300 are through.
+        #expect(peer.waitFor("idle-done") { _ in most = max(most, h.descriptors) } != nil)
+        most = max(most, h.descriptors)
+        #expect(most - baseline < 64, "descriptors: baseline \(baseline), at most \(most)")
+        // The real session still comes up, beside the idle connections the peer keeps open.
+        #expect(peer.waitFor("established") != nil, "\(h.agent.log)")
+        try h.waitForPeer(10, "Established") { $0.state == "Established" }
+        #expect(h.descriptors - baseline < 64)
+        #expect(h.agent.log.contains("closed a connection with Cease / Connection Rejected (6/5)"),
+                "\(h.agent.log.suffix(2000))")
+    }
+
+    @Test func acceptBacksOffWhenDescriptorsRunOut() throws {
+        let h = try Harness()
+        // No descriptor to spare (the soft limit: raising a hard one needs CAP_SYS_RESOURCE): accept() fails with
+        // EMFILE while connections wait in the listener's backlog.
+        let limits = (try? String(contentsOfFile: "/proc/\(h.agent.pid)/limits", encoding: .utf8)) ?? ""
+        let soft = limits.split(separator: "\n").first { $0.hasPrefix("Max open files") }?
+            .split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).first.map(String.init) ?? "1024"
+        #expect(Kernel.shell("prlimit --pid \(h.agent.pid) --nofile=\(h.descriptors):").0 == 0)
+        let peer = try Peer(h, ["--idle", "25"])
+        defer { peer.stop() }
+        #expect(peer.waitFor("idle-done") != nil)
+        // The listener must not spin on the readable socket (it took a core before): a window of measure,
+        // not a wait for a condition.
+        let before = h.cpuSeconds
+        Thread.sleep(forTimeInterval: 3)
+        let used = h.cpuSeconds - before
+        #expect(before >= 0 && used < 1, "the agent used \(used) s of CPU in 3 s")
+        #expect(h.agent.log.contains("accept: Too many open files; backing off"), "\(h.agent.log.suffix(2000))")
+        // With descriptors again, the backlog drains and the real session comes up.
+        #expect(Kernel.shell("prlimit --pid \(h.agent.pid) --nofile=\(soft):").0 == 0, "soft limit \(soft)")
+        #expect(peer.waitFor("established") == "established", "\(h.agent.log.suffix(2000))")
+    }
+
+    @Test func aPeerPastTheMaxPrefixLimitGetsACeaseThatStaysVisible() throws {
+        let h = try Harness(agentArguments: ["--peer-router-max-prefixes", "50"])
+        let peer = try Peer(h, ["--count", "60"])
+        defer { peer.stop() }
+        #expect(peer.waitFor("established") != nil, "\(h.agent.log)")
+        #expect(peer.waitFor("notification") == "notification 6 1", "\(h.agent.log)")
+        // Its routes are gone, and a later connection error (the peer refuses our connects) leaves the
+        // NOTIFICATION shown.
+        try h.waitForPeer(25, "a connection error after the Cease") {
+            $0.lastError?.contains("refused") == true && $0.state != "Established"
+        }
+        let status = try #require(try h.peer())
+        let notification = try #require(status.lastNotification)
+        #expect(notification.direction == .sent && notification.code == 6 && notification.subcode == 1,
+                "\(notification)")
+        #expect(notification.name.contains("Maximum Number of Prefixes Reached"))
+        // No new connection during the hold-down (10 s) after the Cease.
+        let formatter = ISO8601DateFormatter()
+        let ceased = try #require(formatter.date(from: notification.time))
+        let retried = try #require(status.lastErrorTime.flatMap { formatter.date(from: $0) })
+        #expect(retried.timeIntervalSince(ceased) >= 9,
+                "Cease at \(notification.time), next error at \(status.lastErrorTime ?? "")")
+        #expect(status.prefixesReceived == 0)
+        #expect(h.lab.routes("s", proto: "201").isEmpty, "\(h.lab.routes("s", proto: "201"))")
+        let text = try h.krctlText("peers")
+        #expect(text.1.contains("sent Cease / Maximum Number of Prefixes Reached (6/1)"), "\(text.1)")
+        // Logged: the Cease, and each run of connection failures once (a peer refusing every second is one line
+        // before the session and one after it).
+        let log = h.agent.log
+        #expect(log.contains("bgp: peer 10.99.0.5: sent NOTIFICATION Cease / Maximum Number of Prefixes Reached (6/1)"),
+                "\(log)")
+        let refused = log.split(separator: "\n")
+            .filter { $0.contains("bgp: peer 10.99.0.5: connect 10.99.0.5: Connection refused") }
+        #expect(refused.count == 2, "\(log)")
+    }
+
+    @Test func aRestartingPeersRoutesGoExactlyWhenItsRestartTimeEnds() throws {
+        let h = try Harness(agentArguments: ["--bgp-graceful-restart"])
+        let peer = try Peer(h, ["--gr", "3", "--announce", "172.20.0.0/16"])
+        defer { peer.stop() }
+        #expect(peer.waitFor("announced") != nil, "\(h.agent.log)")
+        try h.lab.eventually(10, "the route in the kernel") {
+            h.lab.routes("s", proto: "201").contains("172.20.0.0/16 via 10.99.0.5")
+        }
+        // The peer goes without a NOTIFICATION, as a restarting speaker does: its IPv4 routes stay for its 3 s.
+        peer.send("close")
+        #expect(peer.waitFor("closed") != nil)
+        let closed = Date()
+        try h.waitForPeer(5, "the session down") { $0.state != "Established" }
+        #expect(h.lab.routes("s", proto: "201").contains("172.20.0.0/16"), "kept while the peer restarts")
+        try h.lab.eventually(15, "the stale route gone") { !h.lab.routes("s", proto: "201").contains("172.20.0.0/16") }
+        let elapsed = Date().timeIntervalSince(closed)
+        // At the deadline, not at the next 10 s check.
+        #expect(elapsed >= 2.5 && elapsed < 4.5, "removed after \(elapsed) s; restart time 3 s")
+    }
+
+    @Test func memoryReturnsAfterAFullTableGoes() throws {
+        let h = try Harness(agentArguments: ["--peer-router-max-prefixes", "300000"])
+        let baseline = h.residentKiB
+        let peer = try Peer(h, ["--count", "100000"])
+        defer { peer.stop() }
+        #expect(peer.waitFor("announced") != nil, "\(h.agent.log)")
+        try h.waitForPeer(60, "100,000 prefixes received") { $0.prefixesReceived == 100_000 }
+        try h.lab.eventually(60, "100,000 routes in the kernel") { h.kernelRouteCount == 100_000 }
+        // A full answer of krctl bgp routes (tens of MB of JSON) on top.
+        let routes = try h.krctl("routes", as: [BGPSpeaker.RouteStatus].self)
+        #expect(routes.count == 100_000)
+        let peak = h.residentKiB
+        peer.send("withdraw")
+        #expect(peer.waitFor("withdrawn") != nil)
+        try h.waitForPeer(60, "every prefix withdrawn") { $0.prefixesReceived == 0 }
+        try h.lab.eventually(60, "no route of ours left in the kernel") { h.kernelRouteCount == 0 }
+        _ = try h.krctl("routes", as: [BGPSpeaker.RouteStatus].self)
+        let after = h.residentKiB
+        // Most of what the table took is given back (the rest: allocator and runtime caches).
+        #expect(peak - baseline > 10_000, "the table takes memory: baseline \(baseline) KiB, peak \(peak) KiB")
+        #expect(after - baseline < (peak - baseline) / 2,
+                "baseline \(baseline) KiB, peak \(peak) KiB, after \(after) KiB")
+    }
+}
