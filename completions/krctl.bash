@@ -357,7 +357,7 @@ _krctl_trace_service() {
 
 _krctl_ipvs() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--no-color --version -h --help)
     repeating_options=()
     non_repeating_options=(--state-dir -o --output --request-timeout)
     __krctl_offer_flags_options 0
@@ -368,6 +368,7 @@ _krctl_ipvs() {
         return
         ;;
     '-o'|'--output')
+        __krctl_add_completions -W 'text'$'\n''json'$'\n''yaml'
         return
         ;;
     '--request-timeout')
@@ -401,7 +402,7 @@ _krctl_bgp() {
 
 _krctl_bgp_peers() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--no-color --version -h --help)
     repeating_options=()
     non_repeating_options=(--state-dir -o --output --request-timeout)
     __krctl_offer_flags_options 0
@@ -412,6 +413,7 @@ _krctl_bgp_peers() {
         return
         ;;
     '-o'|'--output')
+        __krctl_add_completions -W 'text'$'\n''json'$'\n''yaml'
         return
         ;;
     '--request-timeout')
@@ -422,7 +424,7 @@ _krctl_bgp_peers() {
 
 _krctl_bgp_routes() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--no-color --version -h --help)
     repeating_options=()
     non_repeating_options=(--state-dir -o --output --request-timeout)
     __krctl_offer_flags_options 0
@@ -433,6 +435,7 @@ _krctl_bgp_routes() {
         return
         ;;
     '-o'|'--output')
+        __krctl_add_completions -W 'text'$'\n''json'$'\n''yaml'
         return
         ;;
     '--request-timeout')

@@ -53,13 +53,10 @@ struct IPVSCommand: ParsableCommand {
             rows.append(Row(service: name, kind: kind, key: service.key, scheduler: service.scheduler,
                             persistenceSeconds: service.persistent ? Int(service.timeout) : nil, stats: service.stats, realServers: servers))
         }
-        switch OutputFormat(rawValue: agent.output)! {
-        case .json: print(try Render.json(rows))
-        case .yaml: print(try Render.yaml(rows), terminator: "")
-        case .text:
+        try agent.format.emit(rows) { _ in
             if rows.isEmpty {
-                print("IPVS table is empty" + (status == nil ? " (and no agent status in \(agent.stateDir): is kube-router running with --run-service-proxy?)" : ""))
-                return
+                return "IPVS table is empty"
+                    + (status == nil ? " (and no agent status in \(agent.stateDir): is kube-router running with --run-service-proxy?)" : "")
             }
             var table = [["SERVICE", "KIND", "VIRTUAL SERVICE / REAL SERVER", "SCHEDULER", "WEIGHT", "ACTIVE", "INACTIVE", "CONNS", "PKTS IN", "PKTS OUT", "BYTES IN", "BYTES OUT"]]
             for r in rows {
@@ -74,7 +71,7 @@ struct IPVSCommand: ParsableCommand {
                                   String(s.stats.packetsOut), String(s.stats.bytesIn), String(s.stats.bytesOut)])
                 }
             }
-            print(Table.render(table))
+            return Table.render(table)
         }
     }
 }
