@@ -183,12 +183,18 @@ import Testing
         // A peer without 4-octet AS: AS_TRANS stands in for the large AS in AS_PATH, and AS4_PATH (RFC 6793)
         // brings it back; without AS4_PATH the path is AS_TRANS's.
         let old = BGPMessage.Options(fourOctetAS: false)
-        guard case .update(let u) = try BGPMessage.decode(BGPMessage.update(update).encode(options: old), options: old) else { return }
+        guard case .update(let u) = try BGPMessage.decode(BGPMessage.update(update).encode(options: old), options: old) else {
+            Issue.record("an UPDATE encoded for a 2-octet peer does not decode as an UPDATE")
+            return
+        }
         #expect(u.attributes.asns == [4_200_000_001, 65001])
         var bare = u
         bare.attributes.asPath = [.init(.sequence, [23456, 65001])]
         let twoOctetOnly = BGPMessage.update(bare).encode(options: old)
-        guard case .update(let v) = try BGPMessage.decode(twoOctetOnly, options: old) else { return }
+        guard case .update(let v) = try BGPMessage.decode(twoOctetOnly, options: old) else {
+            Issue.record("a 2-octet UPDATE does not decode as an UPDATE")
+            return
+        }
         #expect(v.attributes.asns == [23456, 65001])
     }
 
