@@ -26,28 +26,32 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
     ],
     targets: [
-        .systemLibrary(name: "CNetlink", pkgConfig: "libnl-genl-3.0",
-                       providers: [.apt(["libnl-3-dev", "libnl-route-3-dev", "libnl-genl-3-dev"])]),
+        .systemLibrary(
+            name: "CNetlink", pkgConfig: "libnl-genl-3.0",
+            providers: [.apt(["libnl-3-dev", "libnl-route-3-dev", "libnl-genl-3-dev"])]),
         .systemLibrary(name: "CIPSet", pkgConfig: "libipset", providers: [.apt(["libipset-dev"])]),
         .systemLibrary(name: "CIPTables", pkgConfig: "libiptc", providers: [.apt(["libiptc-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw", providers: [.apt(["libncursesw5-dev"])]),
         // The shared modules, each a folder of Sources/Core; their dependencies show the rules (ARCHITECTURE.md).
         // The Kubernetes model and manifests: no C.
-        .target(name: "KubeModel", dependencies: [.product(name: "Yams", package: "Yams")], path: "Sources/Core/KubeModel"),
+        .target(
+            name: "KubeModel", dependencies: [.product(name: "Yams", package: "Yams")], path: "Sources/Core/KubeModel"),
         // The API client: libcurl.
         .target(name: "KubeAPI", dependencies: ["KubeModel", "CCurl"], path: "Sources/Core/KubeAPI"),
         // Planners, explainers, diffs, the BGP codec and RIB: no C, no I/O, no threads.
         .target(name: "Planning", dependencies: ["KubeModel"], path: "Sources/Core/Planning"),
         // The only code that reads or writes the kernel: libiptc, libipset, libnl.
-        .target(name: "Kernel", dependencies: ["KubeModel", "Planning", "CNetlink", "CIPSet", "CIPTables"],
-                path: "Sources/Core/Kernel"),
+        .target(
+            name: "Kernel", dependencies: ["KubeModel", "Planning", "CNetlink", "CIPSet", "CIPTables"],
+            path: "Sources/Core/Kernel"),
         // The BGP speaker: sessions, transport, the route sync.
         .target(name: "Speaker", dependencies: ["KubeModel", "Planning", "Kernel"], path: "Sources/Core/Speaker"),
         .executableTarget(
             name: "Agent",
             dependencies: [
-                "KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -92,17 +96,28 @@ let package = Package(
             dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel", "BenchSupport"]
         ),
         // Fixtures are read from the source tree (BGP messages captured from BIRD, FRR, GoBGP, ExaBGP).
-        .testTarget(name: "CoreTests", dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", "TestSupport", "krctl", "Agent"]),
+        .testTarget(
+            name: "CoreTests", dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", "TestSupport"],
+            exclude: ["Fixtures"]),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", "TestSupport", "krctl", "Agent"]),
         // The agent's controllers against the kernel fakes and a fake cluster: no root.
-        .testTarget(name: "AgentTests", dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel", "TestSupport", "Agent"]),
+        .testTarget(
+            name: "AgentTests", dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel", "TestSupport", "Agent"]),
         // Helpers the integration suites share: the API test server process, a test PKI, subprocesses.
-        .target(name: "TestSupport", dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel"], path: "Tests/TestSupport"),
-        .testTarget(name: "APITests", dependencies: ["KubeModel", "KubeAPI", "TestSupport", "KubeTestServer", "krctl"]),
+        .target(
+            name: "TestSupport", dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel"], path: "Tests/TestSupport"
+        ),
+        .testTarget(
+            name: "APITests", dependencies: ["KubeModel", "KubeAPI", "TestSupport", "KubeTestServer", "krctl"]),
         // Needs root and the kernel's netfilter; its suites say so and are skipped elsewhere.
-        .testTarget(name: "KernelTests", dependencies: [
-            "KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", "TestSupport", "KubeTestServer", "Agent", "krctl",
-        ]),
+        .testTarget(
+            name: "KernelTests",
+            dependencies: [
+                "KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", "TestSupport", "KubeTestServer", "Agent",
+                "krctl",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,7 +1,7 @@
 import BenchSupport
-import KubeModel
-import KubeAPI
 import Foundation
+import KubeAPI
+import KubeModel
 
 // kr-api-bench: list and watch of many pods through the informers, against kube-test-server over TLS,
 // beside the real kubectl doing the same against the same server in the same run.
@@ -10,7 +10,8 @@ import Foundation
 
 let podCount = CommandLine.arguments.dropFirst().compactMap { Int($0) }.first ?? 10_000
 let here = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 let work = FileManager.default.temporaryDirectory.appendingPathComponent("kr-api-bench-\(getpid())")
 try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: work) }
@@ -25,34 +26,55 @@ for i in 0..<podCount {
     let name = "pod-\(i)"
     pods["bench/\(name)"] = .object([
         "apiVersion": "v1", "kind": "Pod",
-        "metadata": .object(["name": .string(name), "namespace": "bench", "uid": .string(UUID().uuidString),
-                             "resourceVersion": .string(String(i + 10)),
-                             "labels": .object(["app": .string("app-\(i % 20)"), "tier": .string("tier-\(i % 3)")])]),
-        "spec": .object(["nodeName": .string("node-\(i % 100)"),
-                         "containers": .array([.object(["name": "main", "image": "registry.example/app:1.0",
-                                                        "ports": .array([.object(["name": "http", "containerPort": .int(8080)])])])])]),
-        "status": .object(["phase": "Running", "podIP": .string("10.\(i / 65536 + 1).\(i / 256 % 256).\(i % 256)"),
-                           "hostIP": .string("192.168.0.\(i % 100 + 1)")]),
+        "metadata": .object([
+            "name": .string(name), "namespace": "bench", "uid": .string(UUID().uuidString),
+            "resourceVersion": .string(String(i + 10)),
+            "labels": .object(["app": .string("app-\(i % 20)"), "tier": .string("tier-\(i % 3)")]),
+        ]),
+        "spec": .object([
+            "nodeName": .string("node-\(i % 100)"),
+            "containers": .array([
+                .object([
+                    "name": "main", "image": "registry.example/app:1.0",
+                    "ports": .array([.object(["name": "http", "containerPort": .int(8080)])]),
+                ])
+            ]),
+        ]),
+        "status": .object([
+            "phase": "Running", "podIP": .string("10.\(i / 65536 + 1).\(i / 256 % 256).\(i % 256)"),
+            "hostIP": .string("192.168.0.\(i % 100 + 1)"),
+        ]),
     ])
 }
-let namespace: JSONValue = .object(["apiVersion": "v1", "kind": "Namespace",
-                                    "metadata": .object(["name": "bench", "resourceVersion": "2",
-                                                         "labels": .object(["kubernetes.io/metadata.name": "bench"])])])
-let state: JSONValue = .object(["resourceVersion": .int(Int64(podCount + 10)),
-                                "objects": .object(["pods": .object(pods), "namespaces": .object(["bench": namespace])])])
+let namespace: JSONValue = .object([
+    "apiVersion": "v1", "kind": "Namespace",
+    "metadata": .object([
+        "name": "bench", "resourceVersion": "2",
+        "labels": .object(["kubernetes.io/metadata.name": "bench"]),
+    ]),
+])
+let state: JSONValue = .object([
+    "resourceVersion": .int(Int64(podCount + 10)),
+    "objects": .object(["pods": .object(pods), "namespaces": .object(["bench": namespace])]),
+])
 let statePath = work.appendingPathComponent("state.json").path
 try state.jsonData().write(to: URL(fileURLWithPath: statePath))
 pods = [:]
 
 let server = Process()
 server.executableURL = here.appendingPathComponent("kube-test-server")
-server.arguments = ["--listen", "127.0.0.1:0", "--tls-cert", "\(pki)/server.crt", "--tls-key", "\(pki)/server.key",
-                    "--client-ca", "\(pki)/ca.crt", "--state", statePath, "--test-endpoints", "--bookmark-interval", "5"]
+server.arguments = [
+    "--listen", "127.0.0.1:0", "--tls-cert", "\(pki)/server.crt", "--tls-key", "\(pki)/server.key",
+    "--client-ca", "\(pki)/ca.crt", "--state", statePath, "--test-endpoints", "--bookmark-interval", "5",
+]
 let serverOut = Pipe()
 server.standardOutput = serverOut
 server.standardError = FileHandle.nullDevice
 try server.run()
-defer { server.terminate(); server.waitUntilExit() }
+defer {
+    server.terminate()
+    server.waitUntilExit()
+}
 var line = Data()
 while true {
     let byte = serverOut.fileHandleForReading.readData(ofLength: 1)
@@ -60,9 +82,10 @@ while true {
     line.append(byte)
 }
 let port = String(decoding: line, as: UTF8.self).split(separator: ":").last.map(String.init) ?? ""
-let config = KubeConfig(server: "https://127.0.0.1:\(port)", certificateAuthority: FileManager.default.contents(atPath: "\(pki)/ca.crt"),
-                        clientCertificate: FileManager.default.contents(atPath: "\(pki)/admin.crt"),
-                        clientKey: FileManager.default.contents(atPath: "\(pki)/admin.key"), user: "admin", origin: "bench")
+let config = KubeConfig(
+    server: "https://127.0.0.1:\(port)", certificateAuthority: FileManager.default.contents(atPath: "\(pki)/ca.crt"),
+    clientCertificate: FileManager.default.contents(atPath: "\(pki)/admin.crt"),
+    clientKey: FileManager.default.contents(atPath: "\(pki)/admin.key"), user: "admin", origin: "bench")
 let kubeconfig = work.appendingPathComponent("kubeconfig").path
 try """
 apiVersion: v1
@@ -103,9 +126,11 @@ var kubectlList: Double?
 var kubectlWatch: Double?
 if let kubectl {
     let cache = work.appendingPathComponent("kcache").path
-    kubectlList = seconds(clock.measure {
-        _ = try? shell(kubectl, ["--kubeconfig", kubeconfig, "--cache-dir", cache, "get", "pods", "-A", "-o", "name"])
-    })
+    kubectlList = seconds(
+        clock.measure {
+            _ = try? shell(
+                kubectl, ["--kubeconfig", kubeconfig, "--cache-dir", cache, "get", "pods", "-A", "-o", "name"])
+        })
     // kubectl get -w prints the list (one line per pod), then one line per event. Its watch continues
     // from the list's version, so the burst may start as soon as the list has been printed.
     let watcher = Process()
@@ -138,19 +163,31 @@ if let kubectlList {
     print(String(format: "kubectl get pods -A:    %.3f s   ratio ours/kubectl: %.2f", kubectlList, ours / kubectlList))
 }
 let burstSeconds = seconds(burst)
-print(String(format: "watch burst:            %d events in %.3f s (%.0f events/s)", received, burstSeconds, Double(received) / burstSeconds))
+print(
+    String(
+        format: "watch burst:            %d events in %.3f s (%.0f events/s)", received, burstSeconds,
+        Double(received) / burstSeconds))
 if let kubectlWatch {
-    print(String(format: "kubectl get -w burst:   %.3f s (%.0f events/s)   ratio ours/kubectl: %.2f",
-                 kubectlWatch, Double(podCount) / kubectlWatch, burstSeconds / kubectlWatch))
+    print(
+        String(
+            format: "kubectl get -w burst:   %.3f s (%.0f events/s)   ratio ours/kubectl: %.2f",
+            kubectlWatch, Double(podCount) / kubectlWatch, burstSeconds / kubectlWatch))
 }
-print(String(format: "resident memory:        %.1f MiB before, %.1f MiB synced, %.1f MiB after the burst (%.1f KiB per pod)",
-             rssBefore, rssSynced, rssAfterWatch, (rssSynced - rssBefore) * 1024 / Double(max(stored, 1))))
+print(
+    String(
+        format: "resident memory:        %.1f MiB before, %.1f MiB synced, %.1f MiB after the burst (%.1f KiB per pod)",
+        rssBefore, rssSynced, rssAfterWatch, (rssSynced - rssBefore) * 1024 / Double(max(stored, 1))))
 
 final class LockedCounter: @unchecked Sendable {
     private let condition = NSCondition()
     private var count = 0
     var value: Int { condition.withLock { count } }
-    func increment() { condition.withLock { count += 1; condition.broadcast() } }
+    func increment() {
+        condition.withLock {
+            count += 1
+            condition.broadcast()
+        }
+    }
     func wait(until target: Int, timeout: Double) {
         let deadline = Date(timeIntervalSinceNow: timeout)
         condition.withLock { while count < target { if !condition.wait(until: deadline) { break } } }

@@ -1,8 +1,8 @@
-import KubeModel
-import KubeAPI
-import Planning
-import Kernel
 import Foundation
+import Kernel
+import KubeAPI
+import KubeModel
+import Planning
 
 /// Keeps the node's firewall equal to what the policies say. Informer events only mark the state
 /// dirty; the worker (`SyncWorker`) coalesces them into syncs (plan → ipsets → iptables → stale sets),
@@ -20,8 +20,10 @@ final class FirewallController: @unchecked Sendable {
     private let lock = NSLock()
     private(set) var syncCount = 0
 
-    init(cluster: any ClusterState, node: String, period: Double, defaultDeny: Bool, stateDir: String?, log: Log,
-         backends: KernelBackends = .real, retry: Double = 10) {
+    init(
+        cluster: any ClusterState, node: String, period: Double, defaultDeny: Bool, stateDir: String?, log: Log,
+        backends: KernelBackends = .real, retry: Double = 10
+    ) {
         self.defaultDeny = defaultDeny
         self.cluster = cluster
         self.backends = backends
@@ -59,15 +61,18 @@ final class FirewallController: @unchecked Sendable {
     /// Events lead to incremental syncs against what this process last applied; every `period` (and
     /// after any failure) a full sync reads the kernel back and repairs whatever drifted.
     func start() {
-        worker.start(name: "firewall", ready: { [cluster] in cluster.hasSynced }, setUp: { [self] in
-            // IPv6 needs the kernel's ip6_tables; without it the node is IPv4-only for the firewall.
-            do {
-                _ = try backends.iptables("filter", .ipv6)
-                families.append(.ipv6)
-            } catch {
-                log.warn("firewall: \(error): IPv6 pods are not protected on this node")
+        worker.start(
+            name: "firewall", ready: { [cluster] in cluster.hasSynced },
+            setUp: { [self] in
+                // IPv6 needs the kernel's ip6_tables; without it the node is IPv4-only for the firewall.
+                do {
+                    _ = try backends.iptables("filter", .ipv6)
+                    families.append(.ipv6)
+                } catch {
+                    log.warn("firewall: \(error): IPv6 pods are not protected on this node")
+                }
             }
-        }) { [self] full in
+        ) { [self] full in
             lastApplied = sync(families: families, previous: full ? nil : lastApplied)
             return lastApplied != nil
         }
@@ -92,21 +97,28 @@ final class FirewallController: @unchecked Sendable {
             var committed: [String] = []
             var rulesWritten = 0
             for plan in plans {
-                let report = try IPTablesSync.apply(plan, previous: previous?.first { $0.family == plan.family }, open: backends.iptables)
+                let report = try IPTablesSync.apply(
+                    plan, previous: previous?.first { $0.family == plan.family }, open: backends.iptables)
                 if report.committed { committed.append(plan.family.rawValue) }
                 rulesWritten += report.rulesWritten
             }
             let rulesDone = clock.now
-            let removed = try IPSetSync(backend: session).removeStale(keeping: Set(allSets.map(\.name)), among: sets.before)
+            let removed = try IPSetSync(backend: session).removeStale(
+                keeping: Set(allSets.map(\.name)), among: sets.before)
             let end = clock.now
-            let count = lock.withLock { syncCount += 1; return syncCount }
+            let count = lock.withLock {
+                syncCount += 1
+                return syncCount
+            }
             let chainCount = plans.reduce(0) { $0 + $1.chains.count }
             let ruleCount = plans.reduce(0) { $0 + $1.chains.reduce(0) { $0 + $1.rules.count } }
             // The status first: whoever waits for the log line may read the status at once.
             writeStatus(plans: plans, count: count, versions: versionMap, full: previous == nil)
-            log.info("firewall: sync \(count)\(previous == nil ? " (full)" : "") at versions \(versions) done in \(ms(end - start)): plan \(ms(planned - start)) (\(chainCount) chains, \(ruleCount) rules, \(allSets.count) sets), "
-                     + "ipsets \(ms(setsDone - planned)) (\(sets.created.count) created, \(sets.swapped.count) swapped, \(sets.unchanged) unchanged), "
-                     + "iptables \(ms(rulesDone - setsDone)) (\(committed.isEmpty ? "unchanged" : "committed \(committed.joined(separator: ", ")), \(rulesWritten) rules written")), stale sets \(ms(end - rulesDone)) (\(removed.count) removed)")
+            log.info(
+                "firewall: sync \(count)\(previous == nil ? " (full)" : "") at versions \(versions) done in \(ms(end - start)): plan \(ms(planned - start)) (\(chainCount) chains, \(ruleCount) rules, \(allSets.count) sets), "
+                    + "ipsets \(ms(setsDone - planned)) (\(sets.created.count) created, \(sets.swapped.count) swapped, \(sets.unchanged) unchanged), "
+                    + "iptables \(ms(rulesDone - setsDone)) (\(committed.isEmpty ? "unchanged" : "committed \(committed.joined(separator: ", ")), \(rulesWritten) rules written")), stale sets \(ms(end - rulesDone)) (\(removed.count) removed)"
+            )
             return plans
         } catch {
             log.error("firewall: sync failed, the previous rules stay in place; the next sync is a full one: \(error)")
@@ -126,7 +138,8 @@ final class FirewallController: @unchecked Sendable {
             if case .pod(let key) = chain.subject { pods[key] = chain.name }
         }
         do {
-            var status = FirewallStatus(node: node, syncs: count, lastSync: Date(), podChains: pods, defaultDeny: defaultDeny)
+            var status = FirewallStatus(
+                node: node, syncs: count, lastSync: Date(), podChains: pods, defaultDeny: defaultDeny)
             let rejected = cluster.rejectedObjects
             status.rejectedObjects = rejected.count
             status.rejected = rejected.map(\.object)

@@ -9,7 +9,9 @@ struct Log: Sendable {
     init(label: String = "kube-router") { logger = Logger(label: label) }
 
     func info(_ message: String, _ metadata: Logger.Metadata? = nil) { logger.info("\(message)", metadata: metadata) }
-    func warn(_ message: String, _ metadata: Logger.Metadata? = nil) { logger.warning("\(message)", metadata: metadata) }
+    func warn(_ message: String, _ metadata: Logger.Metadata? = nil) {
+        logger.warning("\(message)", metadata: metadata)
+    }
     func error(_ message: String, _ metadata: Logger.Metadata? = nil) { logger.error("\(message)", metadata: metadata) }
     func debug(_ message: String, _ metadata: Logger.Metadata? = nil) { logger.debug("\(message)", metadata: metadata) }
 
@@ -87,12 +89,17 @@ struct JSONLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         var object: [String: Any] = [:]
-        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) { object[key] = Self.json(value) }
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
+            object[key] = Self.json(value)
+        }
         object["ts"] = Self.timestamp.string(from: Date())
         object["level"] = event.level.rawValue
         object["msg"] = event.message.description
         object["source"] = label
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+        guard
+            let data = try? JSONSerialization.data(
+                withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        else {
             return
         }
         FileHandle.standardError.write(data + Data("\n".utf8))

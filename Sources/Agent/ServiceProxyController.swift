@@ -1,8 +1,8 @@
-import KubeModel
-import KubeAPI
-import Planning
-import Kernel
 import Foundation
+import Kernel
+import KubeAPI
+import KubeModel
+import Planning
 
 /// Keeps the node's IPVS table, its VIPs on kube-dummy-if and the iptables/ipset pieces IPVS needs
 /// equal to the cluster's Services and EndpointSlices. Events note the services they touch; the
@@ -66,7 +66,8 @@ final class ServiceProxyController: @unchecked Sendable {
         for object in objects {
             switch object {
             case .service(let service): keys.append(service.meta.key)
-            case .endpointSlice(let slice) where !slice.serviceName.isEmpty: keys.append("\(slice.meta.namespace)/\(slice.serviceName)")
+            case .endpointSlice(let slice) where !slice.serviceName.isEmpty:
+                keys.append("\(slice.meta.namespace)/\(slice.serviceName)")
             case .node(let n) where n.name == node: all = true
             default: continue
             }
@@ -85,7 +86,9 @@ final class ServiceProxyController: @unchecked Sendable {
     func stop() { worker.stop() }
 
     func start() {
-        worker.start(name: "service-proxy", ready: { [cluster] in cluster.hasSynced }, setUp: { [self] in prepareKernel() }) { [self] full in
+        worker.start(
+            name: "service-proxy", ready: { [cluster] in cluster.hasSynced }, setUp: { [self] in prepareKernel() }
+        ) { [self] full in
             applied = sync(previous: full ? nil : applied)
             return applied != nil
         }
@@ -121,20 +124,25 @@ final class ServiceProxyController: @unchecked Sendable {
         let versions = versionMap.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         // Taken before the snapshot: a change noted after it is replanned again next time.
         let (changed, all) = lock.withLock {
-            defer { changedServices = []; replanAll = false }
+            defer {
+                changedServices = []
+                replanAll = false
+            }
             return (changedServices, replanAll)
         }
         let snapshot = cluster.snapshot()
         let nodeObject = snapshot.nodes[node]
         let nodeAddresses = ServiceProxyPlanner.nodeAddresses(nodeObject)
-        let plannerOptions = ServiceProxyPlanner.Options(gracefulTermination: options.gracefulTermination, hairpinAll: options.hairpinAll)
+        let plannerOptions = ServiceProxyPlanner.Options(
+            gracefulTermination: options.gracefulTermination, hairpinAll: options.hairpinAll)
         // An event replans only the services it touched; a full sync (or a node change) replans all.
         var replanned: Set<String>? = nil
         if !all, previous != nil, var current = parts {
             for key in changed {
                 if let service = snapshot.services[key] {
-                    current[key] = ServiceProxyPlanner.plan(service: service, slices: ServiceProxyPlanner.slices(of: key, in: snapshot),
-                                                            node: node, nodeAddresses: nodeAddresses, options: plannerOptions)
+                    current[key] = ServiceProxyPlanner.plan(
+                        service: service, slices: ServiceProxyPlanner.slices(of: key, in: snapshot),
+                        node: node, nodeAddresses: nodeAddresses, options: plannerOptions)
                 } else {
                     current.removeValue(forKey: key)
                 }
@@ -142,7 +150,8 @@ final class ServiceProxyController: @unchecked Sendable {
             parts = current
             replanned = changed
         } else {
-            parts = ServiceProxyPlanner.parts(snapshot, node: node, nodeAddresses: nodeAddresses, options: plannerOptions)
+            parts = ServiceProxyPlanner.parts(
+                snapshot, node: node, nodeAddresses: nodeAddresses, options: plannerOptions)
         }
         let currentParts = parts ?? [:]
         let plan = ServiceProxyPlanner.assemble(currentParts, nodeAddresses: nodeAddresses)
@@ -150,7 +159,8 @@ final class ServiceProxyController: @unchecked Sendable {
             for problem in plan.problems { log.warn("service proxy: \(problem)") }
             lastProblems = plan.problems
         }
-        let netfilterOptions = ServiceProxyNetfilter.Options(masqueradeAll: options.masqueradeAll, podCIDRs: nodeObject?.podCIDRs ?? [])
+        let netfilterOptions = ServiceProxyNetfilter.Options(
+            masqueradeAll: options.masqueradeAll, podCIDRs: nodeObject?.podCIDRs ?? [])
         var families: [IPAddress.Family] = [.ipv4]
         if plan.services.contains(where: { $0.service.address.family == .ipv6 }) { families.append(.ipv6) }
         let netfilter = families.map { ServiceProxyNetfilter.plan(plan, family: $0, options: netfilterOptions) }
@@ -171,11 +181,20 @@ final class ServiceProxyController: @unchecked Sendable {
                 let session = try backends.ipsets()
                 for family in netfilter {
                     let before = previous?.netfilter.first { $0.family == family.family }
-                    _ = try IPSetSync(backend: session, owner: ServiceProxyNetfilter.setOwner).apply(family.sets, previous: before?.sets)
-                    if try IPTablesSync.apply(family.filter, previous: before?.filter, owner: ServiceProxyNetfilter.filterOwner,
-                                              open: backends.iptables).committed { chainsCommitted += 1 }
-                    if try IPTablesSync.apply(family.nat, previous: before?.nat, owner: ServiceProxyNetfilter.natOwner,
-                                              open: backends.iptables).committed { chainsCommitted += 1 }
+                    _ = try IPSetSync(backend: session, owner: ServiceProxyNetfilter.setOwner).apply(
+                        family.sets, previous: before?.sets)
+                    if try IPTablesSync.apply(
+                        family.filter, previous: before?.filter, owner: ServiceProxyNetfilter.filterOwner,
+                        open: backends.iptables
+                    ).committed {
+                        chainsCommitted += 1
+                    }
+                    if try IPTablesSync.apply(
+                        family.nat, previous: before?.nat, owner: ServiceProxyNetfilter.natOwner,
+                        open: backends.iptables
+                    ).committed {
+                        chainsCommitted += 1
+                    }
                 }
             } catch {
                 netfilterError = "iptables/ipset: \(error)"
@@ -190,7 +209,9 @@ final class ServiceProxyController: @unchecked Sendable {
                 report = try IPVSSync(backend: ipvs).apply(now, previous: before, owned: [])
             } else {
                 // What earlier runs recorded as ours: only a full sync, which reads the kernel, needs it.
-                let owned = previous == nil ? Set(ServiceProxyStatus.read(stateDir: options.stateDir)?.services.keys.map { $0 } ?? []) : []
+                let owned =
+                    previous == nil
+                    ? Set(ServiceProxyStatus.read(stateDir: options.stateDir)?.services.keys.map { $0 } ?? []) : []
                 report = try IPVSSync(backend: ipvs).apply(plan.services, previous: previous?.services, owned: owned)
             }
             let ipvsDone = clock.now
@@ -203,18 +224,23 @@ final class ServiceProxyController: @unchecked Sendable {
             // Keep owning what we failed to delete, so the next full sync retries it.
             for key in report.undeleted where owned[key] == nil { owned[key] = .init(service: nil, kind: nil) }
             let services = owned.mapValues { o in o.service.map { "\($0) (\(o.kind?.rawValue ?? "?"))" } ?? "stale" }
-            var status = ServiceProxyStatus(node: node, syncs: count, lastSync: Date(), services: services, vips: plan.vips.map(\.description),
-                                            gracefulTermination: options.gracefulTermination, masqueradeAll: options.masqueradeAll,
-                                            hairpinAll: options.hairpinAll, problems: plan.problems + errors, lastReport: report)
+            var status = ServiceProxyStatus(
+                node: node, syncs: count, lastSync: Date(), services: services, vips: plan.vips.map(\.description),
+                gracefulTermination: options.gracefulTermination, masqueradeAll: options.masqueradeAll,
+                hairpinAll: options.hairpinAll, problems: plan.problems + errors, lastReport: report)
             status.owned = owned
             status.resourceVersions = versionMap
             status.lastSyncFull = previous == nil
-            do { try status.write(stateDir: options.stateDir) } catch { log.warn("service proxy: cannot write the status file: \(error)") }
+            do { try status.write(stateDir: options.stateDir) } catch {
+                log.warn("service proxy: cannot write the status file: \(error)")
+            }
             for error in errors { log.error("service proxy: \(error)") }
-            log.info("service proxy: sync \(count)\(previous == nil ? " (full)" : "") at versions \(versions) done in \(ms(ipvsDone - start)): plan \(ms(planned - start)) "
-                     + "(\(plan.services.count) virtual services, \(plan.vips.count) VIPs), netfilter \(ms(netfilterDone - planned)) (\(netfilterError == nil ? "\(chainsCommitted) tables committed" : "failed")), "
-                     + "ipvs \(ms(ipvsDone - netfilterDone)) (\(report.calls) changes: services +\(report.servicesAdded) ~\(report.servicesUpdated) -\(report.servicesDeleted), "
-                     + "real servers +\(report.destinationsAdded) ~\(report.destinationsUpdated) -\(report.destinationsDeleted))")
+            log.info(
+                "service proxy: sync \(count)\(previous == nil ? " (full)" : "") at versions \(versions) done in \(ms(ipvsDone - start)): plan \(ms(planned - start)) "
+                    + "(\(plan.services.count) virtual services, \(plan.vips.count) VIPs), netfilter \(ms(netfilterDone - planned)) (\(netfilterError == nil ? "\(chainsCommitted) tables committed" : "failed")), "
+                    + "ipvs \(ms(ipvsDone - netfilterDone)) (\(report.calls) changes: services +\(report.servicesAdded) ~\(report.servicesUpdated) -\(report.servicesDeleted), "
+                    + "real servers +\(report.destinationsAdded) ~\(report.destinationsUpdated) -\(report.destinationsDeleted))"
+            )
             // A sync with errors leaves the next one full: it reads the kernel back.
             return errors.isEmpty ? Applied(services: plan.services, parts: currentParts, netfilter: netfilter) : nil
         } catch {

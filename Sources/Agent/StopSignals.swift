@@ -1,8 +1,9 @@
+import Foundation
+import Kernel
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
-import Kernel
 
 /// The agent's stop path. SIGTERM and SIGINT are blocked in the main thread before any other thread
 /// exists (so every thread inherits the mask, Foundation's own included) and taken by one thread with
@@ -25,7 +26,8 @@ enum StopSignals {
             var received: Int32 = 0
             sigwait(&set, &received)
             if let stop = action.get() {
-                FileHandle.standardError.write(Data("kube-router: \(received == SIGTERM ? "SIGTERM" : "SIGINT"): stopping\n".utf8))
+                FileHandle.standardError.write(
+                    Data("kube-router: \(received == SIGTERM ? "SIGTERM" : "SIGINT"): stopping\n".utf8))
                 stop()
             }
             Glibc.exit(0)

@@ -1,9 +1,9 @@
 import BenchSupport
+import Foundation
+import Kernel
 import KubeModel
 import Planning
-import Kernel
 import Speaker
-import Foundation
 
 // kr-bgp-bench: one peer announces 100,000 prefixes (default) to our BGP speaker and to BIRD 2 at the
 // same time, in network namespaces: the time until every prefix is in each receiver's kernel, and
@@ -28,7 +28,9 @@ try FileManager.default.createDirectory(atPath: work, withIntermediateDirectorie
 sh("ip netns add \(bridge); ip -n \(bridge) link add br0 type bridge; ip -n \(bridge) link set br0 up")
 for (node, address) in [("f", "10.99.0.100"), ("s", "10.99.0.10"), ("a", "10.99.0.1")] {
     sh("ip netns add \(ns(node)); ip -n \(ns(node)) link set lo up")
-    sh("ip -n \(bridge) link add v\(id)\(node) type veth peer name eth0 netns \(ns(node)); ip -n \(bridge) link set v\(id)\(node) master br0 up")
+    sh(
+        "ip -n \(bridge) link add v\(id)\(node) type veth peer name eth0 netns \(ns(node)); ip -n \(bridge) link set v\(id)\(node) master br0 up"
+    )
     sh("ip -n \(ns(node)) addr add \(address)/24 dev eth0; ip -n \(ns(node)) link set eth0 up")
 }
 defer {
@@ -39,19 +41,22 @@ defer {
 
 // BIRD: one eBGP session to the feeder, everything it learns exported to the kernel.
 let birdConf = """
-log "\(work)/bird.log" { warning, error };
-router id 10.99.0.1;
-protocol device { scan time 10; }
-protocol kernel { ipv4 { import none; export all; }; }
-protocol bgp feed { local 10.99.0.1 as 65001; neighbor 10.99.0.100 as 65100; direct; passive on;
-  hold time 90; connect retry time 1; ipv4 { import all; export none; }; }
-"""
+    log "\(work)/bird.log" { warning, error };
+    router id 10.99.0.1;
+    protocol device { scan time 10; }
+    protocol kernel { ipv4 { import none; export all; }; }
+    protocol bgp feed { local 10.99.0.1 as 65001; neighbor 10.99.0.100 as 65100; direct; passive on;
+      hold time 90; connect retry time 1; ipv4 { import all; export none; }; }
+    """
 try birdConf.write(toFile: "\(work)/bird.conf", atomically: true, encoding: .utf8)
-sh("bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}; if [ \"$n\" -gt 2 ]; then eval \"exec $n>&-\"; fi; done; exec ip netns exec \(ns("a")) bird -c \(work)/bird.conf -s \(work)/bird.ctl -P \(work)/bird.pid'")
+sh(
+    "bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}; if [ \"$n\" -gt 2 ]; then eval \"exec $n>&-\"; fi; done; exec ip netns exec \(ns("a")) bird -c \(work)/bird.conf -s \(work)/bird.ctl -P \(work)/bird.pid'"
+)
 
 // Our speaker, in-process: its threads are started from a thread inside namespace s, so they run there.
 let speaker = try NetworkNamespace.run(ns("s")) { () -> BGPSpeaker in
-    let speaker = try BGPSpeaker(config: BGPSpeaker.Config(asn: 65010, routerID: IPAddress("10.99.0.10")!, holdTime: 90, connectRetry: 1))
+    let speaker = try BGPSpeaker(
+        config: BGPSpeaker.Config(asn: 65010, routerID: IPAddress("10.99.0.10")!, holdTime: 90, connectRetry: 1))
     try speaker.start()
     speaker.setPeers([BGPPeerConfig(address: IPAddress("10.99.0.100")!, asn: 65100, passive: true)])
     return speaker
@@ -68,8 +73,11 @@ let updates: [BGPMessage] = {
         .update(BGPUpdate(attributes: attributes, nlri: (start..<min(start + 900, prefixCount)).map(prefix)))
     }
 }()
-let birdVersion = String(decoding: (try? shell("/bin/sh", ["-c", "/usr/sbin/bird --version 2>&1"]).1) ?? Data(), as: UTF8.self)
-print("kr-bgp-bench: \(prefixCount) prefixes in \(updates.count) UPDATEs, to our speaker and to \(birdVersion.trimmingCharacters(in: .whitespacesAndNewlines))")
+let birdVersion = String(
+    decoding: (try? shell("/bin/sh", ["-c", "/usr/sbin/bird --version 2>&1"]).1) ?? Data(), as: UTF8.self)
+print(
+    "kr-bgp-bench: \(prefixCount) prefixes in \(updates.count) UPDATEs, to our speaker and to \(birdVersion.trimmingCharacters(in: .whitespacesAndNewlines))"
+)
 
 // The speaker's growth is measured from here: the feed below is the benchmark's, not the speaker's.
 let baseline = residentMiB()
@@ -78,13 +86,18 @@ let feederStart = try NetworkNamespace.run(ns("f")) { [updates] () -> Continuous
     for (address, name) in [("10.99.0.10", "ours"), ("10.99.0.1", "BIRD")] {
         var connected: BGPTransport?
         for _ in 0..<50 where connected == nil {
-            connected = try? BGPTransport.connect(to: IPAddress(address)!, port: 179, from: nil, password: nil, timeout: 1)
+            connected = try? BGPTransport.connect(
+                to: IPAddress(address)!, port: 179, from: nil, password: nil, timeout: 1)
             if connected == nil { Thread.sleep(forTimeInterval: 0.1) }
         }
         guard let transport = connected else { throw RouterConfigError("cannot connect to \(name) at \(address)") }
-        let open = BGPOpen(asn: 65100, holdTime: 90, identifier: 0x0A63_0064, capabilities: [.multiprotocol(afi: 1, safi: 1), .fourOctetAS(65100)])
+        let open = BGPOpen(
+            asn: 65100, holdTime: 90, identifier: 0x0A63_0064,
+            capabilities: [.multiprotocol(afi: 1, safi: 1), .fourOctetAS(65100)])
         try transport.send(.open(open), options: .init())
-        guard case .open = try transport.receive(timeout: 5, options: .init()) else { throw RouterConfigError("\(name): no OPEN") }
+        guard case .open = try transport.receive(timeout: 5, options: .init()) else {
+            throw RouterConfigError("\(name): no OPEN")
+        }
         try transport.send(.keepalive, options: .init())
         _ = try transport.receive(timeout: 5, options: .init())  // its KEEPALIVE
         sessions.append((transport, name))
@@ -96,7 +109,13 @@ let feederStart = try NetworkNamespace.run(ns("f")) { [updates] () -> Continuous
     }
     // Keep the sessions: the transports live in these threads' closures; keepalives are not needed
     // within the 90 s hold time of the benchmark.
-    Thread { let keep = established; while true { Thread.sleep(forTimeInterval: 30); for (t, _) in keep { try? t.send(.keepalive, options: .init()) } } }.start()
+    Thread {
+        let keep = established
+        while true {
+            Thread.sleep(forTimeInterval: 30)
+            for (t, _) in keep { try? t.send(.keepalive, options: .init()) }
+        }
+    }.start()
     return start
 }
 
@@ -106,7 +125,8 @@ let feederStart = try NetworkNamespace.run(ns("f")) { [updates] () -> Continuous
     let deadline = Date(timeIntervalSinceNow: timeout)
     while Date() < deadline {
         let out = (try? shell("/bin/sh", ["-c", "ip -n \(ns(node)) route show proto \(proto) | wc -l"]).1) ?? Data()
-        if Int(String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 >= prefixCount {
+        if Int(String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 >= prefixCount
+        {
             return milliseconds(clock.now - feederStart)
         }
         Thread.sleep(forTimeInterval: 0.05)
@@ -116,21 +136,37 @@ let feederStart = try NetworkNamespace.run(ns("f")) { [updates] () -> Continuous
 
 // Both receivers are watched at once, each from its own thread.
 final class Result: @unchecked Sendable { var value: Double? }
-let ours = Result(), bird = Result()
+let ours = Result()
+let bird = Result()
 let group = DispatchGroup()
 for (node, proto, result) in [("s", RouteTable.kubeRouterProtocol, ours), ("a", UInt8(12) /* RTPROT_BIRD */, bird)] {
     group.enter()
-    Thread { result.value = try? waitForRoutes(node, proto: proto, timeout: 120); group.leave() }.start()
+    Thread {
+        result.value = try? waitForRoutes(node, proto: proto, timeout: 120)
+        group.leave()
+    }.start()
 }
 group.wait()
-let oursTime = ours.value, birdTime = bird.value
+let oursTime = ours.value
+let birdTime = bird.value
 let oursMemory = residentMiB() - baseline
-let birdPid = (try? String(contentsOfFile: "\(work)/bird.pid", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+let birdPid =
+    (try? String(contentsOfFile: "\(work)/bird.pid", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    ?? ""
 let birdStatus = (try? String(contentsOfFile: "/proc/\(birdPid)/status", encoding: .utf8)) ?? ""
-let birdMemory = (Double(birdStatus.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }?.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
+let birdMemory =
+    (Double(
+        birdStatus.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }?.split(separator: " ").dropFirst().first
+            ?? "0") ?? 0) / 1024
 func format(_ ms: Double?) -> String { ms.map { String(format: "%.0f ms", $0) } ?? "not all within 120 s" }
-print("ours: all \(prefixCount) prefixes in the kernel after \(format(oursTime)); speaker memory \(String(format: "%.0f", oursMemory)) MiB (process growth)")
-print("BIRD: all \(prefixCount) prefixes in the kernel after \(format(birdTime)); memory \(String(format: "%.0f", birdMemory)) MiB")
-if let oursTime, let birdTime { print("ratio, time to kernel (ours / BIRD): \(String(format: "%.2f", oursTime / birdTime))") }
+print(
+    "ours: all \(prefixCount) prefixes in the kernel after \(format(oursTime)); speaker memory \(String(format: "%.0f", oursMemory)) MiB (process growth)"
+)
+print(
+    "BIRD: all \(prefixCount) prefixes in the kernel after \(format(birdTime)); memory \(String(format: "%.0f", birdMemory)) MiB"
+)
+if let oursTime, let birdTime {
+    print("ratio, time to kernel (ours / BIRD): \(String(format: "%.2f", oursTime / birdTime))")
+}
 if birdMemory > 0 { print("ratio, memory (ours / BIRD): \(String(format: "%.2f", oursMemory / birdMemory))") }
 speaker.stop()

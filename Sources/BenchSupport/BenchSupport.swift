@@ -16,27 +16,30 @@ public struct SplitMix {
 /// A synthetic cluster as YAML: namespaces in 10 teams and 2 environments, pods with 8 apps over
 /// `nodes` nodes (`node-0`...), and policies of five shapes (default deny, pod and namespace
 /// selectors with named ports, ipBlock with except and a port range, egress, all namespaces).
-public func syntheticManifests(pods podCount: Int, namespaces namespaceCount: Int, policies policyCount: Int,
-                               nodes: Int = 50) -> String {
+public func syntheticManifests(
+    pods podCount: Int, namespaces namespaceCount: Int, policies policyCount: Int,
+    nodes: Int = 50
+) -> String {
     var rng = SplitMix(state: 42)
     var out = ""
     out.reserveCapacity(podCount * 400 + policyCount * 600)
     for n in 0..<namespaceCount {
-        out += "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: ns-\(n), labels: {team: team-\(n % 10), env: \(n % 3 == 0 ? "prod" : "dev")}}\n"
+        out +=
+            "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: ns-\(n), labels: {team: team-\(n % 10), env: \(n % 3 == 0 ? "prod" : "dev")}}\n"
     }
     for p in 0..<podCount {
         let ns = p % namespaceCount
         let app = rng.next(8)
         let ip = "10.\(p / 65536 + 1).\(p / 256 % 256).\(p % 256)"
         out += """
-        ---
-        apiVersion: v1
-        kind: Pod
-        metadata: {name: pod-\(p), namespace: ns-\(ns), labels: {app: app-\(app), tier: tier-\(app % 3), version: v\(rng.next(3))}}
-        spec: {nodeName: node-\(p % nodes), containers: [{name: main, ports: [{name: http, containerPort: \(8000 + app)}, {name: metrics, containerPort: 9100}]}]}
-        status: {phase: Running, podIP: \(ip)}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: pod-\(p), namespace: ns-\(ns), labels: {app: app-\(app), tier: tier-\(app % 3), version: v\(rng.next(3))}}
+            spec: {nodeName: node-\(p % nodes), containers: [{name: main, ports: [{name: http, containerPort: \(8000 + app)}, {name: metrics, containerPort: 9100}]}]}
+            status: {phase: Running, podIP: \(ip)}
 
-        """
+            """
     }
     for i in 0..<policyCount {
         let ns = i % namespaceCount
@@ -47,38 +50,39 @@ public func syntheticManifests(pods podCount: Int, namespaces namespaceCount: In
             spec = "podSelector: {}\n  policyTypes: [Ingress]"
         case 1:
             spec = """
-            podSelector: {matchLabels: {app: app-\(app)}}
-              ingress:
-              - from:
-                - podSelector: {matchLabels: {tier: tier-\(rng.next(3))}}
-                - namespaceSelector: {matchLabels: {team: team-\(rng.next(10))}}
-                  podSelector: {matchExpressions: [{key: app, operator: In, values: [app-\(rng.next(8)), app-\(rng.next(8))]}]}
-                ports: [{port: http}, {port: 9100}]
-            """
+                podSelector: {matchLabels: {app: app-\(app)}}
+                  ingress:
+                  - from:
+                    - podSelector: {matchLabels: {tier: tier-\(rng.next(3))}}
+                    - namespaceSelector: {matchLabels: {team: team-\(rng.next(10))}}
+                      podSelector: {matchExpressions: [{key: app, operator: In, values: [app-\(rng.next(8)), app-\(rng.next(8))]}]}
+                    ports: [{port: http}, {port: 9100}]
+                """
         case 2:
             spec = """
-            podSelector: {matchExpressions: [{key: tier, operator: NotIn, values: [tier-0]}]}
-              ingress:
-              - from: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.1.\(rng.next(256)).0/24]}}]
-                ports: [{port: 8000, endPort: 8010}]
-            """
+                podSelector: {matchExpressions: [{key: tier, operator: NotIn, values: [tier-0]}]}
+                  ingress:
+                  - from: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.1.\(rng.next(256)).0/24]}}]
+                    ports: [{port: 8000, endPort: 8010}]
+                """
         case 3:
             spec = """
-            podSelector: {matchLabels: {app: app-\(app)}}
-              policyTypes: [Ingress, Egress]
-              egress:
-              - to: [{namespaceSelector: {matchLabels: {env: prod}}}]
-                ports: [{port: http}, {port: 53, protocol: UDP}]
-            """
+                podSelector: {matchLabels: {app: app-\(app)}}
+                  policyTypes: [Ingress, Egress]
+                  egress:
+                  - to: [{namespaceSelector: {matchLabels: {env: prod}}}]
+                    ports: [{port: http}, {port: 53, protocol: UDP}]
+                """
         default:
             spec = """
-            podSelector: {matchLabels: {version: v\(rng.next(3))}}
-              ingress:
-              - from: [{namespaceSelector: {}}]
-                ports: [{port: metrics}]
-            """
+                podSelector: {matchLabels: {version: v\(rng.next(3))}}
+                  ingress:
+                  - from: [{namespaceSelector: {}}]
+                    ports: [{port: metrics}]
+                """
         }
-        out += "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: policy-\(i), namespace: ns-\(ns)}\nspec:\n  \(spec)\n"
+        out +=
+            "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: policy-\(i), namespace: ns-\(ns)}\nspec:\n  \(spec)\n"
     }
     return out
 }
@@ -110,7 +114,10 @@ public func shell(_ path: String, _ args: [String], input: Data? = nil) throws -
     try p.run()
     if let input {
         // Written from another thread: a large input must not deadlock against a full output pipe.
-        Thread { inPipe.fileHandleForWriting.write(input); try? inPipe.fileHandleForWriting.close() }.start()
+        Thread {
+            inPipe.fileHandleForWriting.write(input)
+            try? inPipe.fileHandleForWriting.close()
+        }.start()
     }
     let data = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()

@@ -1,8 +1,8 @@
 import BenchSupport
+import Foundation
+import Kernel
 import KubeModel
 import Planning
-import Kernel
-import Foundation
 
 // kr-firewall-bench: the firewall sync at scale, in a network namespace of its own. A synthetic
 // cluster (default: 3,000 pods on 3 nodes, so 1,000 on this node, in 50 namespaces, with 1,000
@@ -27,7 +27,9 @@ let netns = "krfwbench\(getpid())"
 try shell("/usr/sbin/ip", ["netns", "add", netns])
 defer { try? shell("/usr/sbin/ip", ["netns", "del", netns]) }
 
-print("kr-firewall-bench: \(localPods) pods on this node (\(localPods * nodeCount) in the cluster, \(nodeCount) nodes), \(policyCount) NetworkPolicies")
+print(
+    "kr-firewall-bench: \(localPods) pods on this node (\(localPods * nodeCount) in the cluster, \(nodeCount) nodes), \(policyCount) NetworkPolicies"
+)
 let file = FileManager.default.temporaryDirectory.appendingPathComponent("kr-firewall-bench-\(getpid()).yaml")
 try syntheticManifests(pods: localPods * nodeCount, namespaces: 50, policies: policyCount, nodes: nodeCount)
     .write(to: file, atomically: true, encoding: .utf8)
@@ -35,10 +37,13 @@ var snapshot = try ManifestSource(paths: [file.path]).snapshot()
 try? FileManager.default.removeItem(at: file)
 
 var plan: FirewallPlan!
-let planTime = milliseconds(clock.measure { plan = FirewallPlanner(engine: PolicyEngine(snapshot)).plan(node: "node-0", family: .ipv4) })
+let planTime = milliseconds(
+    clock.measure { plan = FirewallPlanner(engine: PolicyEngine(snapshot)).plan(node: "node-0", family: .ipv4) })
 let ruleCount = plan.chains.reduce(0) { $0 + $1.rules.count }
 let memberCount = plan.sets.reduce(0) { $0 + $1.members.count }
-print("plan: \(format(planTime)): \(plan.chains.count) chains, \(ruleCount) rules, \(plan.sets.count) sets with \(memberCount) members")
+print(
+    "plan: \(format(planTime)): \(plan.chains.count) chains, \(ruleCount) rules, \(plan.sets.count) sets with \(memberCount) members"
+)
 
 /// Our sync, as the agent runs it: sets, then one table commit, then stale sets.
 /// With `previous`, an event sync (only what changed since); without, a full sync that reads the kernel.
@@ -69,7 +74,9 @@ func cleanup() throws {
 let cold = try syncOurs(plan)
 let oursCold = cold.sets + cold.rules
 let oursDrift = try drift(plan)
-print("ours, full sync from empty:  \(format(oursCold)) (ipsets \(format(cold.sets)), iptables \(format(cold.rules))); drift after: \(oursDrift.count)")
+print(
+    "ours, full sync from empty:  \(format(oursCold)) (ipsets \(format(cold.sets)), iptables \(format(cold.rules))); drift after: \(oursDrift.count)"
+)
 let warm = try syncOurs(plan)
 print("ours, periodic full sync (reads the kernel back), nothing changed: \(format(warm.sets + warm.rules))")
 
@@ -80,29 +87,57 @@ var pod = snapshot.pods[podKey]!
 pod.meta.labels["app"] = pod.meta.labels["app"] == "app-0" ? "app-1" : "app-0"
 snapshot.apply(.pod(pod))
 var eventPlan: FirewallPlan!
-let eventPlanTime = milliseconds(clock.measure { eventPlan = FirewallPlanner(engine: PolicyEngine(snapshot)).plan(node: "node-0", family: .ipv4) })
+let eventPlanTime = milliseconds(
+    clock.measure { eventPlan = FirewallPlanner(engine: PolicyEngine(snapshot)).plan(node: "node-0", family: .ipv4) })
 let event = try syncOurs(eventPlan, previous: plan)
 let eventTotal = eventPlanTime + event.sets + event.rules
 let eventDrift = try drift(eventPlan)
-print("ours, one pod event (relabel \(podKey)) to enforcement: \(format(eventTotal)) (plan \(format(eventPlanTime)), ipsets \(format(event.sets)), iptables \(format(event.rules))); drift after: \(eventDrift.count)")
+print(
+    "ours, one pod event (relabel \(podKey)) to enforcement: \(format(eventTotal)) (plan \(format(eventPlanTime)), ipsets \(format(event.sets)), iptables \(format(event.rules))); drift after: \(eventDrift.count)"
+)
 
 // The reference: the same ruleset through the standard tools, as restore files.
 try cleanup()
-let setsText = Data(plan.ipsetRestore().utf8), rulesText = Data(plan.iptablesRestore().utf8)
+let setsText = Data(plan.ipsetRestore().utf8)
+let rulesText = Data(plan.iptablesRestore().utf8)
 var status: (Int32, Data) = (0, Data())
-let refSets = milliseconds(clock.measure { status = (try? shell("/usr/sbin/ip", ["netns", "exec", netns, "ipset", "restore", "-exist"], input: setsText)) ?? (-1, Data()) })
-guard status.0 == 0 else { print("ipset restore failed (\(status.0))"); exit(1) }
-let refRules = milliseconds(clock.measure { status = (try? shell("/usr/sbin/ip", ["netns", "exec", netns, "iptables-legacy-restore", "--noflush"], input: rulesText)) ?? (-1, Data()) })
-guard status.0 == 0 else { print("iptables-legacy-restore failed (\(status.0))"); exit(1) }
+let refSets = milliseconds(
+    clock.measure {
+        status =
+            (try? shell("/usr/sbin/ip", ["netns", "exec", netns, "ipset", "restore", "-exist"], input: setsText)) ?? (
+                -1, Data()
+            )
+    })
+guard status.0 == 0 else {
+    print("ipset restore failed (\(status.0))")
+    exit(1)
+}
+let refRules = milliseconds(
+    clock.measure {
+        status =
+            (try? shell(
+                "/usr/sbin/ip", ["netns", "exec", netns, "iptables-legacy-restore", "--noflush"], input: rulesText))
+            ?? (-1, Data())
+    })
+guard status.0 == 0 else {
+    print("iptables-legacy-restore failed (\(status.0))")
+    exit(1)
+}
 let reference = refSets + refRules
 let referenceDrift = try drift(plan)
-print("reference, ipset restore + iptables-legacy-restore from empty: \(format(reference)) (ipset \(format(refSets)), iptables \(format(refRules))); drift after: \(referenceDrift.count)")
+print(
+    "reference, ipset restore + iptables-legacy-restore from empty: \(format(reference)) (ipset \(format(refSets)), iptables \(format(refRules))); drift after: \(referenceDrift.count)"
+)
 try cleanup()
 
 print("ratio, full sync (ours / reference): \(String(format: "%.2f", oursCold / reference))")
-print("ratio, one pod event (ours / a full restore, as kube-router resyncs): \(String(format: "%.2f", eventTotal / reference))")
+print(
+    "ratio, one pod event (ours / a full restore, as kube-router resyncs): \(String(format: "%.2f", eventTotal / reference))"
+)
 print("resident memory: \(String(format: "%.0f", residentMiB())) MiB")
 if !oursDrift.isEmpty || !eventDrift.isEmpty || !referenceDrift.isEmpty {
-    print("DRIFT: the kernel does not hold the plan:\n" + (oursDrift + eventDrift + referenceDrift).prefix(10).map { "  \($0)" }.joined(separator: "\n"))
+    print(
+        "DRIFT: the kernel does not hold the plan:\n"
+            + (oursDrift + eventDrift + referenceDrift).prefix(10).map { "  \($0)" }.joined(separator: "\n"))
     exit(1)
 }

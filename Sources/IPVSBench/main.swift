@@ -1,8 +1,8 @@
 import BenchSupport
+import Foundation
+import Kernel
 import KubeModel
 import Planning
-import Kernel
-import Foundation
 
 // kr-ipvs-bench: the service proxy's IPVS sync at scale, in a network namespace of its own (run it in
 // the VM: scripts/bench-ipvs). A synthetic table (default: 10,000 services × 10 endpoints) is planned by
@@ -27,11 +27,14 @@ _ = try shell("/usr/sbin/ip", ["netns", "add", netns])
 defer { _ = try? shell("/usr/sbin/ip", ["netns", "del", netns]) }
 _ = try shell("/usr/sbin/ip", ["-n", netns, "link", "set", "lo", "up"])
 guard (try? NetworkNamespace.run(netns) { try IPVSClient() }) != nil else {
-    FileHandle.standardError.write(Data("kr-ipvs-bench: IPVS is not available on this kernel; run it in the VM: scripts/bench-ipvs\n".utf8))
+    FileHandle.standardError.write(
+        Data("kr-ipvs-bench: IPVS is not available on this kernel; run it in the VM: scripts/bench-ipvs\n".utf8))
     exit(1)
 }
 
-print("kr-ipvs-bench: \(serviceCount) ClusterIP services × \(endpointCount) endpoints = \(serviceCount * endpointCount) real servers")
+print(
+    "kr-ipvs-bench: \(serviceCount) ClusterIP services × \(endpointCount) endpoints = \(serviceCount * endpointCount) real servers"
+)
 
 /// Services and slices as the API would serve them (decoded by the agent's model code), so the
 /// planner is part of the measurement.
@@ -41,21 +44,26 @@ func cluster() throws -> ClusterSnapshot {
         let vip = JSONValue.string("10.96.\(s / 250).\(s % 250 + 1)")
         let service: JSONValue = .object([
             "metadata": .object(["name": .string("svc-\(s)"), "namespace": "bench"]),
-            "spec": .object(["clusterIP": vip, "clusterIPs": .array([vip]),
-                             "ports": .array([.object(["name": "http", "port": .int(80), "targetPort": .int(8080)])])]),
+            "spec": .object([
+                "clusterIP": vip, "clusterIPs": .array([vip]),
+                "ports": .array([.object(["name": "http", "port": .int(80), "targetPort": .int(8080)])]),
+            ]),
         ])
         var endpoints: [JSONValue] = []
         for e in 0..<endpointCount {
             let n = s * endpointCount + e
-            endpoints.append(.object([
-                "addresses": .array([.string("10.\(244 + n / 65536 % 8).\(n / 256 % 256).\(n % 256)")]),
-                "conditions": .object(["ready": .bool(true), "serving": .bool(true), "terminating": .bool(false)]),
-                "nodeName": "node-0",
-            ]))
+            endpoints.append(
+                .object([
+                    "addresses": .array([.string("10.\(244 + n / 65536 % 8).\(n / 256 % 256).\(n % 256)")]),
+                    "conditions": .object(["ready": .bool(true), "serving": .bool(true), "terminating": .bool(false)]),
+                    "nodeName": "node-0",
+                ]))
         }
         let slice: JSONValue = .object([
-            "metadata": .object(["name": .string("svc-\(s)-x"), "namespace": "bench",
-                                 "labels": .object(["kubernetes.io/service-name": .string("svc-\(s)")])]),
+            "metadata": .object([
+                "name": .string("svc-\(s)-x"), "namespace": "bench",
+                "labels": .object(["kubernetes.io/service-name": .string("svc-\(s)")]),
+            ]),
             "addressType": "IPv4",
             "ports": .array([.object(["name": "http", "port": .int(8080), "protocol": "TCP"])]),
             "endpoints": .array(endpoints),
@@ -71,10 +79,15 @@ var snapshot = try cluster()
 print("objects decoded in \(format(milliseconds(clock.now - parseStart)))")
 let options = ServiceProxyPlanner.Options(gracefulTermination: true)
 var plan: ServiceProxyPlan!
-let planTime = milliseconds(clock.measure { plan = ServiceProxyPlanner.plan(snapshot, node: "node-0", nodeAddresses: [], options: options) })
-print("plan: \(format(planTime)): \(plan.services.count) virtual services, \(plan.services.reduce(0) { $0 + $1.destinations.count }) real servers")
+let planTime = milliseconds(
+    clock.measure { plan = ServiceProxyPlanner.plan(snapshot, node: "node-0", nodeAddresses: [], options: options) })
+print(
+    "plan: \(format(planTime)): \(plan.services.count) virtual services, \(plan.services.reduce(0) { $0 + $1.destinations.count }) real servers"
+)
 
-func sync(_ services: [PlannedVirtualService], previous: [PlannedVirtualService]?) throws -> (ms: Double, report: IPVSSync.Report) {
+func sync(
+    _ services: [PlannedVirtualService], previous: [PlannedVirtualService]?
+) throws -> (ms: Double, report: IPVSSync.Report) {
     try NetworkNamespace.run(netns) {
         let sync = IPVSSync(client: try IPVSClient())
         let start = clock.now
@@ -88,8 +101,15 @@ func differences(_ services: [PlannedVirtualService]) throws -> Int {
     let actual = try NetworkNamespace.run(netns) { try IPVSSync(client: try IPVSClient()).read() }
     var count = abs(actual.count - services.count)
     for p in services {
-        guard let entry = actual[p.service.key], entry.service.sameSettings(p.service) else { count += 1; continue }
-        if Set(entry.destinations) != Set(p.destinations) || entry.destinations.map(\.weight).sorted() != p.destinations.map(\.weight).sorted() { count += 1 }
+        guard let entry = actual[p.service.key], entry.service.sameSettings(p.service) else {
+            count += 1
+            continue
+        }
+        if Set(entry.destinations) != Set(p.destinations)
+            || entry.destinations.map(\.weight).sorted() != p.destinations.map(\.weight).sorted()
+        {
+            count += 1
+        }
     }
     return count
 }
@@ -98,33 +118,43 @@ func clear() throws { _ = try shell("/usr/sbin/ip", ["netns", "exec", netns, "ip
 
 // Ours, from an empty table.
 let cold = try sync(plan.services, previous: nil)
-print("ours, full sync from empty: \(format(cold.ms)) (\(cold.report.calls) netlink changes); differences from the plan after: \(try differences(plan.services))")
+print(
+    "ours, full sync from empty: \(format(cold.ms)) (\(cold.report.calls) netlink changes); differences from the plan after: \(try differences(plan.services))"
+)
 let warm = try sync(plan.services, previous: nil)
-print("ours, periodic full sync (reads the kernel back), nothing changed: \(format(warm.ms)) (\(warm.report.calls) changes)")
+print(
+    "ours, periodic full sync (reads the kernel back), nothing changed: \(format(warm.ms)) (\(warm.report.calls) changes)"
+)
 
 // ipvsadm -R of the same table, in the same run.
 try clear()
 var restore = ""
 for p in plan.services {
     restore += "-A -t \(p.service.address):\(p.service.port) -s \(p.service.scheduler)\n"
-    for d in p.destinations { restore += "-a -t \(p.service.address):\(p.service.port) -r \(d.address):\(d.port) -m -w \(d.weight)\n" }
+    for d in p.destinations {
+        restore += "-a -t \(p.service.address):\(p.service.port) -r \(d.address):\(d.port) -m -w \(d.weight)\n"
+    }
 }
 let ipvsadmStart = clock.now
 let (status, output) = try shell("/usr/sbin/ip", ["netns", "exec", netns, "ipvsadm", "-R"], input: Data(restore.utf8))
 let ipvsadmMs = milliseconds(clock.now - ipvsadmStart)
 guard status == 0 else {
-    FileHandle.standardError.write(Data("kr-ipvs-bench: ipvsadm -R failed: \(String(decoding: output, as: UTF8.self))\n".utf8))
+    FileHandle.standardError.write(
+        Data("kr-ipvs-bench: ipvsadm -R failed: \(String(decoding: output, as: UTF8.self))\n".utf8))
     exit(1)
 }
-print("ipvsadm -R, same table from empty: \(format(ipvsadmMs)); differences from the plan after: \(try differences(plan.services))")
+print(
+    "ipvsadm -R, same table from empty: \(format(ipvsadmMs)); differences from the plan after: \(try differences(plan.services))"
+)
 print(String(format: "ratio ours / ipvsadm -R (full sync from empty): %.2f", cold.ms / ipvsadmMs))
 
 // One endpoint change (an endpoint starts terminating), as the agent handles the event: the one service
 // replanned, the plan reassembled, and that service synced by difference.
 var parts: [String: ServicePlan] = [:]
 for (key, service) in snapshot.services {
-    parts[key] = ServiceProxyPlanner.plan(service: service, slices: ServiceProxyPlanner.slices(of: key, in: snapshot), node: "node-0",
-                                          nodeAddresses: [], options: options)
+    parts[key] = ServiceProxyPlanner.plan(
+        service: service, slices: ServiceProxyPlanner.slices(of: key, in: snapshot), node: "node-0",
+        nodeAddresses: [], options: options)
 }
 var slice = snapshot.endpointSlices["bench/svc-0-x"]!
 slice.endpoints[0].ready = false
@@ -132,12 +162,15 @@ slice.endpoints[0].terminating = true
 snapshot.apply(.endpointSlice(slice))
 let eventStart = clock.now
 let before = parts["bench/svc-0"]!
-parts["bench/svc-0"] = ServiceProxyPlanner.plan(service: snapshot.services["bench/svc-0"]!, slices: ServiceProxyPlanner.slices(of: "bench/svc-0", in: snapshot),
-                                                 node: "node-0", nodeAddresses: [], options: options)
+parts["bench/svc-0"] = ServiceProxyPlanner.plan(
+    service: snapshot.services["bench/svc-0"]!, slices: ServiceProxyPlanner.slices(of: "bench/svc-0", in: snapshot),
+    node: "node-0", nodeAddresses: [], options: options)
 let eventPlan = ServiceProxyPlanner.assemble(parts, nodeAddresses: [])
 let planned = clock.now
 let event = try sync(parts["bench/svc-0"]!.services, previous: before.services)
-print("one endpoint change: plan \(format(milliseconds(planned - eventStart))) (one service replanned, the plan reassembled), "
-      + "sync \(String(format: "%.3f ms", event.ms)) (\(event.report.calls) netlink change); differences after: \(try differences(eventPlan.services))")
+print(
+    "one endpoint change: plan \(format(milliseconds(planned - eventStart))) (one service replanned, the plan reassembled), "
+        + "sync \(String(format: "%.3f ms", event.ms)) (\(event.report.calls) netlink change); differences after: \(try differences(eventPlan.services))"
+)
 print(String(format: "memory: %.0f MiB resident", residentMiB()))
 try clear()

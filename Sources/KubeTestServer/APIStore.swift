@@ -1,6 +1,6 @@
-import KubeModel
-import KubeAPI
 import Foundation
+import KubeAPI
+import KubeModel
 
 /// What a watch connection receives.
 enum WatchMessage: Sendable {
@@ -60,9 +60,11 @@ actor APIStore {
     static func namespaceObject(_ name: String, rv: Int) -> JSONValue {
         .object([
             "apiVersion": "v1", "kind": "Namespace",
-            "metadata": .object(["name": .string(name), "uid": .string(UUID().uuidString.lowercased()),
-                                 "resourceVersion": .string(String(rv)), "creationTimestamp": .string(timestamp()),
-                                 "labels": .object(["kubernetes.io/metadata.name": .string(name)])]),
+            "metadata": .object([
+                "name": .string(name), "uid": .string(UUID().uuidString.lowercased()),
+                "resourceVersion": .string(String(rv)), "creationTimestamp": .string(timestamp()),
+                "labels": .object(["kubernetes.io/metadata.name": .string(name)]),
+            ]),
             "spec": .object(["finalizers": .array(["kubernetes"])]),
             "status": .object(["phase": "Active"]),
         ])
@@ -94,11 +96,14 @@ actor APIStore {
         var after: String?
         if let continueToken, !continueToken.isEmpty {
             guard let decoded = Data(base64Encoded: continueToken).map({ String(decoding: $0, as: UTF8.self) }),
-                  let bar = decoded.firstIndex(of: "|"), let tokenRV = Int(decoded[..<bar]) else {
+                let bar = decoded.firstIndex(of: "|"), let tokenRV = Int(decoded[..<bar])
+            else {
                 throw APIError.badRequest("invalid continue token")
             }
             guard tokenRV >= compactedRV else {
-                throw APIError.gone("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
+                throw APIError.gone(
+                    "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter."
+                )
             }
             listRV = tokenRV
             after = String(decoded[decoded.index(after: bar)...])
@@ -110,7 +115,10 @@ actor APIStore {
         for key in keys {
             if let after, key <= after { continue }
             guard let object = objects[resource.plural]?[key], filter.matches(object) else { continue }
-            if let limit, limit > 0, items.count == limit { more = true; break }
+            if let limit, limit > 0, items.count == limit {
+                more = true
+                break
+            }
             // As on a real server, items of a typed list carry no kind or apiVersion.
             var item = object
             item["kind"] = nil
@@ -122,13 +130,16 @@ actor APIStore {
         if more, let lastKey {
             metadata["continue"] = .string(Data("\(listRV)|\(lastKey)".utf8).base64EncodedString())
         }
-        return .object(["kind": .string(resource.kind + "List"), "apiVersion": .string(resource.apiVersion),
-                        "metadata": .object(metadata), "items": .array(items)])
+        return .object([
+            "kind": .string(resource.kind + "List"), "apiVersion": .string(resource.apiVersion),
+            "metadata": .object(metadata), "items": .array(items),
+        ])
     }
 
     // MARK: - Writes
 
-    func create(_ resource: APIResource, namespace: String?, body: JSONValue, validate: Bool = true) throws -> JSONValue {
+    func create(_ resource: APIResource, namespace: String?, body: JSONValue, validate: Bool = true) throws -> JSONValue
+    {
         var object = body
         guard case .object = object else { throw APIError.badRequest("the body is not a JSON object") }
         var meta = object["metadata"]?.objectValue ?? [:]
@@ -141,13 +152,16 @@ actor APIStore {
         if resource.namespaced {
             let ns = namespace ?? meta["namespace"]?.stringValue ?? "default"
             if let given = meta["namespace"]?.stringValue, !given.isEmpty, given != ns {
-                throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request")
+                throw APIError.badRequest(
+                    "the namespace of the provided object does not match the namespace sent on the request")
             }
             guard let namespaceObject = objects["namespaces"]?[ns] else { throw APIError.namespaceNotFound(ns) }
             if namespaceObject["metadata"]?["deletionTimestamp"] != nil {
-                throw APIError(code: 403, reason: "Forbidden",
-                               message: "\(resource) \"\(name)\" is forbidden: unable to create new content in namespace \(ns) because it is being terminated",
-                               kind: resource.plural, name: name)
+                throw APIError(
+                    code: 403, reason: "Forbidden",
+                    message:
+                        "\(resource) \"\(name)\" is forbidden: unable to create new content in namespace \(ns) because it is being terminated",
+                    kind: resource.plural, name: name)
             }
             meta["namespace"] = .string(ns)
         } else {
@@ -172,22 +186,28 @@ actor APIStore {
     }
 
     /// PUT. For pods, the main resource keeps the stored status and `/status` changes only the status.
-    func update(_ resource: APIResource, namespace: String?, name: String, body: JSONValue, subresource: String?) throws -> JSONValue {
+    func update(
+        _ resource: APIResource, namespace: String?, name: String, body: JSONValue, subresource: String?
+    ) throws -> JSONValue {
         let key = Self.key(resource, namespace: namespace, name: name)
         guard let old = objects[resource.plural]?[key] else { throw APIError.notFound(resource, name) }
         guard case .object = body else { throw APIError.badRequest("the body is not a JSON object") }
         if let given = body["metadata"]?["resourceVersion"]?.stringValue, !given.isEmpty,
-           given != old["metadata"]?["resourceVersion"]?.stringValue {
+            given != old["metadata"]?["resourceVersion"]?.stringValue
+        {
             throw APIError.conflict(resource, name)
         }
         if let bodyName = body["metadata"]?["name"]?.stringValue, bodyName != name {
-            throw APIError.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
+            throw APIError.badRequest(
+                "the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
         }
         return try replace(resource, key: key, name: name, old: old, new: body, subresource: subresource)
     }
 
-    func patch(_ resource: APIResource, namespace: String?, name: String, patch: JSONValue, contentType: String,
-               subresource: String?) throws -> JSONValue {
+    func patch(
+        _ resource: APIResource, namespace: String?, name: String, patch: JSONValue, contentType: String,
+        subresource: String?
+    ) throws -> JSONValue {
         let key = Self.key(resource, namespace: namespace, name: name)
         guard let old = objects[resource.plural]?[key] else { throw APIError.notFound(resource, name) }
         let new: JSONValue
@@ -198,16 +218,24 @@ actor APIStore {
             do {
                 new = try MergePatch.applyJSONPatch(patch, to: old)
             } catch let error as MergePatch.PatchError {
-                throw APIError(code: 422, reason: "Invalid", message: "the JSON patch cannot be applied: \(error)", kind: resource.plural, name: name)
+                throw APIError(
+                    code: 422, reason: "Invalid", message: "the JSON patch cannot be applied: \(error)",
+                    kind: resource.plural, name: name)
             }
         default:
-            throw APIError(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json")
+            throw APIError(
+                code: 415, reason: "UnsupportedMediaType",
+                message:
+                    "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json"
+            )
         }
         return try replace(resource, key: key, name: name, old: old, new: new, subresource: subresource)
     }
 
-    private func replace(_ resource: APIResource, key: String, name: String, old: JSONValue, new body: JSONValue,
-                         subresource: String?) throws -> JSONValue {
+    private func replace(
+        _ resource: APIResource, key: String, name: String, old: JSONValue, new body: JSONValue,
+        subresource: String?
+    ) throws -> JSONValue {
         var object = body
         if subresource == "status" {
             object = old
@@ -285,7 +313,9 @@ actor APIStore {
         }
     }
 
-    private func commit(_ resource: APIResource, key: String, type: String, object: JSONValue, old: JSONValue?) -> JSONValue {
+    private func commit(
+        _ resource: APIResource, key: String, type: String, object: JSONValue, old: JSONValue?
+    ) -> JSONValue {
         rv += 1
         var stored = object
         stored["metadata"]?["resourceVersion"] = .string(String(rv))
@@ -326,7 +356,9 @@ actor APIStore {
 
     /// Registers a watcher. From a version: the changes after it (410 if they are no longer kept); from
     /// "" or "0": every current object as ADDED first, as a real server does.
-    func watch(_ resource: APIResource, filter: ObjectFilter, from version: String?) throws -> (UUID, AsyncStream<WatchMessage>) {
+    func watch(
+        _ resource: APIResource, filter: ObjectFilter, from version: String?
+    ) throws -> (UUID, AsyncStream<WatchMessage>) {
         var initial: [WatchMessage] = []
         if let version, !version.isEmpty, version != "0" {
             guard let from = Int(version) else { throw APIError.badRequest("invalid resourceVersion \"\(version)\"") }
@@ -359,7 +391,9 @@ actor APIStore {
     /// act on a watch only after the client's watch request has reached the server.
     func awaitWatchers(_ resource: APIResource, count: Int, timeout: Double) async -> Int {
         let deadline = ContinuousClock.now + .seconds(timeout)
-        while watchers.values.filter({ $0.resource == resource && !$0.stalled }).count < count && ContinuousClock.now < deadline {
+        while watchers.values.filter({ $0.resource == resource && !$0.stalled }).count < count
+            && ContinuousClock.now < deadline
+        {
             let wake = Task { [weak self] in
                 try? await Task.sleep(until: deadline)
                 await self?.wakeWatcherWaiters()
@@ -440,7 +474,10 @@ actor APIStore {
     /// Bulk changes (benchmark bursts) write the state once at the end.
     func withSaveSuspended<T>(_ body: () throws -> T) rethrows -> T {
         saveSuspended = true
-        defer { saveSuspended = false; save() }
+        defer {
+            saveSuspended = false
+            save()
+        }
         return try body()
     }
 

@@ -1,5 +1,5 @@
-import KubeModel
 import KubeAPI
+import KubeModel
 
 /// The discovery documents kubectl reads before anything else.
 enum Discovery {
@@ -19,7 +19,8 @@ enum Discovery {
         Entry(resource: .networkPolicies, singular: "networkpolicy", shortNames: ["netpol"]),
     ]
 
-    static let verbs: JSONValue = .array(["create", "delete", "get", "list", "patch", "update", "watch"].map(JSONValue.string))
+    static let verbs: JSONValue = .array(
+        ["create", "delete", "get", "list", "patch", "update", "watch"].map(JSONValue.string))
 
     static var groupVersions: [(group: String, version: String)] {
         var seen: [(String, String)] = []
@@ -42,7 +43,9 @@ enum Discovery {
 
     static var apis: JSONValue {
         let groups = groupVersions.filter { !$0.group.isEmpty }.map { gv -> JSONValue in
-            let version: JSONValue = .object(["groupVersion": .string("\(gv.group)/\(gv.version)"), "version": .string(gv.version)])
+            let version: JSONValue = .object([
+                "groupVersion": .string("\(gv.group)/\(gv.version)"), "version": .string(gv.version),
+            ])
             return .object(["name": .string(gv.group), "versions": .array([version]), "preferredVersion": version])
         }
         return .object(["kind": "APIGroupList", "apiVersion": "v1", "groups": .array(groups)])
@@ -63,15 +66,18 @@ enum Discovery {
             if e.resource == .pods || e.resource == .services { r["categories"] = .array(["all"]) }
             resources.append(.object(r))
             for sub in e.subresources {
-                resources.append(.object([
-                    "name": .string("\(e.resource.plural)/\(sub)"), "singularName": "",
-                    "namespaced": .bool(e.resource.namespaced), "kind": .string(e.resource.kind),
-                    "verbs": .array(["get", "patch", "update"]),
-                ]))
+                resources.append(
+                    .object([
+                        "name": .string("\(e.resource.plural)/\(sub)"), "singularName": "",
+                        "namespaced": .bool(e.resource.namespaced), "kind": .string(e.resource.kind),
+                        "verbs": .array(["get", "patch", "update"]),
+                    ]))
             }
         }
         let gv = group.isEmpty ? version : "\(group)/\(version)"
-        return .object(["kind": "APIResourceList", "apiVersion": "v1", "groupVersion": .string(gv), "resources": .array(resources)])
+        return .object([
+            "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": .string(gv), "resources": .array(resources),
+        ])
     }
 
     // MARK: - OpenAPI v3
@@ -93,25 +99,38 @@ enum Discovery {
         var paths: [String: JSONValue] = [:]
         for e in matching {
             let r = e.resource
-            let gvk: JSONValue = .object(["group": .string(r.group), "version": .string(r.version), "kind": .string(r.kind)])
+            let gvk: JSONValue = .object([
+                "group": .string(r.group), "version": .string(r.version), "kind": .string(r.kind),
+            ])
             let patch: JSONValue = .object([
                 "x-kubernetes-group-version-kind": gvk,
-                "parameters": .array([.object(["name": "fieldValidation", "in": "query", "schema": .object(["type": "string"])])]),
+                "parameters": .array([
+                    .object(["name": "fieldValidation", "in": "query", "schema": .object(["type": "string"])])
+                ]),
                 "responses": .object(["200": .object(["description": "OK"])]),
             ])
-            let path = r.namespaced ? "/\(r.base.dropFirst())/namespaces/{namespace}/\(r.plural)/{name}" : "/\(r.base.dropFirst())/\(r.plural)/{name}"
+            let path =
+                r.namespaced
+                ? "/\(r.base.dropFirst())/namespaces/{namespace}/\(r.plural)/{name}"
+                : "/\(r.base.dropFirst())/\(r.plural)/{name}"
             paths[path] = .object(["patch": patch])
         }
         if group.isEmpty && version == "v1" {
             // `kind: List` files are checked against v1/List before kubectl splits them into items.
             let gvk: JSONValue = .object(["group": "", "version": "v1", "kind": "List"])
-            paths["/api/v1/lists/{name}"] = .object(["patch": .object([
-                "x-kubernetes-group-version-kind": gvk,
-                "parameters": .array([.object(["name": "fieldValidation", "in": "query", "schema": .object(["type": "string"])])]),
-                "responses": .object(["200": .object(["description": "OK"])]),
-            ])])
+            paths["/api/v1/lists/{name}"] = .object([
+                "patch": .object([
+                    "x-kubernetes-group-version-kind": gvk,
+                    "parameters": .array([
+                        .object(["name": "fieldValidation", "in": "query", "schema": .object(["type": "string"])])
+                    ]),
+                    "responses": .object(["200": .object(["description": "OK"])]),
+                ])
+            ])
         }
-        return .object(["openapi": "3.0.0", "info": .object(["title": "Kubernetes", "version": "v1.32.0"]),
-                        "paths": .object(paths), "components": .object(["schemas": .object([:])])])
+        return .object([
+            "openapi": "3.0.0", "info": .object(["title": "Kubernetes", "version": "v1.32.0"]),
+            "paths": .object(paths), "components": .object(["schemas": .object([:])]),
+        ])
     }
 }

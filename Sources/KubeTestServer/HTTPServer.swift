@@ -1,6 +1,6 @@
-import KubeModel
-import KubeAPI
 import Foundation
+import KubeAPI
+import KubeModel
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -52,11 +52,14 @@ struct HTTPServer: Sendable {
                 var body = ByteBuffer()
                 for try await part in inbound {
                     switch part {
-                    case .head(let h): head = h; body.clear()
+                    case .head(let h):
+                        head = h
+                        body.clear()
                     case .body(var chunk): body.writeBuffer(&chunk)
                     case .end:
                         guard let h = head else { continue }
-                        let keepGoing = try await respond(to: h, body: body, channel: channel, tls: tls, outbound: outbound)
+                        let keepGoing = try await respond(
+                            to: h, body: body, channel: channel, tls: tls, outbound: outbound)
                         if !keepGoing { return }
                     }
                 }
@@ -67,30 +70,36 @@ struct HTTPServer: Sendable {
     }
 
     /// Answers one request; returns false when the connection must close.
-    private func respond(to head: HTTPRequestHead, body: ByteBuffer, channel: any Channel, tls: Bool,
-                         outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws -> Bool {
+    private func respond(
+        to head: HTTPRequestHead, body: ByteBuffer, channel: any Channel, tls: Bool,
+        outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    ) async throws -> Bool {
         let (path, query) = Self.split(head.uri)
         guard let user = await authenticate(head, channel: channel, tls: tls) else {
             let status = APIError(code: 401, reason: "Unauthorized", message: "Unauthorized").status
             try await writeJSON(401, status, head: head, outbound: outbound)
             return true
         }
-        let request = APIRequest(method: head.method.rawValue, path: path, query: query,
-                                 contentType: head.headers.first(name: "content-type") ?? "application/json",
-                                 body: Data(body.readableBytesView), user: user)
+        let request = APIRequest(
+            method: head.method.rawValue, path: path, query: query,
+            contentType: head.headers.first(name: "content-type") ?? "application/json",
+            body: Data(body.readableBytesView), user: user)
         switch await router.handle(request) {
         case .json(let code, let value):
             try await writeJSON(code, value, head: head, outbound: outbound)
             return true
         case .text(let code, let text):
-            try await write(code, contentType: "text/plain", body: ByteBuffer(string: text), head: head, outbound: outbound)
+            try await write(
+                code, contentType: "text/plain", body: ByteBuffer(string: text), head: head, outbound: outbound)
             return true
         case .raw(let code, let contentType, let data):
-            try await write(code, contentType: contentType, body: ByteBuffer(bytes: data), head: head, outbound: outbound)
+            try await write(
+                code, contentType: contentType, body: ByteBuffer(bytes: data), head: head, outbound: outbound)
             return true
         case .watch(let resource, let filter, let from, let timeout, let bookmarks):
-            return try await streamWatch(resource: resource, filter: filter, from: from, timeout: timeout, bookmarks: bookmarks,
-                                         head: head, outbound: outbound)
+            return try await streamWatch(
+                resource: resource, filter: filter, from: from, timeout: timeout, bookmarks: bookmarks,
+                head: head, outbound: outbound)
         }
     }
 
@@ -110,8 +119,10 @@ struct HTTPServer: Sendable {
         return auth.required ? nil : "anonymous"
     }
 
-    private func streamWatch(resource: APIResource, filter: ObjectFilter, from: String?, timeout: Int, bookmarks: Bool,
-                             head: HTTPRequestHead, outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws -> Bool {
+    private func streamWatch(
+        resource: APIResource, filter: ObjectFilter, from: String?, timeout: Int, bookmarks: Bool,
+        head: HTTPRequestHead, outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    ) async throws -> Bool {
         let id: UUID
         let stream: AsyncStream<WatchMessage>
         do {
@@ -152,8 +163,10 @@ struct HTTPServer: Sendable {
                 case .bookmark:
                     guard await !store.isStalled(id) else { continue }
                     let version = await store.rv
-                    let object: JSONValue = .object(["kind": .string(resource.kind), "apiVersion": .string(resource.apiVersion),
-                                                     "metadata": .object(["resourceVersion": .string(String(version))])])
+                    let object: JSONValue = .object([
+                        "kind": .string(resource.kind), "apiVersion": .string(resource.apiVersion),
+                        "metadata": .object(["resourceVersion": .string(String(version))]),
+                    ])
                     try await writeLine(.object(["type": "BOOKMARK", "object": object]), outbound)
                 case .timeout:
                     await store.unwatch(id)
@@ -171,23 +184,32 @@ struct HTTPServer: Sendable {
         return true
     }
 
-    private func writeLine(_ value: JSONValue, _ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
+    private func writeLine(
+        _ value: JSONValue, _ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    ) async throws {
         var buffer = ByteBuffer(bytes: value.jsonData())
         buffer.writeString("\n")
         try await outbound.write(.body(.byteBuffer(buffer)))
     }
 
-    private func writeJSON(_ code: Int, _ value: JSONValue, head: HTTPRequestHead,
-                           outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
-        try await write(code, contentType: "application/json", body: ByteBuffer(bytes: value.jsonData()), head: head, outbound: outbound)
+    private func writeJSON(
+        _ code: Int, _ value: JSONValue, head: HTTPRequestHead,
+        outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    ) async throws {
+        try await write(
+            code, contentType: "application/json", body: ByteBuffer(bytes: value.jsonData()), head: head,
+            outbound: outbound)
     }
 
-    private func write(_ code: Int, contentType: String, body: ByteBuffer, head: HTTPRequestHead,
-                       outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
+    private func write(
+        _ code: Int, contentType: String, body: ByteBuffer, head: HTTPRequestHead,
+        outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    ) async throws {
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: contentType)
         headers.add(name: "content-length", value: String(body.readableBytes))
-        try await outbound.write(.head(HTTPResponseHead(version: head.version, status: .init(statusCode: code), headers: headers)))
+        try await outbound.write(
+            .head(HTTPResponseHead(version: head.version, status: .init(statusCode: code), headers: headers)))
         try await outbound.write(.body(.byteBuffer(body)))
         try await outbound.write(.end(nil))
     }
@@ -196,7 +218,9 @@ struct HTTPServer: Sendable {
         guard let q = uri.firstIndex(of: "?") else { return (uri, [:]) }
         var query: [String: String] = [:]
         for pair in uri[uri.index(after: q)...].split(separator: "&") {
-            let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0) }
+            let kv = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
+            }
             query[kv[0]] = kv.count > 1 ? kv[1] : ""
         }
         return (String(uri[..<q]), query)

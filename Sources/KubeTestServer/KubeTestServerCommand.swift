@@ -1,6 +1,6 @@
 import ArgumentParser
-import KubeModel
 import Foundation
+import KubeModel
 import NIOSSL
 
 /// A Kubernetes API server for tests and the local lab: the six resources kube-router reads, with
@@ -10,7 +10,8 @@ import NIOSSL
 struct KubeTestServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kube-test-server",
-        abstract: "A Kubernetes API server for tests and labs (namespaces, pods, services, endpointslices, nodes, networkpolicies)."
+        abstract:
+            "A Kubernetes API server for tests and labs (namespaces, pods, services, endpointslices, nodes, networkpolicies)."
     )
 
     @Option(help: "Address to listen on; port 0 picks a free port (the chosen one is printed).")
@@ -68,8 +69,9 @@ struct KubeTestServerCommand: AsyncParsableCommand {
         }
         let store = try APIStore(statePath: state, historyLimit: history)
         let router = Router(store: store, testEndpoints: testEndpoints, forbidden: Set(forbid))
-        let server = HTTPServer(router: router, store: store, auth: .init(tokens: tokens, required: !allowAnonymous),
-                                bookmarkInterval: bookmarkInterval)
+        let server = HTTPServer(
+            router: router, store: store, auth: .init(tokens: tokens, required: !allowAnonymous),
+            bookmarkInterval: bookmarkInterval)
         let scheme = tls == nil ? "http" : "https"
         try await server.run(host: String(parts[0]), port: port, tls: tls) { actual in
             // Tests wait for this line: it is printed once the socket accepts connections.

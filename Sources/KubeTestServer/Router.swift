@@ -1,6 +1,6 @@
-import KubeModel
-import KubeAPI
 import Foundation
+import KubeAPI
+import KubeModel
 
 /// One parsed request.
 struct APIRequest: Sendable {
@@ -53,7 +53,8 @@ struct Router: Sendable {
             let group = parts[2] == "api" ? "" : parts[3]
             let version = parts[2] == "api" ? parts[3] : (parts.count > 4 ? parts[4] : "")
             guard let document = Discovery.openAPI(group: group, version: version) else {
-                throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+                throw APIError(
+                    code: 404, reason: "NotFound", message: "the server could not find the requested resource")
             }
             return .json(200, document)
         case "api" where parts.count == 1: return .json(200, Discovery.api)
@@ -68,33 +69,49 @@ struct Router: Sendable {
         guard parts.count > versionIndex else {
             // /apis/GROUP: the group's versions.
             let gv = Discovery.groupVersions.first { $0.group == group }
-            guard let gv else { throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource") }
-            let version: JSONValue = .object(["groupVersion": .string("\(group)/\(gv.version)"), "version": .string(gv.version)])
-            return .json(200, .object(["kind": "APIGroup", "apiVersion": "v1", "name": .string(group),
-                                       "versions": .array([version]), "preferredVersion": version]))
+            guard let gv else {
+                throw APIError(
+                    code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+            }
+            let version: JSONValue = .object([
+                "groupVersion": .string("\(group)/\(gv.version)"), "version": .string(gv.version),
+            ])
+            return .json(
+                200,
+                .object([
+                    "kind": "APIGroup", "apiVersion": "v1", "name": .string(group),
+                    "versions": .array([version]), "preferredVersion": version,
+                ]))
         }
         let version = parts[versionIndex]
         var rest = Array(parts[(versionIndex + 1)...])
         if rest.isEmpty {
             guard let list = Discovery.resourceList(group: group, version: version) else {
-                throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+                throw APIError(
+                    code: 404, reason: "NotFound", message: "the server could not find the requested resource")
             }
             return .json(200, list)
         }
         if forbidden.contains(r.user) {
-            throw APIError(code: 403, reason: "Forbidden",
-                           message: "User \"\(r.user)\" cannot \(r.method.lowercased()) resource \"\(rest.last ?? "")\" in API group \"\(group)\"")
+            throw APIError(
+                code: 403, reason: "Forbidden",
+                message:
+                    "User \"\(r.user)\" cannot \(r.method.lowercased()) resource \"\(rest.last ?? "")\" in API group \"\(group)\""
+            )
         }
         let resources = APIResource.all.filter { $0.group == group && $0.version == version }
         func resource(_ plural: String) throws -> APIResource {
             guard let found = resources.first(where: { $0.plural == plural }) else {
-                throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+                throw APIError(
+                    code: 404, reason: "NotFound", message: "the server could not find the requested resource")
             }
             return found
         }
         // /namespaces/NS/PLURAL[/NAME[/SUB]] for namespaced kinds; otherwise PLURAL[/NAME[/SUB]].
         var namespace: String?
-        if rest.count >= 3, rest[0] == "namespaces", resources.contains(where: { $0.plural == rest[2] && $0.namespaced }) {
+        if rest.count >= 3, rest[0] == "namespaces",
+            resources.contains(where: { $0.plural == rest[2] && $0.namespaced })
+        {
             namespace = rest[1]
             rest.removeFirst(2)
         }
@@ -106,28 +123,41 @@ struct Router: Sendable {
         }
         switch (r.method, name) {
         case ("GET", nil):
-            let filter = try ObjectFilter(namespace: namespace, labelSelector: r.query["labelSelector"], fieldSelector: r.query["fieldSelector"])
+            let filter = try ObjectFilter(
+                namespace: namespace, labelSelector: r.query["labelSelector"], fieldSelector: r.query["fieldSelector"])
             if r.query["watch"] == "1" || r.query["watch"] == "true" {
                 let timeout = r.query["timeoutSeconds"].flatMap(Int.init) ?? 1800
-                return .watch(resource: res, filter: filter, from: r.query["resourceVersion"], timeout: timeout,
-                              bookmarks: r.query["allowWatchBookmarks"] == "true")
+                return .watch(
+                    resource: res, filter: filter, from: r.query["resourceVersion"], timeout: timeout,
+                    bookmarks: r.query["allowWatchBookmarks"] == "true")
             }
-            return .json(200, try await store.list(res, filter: filter, limit: r.query["limit"].flatMap(Int.init),
-                                                   continueToken: r.query["continue"]))
+            return .json(
+                200,
+                try await store.list(
+                    res, filter: filter, limit: r.query["limit"].flatMap(Int.init),
+                    continueToken: r.query["continue"]))
         case ("GET", let name?):
             return .json(200, try await store.get(res, namespace: namespace, name: name))
         case ("POST", nil):
             return .json(201, try await store.create(res, namespace: namespace, body: try body(r)))
         case ("PUT", let name?):
-            return .json(200, try await store.update(res, namespace: namespace, name: name, body: try body(r), subresource: subresource))
+            return .json(
+                200,
+                try await store.update(
+                    res, namespace: namespace, name: name, body: try body(r), subresource: subresource))
         case ("PATCH", let name?):
             let type = r.contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-            return .json(200, try await store.patch(res, namespace: namespace, name: name, patch: try body(r),
-                                                    contentType: type, subresource: subresource))
+            return .json(
+                200,
+                try await store.patch(
+                    res, namespace: namespace, name: name, patch: try body(r),
+                    contentType: type, subresource: subresource))
         case ("DELETE", let name?):
             return .json(200, try await store.delete(res, namespace: namespace, name: name))
         default:
-            throw APIError(code: 405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource")
+            throw APIError(
+                code: 405, reason: "MethodNotAllowed",
+                message: "the server does not allow this method on the requested resource")
         }
     }
 
@@ -152,7 +182,8 @@ struct Router: Sendable {
     private func testHook(_ parts: [String], _ r: APIRequest) async throws -> APIReply {
         switch parts.count > 1 ? parts[1] : "" {
         case "await-watchers":
-            guard let plural = r.query["resource"], let res = APIResource.all.first(where: { $0.plural == plural }) else {
+            guard let plural = r.query["resource"], let res = APIResource.all.first(where: { $0.plural == plural })
+            else {
                 throw APIError.badRequest("usage: /_test/await-watchers?resource=PLURAL&count=N")
             }
             let n = await store.awaitWatchers(res, count: r.query["count"].flatMap(Int.init) ?? 1, timeout: 20)
@@ -176,7 +207,8 @@ struct Router: Sendable {
             guard let plural = apiParts.last, let res = APIResource.all.first(where: { $0.plural == plural }) else {
                 throw APIError.badRequest("usage: /_test/inject/<collection path>")
             }
-            let ns = apiParts.count >= 3 && apiParts[apiParts.count - 3] == "namespaces" ? apiParts[apiParts.count - 2] : nil
+            let ns =
+                apiParts.count >= 3 && apiParts[apiParts.count - 3] == "namespaces" ? apiParts[apiParts.count - 2] : nil
             return .json(201, try await store.inject(res, namespace: ns, body: try body(r)))
         default:
             throw APIError(code: 404, reason: "NotFound", message: "unknown test hook")

@@ -18,9 +18,11 @@ struct ObjectFilter: Sendable {
         for term in (fieldSelector ?? "").split(separator: ",") {
             let t = String(term)
             if let r = t.range(of: "!=") {
-                fields.append((t[..<r.lowerBound].split(separator: ".").map(String.init), String(t[r.upperBound...]), false))
+                fields.append(
+                    (t[..<r.lowerBound].split(separator: ".").map(String.init), String(t[r.upperBound...]), false))
             } else if let r = t.range(of: "==") ?? t.range(of: "=") {
-                fields.append((t[..<r.lowerBound].split(separator: ".").map(String.init), String(t[r.upperBound...]), true))
+                fields.append(
+                    (t[..<r.lowerBound].split(separator: ".").map(String.init), String(t[r.upperBound...]), true))
             } else {
                 throw APIError.badRequest("invalid field selector \"\(t)\"")
             }

@@ -1,7 +1,7 @@
 import BenchSupport
+import Foundation
 import KubeModel
 import Planning
-import Foundation
 
 // krbench: the NetworkPolicy engine at scale. A generated cluster (default 5,000 pods in 200
 // namespaces with 1,000 policies) is written as YAML, loaded through the same manifest loader krctl
@@ -38,8 +38,10 @@ var rng = SplitMix(state: 7)
 var samples: [Double] = []
 var allowed = 0
 for _ in 0..<2_000 {
-    let a = pods[rng.next(pods.count)], b = pods[rng.next(pods.count)]
-    let src = TrafficEndpoint(kind: .pod(a), ip: a.ips[0]), dst = TrafficEndpoint(kind: .pod(b), ip: b.ips[0])
+    let a = pods[rng.next(pods.count)]
+    let b = pods[rng.next(pods.count)]
+    let src = TrafficEndpoint(kind: .pod(a), ip: a.ips[0])
+    let dst = TrafficEndpoint(kind: .pod(b), ip: b.ips[0])
     let port = [8000 + rng.next(8), 9100, 53][rng.next(3)]
     var explanation: PolicyExplanation?
     let d = clock.measure { explanation = engine.explain(from: src, to: dst, port: port, proto: .tcp) }
@@ -47,12 +49,18 @@ for _ in 0..<2_000 {
     samples.append(milliseconds(d))
 }
 samples.sort()
-let median = samples[samples.count / 2], p99 = samples[samples.count * 99 / 100], worst = samples.last!
-print("one query (explain), 2000 random pairs: median \(format(median)), p99 \(format(p99)), max \(format(worst)); \(allowed) allowed")
+let median = samples[samples.count / 2]
+let p99 = samples[samples.count * 99 / 100]
+let worst = samples.last!
+print(
+    "one query (explain), 2000 random pairs: median \(format(median)), p99 \(format(p99)), max \(format(worst)); \(allowed) allowed"
+)
 
 // A cold single query as krctl runs it: index build plus one explanation.
 let cold = milliseconds(build) + median
-print("one query incl. index build: \(format(cold))   target < 20 ms: \(cold < 20 ? "met" : "MISSED") (\(String(format: "%.2f", cold / 20)) of target)")
+print(
+    "one query incl. index build: \(format(cold))   target < 20 ms: \(cold < 20 ? "met" : "MISSED") (\(String(format: "%.2f", cold / 20)) of target)"
+)
 
 // The 100x100 matrix over the first 100 pods of the sorted list (several namespaces).
 let hundred = Array(pods.prefix(100))
@@ -60,4 +68,6 @@ var matrix: PolicyMatrix!
 let matrixTime = clock.measure { matrix = engine.matrix(pods: hundred, ports: [PortQuery("http")!]) }
 let matrixMS = milliseconds(matrixTime)
 let allowedCells = matrix.cells.filter { $0.verdict == .allow }.count
-print("matrix 100x100, port http: \(format(matrixMS)) for \(matrix.cells.count) cells (\(allowedCells) allowed)   target < 1000 ms: \(matrixMS < 1000 ? "met" : "MISSED") (\(String(format: "%.3f", matrixMS / 1000)) of target)")
+print(
+    "matrix 100x100, port http: \(format(matrixMS)) for \(matrix.cells.count) cells (\(allowedCells) allowed)   target < 1000 ms: \(matrixMS < 1000 ? "met" : "MISSED") (\(String(format: "%.3f", matrixMS / 1000)) of target)"
+)

@@ -1,17 +1,17 @@
 import ArgumentParser
-import KubeModel
-import Kernel
-import Speaker
 import Foundation
+import Kernel
+import KubeModel
+import Speaker
 
 struct BGPCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bgp",
         abstract: "Show the BGP sessions and routes of the agent on this node.",
         discussion: """
-        Asks the running agent (kube-router with --run-router) over its control socket, \
-        <state-dir>/kube-router.sock, which only root can open.
-        """,
+            Asks the running agent (kube-router with --run-router) over its control socket, \
+            <state-dir>/kube-router.sock, which only root can open.
+            """,
         subcommands: [BGPPeers.self, BGPRoutes.self]
     )
 }
@@ -30,34 +30,44 @@ struct BGPPeers: ParsableCommand {
     }
 
     static func text(_ peers: [BGPSpeaker.PeerStatus]) -> String {
-            var lines: [String] = []
-            var rows = [["PEER", "AS", "STATE", "UPTIME", "RECEIVED", "ACCEPTED", "REJECTED", "ADVERTISED", "FROM",
-                         "LAST NOTIFICATION", "LAST ERROR"]]
-            for p in peers {
-                let notification = p.lastNotification.map { "\($0.direction.rawValue) \($0.name)" } ?? "-"
-                rows.append([p.address, String(p.asn), p.state, p.uptimeSeconds.map(Self.duration) ?? "-", String(p.prefixesReceived),
-                             String(p.prefixesAccepted), p.prefixesRejected.map(String.init) ?? "-",
-                             String(p.prefixesAdvertised), p.origin, notification, p.lastError ?? ""])
+        var lines: [String] = []
+        var rows = [
+            [
+                "PEER", "AS", "STATE", "UPTIME", "RECEIVED", "ACCEPTED", "REJECTED", "ADVERTISED", "FROM",
+                "LAST NOTIFICATION", "LAST ERROR",
+            ]
+        ]
+        for p in peers {
+            let notification = p.lastNotification.map { "\($0.direction.rawValue) \($0.name)" } ?? "-"
+            rows.append([
+                p.address, String(p.asn), p.state, p.uptimeSeconds.map(Self.duration) ?? "-",
+                String(p.prefixesReceived),
+                String(p.prefixesAccepted), p.prefixesRejected.map(String.init) ?? "-",
+                String(p.prefixesAdvertised), p.origin, notification, p.lastError ?? "",
+            ])
+        }
+        lines.append(Table.render(rows))
+        for p in peers where !p.capabilities.isEmpty {
+            lines.append("\(p.address): \(p.capabilities.joined(separator: ", ")); hold time \(p.holdTime ?? 0) s")
+        }
+        for p in peers {
+            if let n = p.lastNotification {
+                let why = n.reason.map { ": \($0)" } ?? ""
+                lines.append("\(p.address): NOTIFICATION \(n.direction.rawValue) at \(n.time): \(n.name)\(why)")
             }
-            lines.append(Table.render(rows))
-            for p in peers where !p.capabilities.isEmpty {
-                lines.append("\(p.address): \(p.capabilities.joined(separator: ", ")); hold time \(p.holdTime ?? 0) s")
+            if let error = p.lastError, let time = p.lastErrorTime {
+                lines.append("\(p.address): last error at \(time): \(error)")
             }
-            for p in peers {
-                if let n = p.lastNotification {
-                    let why = n.reason.map { ": \($0)" } ?? ""
-                    lines.append("\(p.address): NOTIFICATION \(n.direction.rawValue) at \(n.time): \(n.name)\(why)")
-                }
-                if let error = p.lastError, let time = p.lastErrorTime {
-                    lines.append("\(p.address): last error at \(time): \(error)")
-                }
-            }
-            return lines.joined(separator: "\n")
+        }
+        return lines.joined(separator: "\n")
     }
 
     static func duration(_ seconds: Int) -> String {
-        seconds >= 86400 ? "\(seconds / 86400)d\(seconds % 86400 / 3600)h" : seconds >= 3600 ? "\(seconds / 3600)h\(seconds % 3600 / 60)m"
-            : seconds >= 60 ? "\(seconds / 60)m\(seconds % 60)s" : "\(seconds)s"
+        seconds >= 86400
+            ? "\(seconds / 86400)d\(seconds % 86400 / 3600)h"
+            : seconds >= 3600
+                ? "\(seconds / 3600)h\(seconds % 3600 / 60)m"
+                : seconds >= 60 ? "\(seconds / 60)m\(seconds % 60)s" : "\(seconds)s"
     }
 }
 
@@ -83,12 +93,17 @@ struct BGPRoutes: ParsableCommand {
                     }
                     status += ": " + reasons.joined(separator: "; ")
                 }
-                rows.append([r.prefix, r.nextHop ?? "-", r.peer ?? "-", r.asPath.map(String.init).joined(separator: " "), String(r.paths),
-                             r.inKernel ? "via " + r.kernelNextHops.joined(separator: ",") : "-", status])
+                rows.append([
+                    r.prefix, r.nextHop ?? "-", r.peer ?? "-", r.asPath.map(String.init).joined(separator: " "),
+                    String(r.paths),
+                    r.inKernel ? "via " + r.kernelNextHops.joined(separator: ",") : "-", status,
+                ])
             }
             return Table.render(rows)
         }
-        if routes.contains(where: { $0.status == "missing in kernel" || $0.status == "stale in kernel" || $0.status == "different next hop" }) {
+        if routes.contains(where: {
+            $0.status == "missing in kernel" || $0.status == "stale in kernel" || $0.status == "different next hop"
+        }) {
             throw ExitCode(2)
         }
     }

@@ -1,33 +1,33 @@
 import ArgumentParser
+import Foundation
 import KubeModel
 import Planning
-import Foundation
 
 struct ExplainPolicy: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain-policy",
         abstract: "Explain whether NetworkPolicies allow a packet, and which rule decides.",
         discussion: """
-        A single query (--from, --to, --port) prints the verdict and, for each side (the source's egress and \
-        the destination's ingress), whether the pod is isolated, by which policies, and which rule allows the \
-        packet or that none does. --matrix prints the verdict for every ordered pair of distinct pods.
+            A single query (--from, --to, --port) prints the verdict and, for each side (the source's egress and \
+            the destination's ingress), whether the pod is isolated, by which policies, and which rule allows the \
+            packet or that none does. --matrix prints the verdict for every ordered pair of distinct pods.
 
-        The cluster is read from --manifests, or else from the API server: --kubeconfig, $KUBECONFIG, \
-        ~/.kube/config, or the service account when run in a pod. Both give the same answers.
+            The cluster is read from --manifests, or else from the API server: --kubeconfig, $KUBECONFIG, \
+            ~/.kube/config, or the service account when run in a pod. Both give the same answers.
 
-        Endpoints are NAMESPACE/POD, POD (in --namespace), or an IP address (a pod's, a node's or an \
-        external one). Ports are NUMBER[/PROTOCOL] or a container port NAME[/PROTOCOL] resolved on the \
-        destination pod; the protocol defaults to TCP.
+            Endpoints are NAMESPACE/POD, POD (in --namespace), or an IP address (a pod's, a node's or an \
+            external one). Ports are NUMBER[/PROTOCOL] or a container port NAME[/PROTOCOL] resolved on the \
+            destination pod; the protocol defaults to TCP.
 
-        Run on a node (as root), a single query also walks the packet through the kernel's live iptables \
-        rules and ipsets and prints the kernel's verdict beside the policies': the chain path, the deciding \
-        rule and its comment, the set lookups. Where the kernel differs from what the agent's plan for this \
-        node says, the difference is reported as drift with its cause (missing chain, pod IP missing from a \
-        set, stale rule). --kernel=auto does this when kube-router's chains or status file are present.
+            Run on a node (as root), a single query also walks the packet through the kernel's live iptables \
+            rules and ipsets and prints the kernel's verdict beside the policies': the chain path, the deciding \
+            rule and its comment, the set lookups. Where the kernel differs from what the agent's plan for this \
+            node says, the difference is reported as drift with its cause (missing chain, pod IP missing from a \
+            set, stale rule). --kernel=auto does this when kube-router's chains or status file are present.
 
-        Exit status: 0 when verdicts were computed (allow or deny), 1 on bad input (invalid manifests, \
-        unknown pod), 2 when the kernel drifts from the plan, 64 on a usage error.
-        """
+            Exit status: 0 when verdicts were computed (allow or deny), 1 on bad input (invalid manifests, \
+            unknown pod), 2 when the kernel drifts from the plan, 64 on a usage error.
+            """
     )
 
     @OptionGroup var cluster: ClusterOptions
@@ -38,19 +38,28 @@ struct ExplainPolicy: ParsableCommand {
     @Option(help: ArgumentHelp("Destination: NAMESPACE/POD, POD or IP.", valueName: "endpoint"))
     var to: String?
 
-    @Option(help: ArgumentHelp("Destination port: NUMBER[/TCP|UDP|SCTP] or NAME[/PROTOCOL] (repeatable with --matrix).", valueName: "port"))
+    @Option(
+        help: ArgumentHelp(
+            "Destination port: NUMBER[/TCP|UDP|SCTP] or NAME[/PROTOCOL] (repeatable with --matrix).", valueName: "port")
+    )
     var port: [String] = []
 
     @Flag(help: "Print the allow/deny truth table of every ordered pair of distinct pods.")
     var matrix = false
 
-    @Option(name: [.customShort("n"), .long],
-            help: ArgumentHelp("Namespace of bare pod names (default: the kubeconfig context's, else default); with --matrix, only pods of this namespace (repeatable).", valueName: "namespace"))
+    @Option(
+        name: [.customShort("n"), .long],
+        help: ArgumentHelp(
+            "Namespace of bare pod names (default: the kubeconfig context's, else default); with --matrix, only pods of this namespace (repeatable).",
+            valueName: "namespace"))
     var namespace: [String] = []
 
     @OptionGroup var format: OutputOptions
 
-    @Option(help: ArgumentHelp("Compare with this node's kernel: auto (when kube-router's rules are here), always or never.", valueName: "mode"))
+    @Option(
+        help: ArgumentHelp(
+            "Compare with this node's kernel: auto (when kube-router's rules are here), always or never.",
+            valueName: "mode"))
     var kernel: KernelMode = .auto
 
     @Flag(help: "Explain as agents running with --netpol-default-deny do (default: as this node's agent runs).")
@@ -71,7 +80,9 @@ struct ExplainPolicy: ParsableCommand {
             if let text { _ = try reference(text, option, "default") }
         }
         for p in port where PortQuery(p) == nil {
-            throw ValidationError("invalid --port \"\(p)\" (expected NUMBER[/PROTOCOL] or NAME[/PROTOCOL], protocol TCP, UDP or SCTP, number 1-65535)")
+            throw ValidationError(
+                "invalid --port \"\(p)\" (expected NUMBER[/PROTOCOL] or NAME[/PROTOCOL], protocol TCP, UDP or SCTP, number 1-65535)"
+            )
         }
     }
 
@@ -85,7 +96,8 @@ struct ExplainPolicy: ParsableCommand {
         do {
             if matrix {
                 let scope = namespace.isEmpty ? nil : Set(namespace)
-                let result = engine.matrix(pods: engine.endpointPods(namespaces: scope), ports: port.compactMap(PortQuery.init))
+                let result = engine.matrix(
+                    pods: engine.endpointPods(namespaces: scope), ports: port.compactMap(PortQuery.init))
                 try format.emit(result) { PolicyText.matrix(result, terminal: $0) }
             } else {
                 let defaultNamespace = namespace.first ?? contextNamespace
@@ -96,11 +108,13 @@ struct ExplainPolicy: ParsableCommand {
                 let number = try engine.resolvePort(query, on: dst)
                 var portName: String?
                 if case .named(let name) = query.value { portName = name }
-                var explanation = engine.explain(from: src, to: dst, port: number, proto: query.proto, portName: portName)
+                var explanation = engine.explain(
+                    from: src, to: dst, port: number, proto: query.proto, portName: portName)
                 if let local {
                     let plan = FirewallPlanner(engine: engine).plan(node: local.name, family: dst.ip.family)
-                    explanation.kernel = KernelCheck.verdict(plan: plan, observed: local.observed(dst.ip.family), node: local.name,
-                                                             from: src, to: dst, port: number, proto: query.proto)
+                    explanation.kernel = KernelCheck.verdict(
+                        plan: plan, observed: local.observed(dst.ip.family), node: local.name,
+                        from: src, to: dst, port: number, proto: query.proto)
                     drift = explanation.kernel!.hasDrift
                 }
                 try format.emit(explanation) { PolicyText.explanation(explanation, terminal: $0) }

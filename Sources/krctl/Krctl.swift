@@ -1,10 +1,10 @@
 import ArgumentParser
 import CCurl
 import CNcurses
-import KubeModel
+import Foundation
 import Kernel
 import KubeAPI
-import Foundation
+import KubeModel
 
 @main
 struct Krctl: ParsableCommand {
@@ -12,11 +12,13 @@ struct Krctl: ParsableCommand {
         commandName: "krctl",
         abstract: "Explain why packets for a pod or service are allowed, denied and routed.",
         discussion: """
-        krctl reads the same state the kube-router agent works from (the Kubernetes objects, and on a node \
-        the kernel's rules) and explains it with the agent's own policy engine.
-        """,
+            krctl reads the same state the kube-router agent works from (the Kubernetes objects, and on a node \
+            the kernel's rules) and explains it with the agent's own policy engine.
+            """,
         version: KrctlVersion.string,
-        subcommands: [ExplainPolicy.self, PolicyCommand.self, TraceCommand.self, IPVSCommand.self, BGPCommand.self, Version.self]
+        subcommands: [
+            ExplainPolicy.self, PolicyCommand.self, TraceCommand.self, IPVSCommand.self, BGPCommand.self, Version.self,
+        ]
     )
 }
 
@@ -25,13 +27,15 @@ enum KrctlVersion {
 }
 
 struct Version: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the version of krctl and the C libraries it links.")
+    static let configuration = CommandConfiguration(
+        abstract: "Print the version of krctl and the C libraries it links.")
 
     func run() throws {
         print("krctl \(KrctlVersion.string)")
-        let libraries = KernelLibraries.versions + [
-            ("libcurl", String(cString: kr_curl_version())), ("ncursesw", String(cString: kr_curses_version())),
-        ]
+        let libraries =
+            KernelLibraries.versions + [
+                ("libcurl", String(cString: kr_curl_version())), ("ncursesw", String(cString: kr_curses_version())),
+            ]
         for library in libraries {
             print("\(library.name) \(library.version)")
         }
@@ -41,22 +45,30 @@ struct Version: ParsableCommand {
 /// Options every command that reads the cluster shares: manifests offline, else the live API
 /// server through a kubeconfig (kubectl's lookup order) or the pod's service account.
 struct ClusterOptions: ParsableArguments {
-    @Option(name: [.customShort("f"), .customLong("manifests")],
-            help: ArgumentHelp("Read objects from a YAML/JSON file or folder instead of the API server (repeatable).", valueName: "path"))
+    @Option(
+        name: [.customShort("f"), .customLong("manifests")],
+        help: ArgumentHelp(
+            "Read objects from a YAML/JSON file or folder instead of the API server (repeatable).", valueName: "path"))
     var manifests: [String] = []
 
-    @Option(help: ArgumentHelp("Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).",
+            valueName: "path"))
     var kubeconfig: String?
 
     @Option(help: ArgumentHelp("The kubeconfig context to use (default: its current-context).", valueName: "name"))
     var context: String?
 
-    @Flag(help: "Manifests: unknown fields, kinds that are not read and objects defined twice are errors, not warnings.")
+    @Flag(
+        help: "Manifests: unknown fields, kinds that are not read and objects defined twice are errors, not warnings.")
     var strict = false
 
     /// Reads the cluster, with the namespace bare pod names live in: the kubeconfig context's (as kubectl
     /// does), or `default` for manifests. Errors come back worded for the operator.
-    func load(resources: [APIResource] = APIResource.forPolicy) throws -> (snapshot: ClusterSnapshot, contextNamespace: String) {
+    func load(
+        resources: [APIResource] = APIResource.forPolicy
+    ) throws -> (snapshot: ClusterSnapshot, contextNamespace: String) {
         do {
             let source = try source(resources: resources)
             let namespace = (source as? APISource)?.config.namespace ?? "default"
@@ -84,9 +96,10 @@ struct ClusterOptions: ParsableArguments {
         }
         let progress = Progress()
         for warning in config.securityWarnings { progress.warn(warning) }
-        return APISource(config: config, resources: resources,
-                         progress: { resource, count in progress.update("listing \(resource): \(count)") },
-                         warn: { message in progress.warn(message) })
+        return APISource(
+            config: config, resources: resources,
+            progress: { resource, count in progress.update("listing \(resource): \(count)") },
+            warn: { message in progress.warn(message) })
     }
 }
 
@@ -106,7 +119,10 @@ final class Progress: @unchecked Sendable {
 
     func warn(_ text: String) {
         lock.withLock {
-            if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)); shown = false }
+            if shown {
+                FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+                shown = false
+            }
             FileHandle.standardError.write(Data("warning: \(Terminal.escapingControlCharacters(text))\n".utf8))
         }
     }
@@ -124,7 +140,8 @@ struct CommandFailure: Error, CustomStringConvertible {
 
     /// Every invalid object of the manifests, one per line.
     init(_ error: ManifestLoadError) {
-        self.init("invalid manifests (\(error.errors.count) problem\(error.errors.count == 1 ? "" : "s")):\n" +
-                  error.errors.map { "  \($0)" }.joined(separator: "\n"))
+        self.init(
+            "invalid manifests (\(error.errors.count) problem\(error.errors.count == 1 ? "" : "s")):\n"
+                + error.errors.map { "  \($0)" }.joined(separator: "\n"))
     }
 }

@@ -1,13 +1,15 @@
 import ArgumentParser
+import Foundation
+import Kernel
 import KubeModel
 import Planning
-import Kernel
-import Foundation
 
 /// Where krctl meets the node it runs on: which node that is, the agent's status file, and the
 /// kernel's firewall, read by the same code the agent syncs with.
 struct NodeOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The node krctl runs on (default: the agent's status file, then the host name).", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "The node krctl runs on (default: the agent's status file, then the host name).", valueName: "name"))
     var node: String?
 
     @Option(help: ArgumentHelp("The agent's state directory, where it records its syncs.", valueName: "path"))

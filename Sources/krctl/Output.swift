@@ -1,12 +1,13 @@
 import ArgumentParser
-import KubeModel
 import Foundation
+import KubeModel
 
 extension OutputFormat: ExpressibleByArgument {}
 
 /// `-o` and `--no-color`, the same for every command that prints a result.
 struct OutputOptions: ParsableArguments {
-    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Output format: text, json or yaml.", valueName: "format"))
+    @Option(
+        name: [.customShort("o"), .long], help: ArgumentHelp("Output format: text, json or yaml.", valueName: "format"))
     var output: OutputFormat = .text
 
     @Flag(help: "Never colour the output (also: NO_COLOR=1).")
@@ -35,8 +36,10 @@ enum Table {
         guard let first = rows.first else { return "" }
         let widths = (0..<first.count).map { c in rows.map { $0[c].count }.max() ?? 0 }
         return rows.map { row in
-            row.enumerated().map { c, cell in c == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[c] - cell.count) }
-                .joined(separator: "   ")
+            row.enumerated().map { c, cell in
+                c == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[c] - cell.count)
+            }
+            .joined(separator: "   ")
         }.joined(separator: "\n")
     }
 }

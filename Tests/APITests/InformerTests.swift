@@ -1,8 +1,9 @@
 import Foundation
-import Testing
-@testable import KubeModel
-@testable import KubeAPI
 import TestSupport
+import Testing
+
+@testable import KubeAPI
+@testable import KubeModel
 
 /// Reflectors and informers against the test API server: convergence, restarts, 410s, dropped and
 /// stalled watches, malformed objects, TLS and authentication failures.
@@ -24,7 +25,8 @@ import TestSupport
     func podInformers(_ server: TestAPIServer, stall: Int = 20) -> (KubeClient, EventLog, Informers) {
         let client = KubeClient(config: server.config())
         let log = EventLog()
-        let informers = Informers(client: client, resources: [.pods], options: fastOptions(stall: stall), handler: log.handler)
+        let informers = Informers(
+            client: client, resources: [.pods], options: fastOptions(stall: stall), handler: log.handler)
         informers.start()
         #expect(informers.waitForSync(timeout: 20))
         return (client, log, informers)
@@ -33,7 +35,10 @@ import TestSupport
     @Test func paginatedListReturnsEverything() throws {
         let server = try TestAPIServer()
         let client = KubeClient(config: server.config())
-        for i in 0..<25 { _ = try client.create(.pods, namespace: "default", object: podJSON("default", "p\(i)", ip: "10.0.0.\(i + 1)")) }
+        for i in 0..<25 {
+            _ = try client.create(
+                .pods, namespace: "default", object: podJSON("default", "p\(i)", ip: "10.0.0.\(i + 1)"))
+        }
         var pages = 0
         let list = try client.list(.pods, limit: 10) { _ in pages += 1 }
         #expect(pages == 3)
@@ -44,7 +49,9 @@ import TestSupport
     @Test func informersConvergeToTheServer() throws {
         let server = try TestAPIServer()
         let client = KubeClient(config: server.config())
-        _ = try client.create(.namespaces, namespace: nil, object: .object(["metadata": .object(["name": "shop", "labels": .object(["team": "a"])])]))
+        _ = try client.create(
+            .namespaces, namespace: nil,
+            object: .object(["metadata": .object(["name": "shop", "labels": .object(["team": "a"])])]))
         _ = try client.create(.pods, namespace: "shop", object: podJSON("shop", "before", ip: "10.0.0.1"))
         let log = EventLog()
         let informers = Informers(client: client, options: fastOptions(), handler: log.handler)
@@ -55,12 +62,26 @@ import TestSupport
         #expect(log.all.contains { if case .synced(.pods) = $0 { true } else { false } })
 
         // Changes after the sync arrive through the watch: create, update (label), delete.
-        _ = try client.create(.pods, namespace: "shop", object: podJSON("shop", "after", ip: "10.0.0.2", labels: ["v": "1"]))
-        _ = try client.patch(.pods, namespace: "shop", name: "after", mergePatch: .object(["metadata": .object(["labels": .object(["v": "2"])])]))
+        _ = try client.create(
+            .pods, namespace: "shop", object: podJSON("shop", "after", ip: "10.0.0.2", labels: ["v": "1"]))
+        _ = try client.patch(
+            .pods, namespace: "shop", name: "after",
+            mergePatch: .object(["metadata": .object(["labels": .object(["v": "2"])])]))
         try client.delete(.pods, namespace: "shop", name: "before")
-        #expect(log.wait { pods(informers) == ["shop/after"] && (informers.store(.pods)!.get("shop/after").map { $0.meta.labels["v"] == "2" } ?? false) })
+        #expect(
+            log.wait {
+                pods(informers) == ["shop/after"]
+                    && (informers.store(.pods)!.get("shop/after").map { $0.meta.labels["v"] == "2" } ?? false)
+            })
         #expect(log.all.contains { if case .deleted(let o) = $0 { o.key == "shop/before" } else { false } })
-        #expect(log.all.contains { if case .updated(let old, let new) = $0 { old.meta.labels["v"] == "1" && new.meta.labels["v"] == "2" } else { false } })
+        #expect(
+            log.all.contains {
+                if case .updated(let old, let new) = $0 {
+                    old.meta.labels["v"] == "1" && new.meta.labels["v"] == "2"
+                } else {
+                    false
+                }
+            })
 
         // The indexes follow.
         #expect(informers.store(.pods)!.pod(ip: IPAddress("10.0.0.2")!)?.name == "after")
@@ -71,16 +92,21 @@ import TestSupport
     @Test func fieldSelectorLimitsPodsToOneNode() throws {
         let server = try TestAPIServer()
         let client = KubeClient(config: server.config())
-        _ = try client.create(.pods, namespace: "default", object: podJSON("default", "mine", ip: "10.0.0.1", node: "node-a"))
-        _ = try client.create(.pods, namespace: "default", object: podJSON("default", "theirs", ip: "10.0.0.2", node: "node-b"))
+        _ = try client.create(
+            .pods, namespace: "default", object: podJSON("default", "mine", ip: "10.0.0.1", node: "node-a"))
+        _ = try client.create(
+            .pods, namespace: "default", object: podJSON("default", "theirs", ip: "10.0.0.2", node: "node-b"))
         let log = EventLog()
-        let informers = Informers(client: client, resources: [.pods], options: fastOptions(),
-                                  podFieldSelector: "spec.nodeName=node-a", handler: log.handler)
+        let informers = Informers(
+            client: client, resources: [.pods], options: fastOptions(),
+            podFieldSelector: "spec.nodeName=node-a", handler: log.handler)
         informers.start()
         defer { informers.stop() }
         #expect(informers.waitForSync(timeout: 20))
-        _ = try client.create(.pods, namespace: "default", object: podJSON("default", "mine-2", ip: "10.0.0.3", node: "node-a"))
-        _ = try client.create(.pods, namespace: "default", object: podJSON("default", "theirs-2", ip: "10.0.0.4", node: "node-b"))
+        _ = try client.create(
+            .pods, namespace: "default", object: podJSON("default", "mine-2", ip: "10.0.0.3", node: "node-a"))
+        _ = try client.create(
+            .pods, namespace: "default", object: podJSON("default", "theirs-2", ip: "10.0.0.4", node: "node-b"))
         #expect(log.wait { pods(informers).contains("default/mine-2") })
         #expect(pods(informers) == ["default/mine", "default/mine-2"])
     }
@@ -94,13 +120,18 @@ import TestSupport
         try server.restart()
         _ = try client.create(.pods, namespace: "default", object: podJSON("default", "b", ip: "10.0.0.2"))
         #expect(log.wait { pods(informers) == ["default/a", "default/b"] }, "problems: \(log.problems)")
-        #expect(log.problems.contains { $0.contains("dropped") || $0.contains("connect") }, "the outage was reported: \(log.problems)")
+        #expect(
+            log.problems.contains { $0.contains("dropped") || $0.contains("connect") },
+            "the outage was reported: \(log.problems)")
     }
 
     @Test func relistAfter410DeliversMissedDeletes() throws {
         let server = try TestAPIServer()
         let client = KubeClient(config: server.config())
-        for name in ["a", "b"] { _ = try client.create(.pods, namespace: "default", object: podJSON("default", name, ip: "10.0.0.\(name == "a" ? 1 : 2)")) }
+        for name in ["a", "b"] {
+            _ = try client.create(
+                .pods, namespace: "default", object: podJSON("default", name, ip: "10.0.0.\(name == "a" ? 1 : 2)"))
+        }
         let log = EventLog()
         let informers = Informers(client: client, resources: [.pods], options: fastOptions(), handler: log.handler)
         informers.start()
@@ -115,7 +146,9 @@ import TestSupport
         try server.hook("compact")
         try server.hook("drop-watches")
         #expect(log.wait { pods(informers) == ["default/b", "default/c"] }, "problems: \(log.problems)")
-        #expect(log.all.contains { if case .deleted(let o) = $0 { o.key == "default/a" } else { false } }, "the delete is delivered from the relist diff")
+        #expect(
+            log.all.contains { if case .deleted(let o) = $0 { o.key == "default/a" } else { false } },
+            "the delete is delivered from the relist diff")
         #expect(reflector.listCount == 2)
         #expect(log.problems.contains { $0.contains("410") })
     }
@@ -150,13 +183,15 @@ import TestSupport
         let server = try TestAPIServer(arguments: ["--bookmark-interval", "0.2"])
         let client = KubeClient(config: server.config())
         let log = EventLog()
-        let informers = Informers(client: client, resources: [.pods, .namespaces], options: fastOptions(), handler: log.handler)
+        let informers = Informers(
+            client: client, resources: [.pods, .namespaces], options: fastOptions(), handler: log.handler)
         informers.start()
         defer { informers.stop() }
         #expect(informers.waitForSync(timeout: 20))
         let before = Int(informers.reflectors[.pods]!.resourceVersion) ?? 0
         // A change to another resource moves the global version; the pods watch learns it from a bookmark.
-        _ = try client.create(.namespaces, namespace: nil, object: .object(["metadata": .object(["name": "elsewhere"])]))
+        _ = try client.create(
+            .namespaces, namespace: nil, object: .object(["metadata": .object(["name": "elsewhere"])]))
         #expect(log.wait { (Int(informers.reflectors[.pods]!.resourceVersion) ?? 0) > before })
     }
 
@@ -164,15 +199,19 @@ import TestSupport
         let server = try TestAPIServer()
         let client = KubeClient(config: server.config())
         _ = try client.create(.pods, namespace: "default", object: podJSON("default", "good", ip: "10.0.0.1"))
-        try server.hook("inject/api/v1/namespaces/default/pods", body: podJSON("default", "bad-in-list", ip: "10.0.0.300"))
+        try server.hook(
+            "inject/api/v1/namespaces/default/pods", body: podJSON("default", "bad-in-list", ip: "10.0.0.300"))
         let log = EventLog()
         let informers = Informers(client: client, resources: [.pods], options: fastOptions(), handler: log.handler)
         informers.start()
         defer { informers.stop() }
         #expect(informers.waitForSync(timeout: 20))
         #expect(pods(informers) == ["default/good"])
-        #expect(log.problems.contains { $0.contains("Pod default/bad-in-list") && $0.contains("status.podIP") }, "\(log.problems)")
-        try server.hook("inject/api/v1/namespaces/default/pods", body: podJSON("default", "bad-in-watch", ip: "not-an-ip"))
+        #expect(
+            log.problems.contains { $0.contains("Pod default/bad-in-list") && $0.contains("status.podIP") },
+            "\(log.problems)")
+        try server.hook(
+            "inject/api/v1/namespaces/default/pods", body: podJSON("default", "bad-in-watch", ip: "not-an-ip"))
         _ = try client.create(.pods, namespace: "default", object: podJSON("default", "good-after", ip: "10.0.0.2"))
         #expect(log.wait { pods(informers) == ["default/good", "default/good-after"] })
         #expect(log.problems.contains { $0.contains("Pod default/bad-in-watch") }, "\(log.problems)")
@@ -182,13 +221,18 @@ import TestSupport
     /// event and through a relist after 410 alike, and stays named as rejected until it is fixed.
     @Test func malformedUpdateKeepsTheLastGoodVersionThroughARelist() throws {
         let server = try TestAPIServer()
-        _ = try KubeClient(config: server.config()).create(.pods, namespace: "default",
-                                                           object: podJSON("default", "p", ip: "10.0.0.1"))
+        _ = try KubeClient(config: server.config()).create(
+            .pods, namespace: "default",
+            object: podJSON("default", "p", ip: "10.0.0.1"))
         let (client, log, informers) = podInformers(server)
         defer { informers.stop() }
         let reflector = try #require(informers.reflectors[.pods])
         func podIP() -> String? {
-            if case .pod(let pod)? = informers.store(.pods)?.get("default/p") { pod.ips.first?.description } else { nil }
+            if case .pod(let pod)? = informers.store(.pods)?.get("default/p") {
+                pod.ips.first?.description
+            } else {
+                nil
+            }
         }
         try server.awaitWatch(.pods)
         try server.hook("inject/api/v1/namespaces/default/pods", body: podJSON("default", "p", ip: "not-an-ip"))
@@ -200,15 +244,17 @@ import TestSupport
         _ = try client.create(.pods, namespace: "default", object: podJSON("default", "q", ip: "10.0.0.2"))
         try server.hook("compact")
         try server.hook("drop-watches")
-        #expect(log.wait { reflector.listCount == 2 && pods(informers) == ["default/p", "default/q"] }, "\(log.problems)")
+        #expect(
+            log.wait { reflector.listCount == 2 && pods(informers) == ["default/p", "default/q"] }, "\(log.problems)")
         #expect(podIP() == "10.0.0.1", "the relist kept the last good version")
         #expect(informers.rejectedObjects.map(\.object) == ["Pod default/p"])
         #expect(!log.all.contains { if case .deleted(let o) = $0 { o.key == "default/p" } else { false } })
         #expect(log.rejections.count == 1, "a rejection is reported once, not at every relist: \(log.rejections)")
         // A good version ends the rejection; a delete removes the object.
-        _ = try client.patch(.pods, namespace: "default", name: "p",
-                             mergePatch: .object(["status": .object(["podIP": "10.0.0.3"])]),
-                             subresource: "status")
+        _ = try client.patch(
+            .pods, namespace: "default", name: "p",
+            mergePatch: .object(["status": .object(["podIP": "10.0.0.3"])]),
+            subresource: "status")
         #expect(log.wait { podIP() == "10.0.0.3" && informers.rejectedObjects.isEmpty })
     }
 
@@ -243,19 +289,28 @@ import TestSupport
         let server = try TestAPIServer()
         let client = KubeClient(config: server.config(certificateAuthority: TestPKI.data("other-ca.crt")))
         let error = try #require(throws: KubeAPIError.self) { try client.list(.pods) }
-        guard case .tls(let message) = error else { Issue.record("expected a TLS error, got \(error)"); return }
-        #expect(message.contains("certificate is not trusted") && message.contains("certificate-authority"), "\(message)")
+        guard case .tls(let message) = error else {
+            Issue.record("expected a TLS error, got \(error)")
+            return
+        }
+        #expect(
+            message.contains("certificate is not trusted") && message.contains("certificate-authority"), "\(message)")
     }
 
     @Test func credentialsAreChecked() throws {
         let server = try TestAPIServer()
         #expect(try KubeClient(config: server.config(token: "s3cret")).list(.pods).items.isEmpty)
-        let wrong = try #require(throws: KubeAPIError.self) { try KubeClient(config: server.config(token: "wrong")).list(.pods) }
+        let wrong = try #require(throws: KubeAPIError.self) {
+            try KubeClient(config: server.config(token: "wrong")).list(.pods)
+        }
         #expect(wrong.statusCode == 401)
-        #expect(wrong.description.contains("Unauthorized (401)") && wrong.description.contains("token-user"), "\(wrong)")
+        #expect(
+            wrong.description.contains("Unauthorized (401)") && wrong.description.contains("token-user"), "\(wrong)")
         let none = KubeConfig(server: server.url, certificateAuthority: TestPKI.data("ca.crt"), user: "nobody")
         #expect(throws: KubeAPIError.self) { try KubeClient(config: none).list(.pods) }
-        let forbidden = try #require(throws: KubeAPIError.self) { try KubeClient(config: server.config(token: "ro-token")).list(.pods) }
+        let forbidden = try #require(throws: KubeAPIError.self) {
+            try KubeClient(config: server.config(token: "ro-token")).list(.pods)
+        }
         #expect(forbidden.statusCode == 403 && forbidden.description.contains("may not list pods"), "\(forbidden)")
     }
 
@@ -272,9 +327,14 @@ import TestSupport
         let client = KubeClient(config: server.config())
         let bad: JSONValue = .object([
             "metadata": .object(["name": "bad", "namespace": "default"]),
-            "spec": .object(["podSelector": .object([:]), "ingress": .array([.object(["ports": .array([.object(["port": .int(80), "endPort": .int(10)])])])])]),
+            "spec": .object([
+                "podSelector": .object([:]),
+                "ingress": .array([.object(["ports": .array([.object(["port": .int(80), "endPort": .int(10)])])])]),
+            ]),
         ])
-        let error = try #require(throws: KubeAPIError.self) { try client.create(.networkPolicies, namespace: "default", object: bad) }
+        let error = try #require(throws: KubeAPIError.self) {
+            try client.create(.networkPolicies, namespace: "default", object: bad)
+        }
         #expect(error.statusCode == 422 && error.description.contains("spec.ingress[0].ports[0].endPort"), "\(error)")
     }
 

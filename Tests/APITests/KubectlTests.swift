@@ -1,17 +1,21 @@
 import Foundation
-import Testing
-@testable import KubeModel
-@testable import KubeAPI
 import TestSupport
+import Testing
+
+@testable import KubeAPI
+@testable import KubeModel
 
 /// The real kubectl against the test server, and krctl live against the same objects.
 @Suite(.serialized) struct KubectlTests {
-    static let kubectl: String? = ["/usr/bin/kubectl", "/usr/local/bin/kubectl"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let kubectl: String? = ["/usr/bin/kubectl", "/usr/local/bin/kubectl"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
 
     func kubectl(_ kubeconfig: String, _ arguments: [String]) throws -> (Int32, String, String) {
         let path = try #require(Self.kubectl, "kubectl is not installed: run scripts/setup")
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("kr-kubectl-cache-\(getpid())").path
-        return try run(path, ["--kubeconfig", kubeconfig, "--cache-dir", cache, "--request-timeout", "20s"] + arguments)
+        return try run(
+            path, ["--kubeconfig", kubeconfig, "--cache-dir", cache, "--request-timeout", "20s"] + arguments)
     }
 
     @Test func applyGetLabelWatchDelete() throws {
@@ -26,8 +30,10 @@ import TestSupport
         let (got, json, _) = try kubectl(kubeconfig, ["get", "pods", "-A", "-o", "json"])
         #expect(got == 0)
         let list = try JSONValue.parseJSON(Data(json.utf8))
-        #expect(Set(list["items"]?.arrayValue?.compactMap { $0["metadata"]?["name"]?.stringValue } ?? []) ==
-                ["frontend", "api", "db", "prometheus", "debug"])
+        #expect(
+            Set(list["items"]?.arrayValue?.compactMap { $0["metadata"]?["name"]?.stringValue } ?? []) == [
+                "frontend", "api", "db", "prometheus", "debug",
+            ])
 
         // A second apply changes nothing.
         let (_, again, _) = try kubectl(kubeconfig, ["apply", "-f", examples])
@@ -38,8 +44,12 @@ import TestSupport
         let api = try KubeClient(config: server.config()).get(.pods, namespace: "shop", name: "api")
         #expect(api["metadata"]?["labels"]?["audited"]?.stringValue == "yes")
 
-        let (patched, _, patchErr) = try kubectl(kubeconfig, ["patch", "pod", "-n", "shop", "db", "--type", "json",
-                                                              "-p", #"[{"op":"add","path":"/metadata/labels/backup","value":"nightly"}]"#])
+        let (patched, _, patchErr) = try kubectl(
+            kubeconfig,
+            [
+                "patch", "pod", "-n", "shop", "db", "--type", "json",
+                "-p", #"[{"op":"add","path":"/metadata/labels/backup","value":"nightly"}]"#,
+            ])
         #expect(patched == 0, "\(patchErr)")
         let (_, selected, _) = try kubectl(kubeconfig, ["get", "pods", "-A", "-l", "backup=nightly", "-o", "name"])
         #expect(selected.trimmingCharacters(in: .whitespacesAndNewlines) == "pod/db")
@@ -54,7 +64,10 @@ import TestSupport
         watcher.standardOutput = pipe
         watcher.standardError = FileHandle.nullDevice
         try watcher.run()
-        defer { watcher.terminate(); watcher.waitUntilExit() }
+        defer {
+            watcher.terminate()
+            watcher.waitUntilExit()
+        }
         var seen = ""
         func readUntil(_ needle: String) -> Bool {
             let deadline = Date(timeIntervalSinceNow: 20)
@@ -67,19 +80,25 @@ import TestSupport
             return false
         }
         #expect(readUntil("debug"), "the initial list: \(seen)")
-        _ = try KubeClient(config: server.config()).create(.pods, namespace: "dev", object: podJSON("dev", "newcomer", ip: "10.244.1.99"))
+        _ = try KubeClient(config: server.config()).create(
+            .pods, namespace: "dev", object: podJSON("dev", "newcomer", ip: "10.244.1.99"))
         #expect(readUntil("newcomer"), "the watch event: \(seen)")
 
         let (deleted, deleteOut, _) = try kubectl(kubeconfig, ["delete", "-f", examples])
         #expect(deleted == 0)
         #expect(deleteOut.contains("pod \"api\" deleted") || deleteOut.contains("pod/api deleted"), "\(deleteOut)")
         // Namespaces terminate as on a real cluster; kubectl waits for them over a watch.
-        let (waited, _, waitErr) = try kubectl(kubeconfig, ["wait", "--for=delete", "namespace/shop", "namespace/dev",
-                                                            "namespace/monitoring", "--timeout=20s"])
+        let (waited, _, waitErr) = try kubectl(
+            kubeconfig,
+            [
+                "wait", "--for=delete", "namespace/shop", "namespace/dev",
+                "namespace/monitoring", "--timeout=20s",
+            ])
         #expect(waited == 0, "\(waitErr)")
         let (_, remaining, _) = try kubectl(kubeconfig, ["get", "pods", "-A", "-o", "json"])
-        #expect(try JSONValue.parseJSON(Data(remaining.utf8))["items"]?.arrayValue?.isEmpty == true,
-                "deleting the namespaces removed their pods too")
+        #expect(
+            try JSONValue.parseJSON(Data(remaining.utf8))["items"]?.arrayValue?.isEmpty == true,
+            "deleting the namespaces removed their pods too")
     }
 
     @Test func krctlLiveGivesTheSameAnswersAsManifests() throws {
@@ -98,24 +117,31 @@ import TestSupport
         ]
         for query in queries {
             let (offlineStatus, offline, _) = try run(krctl, ["explain-policy", "-f", examples, "-o", "json"] + query)
-            let (liveStatus, live, liveErr) = try run(krctl, ["explain-policy", "--kubeconfig", kubeconfig, "-o", "json"] + query)
+            let (liveStatus, live, liveErr) = try run(
+                krctl, ["explain-policy", "--kubeconfig", kubeconfig, "-o", "json"] + query)
             #expect(offlineStatus == 0 && liveStatus == 0, "\(liveErr)")
             #expect(live == offline, "live and offline differ for \(query)")
         }
         // Bare pod names live in the context's namespace, as with kubectl.
         let inShop = try server.writeKubeconfig(namespace: "shop")
-        let (bareStatus, bare, bareErr) = try run(krctl, ["explain-policy", "--kubeconfig", inShop, "--from", "api", "--to", "db",
-                                                          "--port", "5432", "-o", "json"])
+        let (bareStatus, bare, bareErr) = try run(
+            krctl,
+            [
+                "explain-policy", "--kubeconfig", inShop, "--from", "api", "--to", "db",
+                "--port", "5432", "-o", "json",
+            ])
         #expect(bareStatus == 0 && bare.contains("\"pod\" : \"shop/api\""), "\(bareErr)")
         // KUBECONFIG is honoured as kubectl honours it.
-        let (status, viaEnv, _) = try run(krctl, ["explain-policy", "--from", "shop/api", "--to", "shop/db", "--port", "5432", "-o", "json"],
-                                          environment: ["KUBECONFIG": kubeconfig])
+        let (status, viaEnv, _) = try run(
+            krctl, ["explain-policy", "--from", "shop/api", "--to", "shop/db", "--port", "5432", "-o", "json"],
+            environment: ["KUBECONFIG": kubeconfig])
         #expect(status == 0 && viaEnv.contains("\"verdict\" : \"allow\""))
     }
 
     @Test func krctlInClusterUsesTheServiceAccount() throws {
         let server = try TestAPIServer()
-        _ = try KubeClient(config: server.config()).create(.pods, namespace: "default", object: podJSON("default", "p", ip: "10.0.0.1"))
+        _ = try KubeClient(config: server.config()).create(
+            .pods, namespace: "default", object: podJSON("default", "p", ip: "10.0.0.1"))
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kr-sa-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try "s3cret".write(toFile: "\(dir)/token", atomically: true, encoding: .utf8)
@@ -130,8 +156,9 @@ import TestSupport
         let server = try TestAPIServer()
         let kubeconfig = try server.writeKubeconfig()
         server.stop()
-        let (status, _, stderr) = try run(builtExecutable("krctl").path,
-                                          ["explain-policy", "--kubeconfig", kubeconfig, "--matrix", "--port", "80"])
+        let (status, _, stderr) = try run(
+            builtExecutable("krctl").path,
+            ["explain-policy", "--kubeconfig", kubeconfig, "--matrix", "--port", "80"])
         #expect(status == 1)
         #expect(stderr.contains("cannot connect to the API server"), "\(stderr)")
     }

@@ -1,8 +1,9 @@
 import Foundation
-import Testing
 import TestSupport
-@testable import KubeModel
+import Testing
+
 @testable import Kernel
+@testable import KubeModel
 
 #if canImport(Glibc)
 import Glibc
@@ -20,7 +21,9 @@ private func connectRaw(_ path: String) throws -> Int32 {
     let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
     var address = try ControlSocket.address(path)
     let rc = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+        }
     }
     try #require(rc == 0, "connect \(path): \(String(cString: strerror(errno)))")
     return fd
@@ -56,7 +59,9 @@ private func connectRaw(_ path: String) throws -> Int32 {
         let reply = String(decoding: try ControlSocket.ask(path: path, long, timeout: 5), as: UTF8.self)
         #expect(reply.contains("request longer than 1024 bytes"), "\(reply.prefix(200))")
         // And a second server on the same path refuses to take the socket over.
-        let second = try #require(throws: ControlSocket.Failure.self) { try ControlSocket.serve(path: path) { _ in Data() } }
+        let second = try #require(throws: ControlSocket.Failure.self) {
+            try ControlSocket.serve(path: path) { _ in Data() }
+        }
         #expect(second.description.contains("another process answers"), "\(second)")
         #expect(String(decoding: try ControlSocket.ask(path: path, "still", timeout: 5), as: UTF8.self) == "pong:still")
     }
@@ -70,10 +75,14 @@ private func connectRaw(_ path: String) throws -> Int32 {
         defer { close(fd) }
         var address = try ControlSocket.address(path)
         _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         listen(fd, 4)
-        let error = try #require(throws: ControlSocket.Failure.self) { try ControlSocket.ask(path: path, "bgp peers", timeout: 1) }
+        let error = try #require(throws: ControlSocket.Failure.self) {
+            try ControlSocket.ask(path: path, "bgp peers", timeout: 1)
+        }
         #expect(error.description.contains("did not answer within 1 s"), "\(error)")
         let r = try run(builtExecutable("krctl").path, ["bgp", "peers", "--state-dir", dir, "--request-timeout", "1s"])
         #expect(r.0 == 1 && r.2.contains("did not answer within 1 s"), "\(r.2)")
@@ -89,22 +98,35 @@ private func connectRaw(_ path: String) throws -> Int32 {
         let error = try #require(throws: StateDirectoryLock.Held.self) { try StateDirectoryLock(stateDir: dir) }
         #expect(error.pid == getpid())
         // The agent refuses to start beside it, naming the holder.
-        let r = try run(builtExecutable("kube-router").path, ["--state-dir", dir, "--kubeconfig", "/nonexistent/kubeconfig",
-                                                               "--run-service-proxy=false", "--run-router=false"])
-        #expect(r.0 == 1 && r.2.contains("kube-router (pid \(getpid())) already runs with this state directory"), "\(r.2)")
+        let r = try run(
+            builtExecutable("kube-router").path,
+            [
+                "--state-dir", dir, "--kubeconfig", "/nonexistent/kubeconfig",
+                "--run-service-proxy=false", "--run-router=false",
+            ])
+        #expect(
+            r.0 == 1 && r.2.contains("kube-router (pid \(getpid())) already runs with this state directory"), "\(r.2)")
         #expect(first != nil)
         first = nil
         // Released: the next agent gets past the lock (and stops at the missing kubeconfig).
-        let after = try run(builtExecutable("kube-router").path, ["--state-dir", dir, "--kubeconfig", "/nonexistent/kubeconfig",
-                                                                   "--run-service-proxy=false", "--run-router=false"])
+        let after = try run(
+            builtExecutable("kube-router").path,
+            [
+                "--state-dir", dir, "--kubeconfig", "/nonexistent/kubeconfig",
+                "--run-service-proxy=false", "--run-router=false",
+            ])
         #expect(after.0 == 1 && after.2.contains("cannot read kubeconfig"), "\(after.2)")
     }
 
     /// Without CAP_NET_ADMIN the agent says so at once instead of retrying for ever.
     @Test(.enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
     func withoutNetAdminTheAgentSaysItNeedsRoot() throws {
-        let r = try run("/usr/bin/setpriv", ["--bounding-set=-net_admin", "--inh-caps=-net_admin",
-                                             builtExecutable("kube-router").path, "--kubeconfig", "/nonexistent/kubeconfig"])
+        let r = try run(
+            "/usr/bin/setpriv",
+            [
+                "--bounding-set=-net_admin", "--inh-caps=-net_admin",
+                builtExecutable("kube-router").path, "--kubeconfig", "/nonexistent/kubeconfig",
+            ])
         #expect(r.0 == 1 && r.2.contains("needs root (CAP_NET_ADMIN)"), "\(r.2)")
     }
 }
@@ -126,37 +148,53 @@ private func connectRaw(_ path: String) throws -> Int32 {
     @Test func aliasBombFailsFastWithExitOne() throws {
         let file = try Self.manifest(InputLimitFixtures.billionLaughs)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let r = try run(builtExecutable("krctl").path, ["explain-policy", "-f", file, "--from", "a/b", "--to", "a/c", "--port", "80"])
+        let r = try run(
+            builtExecutable("krctl").path,
+            ["explain-policy", "-f", file, "--from", "a/b", "--to", "a/c", "--port", "80"])
         #expect(r.0 == 1 && r.2.contains("more than") && r.2.contains("values"), "\(r.2)")
     }
 
     @Test func aKindTypoIsAnErrorNotASilentAllow() throws {
-        let deny = "---\napiVersion: networking.k8s.io/v1\nkind: Networkpolicy\nmetadata: {name: deny, namespace: shop}\nspec: {podSelector: {}}\n"
-        let file = try Self.manifest(Self.namespace + Self.pod("a", "10.0.0.1", "a") + Self.pod("b", "10.0.0.2", "b") + deny)
+        let deny =
+            "---\napiVersion: networking.k8s.io/v1\nkind: Networkpolicy\nmetadata: {name: deny, namespace: shop}\nspec: {podSelector: {}}\n"
+        let file = try Self.manifest(
+            Self.namespace + Self.pod("a", "10.0.0.1", "a") + Self.pod("b", "10.0.0.2", "b") + deny)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let r = try run(builtExecutable("krctl").path, ["explain-policy", "-f", file, "--from", "shop/a", "--to", "shop/b", "--port", "80"])
+        let r = try run(
+            builtExecutable("krctl").path,
+            ["explain-policy", "-f", file, "--from", "shop/a", "--to", "shop/b", "--port", "80"])
         #expect(r.0 == 1 && r.2.contains("did you mean \"NetworkPolicy\""), "\(r.1)\(r.2)")
     }
 
     @Test func unknownFieldsWarnAndFailWithStrict() throws {
-        let policy = "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: shop}\n"
+        let policy =
+            "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: shop}\n"
             + "spec: {podSelector: {}, ingres: [{}]}\n"
-        let file = try Self.manifest(Self.namespace + Self.pod("a", "10.0.0.1", "a") + Self.pod("b", "10.0.0.2", "b") + policy)
+        let file = try Self.manifest(
+            Self.namespace + Self.pod("a", "10.0.0.1", "a") + Self.pod("b", "10.0.0.2", "b") + policy)
         defer { try? FileManager.default.removeItem(atPath: file) }
         let args = ["explain-policy", "-f", file, "--from", "shop/a", "--to", "shop/b", "--port", "80"]
         let lenient = try run(builtExecutable("krctl").path, args)
-        #expect(lenient.0 == 0 && lenient.2.contains("warning: ") && lenient.2.contains("spec.ingres: unknown field"), "\(lenient.2)")
+        #expect(
+            lenient.0 == 0 && lenient.2.contains("warning: ") && lenient.2.contains("spec.ingres: unknown field"),
+            "\(lenient.2)")
         let strict = try run(builtExecutable("krctl").path, args + ["--strict"])
         #expect(strict.0 == 1 && strict.2.contains("spec.ingres: unknown field"), "\(strict.2)")
     }
 
     @Test func escapeSequencesInNamesAndLabelsAreShownEscaped() throws {
-        let policy = "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: shop}\n"
+        let policy =
+            "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: shop}\n"
             + "spec: {podSelector: {}, ingress: [{from: [{podSelector: {matchLabels: {app: \"\\e]0;pwned\\a\\e[2J\"}}}]}]}\n"
-        let file = try Self.manifest(Self.namespace + Self.pod("a", "10.0.0.1", "\\e[2Ja") + Self.pod("b", "10.0.0.2", "b") + policy)
+        let file = try Self.manifest(
+            Self.namespace + Self.pod("a", "10.0.0.1", "\\e[2Ja") + Self.pod("b", "10.0.0.2", "b") + policy)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let r = try run(builtExecutable("krctl").path, ["explain-policy", "-f", file, "--from", "shop/a", "--to", "shop/b",
-                                                        "--port", "80", "--no-color"])
+        let r = try run(
+            builtExecutable("krctl").path,
+            [
+                "explain-policy", "-f", file, "--from", "shop/a", "--to", "shop/b",
+                "--port", "80", "--no-color",
+            ])
         #expect(r.0 == 0, "\(r.2)")
         #expect(!r.1.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" && $0 != "\t" }, "\(r.1.debugDescription)")
         #expect(r.1.contains(#"\x1b]0;pwned\x07\x1b[2J"#), "\(r.1)")
@@ -185,17 +223,19 @@ enum InputLimitFixtures {
         let kubeconfig = dir + "/kubeconfig"
         // An API server that is not there: the agent logs where it is going, then keeps retrying.
         try """
-            apiVersion: v1
-            kind: Config
-            clusters: [{name: c, cluster: {server: "https://127.0.0.1:9"}}]
-            users: [{name: u, user: {token: t}}]
-            contexts: [{name: x, context: {cluster: c, user: u}}]
-            current-context: x
-            """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        apiVersion: v1
+        kind: Config
+        clusters: [{name: c, cluster: {server: "https://127.0.0.1:9"}}]
+        users: [{name: u, user: {token: t}}]
+        contexts: [{name: x, context: {cluster: c, user: u}}]
+        current-context: x
+        """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = builtExecutable("kube-router")
-        process.arguments = ["--kubeconfig", kubeconfig, "--state-dir", dir, "--run-service-proxy=false", "--run-router=false",
-                             "--run-firewall", "--log-format", "json", "--hostname-override", "node-j"]
+        process.arguments = [
+            "--kubeconfig", kubeconfig, "--state-dir", dir, "--run-service-proxy=false", "--run-router=false",
+            "--run-firewall", "--log-format", "json", "--hostname-override", "node-j",
+        ]
         let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
@@ -210,12 +250,14 @@ enum InputLimitFixtures {
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
         }
-        let first = try #require(text.split(separator: "\n").map(String.init).first { $0.contains("kube-router: node") },
-                                 "no log line: \(text)")
+        let first = try #require(
+            text.split(separator: "\n").map(String.init).first { $0.contains("kube-router: node") },
+            "no log line: \(text)")
         let line = try JSONValue.parseJSON(Data(first.utf8))
         #expect(line["level"]?.stringValue == "info", "\(first)")
         #expect(line["msg"]?.stringValue?.hasPrefix("kube-router: node node-j") == true, "\(first)")
-        #expect(line["ts"]?.stringValue?.hasSuffix("Z") == true && line["source"]?.stringValue == "kube-router", "\(first)")
+        #expect(
+            line["ts"]?.stringValue?.hasSuffix("Z") == true && line["source"]?.stringValue == "kube-router", "\(first)")
     }
 }
 
@@ -226,17 +268,19 @@ enum InputLimitFixtures {
         let dir = try temporaryDirectory("stop")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try """
-            apiVersion: v1
-            kind: Config
-            clusters: [{name: c, cluster: {server: "https://127.0.0.1:9"}}]
-            users: [{name: u, user: {token: t}}]
-            contexts: [{name: x, context: {cluster: c, user: u}}]
-            current-context: x
-            """.write(toFile: dir + "/kubeconfig", atomically: true, encoding: .utf8)
+        apiVersion: v1
+        kind: Config
+        clusters: [{name: c, cluster: {server: "https://127.0.0.1:9"}}]
+        users: [{name: u, user: {token: t}}]
+        contexts: [{name: x, context: {cluster: c, user: u}}]
+        current-context: x
+        """.write(toFile: dir + "/kubeconfig", atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = builtExecutable("kube-router")
-        process.arguments = ["--kubeconfig", dir + "/kubeconfig", "--state-dir", dir, "--run-service-proxy=false",
-                             "--run-router=false", "--hostname-override", "node-s"]
+        process.arguments = [
+            "--kubeconfig", dir + "/kubeconfig", "--state-dir", dir, "--run-service-proxy=false",
+            "--run-router=false", "--hostname-override", "node-s",
+        ]
         let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
@@ -255,7 +299,8 @@ enum InputLimitFixtures {
         if !inTime { kill(process.processIdentifier, SIGKILL) }
         #expect(inTime, "the agent did not end within 10 s of SIGTERM")
         process.waitUntilExit()
-        #expect(process.terminationReason == .exit && process.terminationStatus == 0,
-                "\(process.terminationReason) \(process.terminationStatus)")
+        #expect(
+            process.terminationReason == .exit && process.terminationStatus == 0,
+            "\(process.terminationReason) \(process.terminationStatus)")
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
-import Testing
-import TestSupport
 import KubeModel
+import TestSupport
+import Testing
 
 /// Runs the built `krctl` binary the way an operator or a CI job does, and checks its output.
 struct Krctl {
@@ -39,8 +39,10 @@ struct Krctl {
     let examples = Krctl.examples
 
     @Test func allowedQueryAsJSON() throws {
-        let r = try Krctl.run(["explain-policy", "--manifests", examples, "--from", "shop/frontend", "--to", "shop/api",
-                               "--port", "http", "-o", "json"])
+        let r = try Krctl.run([
+            "explain-policy", "--manifests", examples, "--from", "shop/frontend", "--to", "shop/api",
+            "--port", "http", "-o", "json",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let json = try r.json()
         #expect(json["verdict"] as? String == "allow")
@@ -58,7 +60,9 @@ struct Krctl {
     }
 
     @Test func deniedQueryExitsZeroWithReasons() throws {
-        let r = try Krctl.run(["explain-policy", "-f", examples, "--from", "dev/debug", "--to", "shop/db", "--port", "5432", "-o", "json"])
+        let r = try Krctl.run([
+            "explain-policy", "-f", examples, "--from", "dev/debug", "--to", "shop/db", "--port", "5432", "-o", "json",
+        ])
         #expect(r.status == 0)
         let json = try r.json()
         #expect(json["verdict"] as? String == "deny")
@@ -69,69 +73,98 @@ struct Krctl {
     }
 
     @Test func externalSourceByAddress() throws {
-        let blocked = try Krctl.run(["explain-policy", "-f", examples, "--from", "203.0.113.9", "--to", "shop/frontend", "--port", "8080", "-o", "json"])
+        let blocked = try Krctl.run([
+            "explain-policy", "-f", examples, "--from", "203.0.113.9", "--to", "shop/frontend", "--port", "8080", "-o",
+            "json",
+        ])
         #expect(try blocked.json()["verdict"] as? String == "deny", "203.0.113.0/24 is excepted")
-        let open = try Krctl.run(["explain-policy", "-f", examples, "--from", "198.51.100.1", "--to", "shop/frontend", "--port", "8080", "-o", "json"])
+        let open = try Krctl.run([
+            "explain-policy", "-f", examples, "--from", "198.51.100.1", "--to", "shop/frontend", "--port", "8080", "-o",
+            "json",
+        ])
         #expect(try open.json()["verdict"] as? String == "allow")
         #expect((try open.json()["from"] as? [String: Any])?["kind"] as? String == "external")
     }
 
     @Test func textOutputNamesTheDecidingRule() throws {
-        let r = try Krctl.run(["explain-policy", "-f", examples, "--from", "monitoring/prometheus", "--to", "shop/api",
-                               "--port", "metrics"], environment: ["NO_COLOR": "1"])
+        let r = try Krctl.run(
+            [
+                "explain-policy", "-f", examples, "--from", "monitoring/prometheus", "--to", "shop/api",
+                "--port", "metrics",
+            ], environment: ["NO_COLOR": "1"])
         #expect(r.status == 0)
-        #expect(r.stdout.hasPrefix("ALLOW  monitoring/prometheus (10.244.2.30) → shop/api (10.244.1.11)  port 9100/TCP"))
-        #expect(r.stdout.contains("✓ shop/api ingress rule 1: all pods in namespaces {team=platform}, port \"metrics\"/TCP"))
+        #expect(
+            r.stdout.hasPrefix("ALLOW  monitoring/prometheus (10.244.2.30) → shop/api (10.244.1.11)  port 9100/TCP"))
+        #expect(
+            r.stdout.contains("✓ shop/api ingress rule 1: all pods in namespaces {team=platform}, port \"metrics\"/TCP")
+        )
         #expect(r.stdout.contains("named port \"metrics\"/TCP on shop/api → 9100"))
         #expect(!r.stdout.contains("\u{1B}["))
     }
 
     @Test func yamlOutput() throws {
-        let r = try Krctl.run(["explain-policy", "-f", examples, "--from", "shop/api", "--to", "shop/db", "--port", "5432/tcp", "-o", "yaml"])
+        let r = try Krctl.run([
+            "explain-policy", "-f", examples, "--from", "shop/api", "--to", "shop/db", "--port", "5432/tcp", "-o",
+            "yaml",
+        ])
         #expect(r.status == 0)
         #expect(r.stdout.contains("verdict: allow"))
         #expect(r.stdout.contains("protocol: TCP"))
     }
 
     @Test func matrixAsJSON() throws {
-        let r = try Krctl.run(["explain-policy", "-f", examples, "--matrix", "--port", "5432/TCP", "--port", "53/UDP", "-o", "json"])
+        let r = try Krctl.run([
+            "explain-policy", "-f", examples, "--matrix", "--port", "5432/TCP", "--port", "53/UDP", "-o", "json",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let cells = try #require(try r.json()["cells"] as? [[String: Any]])
         #expect(cells.count == 2 * 5 * 4)
-        let apiToDB = cells.first { $0["from"] as? String == "shop/api" && $0["to"] as? String == "shop/db" && $0["port"] as? Int == 5432 }
+        let apiToDB = cells.first {
+            $0["from"] as? String == "shop/api" && $0["to"] as? String == "shop/db" && $0["port"] as? Int == 5432
+        }
         #expect(apiToDB?["verdict"] as? String == "allow")
         #expect(apiToDB?["protocol"] as? String == "TCP")
-        let dbToAPI = cells.first { $0["from"] as? String == "shop/db" && $0["to"] as? String == "shop/api" && $0["port"] as? Int == 5432 }
+        let dbToAPI = cells.first {
+            $0["from"] as? String == "shop/db" && $0["to"] as? String == "shop/api" && $0["port"] as? Int == 5432
+        }
         #expect(dbToAPI?["verdict"] as? String == "deny")
         #expect(Set(cells.compactMap { $0["verdict"] as? String }) == ["allow", "deny"])
     }
 
     @Test func matrixTextForOneNamespace() throws {
-        let r = try Krctl.run(["explain-policy", "-f", examples, "--matrix", "--port", "5432", "-n", "shop"], environment: ["NO_COLOR": "1"])
+        let r = try Krctl.run(
+            ["explain-policy", "-f", examples, "--matrix", "--port", "5432", "-n", "shop"],
+            environment: ["NO_COLOR": "1"])
         #expect(r.status == 0)
         #expect(r.stdout.contains("1 shop/api"))
         #expect(r.stdout.contains("1 of 6 pairs allowed"))
     }
 
     @Test func invalidManifestNamesFileObjectAndField() throws {
-        let path = try Krctl.temporaryManifest("""
-        apiVersion: networking.k8s.io/v1
-        kind: NetworkPolicy
-        metadata: {name: broken, namespace: shop}
-        spec:
-          podSelector: {}
-          ingress:
-          - ports: [{port: 80, endPort: 70}]
-        """)
+        let path = try Krctl.temporaryManifest(
+            """
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata: {name: broken, namespace: shop}
+            spec:
+              podSelector: {}
+              ingress:
+              - ports: [{port: 80, endPort: 70}]
+            """)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let r = try Krctl.run(["explain-policy", "-f", path, "--from", "1.2.3.4", "--to", "shop/x", "--port", "80"])
         #expect(r.status == 1)
-        #expect(r.stderr.contains("\(path): NetworkPolicy shop/broken: spec.ingress[0].ports[0].endPort: 70 is below port 80"), "\(r.stderr)")
+        #expect(
+            r.stderr.contains(
+                "\(path): NetworkPolicy shop/broken: spec.ingress[0].ports[0].endPort: 70 is below port 80"),
+            "\(r.stderr)")
         #expect(r.stdout.isEmpty)
     }
 
     @Test func unknownPodIsAnError() throws {
-        let r = try Krctl.run(["explain-policy", "-f", examples, "--from", "shop/nope", "--to", "shop/api", "--port", "80"])
+        let r = try Krctl.run([
+            "explain-policy", "-f", examples, "--from", "shop/nope", "--to", "shop/api", "--port", "80",
+        ])
         #expect(r.status == 1)
         #expect(r.stderr.contains("pod shop/nope not found"))
     }
@@ -177,7 +210,8 @@ struct Krctl {
     /// The completion scripts in completions/ must match what the parser generates today.
     @Test(arguments: [("bash", "krctl.bash"), ("zsh", "_krctl"), ("fish", "krctl.fish")])
     func completionsAreCurrent(shell: String, file: String) throws {
-        let committed = try String(contentsOf: repositoryRoot.appendingPathComponent("completions/\(file)"), encoding: .utf8)
+        let committed = try String(
+            contentsOf: repositoryRoot.appendingPathComponent("completions/\(file)"), encoding: .utf8)
         let generated = try Krctl.run(["--generate-completion-script", shell])
         #expect(generated.status == 0)
         #expect(generated.stdout == committed, "completions/\(file) is stale: run scripts/generate-completions")
@@ -187,16 +221,22 @@ struct Krctl {
 /// `krctl trace service` off the node: the plan from manifests, with the policy verdict per endpoint.
 @Suite struct TraceServiceCLITests {
     @Test func planAndPolicyPerEndpoint() throws {
-        let r = try Krctl.run(["trace", "service", "shop/db", "--from", "shop/api", "-f", Krctl.examples, "--kernel", "never",
-                               "--node", "node-a", "-o", "json"])
+        let r = try Krctl.run([
+            "trace", "service", "shop/db", "--from", "shop/api", "-f", Krctl.examples, "--kernel", "never",
+            "--node", "node-a", "-o", "json",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let json = try JSONValue.parseJSON(Data(r.stdout.utf8))
-        guard case .array(let services)? = json["virtualServices"] else { Issue.record("no virtualServices: \(r.stdout)"); return }
+        guard case .array(let services)? = json["virtualServices"] else {
+            Issue.record("no virtualServices: \(r.stdout)")
+            return
+        }
         // The ClusterIP on every node, and the NodePort on node-a's address; the scheduler from the annotation.
         #expect(services.compactMap { $0["key"]?.stringValue } == ["TCP 10.96.0.21:5432", "TCP 192.168.10.11:30432"])
         #expect(services.allSatisfy { $0["scheduler"]?.stringValue == "lc" })
         guard case .array(let servers)? = services.first?["realServers"], let server = servers.first else {
-            Issue.record("no real servers: \(r.stdout)"); return
+            Issue.record("no real servers: \(r.stdout)")
+            return
         }
         #expect(server["address"]?.stringValue == "10.244.2.20" && server["pod"]?.stringValue == "shop/db")
         #expect(server["policy"]?.stringValue == "allow", "\(r.stdout)")
@@ -204,16 +244,24 @@ struct Krctl {
     }
 
     @Test func deniedClientIsExplainedInText() throws {
-        let r = try Krctl.run(["trace", "service", "db", "-n", "shop", "--from", "dev/debug", "-f", Krctl.examples, "--kernel", "never",
-                               "--node", "node-a", "--port", "postgres"])
+        let r = try Krctl.run([
+            "trace", "service", "db", "-n", "shop", "--from", "dev/debug", "-f", Krctl.examples, "--kernel", "never",
+            "--node", "node-a", "--port", "postgres",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("10.244.2.20:5432") && r.stdout.contains("deny") && r.stdout.contains("kernel not read"), "\(r.stdout)")
+        #expect(
+            r.stdout.contains("10.244.2.20:5432") && r.stdout.contains("deny") && r.stdout.contains("kernel not read"),
+            "\(r.stdout)")
     }
 
     @Test func unknownServiceOrPortIsAClearError() throws {
         let missing = try Krctl.run(["trace", "service", "shop/nope", "-f", Krctl.examples, "--kernel", "never"])
-        #expect(missing.status == 1 && missing.stderr.contains("service shop/nope not found") && missing.stderr.contains("shop/api"), "\(missing.stderr)")
-        let port = try Krctl.run(["trace", "service", "shop/api", "--port", "9999", "-f", Krctl.examples, "--kernel", "never"])
+        #expect(
+            missing.status == 1 && missing.stderr.contains("service shop/nope not found")
+                && missing.stderr.contains("shop/api"), "\(missing.stderr)")
+        let port = try Krctl.run([
+            "trace", "service", "shop/api", "--port", "9999", "-f", Krctl.examples, "--kernel", "never",
+        ])
         #expect(port.status == 1 && port.stderr.contains("has no port \"9999\""), "\(port.stderr)")
     }
 }
@@ -224,8 +272,10 @@ struct Krctl {
     }
 
     @Test func acceptsGoStyleBooleanFlags() throws {
-        let r = try Self.run(["--run-router=false", "--run-service-proxy=false", "--run-firewall=false", "--netpol-default-deny",
-                              "--bgp-graceful-restart", "--nodes-full-mesh", "--iptables-sync-period=90s", "--v=2"])
+        let r = try Self.run([
+            "--run-router=false", "--run-service-proxy=false", "--run-firewall=false", "--netpol-default-deny",
+            "--bgp-graceful-restart", "--nodes-full-mesh", "--iptables-sync-period=90s", "--v=2",
+        ])
         #expect(r.status == 1, "runs (and says it cannot), not a usage error: \(r.stderr)")
         #expect(r.stderr.contains("nothing to run"), "\(r.stderr)")
     }
@@ -251,11 +301,15 @@ struct Krctl {
     @Test(.enabled(if: !FileManager.default.fileExists(atPath: "/proc/net/ip_vs"), "this kernel has IPVS"))
     func serviceProxyWithoutIPVSSaysWhatToDo() throws {
         let r = try Self.run(["--kubeconfig", "/nonexistent/kubeconfig", "--run-router=false", "--run-firewall=false"])
-        #expect(r.status == 1 && r.stderr.contains("IPVS is not available") && r.stderr.contains("--run-service-proxy=false"), "\(r.stderr)")
+        #expect(
+            r.status == 1 && r.stderr.contains("IPVS is not available")
+                && r.stderr.contains("--run-service-proxy=false"), "\(r.stderr)")
     }
 
     @Test func missingKubeconfigIsAClearError() throws {
-        let r = try Self.run(["--kubeconfig", "/nonexistent/kubeconfig", "--run-router=false", "--run-service-proxy=false"])
+        let r = try Self.run([
+            "--kubeconfig", "/nonexistent/kubeconfig", "--run-router=false", "--run-service-proxy=false",
+        ])
         #expect(r.status == 1)
         #expect(r.stderr.contains("cannot read kubeconfig /nonexistent/kubeconfig"), "\(r.stderr)")
     }

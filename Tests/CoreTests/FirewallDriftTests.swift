@@ -1,15 +1,19 @@
 import Testing
+
 @testable import KubeModel
 @testable import Planning
 
 /// The kernel's firewall compared with the plan: each kind of damage is found, named by its cause,
 /// and changes the kernel verdict krctl reports.
 @Suite struct FirewallDriftTests {
-    static let manifests = namespace("shop") + namespace("other", ["team": "other"])
+    static let manifests =
+        namespace("shop") + namespace("other", ["team": "other"])
         + pod("shop/web", "10.244.1.10", ["app": "web"], ports: "[{name: http, containerPort: 8080}]")
         + pod("shop/api", "10.244.1.11", ["app": "api"], ports: "[{name: http, containerPort: 9000}]")
         + pod("other/client", "10.244.2.10", ["app": "client"], node: "node-b")
-        + policy("shop/api", """
+        + policy(
+            "shop/api",
+            """
             podSelector: {matchLabels: {app: api}}
             ingress:
             - from: [{podSelector: {matchLabels: {app: web}}}]
@@ -26,9 +30,12 @@ import Testing
 
     func endpoint(_ key: String) throws -> TrafficEndpoint { try engine.resolve(EndpointReference(key)!)[0] }
 
-    func verdict(_ observed: ObservedFirewall, from: String = "shop/web", to: String = "shop/api", port: Int = 9000) throws -> KernelVerdict {
-        KernelCheck.verdict(plan: plan, observed: observed, node: "node-a", from: try endpoint(from), to: try endpoint(to),
-                            port: port, proto: .tcp)
+    func verdict(
+        _ observed: ObservedFirewall, from: String = "shop/web", to: String = "shop/api", port: Int = 9000
+    ) throws -> KernelVerdict {
+        KernelCheck.verdict(
+            plan: plan, observed: observed, node: "node-a", from: try endpoint(from), to: try endpoint(to),
+            port: port, proto: .tcp)
     }
 
     var apiChain: String { FirewallNames.policyChain("shop/api", .ingress) }
@@ -51,8 +58,12 @@ import Testing
         let removed = observed.chains[apiChain]!.removeFirst()
         let findings = FirewallDrift.compare(plan, observed)
         #expect(findings.count == 1)
-        #expect(findings.first?.kind == .missingRule && findings.first?.chain == apiChain && findings.first?.about == removed.comment)
-        #expect(findings.first?.description.hasPrefix("rule missing from \(apiChain) (shop/api ingress rule 0): -p tcp") == true, "\(findings)")
+        #expect(
+            findings.first?.kind == .missingRule && findings.first?.chain == apiChain
+                && findings.first?.about == removed.comment)
+        #expect(
+            findings.first?.description.hasPrefix("rule missing from \(apiChain) (shop/api ingress rule 0): -p tcp")
+                == true, "\(findings)")
         let k = try verdict(observed)
         #expect(k.verdict == "reject" && k.planned == "accept" && !k.agrees && k.hasDrift)
         #expect(k.drift.map(\.kind) == [.missingRule])
@@ -65,10 +76,11 @@ import Testing
         observed.sets[index].members.append("10.244.1.99")
         let k = try verdict(observed)
         #expect(!k.agrees)
-        #expect(k.drift.map(\.description) == [
-            "10.244.1.10 is missing from set \(observed.sets[index].name) (shop/api ingress rule 0 peer pods)",
-            "10.244.1.99 is in set \(observed.sets[index].name) (shop/api ingress rule 0 peer pods) but should not be (stale)",
-        ])
+        #expect(
+            k.drift.map(\.description) == [
+                "10.244.1.10 is missing from set \(observed.sets[index].name) (shop/api ingress rule 0 peer pods)",
+                "10.244.1.99 is in set \(observed.sets[index].name) (shop/api ingress rule 0 peer pods) but should not be (stale)",
+            ])
     }
 
     @Test func missingChainsStaleChainsAndHooks() throws {
@@ -98,23 +110,29 @@ import Testing
         let remote = try verdict(observed, from: "other/client", to: "other/client")
         #expect(remote.hook == nil && remote.verdict == nil && remote.note?.contains("node-a") == true)
         let node = TrafficEndpoint(kind: .node("node-a"), ip: IPAddress("192.168.0.1")!)
-        let probe = KernelCheck.verdict(plan: plan, observed: observed, node: "node-a", from: node, to: try endpoint("shop/api"),
-                                        port: 9000, proto: .tcp)
-        #expect(probe.hook == "OUTPUT" && probe.verdict == "accept" && probe.decidedBy?.comment.contains("kubelet") == true)
+        let probe = KernelCheck.verdict(
+            plan: plan, observed: observed, node: "node-a", from: node, to: try endpoint("shop/api"),
+            port: 9000, proto: .tcp)
+        #expect(
+            probe.hook == "OUTPUT" && probe.verdict == "accept" && probe.decidedBy?.comment.contains("kubelet") == true)
     }
 
     @Test func podProtection() throws {
         var observed = ObservedFirewall(plan)
         let api = try #require(engine.snapshot.pods["shop/api"])
-        let ok = KernelCheck.protection(of: api, engine: engine, plan: plan, observed: observed, node: "node-a", status: nil)
+        let ok = KernelCheck.protection(
+            of: api, engine: engine, plan: plan, observed: observed, node: "node-a", status: nil)
         #expect(ok.state == "protected" && ok.drift.isEmpty && ok.ingress.isolated && !ok.egress.isolated)
         #expect(ok.enteredFrom == ["KUBE-ROUTER-FORWARD #1", "KUBE-ROUTER-OUTPUT #1"])
         #expect(ok.ingress.chains.map(\.chain) == [apiChain] && ok.ingress.chains[0].present)
         let web = try #require(engine.snapshot.pods["shop/web"])
-        #expect(KernelCheck.protection(of: web, engine: engine, plan: plan, observed: observed, node: "node-a", status: nil).state == "not isolated")
+        #expect(
+            KernelCheck.protection(of: web, engine: engine, plan: plan, observed: observed, node: "node-a", status: nil)
+                .state == "not isolated")
         // Only the pod's own objects count: damage to another pod's chain is not this pod's drift.
         observed.chains[FirewallNames.forwardChain]!.removeAll { $0.comment == "pod shop/api ingress" }
-        let damaged = KernelCheck.protection(of: api, engine: engine, plan: plan, observed: observed, node: "node-a", status: nil)
+        let damaged = KernelCheck.protection(
+            of: api, engine: engine, plan: plan, observed: observed, node: "node-a", status: nil)
         #expect(damaged.state == "drift" && damaged.enteredFrom == ["KUBE-ROUTER-OUTPUT #1"])
         #expect(damaged.drift.map(\.kind) == [.missingRule])
         let text = FirewallText.protection(damaged, terminal: Terminal(color: false))
@@ -129,6 +147,9 @@ import Testing
         #expect(try !c.allowed("shop/web", "shop/api", "9000"), "web's egress is isolated too: no policy allows it")
         let plan = FirewallPlanner(engine: c.engine).plan(node: "node-a", family: .ipv4)
         let web = try #require(plan.chain(FirewallNames.podChain("shop/web")))
-        #expect(web.rules.contains { $0.target == .reject && $0.comment == "pod shop/web egress: denied by default (--netpol-default-deny)" })
+        #expect(
+            web.rules.contains {
+                $0.target == .reject && $0.comment == "pod shop/web egress: denied by default (--netpol-default-deny)"
+            })
     }
 }

@@ -1,7 +1,8 @@
-import Testing
 import TestSupport
-@testable import Planning
+import Testing
+
 @testable import Kernel
+@testable import Planning
 
 /// The ipset sync's logic against in-memory sets: no root.
 @Suite struct IPSetSyncTests {
@@ -9,7 +10,9 @@ import TestSupport
         IPSetSpec(name: name, type: type, members: members, comment: "")
     }
 
-    let plan = [set("KUBE-SRC-A", ["10.0.0.1", "10.0.0.2"]), set("KUBE-DST-B", ["10.0.0.0/24", "10.0.1.5/32"], type: .hashNet)]
+    let plan = [
+        set("KUBE-SRC-A", ["10.0.0.1", "10.0.0.2"]), set("KUBE-DST-B", ["10.0.0.0/24", "10.0.1.5/32"], type: .hashNet),
+    ]
 
     @Test func createThenNothingThenASwapForAMemberChange() throws {
         let kernel = FakeIPSets()
@@ -39,7 +42,9 @@ import TestSupport
         let report = try sync.apply(plan)
         #expect(report.swapped == ["KUBE-SRC-A"] && kernel.all["KUBE-SRC-A"]?.members == ["10.0.0.1", "10.0.0.2"])
         kernel.referenced = ["KUBE-SRC-OLD"]
-        #expect(throws: FakeIPSets.Failure.self) { try sync.removeStale(keeping: Set(plan.map(\.name)), among: report.before) }
+        #expect(throws: FakeIPSets.Failure.self) {
+            try sync.removeStale(keeping: Set(plan.map(\.name)), among: report.before)
+        }
         kernel.referenced = []
         #expect(try sync.removeStale(keeping: Set(plan.map(\.name))) == ["KUBE-SRC-OLD"])
         #expect(kernel.all["other-set"] != nil, "others' sets stay")
@@ -52,11 +57,14 @@ import TestSupport
         let temporary = "KR-TMP-" + FirewallNames.hash("KUBE-SRC-A")
         kernel.set(Self.set(temporary, ["junk"]))
         let changed = [Self.set("KUBE-SRC-A", ["10.0.0.0/8"], type: .hashNet), plan[1]]
-        let changes = IPSetDiff.changes(desired: changed, actual: try kernel.list(prefixes: IPSetSync.ownedPrefixes),
-                                        temporaryPrefix: "KR-TMP-")
+        let changes = IPSetDiff.changes(
+            desired: changed, actual: try kernel.list(prefixes: IPSetSync.ownedPrefixes),
+            temporaryPrefix: "KR-TMP-")
         #expect(changes == [.refill(changed[0], temporary: temporary, sameType: false, temporaryExists: true)])
         _ = try sync.apply(changed)
         #expect(kernel.all["KUBE-SRC-A"]?.type == .hashNet && kernel.all[temporary] == nil)
-        #expect(IPSetDiff.restoreScript(changes).hasPrefix("destroy \(temporary)\ncreate \(temporary) hash:net family inet -exist\n"))
+        #expect(
+            IPSetDiff.restoreScript(changes).hasPrefix(
+                "destroy \(temporary)\ncreate \(temporary) hash:net family inet -exist\n"))
     }
 }

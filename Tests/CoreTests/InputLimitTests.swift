@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-@testable import KubeModel
+
 @testable import KubeAPI
+@testable import KubeModel
 
 /// Hostile or careless input is bounded and named: alias bombs, duplicate keys, huge watch events,
 /// kind typos, unknown fields, objects defined twice, control characters on the terminal.
@@ -28,7 +29,8 @@ import Testing
     }
 
     @Test func modestAliasesStillWork() throws {
-        let docs = try JSONValue.parseYAMLDocuments("""
+        let docs = try JSONValue.parseYAMLDocuments(
+            """
             base: &labels {app: web, tier: front}
             copy: *labels
             """)
@@ -41,7 +43,9 @@ import Testing
         }
         #expect(json.description.contains("duplicate key \"kind\""))
         // Yams refuses them itself; either way the document is an error naming the key.
-        let yaml = try #require(throws: (any Error).self) { try JSONValue.parseYAMLDocuments("metadata:\n  name: a\n  name: b\n") }
+        let yaml = try #require(throws: (any Error).self) {
+            try JSONValue.parseYAMLDocuments("metadata:\n  name: a\n  name: b\n")
+        }
         #expect("\(yaml)".contains("name"), "\(yaml)")
     }
 
@@ -50,7 +54,10 @@ import Testing
         var lines: [String] = []
         for chunk in ["{\"a\":", "1}\n{\"b\"", ":2}\n\n{\"c\":3}", "\n"] {
             _ = try Array(chunk.utf8).withUnsafeBytes { raw in
-                try framer.feed(raw) { lines.append(String(decoding: $0, as: UTF8.self)); return true }
+                try framer.feed(raw) {
+                    lines.append(String(decoding: $0, as: UTF8.self))
+                    return true
+                }
             }
         }
         #expect(lines == ["{\"a\":1}", "{\"b\":2}", "", "{\"c\":3}"])
@@ -74,28 +81,42 @@ import Testing
         let clock = ContinuousClock()
         let start = clock.now
         for _ in 0..<1280 {
-            _ = try chunk.withUnsafeBytes { raw in try framer.feed(raw) { got += $0.count; return true } }
+            _ = try chunk.withUnsafeBytes { raw in
+                try framer.feed(raw) {
+                    got += $0.count
+                    return true
+                }
+            }
         }
-        _ = try Array("\n".utf8).withUnsafeBytes { raw in try framer.feed(raw) { got += $0.count; return true } }
+        _ = try Array("\n".utf8).withUnsafeBytes { raw in
+            try framer.feed(raw) {
+                got += $0.count
+                return true
+            }
+        }
         #expect(got == 1280 * (16 << 10))
         #expect(clock.now - start < .seconds(10))
     }
 
     @Test func kindTyposAreErrorsAndOtherKindsAreCounted() {
         var reader = ObjectReader(checksUnknownFields: true)
-        reader.read(.object(["kind": "Networkpolicy", "metadata": .object(["name": "deny", "namespace": "shop"])]), source: "p.yaml")
+        reader.read(
+            .object(["kind": "Networkpolicy", "metadata": .object(["name": "deny", "namespace": "shop"])]),
+            source: "p.yaml")
         reader.read(.object(["kind": "NetworkPolicies", "metadata": .object(["name": "x"])]), source: "p.yaml")
         reader.read(.object(["kind": "Deployment", "metadata": .object(["name": "web"])]), source: "d.yaml")
         #expect(reader.errors.count == 2)
-        #expect(reader.errors.first?.description == """
-            p.yaml: Networkpolicy shop/deny: kind: unknown kind "Networkpolicy" (did you mean "NetworkPolicy"?)
-            """)
+        #expect(
+            reader.errors.first?.description == """
+                p.yaml: Networkpolicy shop/deny: kind: unknown kind "Networkpolicy" (did you mean "NetworkPolicy"?)
+                """)
         #expect(reader.skippedKinds == ["Deployment": 1])
     }
 
     @Test func unknownFieldsAreNamed() throws {
         var reader = ObjectReader(checksUnknownFields: true)
-        let docs = try JSONValue.parseYAMLDocuments("""
+        let docs = try JSONValue.parseYAMLDocuments(
+            """
             apiVersion: networking.k8s.io/v1
             kind: NetworkPolicy
             metadata: {name: db, namespace: shop, labelz: {a: b}}
@@ -109,17 +130,20 @@ import Testing
             """)
         reader.read(docs[0], source: "db.yaml")
         #expect(reader.errors.isEmpty)
-        #expect(reader.warnings.map(\.field.path) == [
-            "metadata.labelz", "spec.ingres", "spec.ingress[0].from[0].podSelector.matchLabel",
-            "spec.ingress[0].ports[0].protcol", "spec.podSelecter",
-        ])
+        #expect(
+            reader.warnings.map(\.field.path) == [
+                "metadata.labelz", "spec.ingres", "spec.ingress[0].from[0].podSelector.matchLabel",
+                "spec.ingress[0].ports[0].protcol", "spec.podSelecter",
+            ])
         #expect(reader.warnings.first?.description == "db.yaml: NetworkPolicy shop/db: metadata.labelz: unknown field")
     }
 
     private func folder(_ files: [String: String]) throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kr-limits-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        for (name, text) in files { try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+        for (name, text) in files {
+            try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
         return dir.path
     }
 
@@ -127,14 +151,19 @@ import Testing
         let pod = { (ip: String) in
             "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec: {nodeName: n}\nstatus: {podIP: \(ip)}\n"
         }
-        let dir = try folder(["1.yaml": pod("10.0.0.1"), "2.yaml": pod("10.0.0.2"), "3.yaml": "kind: ConfigMap\nmetadata: {name: c}\n"])
+        let dir = try folder([
+            "1.yaml": pod("10.0.0.1"), "2.yaml": pod("10.0.0.2"), "3.yaml": "kind: ConfigMap\nmetadata: {name: c}\n",
+        ])
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let warnings = Warnings()
         let snapshot = try ManifestSource(paths: [dir], warn: warnings.add).snapshot()
         #expect(snapshot.pods["a/p"]?.ips.map(\.description) == ["10.0.0.2"], "the later definition is used")
-        #expect(warnings.all.contains { $0.contains("2.yaml: Pod a/p: also defined in \(dir)/1.yaml") }, "\(warnings.all)")
+        #expect(
+            warnings.all.contains { $0.contains("2.yaml: Pod a/p: also defined in \(dir)/1.yaml") }, "\(warnings.all)")
         #expect(warnings.all.contains { $0.contains("ConfigMap (1)") }, "\(warnings.all)")
-        let strict = try #require(throws: ManifestLoadError.self) { try ManifestSource(paths: [dir], strict: true).snapshot() }
+        let strict = try #require(throws: ManifestLoadError.self) {
+            try ManifestSource(paths: [dir], strict: true).snapshot()
+        }
         #expect(strict.errors.count == 2, "\(strict)")
     }
 
@@ -151,16 +180,20 @@ import Testing
 
     @Test func insecureConnectionsAreWarnedAbout() {
         let plain = KubeConfig(server: "http://10.0.0.1:8080", token: "t", origin: "kubeconfig x")
-        #expect(plain.securityWarnings.count == 1 && plain.securityWarnings[0].contains("bearer token travel unencrypted"))
+        #expect(
+            plain.securityWarnings.count == 1 && plain.securityWarnings[0].contains("bearer token travel unencrypted"))
         let unchecked = KubeConfig(server: "https://10.0.0.1", insecureSkipTLSVerify: true, origin: "kubeconfig x")
-        #expect(unchecked.securityWarnings.count == 1 && unchecked.securityWarnings[0].contains("insecure-skip-tls-verify"))
+        #expect(
+            unchecked.securityWarnings.count == 1 && unchecked.securityWarnings[0].contains("insecure-skip-tls-verify"))
         #expect(KubeConfig(server: "https://10.0.0.1").securityWarnings.isEmpty)
     }
 
     @Test func missingTokenFileIsNamed() {
         let config = KubeConfig(server: "https://10.0.0.1", tokenFile: "/nonexistent/token", user: "sa")
         #expect(config.tokenFileProblem() == "the token file /nonexistent/token of user \"sa\" () does not exist")
-        #expect(KubeConfig(server: "https://10.0.0.1", token: "t", tokenFile: "/nonexistent/token").tokenFileProblem() == nil)
+        #expect(
+            KubeConfig(server: "https://10.0.0.1", token: "t", tokenFile: "/nonexistent/token").tokenFileProblem()
+                == nil)
     }
 }
 

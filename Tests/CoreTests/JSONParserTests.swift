@@ -1,10 +1,12 @@
 import Foundation
 import Testing
+
 @testable import KubeModel
 
 @Suite struct JSONParserTests {
     @Test func parsesEveryKindOfValue() throws {
-        let text = #"{"s":"a\"b\\c\/\n\u00e9\ud83d\ude00","i":-12,"d":1.5e3,"t":true,"f":false,"n":null,"a":[1,[],{}],"o":{"k":"v"}}"#
+        let text =
+            #"{"s":"a\"b\\c\/\n\u00e9\ud83d\ude00","i":-12,"d":1.5e3,"t":true,"f":false,"n":null,"a":[1,[],{}],"o":{"k":"v"}}"#
         let v = try JSONValue.parseJSON(Data(text.utf8))
         #expect(v["s"] == .string("a\"b\\c/\né😀"))
         #expect(v["i"] == .int(-12) && v["d"] == .double(1500) && v["t"] == .bool(true) && v["f"] == .bool(false))
@@ -14,7 +16,8 @@ import Testing
     }
 
     @Test func agreesWithFoundationsDecoder() throws {
-        let text = #"[{"metadata":{"name":"x","labels":{"a":"b"}},"spec":{"ports":[{"port":80,"endPort":90}]},"w":0.25}]"#
+        let text =
+            #"[{"metadata":{"name":"x","labels":{"a":"b"}},"spec":{"ports":[{"port":80,"endPort":90}]},"w":0.25}]"#
         let ours = try JSONValue.parseJSON(Data(text.utf8))
         let foundations = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
         #expect(ours == foundations)

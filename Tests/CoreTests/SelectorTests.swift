@@ -1,4 +1,5 @@
 import Testing
+
 @testable import KubeModel
 
 @Suite struct SelectorTests {
@@ -29,8 +30,9 @@ import Testing
     }
 
     @Test func labelsAndExpressionsAreANDed() {
-        let s = LabelSelector(matchLabels: ["app": "web"],
-                              matchExpressions: [.init(key: "tier", op: .in, values: ["back"])])
+        let s = LabelSelector(
+            matchLabels: ["app": "web"],
+            matchExpressions: [.init(key: "tier", op: .in, values: ["back"])])
         #expect(!s.matches(labels))
         #expect(s.description == "app=web,tier in (back)")
     }

@@ -1,29 +1,38 @@
 import Testing
+
 @testable import KubeModel
 @testable import Planning
 
 /// The iptables and ipset pieces of the service proxy, and the trace krctl builds from plan and kernel.
 @Suite struct ServiceProxyNetfilterTests {
     func plan(hairpin: Bool = false) throws -> ServiceProxyPlan {
-        ServiceProxyPlanner.plan(ClusterSnapshot(try objects(ServiceProxyPlannerTests.cluster)), node: "n1",
-                                 nodeAddresses: [IPAddress("192.168.0.11")!], options: .init(hairpinAll: hairpin))
+        ServiceProxyPlanner.plan(
+            ClusterSnapshot(try objects(ServiceProxyPlannerTests.cluster)), node: "n1",
+            nodeAddresses: [IPAddress("192.168.0.11")!], options: .init(hairpinAll: hairpin))
     }
 
     @Test func setsHoldTheVIPsAndTheirPortsButNotNodePorts() throws {
-        let netfilter = ServiceProxyNetfilter.plan(try plan(), family: .ipv4, options: .init(podCIDRs: [CIDR("10.244.1.0/24")!]))
+        let netfilter = ServiceProxyNetfilter.plan(
+            try plan(), family: .ipv4, options: .init(podCIDRs: [CIDR("10.244.1.0/24")!]))
         let vips = netfilter.sets.first { $0.name == "kube-router-svip" }
         let ports = netfilter.sets.first { $0.name == "kube-router-svip-prt" }
         #expect(vips?.members == ["10.96.0.10", "10.96.0.11", "10.96.0.13", "198.51.100.9", "203.0.113.7"])
         #expect(ports?.type == .hashIPPort)
-        #expect(ports?.members.contains("10.96.0.13,udp:53") == true && ports?.members.contains("203.0.113.7,tcp:80") == true)
-        #expect(ports?.members.contains { $0.hasPrefix("192.168.0.11") } == false, "NodePorts are on the node's address, not a VIP")
+        #expect(
+            ports?.members.contains("10.96.0.13,udp:53") == true
+                && ports?.members.contains("203.0.113.7,tcp:80") == true)
+        #expect(
+            ports?.members.contains { $0.hasPrefix("192.168.0.11") } == false,
+            "NodePorts are on the node's address, not a VIP")
     }
 
     @Test func inputGuardReturnsForServicePortsAndRejectsTheRest() throws {
         let netfilter = ServiceProxyNetfilter.plan(try plan(), family: .ipv4, options: .init())
         let rules = try #require(netfilter.filter.chain(ServiceProxyNetfilter.servicesChain)).rules
         #expect(rules.first?.target == .return && rules.first?.sets.first?.name == "kube-router-svip-prt")
-        #expect(rules.dropFirst().map(\.proto) == [.tcp, .udp, .sctp] && rules.dropFirst().allSatisfy { $0.target == .reject })
+        #expect(
+            rules.dropFirst().map(\.proto) == [.tcp, .udp, .sctp]
+                && rules.dropFirst().allSatisfy { $0.target == .reject })
         #expect(netfilter.filter.hooks.map(\.chain) == ["INPUT"])
     }
 
@@ -34,10 +43,12 @@ import Testing
         #expect(rules.map(\.target) == [.return, .return, .masquerade])
         #expect(rules[0].source == podCIDR && rules[1].destination == podCIDR)
         #expect(normal.nat.hooks.first?.ipvsMasquerade == true && normal.nat.hooks.first?.chain == "POSTROUTING")
-        let all = ServiceProxyNetfilter.plan(try plan(), family: .ipv4, options: .init(masqueradeAll: true, podCIDRs: [podCIDR]))
+        let all = ServiceProxyNetfilter.plan(
+            try plan(), family: .ipv4, options: .init(masqueradeAll: true, podCIDRs: [podCIDR]))
         #expect(all.nat.chain(ServiceProxyNetfilter.masqueradeChain)?.rules.map(\.target) == [.masquerade])
         // Hairpin: each endpoint reaching itself is masqueraded, before the pod-CIDR returns.
-        let hairpin = ServiceProxyNetfilter.plan(try plan(hairpin: true), family: .ipv4, options: .init(podCIDRs: [podCIDR]))
+        let hairpin = ServiceProxyNetfilter.plan(
+            try plan(hairpin: true), family: .ipv4, options: .init(podCIDRs: [podCIDR]))
         let first = try #require(hairpin.nat.chain(ServiceProxyNetfilter.masqueradeChain)?.rules.first)
         #expect(first.target == .masquerade && first.source == first.destination && first.source?.prefixLength == 32)
     }
@@ -45,6 +56,8 @@ import Testing
     @Test func restoreTextSpellsTheIPVSMatch() throws {
         let netfilter = ServiceProxyNetfilter.plan(try plan(), family: .ipv4, options: .init())
         let text = FirewallPlan.arguments(netfilter.nat.hooks[0])
-        #expect(text.contains("-m ipvs --ipvs --vdir ORIGINAL --vmethod MASQ") && text.hasSuffix("-j KUBE-ROUTER-SVC-MASQ"), "\(text)")
+        #expect(
+            text.contains("-m ipvs --ipvs --vdir ORIGINAL --vmethod MASQ") && text.hasSuffix("-j KUBE-ROUTER-SVC-MASQ"),
+            "\(text)")
     }
 }

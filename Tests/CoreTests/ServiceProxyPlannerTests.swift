@@ -1,63 +1,73 @@
 import Testing
+
 @testable import KubeModel
 @testable import Planning
 
 /// The service proxy's plan: which IPVS services and real servers a node holds for the cluster's Services.
 @Suite struct ServiceProxyPlannerTests {
-    static func slice(_ service: String, _ endpoints: [(ip: String, node: String, ready: Bool, terminating: Bool)],
-                      port: String = "http", number: Int = 8080, proto: String = "TCP", name: String? = nil) -> String {
+    static func slice(
+        _ service: String, _ endpoints: [(ip: String, node: String, ready: Bool, terminating: Bool)],
+        port: String = "http", number: Int = 8080, proto: String = "TCP", name: String? = nil
+    ) -> String {
         let parts = service.split(separator: "/")
         let list = endpoints.map {
             "{addresses: [\"\($0.ip)\"], nodeName: \($0.node), conditions: {ready: \($0.ready), serving: true, terminating: \($0.terminating)}}"
         }.joined(separator: ", ")
         return """
-        ---
-        apiVersion: discovery.k8s.io/v1
-        kind: EndpointSlice
-        metadata: {name: \(name ?? "\(parts[1])-abc"), namespace: \(parts[0]), labels: {kubernetes.io/service-name: \(parts[1])}}
-        addressType: IPv4
-        endpoints: [\(list)]
-        ports: [{name: \(port), port: \(number), protocol: \(proto)}]
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: \(name ?? "\(parts[1])-abc"), namespace: \(parts[0]), labels: {kubernetes.io/service-name: \(parts[1])}}
+            addressType: IPv4
+            endpoints: [\(list)]
+            ports: [{name: \(port), port: \(number), protocol: \(proto)}]
 
-        """
+            """
     }
 
     static let cluster = """
-    ---
-    apiVersion: v1
-    kind: Service
-    metadata: {name: web, namespace: shop, annotations: {kube-router.io/service.scheduler: lc}}
-    spec: {type: NodePort, clusterIP: 10.96.0.10, ports: [{name: http, port: 80, targetPort: http, nodePort: 30080}],
-           sessionAffinity: ClientIP, sessionAffinityConfig: {clientIP: {timeoutSeconds: 600}}, externalIPs: [203.0.113.7]}
-    ---
-    apiVersion: v1
-    kind: Service
-    metadata: {name: local, namespace: shop}
-    spec: {type: LoadBalancer, clusterIP: 10.96.0.11, ports: [{name: http, port: 80, nodePort: 30081}],
-           externalTrafficPolicy: Local, internalTrafficPolicy: Local}
-    status: {loadBalancer: {ingress: [{ip: 198.51.100.9}]}}
-    ---
-    apiVersion: v1
-    kind: Service
-    metadata: {name: headless, namespace: shop}
-    spec: {clusterIP: None, ports: [{port: 80}]}
-    ---
-    apiVersion: v1
-    kind: Service
-    metadata: {name: other, namespace: shop, labels: {service.kubernetes.io/service-proxy-name: cilium}}
-    spec: {clusterIP: 10.96.0.12, ports: [{port: 80}]}
-    ---
-    apiVersion: v1
-    kind: Service
-    metadata: {name: odd, namespace: shop, annotations: {kube-router.io/service.scheduler: fastest}}
-    spec: {clusterIP: 10.96.0.13, ports: [{port: 53, protocol: UDP}]}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: web, namespace: shop, annotations: {kube-router.io/service.scheduler: lc}}
+        spec: {type: NodePort, clusterIP: 10.96.0.10, ports: [{name: http, port: 80, targetPort: http, nodePort: 30080}],
+               sessionAffinity: ClientIP, sessionAffinityConfig: {clientIP: {timeoutSeconds: 600}}, externalIPs: [203.0.113.7]}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: local, namespace: shop}
+        spec: {type: LoadBalancer, clusterIP: 10.96.0.11, ports: [{name: http, port: 80, nodePort: 30081}],
+               externalTrafficPolicy: Local, internalTrafficPolicy: Local}
+        status: {loadBalancer: {ingress: [{ip: 198.51.100.9}]}}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: headless, namespace: shop}
+        spec: {clusterIP: None, ports: [{port: 80}]}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: other, namespace: shop, labels: {service.kubernetes.io/service-proxy-name: cilium}}
+        spec: {clusterIP: 10.96.0.12, ports: [{port: 80}]}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: odd, namespace: shop, annotations: {kube-router.io/service.scheduler: fastest}}
+        spec: {clusterIP: 10.96.0.13, ports: [{port: 53, protocol: UDP}]}
 
-    """ + slice("shop/web", [("10.244.1.10", "n1", true, false), ("10.244.2.10", "n2", true, false), ("10.244.2.11", "n2", false, true)])
+        """
+        + slice(
+            "shop/web",
+            [
+                ("10.244.1.10", "n1", true, false), ("10.244.2.10", "n2", true, false),
+                ("10.244.2.11", "n2", false, true),
+            ])
         + slice("shop/local", [("10.244.1.20", "n1", true, false), ("10.244.2.20", "n2", true, false)])
 
     func plan(graceful: Bool = false) throws -> ServiceProxyPlan {
-        ServiceProxyPlanner.plan(ClusterSnapshot(try objects(Self.cluster)), node: "n1", nodeAddresses: [IPAddress("192.168.0.11")!],
-                                 options: .init(gracefulTermination: graceful))
+        ServiceProxyPlanner.plan(
+            ClusterSnapshot(try objects(Self.cluster)), node: "n1", nodeAddresses: [IPAddress("192.168.0.11")!],
+            options: .init(gracefulTermination: graceful))
     }
 
     @Test func clusterIPNodePortAndExternalIPs() throws {
@@ -66,9 +76,16 @@ import Testing
         #expect(web.map(\.kind) == [.clusterIP, .nodePort, .externalIP])
         #expect(web.map(\.service.key) == ["TCP 10.96.0.10:80", "TCP 192.168.0.11:30080", "TCP 203.0.113.7:80"])
         #expect(web.allSatisfy { $0.service.scheduler == "lc" && $0.service.persistent && $0.service.timeout == 600 })
-        #expect(web[0].destinations.map(\.description) == ["10.244.1.10:8080 weight 1 masquerade", "10.244.2.10:8080 weight 1 masquerade"],
-                "ready endpoints only; the terminating one is gone without graceful termination")
-        #expect(p.vips == [IPAddress("10.96.0.10")!, IPAddress("10.96.0.11")!, IPAddress("10.96.0.13")!, IPAddress("198.51.100.9")!, IPAddress("203.0.113.7")!])
+        #expect(
+            web[0].destinations.map(\.description) == [
+                "10.244.1.10:8080 weight 1 masquerade", "10.244.2.10:8080 weight 1 masquerade",
+            ],
+            "ready endpoints only; the terminating one is gone without graceful termination")
+        #expect(
+            p.vips == [
+                IPAddress("10.96.0.10")!, IPAddress("10.96.0.11")!, IPAddress("10.96.0.13")!,
+                IPAddress("198.51.100.9")!, IPAddress("203.0.113.7")!,
+            ])
     }
 
     @Test func gracefulTerminationDrainsWithWeightZero() throws {
@@ -86,6 +103,9 @@ import Testing
         let p = try plan()
         #expect(!p.services.contains { $0.origin.hasPrefix("shop/headless") || $0.origin.hasPrefix("shop/other") })
         #expect(p.services.first { $0.origin == "shop/odd:53" }?.service.scheduler == "rr")
-        #expect(p.problems == ["service shop/odd: annotation kube-router.io/service.scheduler=\"fastest\" is not an IPVS scheduler (dh, lc, mh, nq, rr, sed, sh, wlc, wrr); using rr"])
+        #expect(
+            p.problems == [
+                "service shop/odd: annotation kube-router.io/service.scheduler=\"fastest\" is not an IPVS scheduler (dh, lc, mh, nq, rr, sed, sh, wlc, wrr); using rr"
+            ])
     }
 }

@@ -1,13 +1,15 @@
 import Testing
+
+@testable import Kernel
 @testable import KubeModel
 @testable import Planning
-@testable import Kernel
 
 /// The trace krctl builds from the plan and the kernel for one service.
 @Suite struct ServiceTraceTests {
     func plan() throws -> ServiceProxyPlan {
-        ServiceProxyPlanner.plan(ClusterSnapshot(try objects(ServiceProxyPlannerTests.cluster)), node: "n1",
-                                 nodeAddresses: [IPAddress("192.168.0.11")!], options: .init())
+        ServiceProxyPlanner.plan(
+            ClusterSnapshot(try objects(ServiceProxyPlannerTests.cluster)), node: "n1",
+            nodeAddresses: [IPAddress("192.168.0.11")!], options: .init())
     }
 
     @Test func traceReportsDriftAgainstTheKernel() throws {
@@ -19,10 +21,13 @@ import Testing
         // The kernel lost one real server and holds another's weight wrong; the VIP is there.
         var kernel: [String: IPVSEntry] = [:]
         for p in planned { kernel[p.service.key] = IPVSEntry(service: p.service, destinations: p.destinations) }
-        kernel[cluster.service.key]!.destinations = [IPVSDestination(address: IPAddress("10.244.1.10")!, port: 8080, weight: 5)]
-        let trace = ServiceTrace.build(service: web, node: "n1", planned: planned, vips: Set(plan.vips),
-                                       observed: .init(vips: [IPAddress("10.96.0.10")!, IPAddress("203.0.113.7")!], ipvs: kernel),
-                                       snapshot: snapshot, client: nil, route: { _ in nil }, policy: { _, _, _ in nil })
+        kernel[cluster.service.key]!.destinations = [
+            IPVSDestination(address: IPAddress("10.244.1.10")!, port: 8080, weight: 5)
+        ]
+        let trace = ServiceTrace.build(
+            service: web, node: "n1", planned: planned, vips: Set(plan.vips),
+            observed: .init(vips: [IPAddress("10.96.0.10")!, IPAddress("203.0.113.7")!], ipvs: kernel),
+            snapshot: snapshot, client: nil, route: { _ in nil }, policy: { _, _, _ in nil })
         #expect(trace.hasDrift)
         let drift = try #require(trace.virtualServices.first { $0.key == cluster.service.key }).drift
         #expect(drift.contains("real server 10.244.1.10:8080 has weight 5 where the plan says 1"), "\(drift)")
@@ -30,8 +35,9 @@ import Testing
         let others = trace.virtualServices.filter { $0.key != cluster.service.key }
         #expect(others.allSatisfy { $0.drift.isEmpty }, "\(others.map(\.drift))")
         // Planned only (no kernel read): no drift can be claimed.
-        let planOnly = ServiceTrace.build(service: web, node: "n1", planned: planned, vips: Set(plan.vips), observed: nil,
-                                          snapshot: snapshot, client: nil, route: { _ in nil }, policy: { _, _, _ in nil })
+        let planOnly = ServiceTrace.build(
+            service: web, node: "n1", planned: planned, vips: Set(plan.vips), observed: nil,
+            snapshot: snapshot, client: nil, route: { _ in nil }, policy: { _, _, _ in nil })
         let inKernel = planOnly.virtualServices.map(\.inKernel)
         #expect(!planOnly.hasDrift && inKernel.allSatisfy { $0 == nil })
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import KubeModel
 @testable import Planning
 
@@ -18,19 +19,21 @@ func errors(_ yaml: String) throws -> [ObjectError] {
 }
 
 /// A pod manifest in one line of flow YAML.
-func pod(_ key: String, _ ip: String, _ labels: [String: String] = [:], ports: String = "[]",
-         node: String = "node-a", extra: String = "") -> String {
+func pod(
+    _ key: String, _ ip: String, _ labels: [String: String] = [:], ports: String = "[]",
+    node: String = "node-a", extra: String = ""
+) -> String {
     let parts = key.split(separator: "/")
     let labelText = labels.map { "\($0.key): \"\($0.value)\"" }.joined(separator: ", ")
     return """
-    ---
-    apiVersion: v1
-    kind: Pod
-    metadata: {namespace: \(parts[0]), name: \(parts[1]), labels: {\(labelText)}}
-    spec: {nodeName: \(node), containers: [{name: c, ports: \(ports)}]\(extra)}
-    status: {phase: Running, podIP: "\(ip)"}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {namespace: \(parts[0]), name: \(parts[1]), labels: {\(labelText)}}
+        spec: {nodeName: \(node), containers: [{name: c, ports: \(ports)}]\(extra)}
+        status: {phase: Running, podIP: "\(ip)"}
 
-    """
+        """
 }
 
 func namespace(_ name: String, _ labels: [String: String] = [:]) -> String {
@@ -42,7 +45,8 @@ func namespace(_ name: String, _ labels: [String: String] = [:]) -> String {
 func policy(_ key: String, _ spec: String) -> String {
     let parts = key.split(separator: "/")
     let body = spec.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
-    return "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {namespace: \(parts[0]), name: \(parts[1])}\nspec:\n\(body)\n"
+    return
+        "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {namespace: \(parts[0]), name: \(parts[1])}\nspec:\n\(body)\n"
 }
 
 /// A tiny test harness over the engine: `verdict("a/x", "b/y", "80/TCP")`.

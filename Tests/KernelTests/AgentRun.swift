@@ -1,6 +1,6 @@
-import Planning
-import Kernel
 import Foundation
+import Kernel
+import Planning
 import TestSupport
 
 /// The agent as a process in a node's network namespace, with its log for tests to wait on.
@@ -22,14 +22,19 @@ final class AgentRun: @unchecked Sendable {
             while true {
                 let chunk = handle.availableData
                 if chunk.isEmpty { break }
-                condition.withLock { text += String(decoding: chunk, as: UTF8.self); condition.broadcast() }
+                condition.withLock {
+                    text += String(decoding: chunk, as: UTF8.self)
+                    condition.broadcast()
+                }
             }
-            condition.withLock { ended = true; condition.broadcast() }
+            condition.withLock {
+                ended = true
+                condition.broadcast()
+            }
         }.start()
     }
 
     var log: String { condition.withLock { text } }
-
 
     /// Waits until `predicate` holds for the log so far (checked at each new output), or the agent
     /// exits, or `timeout` passes; returns whether it holds.
@@ -48,7 +53,9 @@ final class AgentRun: @unchecked Sendable {
 
     /// Waits until this agent's status file in `stateDir` satisfies `predicate` (a file an earlier agent
     /// left does not count), or the agent exits, or `timeout` passes.
-    func waitForStatus<T: StatusFile>(_ type: T.Type, stateDir: String, timeout: Double = 30, _ predicate: (T) -> Bool) -> Bool {
+    func waitForStatus<T: StatusFile>(
+        _ type: T.Type, stateDir: String, timeout: Double = 30, _ predicate: (T) -> Bool
+    ) -> Bool {
         let deadline = Date(timeIntervalSinceNow: timeout)
         while true {
             if let status = T.read(stateDir: stateDir), status.pid == pid, predicate(status) { return true }

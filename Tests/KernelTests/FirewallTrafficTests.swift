@@ -1,10 +1,11 @@
 import Foundation
-import Testing
-@testable import KubeModel
-@testable import KubeAPI
-@testable import Planning
-@testable import Kernel
 import TestSupport
+import Testing
+
+@testable import Kernel
+@testable import KubeAPI
+@testable import KubeModel
+@testable import Planning
 
 /// A node in a network namespace with the bridge pods hang off, pods in namespaces of their own on
 /// veth pairs, and an outside host; the agent and the API test server run in the node's namespace.
@@ -21,7 +22,9 @@ final class Lab: @unchecked Sendable {
     let external: PodHost
     var pods: [PodHost] = []
     private var servers: [Process] = []
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Resources/netcheck.py").path
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Resources/netcheck.py"
+    ).path
 
     init(pods keys: [String]) throws {
         node = "kr\(id)n"
@@ -40,19 +43,24 @@ final class Lab: @unchecked Sendable {
         for (i, key) in keys.enumerated() {
             let host = PodHost(key: key, netns: "kr\(id)p\(i)", ip: "10.244.1.\(10 + i)", ip6: "fd00:244:1::\(10 + i)")
             // A pod: its veth's node end on the bridge, as the bridge CNI plugin wires it.
-            try attach(host, nodeEnd: "v\(id)p\(i)", gateway: "10.244.1.1", gateway6: "fd00:244:1::1", nodeSide: "master kube-bridge")
+            try attach(
+                host, nodeEnd: "v\(id)p\(i)", gateway: "10.244.1.1", gateway6: "fd00:244:1::1",
+                nodeSide: "master kube-bridge")
             pods.append(host)
         }
         // The outside host: routed through the node, which holds 192.0.2.254 (2001:db8:2::254) on its end.
-        try attach(external, nodeEnd: "v\(id)x", gateway: "192.0.2.254", gateway6: "2001:db8:2::254",
-                   nodeAddress: "192.0.2.254/24", nodeAddress6: "2001:db8:2::254/64")
+        try attach(
+            external, nodeEnd: "v\(id)x", gateway: "192.0.2.254", gateway6: "2001:db8:2::254",
+            nodeAddress: "192.0.2.254/24", nodeAddress6: "2001:db8:2::254/64")
         for pod in pods { try startServer(in: pod.netns, name: pod.key) }
     }
 
     /// A host namespace with `eth0` (the host's address, a default route) on a veth pair to the node.
     /// Dual stack; `nodad` makes the IPv6 addresses usable at once (no duplicate detection wait).
-    private func attach(_ host: PodHost, nodeEnd: String, gateway: String, gateway6: String, nodeSide: String = "",
-                        nodeAddress: String? = nil, nodeAddress6: String? = nil) throws {
+    private func attach(
+        _ host: PodHost, nodeEnd: String, gateway: String, gateway6: String, nodeSide: String = "",
+        nodeAddress: String? = nil, nodeAddress6: String? = nil
+    ) throws {
         try sh("ip netns add \(host.netns)")
         try sh("ip -n \(node) link add \(nodeEnd) type veth peer name eth0 netns \(host.netns)")
         if let nodeAddress { try sh("ip -n \(node) addr add \(nodeAddress) dev \(nodeEnd)") }
@@ -75,20 +83,27 @@ final class Lab: @unchecked Sendable {
     private func startServer(in netns: String, name: String) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        p.arguments = ["netns", "exec", netns, "/usr/bin/python3", Self.script, "serve", "tcp:8080", "tcp:9000", "udp:53", "name=\(name)"]
+        p.arguments = [
+            "netns", "exec", netns, "/usr/bin/python3", Self.script, "serve", "tcp:8080", "tcp:9000", "udp:53",
+            "name=\(name)",
+        ]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         try p.run()
         servers.append(p)
         let line = out.fileHandleForReading.readData(ofLength: 6)
-        guard String(decoding: line, as: UTF8.self).hasPrefix("ready") else { throw IPTablesTable.Failure(description: "echo server in \(netns) did not start") }
+        guard String(decoding: line, as: UTF8.self).hasPrefix("ready") else {
+            throw IPTablesTable.Failure(description: "echo server in \(netns) did not start")
+        }
     }
 
     /// `count` TCP connections from `netns` asking "who": each answer is "SERVER-KEY CLIENT-ADDRESS-SEEN",
     /// or "refused" / "timeout".
     func who(from netns: String, _ ip: String, _ port: Int, count: Int) throws -> [String] {
-        let (status, out, err) = try run("/usr/sbin/ip", ["netns", "exec", netns, "/usr/bin/python3", Self.script, "who", ip, String(port), String(count)])
+        let (status, out, err) = try run(
+            "/usr/sbin/ip",
+            ["netns", "exec", netns, "/usr/bin/python3", Self.script, "who", ip, String(port), String(count)])
         guard status == 0, let json = try? JSONValue.parseJSON(Data(out.utf8)), case .array(let items) = json else {
             throw IPTablesTable.Failure(description: "who from \(netns) failed: \(err)")
         }
@@ -98,7 +113,8 @@ final class Lab: @unchecked Sendable {
     /// One attempt from `netns` to each target; true where the connection (and an echo) succeeded.
     func probe(from netns: String, _ targets: [(ip: String, proto: String, port: Int)]) throws -> [String: Bool] {
         let specs = targets.map { "\($0.ip),\($0.proto),\($0.port)" }
-        let (status, out, err) = try run("/usr/sbin/ip", ["netns", "exec", netns, "/usr/bin/python3", Self.script, "probe"] + specs)
+        let (status, out, err) = try run(
+            "/usr/sbin/ip", ["netns", "exec", netns, "/usr/bin/python3", Self.script, "probe"] + specs)
         guard status == 0, let json = try? JSONValue.parseJSON(Data(out.utf8)), case .object(let o) = json else {
             throw IPTablesTable.Failure(description: "probe from \(netns) failed: \(err)")
         }
@@ -107,7 +123,10 @@ final class Lab: @unchecked Sendable {
 
     deinit {
         // SIGKILL: a signal mask inherited from the test runner may block SIGTERM in the children.
-        for s in servers { kill(s.processIdentifier, SIGKILL); s.waitUntilExit() }
+        for s in servers {
+            kill(s.processIdentifier, SIGKILL)
+            s.waitUntilExit()
+        }
         for pod in pods { Kernel.shell("ip netns del \(pod.netns)") }
         Kernel.shell("ip netns del \(external.netns)")
         Kernel.shell("ip netns del \(node)")
@@ -121,9 +140,13 @@ final class AgentProcess: @unchecked Sendable {
 
     init(node: String, kubeconfig: String, stateDir: String, period: String = "30s") throws {
         self.stateDir = stateDir
-        run = try AgentRun(netns: node, arguments: ["--kubeconfig", kubeconfig, "--hostname-override", "node-1",
-                                                    "--run-service-proxy=false", "--run-router=false",
-                                                    "--iptables-sync-period", period, "--state-dir", stateDir])
+        run = try AgentRun(
+            netns: node,
+            arguments: [
+                "--kubeconfig", kubeconfig, "--hostname-override", "node-1",
+                "--run-service-proxy=false", "--run-router=false",
+                "--iptables-sync-period", period, "--state-dir", stateDir,
+            ])
     }
 
     var log: String { run.log }
@@ -131,64 +154,93 @@ final class AgentProcess: @unchecked Sendable {
     /// Waits until a sync has applied every change of `resources` up to `version` (the agent's status
     /// file says so).
     func waitForSync(atLeast version: Int, of resources: [String] = ["networkpolicies"], timeout: Double = 30) -> Bool {
-        run.waitForStatus(FirewallStatus.self, stateDir: stateDir, timeout: timeout) { $0.hasSynced(atLeast: version, of: resources) }
+        run.waitForStatus(FirewallStatus.self, stateDir: stateDir, timeout: timeout) {
+            $0.hasSynced(atLeast: version, of: resources)
+        }
     }
 
     func stop() { run.stop() }
 }
 
-@Suite(.serialized, .enabled(if: Kernel.available && FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"),
-                             Comment(rawValue: Kernel.reason + " and /usr/bin/python3")))
+@Suite(
+    .serialized,
+    .enabled(
+        if: Kernel.available && FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"),
+        Comment(rawValue: Kernel.reason + " and /usr/bin/python3")))
 struct FirewallTrafficTests {
     static let pods: [(key: String, labels: [String: String], ports: String)] = [
         ("shop/web", ["app": "web"], "[{name: http, containerPort: 8080}]"),
-        ("shop/api", ["app": "api"], "[{name: http, containerPort: 9000}, {name: dns, containerPort: 53, protocol: UDP}]"),
+        (
+            "shop/api", ["app": "api"],
+            "[{name: http, containerPort: 9000}, {name: dns, containerPort: 53, protocol: UDP}]"
+        ),
         ("shop/db", ["app": "db"], "[{name: http, containerPort: 8080}]"),
         ("other/client", ["app": "client"], "[]"),
     ]
 
     static let scenarios: [(name: String, policies: [String])] = [
         ("no policies", []),
-        ("default deny in shop", ["""
-            kind: NetworkPolicy
-            metadata: {name: deny, namespace: shop}
-            spec: {podSelector: {}}
-            """]),
-        ("namespace selector and named port", ["""
-            kind: NetworkPolicy
-            metadata: {name: api, namespace: shop}
-            spec:
-              podSelector: {matchLabels: {app: api}}
-              ingress:
-              - from: [{namespaceSelector: {matchLabels: {team: other}}}]
-                ports: [{port: http}]
-              - from: [{podSelector: {matchLabels: {app: web}}}]
-            """]),
-        ("ipBlock with except", ["""
-            kind: NetworkPolicy
-            metadata: {name: edge, namespace: shop}
-            spec:
-              podSelector: {matchLabels: {app: web}}
-              ingress:
-              - from: [{ipBlock: {cidr: 192.0.2.0/24, except: [192.0.2.0/28]}}, {ipBlock: {cidr: 10.244.1.13/32}}]
-                ports: [{port: 8080}]
-            """, """
-            kind: NetworkPolicy
-            metadata: {name: db, namespace: shop}
-            spec:
-              podSelector: {matchLabels: {app: db}}
-              ingress: [{from: [{ipBlock: {cidr: 192.0.2.0/24}}]}]
-            """]),
-        ("egress", ["""
-            kind: NetworkPolicy
-            metadata: {name: web-egress, namespace: shop}
-            spec:
-              podSelector: {matchLabels: {app: web}}
-              policyTypes: [Egress]
-              egress:
-              - to: [{podSelector: {matchLabels: {app: api}}}]
-                ports: [{port: http}, {port: dns, protocol: UDP}]
-            """]),
+        (
+            "default deny in shop",
+            [
+                """
+                kind: NetworkPolicy
+                metadata: {name: deny, namespace: shop}
+                spec: {podSelector: {}}
+                """
+            ]
+        ),
+        (
+            "namespace selector and named port",
+            [
+                """
+                kind: NetworkPolicy
+                metadata: {name: api, namespace: shop}
+                spec:
+                  podSelector: {matchLabels: {app: api}}
+                  ingress:
+                  - from: [{namespaceSelector: {matchLabels: {team: other}}}]
+                    ports: [{port: http}]
+                  - from: [{podSelector: {matchLabels: {app: web}}}]
+                """
+            ]
+        ),
+        (
+            "ipBlock with except",
+            [
+                """
+                kind: NetworkPolicy
+                metadata: {name: edge, namespace: shop}
+                spec:
+                  podSelector: {matchLabels: {app: web}}
+                  ingress:
+                  - from: [{ipBlock: {cidr: 192.0.2.0/24, except: [192.0.2.0/28]}}, {ipBlock: {cidr: 10.244.1.13/32}}]
+                    ports: [{port: 8080}]
+                """,
+                """
+                kind: NetworkPolicy
+                metadata: {name: db, namespace: shop}
+                spec:
+                  podSelector: {matchLabels: {app: db}}
+                  ingress: [{from: [{ipBlock: {cidr: 192.0.2.0/24}}]}]
+                """,
+            ]
+        ),
+        (
+            "egress",
+            [
+                """
+                kind: NetworkPolicy
+                metadata: {name: web-egress, namespace: shop}
+                spec:
+                  podSelector: {matchLabels: {app: web}}
+                  policyTypes: [Egress]
+                  egress:
+                  - to: [{podSelector: {matchLabels: {app: api}}}]
+                    ports: [{port: http}, {port: dns, protocol: UDP}]
+                """
+            ]
+        ),
     ]
 
     static let ports: [(proto: String, port: Int)] = [("tcp", 8080), ("tcp", 9000), ("udp", 53)]
@@ -202,7 +254,8 @@ struct FirewallTrafficTests {
             for doc in try JSONValue.parseYAMLDocuments(yaml) {
                 let kind = doc["kind"]?.stringValue ?? ""
                 guard let resource = APIResource.forKind(kind) else { continue }
-                let created = try client.create(resource, namespace: doc["metadata"]?["namespace"]?.stringValue, object: doc)
+                let created = try client.create(
+                    resource, namespace: doc["metadata"]?["namespace"]?.stringValue, object: doc)
                 version = max(version, Int(created["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? 0)
             }
             return version
@@ -215,8 +268,9 @@ struct FirewallTrafficTests {
             let client = KubeClient(config: config)
             var version = 0
             for item in try client.list(.networkPolicies).items {
-                let gone = try client.delete(.networkPolicies, namespace: item["metadata"]?["namespace"]?.stringValue,
-                                             name: item["metadata"]?["name"]?.stringValue ?? "")
+                let gone = try client.delete(
+                    .networkPolicies, namespace: item["metadata"]?["namespace"]?.stringValue,
+                    name: item["metadata"]?["name"]?.stringValue ?? "")
                 version = max(version, Int(gone["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? 0)
             }
             return version
@@ -239,13 +293,18 @@ struct FirewallTrafficTests {
             for target in lab.pods where target.key != source.key {
                 for family in [IPAddress.Family.ipv4, .ipv6] {
                     for port in Self.ports {
-                        let src = source.key == "external"
+                        let src =
+                            source.key == "external"
                             ? TrafficEndpoint(kind: .external, ip: IPAddress(address(source, family))!)
                             : try engine.resolve(EndpointReference(source.key)!).first { $0.ip.family == family }!
                         let dst = try engine.resolve(EndpointReference(target.key)!).first { $0.ip.family == family }!
-                        let intent = engine.allows(from: src, to: dst, port: port.port, proto: port.proto == "tcp" ? .tcp : .udp)
+                        let intent = engine.allows(
+                            from: src, to: dst, port: port.port, proto: port.proto == "tcp" ? .tcp : .udp)
                         let actual = observed["\(address(target, family)),\(port.proto),\(port.port)"] ?? false
-                        #expect(actual == intent, "\(scenario): \(source.key) → \(target.key) \(family.rawValue) \(port.port)/\(port.proto): observed \(actual), engine \(intent)")
+                        #expect(
+                            actual == intent,
+                            "\(scenario): \(source.key) → \(target.key) \(family.rawValue) \(port.port)/\(port.proto): observed \(actual), engine \(intent)"
+                        )
                     }
                 }
             }
@@ -255,34 +314,35 @@ struct FirewallTrafficTests {
     /// The namespaces, the node and the pods of `pods`, as YAML.
     static var clusterObjects: String {
         var objects = """
-        kind: Namespace
-        metadata: {name: shop, labels: {team: shop}}
-        ---
-        kind: Namespace
-        metadata: {name: other, labels: {team: other}}
-        ---
-        kind: Node
-        metadata: {name: node-1}
-        status: {addresses: [{type: InternalIP, address: 10.244.1.1}, {type: InternalIP, address: "fd00:244:1::1"}]}
-        """
+            kind: Namespace
+            metadata: {name: shop, labels: {team: shop}}
+            ---
+            kind: Namespace
+            metadata: {name: other, labels: {team: other}}
+            ---
+            kind: Node
+            metadata: {name: node-1}
+            status: {addresses: [{type: InternalIP, address: 10.244.1.1}, {type: InternalIP, address: "fd00:244:1::1"}]}
+            """
         for (i, pod) in Self.pods.enumerated() {
             let parts = pod.key.split(separator: "/")
             let labels = pod.labels.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
             objects += """
 
-            ---
-            kind: Pod
-            metadata: {name: \(parts[1]), namespace: \(parts[0]), labels: {\(labels)}}
-            spec: {nodeName: node-1, containers: [{name: c, ports: \(pod.ports)}]}
-            status: {phase: Running, podIP: 10.244.1.\(10 + i), podIPs: [{ip: 10.244.1.\(10 + i)}, {ip: "fd00:244:1::\(10 + i)"}]}
-            """
+                ---
+                kind: Pod
+                metadata: {name: \(parts[1]), namespace: \(parts[0]), labels: {\(labels)}}
+                spec: {nodeName: node-1, containers: [{name: c, ports: \(pod.ports)}]}
+                status: {phase: Running, podIP: 10.244.1.\(10 + i), podIPs: [{ip: 10.244.1.\(10 + i)}, {ip: "fd00:244:1::\(10 + i)"}]}
+                """
         }
         return objects
     }
 
     @Test func connectivityMatchesTheEngine() throws {
         let lab = try Lab(pods: Self.pods.map(\.key))
-        let server = try TestAPIServer(arguments: ["--bookmark-interval", "0.2"], launcher: ["/usr/sbin/ip", "netns", "exec", lab.node])
+        let server = try TestAPIServer(
+            arguments: ["--bookmark-interval", "0.2"], launcher: ["/usr/sbin/ip", "netns", "exec", lab.node])
         let kubeconfig = try server.writeKubeconfig()
         var version = try apply(Self.clusterObjects, server, lab)
         let stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("kr-agent-\(lab.id)").path
@@ -300,8 +360,9 @@ struct FirewallTrafficTests {
         // A pod label change takes effect: other/client becomes a web pod the egress policy does not allow... and
         // the api policy's namespace rule still admits it on http.
         let relabel = try NetworkNamespace.run(lab.node) { [config = server.config()] () -> Int in
-            let patched = try KubeClient(config: config).patch(.pods, namespace: "shop", name: "web",
-                                                                mergePatch: .object(["metadata": .object(["labels": .object(["app": "web-v2"])])]))
+            let patched = try KubeClient(config: config).patch(
+                .pods, namespace: "shop", name: "web",
+                mergePatch: .object(["metadata": .object(["labels": .object(["app": "web-v2"])])]))
             return Int(patched["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? 0
         }
         #expect(agent.waitForSync(atLeast: relabel, of: ["pods"]))
@@ -323,7 +384,8 @@ struct FirewallTrafficTests {
         agent.stop()
         #expect(Kernel.shell("ip -n \(lab.node) route add 10.250.0.0/24 via 10.244.1.10 proto 201").0 == 0)
         #expect(Kernel.shell("ip -n \(lab.node) route add 10.251.0.0/24 via 10.244.1.10 proto static").0 == 0)
-        let (code, out, err) = try run("/usr/sbin/ip", ["netns", "exec", lab.node, builtExecutable("kube-router").path, "--cleanup-config"])
+        let (code, out, err) = try run(
+            "/usr/sbin/ip", ["netns", "exec", lab.node, builtExecutable("kube-router").path, "--cleanup-config"])
         #expect(code == 0, "\(out)\(err)")
         #expect(!Kernel.shell("ip netns exec \(lab.node) iptables-legacy-save").1.contains("KUBE-"))
         #expect(!Kernel.shell("ip netns exec \(lab.node) ip6tables-legacy-save").1.contains("KUBE-"))
@@ -336,7 +398,8 @@ struct FirewallTrafficTests {
     /// the watch event and after a relist (410) alike; the pod it isolates stays isolated, with real traffic.
     @Test func malformedPolicyKeepsItsLastGoodVersionThroughARelist() throws {
         let lab = try Lab(pods: Self.pods.map(\.key))
-        let server = try TestAPIServer(arguments: ["--bookmark-interval", "0.2"], launcher: ["/usr/sbin/ip", "netns", "exec", lab.node])
+        let server = try TestAPIServer(
+            arguments: ["--bookmark-interval", "0.2"], launcher: ["/usr/sbin/ip", "netns", "exec", lab.node])
         let kubeconfig = try server.writeKubeconfig()
         var version = try apply(Self.clusterObjects, server, lab)
         version = max(version, try apply(Self.scenarios[1].policies.joined(separator: "\n---\n"), server, lab))
@@ -345,7 +408,9 @@ struct FirewallTrafficTests {
         defer { agent.stop() }
         #expect(agent.waitForSync(atLeast: version, of: ["pods", "networkpolicies"]), "agent log:\n\(agent.log)")
         let (web, api) = (lab.pods[0], lab.pods[1])
-        func passes() throws -> Bool { try lab.probe(from: web.netns, [(api.ip, "tcp", 9000)])["\(api.ip),tcp,9000"] ?? false }
+        func passes() throws -> Bool {
+            try lab.probe(from: web.netns, [(api.ip, "tcp", 9000)])["\(api.ip),tcp,9000"] ?? false
+        }
         #expect(try !passes(), "shop/deny isolates shop/api")
 
         let touched = try NetworkNamespace.run(lab.node) { [config = server.config()] () -> Int in
@@ -354,23 +419,32 @@ struct FirewallTrafficTests {
                 _ = try client.send(body == nil ? "GET" : "POST", "/_test/\(name)", body: body?.jsonData(), what: name)
             }
             // The same policy, broken as a buggy controller might write it; read as written, it would allow.
-            try hook("inject/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies", .object([
-                "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-                "metadata": .object(["name": "deny", "namespace": "shop"]),
-                "spec": .object(["podSelector": .object([:]),
-                                 "ingress": .array([.object(["from": .array([.object(["ipBlock": .object(["cidr": "0.0.0.0/0x"])])])])])]),
-            ]))
+            try hook(
+                "inject/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies",
+                .object([
+                    "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                    "metadata": .object(["name": "deny", "namespace": "shop"]),
+                    "spec": .object([
+                        "podSelector": .object([:]),
+                        "ingress": .array([
+                            .object(["from": .array([.object(["ipBlock": .object(["cidr": "0.0.0.0/0x"])])])])
+                        ]),
+                    ]),
+                ]))
             // The history is compacted while the watches are silent: the agent must relist.
             try hook("stall-watches")
-            let patched = try client.patch(.pods, namespace: "shop", name: "db",
-                                           mergePatch: .object(["metadata": .object(["labels": .object(["touched": "yes"])])]))
+            let patched = try client.patch(
+                .pods, namespace: "shop", name: "db",
+                mergePatch: .object(["metadata": .object(["labels": .object(["touched": "yes"])])]))
             try hook("compact")
             try hook("drop-watches")
             return Int(patched["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? 0
         }
         #expect(agent.waitForSync(atLeast: touched, of: ["pods"]), "agent log:\n\(agent.log)")
         let status = FirewallStatus.read(stateDir: stateDir)
-        #expect(status?.rejectedObjects == 1 && status?.rejected == ["NetworkPolicy shop/deny"], "\(String(describing: status))")
+        #expect(
+            status?.rejectedObjects == 1 && status?.rejected == ["NetworkPolicy shop/deny"],
+            "\(String(describing: status))")
         #expect(try !passes(), "the last good shop/deny still isolates shop/api after the relist")
         #expect(agent.log.contains("expired (410): relisting"), "the relist happened: \(agent.log)")
     }
@@ -379,7 +453,8 @@ struct FirewallTrafficTests {
     /// the kernel verdicts match the packets that really pass.
     @Test func krctlReportsKernelVerdictsAndDrift() throws {
         let lab = try Lab(pods: Self.pods.map(\.key))
-        let server = try TestAPIServer(arguments: ["--bookmark-interval", "0.2"], launcher: ["/usr/sbin/ip", "netns", "exec", lab.node])
+        let server = try TestAPIServer(
+            arguments: ["--bookmark-interval", "0.2"], launcher: ["/usr/sbin/ip", "netns", "exec", lab.node])
         let kubeconfig = try server.writeKubeconfig()
         var version = try apply(Self.clusterObjects, server, lab)
         version = max(version, try apply(Self.scenarios[2].policies.joined(separator: "\n---\n"), server, lab))
@@ -393,26 +468,38 @@ struct FirewallTrafficTests {
             let broken: JSONValue = .object([
                 "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
                 "metadata": .object(["name": "broken", "namespace": "shop"]),
-                "spec": .object(["podSelector": .object([:]),
-                                 "ingress": .array([.object(["from": .array([.object(["ipBlock": .object(["cidr": "not-a-cidr"])])])])])]),
+                "spec": .object([
+                    "podSelector": .object([:]),
+                    "ingress": .array([
+                        .object(["from": .array([.object(["ipBlock": .object(["cidr": "not-a-cidr"])])])])
+                    ]),
+                ]),
             ])
-            _ = try client.send("POST", "/_test/inject/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies",
-                                body: broken.jsonData(), what: "inject a malformed policy")
-            let patched = try client.patch(.pods, namespace: "shop", name: "db",
-                                           mergePatch: .object(["metadata": .object(["labels": .object(["touched": "yes"])])]))
+            _ = try client.send(
+                "POST", "/_test/inject/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies",
+                body: broken.jsonData(), what: "inject a malformed policy")
+            let patched = try client.patch(
+                .pods, namespace: "shop", name: "db",
+                mergePatch: .object(["metadata": .object(["labels": .object(["touched": "yes"])])]))
             return Int(patched["metadata"]?["resourceVersion"]?.stringValue ?? "") ?? 0
         }
         #expect(agent.waitForSync(atLeast: touched, of: ["pods"]), "agent log:\n\(agent.log)")
         let rejected = FirewallStatus.read(stateDir: stateDir)
-        #expect(rejected?.rejectedObjects == 1 && rejected?.rejected == ["NetworkPolicy shop/broken"], "\(String(describing: rejected))")
+        #expect(
+            rejected?.rejectedObjects == 1 && rejected?.rejected == ["NetworkPolicy shop/broken"],
+            "\(String(describing: rejected))")
         // Stopped, so that no sync repairs the damage below; its rules stay.
         agent.stop()
 
         func krctl(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-            try run("/usr/sbin/ip", ["netns", "exec", lab.node, builtExecutable("krctl").path] + arguments
+            try run(
+                "/usr/sbin/ip",
+                ["netns", "exec", lab.node, builtExecutable("krctl").path] + arguments
                     + ["--kubeconfig", kubeconfig, "--state-dir", stateDir, "--no-color"])
         }
-        func explain(_ from: String, _ to: String, _ port: String) throws -> (status: Int32, kernel: JSONValue?, text: String) {
+        func explain(
+            _ from: String, _ to: String, _ port: String
+        ) throws -> (status: Int32, kernel: JSONValue?, text: String) {
             let json = try krctl(["explain-policy", "--from", from, "--to", to, "--port", port, "-o", "json"])
             let text = try krctl(["explain-policy", "--from", from, "--to", to, "--port", port])
             #expect(json.status == text.status, "\(json.err)\(text.err)")
@@ -433,20 +520,25 @@ struct FirewallTrafficTests {
         #expect(try passes(web, api, 9000))
         r = try explain("shop/db", "shop/api", "9000")
         #expect(r.status == 0 && r.kernel?["verdict"]?.stringValue == "reject", "\(r.text)")
-        #expect(r.kernel?["decidedBy"]?["comment"]?.stringValue == "pod shop/api ingress: denied by shop/api", "\(r.text)")
+        #expect(
+            r.kernel?["decidedBy"]?["comment"]?.stringValue == "pod shop/api ingress: denied by shop/api", "\(r.text)")
         #expect(try !passes(lab.pods[2], api, 9000))
         let check = try krctl(["policy", "check", "shop/api"])
-        #expect(check.status == 0 && check.out.contains("State: protected as the policies say"), "\(check.out)\(check.err)")
+        #expect(
+            check.status == 0 && check.out.contains("State: protected as the policies say"), "\(check.out)\(check.err)")
         #expect(check.out.contains("The agent cannot read 1 object: NetworkPolicy shop/broken"), "\(check.out)")
 
         // A pod IP removed from a set by hand: the kernel now rejects, krctl names the cause, packets agree.
-        let webSet = try #require(Kernel.shell("ip netns exec \(lab.node) ipset save").1.split(separator: "\n")
-            .first { $0.hasPrefix("add KUBE-SRC-") && $0.hasSuffix(" 10.244.1.10") }?.split(separator: " ")[1])
+        let webSet = try #require(
+            Kernel.shell("ip netns exec \(lab.node) ipset save").1.split(separator: "\n")
+                .first { $0.hasPrefix("add KUBE-SRC-") && $0.hasSuffix(" 10.244.1.10") }?.split(separator: " ")[1])
         #expect(Kernel.shell("ip netns exec \(lab.node) ipset del \(webSet) 10.244.1.10").0 == 0)
         r = try explain("shop/web", "shop/api", "9000")
         #expect(r.status == 2, "\(r.text)")
         #expect(r.kernel?["verdict"]?.stringValue == "reject" && r.kernel?["planned"]?.stringValue == "accept")
-        #expect(r.text.contains("10.244.1.10 is missing from set \(webSet) (shop/api ingress rule 1 peer pods)"), "\(r.text)")
+        #expect(
+            r.text.contains("10.244.1.10 is missing from set \(webSet) (shop/api ingress rule 1 peer pods)"),
+            "\(r.text)")
         #expect(try !passes(web, api, 9000), "the kernel verdict is what the packets meet")
 
         // A rule deleted by hand: drift names the missing rule; policy check reports it too.
@@ -463,15 +555,20 @@ struct FirewallTrafficTests {
         // Another pod's firewall is not this one's drift; a pod of another node is refused with advice.
         #expect(try krctl(["policy", "check", "shop/web"]).status == 0)
         let elsewhere = try krctl(["policy", "check", "shop/api", "--node", "node-2"])
-        #expect(elsewhere.status == 1 && elsewhere.err.contains("runs on node node-1, and this is node node-2"), "\(elsewhere.err)")
+        #expect(
+            elsewhere.status == 1 && elsewhere.err.contains("runs on node node-1, and this is node node-2"),
+            "\(elsewhere.err)")
 
         // The agent's full sync (its first after a start) repairs the damage: no drift, packets pass again.
         let repairing = try AgentProcess(node: lab.node, kubeconfig: kubeconfig, stateDir: stateDir, period: "1h")
         defer { repairing.stop() }
-        #expect(repairing.waitForSync(atLeast: version, of: ["pods", "networkpolicies"]), "agent log:\n\(repairing.log)")
+        #expect(
+            repairing.waitForSync(atLeast: version, of: ["pods", "networkpolicies"]), "agent log:\n\(repairing.log)")
         #expect(repairing.log.contains("(full) at versions"), "\(repairing.log)")
         r = try explain("shop/web", "shop/api", "9000")
-        #expect(r.status == 0 && r.kernel?["agrees"] == .bool(true) && r.kernel?["drift"]?.arrayValue?.isEmpty == true, "\(r.text)")
+        #expect(
+            r.status == 0 && r.kernel?["agrees"] == .bool(true) && r.kernel?["drift"]?.arrayValue?.isEmpty == true,
+            "\(r.text)")
         #expect(try krctl(["policy", "check", "shop/api"]).status == 0)
         #expect(try passes(web, api, 9000) && passes(client, api, 9000))
     }

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-@testable import Planning
+
 @testable import Kernel
+@testable import Planning
 
 /// Whether the kernel tests can run here: root, and the ipset command answering.
 enum Kernel {
@@ -43,7 +44,10 @@ struct IPSetKernelTests {
         #expect(Set(first.created) == [pods.name, block.name, named.name])
         let listed = try sync.backend.list(prefixes: ["KUBE-SRC-T\(tag)"])
         #expect(Set(listed.first { $0.name == pods.name }?.members ?? []) == ["10.0.0.1", "10.0.0.2"])
-        #expect(Set(listed.first { $0.name == block.name }?.members ?? []) == ["10.0.0.0/16", "10.0.2.0/24 nomatch", "192.0.2.7"])
+        #expect(
+            Set(listed.first { $0.name == block.name }?.members ?? []) == [
+                "10.0.0.0/16", "10.0.2.0/24 nomatch", "192.0.2.7",
+            ])
         #expect(Set(listed.first { $0.name == named.name }?.members ?? []) == ["10.0.0.1,tcp:8080", "10.0.0.2,udp:53"])
         // The kernel's own matching agrees with the plan's semantics (nomatch excludes).
         #expect(Kernel.shell("ipset test \(block.name) 10.0.1.1").0 == 0)
@@ -80,7 +84,9 @@ struct IPSetKernelTests {
 
     @Test func errorsAreReportedNotFatal() throws {
         let session = try IPSetSession()
-        let error = try #require(throws: IPSetSession.Failure.self) { try session.run("add KUBE-SRC-NOSUCHSET\(tag) 10.0.0.1") }
+        let error = try #require(throws: IPSetSession.Failure.self) {
+            try session.run("add KUBE-SRC-NOSUCHSET\(tag) 10.0.0.1")
+        }
         #expect(error.message.contains("does not exist") || error.message.contains("exist"), "\(error)")
         #expect(throws: IPSetSession.Failure.self) { try session.run("create KUBE-SRC-BAD\(tag) hash:nonsense") }
         // The session is still usable after errors.

@@ -1,39 +1,40 @@
 import Foundation
 import Testing
+
+@testable import Kernel
 @testable import KubeModel
 @testable import Planning
-@testable import Kernel
 
 /// libiptc against the real kernel, inside a throw-away network namespace so the host's firewall is
 /// never touched.
 @Suite(.serialized, .enabled(if: Kernel.available, Comment(rawValue: Kernel.reason)))
 struct IPTablesKernelTests {
     static let cluster = """
-    ---
-    kind: Namespace
-    metadata: {name: shop, labels: {team: shop}}
-    ---
-    kind: Pod
-    metadata: {name: api, namespace: shop, labels: {app: api}}
-    spec: {nodeName: n1, containers: [{name: c, ports: [{name: http, containerPort: 8080}]}]}
-    status: {podIP: 10.244.1.10}
-    ---
-    kind: Pod
-    metadata: {name: web, namespace: shop, labels: {app: web}}
-    spec: {nodeName: n1, containers: [{name: c}]}
-    status: {podIP: 10.244.1.11}
-    ---
-    kind: NetworkPolicy
-    metadata: {name: api, namespace: shop}
-    spec:
-      podSelector: {matchLabels: {app: api}}
-      policyTypes: [Ingress, Egress]
-      ingress:
-      - from: [{podSelector: {matchLabels: {app: web}}}, {ipBlock: {cidr: 192.0.2.0/24, except: [192.0.2.128/25]}}]
-        ports: [{port: http}, {port: 9000, endPort: 9100}, {protocol: UDP, port: 53}, {protocol: SCTP, port: 5000}]
-      egress:
-      - ports: [{protocol: UDP, port: 53}]
-    """
+        ---
+        kind: Namespace
+        metadata: {name: shop, labels: {team: shop}}
+        ---
+        kind: Pod
+        metadata: {name: api, namespace: shop, labels: {app: api}}
+        spec: {nodeName: n1, containers: [{name: c, ports: [{name: http, containerPort: 8080}]}]}
+        status: {podIP: 10.244.1.10}
+        ---
+        kind: Pod
+        metadata: {name: web, namespace: shop, labels: {app: web}}
+        spec: {nodeName: n1, containers: [{name: c}]}
+        status: {podIP: 10.244.1.11}
+        ---
+        kind: NetworkPolicy
+        metadata: {name: api, namespace: shop}
+        spec:
+          podSelector: {matchLabels: {app: api}}
+          policyTypes: [Ingress, Egress]
+          ingress:
+          - from: [{podSelector: {matchLabels: {app: web}}}, {ipBlock: {cidr: 192.0.2.0/24, except: [192.0.2.128/25]}}]
+            ports: [{port: http}, {port: 9000, endPort: 9100}, {protocol: UDP, port: 53}, {protocol: SCTP, port: 5000}]
+          egress:
+          - ports: [{protocol: UDP, port: 53}]
+        """
 
     /// The cluster with IPv6 addresses in place of the IPv4 ones.
     static func cluster(_ family: IPAddress.Family) -> String {
@@ -41,7 +42,8 @@ struct IPTablesKernelTests {
         return cluster.replacingOccurrences(of: "10.244.1.", with: "\"fd00:244:1::")
             .replacingOccurrences(of: "podIP: \"fd00:244:1::10}", with: "podIP: \"fd00:244:1::10\"}")
             .replacingOccurrences(of: "podIP: \"fd00:244:1::11}", with: "podIP: \"fd00:244:1::11\"}")
-            .replacingOccurrences(of: "192.0.2.0/24", with: "\"2001:db8::/64\"").replacingOccurrences(of: "192.0.2.128/25", with: "\"2001:db8::/65\"")
+            .replacingOccurrences(of: "192.0.2.0/24", with: "\"2001:db8::/64\"").replacingOccurrences(
+                of: "192.0.2.128/25", with: "\"2001:db8::/65\"")
     }
 
     func plan(_ yaml: String, _ family: IPAddress.Family = .ipv4) throws -> FirewallPlan {
@@ -66,7 +68,9 @@ struct IPTablesKernelTests {
         let other = family == .ipv6 ? "2001:db8:ffff::1" : "198.51.100.1"
         try withNamespace { ns in
             // Someone else's rule in FORWARD must survive everything we do.
-            #expect(Kernel.shell("ip netns exec \(ns) \(tool) -A FORWARD -s \(other) -m comment --comment other -j DROP").0 == 0)
+            #expect(
+                Kernel.shell("ip netns exec \(ns) \(tool) -A FORWARD -s \(other) -m comment --comment other -j DROP").0
+                    == 0)
 
             let first = try NetworkNamespace.run(ns) { () -> IPTablesSync.Report in
                 _ = try IPSetSync(session: try IPSetSession()).apply(planned.sets)
@@ -84,11 +88,18 @@ struct IPTablesKernelTests {
             // iptables-legacy itself understands every rule we wrote.
             let (status, save) = Kernel.shell("ip netns exec \(ns) \(tool)-save -t filter")
             #expect(status == 0)
-            #expect(save.contains("-A FORWARD -j KUBE-ROUTER-FORWARD") || save.contains("-A FORWARD -m comment --comment \"kube-router netpol\" -j KUBE-ROUTER-FORWARD"), "\(save)")
+            #expect(
+                save.contains("-A FORWARD -j KUBE-ROUTER-FORWARD")
+                    || save.contains("-A FORWARD -m comment --comment \"kube-router netpol\" -j KUBE-ROUTER-FORWARD"),
+                "\(save)")
             #expect(save.contains("--ctstate RELATED,ESTABLISHED"))
             #expect(save.contains("-m addrtype --src-type LOCAL"))
             #expect(save.contains("-j NFLOG --nflog-prefix \"kube-router deny ingress\" --nflog-group 100"))
-            #expect(save.contains(family == .ipv6 ? "-j REJECT --reject-with icmp6-port-unreachable" : "-j REJECT --reject-with icmp-port-unreachable"))
+            #expect(
+                save.contains(
+                    family == .ipv6
+                        ? "-j REJECT --reject-with icmp6-port-unreachable"
+                        : "-j REJECT --reject-with icmp-port-unreachable"))
             #expect(save.contains("-m set --match-set KUBE-DST-") && save.contains(" dst,dst"))
             #expect(save.contains("-p tcp -m") && save.contains("--dport 9000:9100"))
             #expect(save.contains("-p sctp -m") && save.contains("--dport 5000"))

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+
+@testable import Kernel
 @testable import KubeModel
 @testable import Planning
-@testable import Kernel
 
 enum IPVSKernel {
     /// Set by scripts/test when it runs this suite inside the VM: there, a missing IPVS is a failure.
@@ -25,7 +26,9 @@ struct IPVSKernelTests {
             let ipvs = try IPVSClient()
             #expect(try ipvs.services().isEmpty)
             let web = IPVSService(address: IPAddress("10.96.0.10")!, proto: .tcp, port: 80, scheduler: "rr")
-            let dns = IPVSService(address: IPAddress("10.96.0.53")!, proto: .udp, port: 53, scheduler: "lc", persistent: true, timeout: 10800)
+            let dns = IPVSService(
+                address: IPAddress("10.96.0.53")!, proto: .udp, port: 53, scheduler: "lc", persistent: true,
+                timeout: 10800)
             let v6 = IPVSService(address: IPAddress("fd00:96::10")!, proto: .tcp, port: 443, scheduler: "sh")
             for service in [web, dns, v6] { try ipvs.add(service) }
             try ipvs.add(IPVSDestination(address: IPAddress("10.244.1.10")!, port: 8080), to: web)
@@ -33,14 +36,23 @@ struct IPVSKernelTests {
             try ipvs.add(IPVSDestination(address: IPAddress("fd00:244::10")!, port: 8443), to: v6)
             let services = try ipvs.services()
             #expect(Set(services) == [web, dns, v6], "\(services)")
-            #expect(services.first { $0 == dns }.map { $0.persistent && $0.timeout == 10800 && $0.scheduler == "lc" } == true)
-            #expect(Set(try ipvs.destinations(of: web).map(\.description)) == ["10.244.1.10:8080 weight 1 masquerade", "10.244.2.10:8080 weight 3 masquerade"])
+            #expect(
+                services.first { $0 == dns }.map { $0.persistent && $0.timeout == 10800 && $0.scheduler == "lc" }
+                    == true)
+            #expect(
+                Set(try ipvs.destinations(of: web).map(\.description)) == [
+                    "10.244.1.10:8080 weight 1 masquerade", "10.244.2.10:8080 weight 3 masquerade",
+                ])
             // A terminating endpoint is drained: weight 0, still there.
             try ipvs.update(IPVSDestination(address: IPAddress("10.244.2.10")!, port: 8080, weight: 0), in: web)
-            #expect(try ipvs.destinations(of: web).first { $0.port == 8080 && $0.address == IPAddress("10.244.2.10") }?.weight == 0)
+            #expect(
+                try ipvs.destinations(of: web).first { $0.port == 8080 && $0.address == IPAddress("10.244.2.10") }?
+                    .weight == 0)
             // ipvsadm reads what we wrote.
             let table = Kernel.shell("ipvsadm -Ln").1
-            #expect(table.contains("TCP  10.96.0.10:80 rr") && table.contains("-> 10.244.1.10:8080") && table.contains("UDP  10.96.0.53:53 lc persistent 10800"), "\(table)")
+            #expect(
+                table.contains("TCP  10.96.0.10:80 rr") && table.contains("-> 10.244.1.10:8080")
+                    && table.contains("UDP  10.96.0.53:53 lc persistent 10800"), "\(table)")
             #expect(table.contains("TCP  [fd00:96::10]:443 sh") && table.contains("-> [fd00:244::10]:8443"), "\(table)")
             // Errors name the object.
             #expect { try ipvs.add(web) } throws: { "\($0)".contains("add service TCP 10.96.0.10:80") }
@@ -77,12 +89,18 @@ struct IPVSKernelTests {
             let foreign = IPVSService(address: IPAddress("10.50.0.1")!, proto: .tcp, port: 80, scheduler: "wlc")
             try client.add(foreign)
             func planned(_ ip: String, _ endpoints: [(String, Int32)]) -> PlannedVirtualService {
-                PlannedVirtualService(service: IPVSService(address: IPAddress(ip)!, proto: .tcp, port: 80),
-                                      destinations: endpoints.map { IPVSDestination(address: IPAddress($0.0)!, port: 8080, weight: $0.1) },
-                                      origin: "shop/\(ip):http", kind: .clusterIP)
+                PlannedVirtualService(
+                    service: IPVSService(address: IPAddress(ip)!, proto: .tcp, port: 80),
+                    destinations: endpoints.map {
+                        IPVSDestination(address: IPAddress($0.0)!, port: 8080, weight: $0.1)
+                    },
+                    origin: "shop/\(ip):http", kind: .clusterIP)
             }
             let sync = IPVSSync(client: client)
-            let first = [planned("10.96.0.1", [("10.244.1.10", 1), ("10.244.1.11", 1)]), planned("10.96.0.2", [("10.244.1.12", 1)])]
+            let first = [
+                planned("10.96.0.1", [("10.244.1.10", 1), ("10.244.1.11", 1)]),
+                planned("10.96.0.2", [("10.244.1.12", 1)]),
+            ]
             var report = try sync.apply(first, previous: nil, owned: [])
             #expect(report.calls == 5 && report.errors.isEmpty, "\(report)")
             #expect(try sync.apply(first, previous: first, owned: []).calls == 0)

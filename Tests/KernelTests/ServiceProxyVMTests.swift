@@ -1,105 +1,113 @@
 import Foundation
-import Testing
-@testable import KubeModel
-@testable import KubeAPI
-@testable import Planning
-@testable import Kernel
 import TestSupport
+import Testing
+
+@testable import Kernel
+@testable import KubeAPI
+@testable import KubeModel
+@testable import Planning
 
 /// The service proxy end to end, in the VM (the only kernel here with IPVS and dummy links): the agent
 /// programs IPVS from the API test server; pods and an outside host connect to a ClusterIP and a
 /// NodePort; krctl explains what it sees.
 @Suite(.serialized, .enabled(if: IPVSKernel.available, Comment(rawValue: IPVSKernel.reason)))
 struct ServiceProxyVMTests {
+    static let pods = ["web-0", "web-1", "web-2", "client"].enumerated().map { i, name in
+        """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: \(name), namespace: shop, labels: {app: \(name.hasPrefix("web") ? "web" : "client")}}
+        spec: {nodeName: node-1, containers: [{name: c, image: echo, ports: [{name: http, containerPort: 8080}]}]}
+        status: {phase: Running, podIP: 10.244.1.\(10 + i), podIPs: [{ip: 10.244.1.\(10 + i)}]}
+        """
+    }.joined(separator: "\n---\n")
+
     static let objects = """
-    apiVersion: v1
-    kind: Namespace
-    metadata: {name: shop}
-    ---
-    apiVersion: v1
-    kind: Node
-    metadata: {name: node-1}
-    spec: {podCIDR: 10.244.1.0/24, podCIDRs: [10.244.1.0/24, "fd00:244:1::/64"]}
-    status: {addresses: [{type: InternalIP, address: 192.0.2.254}]}
-    ---
-    \(["web-0", "web-1", "web-2", "client"].enumerated().map { i, name in """
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: \(name), namespace: shop, labels: {app: \(name.hasPrefix("web") ? "web" : "client")}}
-    spec: {nodeName: node-1, containers: [{name: c, image: echo, ports: [{name: http, containerPort: 8080}]}]}
-    status: {phase: Running, podIP: 10.244.1.\(10 + i), podIPs: [{ip: 10.244.1.\(10 + i)}]}
-    """ }.joined(separator: "\n---\n"))
-    ---
-    apiVersion: v1
-    kind: Service
-    metadata: {name: web, namespace: shop}
-    spec:
-      type: NodePort
-      clusterIP: 10.96.0.10
-      clusterIPs: [10.96.0.10]
-      selector: {app: web}
-      ports: [{name: http, port: 80, targetPort: 8080, nodePort: 30080, protocol: TCP}]
-    ---
-    apiVersion: v1
-    kind: Service
-    metadata: {name: sticky, namespace: shop}
-    spec:
-      clusterIP: 10.96.0.11
-      clusterIPs: [10.96.0.11]
-      selector: {app: web}
-      sessionAffinity: ClientIP
-      sessionAffinityConfig: {clientIP: {timeoutSeconds: 600}}
-      ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP}]
-    ---
-    apiVersion: v1
-    kind: Service
-    metadata: {name: web6, namespace: shop}
-    spec:
-      ipFamilies: [IPv6]
-      clusterIP: fd00:96::10
-      clusterIPs: [fd00:96::10]
-      selector: {app: web}
-      ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP}]
-    ---
-    apiVersion: v1
-    kind: Service
-    metadata: {name: self, namespace: shop, annotations: {kube-router.io/service.hairpin: ""}}
-    spec:
-      clusterIP: 10.96.0.12
-      clusterIPs: [10.96.0.12]
-      ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP}]
-    ---
-    apiVersion: discovery.k8s.io/v1
-    kind: EndpointSlice
-    metadata: {name: self-abc, namespace: shop, labels: {kubernetes.io/service-name: self}}
-    addressType: IPv4
-    ports: [{name: http, port: 8080, protocol: TCP}]
-    endpoints:
-    - {addresses: [10.244.1.10], conditions: {ready: true, serving: true, terminating: false}, nodeName: node-1}
-    ---
-    \(Self.slice("web", terminating: []))
-    ---
-    \(Self.slice("sticky", terminating: []))
-    ---
-    \(Self.slice("web6", terminating: [], family: .ipv6))
-    """
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: shop}
+        ---
+        apiVersion: v1
+        kind: Node
+        metadata: {name: node-1}
+        spec: {podCIDR: 10.244.1.0/24, podCIDRs: [10.244.1.0/24, "fd00:244:1::/64"]}
+        status: {addresses: [{type: InternalIP, address: 192.0.2.254}]}
+        ---
+        \(pods)
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: web, namespace: shop}
+        spec:
+          type: NodePort
+          clusterIP: 10.96.0.10
+          clusterIPs: [10.96.0.10]
+          selector: {app: web}
+          ports: [{name: http, port: 80, targetPort: 8080, nodePort: 30080, protocol: TCP}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: sticky, namespace: shop}
+        spec:
+          clusterIP: 10.96.0.11
+          clusterIPs: [10.96.0.11]
+          selector: {app: web}
+          sessionAffinity: ClientIP
+          sessionAffinityConfig: {clientIP: {timeoutSeconds: 600}}
+          ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: web6, namespace: shop}
+        spec:
+          ipFamilies: [IPv6]
+          clusterIP: fd00:96::10
+          clusterIPs: [fd00:96::10]
+          selector: {app: web}
+          ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: self, namespace: shop, annotations: {kube-router.io/service.hairpin: ""}}
+        spec:
+          clusterIP: 10.96.0.12
+          clusterIPs: [10.96.0.12]
+          ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP}]
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: self-abc, namespace: shop, labels: {kubernetes.io/service-name: self}}
+        addressType: IPv4
+        ports: [{name: http, port: 8080, protocol: TCP}]
+        endpoints:
+        - {addresses: [10.244.1.10], conditions: {ready: true, serving: true, terminating: false}, nodeName: node-1}
+        ---
+        \(Self.slice("web", terminating: []))
+        ---
+        \(Self.slice("sticky", terminating: []))
+        ---
+        \(Self.slice("web6", terminating: [], family: .ipv6))
+        """
 
     /// The service's EndpointSlice: web-0..2 ready, except those `terminating` (still serving).
-    static func slice(_ service: String, terminating: Set<Int>, without: Set<Int> = [], family: IPAddress.Family = .ipv4) -> String {
+    static func slice(
+        _ service: String, terminating: Set<Int>, without: Set<Int> = [], family: IPAddress.Family = .ipv4
+    ) -> String {
         let endpoints = (0..<3).filter { !without.contains($0) }.map { i in
             let t = terminating.contains(i)
             let address = family == .ipv4 ? "10.244.1.\(10 + i)" : "\"fd00:244:1::\(10 + i)\""
-            return "  - {addresses: [\(address)], conditions: {ready: \(!t), serving: true, terminating: \(t)}, nodeName: node-1, targetRef: {kind: Pod, namespace: shop, name: web-\(i)}}"
+            return
+                "  - {addresses: [\(address)], conditions: {ready: \(!t), serving: true, terminating: \(t)}, nodeName: node-1, targetRef: {kind: Pod, namespace: shop, name: web-\(i)}}"
         }.joined(separator: "\n")
         return """
-        apiVersion: discovery.k8s.io/v1
-        kind: EndpointSlice
-        metadata: {name: \(service)-abc, namespace: shop, labels: {kubernetes.io/service-name: \(service)}}
-        addressType: \(family == .ipv4 ? "IPv4" : "IPv6")
-        ports: [{name: http, port: 8080, protocol: TCP}]
-        endpoints:
-        \(endpoints)
-        """
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: \(service)-abc, namespace: shop, labels: {kubernetes.io/service-name: \(service)}}
+            addressType: \(family == .ipv4 ? "IPv4" : "IPv6")
+            ports: [{name: http, port: 8080, protocol: TCP}]
+            endpoints:
+            \(endpoints)
+            """
     }
 
     func create(_ yaml: String, _ server: TestAPIServer, _ lab: Lab) throws -> Int {
@@ -124,8 +132,13 @@ struct ServiceProxyVMTests {
     }
 
     /// Waits until a sync has applied every change of `resources` up to `version`.
-    func synced(_ agent: AgentRun, stateDir: String, atLeast version: Int, of resources: [String] = ["services", "endpointslices"]) -> Bool {
-        agent.waitForStatus(ServiceProxyStatus.self, stateDir: stateDir, timeout: 60) { $0.hasSynced(atLeast: version, of: resources) }
+    func synced(
+        _ agent: AgentRun, stateDir: String, atLeast version: Int,
+        of resources: [String] = ["services", "endpointslices"]
+    ) -> Bool {
+        agent.waitForStatus(ServiceProxyStatus.self, stateDir: stateDir, timeout: 60) {
+            $0.hasSynced(atLeast: version, of: resources)
+        }
     }
 
     /// The weight column of a real server in `ipvsadm -Ln` output.
@@ -150,25 +163,37 @@ struct ServiceProxyVMTests {
         let client = lab.pods[3]
         // Someone else's virtual service, which the agent must leave alone.
         #expect(Kernel.shell("ip netns exec \(lab.node) ipvsadm -A -t 10.50.0.1:80 -s wlc").0 == 0)
-        let server = try TestAPIServer(arguments: ["--bookmark-interval", "0.2"], launcher: ["/usr/sbin/ip", "netns", "exec", lab.node])
+        let server = try TestAPIServer(
+            arguments: ["--bookmark-interval", "0.2"], launcher: ["/usr/sbin/ip", "netns", "exec", lab.node])
         let kubeconfig = try server.writeKubeconfig()
         var version = try create(Self.objects, server, lab)
         let stateDir = NSTemporaryDirectory() + "kr-svc-\(lab.id)"
         defer { try? FileManager.default.removeItem(atPath: stateDir) }
-        var agent = try AgentRun(netns: lab.node, arguments: [
-            "--kubeconfig", kubeconfig, "--hostname-override", "node-1", "--run-firewall", "--run-router=false",
-            "--run-service-proxy", "--ipvs-graceful-termination", "--ipvs-sync-period", "1h", "--state-dir", stateDir])
+        var agent = try AgentRun(
+            netns: lab.node,
+            arguments: [
+                "--kubeconfig", kubeconfig, "--hostname-override", "node-1", "--run-firewall", "--run-router=false",
+                "--run-service-proxy", "--ipvs-graceful-termination", "--ipvs-sync-period", "1h", "--state-dir",
+                stateDir,
+            ])
         defer { agent.stop() }
         #expect(synced(agent, stateDir: stateDir, atLeast: version), "agent log:\n\(agent.log)")
         // The firewall shares the filter table: its hook stays first in INPUT, the service proxy's follows.
-        #expect(agent.waitForStatus(FirewallStatus.self, stateDir: stateDir, timeout: 60) { $0.syncs >= 1 }, "agent log:\n\(agent.log)")
-        let input = Kernel.shell("ip netns exec \(lab.node) iptables-legacy -w -S INPUT").1.split(separator: "\n").filter { $0.hasPrefix("-A") }
-        #expect(input.count == 2 && input[0].hasSuffix("-j KUBE-ROUTER-INPUT") && input[1].hasSuffix("-j KUBE-ROUTER-SERVICES"), "\(input)")
+        #expect(
+            agent.waitForStatus(FirewallStatus.self, stateDir: stateDir, timeout: 60) { $0.syncs >= 1 },
+            "agent log:\n\(agent.log)")
+        let input = Kernel.shell("ip netns exec \(lab.node) iptables-legacy -w -S INPUT").1.split(separator: "\n")
+            .filter { $0.hasPrefix("-A") }
+        #expect(
+            input.count == 2 && input[0].hasSuffix("-j KUBE-ROUTER-INPUT")
+                && input[1].hasSuffix("-j KUBE-ROUTER-SERVICES"), "\(input)")
 
         // ipvsadm shows what the controller meant.
         let table = Kernel.shell("ip netns exec \(lab.node) ipvsadm -Ln").1
-        for line in ["TCP  10.96.0.10:80 rr", "TCP  192.0.2.254:30080 rr", "TCP  10.96.0.11:80 rr persistent 600",
-                     "-> 10.244.1.10:8080", "-> 10.244.1.11:8080", "-> 10.244.1.12:8080", "TCP  10.50.0.1:80 wlc"] {
+        for line in [
+            "TCP  10.96.0.10:80 rr", "TCP  192.0.2.254:30080 rr", "TCP  10.96.0.11:80 rr persistent 600",
+            "-> 10.244.1.10:8080", "-> 10.244.1.11:8080", "-> 10.244.1.12:8080", "TCP  10.50.0.1:80 wlc",
+        ] {
             #expect(table.contains(line), "missing \(line) in\n\(table)")
         }
         #expect(Kernel.shell("ip -n \(lab.node) addr show kube-dummy-if").1.contains("10.96.0.10/32"))
@@ -177,7 +202,9 @@ struct ServiceProxyVMTests {
         // the backends see the pod's own address (policy at the endpoint sees the real client).
         let fromPod = try lab.who(from: client.netns, "10.96.0.10", 80, count: 30)
         let spread = servers(fromPod)
-        #expect(spread.keys.sorted() == ["shop/web-0", "shop/web-1", "shop/web-2"] && spread.values.allSatisfy { $0 == 10 }, "\(fromPod)")
+        #expect(
+            spread.keys.sorted() == ["shop/web-0", "shop/web-1", "shop/web-2"] && spread.values.allSatisfy { $0 == 10 },
+            "\(fromPod)")
         #expect(fromPod.allSatisfy { $0.hasSuffix(" \(client.ip)") }, "\(fromPod)")
         // An outside host reaches the NodePort on the node's address, spread the same way.
         let fromOutside = try lab.who(from: lab.external.netns, "192.0.2.254", 30080, count: 12)
@@ -200,19 +227,29 @@ struct ServiceProxyVMTests {
             try run("/usr/sbin/ip", ["netns", "exec", lab.node, builtExecutable("krctl").path] + arguments)
         }
         let ipvs = try krctl(["ipvs", "--state-dir", stateDir, "-o", "json"])
-        #expect(ipvs.status == 0 && ipvs.out.contains("\"service\" : \"shop/web:http\"") && ipvs.out.contains("\"kind\" : \"nodePort\""), "\(ipvs)")
-        let trace = try krctl(["trace", "service", "shop/web", "--from", "shop/client", "--kubeconfig", kubeconfig, "--state-dir", stateDir])
+        #expect(
+            ipvs.status == 0 && ipvs.out.contains("\"service\" : \"shop/web:http\"")
+                && ipvs.out.contains("\"kind\" : \"nodePort\""), "\(ipvs)")
+        let trace = try krctl([
+            "trace", "service", "shop/web", "--from", "shop/client", "--kubeconfig", kubeconfig, "--state-dir",
+            stateDir,
+        ])
         #expect(trace.status == 0, "\(trace)")
         print("krctl trace service shop/web --from shop/client:\n\(trace.out)")
-        for text in ["TCP 10.96.0.10:80", "VIP on kube-dummy-if: present", "IPVS virtual service: present", "10.244.1.12:8080", "shop/web-2",
-                     "dev kube-bridge", "allow"] {
+        for text in [
+            "TCP 10.96.0.10:80", "VIP on kube-dummy-if: present", "IPVS virtual service: present", "10.244.1.12:8080",
+            "shop/web-2",
+            "dev kube-bridge", "allow",
+        ] {
             #expect(trace.out.contains(text), "missing \(text) in\n\(trace.out)")
         }
 
         // A terminating endpoint is drained: weight 0, no new connections.
         version = try create(Self.slice("web", terminating: [2]), server, lab)
         #expect(synced(agent, stateDir: stateDir, atLeast: version, of: ["endpointslices"]), "agent log:\n\(agent.log)")
-        #expect(weight("10.244.1.12:8080", in: Kernel.shell("ip netns exec \(lab.node) ipvsadm -Ln -t 10.96.0.10:80").1) == "0")
+        #expect(
+            weight("10.244.1.12:8080", in: Kernel.shell("ip netns exec \(lab.node) ipvsadm -Ln -t 10.96.0.10:80").1)
+                == "0")
         let drained = servers(try lab.who(from: client.netns, "10.96.0.10", 80, count: 10))
         #expect(drained["shop/web-2"] == nil && drained.count == 2, "\(drained)")
         // The event sync changed one real server per virtual service of shop/web: two netlink calls.
@@ -225,15 +262,26 @@ struct ServiceProxyVMTests {
         // Drift: a real server removed behind the agent's back is reported by krctl (exit 2), and the
         // full sync of a restarted agent repairs it.
         #expect(Kernel.shell("ip netns exec \(lab.node) ipvsadm -d -t 10.96.0.10:80 -r 10.244.1.10:8080").0 == 0)
-        let drift = try krctl(["trace", "service", "shop/web", "--port", "http", "--kubeconfig", kubeconfig, "--state-dir", stateDir])
-        #expect(drift.status == 2 && drift.out.contains("real server 10.244.1.10:8080 is missing from TCP 10.96.0.10:80"), "\(drift)")
+        let drift = try krctl([
+            "trace", "service", "shop/web", "--port", "http", "--kubeconfig", kubeconfig, "--state-dir", stateDir,
+        ])
+        #expect(
+            drift.status == 2 && drift.out.contains("real server 10.244.1.10:8080 is missing from TCP 10.96.0.10:80"),
+            "\(drift)")
         agent.stop()
-        agent = try AgentRun(netns: lab.node, arguments: [
-            "--kubeconfig", kubeconfig, "--hostname-override", "node-1", "--run-firewall=false", "--run-router=false",
-            "--ipvs-sync-period", "1h", "--state-dir", stateDir])
+        agent = try AgentRun(
+            netns: lab.node,
+            arguments: [
+                "--kubeconfig", kubeconfig, "--hostname-override", "node-1", "--run-firewall=false",
+                "--run-router=false",
+                "--ipvs-sync-period", "1h", "--state-dir", stateDir,
+            ])
         #expect(synced(agent, stateDir: stateDir, atLeast: version, of: ["endpointslices"]), "agent log:\n\(agent.log)")
-        #expect(Kernel.shell("ip netns exec \(lab.node) ipvsadm -Ln -t 10.96.0.10:80").1.contains("-> 10.244.1.10:8080"))
-        #expect(try krctl(["trace", "service", "shop/web", "--kubeconfig", kubeconfig, "--state-dir", stateDir]).status == 0)
+        #expect(
+            Kernel.shell("ip netns exec \(lab.node) ipvsadm -Ln -t 10.96.0.10:80").1.contains("-> 10.244.1.10:8080"))
+        #expect(
+            try krctl(["trace", "service", "shop/web", "--kubeconfig", kubeconfig, "--state-dir", stateDir]).status == 0
+        )
 
         // A deleted service goes from IPVS and its VIP from kube-dummy-if; the foreign one stays.
         version = try NetworkNamespace.run(lab.node) { [config = server.config()] in
@@ -247,7 +295,12 @@ struct ServiceProxyVMTests {
         agent.stop()
 
         // --cleanup-config removes what the agent owns, and only that.
-        let cleanup = try run("/usr/sbin/ip", ["netns", "exec", lab.node, builtExecutable("kube-router").path, "--cleanup-config", "--state-dir", stateDir])
+        let cleanup = try run(
+            "/usr/sbin/ip",
+            [
+                "netns", "exec", lab.node, builtExecutable("kube-router").path, "--cleanup-config", "--state-dir",
+                stateDir,
+            ])
         #expect(cleanup.0 == 0 && cleanup.1.contains("4 IPVS services removed"), "\(cleanup)")
         let left = Kernel.shell("ip netns exec \(lab.node) ipvsadm -Ln").1
         #expect(!left.contains("10.96.0.10") && left.contains("TCP  10.50.0.1:80 wlc"), "\(left)")

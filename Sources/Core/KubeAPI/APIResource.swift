@@ -23,14 +23,18 @@ public struct APIResource: Sendable, Hashable, CustomStringConvertible {
         collectionPath(namespace: namespace) + "/" + name
     }
 
-    public static let namespaces = APIResource(kind: "Namespace", group: "", version: "v1", plural: "namespaces", namespaced: false)
+    public static let namespaces = APIResource(
+        kind: "Namespace", group: "", version: "v1", plural: "namespaces", namespaced: false)
     public static let pods = APIResource(kind: "Pod", group: "", version: "v1", plural: "pods", namespaced: true)
-    public static let services = APIResource(kind: "Service", group: "", version: "v1", plural: "services", namespaced: true)
+    public static let services = APIResource(
+        kind: "Service", group: "", version: "v1", plural: "services", namespaced: true)
     public static let nodes = APIResource(kind: "Node", group: "", version: "v1", plural: "nodes", namespaced: false)
-    public static let endpointSlices = APIResource(kind: "EndpointSlice", group: "discovery.k8s.io", version: "v1",
-                                                   plural: "endpointslices", namespaced: true)
-    public static let networkPolicies = APIResource(kind: "NetworkPolicy", group: "networking.k8s.io", version: "v1",
-                                                    plural: "networkpolicies", namespaced: true)
+    public static let endpointSlices = APIResource(
+        kind: "EndpointSlice", group: "discovery.k8s.io", version: "v1",
+        plural: "endpointslices", namespaced: true)
+    public static let networkPolicies = APIResource(
+        kind: "NetworkPolicy", group: "networking.k8s.io", version: "v1",
+        plural: "networkpolicies", namespaced: true)
 
     /// Every resource the agent and krctl read.
     public static let all: [APIResource] = [.namespaces, .pods, .services, .endpointSlices, .nodes, .networkPolicies]

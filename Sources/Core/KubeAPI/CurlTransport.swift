@@ -30,16 +30,20 @@ public final class CurlTransport: @unchecked Sendable {
     }
 
     /// A request whose body is read whole.
-    public func request(method: String, path: String, body: Data? = nil, contentType: String = "application/json",
-                        timeout: Double = 60) throws -> Response {
+    public func request(
+        method: String, path: String, body: Data? = nil, contentType: String = "application/json",
+        timeout: Double = 60
+    ) throws -> Response {
         lock.lock()
         defer { lock.unlock() }
         if handle == nil { handle = curl_easy_init() }
         guard let handle else { throw KubeAPIError.transport("cannot create a libcurl handle") }
         curl_easy_reset(handle)
         var collected = Data()
-        let status = try perform(handle, method: method, path: path, body: body, contentType: contentType,
-                                 timeout: timeout, stallSeconds: nil) { chunk, _ in
+        let status = try perform(
+            handle, method: method, path: path, body: body, contentType: contentType,
+            timeout: timeout, stallSeconds: nil
+        ) { chunk, _ in
             collected.append(contentsOf: chunk)
             return true
         }
@@ -50,13 +54,16 @@ public final class CurlTransport: @unchecked Sendable {
     /// status, and returns false to stop. The transfer is aborted when no byte arrives for `stallSeconds`
     /// (a stalled watch).
     /// `shouldStop` is polled while the stream is idle, so that a quiet watch can be cancelled promptly.
-    public func stream(method: String = "GET", path: String, timeout: Double, stallSeconds: Int,
-                       shouldStop: (() -> Bool)? = nil,
-                       onData: @escaping (UnsafeRawBufferPointer, Int) -> Bool) throws -> Int {
+    public func stream(
+        method: String = "GET", path: String, timeout: Double, stallSeconds: Int,
+        shouldStop: (() -> Bool)? = nil,
+        onData: @escaping (UnsafeRawBufferPointer, Int) -> Bool
+    ) throws -> Int {
         guard let handle = curl_easy_init() else { throw KubeAPIError.transport("cannot create a libcurl handle") }
         defer { curl_easy_cleanup(handle) }
-        return try perform(handle, method: method, path: path, body: nil, contentType: "application/json",
-                           timeout: timeout, stallSeconds: stallSeconds, shouldStop: shouldStop, onData: onData)
+        return try perform(
+            handle, method: method, path: path, body: nil, contentType: "application/json",
+            timeout: timeout, stallSeconds: stallSeconds, shouldStop: shouldStop, onData: onData)
     }
 
     /// Holds the Swift closure that the C write callback forwards to.
@@ -66,13 +73,16 @@ public final class CurlTransport: @unchecked Sendable {
         var aborted = false
         var shouldStop: (() -> Bool)?
         init(_ handle: UnsafeMutableRawPointer, _ onData: @escaping (UnsafeRawBufferPointer, Int) -> Bool) {
-            self.handle = handle; self.onData = onData
+            self.handle = handle
+            self.onData = onData
         }
     }
 
-    private func perform(_ h: UnsafeMutableRawPointer, method: String, path: String, body: Data?, contentType: String,
-                         timeout: Double, stallSeconds: Int?, shouldStop: (() -> Bool)? = nil,
-                         onData: @escaping (UnsafeRawBufferPointer, Int) -> Bool) throws -> Int {
+    private func perform(
+        _ h: UnsafeMutableRawPointer, method: String, path: String, body: Data?, contentType: String,
+        timeout: Double, stallSeconds: Int?, shouldStop: (() -> Bool)? = nil,
+        onData: @escaping (UnsafeRawBufferPointer, Int) -> Bool
+    ) throws -> Int {
         let url = config.server + path
         var headers: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headers) }
@@ -109,20 +119,31 @@ public final class CurlTransport: @unchecked Sendable {
                 _ = kr_curl_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 0)
                 _ = kr_curl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 0)
             } else if let ca = config.certificateAuthority {
-                try ca.withUnsafeBytes { try check(kr_curl_setopt_blob(h, CURLOPT_CAINFO_BLOB, $0.baseAddress, $0.count), "certificate authority") }
+                try ca.withUnsafeBytes {
+                    try check(
+                        kr_curl_setopt_blob(h, CURLOPT_CAINFO_BLOB, $0.baseAddress, $0.count), "certificate authority")
+                }
             }
             if let cert = config.clientCertificate {
                 _ = kr_curl_setopt_string(h, CURLOPT_SSLCERTTYPE, "PEM")
-                try cert.withUnsafeBytes { try check(kr_curl_setopt_blob(h, CURLOPT_SSLCERT_BLOB, $0.baseAddress, $0.count), "client certificate") }
+                try cert.withUnsafeBytes {
+                    try check(
+                        kr_curl_setopt_blob(h, CURLOPT_SSLCERT_BLOB, $0.baseAddress, $0.count), "client certificate")
+                }
             }
             if let key = config.clientKey {
                 _ = kr_curl_setopt_string(h, CURLOPT_SSLKEYTYPE, "PEM")
-                try key.withUnsafeBytes { try check(kr_curl_setopt_blob(h, CURLOPT_SSLKEY_BLOB, $0.baseAddress, $0.count), "client key") }
+                try key.withUnsafeBytes {
+                    try check(kr_curl_setopt_blob(h, CURLOPT_SSLKEY_BLOB, $0.baseAddress, $0.count), "client key")
+                }
             }
             if let body {
                 // COPYPOSTFIELDS copies the bytes, so the Data need not outlive this call.
                 _ = kr_curl_setopt_long(h, CURLOPT_POSTFIELDSIZE, body.count)
-                body.withUnsafeBytes { _ = kr_curl_setopt_pointer(h, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress)) }
+                body.withUnsafeBytes {
+                    _ = kr_curl_setopt_pointer(
+                        h, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress))
+                }
             }
             let write: kr_curl_write_fn = { pointer, size, count, userdata in
                 let sink = Unmanaged<Sink>.fromOpaque(userdata!).takeUnretainedValue()
@@ -130,7 +151,10 @@ public final class CurlTransport: @unchecked Sendable {
                 var status = 0
                 _ = kr_curl_getinfo_long(sink.handle, CURLINFO_RESPONSE_CODE, &status)
                 let keepGoing = sink.onData(UnsafeRawBufferPointer(start: pointer, count: length), status)
-                if !keepGoing { sink.aborted = true; return 0 }  // a short count aborts the transfer
+                if !keepGoing {
+                    sink.aborted = true
+                    return 0
+                }  // a short count aborts the transfer
                 return length
             }
             _ = kr_curl_setopt_write(h, write, context.toOpaque())
@@ -139,7 +163,10 @@ public final class CurlTransport: @unchecked Sendable {
                 sink.shouldStop = shouldStop
                 let progress: kr_curl_progress_fn = { userdata, _, _, _, _ in
                     let sink = Unmanaged<Sink>.fromOpaque(userdata!).takeUnretainedValue()
-                    if sink.shouldStop?() == true { sink.aborted = true; return 1 }
+                    if sink.shouldStop?() == true {
+                        sink.aborted = true
+                        return 1
+                    }
                     return 0
                 }
                 _ = kr_curl_setopt_progress(h, progress, context.toOpaque())
@@ -148,7 +175,9 @@ public final class CurlTransport: @unchecked Sendable {
         }
         var status = 0
         _ = kr_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
-        if code == CURLE_OK || ((code == CURLE_WRITE_ERROR || code == CURLE_ABORTED_BY_CALLBACK) && sink.aborted) { return status }
+        if code == CURLE_OK || ((code == CURLE_WRITE_ERROR || code == CURLE_ABORTED_BY_CALLBACK) && sink.aborted) {
+            return status
+        }
         let message = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let detail = message.isEmpty ? String(cString: curl_easy_strerror(code)) : message
         throw KubeAPIError.from(curl: code, detail: detail, server: config.server, config: config)
@@ -185,13 +214,17 @@ public enum KubeAPIError: Error, Sendable, CustomStringConvertible, Equatable {
     static func from(curl code: CURLcode, detail: String, server: String, config: KubeConfig) -> KubeAPIError {
         switch code {
         case CURLE_COULDNT_CONNECT:
-            return .unreachable("cannot connect to the API server \(server): \(detail) (is it running, and is the address right in \(config.origin)?)")
+            return .unreachable(
+                "cannot connect to the API server \(server): \(detail) (is it running, and is the address right in \(config.origin)?)"
+            )
         case CURLE_COULDNT_RESOLVE_HOST:
             return .unreachable("cannot resolve the API server's host in \(server): \(detail)")
         case CURLE_OPERATION_TIMEDOUT:
             return .unreachable("the API server \(server) did not answer in time: \(detail)")
         case CURLE_PEER_FAILED_VERIFICATION:
-            return .tls("the API server's TLS certificate is not trusted: \(detail) (check certificate-authority for \(config.origin))")
+            return .tls(
+                "the API server's TLS certificate is not trusted: \(detail) (check certificate-authority for \(config.origin))"
+            )
         case CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER:
             return .tls("the client certificate or key of user \"\(config.user)\" cannot be used: \(detail)")
         case CURLE_SSL_CONNECT_ERROR:

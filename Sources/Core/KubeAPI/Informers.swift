@@ -19,8 +19,11 @@ public final class Informers: ClusterState, @unchecked Sendable {
     public let client: KubeClient
 
     /// `handler` receives every event of every resource, on the reflectors' threads.
-    public init(client: KubeClient, resources: [APIResource] = APIResource.all, options: Reflector.Options = Reflector.Options(),
-                podFieldSelector: String? = nil, handler: @escaping @Sendable (InformerEvent) -> Void = { _ in }) {
+    public init(
+        client: KubeClient, resources: [APIResource] = APIResource.all,
+        options: Reflector.Options = Reflector.Options(),
+        podFieldSelector: String? = nil, handler: @escaping @Sendable (InformerEvent) -> Void = { _ in }
+    ) {
         self.client = client
         var reflectors: [APIResource: Reflector] = [:]
         for resource in resources {
@@ -53,7 +56,9 @@ public final class Informers: ClusterState, @unchecked Sendable {
 
     /// Every object the API serves that cannot be read now, by resource and key.
     public var rejectedObjects: [ObjectRejection] {
-        reflectors.values.flatMap(\.rejectedObjects).sorted { ($0.resource.plural, $0.key) < ($1.resource.plural, $1.key) }
+        reflectors.values.flatMap(\.rejectedObjects).sorted {
+            ($0.resource.plural, $0.key) < ($1.resource.plural, $1.key)
+        }
     }
 
     /// The objects held now, as the planners and explainers take them.
@@ -71,9 +76,11 @@ public struct APISource: ClusterSource {
     /// Called for each object that cannot be read; it is skipped and the rest is used.
     public var warn: @Sendable (String) -> Void
 
-    public init(config: KubeConfig, resources: [APIResource] = APIResource.forPolicy,
-                progress: @escaping @Sendable (APIResource, Int) -> Void = { _, _ in },
-                warn: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        config: KubeConfig, resources: [APIResource] = APIResource.forPolicy,
+        progress: @escaping @Sendable (APIResource, Int) -> Void = { _, _ in },
+        warn: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.config = config
         self.resources = resources
         self.progress = progress

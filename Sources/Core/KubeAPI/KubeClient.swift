@@ -24,9 +24,11 @@ public final class KubeClient: Sendable {
 
     /// Lists a whole collection, `limit` objects per request, following `continue` tokens.
     /// `onPage` reports progress (objects so far).
-    public func list(_ resource: APIResource, namespace: String? = nil, labelSelector: String? = nil,
-                     fieldSelector: String? = nil, limit: Int = 500,
-                     onPage: (Int) -> Void = { _ in }) throws -> ListPage {
+    public func list(
+        _ resource: APIResource, namespace: String? = nil, labelSelector: String? = nil,
+        fieldSelector: String? = nil, limit: Int = 500,
+        onPage: (Int) -> Void = { _ in }
+    ) throws -> ListPage {
         var items: [JSONValue] = []
         var continueToken: String?
         var resourceVersion = ""
@@ -35,9 +37,12 @@ public final class KubeClient: Sendable {
             if let continueToken { query["continue"] = continueToken }
             if let labelSelector { query["labelSelector"] = labelSelector }
             if let fieldSelector { query["fieldSelector"] = fieldSelector }
-            let body = try send("GET", resource.collectionPath(namespace: namespace), query: query,
-                                what: "list \(resource)")
-            guard case .object(let list) = body else { throw KubeAPIError.transport("list \(resource): the answer is not an object") }
+            let body = try send(
+                "GET", resource.collectionPath(namespace: namespace), query: query,
+                what: "list \(resource)")
+            guard case .object(let list) = body else {
+                throw KubeAPIError.transport("list \(resource): the answer is not an object")
+            }
             items.append(contentsOf: list["items"]?.arrayValue ?? [])
             let metadata = list["metadata"]
             resourceVersion = metadata?["resourceVersion"]?.stringValue ?? resourceVersion
@@ -52,19 +57,25 @@ public final class KubeClient: Sendable {
     }
 
     public func create(_ resource: APIResource, namespace: String?, object: JSONValue) throws -> JSONValue {
-        try send("POST", resource.collectionPath(namespace: namespace), body: object.jsonData(), what: "create \(resource)")
+        try send(
+            "POST", resource.collectionPath(namespace: namespace), body: object.jsonData(), what: "create \(resource)")
     }
 
-    public func update(_ resource: APIResource, namespace: String?, name: String, object: JSONValue, subresource: String? = nil) throws -> JSONValue {
+    public func update(
+        _ resource: APIResource, namespace: String?, name: String, object: JSONValue, subresource: String? = nil
+    ) throws -> JSONValue {
         let path = resource.objectPath(namespace: namespace, name: name) + (subresource.map { "/\($0)" } ?? "")
         return try send("PUT", path, body: object.jsonData(), what: "update \(resource) \(name)")
     }
 
     /// A JSON merge patch (RFC 7386).
-    public func patch(_ resource: APIResource, namespace: String?, name: String, mergePatch: JSONValue, subresource: String? = nil) throws -> JSONValue {
+    public func patch(
+        _ resource: APIResource, namespace: String?, name: String, mergePatch: JSONValue, subresource: String? = nil
+    ) throws -> JSONValue {
         let path = resource.objectPath(namespace: namespace, name: name) + (subresource.map { "/\($0)" } ?? "")
-        return try send("PATCH", path, body: mergePatch.jsonData(), contentType: "application/merge-patch+json",
-                        what: "patch \(resource) \(name)")
+        return try send(
+            "PATCH", path, body: mergePatch.jsonData(), contentType: "application/merge-patch+json",
+            what: "patch \(resource) \(name)")
     }
 
     @discardableResult
@@ -74,7 +85,9 @@ public final class KubeClient: Sendable {
 
     /// One event of a watch stream.
     public struct WatchEvent: Sendable {
-        public enum EventType: String, Sendable { case added = "ADDED", modified = "MODIFIED", deleted = "DELETED", bookmark = "BOOKMARK", error = "ERROR" }
+        public enum EventType: String, Sendable {
+            case added = "ADDED", modified = "MODIFIED", deleted = "DELETED", bookmark = "BOOKMARK", error = "ERROR"
+        }
         public var type: EventType
         public var object: JSONValue
     }
@@ -86,9 +99,11 @@ public final class KubeClient: Sendable {
     /// watch with `WatchEventTooLarge` instead of growing a buffer without bound.
     public static let maxWatchEvent = 64 << 20
 
-    public func watch(_ resource: APIResource, resourceVersion: String, fieldSelector: String? = nil,
-                      timeoutSeconds: Int, stallSeconds: Int, shouldStop: (() -> Bool)? = nil,
-                      onEvent: (WatchEvent) -> Bool) throws {
+    public func watch(
+        _ resource: APIResource, resourceVersion: String, fieldSelector: String? = nil,
+        timeoutSeconds: Int, stallSeconds: Int, shouldStop: (() -> Bool)? = nil,
+        onEvent: (WatchEvent) -> Bool
+    ) throws {
         var query = ["watch": "1", "allowWatchBookmarks": "true", "timeoutSeconds": String(timeoutSeconds)]
         if !resourceVersion.isEmpty { query["resourceVersion"] = resourceVersion }
         if let fieldSelector { query["fieldSelector"] = fieldSelector }
@@ -97,31 +112,39 @@ public final class KubeClient: Sendable {
         var failure: Error?
         var errorBody = Data()
         let status = try withoutActuallyEscaping(onEvent) { onEvent in
-            try transport.stream(path: path, timeout: Double(timeoutSeconds) + 30, stallSeconds: stallSeconds,
-                                 shouldStop: shouldStop) { chunk, status in
+            try transport.stream(
+                path: path, timeout: Double(timeoutSeconds) + 30, stallSeconds: stallSeconds,
+                shouldStop: shouldStop
+            ) { chunk, status in
                 // A non-2xx answer carries an error Status: read it whole, below.
-                if status >= 300 { errorBody.append(contentsOf: chunk); return true }
+                if status >= 300 {
+                    errorBody.append(contentsOf: chunk)
+                    return true
+                }
                 do {
                     return try framer.feed(chunk) { line in
                         if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) { return true }
                         guard let value = try? JSONValue.parseJSON(Data(line)),
-                              let typeText = value["type"]?.stringValue,
-                              let type = WatchEvent.EventType(rawValue: typeText) else {
+                            let typeText = value["type"]?.stringValue,
+                            let type = WatchEvent.EventType(rawValue: typeText)
+                        else {
                             let head = String(decoding: line.prefix(200), as: UTF8.self)
                             failure = KubeAPIError.transport("watch \(resource): undecodable event \(head)")
                             return false
                         }
                         let object = value["object"] ?? .null
                         if type == .error {
-                            failure = Self.statusError(object, httpStatus: object["code"]?.intValue ?? 500, config: self.config)
+                            failure = Self.statusError(
+                                object, httpStatus: object["code"]?.intValue ?? 500, config: self.config)
                             return false
                         }
                         return onEvent(WatchEvent(type: type, object: object))
                     }
                 } catch {
                     let tooLong = error as? LineFramer.TooLong
-                    failure = WatchEventTooLarge(resource: resource, bytes: tooLong?.bytes ?? 0,
-                                                 limit: tooLong?.limit ?? Self.maxWatchEvent)
+                    failure = WatchEventTooLarge(
+                        resource: resource, bytes: tooLong?.bytes ?? 0,
+                        limit: tooLong?.limit ?? Self.maxWatchEvent)
                     return false
                 }
             }
@@ -149,16 +172,20 @@ public final class KubeClient: Sendable {
         guard !query.isEmpty else { return "" }
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
-        return "?" + query.sorted { $0.key < $1.key }.map { key, value in
-            "\(key)=\(value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value)"
-        }.joined(separator: "&")
+        return "?"
+            + query.sorted { $0.key < $1.key }.map { key, value in
+                "\(key)=\(value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value)"
+            }.joined(separator: "&")
     }
 
     /// A raw API call (any path), answering the decoded JSON body or throwing the server's Status as an error.
-    public func send(_ method: String, _ path: String, query: [String: String] = [:], body: Data? = nil,
-              contentType: String = "application/json", what: String) throws -> JSONValue {
-        let response = try transport.request(method: method, path: path + Self.queryString(query), body: body,
-                                             contentType: contentType, timeout: requestTimeout)
+    public func send(
+        _ method: String, _ path: String, query: [String: String] = [:], body: Data? = nil,
+        contentType: String = "application/json", what: String
+    ) throws -> JSONValue {
+        let response = try transport.request(
+            method: method, path: path + Self.queryString(query), body: body,
+            contentType: contentType, timeout: requestTimeout)
         let value = response.body.isEmpty ? JSONValue.null : (try? JSONValue.parseJSON(response.body))
         guard (200..<300).contains(response.status) else {
             throw Self.statusError(value ?? .null, httpStatus: response.status, config: config, what: what)
@@ -170,13 +197,16 @@ public final class KubeClient: Sendable {
     }
 
     /// Turns a `Status` object into an error that says who was refused what.
-    static func statusError(_ status: JSONValue, httpStatus: Int, config: KubeConfig, what: String? = nil) -> KubeAPIError {
+    static func statusError(
+        _ status: JSONValue, httpStatus: Int, config: KubeConfig, what: String? = nil
+    ) -> KubeAPIError {
         var message = status["message"]?.stringValue ?? "HTTP \(httpStatus)"
         var reason = status["reason"]?.stringValue ?? ""
         switch httpStatus {
         case 401:
             reason = "Unauthorized"
-            message = "the API server rejected the credentials of user \"\(config.user)\" (\(config.origin)): \(message)"
+            message =
+                "the API server rejected the credentials of user \"\(config.user)\" (\(config.origin)): \(message)"
         case 403:
             reason = "Forbidden"
             message = "user \"\(config.user)\" may not \(what ?? "do this"): \(message)"

@@ -112,8 +112,14 @@ public final class ObjectStore: @unchecked Sendable {
                     events.append(.added(new))
                 }
             }
-            objects = [:]; byNamespace = [:]; podsByNode = [:]; podsByIP = [:]
-            for (key, object) in incoming { objects[key] = object; index(object) }
+            objects = [:]
+            byNamespace = [:]
+            podsByNode = [:]
+            podsByIP = [:]
+            for (key, object) in incoming {
+                objects[key] = object
+                index(object)
+            }
             return events
         }
     }

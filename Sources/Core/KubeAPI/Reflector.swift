@@ -41,8 +41,10 @@ public final class Reflector: @unchecked Sendable {
     public var listCount: Int { condition.withLock { lists } }
     public var watchCount: Int { condition.withLock { watches } }
 
-    public init(client: KubeClient, resource: APIResource, store: ObjectStore = ObjectStore(), options: Options = Options(),
-                handler: @escaping @Sendable (InformerEvent) -> Void) {
+    public init(
+        client: KubeClient, resource: APIResource, store: ObjectStore = ObjectStore(), options: Options = Options(),
+        handler: @escaping @Sendable (InformerEvent) -> Void
+    ) {
         self.client = client
         self.resource = resource
         self.store = store
@@ -180,9 +182,11 @@ public final class Reflector: @unchecked Sendable {
         let timeout = Int.random(in: options.watchTimeout)
         var progressed = false
         condition.withLock { watches += 1 }
-        try client.watch(resource, resourceVersion: resourceVersion, fieldSelector: options.fieldSelector,
-                         timeoutSeconds: timeout, stallSeconds: options.stallSeconds,
-                         shouldStop: { [self] in isStopped }) { event in
+        try client.watch(
+            resource, resourceVersion: resourceVersion, fieldSelector: options.fieldSelector,
+            timeoutSeconds: timeout, stallSeconds: options.stallSeconds,
+            shouldStop: { [self] in isStopped }
+        ) { event in
             if isStopped { return false }
             progressed = true
             apply(event)
@@ -216,7 +220,8 @@ public final class Reflector: @unchecked Sendable {
                 }
             case .rejected(let key, let error):
                 // The last good version, if any, stays in the store.
-                let new = ObjectRejection(resource: resource, key: key, error: error, keptLastGood: store.get(key) != nil)
+                let new = ObjectRejection(
+                    resource: resource, key: key, error: error, keptLastGood: store.get(key) != nil)
                 rejection = condition.withLock {
                     defer { rejected[key] = new }
                     return rejected[key] == new ? nil : new

@@ -17,13 +17,17 @@ public final class IPVSClient: @unchecked Sendable {
     public init() throws {
         guard let s = nl_socket_alloc() else { throw Failure(description: "netlink: out of memory") }
         var rc = genl_connect(s)
-        guard rc == 0 else { nl_socket_free(s); throw Failure(description: "netlink: cannot connect: \(String(cString: nl_geterror(rc)))") }
+        guard rc == 0 else {
+            nl_socket_free(s)
+            throw Failure(description: "netlink: cannot connect: \(String(cString: nl_geterror(rc)))")
+        }
         rc = genl_ctrl_resolve(s, IPVS_GENL_NAME)
         guard rc >= 0 else {
             nl_socket_free(s)
-            throw Failure(description: rc == -NLE_OBJ_NOTFOUND
-                ? "IPVS is not available on this kernel (no generic netlink family \"IPVS\": load the ip_vs module)"
-                : "netlink: cannot resolve IPVS: \(String(cString: nl_geterror(rc)))")
+            throw Failure(
+                description: rc == -NLE_OBJ_NOTFOUND
+                    ? "IPVS is not available on this kernel (no generic netlink family \"IPVS\": load the ip_vs module)"
+                    : "netlink: cannot resolve IPVS: \(String(cString: nl_geterror(rc)))")
         }
         family = rc
         socket = s
@@ -46,28 +50,37 @@ public final class IPVSClient: @unchecked Sendable {
 
     public func destinations(of service: IPVSService) throws -> [IPVSDestination] {
         var key = Self.raw(service)
-        let raw: [kr_ipvs_dest] = try dump(command: UInt8(IPVS_CMD_GET_DEST), prepare: { kr_ipvs_put_service($0, &key, 0) }) { msg in
+        let raw: [kr_ipvs_dest] = try dump(
+            command: UInt8(IPVS_CMD_GET_DEST), prepare: { kr_ipvs_put_service($0, &key, 0) }
+        ) { msg in
             var d = kr_ipvs_dest()
             return kr_ipvs_parse_dest(msg, &d) == 1 ? d : nil
         }
         return raw.compactMap { d in
             var copy = d
             let family: IPAddress.Family = d.af == UInt16(AF_INET6) ? .ipv6 : .ipv4
-            guard let address = withUnsafeBytes(of: &copy.addr, { IPAddress(bytes: Array($0.prefix(family == .ipv4 ? 4 : 16))[...]) }) else { return nil }
-            var dest = IPVSDestination(address: address, port: d.port, weight: d.weight,
-                                       forwarding: IPVSDestination.Forwarding(rawValue: d.fwd & 0x7) ?? .masquerade)
+            guard
+                let address = withUnsafeBytes(
+                    of: &copy.addr, { IPAddress(bytes: Array($0.prefix(family == .ipv4 ? 4 : 16))[...]) })
+            else { return nil }
+            var dest = IPVSDestination(
+                address: address, port: d.port, weight: d.weight,
+                forwarding: IPVSDestination.Forwarding(rawValue: d.fwd & 0x7) ?? .masquerade)
             dest.activeConnections = d.active
             dest.inactiveConnections = d.inactive
-            dest.stats = IPVSStats(connections: d.conns, packetsIn: d.inpkts, packetsOut: d.outpkts, bytesIn: d.inbytes, bytesOut: d.outbytes,
-                                   connectionsPerSecond: d.cps, packetsInPerSecond: d.inpps, packetsOutPerSecond: d.outpps,
-                                   bytesInPerSecond: d.inbps, bytesOutPerSecond: d.outbps)
+            dest.stats = IPVSStats(
+                connections: d.conns, packetsIn: d.inpkts, packetsOut: d.outpkts, bytesIn: d.inbytes,
+                bytesOut: d.outbytes,
+                connectionsPerSecond: d.cps, packetsInPerSecond: d.inpps, packetsOutPerSecond: d.outpps,
+                bytesInPerSecond: d.inbps, bytesOutPerSecond: d.outbps)
             return dest
         }
     }
 
     /// The kernel's connection timeouts.
     public func timeouts() throws -> IPVSTimeouts {
-        let replies: [kr_ipvs_timeouts] = try dump(command: UInt8(IPVS_CMD_GET_CONFIG), flags: 0, prepare: { _ in 0 }) { msg in
+        let replies: [kr_ipvs_timeouts] = try dump(command: UInt8(IPVS_CMD_GET_CONFIG), flags: 0, prepare: { _ in 0 }) {
+            msg in
             var t = kr_ipvs_timeouts()
             return kr_ipvs_parse_timeouts(msg, &t) == 1 ? t : nil
         }
@@ -78,27 +91,39 @@ public final class IPVSClient: @unchecked Sendable {
     /// Sets the connection timeouts; a 0 leaves that one as it is.
     public func setTimeouts(_ timeouts: IPVSTimeouts) throws {
         var raw = kr_ipvs_timeouts(tcp: timeouts.tcp, tcp_fin: timeouts.tcpFin, udp: timeouts.udp)
-        try request(UInt8(IPVS_CMD_SET_CONFIG), what: "set IPVS timeouts tcp \(timeouts.tcp) tcpfin \(timeouts.tcpFin) udp \(timeouts.udp)") {
+        try request(
+            UInt8(IPVS_CMD_SET_CONFIG),
+            what: "set IPVS timeouts tcp \(timeouts.tcp) tcpfin \(timeouts.tcpFin) udp \(timeouts.udp)"
+        ) {
             kr_ipvs_put_timeouts($0, &raw)
         }
     }
 
     // MARK: Writing
 
-    public func add(_ service: IPVSService) throws { try serviceCommand(IPVS_CMD_NEW_SERVICE, service, full: true, what: "add service \(service)") }
-    public func update(_ service: IPVSService) throws { try serviceCommand(IPVS_CMD_SET_SERVICE, service, full: true, what: "update service \(service)") }
-    public func delete(_ service: IPVSService) throws { try serviceCommand(IPVS_CMD_DEL_SERVICE, service, full: false, what: "delete service \(service.key)") }
+    public func add(_ service: IPVSService) throws {
+        try serviceCommand(IPVS_CMD_NEW_SERVICE, service, full: true, what: "add service \(service)")
+    }
+    public func update(_ service: IPVSService) throws {
+        try serviceCommand(IPVS_CMD_SET_SERVICE, service, full: true, what: "update service \(service)")
+    }
+    public func delete(_ service: IPVSService) throws {
+        try serviceCommand(IPVS_CMD_DEL_SERVICE, service, full: false, what: "delete service \(service.key)")
+    }
 
     public func add(_ destination: IPVSDestination, to service: IPVSService) throws {
-        try destinationCommand(IPVS_CMD_NEW_DEST, destination, service, full: true, what: "add \(destination) to \(service.key)")
+        try destinationCommand(
+            IPVS_CMD_NEW_DEST, destination, service, full: true, what: "add \(destination) to \(service.key)")
     }
 
     public func update(_ destination: IPVSDestination, in service: IPVSService) throws {
-        try destinationCommand(IPVS_CMD_SET_DEST, destination, service, full: true, what: "update \(destination) in \(service.key)")
+        try destinationCommand(
+            IPVS_CMD_SET_DEST, destination, service, full: true, what: "update \(destination) in \(service.key)")
     }
 
     public func delete(_ destination: IPVSDestination, from service: IPVSService) throws {
-        try destinationCommand(IPVS_CMD_DEL_DEST, destination, service, full: false, what: "delete \(destination.key) from \(service.key)")
+        try destinationCommand(
+            IPVS_CMD_DEL_DEST, destination, service, full: false, what: "delete \(destination.key) from \(service.key)")
     }
 
     // MARK: Plumbing
@@ -111,7 +136,9 @@ public final class IPVSClient: @unchecked Sendable {
         withUnsafeMutableBytes(of: &s.addr) { $0.copyBytes(from: bytes) }
         s.port = service.port
         s.fwmark = service.fwmark
-        withUnsafeMutableBytes(of: &s.sched) { $0.copyBytes(from: Array(service.scheduler.utf8.prefix($0.count - 1)) + [0]) }
+        withUnsafeMutableBytes(of: &s.sched) {
+            $0.copyBytes(from: Array(service.scheduler.utf8.prefix($0.count - 1)) + [0])
+        }
         s.flags = service.persistent ? UInt32(IP_VS_SVC_F_PERSISTENT) : 0
         s.timeout = service.timeout
         s.netmask = service.address.family == .ipv6 ? 128 : 0xFFFF_FFFF
@@ -121,14 +148,19 @@ public final class IPVSClient: @unchecked Sendable {
     static func service(_ s: kr_ipvs_service) -> IPVSService? {
         var copy = s
         let family: IPAddress.Family = s.af == UInt16(AF_INET6) ? .ipv6 : .ipv4
-        guard let address = withUnsafeBytes(of: &copy.addr, { IPAddress(bytes: Array($0.prefix(family == .ipv4 ? 4 : 16))[...]) }) else { return nil }
+        guard
+            let address = withUnsafeBytes(
+                of: &copy.addr, { IPAddress(bytes: Array($0.prefix(family == .ipv4 ? 4 : 16))[...]) })
+        else { return nil }
         let proto = PortProtocol.allCases.first { RuleCodec.protocolNumber($0) == s.protocol } ?? .tcp
         let scheduler = withUnsafeBytes(of: &copy.sched) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        var service = IPVSService(address: address, proto: proto, port: s.port, fwmark: s.fwmark, scheduler: scheduler,
-                                  persistent: s.flags & UInt32(IP_VS_SVC_F_PERSISTENT) != 0, timeout: s.timeout)
-        service.stats = IPVSStats(connections: s.conns, packetsIn: s.inpkts, packetsOut: s.outpkts, bytesIn: s.inbytes,
-                                  bytesOut: s.outbytes, connectionsPerSecond: s.cps, packetsInPerSecond: s.inpps,
-                                  packetsOutPerSecond: s.outpps, bytesInPerSecond: s.inbps, bytesOutPerSecond: s.outbps)
+        var service = IPVSService(
+            address: address, proto: proto, port: s.port, fwmark: s.fwmark, scheduler: scheduler,
+            persistent: s.flags & UInt32(IP_VS_SVC_F_PERSISTENT) != 0, timeout: s.timeout)
+        service.stats = IPVSStats(
+            connections: s.conns, packetsIn: s.inpkts, packetsOut: s.outpkts, bytesIn: s.inbytes,
+            bytesOut: s.outbytes, connectionsPerSecond: s.cps, packetsInPerSecond: s.inpps,
+            packetsOutPerSecond: s.outpps, bytesInPerSecond: s.inbps, bytesOutPerSecond: s.outbps)
         return service
     }
 
@@ -137,7 +169,9 @@ public final class IPVSClient: @unchecked Sendable {
         try request(UInt8(command), what: what) { kr_ipvs_put_service($0, &raw, full ? 1 : 0) }
     }
 
-    private func destinationCommand(_ command: Int, _ destination: IPVSDestination, _ service: IPVSService, full: Bool, what: String) throws {
+    private func destinationCommand(
+        _ command: Int, _ destination: IPVSDestination, _ service: IPVSService, full: Bool, what: String
+    ) throws {
         var svc = Self.raw(service)
         var dest = kr_ipvs_dest()
         dest.af = UInt16(destination.address.family == .ipv6 ? AF_INET6 : AF_INET)
@@ -172,7 +206,10 @@ public final class IPVSClient: @unchecked Sendable {
 
     /// A dump request; every reply message is parsed by `parse`.
     /// `flags` 0: a plain request answered by one message (and the ACK, which is waited for).
-    private func dump<T>(command: UInt8, flags: Int32 = NLM_F_DUMP, prepare: (OpaquePointer) -> Int32, parse: @escaping (OpaquePointer) -> T?) throws -> [T] {
+    private func dump<T>(
+        command: UInt8, flags: Int32 = NLM_F_DUMP, prepare: (OpaquePointer) -> Int32,
+        parse: @escaping (OpaquePointer) -> T?
+    ) throws -> [T] {
         try lock.withLock {
             guard let msg = nlmsg_alloc() else { throw Failure(description: "netlink: out of memory") }
             defer { nlmsg_free(msg) }
@@ -182,17 +219,25 @@ public final class IPVSClient: @unchecked Sendable {
             var items: [T] = []
             let sink = Sink { message in if let item = parse(message) { items.append(item) } }
             let context = Unmanaged.passUnretained(sink).toOpaque()
-            nl_socket_modify_cb(socket, NL_CB_VALID, NL_CB_CUSTOM, { msg, arg in
-                if let msg, let arg { Unmanaged<Sink>.fromOpaque(arg).takeUnretainedValue().handle(msg) }
-                return Int32(NL_OK.rawValue)
-            }, context)
+            nl_socket_modify_cb(
+                socket, NL_CB_VALID, NL_CB_CUSTOM,
+                { msg, arg in
+                    if let msg, let arg { Unmanaged<Sink>.fromOpaque(arg).takeUnretainedValue().handle(msg) }
+                    return Int32(NL_OK.rawValue)
+                }, context)
             var rc = nl_send_auto(socket, msg)
-            guard rc >= 0 else { throw Failure(description: "netlink: cannot send the IPVS dump: \(String(cString: nl_geterror(rc)))") }
+            guard rc >= 0 else {
+                throw Failure(description: "netlink: cannot send the IPVS dump: \(String(cString: nl_geterror(rc)))")
+            }
             rc = nl_recvmsgs_default(socket)
-            guard rc >= 0 else { throw Failure(description: "netlink: IPVS dump failed: \(String(cString: nl_geterror(rc)))") }
+            guard rc >= 0 else {
+                throw Failure(description: "netlink: IPVS dump failed: \(String(cString: nl_geterror(rc)))")
+            }
             if flags & NLM_F_DUMP == 0 {
                 rc = nl_wait_for_ack(socket)
-                guard rc >= 0 else { throw Failure(description: "netlink: IPVS request failed: \(String(cString: nl_geterror(rc)))") }
+                guard rc >= 0 else {
+                    throw Failure(description: "netlink: IPVS request failed: \(String(cString: nl_geterror(rc)))")
+                }
             }
             return withExtendedLifetime(sink) { items }
         }

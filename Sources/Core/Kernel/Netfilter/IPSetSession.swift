@@ -24,11 +24,17 @@ public final class IPSetSession: @unchecked Sendable {
 
     public init() throws {
         let bridge = UnsafeMutablePointer<kr_ipset_bridge>.allocate(capacity: 1)
-        bridge.initialize(to: kr_ipset_bridge(sink: { ctx, kind, text in
-            let collector = Unmanaged<Collector>.fromOpaque(ctx!).takeUnretainedValue()
-            let message = text.map { String(cString: $0) } ?? ""
-            if kind == 0 { collector.output += message } else if kind == 2 { collector.errors.append(message.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        }, ctx: Unmanaged.passUnretained(collector).toOpaque()))
+        bridge.initialize(
+            to: kr_ipset_bridge(
+                sink: { ctx, kind, text in
+                    let collector = Unmanaged<Collector>.fromOpaque(ctx!).takeUnretainedValue()
+                    let message = text.map { String(cString: $0) } ?? ""
+                    if kind == 0 {
+                        collector.output += message
+                    } else if kind == 2 {
+                        collector.errors.append(message.trimmingCharacters(in: .whitespacesAndNewlines))
+                    }
+                }, ctx: Unmanaged.passUnretained(collector).toOpaque()))
         guard let h = Self.lock.withLock({ kr_ipset_open(bridge) }) else {
             bridge.deallocate()
             throw Failure(command: "init", message: "libipset could not be initialised")
@@ -54,7 +60,10 @@ public final class IPSetSession: @unchecked Sendable {
             var line = Array(command.utf8CString)
             let rc = line.withUnsafeMutableBufferPointer { ipset_parse_line(handle, $0.baseAddress) }
             if !collector.errors.isEmpty || rc < 0 {
-                throw Failure(command: command, message: collector.errors.joined(separator: "; ").isEmpty ? "failed (\(rc))" : collector.errors.joined(separator: "; "))
+                throw Failure(
+                    command: command,
+                    message: collector.errors.joined(separator: "; ").isEmpty
+                        ? "failed (\(rc))" : collector.errors.joined(separator: "; "))
             }
             return collector.output
         }
@@ -68,11 +77,15 @@ public final class IPSetSession: @unchecked Sendable {
             collector.output = ""
             collector.errors = []
             _ = kr_ipset_output_save(handle)
-            let rc = script.utf8CString.withUnsafeBufferPointer { kr_ipset_restore(handle, $0.baseAddress, $0.count - 1) }
+            let rc = script.utf8CString.withUnsafeBufferPointer {
+                kr_ipset_restore(handle, $0.baseAddress, $0.count - 1)
+            }
             if !collector.errors.isEmpty || rc < 0 {
                 let lines = script.split(separator: "\n", maxSplits: 1)
-                throw Failure(command: "restore (\(script.utf8.count) bytes, starting \"\(lines.first ?? "")\")",
-                              message: collector.errors.joined(separator: "; ").isEmpty ? "failed (\(rc))" : collector.errors.joined(separator: "; "))
+                throw Failure(
+                    command: "restore (\(script.utf8.count) bytes, starting \"\(lines.first ?? "")\")",
+                    message: collector.errors.joined(separator: "; ").isEmpty
+                        ? "failed (\(rc))" : collector.errors.joined(separator: "; "))
             }
         }
     }
@@ -90,8 +103,9 @@ public final class IPSetSession: @unchecked Sendable {
                 let options = words[2].split(separator: " ")
                 let type = options.first.map(String.init) ?? ""
                 let family: IPAddress.Family = options.contains("inet6") ? .ipv6 : .ipv4
-                sets[words[1]] = IPSetSpec(name: words[1], type: IPSetSpec.SetType(rawValue: type) ?? .hashIP, members: [], comment: "",
-                                           family: family)
+                sets[words[1]] = IPSetSpec(
+                    name: words[1], type: IPSetSpec.SetType(rawValue: type) ?? .hashIP, members: [], comment: "",
+                    family: family)
                 order.append(words[1])
             case "add":
                 sets[words[1]]?.members.append(words[2])

@@ -58,26 +58,36 @@ public enum IPTablesSync {
     /// path for event syncs. Without it, every chain of ours is read and compared: the periodic full
     /// sync that repairs drift.
     @discardableResult
-    public static func apply(_ plan: FirewallPlan, previous: FirewallPlan? = nil, owner: Owner = .firewall,
-                             open: Opener = kernel) throws -> Report {
-        try XtablesLock.withLock { try apply(plan, previous: previous, owner: owner, in: try open(owner.table, plan.family)) }
+    public static func apply(
+        _ plan: FirewallPlan, previous: FirewallPlan? = nil, owner: Owner = .firewall,
+        open: Opener = kernel
+    ) throws -> Report {
+        try XtablesLock.withLock {
+            try apply(plan, previous: previous, owner: owner, in: try open(owner.table, plan.family))
+        }
     }
 
     /// One transaction on an open table (the caller holds the xtables lock).
-    public static func apply(_ plan: FirewallPlan, previous: FirewallPlan?, owner: Owner,
-                             in table: any IPTablesBackend) throws -> Report {
+    public static func apply(
+        _ plan: FirewallPlan, previous: FirewallPlan?, owner: Owner,
+        in table: any IPTablesBackend
+    ) throws -> Report {
         var builtins: [String: [Rule]] = [:]
         for chain in owner.builtins { builtins[chain] = table.rules(chain) }
-        let actual = previous.map { Dictionary($0.chains.map { ($0.name, $0.rules) }, uniquingKeysWith: { a, _ in a }) }
+        let actual =
+            previous.map { Dictionary($0.chains.map { ($0.name, $0.rules) }, uniquingKeysWith: { a, _ in a }) }
             ?? read(table, owner: owner).chains
-        let hooksInPlace = IPTablesDiff.hooksInPlace(plan.hooks, builtins: builtins, owner: owner, exactly: previous == nil)
-        let changes = IPTablesDiff.changes(chains: plan.chains, hooks: plan.hooks, actual: actual,
-                                           existing: Set(table.chains()), hooksInPlace: hooksInPlace)
+        let hooksInPlace = IPTablesDiff.hooksInPlace(
+            plan.hooks, builtins: builtins, owner: owner, exactly: previous == nil)
+        let changes = IPTablesDiff.changes(
+            chains: plan.chains, hooks: plan.hooks, actual: actual,
+            existing: Set(table.chains()), hooksInPlace: hooksInPlace)
         return try apply(changes, to: table, owner: owner)
     }
 
     /// Applies the changes in order and commits once (nothing when there are none).
-    public static func apply(_ changes: [IPTablesChange], to table: any IPTablesBackend, owner: Owner) throws -> Report {
+    public static func apply(_ changes: [IPTablesChange], to table: any IPTablesBackend, owner: Owner) throws -> Report
+    {
         var report = Report()
         guard !changes.isEmpty else { return report }
         for change in changes {
@@ -124,13 +134,17 @@ public enum IPTablesSync {
 
     /// `--cleanup-config`: our hooks and chains go; nothing else is touched.
     @discardableResult
-    public static func cleanup(family: IPAddress.Family = .ipv4, owner: Owner = .firewall, open: Opener = kernel) throws -> Report {
+    public static func cleanup(
+        family: IPAddress.Family = .ipv4, owner: Owner = .firewall, open: Opener = kernel
+    ) throws -> Report {
         try XtablesLock.withLock {
             let table = try open(owner.table, family)
             let actual = read(table, owner: owner)
             guard !actual.chains.isEmpty || !actual.hooks.isEmpty else { return Report() }
             let chains = actual.chains.keys.sorted()
-            return try apply([.placeHooks([])] + chains.map { .flush($0) } + chains.map { .deleteChain($0) }, to: table, owner: owner)
+            return try apply(
+                [.placeHooks([])] + chains.map { .flush($0) } + chains.map { .deleteChain($0) }, to: table, owner: owner
+            )
         }
     }
 }

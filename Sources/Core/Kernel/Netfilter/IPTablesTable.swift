@@ -30,14 +30,18 @@ public final class IPTablesTable: @unchecked Sendable {
             h = family == .ipv6 ? ip6tc_init(name) : iptc_init(name)
         }
         guard let h else {
-            throw Failure(description: "cannot read the \(name) table (\(family == .ipv6 ? "ip6tables" : "iptables") legacy): \(Self.errorText(family))")
+            throw Failure(
+                description:
+                    "cannot read the \(name) table (\(family == .ipv6 ? "ip6tables" : "iptables") legacy): \(Self.errorText(family))"
+            )
         }
         handle = h
     }
 
     /// `modprobe -q MODULE` with the kernel's modprobe (/proc/sys/kernel/modprobe), as xtables does.
     static func loadModule(_ module: String) {
-        let modprobe = (try? String(contentsOfFile: "/proc/sys/kernel/modprobe", encoding: .utf8))?
+        let modprobe =
+            (try? String(contentsOfFile: "/proc/sys/kernel/modprobe", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? "/sbin/modprobe"
         _ = try? Subprocess.run(modprobe.isEmpty ? "/sbin/modprobe" : modprobe, ["-q", module])
     }
@@ -79,37 +83,53 @@ public final class IPTablesTable: @unchecked Sendable {
     }
 
     public func createChain(_ chain: String) throws {
-        try call("create chain \(chain)", v4: { iptc_create_chain(chain, handle) }, v6: { ip6tc_create_chain(chain, handle) })
+        try call(
+            "create chain \(chain)", v4: { iptc_create_chain(chain, handle) }, v6: { ip6tc_create_chain(chain, handle) }
+        )
     }
 
     public func flush(_ chain: String) throws {
-        try call("flush chain \(chain)", v4: { iptc_flush_entries(chain, handle) }, v6: { ip6tc_flush_entries(chain, handle) })
+        try call(
+            "flush chain \(chain)", v4: { iptc_flush_entries(chain, handle) },
+            v6: { ip6tc_flush_entries(chain, handle) })
     }
 
     public func deleteChain(_ chain: String) throws {
-        try call("delete chain \(chain)", v4: { iptc_delete_chain(chain, handle) }, v6: { ip6tc_delete_chain(chain, handle) })
+        try call(
+            "delete chain \(chain)", v4: { iptc_delete_chain(chain, handle) }, v6: { ip6tc_delete_chain(chain, handle) }
+        )
     }
 
     public func append(_ rule: Rule) throws {
         try withEntry(rule) { entry in
-            try call("append to \(rule.chain) (\(rule.comment))",
-                     v4: { iptc_append_entry(rule.chain, entry.assumingMemoryBound(to: ipt_entry.self), handle) },
-                     v6: { ip6tc_append_entry(rule.chain, entry.assumingMemoryBound(to: ip6t_entry.self), handle) })
+            try call(
+                "append to \(rule.chain) (\(rule.comment))",
+                v4: { iptc_append_entry(rule.chain, entry.assumingMemoryBound(to: ipt_entry.self), handle) },
+                v6: { ip6tc_append_entry(rule.chain, entry.assumingMemoryBound(to: ip6t_entry.self), handle) })
         }
     }
 
     /// Inserts at `position` (0 = first).
     public func insert(_ rule: Rule, at position: Int) throws {
         try withEntry(rule) { entry in
-            try call("insert into \(rule.chain)",
-                     v4: { iptc_insert_entry(rule.chain, entry.assumingMemoryBound(to: ipt_entry.self), UInt32(position), handle) },
-                     v6: { ip6tc_insert_entry(rule.chain, entry.assumingMemoryBound(to: ip6t_entry.self), UInt32(position), handle) })
+            try call(
+                "insert into \(rule.chain)",
+                v4: {
+                    iptc_insert_entry(
+                        rule.chain, entry.assumingMemoryBound(to: ipt_entry.self), UInt32(position), handle)
+                },
+                v6: {
+                    ip6tc_insert_entry(
+                        rule.chain, entry.assumingMemoryBound(to: ip6t_entry.self), UInt32(position), handle)
+                })
         }
     }
 
     public func delete(chain: String, at position: Int) throws {
-        try call("delete rule \(position) of \(chain)",
-                 v4: { iptc_delete_num_entry(chain, UInt32(position), handle) }, v6: { ip6tc_delete_num_entry(chain, UInt32(position), handle) })
+        try call(
+            "delete rule \(position) of \(chain)",
+            v4: { iptc_delete_num_entry(chain, UInt32(position), handle) },
+            v6: { ip6tc_delete_num_entry(chain, UInt32(position), handle) })
     }
 
     /// Replaces the kernel's table with this one, atomically.
@@ -125,13 +145,17 @@ public final class IPTablesTable: @unchecked Sendable {
             if v6 {
                 var entry = ip6tc_first_rule(chain, handle)
                 while let e = entry {
-                    rules.append(RuleCodec.decode(RuleCodec.view(e), chain: chain, target: String(cString: ip6tc_get_target(e, handle))))
+                    rules.append(
+                        RuleCodec.decode(
+                            RuleCodec.view(e), chain: chain, target: String(cString: ip6tc_get_target(e, handle))))
                     entry = ip6tc_next_rule(e, handle)
                 }
             } else {
                 var entry = iptc_first_rule(chain, handle)
                 while let e = entry {
-                    rules.append(RuleCodec.decode(RuleCodec.view(e), chain: chain, target: String(cString: iptc_get_target(e, handle))))
+                    rules.append(
+                        RuleCodec.decode(
+                            RuleCodec.view(e), chain: chain, target: String(cString: iptc_get_target(e, handle))))
                     entry = iptc_next_rule(e, handle)
                 }
             }

@@ -12,7 +12,9 @@ extension ObservedFirewall {
             positions.append(table.rules(hook.chain).firstIndex(of: hook) ?? 0)
         }
         // The sync's scratch sets (KR-TMP-) live only during a swap: they are not part of the firewall.
-        let sets = try IPSetSession().list(prefixes: IPSetSync.ownedPrefixes.filter { $0 != "KR-TMP-" }).filter { $0.family == family }
+        let sets = try IPSetSession().list(prefixes: IPSetSync.ownedPrefixes.filter { $0 != "KR-TMP-" }).filter {
+            $0.family == family
+        }
         return ObservedFirewall(chains: actual.chains, hooks: actual.hooks, hookPositions: positions, sets: sets)
     }
 }

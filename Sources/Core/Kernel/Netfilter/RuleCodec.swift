@@ -14,7 +14,11 @@ enum RuleCodec {
     ]
 
     static func protocolNumber(_ p: PortProtocol) -> UInt16 {
-        switch p { case .tcp: 6; case .udp: 17; case .sctp: 132 }
+        switch p {
+        case .tcp: 6
+        case .udp: 17
+        case .sctp: 132
+        }
     }
 
     static func copy(_ text: String, into buffer: UnsafeMutableRawBufferPointer) {
@@ -39,7 +43,9 @@ enum RuleCodec {
         for (cidr, isSource) in [(rule.source, true), (rule.destination, false)] {
             guard let cidr else { continue }
             guard (cidr.family == .ipv6) == v6 else {
-                throw Failure(description: "\(cidr.family.rawValue) address \(cidr) in an \(v6 ? "IPv6" : "IPv4") rule (\(rule.comment))")
+                throw Failure(
+                    description:
+                        "\(cidr.family.rawValue) address \(cidr) in an \(v6 ? "IPv6" : "IPv4") rule (\(rule.comment))")
             }
             if v6 {
                 var bytes = [UInt8](repeating: 0, count: 16)
@@ -47,13 +53,16 @@ enum RuleCodec {
                 for i in 0..<8 { bytes[8 + i] = UInt8(truncatingIfNeeded: cidr.network.low >> (56 - 8 * i)) }
                 kr_rule_set_ip6(&builder, isSource ? 1 : 0, bytes, Int32(cidr.prefixLength))
             } else {
-                kr_rule_set_ip(&builder, isSource ? 1 : 0, UInt32(truncatingIfNeeded: cidr.network.low), Int32(cidr.prefixLength))
+                kr_rule_set_ip(
+                    &builder, isSource ? 1 : 0, UInt32(truncatingIfNeeded: cidr.network.low), Int32(cidr.prefixLength))
             }
         }
         if let proto = rule.proto { kr_rule_set_proto(&builder, protocolNumber(proto)) }
         for set in rule.sets {
             let index = kr_ipset_index(set.name)
-            guard index >= 0 else { throw Failure(description: "ipset \(set.name) does not exist (rule \(rule.comment))") }
+            guard index >= 0 else {
+                throw Failure(description: "ipset \(set.name) does not exist (rule \(rule.comment))")
+            }
             var info = xt_set_info_match_v4()
             info.match_set.index = ip_set_id_t(index)
             info.match_set.dim = UInt8(set.flags.count)
@@ -63,19 +72,23 @@ enum RuleCodec {
             try add(&builder, "set", 4, &info)
         }
         if let proto = rule.proto, let ports = rule.destinationPorts {
-            let low = UInt16(ports.lowerBound), high = UInt16(ports.upperBound)
+            let low = UInt16(ports.lowerBound)
+            let high = UInt16(ports.upperBound)
             switch proto {
             case .tcp:
                 var info = xt_tcp()
-                info.spts = (0, 0xFFFF); info.dpts = (low, high)
+                info.spts = (0, 0xFFFF)
+                info.dpts = (low, high)
                 try add(&builder, "tcp", 0, &info)
             case .udp:
                 var info = xt_udp()
-                info.spts = (0, 0xFFFF); info.dpts = (low, high)
+                info.spts = (0, 0xFFFF)
+                info.dpts = (low, high)
                 try add(&builder, "udp", 0, &info)
             case .sctp:
                 var info = xt_sctp_info()
-                info.spts = (0, 0xFFFF); info.dpts = (low, high)
+                info.spts = (0, 0xFFFF)
+                info.dpts = (low, high)
                 info.flags = UInt32(XT_SCTP_DEST_PORTS)
                 try add(&builder, "sctp", 0, &info)
             }
@@ -84,7 +97,9 @@ enum RuleCodec {
             var info = xt_conntrack_mtinfo3()
             info.match_flags = UInt16(XT_CONNTRACK_STATE)
             for state in rule.conntrackStates {
-                guard let bit = conntrackOrder.first(where: { $0.0 == state })?.1 else { throw Failure(description: "unknown conntrack state \(state)") }
+                guard let bit = conntrackOrder.first(where: { $0.0 == state })?.1 else {
+                    throw Failure(description: "unknown conntrack state \(state)")
+                }
                 info.state_mask |= bit
             }
             try add(&builder, "conntrack", 3, &info)
@@ -96,7 +111,9 @@ enum RuleCodec {
         }
         if let mark = rule.mark {
             var info = xt_mark_mtinfo1()
-            info.mark = mark.value; info.mask = mark.mask; info.invert = mark.negated ? 1 : 0
+            info.mark = mark.value
+            info.mask = mark.mask
+            info.invert = mark.negated ? 1 : 0
             try add(&builder, "mark", 1, &info)
         }
         if let perMinute = rule.limitPerMinute {
@@ -137,7 +154,8 @@ enum RuleCodec {
             rc = withUnsafeBytes(of: &info) { kr_rule_finish(&builder, "NFLOG", 0, $0.baseAddress, $0.count, 0) }
         case .mark(let value, let mask):
             var info = xt_mark_tginfo2()
-            info.mark = value; info.mask = mask
+            info.mark = value
+            info.mask = mask
             rc = withUnsafeBytes(of: &info) { kr_rule_finish(&builder, "MARK", 2, $0.baseAddress, $0.count, 0) }
         case .masquerade where v6:
             var info = nf_nat_range()
@@ -166,7 +184,9 @@ enum RuleCodec {
         let ip = e.pointee.ip
         func cidr(_ address: in_addr, _ mask: in_addr) -> CIDR? {
             guard mask.s_addr != 0 else { return nil }
-            return CIDR(network: IPAddress(v4: UInt32(bigEndian: address.s_addr)), prefixLength: UInt32(bigEndian: mask.s_addr).nonzeroBitCount)
+            return CIDR(
+                network: IPAddress(v4: UInt32(bigEndian: address.s_addr)),
+                prefixLength: UInt32(bigEndian: mask.s_addr).nonzeroBitCount)
         }
         var matches: [(String, UnsafeRawPointer)] = []
         var offset = 0
@@ -176,17 +196,20 @@ enum RuleCodec {
             guard offset != 0, let m = match else { break }
             matches.append((withUnsafeBytes(of: m.pointee.u.user.name) { string($0) }, kr_match_data(m)!))
         }
-        return EntryView(source: cidr(ip.src, ip.smsk), destination: cidr(ip.dst, ip.dmsk), proto: ip.proto,
-                         matches: matches, targetData: kr_target_data(kr_entry_target(e)!)!)
+        return EntryView(
+            source: cidr(ip.src, ip.smsk), destination: cidr(ip.dst, ip.dmsk), proto: ip.proto,
+            matches: matches, targetData: kr_target_data(kr_entry_target(e)!)!)
     }
 
     static func view(_ e: UnsafePointer<ip6t_entry>) -> EntryView {
         let ip = e.pointee.ipv6
         func cidr(_ address: in6_addr, _ mask: in6_addr) -> CIDR? {
-            let m = withUnsafeBytes(of: mask) { Array($0) }, a = withUnsafeBytes(of: address) { Array($0) }
+            let m = withUnsafeBytes(of: mask) { Array($0) }
+            let a = withUnsafeBytes(of: address) { Array($0) }
             let length = m.reduce(0) { $0 + $1.nonzeroBitCount }
             guard length > 0 else { return nil }
-            var h: UInt64 = 0, l: UInt64 = 0
+            var h: UInt64 = 0
+            var l: UInt64 = 0
             for i in 0..<8 { h = h << 8 | UInt64(a[i]) }
             for i in 8..<16 { l = l << 8 | UInt64(a[i]) }
             return CIDR(network: IPAddress(v6: h, l), prefixLength: length)
@@ -200,8 +223,9 @@ enum RuleCodec {
             matches.append((withUnsafeBytes(of: m.pointee.u.user.name) { string($0) }, kr_match_data(m)!))
         }
         let proto = ip.flags & UInt8(IP6T_F_PROTO) != 0 ? ip.proto : 0
-        return EntryView(source: cidr(ip.src, ip.smsk), destination: cidr(ip.dst, ip.dmsk), proto: proto,
-                         matches: matches, targetData: kr_target_data(kr_entry6_target(e)!)!)
+        return EntryView(
+            source: cidr(ip.src, ip.smsk), destination: cidr(ip.dst, ip.dmsk), proto: proto,
+            matches: matches, targetData: kr_target_data(kr_entry6_target(e)!)!)
     }
 
     static func decode(_ entry: EntryView, chain: String, target: String) -> Rule {
@@ -218,10 +242,17 @@ enum RuleCodec {
             case "set":
                 let info = data.assumingMemoryBound(to: xt_set_info_match_v4.self).pointee
                 var nameBuffer = [CChar](repeating: 0, count: 32)
-                let setName = kr_ipset_name(Int32(info.match_set.index), &nameBuffer, 32) == 0
-                    ? String(decoding: nameBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "#\(info.match_set.index)"
-                let flags = (0..<Int(info.match_set.dim)).map { info.match_set.flags & UInt8(1 << ($0 + 1)) != 0 ? "src" : "dst" }
-                rule.sets.append(.init(name: setName, flags: flags, negated: info.match_set.flags & UInt8(IPSET_INV_MATCH.rawValue) != 0))
+                let setName =
+                    kr_ipset_name(Int32(info.match_set.index), &nameBuffer, 32) == 0
+                    ? String(decoding: nameBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                    : "#\(info.match_set.index)"
+                let flags = (0..<Int(info.match_set.dim)).map {
+                    info.match_set.flags & UInt8(1 << ($0 + 1)) != 0 ? "src" : "dst"
+                }
+                rule.sets.append(
+                    .init(
+                        name: setName, flags: flags,
+                        negated: info.match_set.flags & UInt8(IPSET_INV_MATCH.rawValue) != 0))
             case "tcp":
                 let info = data.assumingMemoryBound(to: xt_tcp.self).pointee
                 rule.destinationPorts = Int(info.dpts.0)...Int(info.dpts.1)

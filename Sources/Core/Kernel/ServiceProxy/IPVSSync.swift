@@ -29,9 +29,14 @@ public struct IPVSSync {
     /// With `previous` (what this process last applied) the kernel is not read: the cheap path of
     /// event syncs. Without it every service is read and compared: the full sync that repairs drift.
     /// `owned`: keys of services a previous run recorded as ours (deleted when no longer planned).
-    public func apply(_ planned: [PlannedVirtualService], previous: [PlannedVirtualService]?, owned: Set<String>) throws -> Report {
-        let actual = try previous.map { $0.map { Entry(service: $0.service, destinations: $0.destinations) } } ?? readEntries()
-        let groups = IPVSDiff.groups(planned: planned, actual: actual) { previous != nil || owned.contains($0.service.key) }
+    public func apply(
+        _ planned: [PlannedVirtualService], previous: [PlannedVirtualService]?, owned: Set<String>
+    ) throws -> Report {
+        let actual =
+            try previous.map { $0.map { Entry(service: $0.service, destinations: $0.destinations) } } ?? readEntries()
+        let groups = IPVSDiff.groups(planned: planned, actual: actual) {
+            previous != nil || owned.contains($0.service.key)
+        }
         return apply(groups)
     }
 

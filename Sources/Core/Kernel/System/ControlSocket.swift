@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import KubeModel
 import Planning
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The agent's local control socket (`<state-dir>/kube-router.sock`, mode 0600: root only): one
 /// command line in, one JSON document out. krctl asks the running agent for its BGP state here.
@@ -59,7 +60,9 @@ public enum ControlSocket {
         // A client that goes away mid-reply must never end the process.
         signal(SIGPIPE, SIG_IGN)
         if isServed(path: path) {
-            throw Failure(description: "another process answers on \(path): is another kube-router running with this --state-dir?")
+            throw Failure(
+                description: "another process answers on \(path): is another kube-router running with this --state-dir?"
+            )
         }
         unlink(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -67,7 +70,9 @@ public enum ControlSocket {
         var address = try address(path)
         let umaskBefore = umask(0o077)  // created 0600: only root may ask
         let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         umask(umaskBefore)
         guard rc == 0, listen(fd, 16) == 0 else {
@@ -91,7 +96,9 @@ public enum ControlSocket {
                 backoff = 0.05
                 _ = fcntl(client, F_SETFD, FD_CLOEXEC)
                 guard active.enter() else {
-                    send(client, Data("{\"error\": \"busy: too many clients\"}\n".utf8), deadline: Date(timeIntervalSinceNow: 1))
+                    send(
+                        client, Data("{\"error\": \"busy: too many clients\"}\n".utf8),
+                        deadline: Date(timeIntervalSinceNow: 1))
                     close(client)
                     continue
                 }
@@ -124,7 +131,8 @@ public enum ControlSocket {
                 line.append(byte)
             }
             guard line.count <= maxRequest else {
-                send(client, Data("{\"error\": \"request longer than \(maxRequest) bytes\"}\n".utf8), deadline: deadline)
+                send(
+                    client, Data("{\"error\": \"request longer than \(maxRequest) bytes\"}\n".utf8), deadline: deadline)
                 return
             }
         }
@@ -186,10 +194,11 @@ public enum ControlSocket {
             throw Failure(description: "cannot reach the agent at \(path): \(reason)")
         }
         let deadline = Date(timeIntervalSinceNow: timeout)
-        let timedOut = Failure(description: """
-            the agent at \(path) did not answer within \(Int(timeout)) s (is it overloaded or stuck? \
-            its log may say; --timeout waits longer)
-            """)
+        let timedOut = Failure(
+            description: """
+                the agent at \(path) did not answer within \(Int(timeout)) s (is it overloaded or stuck? \
+                its log may say; --timeout waits longer)
+                """)
         send(fd, Data((command + "\n").utf8), deadline: deadline)
         var reply = Data()
         var chunk = [UInt8](repeating: 0, count: 65536)

@@ -23,9 +23,11 @@ public struct KernelBackends: Sendable {
     /// Sets a kernel setting (`net.ipv4.ip_forward`) to a value when it differs.
     public var sysctl: @Sendable (_ name: String, _ value: String) throws -> Void
 
-    public init(ipsets: @escaping @Sendable () throws -> any IPSetBackend, iptables: @escaping IPTablesSync.Opener,
-                ipvs: @escaping @Sendable () throws -> any IPVSBackend, links: @escaping @Sendable () throws -> any LinkBackend,
-                sysctl: @escaping @Sendable (_ name: String, _ value: String) throws -> Void) {
+    public init(
+        ipsets: @escaping @Sendable () throws -> any IPSetBackend, iptables: @escaping IPTablesSync.Opener,
+        ipvs: @escaping @Sendable () throws -> any IPVSBackend, links: @escaping @Sendable () throws -> any LinkBackend,
+        sysctl: @escaping @Sendable (_ name: String, _ value: String) throws -> Void
+    ) {
         self.ipsets = ipsets
         self.iptables = iptables
         self.ipvs = ipvs
@@ -34,6 +36,7 @@ public struct KernelBackends: Sendable {
     }
 
     public static let real = KernelBackends(
-        ipsets: { try IPSetSession() }, iptables: IPTablesSync.kernel, ipvs: { try IPVSClient() }, links: { try NetworkInterfaces() },
+        ipsets: { try IPSetSession() }, iptables: IPTablesSync.kernel, ipvs: { try IPVSClient() },
+        links: { try NetworkInterfaces() },
         sysctl: { try Sysctl.ensure($0, $1) })
 }

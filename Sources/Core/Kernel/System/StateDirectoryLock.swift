@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import KubeModel
 import Planning
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One agent per node: an exclusive `flock` on `<state-dir>/kube-router.lock`, held for the life of the
 /// process (the kernel releases it when the process ends, however it ends). The file holds the pid of
@@ -61,8 +62,8 @@ public enum Capabilities {
     /// Whether this process has `capability` in its effective set (from /proc/self/status).
     public static func effective(_ capability: Int) -> Bool {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
-              let mask = UInt64(line.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
+            let mask = UInt64(line.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16)
         else { return geteuid() == 0 }
         return mask & (1 << UInt64(capability)) != 0
     }

@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import KubeModel
 import Planning
+import Synchronization
 
 /// A value behind a lock, shareable between threads: the one lock-owning box of the project.
 public final class Locked<Value: Sendable>: Sendable {
@@ -22,15 +22,18 @@ public enum Subprocess {
         public var stderr: String
     }
 
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                           input: String? = nil) throws -> Result {
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+        input: String? = nil
+    ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         let inPipe = input.map { _ in Pipe() }
@@ -52,7 +55,8 @@ public enum Subprocess {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         drained.wait()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData.get(), as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData.get(), as: UTF8.self))
     }
 }

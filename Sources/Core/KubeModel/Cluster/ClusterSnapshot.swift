@@ -18,11 +18,17 @@ public struct ClusterSnapshot: Sendable {
     public mutating func apply(_ object: KubeObject) {
         switch object {
         case .namespace(let ns): namespaces[ns.name] = ns
-        case .pod(let pod): pods[pod.key] = pod; implyNamespace(pod.namespace)
-        case .service(let svc): services[svc.meta.key] = svc; implyNamespace(svc.namespace)
+        case .pod(let pod):
+            pods[pod.key] = pod
+            implyNamespace(pod.namespace)
+        case .service(let svc):
+            services[svc.meta.key] = svc
+            implyNamespace(svc.namespace)
         case .endpointSlice(let slice): endpointSlices[slice.meta.key] = slice
         case .node(let node): nodes[node.name] = node
-        case .networkPolicy(let np): networkPolicies[np.key] = np; implyNamespace(np.namespace)
+        case .networkPolicy(let np):
+            networkPolicies[np.key] = np
+            implyNamespace(np.namespace)
         }
     }
 

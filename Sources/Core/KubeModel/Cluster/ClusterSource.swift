@@ -30,9 +30,15 @@ public struct ManifestSource: ClusterSource {
             notices.append("objects of kinds that are not read were skipped: \(kinds.joined(separator: ", "))")
         }
         if strict {
-            let asErrors = reader.warnings + (reader.skippedKinds.isEmpty ? [] : [ObjectError(
-                source: paths.joined(separator: ", "), object: "",
-                field: FieldError("kind", notices.last ?? ""))])
+            let asErrors =
+                reader.warnings
+                + (reader.skippedKinds.isEmpty
+                    ? []
+                    : [
+                        ObjectError(
+                            source: paths.joined(separator: ", "), object: "",
+                            field: FieldError("kind", notices.last ?? ""))
+                    ])
             guard reader.errors.isEmpty && asErrors.isEmpty else {
                 throw ManifestLoadError(errors: reader.errors + asErrors)
             }

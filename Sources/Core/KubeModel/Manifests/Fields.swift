@@ -106,7 +106,8 @@ package struct Fields {
             case .string(let s): result[k] = s
             case .null: result[k] = ""
             default:
-                throw FieldError(fields.child(k), "expected a string, got \(v.typeName) \(v.shortText) (quote the value)")
+                throw FieldError(
+                    fields.child(k), "expected a string, got \(v.typeName) \(v.shortText) (quote the value)")
             }
         }
         return result

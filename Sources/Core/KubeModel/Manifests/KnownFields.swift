@@ -38,8 +38,11 @@ enum KnownFields {
         "externalName": .any, "externalTrafficPolicy": .any, "healthCheckNodePort": .any,
         "internalTrafficPolicy": .any, "ipFamilies": .any, "ipFamilyPolicy": .any, "loadBalancerClass": .any,
         "loadBalancerIP": .any, "loadBalancerSourceRanges": .any,
-        "ports": .list(.object(["appProtocol": .any, "name": .any, "nodePort": .any, "port": .any, "protocol": .any,
-                                "targetPort": .any])),
+        "ports": .list(
+            .object([
+                "appProtocol": .any, "name": .any, "nodePort": .any, "port": .any, "protocol": .any,
+                "targetPort": .any,
+            ])),
         "publishNotReadyAddresses": .any, "selector": .any, "sessionAffinity": .any, "sessionAffinityConfig": .any,
         "trafficDistribution": .any, "type": .any,
     ])

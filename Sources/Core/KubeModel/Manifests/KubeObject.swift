@@ -82,7 +82,9 @@ public struct ObjectReader: Sendable {
 
     public mutating func read(_ value: JSONValue, source: String, inferredKind: String? = nil) {
         guard case .object(let object) = value else {
-            errors.append(ObjectError(source: source, object: "", field: FieldError("", "expected an object, got \(value.typeName)")))
+            errors.append(
+                ObjectError(
+                    source: source, object: "", field: FieldError("", "expected an object, got \(value.typeName)")))
             return
         }
         let fields = Fields(object)
@@ -95,28 +97,35 @@ public struct ObjectReader: Sendable {
             return
         }
         guard !kind.isEmpty else {
-            errors.append(ObjectError(source: source, object: Self.label("", fields),
-                                      field: FieldError("kind", "is required")))
+            errors.append(
+                ObjectError(
+                    source: source, object: Self.label("", fields),
+                    field: FieldError("kind", "is required")))
             return
         }
         do {
             if let decoded = try KubeObject.decode(kind: kind, fields) {
                 objects.append(decoded)
                 for path in checksUnknownFields ? KnownFields.unknown(kind: kind, value) : [] {
-                    warnings.append(ObjectError(source: source, object: Self.label(kind, fields),
-                                                field: FieldError(path, "unknown field")))
+                    warnings.append(
+                        ObjectError(
+                            source: source, object: Self.label(kind, fields),
+                            field: FieldError(path, "unknown field")))
                 }
             } else if let meant = KnownFields.nearMiss(kind) {
                 // Skipping it would silently drop (say) a policy: a deny read as an allow.
-                errors.append(ObjectError(source: source, object: Self.label(kind, fields),
-                                          field: FieldError("kind", "unknown kind \"\(kind)\" (did you mean \"\(meant)\"?)")))
+                errors.append(
+                    ObjectError(
+                        source: source, object: Self.label(kind, fields),
+                        field: FieldError("kind", "unknown kind \"\(kind)\" (did you mean \"\(meant)\"?)")))
             } else {
                 skippedKinds[kind, default: 0] += 1
             }
         } catch let error as FieldError {
             errors.append(ObjectError(source: source, object: Self.label(kind, fields), field: error))
         } catch {
-            errors.append(ObjectError(source: source, object: Self.label(kind, fields), field: FieldError("", "\(error)")))
+            errors.append(
+                ObjectError(source: source, object: Self.label(kind, fields), field: FieldError("", "\(error)")))
         }
     }
 

@@ -14,9 +14,14 @@ public struct ManifestLoader: Sendable {
         for path in paths {
             var isDirectory: ObjCBool = false
             guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw ManifestLoadError(errors: [ObjectError(source: path, object: "", field: FieldError("", "no such file or directory"))])
+                throw ManifestLoadError(errors: [
+                    ObjectError(source: path, object: "", field: FieldError("", "no such file or directory"))
+                ])
             }
-            if !isDirectory.boolValue { result.append(path); continue }
+            if !isDirectory.boolValue {
+                result.append(path)
+                continue
+            }
             guard let walker = fm.enumerator(atPath: path) else { continue }
             var found: [String] = []
             for case let relative as String in walker {
@@ -41,8 +46,11 @@ public struct ManifestLoader: Sendable {
             for object in fileReader.objects {
                 let id = "\(object.kind) \(object.key)"
                 if let earlier = definedIn[id] {
-                    reader.warnings.append(ObjectError(source: file, object: id, field: FieldError(
-                        "", "also defined in \(earlier.source); this later definition is used")))
+                    reader.warnings.append(
+                        ObjectError(
+                            source: file, object: id,
+                            field: FieldError(
+                                "", "also defined in \(earlier.source); this later definition is used")))
                     reader.objects[earlier.index] = object
                     definedIn[id] = (earlier.index, file)
                 } else {
@@ -60,8 +68,11 @@ public struct ManifestLoader: Sendable {
     func read(file: String, into reader: inout ObjectReader) {
         let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
         guard size <= JSONValue.maxDocumentBytes else {
-            reader.errors.append(ObjectError(source: file, object: "", field: FieldError(
-                "", "the file is \(size) bytes, more than the \(JSONValue.maxDocumentBytes >> 20) MiB read")))
+            reader.errors.append(
+                ObjectError(
+                    source: file, object: "",
+                    field: FieldError(
+                        "", "the file is \(size) bytes, more than the \(JSONValue.maxDocumentBytes >> 20) MiB read")))
             return
         }
         guard let data = FileManager.default.contents(atPath: file) else {
@@ -79,8 +90,11 @@ public struct ManifestLoader: Sendable {
                 }
             }
         } catch {
-            reader.errors.append(ObjectError(source: file, object: "", field: FieldError(
-                "", "not valid \(json ? "JSON" : "YAML"): \(error)")))
+            reader.errors.append(
+                ObjectError(
+                    source: file, object: "",
+                    field: FieldError(
+                        "", "not valid \(json ? "JSON" : "YAML"): \(error)")))
         }
     }
 }

@@ -34,8 +34,14 @@ public enum MergePatch {
                 if let list = result[field]?.arrayValue { result[field] = .array(list.filter { !remove.contains($0) }) }
                 continue
             }
-            if value == .null { result[key] = nil; continue }
-            if case .object(let inner) = value, inner["$patch"]?.stringValue == "delete" { result[key] = nil; continue }
+            if value == .null {
+                result[key] = nil
+                continue
+            }
+            if case .object(let inner) = value, inner["$patch"]?.stringValue == "delete" {
+                result[key] = nil
+                continue
+            }
             if case .array(let items) = value, let order = patchObject["$setElementOrder/\(key)"]?.arrayValue {
                 result[key] = mergeList(items, into: result[key]?.arrayValue ?? [], order: order)
             } else if case .object = value {
@@ -47,7 +53,9 @@ public enum MergePatch {
         return .object(result)
     }
 
-    private static func mergeList(_ patchItems: [JSONValue], into original: [JSONValue], order: [JSONValue]) -> JSONValue {
+    private static func mergeList(
+        _ patchItems: [JSONValue], into original: [JSONValue], order: [JSONValue]
+    ) -> JSONValue {
         // The merge key is the single key of the order entries, e.g. {"name": "web"}.
         guard let mergeKey = order.first?.objectValue?.keys.first(where: { !$0.hasPrefix("$") }) else {
             // A list of primitives: the order list is the full final list.
@@ -98,13 +106,17 @@ public enum MergePatch {
                 document = try set(document, pointer, op["value"] ?? .null, insert: false)
             case "remove": document = try remove(document, pointer)
             case "move", "copy":
-                guard let from = op["from"]?.stringValue else { throw PatchError("operation \(i): \(name) needs \"from\"") }
+                guard let from = op["from"]?.stringValue else {
+                    throw PatchError("operation \(i): \(name) needs \"from\"")
+                }
                 let source = try parsePointer(from)
                 let value = try get(document, source)
                 if name == "move" { document = try remove(document, source) }
                 document = try set(document, pointer, value, insert: true)
             case "test":
-                guard try get(document, pointer) == (op["value"] ?? .null) else { throw PatchError("operation \(i): test failed at \(path)") }
+                guard try get(document, pointer) == (op["value"] ?? .null) else {
+                    throw PatchError("operation \(i): test failed at \(path)")
+                }
             default: throw PatchError("operation \(i): unknown op \"\(name)\"")
             }
         }
@@ -140,19 +152,25 @@ public enum MergePatch {
         return current
     }
 
-    private static func set(_ value: JSONValue, _ pointer: [String], _ new: JSONValue, insert: Bool) throws -> JSONValue {
+    private static func set(_ value: JSONValue, _ pointer: [String], _ new: JSONValue, insert: Bool) throws -> JSONValue
+    {
         guard let token = pointer.first else { return new }
         let rest = Array(pointer.dropFirst())
         switch value {
         case .object(var o):
-            if rest.isEmpty { o[token] = new } else {
+            if rest.isEmpty {
+                o[token] = new
+            } else {
                 guard let child = o[token] else { throw PatchError("no member \"\(token)\"") }
                 o[token] = try set(child, rest, new, insert: insert)
             }
             return .object(o)
         case .array(var a):
             if rest.isEmpty {
-                if token == "-" && insert { a.append(new); return .array(a) }
+                if token == "-" && insert {
+                    a.append(new)
+                    return .array(a)
+                }
                 guard let index = Int(token), index >= 0, index <= a.count, insert || index < a.count else {
                     throw PatchError("index \(token) is out of range")
                 }

@@ -40,8 +40,9 @@ public struct EndpointSlice: Sendable, Hashable {
             if let ref = try e.fields("targetRef"), try ref.string("kind") == "Pod", let name = try ref.string("name") {
                 podKey = "\(try ref.string("namespace") ?? "default")/\(name)"
             }
-            return Endpoint(addresses: addresses, ready: ready, serving: serving, terminating: terminating,
-                            nodeName: try e.string("nodeName") ?? "", podKey: podKey)
+            return Endpoint(
+                addresses: addresses, ready: ready, serving: serving, terminating: terminating,
+                nodeName: try e.string("nodeName") ?? "", podKey: podKey)
         }
         ports = try (fields.objects("ports") ?? []).map { p in
             let number = try p.int("port") ?? 0

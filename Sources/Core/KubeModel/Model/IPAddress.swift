@@ -14,11 +14,15 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
     public let low: UInt64
 
     public init(v4 value: UInt32) {
-        family = .ipv4; high = 0; low = UInt64(value)
+        family = .ipv4
+        high = 0
+        low = UInt64(value)
     }
 
     public init(v6 high: UInt64, _ low: UInt64) {
-        family = .ipv6; self.high = high; self.low = low
+        family = .ipv6
+        self.high = high
+        self.low = low
     }
 
     /// Parses dotted-quad IPv4 or RFC 4291 IPv6 text (no zone, no brackets).
@@ -29,7 +33,8 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
             var raw = in6_addr()
             guard inet_pton(AF_INET6, s, &raw) == 1 else { return nil }
             let bytes = withUnsafeBytes(of: &raw) { Array($0) }
-            var h: UInt64 = 0, l: UInt64 = 0
+            var h: UInt64 = 0
+            var l: UInt64 = 0
             for i in 0..<8 { h = h << 8 | UInt64(bytes[i]) }
             for i in 8..<16 { l = l << 8 | UInt64(bytes[i]) }
             self.init(v6: h, l)
@@ -98,8 +103,9 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
     public init?(_ text: some StringProtocol) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let address = IPAddress(parts[0]),
-              let length = Int(parts[1]), String(length) == parts[1],
-              length >= 0, length <= address.bitWidth else { return nil }
+            let length = Int(parts[1]), String(length) == parts[1],
+            length >= 0, length <= address.bitWidth
+        else { return nil }
         self.init(network: address, prefixLength: length)
     }
 

@@ -2,13 +2,17 @@
 /// An empty selector matches everything; a *missing* selector is modelled by the caller as `nil`.
 public struct LabelSelector: Sendable, Hashable, CustomStringConvertible {
     public struct Requirement: Sendable, Hashable {
-        public enum Operator: String, Sendable, Hashable { case `in` = "In", notIn = "NotIn", exists = "Exists", doesNotExist = "DoesNotExist" }
+        public enum Operator: String, Sendable, Hashable {
+            case `in` = "In", notIn = "NotIn", exists = "Exists", doesNotExist = "DoesNotExist"
+        }
         public var key: String
         public var op: Operator
         public var values: [String]
 
         public init(key: String, op: Operator, values: [String] = []) {
-            self.key = key; self.op = op; self.values = values
+            self.key = key
+            self.op = op
+            self.values = values
         }
 
         public func matches(_ labels: [String: String]) -> Bool {
@@ -60,7 +64,9 @@ public struct LabelSelector: Sendable, Hashable, CustomStringConvertible {
             let key = try e.requiredString("key")
             let opText = try e.requiredString("operator")
             guard let op = Requirement.Operator(rawValue: opText) else {
-                throw FieldError(e.child("operator"), "unknown selector operator \"\(opText)\" (expected In, NotIn, Exists or DoesNotExist)")
+                throw FieldError(
+                    e.child("operator"),
+                    "unknown selector operator \"\(opText)\" (expected In, NotIn, Exists or DoesNotExist)")
             }
             let values = try e.strings("values")
             let needsValues = op == .in || op == .notIn

@@ -14,13 +14,17 @@ extension LabelSelector {
                 var list = t[range.upperBound...].trimmingCharacters(in: .whitespaces)
                 guard list.hasPrefix("("), list.hasSuffix(")"), !key.isEmpty else { return nil }
                 list = String(list.dropFirst().dropLast())
-                let values = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                let values = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                    !$0.isEmpty
+                }
                 guard !values.isEmpty else { return nil }
                 expressions.append(Requirement(key: key, op: op, values: values))
             } else if let range = t.range(of: "!=") {
                 let key = t[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
                 guard !key.isEmpty else { return nil }
-                expressions.append(Requirement(key: key, op: .notIn, values: [t[range.upperBound...].trimmingCharacters(in: .whitespaces)]))
+                expressions.append(
+                    Requirement(
+                        key: key, op: .notIn, values: [t[range.upperBound...].trimmingCharacters(in: .whitespaces)]))
             } else if let range = t.range(of: "==") ?? t.range(of: "=") {
                 let key = t[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
                 guard !key.isEmpty else { return nil }
@@ -44,9 +48,15 @@ extension LabelSelector {
         var depth = 0
         for c in text {
             switch c {
-            case "(": depth += 1; current.append(c)
-            case ")": depth -= 1; current.append(c)
-            case "," where depth == 0: terms.append(current); current = ""
+            case "(":
+                depth += 1
+                current.append(c)
+            case ")":
+                depth -= 1
+                current.append(c)
+            case "," where depth == 0:
+                terms.append(current)
+                current = ""
             default: current.append(c)
             }
         }

@@ -11,14 +11,18 @@ public struct NetworkPolicy: Sendable, Hashable {
         public var cidr: CIDR
         public var except: [CIDR]
 
-        public init(cidr: CIDR, except: [CIDR] = []) { self.cidr = cidr; self.except = except }
+        public init(cidr: CIDR, except: [CIDR] = []) {
+            self.cidr = cidr
+            self.except = except
+        }
 
         public func contains(_ ip: IPAddress) -> Bool {
             cidr.contains(ip) && !except.contains { $0.contains(ip) }
         }
 
         public var description: String {
-            except.isEmpty ? "ipBlock \(cidr)" : "ipBlock \(cidr) except \(except.map(\.description).joined(separator: ","))"
+            except.isEmpty
+                ? "ipBlock \(cidr)" : "ipBlock \(cidr) except \(except.map(\.description).joined(separator: ","))"
         }
     }
 
@@ -58,7 +62,10 @@ public struct NetworkPolicy: Sendable, Hashable {
         public var proto: PortProtocol
         public var value: Value
 
-        public init(proto: PortProtocol = .tcp, value: Value) { self.proto = proto; self.value = value }
+        public init(proto: PortProtocol = .tcp, value: Value) {
+            self.proto = proto
+            self.value = value
+        }
 
         public var description: String {
             switch value {
@@ -76,7 +83,10 @@ public struct NetworkPolicy: Sendable, Hashable {
         public var peers: [Peer]
         public var ports: [Port]
 
-        public init(peers: [Peer] = [], ports: [Port] = []) { self.peers = peers; self.ports = ports }
+        public init(peers: [Peer] = [], ports: [Port] = []) {
+            self.peers = peers
+            self.ports = ports
+        }
     }
 
     public var meta: ObjectMeta
@@ -86,8 +96,10 @@ public struct NetworkPolicy: Sendable, Hashable {
     /// After API defaulting: Ingress always unless listed otherwise; Egress when egress rules exist.
     public var policyTypes: Set<Direction>
 
-    public init(meta: ObjectMeta, podSelector: LabelSelector = .everything, ingress: [Rule] = [], egress: [Rule] = [],
-                policyTypes: Set<Direction>? = nil) {
+    public init(
+        meta: ObjectMeta, podSelector: LabelSelector = .everything, ingress: [Rule] = [], egress: [Rule] = [],
+        policyTypes: Set<Direction>? = nil
+    ) {
         self.meta = meta
         self.podSelector = podSelector
         self.ingress = ingress
@@ -116,7 +128,8 @@ public struct NetworkPolicy: Sendable, Hashable {
             var set: Set<Direction> = []
             for item in types {
                 guard case .string(let text) = item.value, let d = Direction(rawValue: text) else {
-                    throw FieldError(item.path, "unknown policy type \(item.value.shortText) (expected Ingress or Egress)")
+                    throw FieldError(
+                        item.path, "unknown policy type \(item.value.shortText) (expected Ingress or Egress)")
                 }
                 set.insert(d)
             }
@@ -174,16 +187,21 @@ public struct NetworkPolicy: Sendable, Hashable {
             return Port(proto: proto, value: .range(number, endPort))
         case .string(let name)?:
             guard !name.isEmpty, name.count <= 15, name.contains(where: \.isLetter),
-                  name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }),
-                  !name.hasPrefix("-"), !name.hasSuffix("-"), !name.contains("--") else {
-                throw FieldError(fields.child("port"), "\"\(name)\" is not a valid port name (IANA service name: 1-15 lower-case letters, digits and '-', at least one letter); write a number without quotes for a port number")
+                name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }),
+                !name.hasPrefix("-"), !name.hasSuffix("-"), !name.contains("--")
+            else {
+                throw FieldError(
+                    fields.child("port"),
+                    "\"\(name)\" is not a valid port name (IANA service name: 1-15 lower-case letters, digits and '-', at least one letter); write a number without quotes for a port number"
+                )
             }
             if endPort != nil {
                 throw FieldError(fields.child("endPort"), "may not be set when port is a named port")
             }
             return Port(proto: proto, value: .named(name))
         case let other?:
-            throw FieldError(fields.child("port"), "expected a port number or name, got \(other.typeName) \(other.shortText)")
+            throw FieldError(
+                fields.child("port"), "expected a port number or name, got \(other.typeName) \(other.shortText)")
         }
     }
 }

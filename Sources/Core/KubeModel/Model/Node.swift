@@ -10,7 +10,9 @@ public struct Node: Sendable, Hashable {
     public var addresses: [Address]
 
     public init(meta: ObjectMeta, podCIDRs: [CIDR] = [], addresses: [Address] = []) {
-        self.meta = meta; self.podCIDRs = podCIDRs; self.addresses = addresses
+        self.meta = meta
+        self.podCIDRs = podCIDRs
+        self.addresses = addresses
     }
 
     public var name: String { meta.name }

@@ -8,8 +8,10 @@ public struct ObjectMeta: Sendable, Hashable {
     public var uid: String
     public var resourceVersion: String
 
-    public init(name: String, namespace: String = "", labels: [String: String] = [:],
-                annotations: [String: String] = [:], uid: String = "", resourceVersion: String = "") {
+    public init(
+        name: String, namespace: String = "", labels: [String: String] = [:],
+        annotations: [String: String] = [:], uid: String = "", resourceVersion: String = ""
+    ) {
         self.name = name
         self.namespace = namespace
         self.labels = labels
@@ -46,7 +48,10 @@ public enum PortProtocol: String, Sendable, Hashable, CaseIterable, Codable, Com
 
     /// Reads an API `protocol` field: absent means TCP; the API itself is case-sensitive.
     init(_ fields: Fields, key: String = "protocol") throws {
-        guard let text = try fields.string(key) else { self = .tcp; return }
+        guard let text = try fields.string(key) else {
+            self = .tcp
+            return
+        }
         guard let p = PortProtocol(rawValue: text) else {
             throw FieldError(fields.child(key), "unknown protocol \"\(text)\" (expected TCP, UDP or SCTP)")
         }

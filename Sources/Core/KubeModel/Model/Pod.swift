@@ -6,7 +6,9 @@ public struct Pod: Sendable, Hashable {
         public var proto: PortProtocol
 
         public init(name: String = "", port: Int, proto: PortProtocol = .tcp) {
-            self.name = name; self.port = port; self.proto = proto
+            self.name = name
+            self.port = port
+            self.proto = proto
         }
     }
 
@@ -23,10 +25,17 @@ public struct Pod: Sendable, Hashable {
     public var hostIP: IPAddress?
     public var ports: [ContainerPort]
 
-    public init(meta: ObjectMeta, nodeName: String = "", hostNetwork: Bool = false, phase: Phase = .running,
-                ips: [IPAddress] = [], hostIP: IPAddress? = nil, ports: [ContainerPort] = []) {
-        self.meta = meta; self.nodeName = nodeName; self.hostNetwork = hostNetwork
-        self.phase = phase; self.ips = ips; self.hostIP = hostIP; self.ports = ports
+    public init(
+        meta: ObjectMeta, nodeName: String = "", hostNetwork: Bool = false, phase: Phase = .running,
+        ips: [IPAddress] = [], hostIP: IPAddress? = nil, ports: [ContainerPort] = []
+    ) {
+        self.meta = meta
+        self.nodeName = nodeName
+        self.hostNetwork = hostNetwork
+        self.phase = phase
+        self.ips = ips
+        self.hostIP = hostIP
+        self.ports = ports
     }
 
     public var name: String { meta.name }

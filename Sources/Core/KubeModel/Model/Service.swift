@@ -32,7 +32,8 @@ public struct Service: Sendable, Hashable {
         type = try spec.string("type") ?? "ClusterIP"
         let validTypes = ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"]
         guard validTypes.contains(type) else {
-            throw FieldError(spec.child("type"), "unknown service type \"\(type)\" (expected \(validTypes.joined(separator: ", ")))")
+            throw FieldError(
+                spec.child("type"), "unknown service type \"\(type)\" (expected \(validTypes.joined(separator: ", ")))")
         }
         var ips = try spec.strings("clusterIPs")
         if ips.isEmpty, let single = try spec.string("clusterIP") { ips = [single] }
@@ -46,15 +47,18 @@ public struct Service: Sendable, Hashable {
             var target = ""
             switch p.value("targetPort") {
             case .int(let i)?:
-                try validatePort(Int(i), at: p.child("targetPort")); target = String(i)
+                try validatePort(Int(i), at: p.child("targetPort"))
+                target = String(i)
             case .string(let s)?: target = s
             case nil: target = ""
-            case let other?: throw FieldError(p.child("targetPort"), "expected a number or a port name, got \(other.typeName)")
+            case let other?:
+                throw FieldError(p.child("targetPort"), "expected a number or a port name, got \(other.typeName)")
             }
             let nodePort = try p.int("nodePort")
             if let nodePort { try validatePort(nodePort, at: p.child("nodePort")) }
-            return Port(name: try p.string("name") ?? "", proto: try PortProtocol(p), port: number,
-                        targetPort: target, nodePort: nodePort)
+            return Port(
+                name: try p.string("name") ?? "", proto: try PortProtocol(p), port: number,
+                targetPort: target, nodePort: nodePort)
         }
         selector = try spec.stringMap("selector")
         externalIPs = try spec.strings("externalIPs").enumerated().map {
@@ -65,7 +69,8 @@ public struct Service: Sendable, Hashable {
             try item.string("ip").map { try parseIP($0, at: item.child("ip")) }
         }
         sessionAffinityClientIP = try spec.string("sessionAffinity") == "ClientIP"
-        sessionAffinityTimeout = try spec.fields("sessionAffinityConfig")?.fields("clientIP")?.int("timeoutSeconds") ?? 10800
+        sessionAffinityTimeout =
+            try spec.fields("sessionAffinityConfig")?.fields("clientIP")?.int("timeoutSeconds") ?? 10800
         externalTrafficPolicyLocal = try spec.string("externalTrafficPolicy") == "Local"
         internalTrafficPolicyLocal = try spec.string("internalTrafficPolicy") == "Local"
     }

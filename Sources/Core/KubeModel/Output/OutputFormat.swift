@@ -28,13 +28,17 @@ public struct Terminal: Sendable {
 
     public init(color: Bool) { self.color = color }
 
-    public static func detect(fileDescriptor: Int32 = 1, environment: [String: String] = ProcessInfo.processInfo.environment) -> Terminal {
+    public static func detect(
+        fileDescriptor: Int32 = 1, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> Terminal {
         let tty = isatty(fileDescriptor) == 1
         let disabled = environment["NO_COLOR"].map { !$0.isEmpty } ?? false
         return Terminal(color: tty && !disabled && environment["TERM"] != "dumb")
     }
 
-    public enum Style: String, Sendable, CaseIterable { case green = "32", red = "31", bold = "1", dim = "2", yellow = "33" }
+    public enum Style: String, Sendable, CaseIterable {
+        case green = "32", red = "31", bold = "1", dim = "2", yellow = "33"
+    }
 
     public func paint(_ text: String, _ style: Style) -> String {
         color ? "\u{1B}[\(style.rawValue)m\(text)\u{1B}[0m" : text
@@ -58,15 +62,18 @@ public struct Terminal: Sendable {
         while i < scalars.count {
             let c = scalars[i]
             if c == "\u{1B}", allowStyles, let end = scalars[i...].prefix(5).firstIndex(of: "m"),
-               styleSequences.contains(String(String.UnicodeScalarView(scalars[(i + 1)...end]))) {
+                styleSequences.contains(String(String.UnicodeScalarView(scalars[(i + 1)...end])))
+            {
                 out.append(contentsOf: scalars[i...end])
                 i = end + 1
                 continue
             }
             if needsEscape(c) {
                 let hex = String(c.value, radix: 16, uppercase: false)
-                out.append(contentsOf: (c.value < 0x100 ? "\\x" + String(repeating: "0", count: 2 - hex.count) + hex
-                    : "\\u{" + hex + "}").unicodeScalars)
+                out.append(
+                    contentsOf: (c.value < 0x100
+                        ? "\\x" + String(repeating: "0", count: 2 - hex.count) + hex
+                        : "\\u{" + hex + "}").unicodeScalars)
             } else {
                 out.append(c)
             }

@@ -39,16 +39,19 @@ public enum FirewallDrift {
     /// Differences within a scope: `chains` and `sets` limit the objects compared (nil: all of ours,
     /// stale ones included); `rules` limits the rules compared in those chains (for one pod's rules in
     /// the shared top-level chains).
-    public static func compare(_ plan: FirewallPlan, _ observed: ObservedFirewall, chains: Set<String>? = nil,
-                               sets: Set<String>? = nil, hooks: Bool = true,
-                               rules: (@Sendable (Rule) -> Bool)? = nil) -> [DriftFinding] {
+    public static func compare(
+        _ plan: FirewallPlan, _ observed: ObservedFirewall, chains: Set<String>? = nil,
+        sets: Set<String>? = nil, hooks: Bool = true,
+        rules: (@Sendable (Rule) -> Bool)? = nil
+    ) -> [DriftFinding] {
         var findings: [DriftFinding] = []
         if hooks {
             for hook in plan.hooks {
                 guard case .jump(let target) = hook.target else { continue }
                 let index = observed.hooks.firstIndex(of: hook)
                 if index == nil || observed.hookPositions[index!] != 0 {
-                    findings.append(DriftFinding(kind: .missingHook, chain: hook.chain, item: target, about: hook.comment))
+                    findings.append(
+                        DriftFinding(kind: .missingHook, chain: hook.chain, item: target, about: hook.comment))
                 }
             }
         }
@@ -61,7 +64,8 @@ public enum FirewallDrift {
             switch (want, have) {
             case (nil, nil): continue
             case (let want?, nil):
-                findings.append(DriftFinding(kind: .missingChain, chain: name, about: subjects[name]?.description ?? ""))
+                findings.append(
+                    DriftFinding(kind: .missingChain, chain: name, about: subjects[name]?.description ?? ""))
             case (nil, _?):
                 findings.append(DriftFinding(kind: .staleChain, chain: name, about: ""))
             case (let want?, let have?):
@@ -83,10 +87,14 @@ public enum FirewallDrift {
                 findings.append(DriftFinding(kind: .staleSet, set: name, about: ""))
             case (let want?, let have?):
                 if want.type != have.type {
-                    findings.append(DriftFinding(kind: .wrongSetType, set: name, item: "\(have.type.rawValue), planned \(want.type.rawValue)", about: want.comment))
+                    findings.append(
+                        DriftFinding(
+                            kind: .wrongSetType, set: name,
+                            item: "\(have.type.rawValue), planned \(want.type.rawValue)", about: want.comment))
                     continue
                 }
-                let w = IPSetDiff.normalized(want), h = IPSetDiff.normalized(have)
+                let w = IPSetDiff.normalized(want)
+                let h = IPSetDiff.normalized(have)
                 for member in w.subtracting(h).sorted() {
                     findings.append(DriftFinding(kind: .missingMember, set: name, item: member, about: want.comment))
                 }
@@ -106,11 +114,15 @@ public enum FirewallDrift {
             if let i = unused.firstIndex(where: { have[$0] == rule }) {
                 unused.remove(at: i)
             } else {
-                findings.append(DriftFinding(kind: .missingRule, chain: chain, item: FirewallPlan.arguments(rule), about: rule.comment))
+                findings.append(
+                    DriftFinding(
+                        kind: .missingRule, chain: chain, item: FirewallPlan.arguments(rule), about: rule.comment))
             }
         }
         for i in unused {
-            findings.append(DriftFinding(kind: .staleRule, chain: chain, item: FirewallPlan.arguments(have[i]), about: have[i].comment))
+            findings.append(
+                DriftFinding(
+                    kind: .staleRule, chain: chain, item: FirewallPlan.arguments(have[i]), about: have[i].comment))
         }
         if findings.isEmpty { findings.append(DriftFinding(kind: .rulesOutOfOrder, chain: chain, about: about)) }
         return findings

@@ -119,14 +119,24 @@ public struct Rule: Sendable, Equatable {
     /// `-m comment --comment`: the pod, or `namespace/policy` and rule index, this rule is for.
     public var comment: String
 
-    public init(chain: String, source: CIDR? = nil, destination: CIDR? = nil, proto: PortProtocol? = nil,
-                destinationPorts: ClosedRange<Int>? = nil, sets: [SetMatch] = [], conntrackStates: [String] = [],
-                sourceIsLocal: Bool = false, mark: (value: UInt32, mask: UInt32, negated: Bool)? = nil,
-                limitPerMinute: Int? = nil, target: Target, comment: String) {
-        self.chain = chain; self.source = source; self.destination = destination; self.proto = proto
-        self.destinationPorts = destinationPorts; self.sets = sets; self.conntrackStates = conntrackStates
-        self.sourceIsLocal = sourceIsLocal; self.mark = mark; self.limitPerMinute = limitPerMinute
-        self.target = target; self.comment = Self.fitted(comment)
+    public init(
+        chain: String, source: CIDR? = nil, destination: CIDR? = nil, proto: PortProtocol? = nil,
+        destinationPorts: ClosedRange<Int>? = nil, sets: [SetMatch] = [], conntrackStates: [String] = [],
+        sourceIsLocal: Bool = false, mark: (value: UInt32, mask: UInt32, negated: Bool)? = nil,
+        limitPerMinute: Int? = nil, target: Target, comment: String
+    ) {
+        self.chain = chain
+        self.source = source
+        self.destination = destination
+        self.proto = proto
+        self.destinationPorts = destinationPorts
+        self.sets = sets
+        self.conntrackStates = conntrackStates
+        self.sourceIsLocal = sourceIsLocal
+        self.mark = mark
+        self.limitPerMinute = limitPerMinute
+        self.target = target
+        self.comment = Self.fitted(comment)
     }
 
     /// The kernel keeps 255 bytes of a comment (XT_MAX_COMMENT_LEN): cut here, on a character

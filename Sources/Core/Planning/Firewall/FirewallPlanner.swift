@@ -57,48 +57,80 @@ public struct FirewallPlanner: Sendable {
             guard let ip = pod.ips.first(where: { $0.family == family }) else { return }
             let ingress = engine.isolatingPolicies(of: pod, direction: .ingress)
             let egress = engine.isolatingPolicies(of: pod, direction: .egress)
-            let isolatedIngress = !ingress.isEmpty || engine.defaultDeny, isolatedEgress = !egress.isEmpty || engine.defaultDeny
+            let isolatedIngress = !ingress.isEmpty || engine.defaultDeny
+            let isolatedEgress = !egress.isEmpty || engine.defaultDeny
             guard isolatedIngress || isolatedEgress else { return }  // not isolated: nothing to enforce
             let chain = FirewallNames.podChain(pod.key)
             let me = host(ip)
             let comment = "pod \(pod.key)"
             var rules: [Rule] = [
-                Rule(chain: chain, conntrackStates: ["RELATED", "ESTABLISHED"], target: .accept, comment: "\(comment): established"),
+                Rule(
+                    chain: chain, conntrackStates: ["RELATED", "ESTABLISHED"], target: .accept,
+                    comment: "\(comment): established"),
                 Rule(chain: chain, conntrackStates: ["INVALID"], target: .drop, comment: "\(comment): invalid"),
             ]
             if isolatedIngress {
-                rules.append(Rule(chain: chain, destination: me, sourceIsLocal: true, target: .accept,
-                                  comment: "\(comment): from its node (kubelet probes)"))
+                rules.append(
+                    Rule(
+                        chain: chain, destination: me, sourceIsLocal: true, target: .accept,
+                        comment: "\(comment): from its node (kubelet probes)"))
                 rules += section(chain: chain, pod: pod, policies: ingress, direction: .ingress, destination: me)
-                forward.append(Rule(chain: FirewallNames.forwardChain, destination: me, target: .jump(chain), comment: "\(comment) ingress"))
-                output.append(Rule(chain: FirewallNames.outputChain, destination: me, target: .jump(chain), comment: "\(comment) ingress"))
+                forward.append(
+                    Rule(
+                        chain: FirewallNames.forwardChain, destination: me, target: .jump(chain),
+                        comment: "\(comment) ingress"))
+                output.append(
+                    Rule(
+                        chain: FirewallNames.outputChain, destination: me, target: .jump(chain),
+                        comment: "\(comment) ingress"))
             }
             if isolatedEgress {
                 rules += section(chain: chain, pod: pod, policies: egress, direction: .egress, source: me)
-                forward.append(Rule(chain: FirewallNames.forwardChain, source: me, target: .jump(chain), comment: "\(comment) egress"))
-                input.append(Rule(chain: FirewallNames.inputChain, source: me, target: .jump(chain), comment: "\(comment) egress"))
+                forward.append(
+                    Rule(
+                        chain: FirewallNames.forwardChain, source: me, target: .jump(chain),
+                        comment: "\(comment) egress"))
+                input.append(
+                    Rule(
+                        chain: FirewallNames.inputChain, source: me, target: .jump(chain), comment: "\(comment) egress")
+                )
             }
             for policy in ingress { addPolicy(policy, .ingress, target: pod) }
             for policy in egress { addPolicy(policy, .egress, target: pod) }
             podChains.append(FirewallPlan.Chain(name: chain, rules: rules, subject: .pod(pod.key)))
         }
 
-        func section(chain: String, pod: Pod, policies: [NetworkPolicy], direction: NetworkPolicy.Direction,
-                     source: CIDR? = nil, destination: CIDR? = nil) -> [Rule] {
+        func section(
+            chain: String, pod: Pod, policies: [NetworkPolicy], direction: NetworkPolicy.Direction,
+            source: CIDR? = nil, destination: CIDR? = nil
+        ) -> [Rule] {
             let mark = FirewallNames.allowMark
             let comment = "pod \(pod.key) \(direction.word)"
-            var rules = [Rule(chain: chain, source: source, destination: destination, target: .mark(value: 0, mask: mark),
-                              comment: "\(comment): start unmarked")]
+            var rules = [
+                Rule(
+                    chain: chain, source: source, destination: destination, target: .mark(value: 0, mask: mark),
+                    comment: "\(comment): start unmarked")
+            ]
             for policy in policies {
-                rules.append(Rule(chain: chain, source: source, destination: destination,
-                                  target: .jump(FirewallNames.policyChain(policy.key, direction)),
-                                  comment: "\(comment): \(policy.key)"))
+                rules.append(
+                    Rule(
+                        chain: chain, source: source, destination: destination,
+                        target: .jump(FirewallNames.policyChain(policy.key, direction)),
+                        comment: "\(comment): \(policy.key)"))
             }
-            rules.append(Rule(chain: chain, source: source, destination: destination, mark: (mark, mark, true), limitPerMinute: 10,
-                              target: .nflog(group: FirewallNames.logGroup, prefix: "kube-router deny \(direction.word)"),
-                              comment: "\(comment): log denied"))
-            rules.append(Rule(chain: chain, source: source, destination: destination, mark: (mark, mark, true),
-                              target: .reject, comment: "\(comment): denied by " + (policies.isEmpty ? "default (--netpol-default-deny)" : policies.map(\.key).joined(separator: ","))))
+            rules.append(
+                Rule(
+                    chain: chain, source: source, destination: destination, mark: (mark, mark, true),
+                    limitPerMinute: 10,
+                    target: .nflog(group: FirewallNames.logGroup, prefix: "kube-router deny \(direction.word)"),
+                    comment: "\(comment): log denied"))
+            rules.append(
+                Rule(
+                    chain: chain, source: source, destination: destination, mark: (mark, mark, true),
+                    target: .reject,
+                    comment: "\(comment): denied by "
+                        + (policies.isEmpty
+                            ? "default (--netpol-default-deny)" : policies.map(\.key).joined(separator: ","))))
             return rules
         }
 
@@ -124,8 +156,10 @@ public struct FirewallPlanner: Sendable {
             }
         }
 
-        mutating func expand(_ rule: NetworkPolicy.Rule, index: Int, policy: NetworkPolicy,
-                             direction: NetworkPolicy.Direction, chain: String) -> [Rule] {
+        mutating func expand(
+            _ rule: NetworkPolicy.Rule, index: Int, policy: NetworkPolicy,
+            direction: NetworkPolicy.Direction, chain: String
+        ) -> [Rule] {
             let comment = "\(policy.key) \(direction.word) rule \(index)"
             let peerFlag = direction == .ingress ? "src" : "dst"
             let identity = "\(policy.key)|\(direction.rawValue)|\(index)"
@@ -142,8 +176,9 @@ public struct FirewallPlanner: Sendable {
                 if !podPeers.isEmpty {
                     let set = FirewallNames.set(prefix, "pods|" + peersKey, family: family)
                     if isNew(set) {
-                        sets[set] = IPSetSpec(name: set, type: .hashIP, members: podAddresses(podPeers, key: peersKey, policy: policy),
-                                              comment: "\(comment) peer pods", family: family)
+                        sets[set] = IPSetSpec(
+                            name: set, type: .hashIP, members: podAddresses(podPeers, key: peersKey, policy: policy),
+                            comment: "\(comment) peer pods", family: family)
                     }
                     peers.append(Rule.SetMatch(name: set, flags: [peerFlag]))
                 }
@@ -151,8 +186,10 @@ public struct FirewallPlanner: Sendable {
                     guard case .ipBlock(let block) = peer, block.cidr.family == family else { continue }
                     let set = FirewallNames.set(prefix, "block|\(block)", family: family)
                     if isNew(set) {
-                        sets[set] = IPSetSpec(name: set, type: .hashNet, members: [block.cidr.description] + block.except.map { "\($0) nomatch" },
-                                              comment: "\(comment) peer \(p) \(block)", family: family)
+                        sets[set] = IPSetSpec(
+                            name: set, type: .hashNet,
+                            members: [block.cidr.description] + block.except.map { "\($0) nomatch" },
+                            comment: "\(comment) peer \(p) \(block)", family: family)
                     }
                     peers.append(Rule.SetMatch(name: set, flags: [peerFlag]))
                 }
@@ -170,17 +207,23 @@ public struct FirewallPlanner: Sendable {
                     case .range(let a, let b): ports.append((entry.proto, a...b, nil))
                     case .named(let portName):
                         // Ingress: the policy's local targets; egress: the peers' pods (shared by content).
-                        let key = direction == .ingress ? identity + "|port\(p)" : "named|\(entry)|" + (rule.peers.isEmpty ? "all pods" : peersKey)
+                        let key =
+                            direction == .ingress
+                            ? identity + "|port\(p)" : "named|\(entry)|" + (rule.peers.isEmpty ? "all pods" : peersKey)
                         let set = FirewallNames.set("KUBE-DST", key, family: family)
                         if isNew(set) {
-                            let destinations = namedPortDestinations(rule, podPeers: podPeers, peersKey: peersKey, policy: policy,
-                                                                     direction: direction, chain: chain)
+                            let destinations = namedPortDestinations(
+                                rule, podPeers: podPeers, peersKey: peersKey, policy: policy,
+                                direction: direction, chain: chain)
                             let members = destinations.flatMap { pod -> [String] in
                                 guard let ip = pod.ips.first(where: { $0.family == family }) else { return [] }
-                                return pod.namedPorts(portName, proto: entry.proto).map { "\(ip),\(entry.proto.rawValue.lowercased()):\($0)" }
+                                return pod.namedPorts(portName, proto: entry.proto).map {
+                                    "\(ip),\(entry.proto.rawValue.lowercased()):\($0)"
+                                }
                             }
-                            sets[set] = IPSetSpec(name: set, type: .hashIPPort, members: Array(Set(members)).sorted(),
-                                                  comment: "\(comment) port \(p) \"\(portName)\"", family: family)
+                            sets[set] = IPSetSpec(
+                                name: set, type: .hashIPPort, members: Array(Set(members)).sorted(),
+                                comment: "\(comment) port \(p) \"\(portName)\"", family: family)
                         }
                         ports.append((entry.proto, nil, Rule.SetMatch(name: set, flags: ["dst", "dst"])))
                     }
@@ -189,9 +232,12 @@ public struct FirewallPlanner: Sendable {
             var rules: [Rule] = []
             for peer in peers {
                 for port in ports {
-                    rules.append(Rule(chain: chain, proto: port.proto, destinationPorts: port.range,
-                                      sets: [peer, port.named].compactMap { $0 },
-                                      target: .mark(value: FirewallNames.allowMark, mask: FirewallNames.allowMark), comment: comment))
+                    rules.append(
+                        Rule(
+                            chain: chain, proto: port.proto, destinationPorts: port.range,
+                            sets: [peer, port.named].compactMap { $0 },
+                            target: .mark(value: FirewallNames.allowMark, mask: FirewallNames.allowMark),
+                            comment: comment))
                 }
             }
             return rules
@@ -206,7 +252,9 @@ public struct FirewallPlanner: Sendable {
 
         /// The addresses of the pods the peers select, computed once per selector key.
         mutating func podAddresses(_ podPeers: [NetworkPolicy.Peer], key: String, policy: NetworkPolicy) -> [String] {
-            let ips = matchingPods(podPeers, key: key, policy: policy).compactMap { $0.ips.first { $0.family == family } }
+            let ips = matchingPods(podPeers, key: key, policy: policy).compactMap {
+                $0.ips.first { $0.family == family }
+            }
             return Set(ips).sorted().map(\.description)
         }
 
@@ -224,8 +272,10 @@ public struct FirewallPlanner: Sendable {
 
         /// Where a named port is resolved: the local targets for ingress; for egress the pods the rule's
         /// pod peers select (every pod when it has no peers; ipBlock peers never match a named port).
-        mutating func namedPortDestinations(_ rule: NetworkPolicy.Rule, podPeers: [NetworkPolicy.Peer], peersKey: String,
-                                            policy: NetworkPolicy, direction: NetworkPolicy.Direction, chain: String) -> [Pod] {
+        mutating func namedPortDestinations(
+            _ rule: NetworkPolicy.Rule, podPeers: [NetworkPolicy.Peer], peersKey: String,
+            policy: NetworkPolicy, direction: NetworkPolicy.Direction, chain: String
+        ) -> [Pod] {
             if direction == .ingress { return localTargets[chain] ?? [] }
             if rule.peers.isEmpty { return engine.snapshot.pods.values.filter { $0.isPolicySubject } }
             return podPeers.isEmpty ? [] : matchingPods(podPeers, key: peersKey, policy: policy)
@@ -240,16 +290,22 @@ public struct FirewallPlanner: Sendable {
 
         mutating func finish() -> FirewallPlan {
             buildPolicyChains()
-            for (name, count) in extraUsers { sets[name]?.comment += " (and \(count) other rule\(count == 1 ? "" : "s"))" }
+            for (name, count) in extraUsers {
+                sets[name]?.comment += " (and \(count) other rule\(count == 1 ? "" : "s"))"
+            }
             let top = [
                 FirewallPlan.Chain(name: FirewallNames.inputChain, rules: input),
                 FirewallPlan.Chain(name: FirewallNames.forwardChain, rules: forward),
                 FirewallPlan.Chain(name: FirewallNames.outputChain, rules: output),
             ]
-            let hooks = [("INPUT", FirewallNames.inputChain), ("FORWARD", FirewallNames.forwardChain), ("OUTPUT", FirewallNames.outputChain)]
-                .map { Rule(chain: $0.0, target: .jump($0.1), comment: "kube-router netpol") }
-            return FirewallPlan(family: family, sets: sets.values.sorted { $0.name < $1.name },
-                                chains: top + podChains + policyOrder.compactMap { policyChains[$0] }, hooks: hooks)
+            let hooks = [
+                ("INPUT", FirewallNames.inputChain), ("FORWARD", FirewallNames.forwardChain),
+                ("OUTPUT", FirewallNames.outputChain),
+            ]
+            .map { Rule(chain: $0.0, target: .jump($0.1), comment: "kube-router netpol") }
+            return FirewallPlan(
+                family: family, sets: sets.values.sorted { $0.name < $1.name },
+                chains: top + podChains + policyOrder.compactMap { policyChains[$0] }, hooks: hooks)
         }
     }
 }

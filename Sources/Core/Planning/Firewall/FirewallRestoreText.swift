@@ -34,15 +34,27 @@ extension FirewallPlan {
         if let d = rule.destination { a += ["-d", d.description] }
         if let p = rule.proto { a += ["-p", p.rawValue.lowercased()] }
         for set in rule.sets {
-            a += ["-m", "set"] + (set.negated ? ["!"] : []) + ["--match-set", set.name, set.flags.joined(separator: ",")]
+            a +=
+                ["-m", "set"] + (set.negated ? ["!"] : []) + [
+                    "--match-set", set.name, set.flags.joined(separator: ","),
+                ]
         }
         if let ports = rule.destinationPorts, let p = rule.proto {
-            a += ["-m", p.rawValue.lowercased(), "--dport", ports.lowerBound == ports.upperBound ? "\(ports.lowerBound)" : "\(ports.lowerBound):\(ports.upperBound)"]
+            a += [
+                "-m", p.rawValue.lowercased(), "--dport",
+                ports.lowerBound == ports.upperBound
+                    ? "\(ports.lowerBound)" : "\(ports.lowerBound):\(ports.upperBound)",
+            ]
         }
-        if !rule.conntrackStates.isEmpty { a += ["-m", "conntrack", "--ctstate", rule.conntrackStates.joined(separator: ",")] }
+        if !rule.conntrackStates.isEmpty {
+            a += ["-m", "conntrack", "--ctstate", rule.conntrackStates.joined(separator: ",")]
+        }
         if rule.sourceIsLocal { a += ["-m", "addrtype", "--src-type", "LOCAL"] }
         if let m = rule.mark {
-            a += ["-m", "mark"] + (m.negated ? ["!"] : []) + ["--mark", "0x\(String(m.value, radix: 16))/0x\(String(m.mask, radix: 16))"]
+            a +=
+                ["-m", "mark"] + (m.negated ? ["!"] : []) + [
+                    "--mark", "0x\(String(m.value, radix: 16))/0x\(String(m.mask, radix: 16))",
+                ]
         }
         if rule.ipvsMasquerade { a += ["-m", "ipvs", "--ipvs", "--vdir", "ORIGINAL", "--vmethod", "MASQ"] }
         if let limit = rule.limitPerMinute { a += ["-m", "limit", "--limit", "\(limit)/min", "--limit-burst", "10"] }
@@ -53,8 +65,10 @@ extension FirewallPlan {
         case .drop: a += ["-j", "DROP"]
         case .return: a += ["-j", "RETURN"]
         case .reject: a += ["-j", "REJECT"]
-        case .nflog(let group, let prefix): a += ["-j", "NFLOG", "--nflog-prefix", quote(prefix), "--nflog-group", "\(group)"]
-        case .mark(let value, let mask): a += ["-j", "MARK", "--set-xmark", "0x\(String(value, radix: 16))/0x\(String(mask, radix: 16))"]
+        case .nflog(let group, let prefix):
+            a += ["-j", "NFLOG", "--nflog-prefix", quote(prefix), "--nflog-group", "\(group)"]
+        case .mark(let value, let mask):
+            a += ["-j", "MARK", "--set-xmark", "0x\(String(value, radix: 16))/0x\(String(mask, radix: 16))"]
         case .masquerade: a += ["-j", "MASQUERADE"]
         }
         return a.joined(separator: " ")

@@ -10,11 +10,15 @@ public enum FirewallText {
         }
         let word = verdict.uppercased()
         let painted = terminal.paint(word, verdict == "accept" ? .green : .red)
-        let agreement = k.agrees
+        let agreement =
+            k.agrees
             ? terminal.paint("as planned", .green)
             : terminal.paint("DRIFT: the planned rules give \((k.planned ?? "?").uppercased())", .red)
-        lines.append(terminal.paint("Kernel of node \(k.node) (\(hook), \(k.table)): ", .bold) + "\(painted), \(agreement)")
-        if !k.enforces.isEmpty { lines.append("  this node enforces the policies for the \(k.enforces.joined(separator: " and "))") }
+        lines.append(
+            terminal.paint("Kernel of node \(k.node) (\(hook), \(k.table)): ", .bold) + "\(painted), \(agreement)")
+        if !k.enforces.isEmpty {
+            lines.append("  this node enforces the policies for the \(k.enforces.joined(separator: " and "))")
+        }
         if k.path.isEmpty { lines.append("  no rule of ours matched: the packet returns to \(hook)") }
         for step in k.path {
             let arrow = ["ACCEPT", "DROP", "REJECT"].contains(step.target) ? step.target : "→ \(step.target)"

@@ -13,10 +13,16 @@ public struct FirewallWalk: Sendable {
         /// Conntrack state; a new connection is what policies decide on.
         public var state: String
 
-        public init(source: IPAddress, destination: IPAddress, proto: PortProtocol, port: Int,
-                    sourceIsLocal: Bool = false, state: String = "NEW") {
-            self.source = source; self.destination = destination; self.proto = proto; self.port = port
-            self.sourceIsLocal = sourceIsLocal; self.state = state
+        public init(
+            source: IPAddress, destination: IPAddress, proto: PortProtocol, port: Int,
+            sourceIsLocal: Bool = false, state: String = "NEW"
+        ) {
+            self.source = source
+            self.destination = destination
+            self.proto = proto
+            self.port = port
+            self.sourceIsLocal = sourceIsLocal
+            self.state = state
         }
     }
 
@@ -59,8 +65,9 @@ public struct FirewallWalk: Sendable {
 
     /// The firewall as planned.
     public init(plan: FirewallPlan) {
-        self.init(chains: Dictionary(plan.chains.map { ($0.name, $0.rules) }, uniquingKeysWith: { first, _ in first }),
-                  hooks: plan.hooks, sets: plan.sets)
+        self.init(
+            chains: Dictionary(plan.chains.map { ($0.name, $0.rules) }, uniquingKeysWith: { first, _ in first }),
+            hooks: plan.hooks, sets: plan.sets)
     }
 
     /// The firewall as the kernel holds it.
@@ -78,17 +85,28 @@ public struct FirewallWalk: Sendable {
         return result
     }
 
-    private func run(_ rules: [Rule], chainName: String, _ packet: Packet, _ mark: inout UInt32, _ result: inout Result,
-                     depth: Int) -> Verdict? {
+    private func run(
+        _ rules: [Rule], chainName: String, _ packet: Packet, _ mark: inout UInt32, _ result: inout Result,
+        depth: Int
+    ) -> Verdict? {
         guard depth < 32 else { return .drop }  // the kernel refuses loops; never expected here
         for (index, rule) in rules.enumerated() {
             guard matches(rule, packet, mark, &result) else { continue }
-            let step = { (target: String) in Step(chain: chainName, index: index, comment: rule.comment, target: target) }
+            let step = { (target: String) in Step(chain: chainName, index: index, comment: rule.comment, target: target)
+            }
             switch rule.target {
-            case .accept: result.steps.append(step("ACCEPT")); return .accept
-            case .drop: result.steps.append(step("DROP")); return .drop
-            case .reject: result.steps.append(step("REJECT")); return .reject
-            case .return: result.steps.append(step("RETURN")); return nil
+            case .accept:
+                result.steps.append(step("ACCEPT"))
+                return .accept
+            case .drop:
+                result.steps.append(step("DROP"))
+                return .drop
+            case .reject:
+                result.steps.append(step("REJECT"))
+                return .reject
+            case .return:
+                result.steps.append(step("RETURN"))
+                return nil
             case .nflog: result.steps.append(step("NFLOG"))
             case .masquerade: result.steps.append(step("MASQUERADE"))
             case .mark(let value, let maskBits):
@@ -96,7 +114,8 @@ public struct FirewallWalk: Sendable {
                 result.steps.append(step("MARK"))
             case .jump(let target):
                 result.steps.append(step(target))
-                if let verdict = run(chains[target] ?? [], chainName: target, packet, &mark, &result, depth: depth + 1) {
+                if let verdict = run(chains[target] ?? [], chainName: target, packet, &mark, &result, depth: depth + 1)
+                {
                     return verdict
                 }
             }
@@ -123,7 +142,8 @@ public struct FirewallWalk: Sendable {
     /// What a set match looks up for the packet, written as the set's members are.
     static func entry(_ match: Rule.SetMatch, _ packet: Packet) -> String {
         let address = match.flags.first == "src" ? packet.source : packet.destination
-        return match.flags.count > 1 ? "\(address),\(packet.proto.rawValue.lowercased()):\(packet.port)" : address.description
+        return match.flags.count > 1
+            ? "\(address),\(packet.proto.rawValue.lowercased()):\(packet.port)" : address.description
     }
 
     /// Set semantics of the kernel: hash:ip exact, hash:net most specific prefix (nomatch excludes),
@@ -138,8 +158,11 @@ public struct FirewallWalk: Sendable {
             var best: (length: Int, nomatch: Bool)?
             for member in set.members {
                 let parts = member.split(separator: " ")
-                guard let cidr = CIDR(String(parts[0])) ?? IPAddress(String(parts[0])).map({ CIDR(network: $0, prefixLength: $0.bitWidth) }),
-                      cidr.contains(address) else { continue }
+                guard
+                    let cidr = CIDR(String(parts[0]))
+                        ?? IPAddress(String(parts[0])).map({ CIDR(network: $0, prefixLength: $0.bitWidth) }),
+                    cidr.contains(address)
+                else { continue }
                 if best == nil || cidr.prefixLength > best!.length {
                     best = (cidr.prefixLength, parts.count > 1 && parts[1] == "nomatch")
                 }

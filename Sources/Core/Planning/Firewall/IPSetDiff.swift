@@ -5,7 +5,8 @@ public struct IPSetOwner: Sendable {
     public var prefixes: [String]
     /// Scratch sets for swaps (their names must fit the kernel's 31 bytes with a 16-character hash).
     public var temporaryPrefix: String
-    public static let firewall = IPSetOwner(prefixes: ["KUBE-SRC-", "KUBE-DST-", "KR-TMP-"], temporaryPrefix: "KR-TMP-")
+    public static let firewall = IPSetOwner(
+        prefixes: ["KUBE-SRC-", "KUBE-DST-", "KR-TMP-"], temporaryPrefix: "KR-TMP-")
     public init(prefixes: [String], temporaryPrefix: String) {
         self.prefixes = prefixes
         self.temporaryPrefix = temporaryPrefix
@@ -37,14 +38,16 @@ public enum IPSetChange: Sendable, Equatable {
 public enum IPSetDiff {
     /// The members as the kernel prints them, for comparison: a host prefix of hash:net is printed bare.
     public static func normalized(_ set: IPSetSpec) -> Set<String> {
-        Set(set.members.map { member in
-            guard set.type == .hashNet else { return member }
-            let host = member.contains(":") ? "/128" : "/32"
-            guard let r = member.range(of: host), r.upperBound == member.endIndex || member[r.upperBound] == " " else {
-                return member
-            }
-            return member.replacingCharacters(in: r, with: "")
-        })
+        Set(
+            set.members.map { member in
+                guard set.type == .hashNet else { return member }
+                let host = member.contains(":") ? "/128" : "/32"
+                guard let r = member.range(of: host), r.upperBound == member.endIndex || member[r.upperBound] == " "
+                else {
+                    return member
+                }
+                return member.replacingCharacters(in: r, with: "")
+            })
     }
 
     /// The changes that bring `actual` to `desired`; an unchanged set costs nothing.
@@ -59,8 +62,10 @@ public enum IPSetDiff {
             }
             if current.type == set.type && normalized(current) == normalized(set) { continue }
             let temporary = temporaryPrefix + FirewallNames.hash(set.name)
-            changes.append(.refill(set, temporary: temporary, sameType: current.type == set.type,
-                                   temporaryExists: live[temporary] != nil))
+            changes.append(
+                .refill(
+                    set, temporary: temporary, sameType: current.type == set.type,
+                    temporaryExists: live[temporary] != nil))
         }
         return changes
     }
@@ -84,7 +89,9 @@ public enum IPSetDiff {
             case .refill(let set, let temporary, let sameType, let temporaryExists):
                 if temporaryExists { script += "destroy \(temporary)\n" }
                 fill(temporary, set)
-                script += sameType ? "swap \(temporary) \(set.name)\ndestroy \(temporary)\n"
+                script +=
+                    sameType
+                    ? "swap \(temporary) \(set.name)\ndestroy \(temporary)\n"
                     : "destroy \(set.name)\nrename \(temporary) \(set.name)\n"
             case .destroy(let name):
                 script += "destroy \(name)\n"

@@ -22,7 +22,8 @@ public struct IPTablesOwner: Sendable {
     public func isHook(_ rule: Rule) -> Bool { if case .jump(let t) = rule.target { owns(t) } else { false } }
 
     public static let firewall = IPTablesOwner(
-        table: "filter", prefixes: ["KUBE-ROUTER-INPUT", "KUBE-ROUTER-FORWARD", "KUBE-ROUTER-OUTPUT", "KUBE-POD-FW-", "KUBE-NWPLCY-"],
+        table: "filter",
+        prefixes: ["KUBE-ROUTER-INPUT", "KUBE-ROUTER-FORWARD", "KUBE-ROUTER-OUTPUT", "KUBE-POD-FW-", "KUBE-NWPLCY-"],
         builtins: ["INPUT", "FORWARD", "OUTPUT"], hooksFirst: true)
 }
 
@@ -41,7 +42,9 @@ public enum IPTablesChange: Sendable, Equatable {
 public enum IPTablesDiff {
     /// Whether the planned hooks are in place in `builtins` (the built-in chains' rules). With
     /// `exactly` (a full sync), there must also be no other hook of ours.
-    public static func hooksInPlace(_ hooks: [Rule], builtins: [String: [Rule]], owner: IPTablesOwner, exactly: Bool) -> Bool {
+    public static func hooksInPlace(
+        _ hooks: [Rule], builtins: [String: [Rule]], owner: IPTablesOwner, exactly: Bool
+    ) -> Bool {
         let placed = hooks.allSatisfy { hook in
             let rules = builtins[hook.chain] ?? []
             return owner.hooksFirst ? rules.first == hook : rules.contains(hook)
@@ -55,8 +58,10 @@ public enum IPTablesDiff {
     /// The changes that bring our chains (`actual`: name → rules) to `plan`, in the order they must be
     /// applied: every chain exists before a rule jumps to it; stale chains are all flushed before any is
     /// deleted (they may jump to each other). Empty when the table already matches.
-    public static func changes(chains planned: [FirewallPlan.Chain], hooks: [Rule], actual: [String: [Rule]],
-                               existing: Set<String>, hooksInPlace: Bool) -> [IPTablesChange] {
+    public static func changes(
+        chains planned: [FirewallPlan.Chain], hooks: [Rule], actual: [String: [Rule]],
+        existing: Set<String>, hooksInPlace: Bool
+    ) -> [IPTablesChange] {
         let changed = planned.filter { actual[$0.name] != $0.rules }
         let plannedNames = Set(planned.map(\.name))
         let stale = actual.keys.filter { !plannedNames.contains($0) }.sorted()

@@ -19,8 +19,9 @@ public struct ObservedFirewall: Sendable {
 
     /// The plan as if the kernel held it exactly (hooks first in their chains).
     public init(_ plan: FirewallPlan) {
-        self.init(chains: Dictionary(plan.chains.map { ($0.name, $0.rules) }, uniquingKeysWith: { a, _ in a }),
-                  hooks: plan.hooks, sets: plan.sets)
+        self.init(
+            chains: Dictionary(plan.chains.map { ($0.name, $0.rules) }, uniquingKeysWith: { a, _ in a }),
+            hooks: plan.hooks, sets: plan.sets)
     }
 
     /// True when nothing of ours is in the kernel: no agent has programmed this node (or namespace).

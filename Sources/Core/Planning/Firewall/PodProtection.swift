@@ -52,8 +52,10 @@ public struct PodProtection: Sendable, Encodable {
 
 extension KernelCheck {
     /// The protection of a pod on `node`, from the plan of that node and what its kernel holds.
-    public static func protection(of pod: Pod, engine: PolicyEngine, plan: FirewallPlan, observed: ObservedFirewall,
-                                  node: String, status: FirewallStatus?) -> PodProtection {
+    public static func protection(
+        of pod: Pod, engine: PolicyEngine, plan: FirewallPlan, observed: ObservedFirewall,
+        node: String, status: FirewallStatus?
+    ) -> PodProtection {
         let ip = pod.ips.first { $0.family == plan.family }?.description ?? pod.ips.first?.description ?? ""
         func direction(_ d: NetworkPolicy.Direction) -> PodProtection.Direction {
             let policies = engine.isolatingPolicies(of: pod, direction: d).map(\.key)
@@ -61,13 +63,16 @@ extension KernelCheck {
                 let name = FirewallNames.policyChain(key, d)
                 return chainState(name, about: "\(key) \(d.word)", plan: plan, observed: observed)
             }
-            return PodProtection.Direction(direction: d.word, isolated: engine.isIsolated(pod, direction: d), policies: policies, chains: chains)
+            return PodProtection.Direction(
+                direction: d.word, isolated: engine.isIsolated(pod, direction: d), policies: policies, chains: chains)
         }
-        let ingress = direction(.ingress), egress = direction(.egress)
-        var result = PodProtection(pod: pod.key, ip: ip, node: node, state: "not isolated", ingress: ingress, egress: egress,
-                                   chain: nil, enteredFrom: [], sets: [], lastSync: status?.lastSync, syncs: status?.syncs,
-                                   rejectedObjects: status.flatMap { $0.rejectedObjects > 0 ? $0.rejectedObjects : nil },
-                                   rejected: status?.rejected.flatMap { $0.isEmpty ? nil : $0 }, drift: [])
+        let ingress = direction(.ingress)
+        let egress = direction(.egress)
+        var result = PodProtection(
+            pod: pod.key, ip: ip, node: node, state: "not isolated", ingress: ingress, egress: egress,
+            chain: nil, enteredFrom: [], sets: [], lastSync: status?.lastSync, syncs: status?.syncs,
+            rejectedObjects: status.flatMap { $0.rejectedObjects > 0 ? $0.rejectedObjects : nil },
+            rejected: status?.rejected.flatMap { $0.isEmpty ? nil : $0 }, drift: [])
         guard pod.isPolicySubject else {
             result.state = "not a policy subject"
             return result
@@ -77,12 +82,15 @@ extension KernelCheck {
         let setNames = Set(policyChains.flatMap { plan.chain($0)?.rules ?? [] }.flatMap { $0.sets.map(\.name) })
         let comment = "pod \(pod.key) "
         let top: Set<String> = [FirewallNames.inputChain, FirewallNames.forwardChain, FirewallNames.outputChain]
-        result.drift = FirewallDrift.compare(plan, observed, chains: top.union([podChain]).union(policyChains), sets: setNames,
-                                             rules: { rule in !top.contains(rule.chain) || rule.comment.hasPrefix(comment) })
+        result.drift = FirewallDrift.compare(
+            plan, observed, chains: top.union([podChain]).union(policyChains), sets: setNames,
+            rules: { rule in !top.contains(rule.chain) || rule.comment.hasPrefix(comment) })
         result.sets = setNames.sorted().map { name in
-            let want = plan.sets.first { $0.name == name }, have = observed.set(name)
-            return PodProtection.SetState(set: name, about: want?.comment ?? "", present: have != nil,
-                                          plannedMembers: want?.members.count ?? 0, members: have?.members.count ?? 0)
+            let want = plan.sets.first { $0.name == name }
+            let have = observed.set(name)
+            return PodProtection.SetState(
+                set: name, about: want?.comment ?? "", present: have != nil,
+                plannedMembers: want?.members.count ?? 0, members: have?.members.count ?? 0)
         }
         if ingress.isolated || egress.isolated {
             result.chain = chainState(podChain, about: "pod \(pod.key)", plan: plan, observed: observed)
@@ -98,9 +106,12 @@ extension KernelCheck {
         return result
     }
 
-    static func chainState(_ name: String, about: String, plan: FirewallPlan, observed: ObservedFirewall) -> PodProtection.ChainState {
-        PodProtection.ChainState(chain: name, about: about, present: observed.chains[name] != nil,
-                                 plannedRules: plan.chain(name)?.rules.count ?? 0, rules: observed.chains[name]?.count ?? 0)
+    static func chainState(
+        _ name: String, about: String, plan: FirewallPlan, observed: ObservedFirewall
+    ) -> PodProtection.ChainState {
+        PodProtection.ChainState(
+            chain: name, about: about, present: observed.chains[name] != nil,
+            plannedRules: plan.chain(name)?.rules.count ?? 0, rules: observed.chains[name]?.count ?? 0)
     }
 }
 
@@ -115,29 +126,42 @@ extension FirewallText {
         }
         if let rejected = p.rejectedObjects {
             let names = p.rejected.map { ": " + $0.joined(separator: ", ") } ?? " (malformed policies?)"
-            lines.append(terminal.paint("The agent cannot read \(rejected) object\(rejected == 1 ? "" : "s")\(names); "
-                                        + "the last good version of each stays in force (see its log)", .yellow))
+            lines.append(
+                terminal.paint(
+                    "The agent cannot read \(rejected) object\(rejected == 1 ? "" : "s")\(names); "
+                        + "the last good version of each stays in force (see its log)", .yellow))
         }
         for d in [p.ingress, p.egress] {
             if d.isolated {
-                let by = d.policies.isEmpty ? "the node's default deny (--netpol-default-deny)" : d.policies.joined(separator: ", ")
+                let by =
+                    d.policies.isEmpty
+                    ? "the node's default deny (--netpol-default-deny)" : d.policies.joined(separator: ", ")
                 lines.append("\(d.direction.capitalized): isolated by \(by)")
             } else {
-                lines.append("\(d.direction.capitalized): not isolated (no policy selects the pod for \(d.direction)): all allowed")
+                lines.append(
+                    "\(d.direction.capitalized): not isolated (no policy selects the pod for \(d.direction)): all allowed"
+                )
             }
         }
         func present(_ c: PodProtection.ChainState) -> String {
-            c.present ? "present, \(c.rules) rule\(c.rules == 1 ? "" : "s")" + (c.rules == c.plannedRules ? "" : " (\(c.plannedRules) planned)")
+            c.present
+                ? "present, \(c.rules) rule\(c.rules == 1 ? "" : "s")"
+                    + (c.rules == c.plannedRules ? "" : " (\(c.plannedRules) planned)")
                 : terminal.paint("MISSING", .red)
         }
         if let chain = p.chain {
-            let entered = p.enteredFrom.isEmpty ? terminal.paint("never entered", .red) : "entered from \(p.enteredFrom.joined(separator: ", "))"
+            let entered =
+                p.enteredFrom.isEmpty
+                ? terminal.paint("never entered", .red) : "entered from \(p.enteredFrom.joined(separator: ", "))"
             lines.append("Chain \(chain.chain): \(present(chain)); \(entered)")
             for c in p.ingress.chains + p.egress.chains {
                 lines.append("  \(c.chain)  \(c.about): \(present(c))")
             }
             for s in p.sets {
-                let state = s.present ? "\(s.members) member\(s.members == 1 ? "" : "s")" + (s.members == s.plannedMembers ? "" : " (\(s.plannedMembers) planned)")
+                let state =
+                    s.present
+                    ? "\(s.members) member\(s.members == 1 ? "" : "s")"
+                        + (s.members == s.plannedMembers ? "" : " (\(s.plannedMembers) planned)")
                     : terminal.paint("MISSING", .red)
                 lines.append("  set \(s.set)  \(s.about): \(state)")
             }

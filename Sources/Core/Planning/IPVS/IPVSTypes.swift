@@ -14,10 +14,18 @@ public struct IPVSService: Sendable, Hashable, CustomStringConvertible {
     public var timeout: UInt32
     public var stats: IPVSStats
 
-    public init(address: IPAddress, proto: PortProtocol, port: UInt16, fwmark: UInt32 = 0, scheduler: String = "rr",
-                persistent: Bool = false, timeout: UInt32 = 0) {
-        self.address = address; self.proto = proto; self.port = port; self.fwmark = fwmark; self.scheduler = scheduler
-        self.persistent = persistent; self.timeout = timeout; stats = IPVSStats()
+    public init(
+        address: IPAddress, proto: PortProtocol, port: UInt16, fwmark: UInt32 = 0, scheduler: String = "rr",
+        persistent: Bool = false, timeout: UInt32 = 0
+    ) {
+        self.address = address
+        self.proto = proto
+        self.port = port
+        self.fwmark = fwmark
+        self.scheduler = scheduler
+        self.persistent = persistent
+        self.timeout = timeout
+        stats = IPVSStats()
     }
 
     /// What identifies the service in the kernel, as a cheap value (sync diffs by it).
@@ -31,12 +39,17 @@ public struct IPVSService: Sendable, Hashable, CustomStringConvertible {
     public var identity: Identity { Identity(address: address, proto: proto, port: port, fwmark: fwmark) }
 
     /// What identifies the service in the kernel, for people: `TCP 10.96.0.10:80`.
-    public var key: String { fwmark != 0 ? "fwmark \(fwmark)" : "\(proto.rawValue) \(address.family == .ipv6 ? "[\(address)]" : "\(address)"):\(port)" }
+    public var key: String {
+        fwmark != 0
+            ? "fwmark \(fwmark)"
+            : "\(proto.rawValue) \(address.family == .ipv6 ? "[\(address)]" : "\(address)"):\(port)"
+    }
     public var description: String { key + " " + scheduler + (persistent ? " persistent \(timeout)" : "") }
 
     /// Equal as configuration (counters aside).
     public func sameSettings(_ other: IPVSService) -> Bool {
-        identity == other.identity && scheduler == other.scheduler && persistent == other.persistent && (!persistent || timeout == other.timeout)
+        identity == other.identity && scheduler == other.scheduler && persistent == other.persistent
+            && (!persistent || timeout == other.timeout)
     }
 
     public static func == (a: Self, b: Self) -> Bool { a.sameSettings(b) }
@@ -55,7 +68,10 @@ public struct IPVSDestination: Sendable, Hashable, CustomStringConvertible {
     public var stats = IPVSStats()
 
     public init(address: IPAddress, port: UInt16, weight: Int32 = 1, forwarding: Forwarding = .masquerade) {
-        self.address = address; self.port = port; self.weight = weight; self.forwarding = forwarding
+        self.address = address
+        self.port = port
+        self.weight = weight
+        self.forwarding = forwarding
     }
 
     public var key: String { address.family == .ipv6 ? "[\(address)]:\(port)" : "\(address):\(port)" }
@@ -68,8 +84,13 @@ public struct IPVSDestination: Sendable, Hashable, CustomStringConvertible {
 
     public var server: Server { Server(address: address, port: port) }
     public func sameServer(_ other: IPVSDestination) -> Bool { address == other.address && port == other.port }
-    public static func == (a: Self, b: Self) -> Bool { a.sameServer(b) && a.weight == b.weight && a.forwarding == b.forwarding }
-    public func hash(into h: inout Hasher) { h.combine(address); h.combine(port) }
+    public static func == (a: Self, b: Self) -> Bool {
+        a.sameServer(b) && a.weight == b.weight && a.forwarding == b.forwarding
+    }
+    public func hash(into h: inout Hasher) {
+        h.combine(address)
+        h.combine(port)
+    }
 }
 
 public struct IPVSStats: Sendable, Hashable, Codable {
@@ -85,9 +106,12 @@ public struct IPVSStats: Sendable, Hashable, Codable {
     public var bytesInPerSecond: UInt64 = 0
     public var bytesOutPerSecond: UInt64 = 0
 
-    public init(connections: UInt64 = 0, packetsIn: UInt64 = 0, packetsOut: UInt64 = 0, bytesIn: UInt64 = 0, bytesOut: UInt64 = 0,
-                connectionsPerSecond: UInt64 = 0, packetsInPerSecond: UInt64 = 0, packetsOutPerSecond: UInt64 = 0,
-                bytesInPerSecond: UInt64 = 0, bytesOutPerSecond: UInt64 = 0) {
+    public init(
+        connections: UInt64 = 0, packetsIn: UInt64 = 0, packetsOut: UInt64 = 0, bytesIn: UInt64 = 0,
+        bytesOut: UInt64 = 0,
+        connectionsPerSecond: UInt64 = 0, packetsInPerSecond: UInt64 = 0, packetsOutPerSecond: UInt64 = 0,
+        bytesInPerSecond: UInt64 = 0, bytesOutPerSecond: UInt64 = 0
+    ) {
         self.connections = connections
         self.packetsIn = packetsIn
         self.packetsOut = packetsOut
@@ -106,6 +130,9 @@ public struct IPVSTimeouts: Sendable, Equatable, Codable {
     public var tcp: UInt32
     public var tcpFin: UInt32
     public var udp: UInt32
-    public init(tcp: UInt32, tcpFin: UInt32, udp: UInt32) { self.tcp = tcp; self.tcpFin = tcpFin; self.udp = udp }
+    public init(tcp: UInt32, tcpFin: UInt32, udp: UInt32) {
+        self.tcp = tcp
+        self.tcpFin = tcpFin
+        self.udp = udp
+    }
 }
-

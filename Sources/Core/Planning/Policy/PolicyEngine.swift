@@ -63,10 +63,12 @@ public struct PolicyEngine: Sendable {
                 throw QueryError("pod \(namespace)/\(name) not found (\(known) pods in namespace \(namespace))")
             }
             guard !pod.ips.isEmpty else {
-                throw QueryError("pod \(pod.key) has no IP address yet (phase \(pod.phase.rawValue)): it is not a network endpoint")
+                throw QueryError(
+                    "pod \(pod.key) has no IP address yet (phase \(pod.phase.rawValue)): it is not a network endpoint")
             }
             guard pod.isEndpoint else {
-                throw QueryError("pod \(pod.key) has finished (phase \(pod.phase.rawValue)): it is not a network endpoint")
+                throw QueryError(
+                    "pod \(pod.key) has finished (phase \(pod.phase.rawValue)): it is not a network endpoint")
             }
             return pod.ips.map { TrafficEndpoint(kind: .pod(pod), ip: $0) }
         }
@@ -77,7 +79,9 @@ public struct PolicyEngine: Sendable {
         for dst in to {
             if let src = from.first(where: { $0.ip.family == dst.ip.family }) { return (src, dst) }
         }
-        throw QueryError("\(from.first?.description ?? "source") and \(to.first?.description ?? "destination") have no IP family in common")
+        throw QueryError(
+            "\(from.first?.description ?? "source") and \(to.first?.description ?? "destination") have no IP family in common"
+        )
     }
 
     /// Resolves a named query port on the destination pod.
@@ -86,12 +90,17 @@ public struct PolicyEngine: Sendable {
         case .number(let n): return n
         case .named(let name):
             guard let pod = destination.pod else {
-                throw QueryError("port \"\(name)\" is a name, but the destination \(destination.ip) is not a pod: give a number")
+                throw QueryError(
+                    "port \"\(name)\" is a name, but the destination \(destination.ip) is not a pod: give a number")
             }
             guard let number = pod.namedPorts(name, proto: query.proto).first else {
-                let declared = pod.ports.filter { !$0.name.isEmpty }.map { "\($0.name)=\($0.port)/\($0.proto.rawValue)" }
-                throw QueryError("pod \(pod.key) has no container port named \"\(name)\" for \(query.proto.rawValue)" +
-                                 (declared.isEmpty ? " (it declares no named ports)" : " (it declares \(declared.joined(separator: ", ")))"))
+                let declared = pod.ports.filter { !$0.name.isEmpty }.map {
+                    "\($0.name)=\($0.port)/\($0.proto.rawValue)"
+                }
+                throw QueryError(
+                    "pod \(pod.key) has no container port named \"\(name)\" for \(query.proto.rawValue)"
+                        + (declared.isEmpty
+                            ? " (it declares no named ports)" : " (it declares \(declared.joined(separator: ", ")))"))
             }
             return number
         }
@@ -113,21 +122,29 @@ public struct PolicyEngine: Sendable {
     }
 
     /// The verdict alone, for matrices and the firewall: no explanation is built.
-    public func allows(from source: TrafficEndpoint, to destination: TrafficEndpoint, port: Int, proto: PortProtocol) -> Bool {
+    public func allows(
+        from source: TrafficEndpoint, to destination: TrafficEndpoint, port: Int, proto: PortProtocol
+    ) -> Bool {
         if isLoopback(source, destination) { return true }
-        return sideAllows(.egress, subject: source, peer: destination, destination: destination, port: port, proto: proto)
-            && sideAllows(.ingress, subject: destination, peer: source, destination: destination, port: port, proto: proto)
+        return sideAllows(
+            .egress, subject: source, peer: destination, destination: destination, port: port, proto: proto)
+            && sideAllows(
+                .ingress, subject: destination, peer: source, destination: destination, port: port, proto: proto)
     }
 
-    private func sideAllows(_ direction: NetworkPolicy.Direction, subject: TrafficEndpoint, peer: TrafficEndpoint,
-                            destination: TrafficEndpoint, port: Int, proto: PortProtocol) -> Bool {
+    private func sideAllows(
+        _ direction: NetworkPolicy.Direction, subject: TrafficEndpoint, peer: TrafficEndpoint,
+        destination: TrafficEndpoint, port: Int, proto: PortProtocol
+    ) -> Bool {
         guard let pod = subject.pod, pod.isPolicySubject else { return true }
         let policies = isolatingPolicies(of: pod, direction: direction)
         if policies.isEmpty && !defaultDeny { return true }
         if direction == .ingress && isFromOwnNode(peer, to: pod) { return true }
         for policy in policies {
             for rule in policy.rules(direction) {
-                if ruleMatch(rule, in: policy, peer: peer, destination: destination.pod, port: port, proto: proto).allows {
+                if ruleMatch(rule, in: policy, peer: peer, destination: destination.pod, port: port, proto: proto)
+                    .allows
+                {
                     return true
                 }
             }
@@ -136,10 +153,14 @@ public struct PolicyEngine: Sendable {
     }
 
     /// The full explanation of one packet.
-    public func explain(from source: TrafficEndpoint, to destination: TrafficEndpoint, port: Int, proto: PortProtocol,
-                        portName: String? = nil) -> PolicyExplanation {
-        var egress = explainSide(.egress, subject: source, peer: destination, destination: destination, port: port, proto: proto)
-        var ingress = explainSide(.ingress, subject: destination, peer: source, destination: destination, port: port, proto: proto)
+    public func explain(
+        from source: TrafficEndpoint, to destination: TrafficEndpoint, port: Int, proto: PortProtocol,
+        portName: String? = nil
+    ) -> PolicyExplanation {
+        var egress = explainSide(
+            .egress, subject: source, peer: destination, destination: destination, port: port, proto: proto)
+        var ingress = explainSide(
+            .ingress, subject: destination, peer: source, destination: destination, port: port, proto: proto)
         if isLoopback(source, destination) {
             // A pod talking to itself stays inside its own network namespace: no node firewall sees it.
             egress.verdict = .allow
@@ -149,14 +170,18 @@ public struct PolicyEngine: Sendable {
             ingress.reason = note
         }
         let verdict: PolicyExplanation.Verdict = egress.verdict == .allow && ingress.verdict == .allow ? .allow : .deny
-        return PolicyExplanation(from: describe(source), to: describe(destination), port: port, protocol: proto,
-                                 portName: portName, verdict: verdict, egress: egress, ingress: ingress)
+        return PolicyExplanation(
+            from: describe(source), to: describe(destination), port: port, protocol: proto,
+            portName: portName, verdict: verdict, egress: egress, ingress: ingress)
     }
 
-    private func explainSide(_ direction: NetworkPolicy.Direction, subject: TrafficEndpoint, peer: TrafficEndpoint,
-                             destination: TrafficEndpoint, port: Int, proto: PortProtocol) -> PolicyExplanation.Side {
-        var side = PolicyExplanation.Side(direction: direction.word, pod: subject.pod?.key, subject: false, isolated: false,
-                                          policies: [], verdict: .allow, reason: "", allowedBy: [], rules: [], namedPorts: [])
+    private func explainSide(
+        _ direction: NetworkPolicy.Direction, subject: TrafficEndpoint, peer: TrafficEndpoint,
+        destination: TrafficEndpoint, port: Int, proto: PortProtocol
+    ) -> PolicyExplanation.Side {
+        var side = PolicyExplanation.Side(
+            direction: direction.word, pod: subject.pod?.key, subject: false, isolated: false,
+            policies: [], verdict: .allow, reason: "", allowedBy: [], rules: [], namedPorts: [])
         guard let pod = subject.pod else {
             side.reason = "\(subject.ip) is not a pod: no \(direction.word) policy applies"
             return side
@@ -169,17 +194,20 @@ public struct PolicyEngine: Sendable {
         let policies = isolatingPolicies(of: pod, direction: direction)
         side.policies = policies.map(\.key)
         guard !policies.isEmpty || defaultDeny else {
-            side.reason = "no NetworkPolicy selects \(pod.key) for \(direction.word): all \(direction.word) traffic is allowed"
+            side.reason =
+                "no NetworkPolicy selects \(pod.key) for \(direction.word): all \(direction.word) traffic is allowed"
             return side
         }
         side.isolated = true
         var namedPorts: [PolicyExplanation.NamedPort] = []
         for policy in policies {
             for (index, rule) in policy.rules(direction).enumerated() {
-                let match = ruleMatch(rule, in: policy, peer: peer, destination: destination.pod, port: port, proto: proto)
+                let match = ruleMatch(
+                    rule, in: policy, peer: peer, destination: destination.pod, port: port, proto: proto)
                 for named in match.namedPorts where !namedPorts.contains(named) { namedPorts.append(named) }
-                let result = PolicyExplanation.RuleResult(policy: policy.key, rule: index, allows: match.allows,
-                                                          peer: match.peer, port: match.port, reason: match.reason)
+                let result = PolicyExplanation.RuleResult(
+                    policy: policy.key, rule: index, allows: match.allows,
+                    peer: match.peer, port: match.port, reason: match.reason)
                 side.rules.append(result)
                 if match.allows { side.allowedBy.append(result) }
             }
@@ -189,15 +217,17 @@ public struct PolicyEngine: Sendable {
         if let first = side.allowedBy.first {
             side.reason = "allowed by \(first.policy) \(direction.word) rule \(first.rule): \(first.reason)"
         } else if direction == .ingress && isFromOwnNode(peer, to: pod) {
-            side.reason = "\(peer.ip) is the node of \(pod.key): traffic from a pod's own node is always allowed (kubelet probes)"
+            side.reason =
+                "\(peer.ip) is the node of \(pod.key): traffic from a pod's own node is always allowed (kubelet probes)"
         } else {
             side.verdict = .deny
             let ruleCount = policies.reduce(0) { $0 + $1.rules(direction).count }
-            side.reason = policies.isEmpty
+            side.reason =
+                policies.isEmpty
                 ? "no NetworkPolicy allows \(direction.word) for \(pod.key), and the node denies by default (--netpol-default-deny)"
                 : ruleCount == 0
-                ? "\(pod.key) is isolated for \(direction.word) by \(names), which allow no \(direction.word) traffic"
-                : "\(pod.key) is isolated for \(direction.word) by \(names), and none of their \(ruleCount) rule(s) matches"
+                    ? "\(pod.key) is isolated for \(direction.word) by \(names), which allow no \(direction.word) traffic"
+                    : "\(pod.key) is isolated for \(direction.word) by \(names), and none of their \(ruleCount) rule(s) matches"
         }
         return side
     }
@@ -212,8 +242,10 @@ public struct PolicyEngine: Sendable {
         var namedPorts: [PolicyExplanation.NamedPort]
     }
 
-    func ruleMatch(_ rule: NetworkPolicy.Rule, in policy: NetworkPolicy, peer: TrafficEndpoint, destination: Pod?,
-                   port: Int, proto: PortProtocol) -> RuleMatch {
+    func ruleMatch(
+        _ rule: NetworkPolicy.Rule, in policy: NetworkPolicy, peer: TrafficEndpoint, destination: Pod?,
+        port: Int, proto: PortProtocol
+    ) -> RuleMatch {
         var namedPorts: [PolicyExplanation.NamedPort] = []
         // Ports first: their resolution is reported even when the peer does not match.
         var portIndex: Int?
@@ -222,7 +254,10 @@ public struct PolicyEngine: Sendable {
             for (i, entry) in rule.ports.enumerated() {
                 let (ok, named) = portMatches(entry, port: port, proto: proto, destination: destination)
                 if let named { namedPorts.append(named) }
-                if ok && portIndex == nil { portIndex = i; portText = "port \(entry)" }
+                if ok && portIndex == nil {
+                    portIndex = i
+                    portText = "port \(entry)"
+                }
             }
         }
         var peerIndex: Int?
@@ -236,11 +271,14 @@ public struct PolicyEngine: Sendable {
         let reason: String
         switch (peerOK, portOK) {
         case (true, true): reason = "\(peerText), \(portText)"
-        case (false, true): reason = "\(peer.description) matches none of \(rule.peers.map(\.description).joined(separator: "; "))"
-        case (true, false): reason = "\(port)/\(proto.rawValue) is not in \(rule.ports.map(\.description).joined(separator: ", "))"
+        case (false, true):
+            reason = "\(peer.description) matches none of \(rule.peers.map(\.description).joined(separator: "; "))"
+        case (true, false):
+            reason = "\(port)/\(proto.rawValue) is not in \(rule.ports.map(\.description).joined(separator: ", "))"
         case (false, false): reason = "neither peer nor port matches"
         }
-        return RuleMatch(allows: peerOK && portOK, peer: peerIndex, port: portIndex, reason: reason, namedPorts: namedPorts)
+        return RuleMatch(
+            allows: peerOK && portOK, peer: peerIndex, port: portIndex, reason: reason, namedPorts: namedPorts)
     }
 
     /// The pods a pod peer of `policy` selects (the set `peerMatches` accepts), namespaces first.
@@ -262,7 +300,8 @@ public struct PolicyEngine: Sendable {
         case .pods(let podSelector, let namespaceSelector):
             guard let pod = endpoint.pod, pod.isPolicySubject else { return false }
             if let namespaceSelector {
-                let labels = snapshot.namespaces[pod.namespace]?.labels ?? ["kubernetes.io/metadata.name": pod.namespace]
+                let labels =
+                    snapshot.namespaces[pod.namespace]?.labels ?? ["kubernetes.io/metadata.name": pod.namespace]
                 guard namespaceSelector.matches(labels) else { return false }
             } else if pod.namespace != policy.namespace {
                 return false
@@ -271,8 +310,10 @@ public struct PolicyEngine: Sendable {
         }
     }
 
-    func portMatches(_ entry: NetworkPolicy.Port, port: Int, proto: PortProtocol,
-                     destination: Pod?) -> (Bool, PolicyExplanation.NamedPort?) {
+    func portMatches(
+        _ entry: NetworkPolicy.Port, port: Int, proto: PortProtocol,
+        destination: Pod?
+    ) -> (Bool, PolicyExplanation.NamedPort?) {
         switch entry.value {
         case .any: return (entry.proto == proto, nil)
         case .number(let n): return (entry.proto == proto && n == port, nil)
@@ -280,7 +321,8 @@ public struct PolicyEngine: Sendable {
         case .named(let name):
             // A named port means "whatever that name is on the destination pod", for the entry's protocol.
             let numbers = destination?.namedPorts(name, proto: entry.proto) ?? []
-            let named = PolicyExplanation.NamedPort(name: name, protocol: entry.proto, pod: destination?.key, resolvedTo: numbers)
+            let named = PolicyExplanation.NamedPort(
+                name: name, protocol: entry.proto, pod: destination?.key, resolvedTo: numbers)
             return (entry.proto == proto && numbers.contains(port), named)
         }
     }
@@ -302,9 +344,10 @@ public struct PolicyEngine: Sendable {
     private func describe(_ endpoint: TrafficEndpoint) -> PolicyExplanation.Endpoint {
         switch endpoint.kind {
         case .pod(let pod):
-            return .init(kind: "pod", ip: endpoint.ip.description, pod: pod.key, namespace: pod.namespace,
-                         node: pod.nodeName.isEmpty ? nil : pod.nodeName, labels: pod.labels,
-                         hostNetwork: pod.hostNetwork ? true : nil)
+            return .init(
+                kind: "pod", ip: endpoint.ip.description, pod: pod.key, namespace: pod.namespace,
+                node: pod.nodeName.isEmpty ? nil : pod.nodeName, labels: pod.labels,
+                hostNetwork: pod.hostNetwork ? true : nil)
         case .node(let name):
             return .init(kind: "node", ip: endpoint.ip.description, node: name)
         case .external:
@@ -329,8 +372,9 @@ public struct PolicyEngine: Sendable {
         for query in ports {
             for src in pods {
                 for dst in pods where dst.key != src.key {
-                    let endpoints = try? pair(from: src.ips.map { TrafficEndpoint(kind: .pod(src), ip: $0) },
-                                              to: dst.ips.map { TrafficEndpoint(kind: .pod(dst), ip: $0) })
+                    let endpoints = try? pair(
+                        from: src.ips.map { TrafficEndpoint(kind: .pod(src), ip: $0) },
+                        to: dst.ips.map { TrafficEndpoint(kind: .pod(dst), ip: $0) })
                     let dstEndpoint = endpoints?.1
                     let number = dstEndpoint.flatMap { try? resolvePort(query, on: $0) }
                     var allowed = false
@@ -344,8 +388,10 @@ public struct PolicyEngine: Sendable {
                     }
                     var portName: String?
                     if case .named(let name) = query.value { portName = name }
-                    cells.append(MatrixCell(from: src.key, to: dst.key, port: reported, protocol: query.proto,
-                                            portName: portName, verdict: allowed ? .allow : .deny))
+                    cells.append(
+                        MatrixCell(
+                            from: src.key, to: dst.key, port: reported, protocol: query.proto,
+                            portName: portName, verdict: allowed ? .allow : .deny))
                 }
             }
         }

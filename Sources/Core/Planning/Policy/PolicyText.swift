@@ -15,10 +15,16 @@ public enum PolicyText {
             lines.append(terminal.paint("\(side.direction.capitalized)\(where_): ", .bold) + mark)
             lines.append("  \(side.reason)")
             if side.isolated {
-                lines.append("  isolated by: " + (side.policies.isEmpty ? "the node's default deny (--netpol-default-deny)" : side.policies.joined(separator: ", ")))
+                lines.append(
+                    "  isolated by: "
+                        + (side.policies.isEmpty
+                            ? "the node's default deny (--netpol-default-deny)" : side.policies.joined(separator: ", "))
+                )
                 let withRules = Set(side.rules.map(\.policy))
                 for policy in side.policies where !withRules.contains(policy) {
-                    lines.append("  " + terminal.paint("✗", .red) + " \(policy): no \(side.direction) rules (denies all \(side.direction))")
+                    lines.append(
+                        "  " + terminal.paint("✗", .red)
+                            + " \(policy): no \(side.direction) rules (denies all \(side.direction))")
                 }
                 for rule in side.rules {
                     let tick = rule.allows ? terminal.paint("✓", .green) : terminal.paint("✗", .red)
@@ -26,8 +32,12 @@ public enum PolicyText {
                 }
             }
             for named in side.namedPorts {
-                let target = named.resolvedTo.isEmpty ? "not declared" : named.resolvedTo.map(String.init).joined(separator: ", ")
-                lines.append("  named port \"\(named.name)\"/\(named.protocol.rawValue) on \(named.pod ?? "the destination") → \(target)")
+                let target =
+                    named.resolvedTo.isEmpty
+                    ? "not declared" : named.resolvedTo.map(String.init).joined(separator: ", ")
+                lines.append(
+                    "  named port \"\(named.name)\"/\(named.protocol.rawValue) on \(named.pod ?? "the destination") → \(target)"
+                )
             }
         }
         if let kernel = e.kernel {
@@ -60,9 +70,13 @@ public enum PolicyText {
             for j in 0..<n { header += pad(String(j + 1), cellWidth) }
             out.append(header)
             for i in 0..<n {
-                var row = pad(String(i + 1), numberWidth) + " " + padRight(truncate(m.pods[i], nameWidth), nameWidth) + " "
+                var row =
+                    pad(String(i + 1), numberWidth) + " " + padRight(truncate(m.pods[i], nameWidth), nameWidth) + " "
                 for j in 0..<n {
-                    guard let cell = m.cell(from: i, to: j, port: p) else { row += pad("·", cellWidth); continue }
+                    guard let cell = m.cell(from: i, to: j, port: p) else {
+                        row += pad("·", cellWidth)
+                        continue
+                    }
                     if cell.verdict == .allow { allowed += 1 }
                     let symbol = cell.verdict == .allow ? "✓" : "✗"
                     let padded = pad(symbol, cellWidth)

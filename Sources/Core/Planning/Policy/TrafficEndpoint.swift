@@ -7,11 +7,15 @@ public enum EndpointReference: Sendable, Hashable, CustomStringConvertible {
     case ip(IPAddress)
 
     public init?(_ text: String, defaultNamespace: String = "default") {
-        if let ip = IPAddress(text) { self = .ip(ip); return }
+        if let ip = IPAddress(text) {
+            self = .ip(ip)
+            return
+        }
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         switch parts.count {
         case 1 where !text.isEmpty: self = .pod(namespace: defaultNamespace, name: text)
-        case 2 where !parts[0].isEmpty && !parts[1].isEmpty: self = .pod(namespace: String(parts[0]), name: String(parts[1]))
+        case 2 where !parts[0].isEmpty && !parts[1].isEmpty:
+            self = .pod(namespace: String(parts[0]), name: String(parts[1]))
         default: return nil
         }
     }
@@ -35,7 +39,10 @@ public struct TrafficEndpoint: Sendable, Hashable {
     public var kind: Kind
     public var ip: IPAddress
 
-    public init(kind: Kind, ip: IPAddress) { self.kind = kind; self.ip = ip }
+    public init(kind: Kind, ip: IPAddress) {
+        self.kind = kind
+        self.ip = ip
+    }
 
     public var pod: Pod? { if case .pod(let p) = kind { p } else { nil } }
 
@@ -54,7 +61,10 @@ public struct PortQuery: Sendable, Hashable, CustomStringConvertible {
     public var value: Value
     public var proto: PortProtocol
 
-    public init(_ value: Value, proto: PortProtocol = .tcp) { self.value = value; self.proto = proto }
+    public init(_ value: Value, proto: PortProtocol = .tcp) {
+        self.value = value
+        self.proto = proto
+    }
 
     /// `80`, `80/TCP`, `53/udp`, `http`, `metrics/TCP`.
     public init?(_ text: String) {

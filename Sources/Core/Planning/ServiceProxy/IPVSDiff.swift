@@ -39,7 +39,8 @@ public struct IPVSSyncReport: Sendable, Equatable, Codable {
     public var destinationsDeleted = 0
     /// Netlink changes sent (reads not counted).
     public var calls: Int {
-        servicesAdded + servicesUpdated + servicesDeleted + destinationsAdded + destinationsUpdated + destinationsDeleted
+        servicesAdded + servicesUpdated + servicesDeleted + destinationsAdded + destinationsUpdated
+            + destinationsDeleted
     }
     /// What failed, by service; the rest of the table was still synced.
     public var errors: [String] = []
@@ -84,8 +85,10 @@ public enum IPVSDiff {
 
     /// `deleteUnplanned`: whether an actual service that no plan has may be deleted (ours: planned by
     /// the previous sync, or recorded as ours). Others' services are never touched.
-    public static func groups(planned: [PlannedVirtualService], actual: [IPVSEntry],
-                              deleteUnplanned: (IPVSEntry) -> Bool) -> [Group] {
+    public static func groups(
+        planned: [PlannedVirtualService], actual: [IPVSEntry],
+        deleteUnplanned: (IPVSEntry) -> Bool
+    ) -> [Group] {
         typealias ID = IPVSService.Identity
         var current: [ID: IPVSEntry] = [:]
         for entry in actual { current[entry.service.identity] = entry }
@@ -95,10 +98,13 @@ public enum IPVSDiff {
         var groups: [Group] = []
         for p in planned where wanted[p.service.identity]?.origin == p.origin {
             let changes = changes(p, current: current[p.service.identity])
-            if !changes.isEmpty { groups.append(Group(origin: "\(p.origin) (\(p.service.key))", stale: false, changes: changes)) }
+            if !changes.isEmpty {
+                groups.append(Group(origin: "\(p.origin) (\(p.service.key))", stale: false, changes: changes))
+            }
         }
         for entry in actual where wanted[entry.service.identity] == nil && deleteUnplanned(entry) {
-            groups.append(Group(origin: "stale \(entry.service.key)", stale: true, changes: [.deleteService(entry.service)]))
+            groups.append(
+                Group(origin: "stale \(entry.service.key)", stale: true, changes: [.deleteService(entry.service)]))
         }
         return groups
     }

@@ -15,12 +15,19 @@ public enum ServiceProxyNetfilter {
     public static let servicesChain = "KUBE-ROUTER-SERVICES"
     public static let masqueradeChain = "KUBE-ROUTER-SVC-MASQ"
 
-    public static func vipSet(_ family: IPAddress.Family) -> String { family == .ipv4 ? "kube-router-svip" : "inet6:kube-router-svip" }
-    public static func vipPortSet(_ family: IPAddress.Family) -> String { family == .ipv4 ? "kube-router-svip-prt" : "inet6:kube-router-svip-prt" }
+    public static func vipSet(_ family: IPAddress.Family) -> String {
+        family == .ipv4 ? "kube-router-svip" : "inet6:kube-router-svip"
+    }
+    public static func vipPortSet(_ family: IPAddress.Family) -> String {
+        family == .ipv4 ? "kube-router-svip-prt" : "inet6:kube-router-svip-prt"
+    }
 
-    public static let filterOwner = IPTablesOwner(table: "filter", prefixes: [servicesChain], builtins: ["INPUT"], hooksFirst: false)
-    public static let natOwner = IPTablesOwner(table: "nat", prefixes: ["KUBE-ROUTER-SVC-"], builtins: ["POSTROUTING"], hooksFirst: false)
-    public static let setOwner = IPSetOwner(prefixes: ["kube-router-svip", "inet6:kube-router-svip", "kr-svc-tmp-"], temporaryPrefix: "kr-svc-tmp-")
+    public static let filterOwner = IPTablesOwner(
+        table: "filter", prefixes: [servicesChain], builtins: ["INPUT"], hooksFirst: false)
+    public static let natOwner = IPTablesOwner(
+        table: "nat", prefixes: ["KUBE-ROUTER-SVC-"], builtins: ["POSTROUTING"], hooksFirst: false)
+    public static let setOwner = IPSetOwner(
+        prefixes: ["kube-router-svip", "inet6:kube-router-svip", "kr-svc-tmp-"], temporaryPrefix: "kr-svc-tmp-")
 
     /// One family's pieces: the sets, the filter chain and its hook, the nat chain and its hook.
     public struct Plan: Sendable, Equatable {
@@ -34,7 +41,10 @@ public enum ServiceProxyNetfilter {
         public var masqueradeAll: Bool
         /// The node's pod CIDRs: their pods keep their address, and reply through this node anyway.
         public var podCIDRs: [CIDR]
-        public init(masqueradeAll: Bool = false, podCIDRs: [CIDR] = []) { self.masqueradeAll = masqueradeAll; self.podCIDRs = podCIDRs }
+        public init(masqueradeAll: Bool = false, podCIDRs: [CIDR] = []) {
+            self.masqueradeAll = masqueradeAll
+            self.podCIDRs = podCIDRs
+        }
     }
 
     public static func plan(_ proxy: ServiceProxyPlan, family: IPAddress.Family, options: Options) -> Plan {
@@ -46,19 +56,33 @@ public enum ServiceProxyNetfilter {
             vipPorts.insert("\(s.address),\(s.proto.rawValue.lowercased()):\(s.port)")
         }
         let sets = [
-            IPSetSpec(name: vipSet(family), type: .hashIP, members: vips.map(\.description), comment: "service VIPs", family: family),
-            IPSetSpec(name: vipPortSet(family), type: .hashIPPort, members: vipPorts.sorted(), comment: "service VIP ports", family: family),
+            IPSetSpec(
+                name: vipSet(family), type: .hashIP, members: vips.map(\.description), comment: "service VIPs",
+                family: family),
+            IPSetSpec(
+                name: vipPortSet(family), type: .hashIPPort, members: vipPorts.sorted(), comment: "service VIP ports",
+                family: family),
         ]
 
-        var guardRules = [Rule(chain: servicesChain, sets: [.init(name: vipPortSet(family), flags: ["dst", "dst"])], target: .return,
-                               comment: "traffic to a service port: IPVS takes it")]
+        var guardRules = [
+            Rule(
+                chain: servicesChain, sets: [.init(name: vipPortSet(family), flags: ["dst", "dst"])], target: .return,
+                comment: "traffic to a service port: IPVS takes it")
+        ]
         for proto in PortProtocol.allCases {
-            guardRules.append(Rule(chain: servicesChain, proto: proto, sets: [.init(name: vipSet(family), flags: ["dst"])], target: .reject,
-                                   comment: "a service VIP on a port no service has: the node's own daemons stay unexposed"))
+            guardRules.append(
+                Rule(
+                    chain: servicesChain, proto: proto, sets: [.init(name: vipSet(family), flags: ["dst"])],
+                    target: .reject,
+                    comment: "a service VIP on a port no service has: the node's own daemons stay unexposed"))
         }
-        let filter = FirewallPlan(family: family, sets: [], chains: [.init(name: servicesChain, rules: guardRules)],
-                                  hooks: [Rule(chain: "INPUT", sets: [.init(name: vipSet(family), flags: ["dst"])], target: .jump(servicesChain),
-                                               comment: "kube-router service VIPs")])
+        let filter = FirewallPlan(
+            family: family, sets: [], chains: [.init(name: servicesChain, rules: guardRules)],
+            hooks: [
+                Rule(
+                    chain: "INPUT", sets: [.init(name: vipSet(family), flags: ["dst"])], target: .jump(servicesChain),
+                    comment: "kube-router service VIPs")
+            ])
 
         var masq: [Rule] = []
         var hairpins = Set<IPAddress>()
@@ -68,19 +92,29 @@ public enum ServiceProxyNetfilter {
         let host = family == .ipv4 ? 32 : 128
         for endpoint in hairpins.sorted() {
             let cidr = CIDR(network: endpoint, prefixLength: host)
-            masq.append(Rule(chain: masqueradeChain, source: cidr, destination: cidr, target: .masquerade,
-                             comment: "hairpin: endpoint \(endpoint) reaching itself through a service"))
+            masq.append(
+                Rule(
+                    chain: masqueradeChain, source: cidr, destination: cidr, target: .masquerade,
+                    comment: "hairpin: endpoint \(endpoint) reaching itself through a service"))
         }
         if !options.masqueradeAll {
             for cidr in options.podCIDRs where cidr.family == family {
-                masq.append(Rule(chain: masqueradeChain, source: cidr, target: .return, comment: "this node's pods keep their address"))
-                masq.append(Rule(chain: masqueradeChain, destination: cidr, target: .return, comment: "this node's pods reply through it"))
+                masq.append(
+                    Rule(
+                        chain: masqueradeChain, source: cidr, target: .return,
+                        comment: "this node's pods keep their address"))
+                masq.append(
+                    Rule(
+                        chain: masqueradeChain, destination: cidr, target: .return,
+                        comment: "this node's pods reply through it"))
             }
         }
-        masq.append(Rule(chain: masqueradeChain, target: .masquerade, comment: "the reply must come back through this node"))
+        masq.append(
+            Rule(chain: masqueradeChain, target: .masquerade, comment: "the reply must come back through this node"))
         var hook = Rule(chain: "POSTROUTING", target: .jump(masqueradeChain), comment: "kube-router IPVS masquerade")
         hook.ipvsMasquerade = true
-        let nat = FirewallPlan(family: family, sets: [], chains: [.init(name: masqueradeChain, rules: masq)], hooks: [hook])
+        let nat = FirewallPlan(
+            family: family, sets: [], chains: [.init(name: masqueradeChain, rules: masq)], hooks: [hook])
         return Plan(family: family, sets: sets, filter: filter, nat: nat)
     }
 }

@@ -57,34 +57,44 @@ public enum ServiceProxyPlanner {
         /// Hairpin for every service, not only the annotated ones.
         public var hairpinAll: Bool
         public init(gracefulTermination: Bool = false, hairpinAll: Bool = false) {
-            self.gracefulTermination = gracefulTermination; self.hairpinAll = hairpinAll
+            self.gracefulTermination = gracefulTermination
+            self.hairpinAll = hairpinAll
         }
     }
 
     /// The addresses a node serves NodePorts on: its InternalIP and ExternalIP addresses.
     public static func nodeAddresses(_ node: Node?) -> [IPAddress] {
-        (node?.addresses ?? []).filter { $0.type == "InternalIP" || $0.type == "ExternalIP" }.compactMap { IPAddress($0.address) }
+        (node?.addresses ?? []).filter { $0.type == "InternalIP" || $0.type == "ExternalIP" }.compactMap {
+            IPAddress($0.address)
+        }
     }
 
     /// The plan for `node` as the agent makes it: NodePorts on the node's own addresses.
-    public static func plan(_ snapshot: ClusterSnapshot, node: String, options: Options = Options()) -> ServiceProxyPlan {
+    public static func plan(_ snapshot: ClusterSnapshot, node: String, options: Options = Options()) -> ServiceProxyPlan
+    {
         plan(snapshot, node: node, nodeAddresses: nodeAddresses(snapshot.nodes[node]), options: options)
     }
 
-    public static func plan(_ snapshot: ClusterSnapshot, node: String, nodeAddresses: [IPAddress], options: Options = Options()) -> ServiceProxyPlan {
-        assemble(parts(snapshot, node: node, nodeAddresses: nodeAddresses, options: options), nodeAddresses: nodeAddresses)
+    public static func plan(
+        _ snapshot: ClusterSnapshot, node: String, nodeAddresses: [IPAddress], options: Options = Options()
+    ) -> ServiceProxyPlan {
+        assemble(
+            parts(snapshot, node: node, nodeAddresses: nodeAddresses, options: options), nodeAddresses: nodeAddresses)
     }
 
     /// The plan of every service, by `namespace/name`: what an event sync later updates one by one.
-    public static func parts(_ snapshot: ClusterSnapshot, node: String, nodeAddresses: [IPAddress], options: Options = Options()) -> [String: ServicePlan] {
+    public static func parts(
+        _ snapshot: ClusterSnapshot, node: String, nodeAddresses: [IPAddress], options: Options = Options()
+    ) -> [String: ServicePlan] {
         var slicesByService: [String: [EndpointSlice]] = [:]
         for slice in snapshot.endpointSlices.values where !slice.serviceName.isEmpty {
             slicesByService["\(slice.meta.namespace)/\(slice.serviceName)", default: []].append(slice)
         }
         var parts: [String: ServicePlan] = [:]
         for service in snapshot.services.values {
-            parts[service.meta.key] = plan(service: service, slices: slicesByService[service.meta.key] ?? [], node: node,
-                                           nodeAddresses: nodeAddresses, options: options)
+            parts[service.meta.key] = plan(
+                service: service, slices: slicesByService[service.meta.key] ?? [], node: node,
+                nodeAddresses: nodeAddresses, options: options)
         }
         return parts
     }
@@ -111,13 +121,19 @@ public enum ServiceProxyPlanner {
     }
 
     /// One service's virtual services, VIPs and problems: the unit an event replans.
-    public static func plan(service: Service, slices: [EndpointSlice], node: String, nodeAddresses: [IPAddress],
-                            options: Options = Options()) -> ServicePlan {
+    public static func plan(
+        service: Service, slices: [EndpointSlice], node: String, nodeAddresses: [IPAddress],
+        options: Options = Options()
+    ) -> ServicePlan {
         var part = ServicePlan()
-        guard !service.isHeadless, service.type != "ExternalName", service.meta.labels[proxyNameLabel] == nil else { return part }
+        guard !service.isHeadless, service.type != "ExternalName", service.meta.labels[proxyNameLabel] == nil else {
+            return part
+        }
         var scheduler = service.meta.annotations[schedulerAnnotation] ?? "rr"
         if !schedulers.contains(scheduler) {
-            part.problems.append("service \(service.meta.key): annotation \(schedulerAnnotation)=\"\(scheduler)\" is not an IPVS scheduler (\(schedulers.sorted().joined(separator: ", "))); using rr")
+            part.problems.append(
+                "service \(service.meta.key): annotation \(schedulerAnnotation)=\"\(scheduler)\" is not an IPVS scheduler (\(schedulers.sorted().joined(separator: ", "))); using rr"
+            )
             scheduler = "rr"
         }
         for port in service.ports {
@@ -125,13 +141,18 @@ public enum ServiceProxyPlanner {
             func destinations(family: IPAddress.Family, localOnly: Bool) -> [IPVSDestination] {
                 var result: [IPVSDestination.Server: IPVSDestination] = [:]
                 for slice in slices {
-                    guard let slicePort = slice.ports.first(where: { $0.name == port.name && $0.proto == port.proto }) else { continue }
+                    guard let slicePort = slice.ports.first(where: { $0.name == port.name && $0.proto == port.proto })
+                    else { continue }
                     for endpoint in slice.endpoints {
                         if localOnly && endpoint.nodeName != node { continue }
                         let weight: Int32
-                        if endpoint.ready && !endpoint.terminating { weight = 1 }
-                        else if options.gracefulTermination && endpoint.serving { weight = 0 }
-                        else { continue }
+                        if endpoint.ready && !endpoint.terminating {
+                            weight = 1
+                        } else if options.gracefulTermination && endpoint.serving {
+                            weight = 0
+                        } else {
+                            continue
+                        }
                         for address in endpoint.addresses where address.family == family {
                             let d = IPVSDestination(address: address, port: UInt16(slicePort.port), weight: weight)
                             // The same endpoint in two slices: ready wins over draining.
@@ -143,19 +164,24 @@ public enum ServiceProxyPlanner {
                 return result.values.sorted { $0.address != $1.address ? $0.address < $1.address : $0.port < $1.port }
             }
             func add(_ address: IPAddress, _ number: Int, kind: VirtualServiceKind, localOnly: Bool) {
-                let svc = IPVSService(address: address, proto: port.proto, port: UInt16(number), scheduler: scheduler,
-                                      persistent: service.sessionAffinityClientIP,
-                                      timeout: service.sessionAffinityClientIP ? UInt32(service.sessionAffinityTimeout) : 0)
-                part.services.append(PlannedVirtualService(service: svc, destinations: destinations(family: address.family, localOnly: localOnly),
-                                                           origin: "\(service.meta.key):\(portName)", kind: kind, portName: portName,
-                                                           hairpin: options.hairpinAll || service.meta.annotations[hairpinAnnotation] != nil))
+                let svc = IPVSService(
+                    address: address, proto: port.proto, port: UInt16(number), scheduler: scheduler,
+                    persistent: service.sessionAffinityClientIP,
+                    timeout: service.sessionAffinityClientIP ? UInt32(service.sessionAffinityTimeout) : 0)
+                part.services.append(
+                    PlannedVirtualService(
+                        service: svc, destinations: destinations(family: address.family, localOnly: localOnly),
+                        origin: "\(service.meta.key):\(portName)", kind: kind, portName: portName,
+                        hairpin: options.hairpinAll || service.meta.annotations[hairpinAnnotation] != nil))
             }
             for ip in service.clusterIPs {
                 add(ip, port.port, kind: .clusterIP, localOnly: service.internalTrafficPolicyLocal)
                 part.vips.append(ip)
             }
             if let nodePort = port.nodePort, service.type == "NodePort" || service.type == "LoadBalancer" {
-                for address in nodeAddresses { add(address, nodePort, kind: .nodePort, localOnly: service.externalTrafficPolicyLocal) }
+                for address in nodeAddresses {
+                    add(address, nodePort, kind: .nodePort, localOnly: service.externalTrafficPolicyLocal)
+                }
             }
             for ip in service.externalIPs {
                 add(ip, port.port, kind: .externalIP, localOnly: service.externalTrafficPolicyLocal)

@@ -45,10 +45,19 @@ public struct ServiceProxyStatus: StatusFile, Equatable {
     /// The last sync's netlink changes.
     public var lastReport: IPVSSyncReport
 
-    public init(node: String, syncs: Int, lastSync: Date, services: [String: String], vips: [String], gracefulTermination: Bool,
-                masqueradeAll: Bool, hairpinAll: Bool, problems: [String], lastReport: IPVSSyncReport) {
-        self.node = node; self.syncs = syncs; self.lastSync = ISO8601DateFormatter().string(from: lastSync)
-        self.services = services; self.vips = vips; self.gracefulTermination = gracefulTermination
-        self.masqueradeAll = masqueradeAll; self.hairpinAll = hairpinAll; self.problems = problems; self.lastReport = lastReport
+    public init(
+        node: String, syncs: Int, lastSync: Date, services: [String: String], vips: [String], gracefulTermination: Bool,
+        masqueradeAll: Bool, hairpinAll: Bool, problems: [String], lastReport: IPVSSyncReport
+    ) {
+        self.node = node
+        self.syncs = syncs
+        self.lastSync = ISO8601DateFormatter().string(from: lastSync)
+        self.services = services
+        self.vips = vips
+        self.gracefulTermination = gracefulTermination
+        self.masqueradeAll = masqueradeAll
+        self.hairpinAll = hairpinAll
+        self.problems = problems
+        self.lastReport = lastReport
     }
 }

@@ -56,14 +56,19 @@ public struct ServiceTrace: Sendable, Encodable {
     public struct Observed: Sendable {
         public var vips: Set<IPAddress>
         public var ipvs: [String: IPVSEntry]
-        public init(vips: Set<IPAddress>, ipvs: [String: IPVSEntry]) { self.vips = vips; self.ipvs = ipvs }
+        public init(vips: Set<IPAddress>, ipvs: [String: IPVSEntry]) {
+            self.vips = vips
+            self.ipvs = ipvs
+        }
     }
 
     /// `planned`: the plan's entries for this service; `observed`: nil when the kernel was not read;
     /// `route` and `policy` answer per endpoint address.
-    public static func build(service: Service, node: String, planned: [PlannedVirtualService], vips: Set<IPAddress>,
-                             observed: Observed?, snapshot: ClusterSnapshot, client: String?,
-                             route: (IPAddress) -> String?, policy: (IPAddress, Int, PortProtocol) -> (String, String)?) -> ServiceTrace {
+    public static func build(
+        service: Service, node: String, planned: [PlannedVirtualService], vips: Set<IPAddress>,
+        observed: Observed?, snapshot: ClusterSnapshot, client: String?,
+        route: (IPAddress) -> String?, policy: (IPAddress, Int, PortProtocol) -> (String, String)?
+    ) -> ServiceTrace {
         var podsByIP: [IPAddress: Pod] = [:]
         for pod in snapshot.pods.values where !pod.hostNetwork { for ip in pod.ips { podsByIP[ip] = pod } }
         var result: [VirtualService] = []
@@ -74,17 +79,23 @@ public struct ServiceTrace: Sendable, Encodable {
             var vipPresent: Bool?
             if let observed, isVIP {
                 vipPresent = observed.vips.contains(p.service.address)
-                if vipPresent == false { drift.append("VIP \(p.service.address) is not on \(NodeNetwork.dummyInterface): the node does not take its packets") }
+                if vipPresent == false {
+                    drift.append(
+                        "VIP \(p.service.address) is not on \(NodeNetwork.dummyInterface): the node does not take its packets"
+                    )
+                }
             }
             let entry = observed?.ipvs[key]
             if observed != nil {
-                if entry == nil { drift.append("IPVS has no virtual service \(key)") }
-                else if !entry!.service.sameSettings(p.service) {
+                if entry == nil {
+                    drift.append("IPVS has no virtual service \(key)")
+                } else if !entry!.service.sameSettings(p.service) {
                     drift.append("IPVS holds \(entry!.service) where the plan says \(p.service)")
                 }
             }
             var servers: [RealServer] = []
-            let kernelByKey = Dictionary((entry?.destinations ?? []).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+            let kernelByKey = Dictionary(
+                (entry?.destinations ?? []).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
             var keys = p.destinations.map(\.key)
             for d in entry?.destinations ?? [] where !keys.contains(d.key) { keys.append(d.key) }
             for k in keys {
@@ -94,39 +105,60 @@ public struct ServiceTrace: Sendable, Encodable {
                 let pod = podsByIP[d.address]
                 var status = "ok"
                 if observed != nil {
-                    if plannedDest == nil { status = "not planned"; drift.append("real server \(k) is in the kernel but not planned (stale)") }
-                    else if entry != nil && kernelDest == nil { status = "missing in kernel"; drift.append("real server \(k) is missing from \(key)") }
-                    else if let kernelDest, let plannedDest, kernelDest.weight != plannedDest.weight {
+                    if plannedDest == nil {
+                        status = "not planned"
+                        drift.append("real server \(k) is in the kernel but not planned (stale)")
+                    } else if entry != nil && kernelDest == nil {
+                        status = "missing in kernel"
+                        drift.append("real server \(k) is missing from \(key)")
+                    } else if let kernelDest, let plannedDest, kernelDest.weight != plannedDest.weight {
                         status = "weight differs"
-                        drift.append("real server \(k) has weight \(kernelDest.weight) where the plan says \(plannedDest.weight)")
+                        drift.append(
+                            "real server \(k) has weight \(kernelDest.weight) where the plan says \(plannedDest.weight)"
+                        )
                     }
                 }
                 let verdict = policy(d.address, Int(d.port), p.service.proto)
-                servers.append(RealServer(address: d.address.description, port: Int(d.port), pod: pod?.key, node: pod?.nodeName,
-                                          plannedWeight: plannedDest.map { Int($0.weight) }, kernelWeight: kernelDest.map { Int($0.weight) },
-                                          activeConnections: kernelDest.map { Int($0.activeConnections) },
-                                          inactiveConnections: kernelDest.map { Int($0.inactiveConnections) },
-                                          connections: kernelDest.map { Int($0.stats.connections) },
-                                          route: route(d.address), policy: verdict?.0, policyReason: verdict?.1, status: status))
+                servers.append(
+                    RealServer(
+                        address: d.address.description, port: Int(d.port), pod: pod?.key, node: pod?.nodeName,
+                        plannedWeight: plannedDest.map { Int($0.weight) },
+                        kernelWeight: kernelDest.map { Int($0.weight) },
+                        activeConnections: kernelDest.map { Int($0.activeConnections) },
+                        inactiveConnections: kernelDest.map { Int($0.inactiveConnections) },
+                        connections: kernelDest.map { Int($0.stats.connections) },
+                        route: route(d.address), policy: verdict?.0, policyReason: verdict?.1, status: status))
             }
-            result.append(VirtualService(key: key, kind: p.kind, port: p.portName, scheduler: p.service.scheduler,
-                                         persistenceSeconds: p.service.persistent ? Int(p.service.timeout) : nil,
-                                         vipPresent: vipPresent, inKernel: observed == nil ? nil : entry != nil,
-                                         kernelScheduler: entry?.service.scheduler, connections: entry.map { Int($0.service.stats.connections) },
-                                         realServers: servers, drift: drift))
+            result.append(
+                VirtualService(
+                    key: key, kind: p.kind, port: p.portName, scheduler: p.service.scheduler,
+                    persistenceSeconds: p.service.persistent ? Int(p.service.timeout) : nil,
+                    vipPresent: vipPresent, inKernel: observed == nil ? nil : entry != nil,
+                    kernelScheduler: entry?.service.scheduler,
+                    connections: entry.map { Int($0.service.stats.connections) },
+                    realServers: servers, drift: drift))
         }
         var notes: [String] = []
         if planned.isEmpty {
-            if service.isHeadless { notes.append("headless service: no virtual IP, clients reach the pods directly (DNS)") }
-            else if service.type == "ExternalName" { notes.append("ExternalName service: DNS only, no proxying") }
-            else if service.meta.labels[ServiceProxyPlanner.proxyNameLabel] != nil {
-                notes.append("labelled \(ServiceProxyPlanner.proxyNameLabel)=\(service.meta.labels[ServiceProxyPlanner.proxyNameLabel]!): another proxy serves it")
-            } else { notes.append("no virtual service planned for the selected port") }
+            if service.isHeadless {
+                notes.append("headless service: no virtual IP, clients reach the pods directly (DNS)")
+            } else if service.type == "ExternalName" {
+                notes.append("ExternalName service: DNS only, no proxying")
+            } else if service.meta.labels[ServiceProxyPlanner.proxyNameLabel] != nil {
+                notes.append(
+                    "labelled \(ServiceProxyPlanner.proxyNameLabel)=\(service.meta.labels[ServiceProxyPlanner.proxyNameLabel]!): another proxy serves it"
+                )
+            } else {
+                notes.append("no virtual service planned for the selected port")
+            }
         }
         for p in planned where p.destinations.isEmpty {
-            notes.append("\(p.service.key): no ready endpoint\(p.kind == .clusterIP && service.internalTrafficPolicyLocal || p.kind != .clusterIP && service.externalTrafficPolicyLocal ? " on this node (traffic policy Local)" : ""): connections are refused")
+            notes.append(
+                "\(p.service.key): no ready endpoint\(p.kind == .clusterIP && service.internalTrafficPolicyLocal || p.kind != .clusterIP && service.externalTrafficPolicyLocal ? " on this node (traffic policy Local)" : ""): connections are refused"
+            )
         }
-        return ServiceTrace(service: service.meta.key, type: service.type, node: node, client: client, kernelRead: observed != nil,
-                            virtualServices: result, notes: notes)
+        return ServiceTrace(
+            service: service.meta.key, type: service.type, node: node, client: client, kernelRead: observed != nil,
+            virtualServices: result, notes: notes)
     }
 }
