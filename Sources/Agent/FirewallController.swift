@@ -115,9 +115,16 @@ final class FirewallController: @unchecked Sendable {
             // The status first: whoever waits for the log line may read the status at once.
             writeStatus(plans: plans, count: count, versions: versionMap, full: previous == nil)
             log.info(
-                "firewall: sync \(count)\(previous == nil ? " (full)" : "") at versions \(versions) done in \(ms(end - start)): plan \(ms(planned - start)) (\(chainCount) chains, \(ruleCount) rules, \(allSets.count) sets), "
-                    + "ipsets \(ms(setsDone - planned)) (\(sets.created.count) created, \(sets.swapped.count) swapped, \(sets.unchanged) unchanged), "
-                    + "iptables \(ms(rulesDone - setsDone)) (\(committed.isEmpty ? "unchanged" : "committed \(committed.joined(separator: ", ")), \(rulesWritten) rules written")), stale sets \(ms(end - rulesDone)) (\(removed.count) removed)"
+                "firewall: sync \(count)\(previous == nil ? " (full)" : "") at versions \(versions) "
+                    + "done in \(ms(end - start)): plan \(ms(planned - start)) "
+                    + "(\(chainCount) chains, \(ruleCount) rules, \(allSets.count) sets), "
+                    + "ipsets \(ms(setsDone - planned)) (\(sets.created.count) created, "
+                    + "\(sets.swapped.count) swapped, \(sets.unchanged) unchanged), "
+                    + "iptables \(ms(rulesDone - setsDone)) ("
+                    + (committed.isEmpty
+                        ? "unchanged"
+                        : "committed \(committed.joined(separator: ", ")), \(rulesWritten) rules written")
+                    + "), stale sets \(ms(end - rulesDone)) (\(removed.count) removed)"
             )
             return plans
         } catch {

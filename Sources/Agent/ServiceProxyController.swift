@@ -236,10 +236,15 @@ final class ServiceProxyController: @unchecked Sendable {
             }
             for error in errors { log.error("service proxy: \(error)") }
             log.info(
-                "service proxy: sync \(count)\(previous == nil ? " (full)" : "") at versions \(versions) done in \(ms(ipvsDone - start)): plan \(ms(planned - start)) "
-                    + "(\(plan.services.count) virtual services, \(plan.vips.count) VIPs), netfilter \(ms(netfilterDone - planned)) (\(netfilterError == nil ? "\(chainsCommitted) tables committed" : "failed")), "
-                    + "ipvs \(ms(ipvsDone - netfilterDone)) (\(report.calls) changes: services +\(report.servicesAdded) ~\(report.servicesUpdated) -\(report.servicesDeleted), "
-                    + "real servers +\(report.destinationsAdded) ~\(report.destinationsUpdated) -\(report.destinationsDeleted))"
+                "service proxy: sync \(count)\(previous == nil ? " (full)" : "") at versions \(versions) "
+                    + "done in \(ms(ipvsDone - start)): plan \(ms(planned - start)) "
+                    + "(\(plan.services.count) virtual services, \(plan.vips.count) VIPs), "
+                    + "netfilter \(ms(netfilterDone - planned)) "
+                    + "(\(netfilterError == nil ? "\(chainsCommitted) tables committed" : "failed")), "
+                    + "ipvs \(ms(ipvsDone - netfilterDone)) (\(report.calls) changes: "
+                    + "services +\(report.servicesAdded) ~\(report.servicesUpdated) -\(report.servicesDeleted), "
+                    + "real servers +\(report.destinationsAdded) ~\(report.destinationsUpdated) "
+                    + "-\(report.destinationsDeleted))"
             )
             // A sync with errors leaves the next one full: it reads the kernel back.
             return errors.isEmpty ? Applied(services: plan.services, parts: currentParts, netfilter: netfilter) : nil

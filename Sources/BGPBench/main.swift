@@ -29,7 +29,8 @@ sh("ip netns add \(bridge); ip -n \(bridge) link add br0 type bridge; ip -n \(br
 for (node, address) in [("f", "10.99.0.100"), ("s", "10.99.0.10"), ("a", "10.99.0.1")] {
     sh("ip netns add \(ns(node)); ip -n \(ns(node)) link set lo up")
     sh(
-        "ip -n \(bridge) link add v\(id)\(node) type veth peer name eth0 netns \(ns(node)); ip -n \(bridge) link set v\(id)\(node) master br0 up"
+        "ip -n \(bridge) link add v\(id)\(node) type veth peer name eth0 netns \(ns(node)); "
+            + "ip -n \(bridge) link set v\(id)\(node) master br0 up"
     )
     sh("ip -n \(ns(node)) addr add \(address)/24 dev eth0; ip -n \(ns(node)) link set eth0 up")
 }
@@ -50,7 +51,8 @@ let birdConf = """
     """
 try birdConf.write(toFile: "\(work)/bird.conf", atomically: true, encoding: .utf8)
 sh(
-    "bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}; if [ \"$n\" -gt 2 ]; then eval \"exec $n>&-\"; fi; done; exec ip netns exec \(ns("a")) bird -c \(work)/bird.conf -s \(work)/bird.ctl -P \(work)/bird.pid'"
+    "bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}; if [ \"$n\" -gt 2 ]; then eval \"exec $n>&-\"; fi; done; "
+        + "exec ip netns exec \(ns("a")) bird -c \(work)/bird.conf -s \(work)/bird.ctl -P \(work)/bird.pid'"
 )
 
 // Our speaker, in-process: its threads are started from a thread inside namespace s, so they run there.
@@ -76,7 +78,8 @@ let updates: [BGPMessage] = {
 let birdVersion = String(
     decoding: (try? shell("/bin/sh", ["-c", "/usr/sbin/bird --version 2>&1"]).1) ?? Data(), as: UTF8.self)
 print(
-    "kr-bgp-bench: \(prefixCount) prefixes in \(updates.count) UPDATEs, to our speaker and to \(birdVersion.trimmingCharacters(in: .whitespacesAndNewlines))"
+    "kr-bgp-bench: \(prefixCount) prefixes in \(updates.count) UPDATEs, to our speaker and to "
+        + "\(birdVersion.trimmingCharacters(in: .whitespacesAndNewlines))"
 )
 
 // The speaker's growth is measured from here: the feed below is the benchmark's, not the speaker's.
@@ -160,10 +163,12 @@ let birdMemory =
             ?? "0") ?? 0) / 1024
 func format(_ ms: Double?) -> String { ms.map { String(format: "%.0f ms", $0) } ?? "not all within 120 s" }
 print(
-    "ours: all \(prefixCount) prefixes in the kernel after \(format(oursTime)); speaker memory \(String(format: "%.0f", oursMemory)) MiB (process growth)"
+    "ours: all \(prefixCount) prefixes in the kernel after \(format(oursTime)); "
+        + "speaker memory \(String(format: "%.0f", oursMemory)) MiB (process growth)"
 )
 print(
-    "BIRD: all \(prefixCount) prefixes in the kernel after \(format(birdTime)); memory \(String(format: "%.0f", birdMemory)) MiB"
+    "BIRD: all \(prefixCount) prefixes in the kernel after \(format(birdTime)); "
+        + "memory \(String(format: "%.0f", birdMemory)) MiB"
 )
 if let oursTime, let birdTime {
     print("ratio, time to kernel (ours / BIRD): \(String(format: "%.2f", oursTime / birdTime))")

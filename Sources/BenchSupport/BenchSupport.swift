@@ -25,7 +25,8 @@ public func syntheticManifests(
     out.reserveCapacity(podCount * 400 + policyCount * 600)
     for n in 0..<namespaceCount {
         out +=
-            "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: ns-\(n), labels: {team: team-\(n % 10), env: \(n % 3 == 0 ? "prod" : "dev")}}\n"
+            "---\napiVersion: v1\nkind: Namespace\n"
+            + "metadata: {name: ns-\(n), labels: {team: team-\(n % 10), env: \(n % 3 == 0 ? "prod" : "dev")}}\n"
     }
     for p in 0..<podCount {
         let ns = p % namespaceCount
@@ -35,8 +36,10 @@ public func syntheticManifests(
             ---
             apiVersion: v1
             kind: Pod
-            metadata: {name: pod-\(p), namespace: ns-\(ns), labels: {app: app-\(app), tier: tier-\(app % 3), version: v\(rng.next(3))}}
-            spec: {nodeName: node-\(p % nodes), containers: [{name: main, ports: [{name: http, containerPort: \(8000 + app)}, {name: metrics, containerPort: 9100}]}]}
+            metadata: {name: pod-\(p), namespace: ns-\(ns), \
+            labels: {app: app-\(app), tier: tier-\(app % 3), version: v\(rng.next(3))}}
+            spec: {nodeName: node-\(p % nodes), containers: [{name: main, \
+            ports: [{name: http, containerPort: \(8000 + app)}, {name: metrics, containerPort: 9100}]}]}
             status: {phase: Running, podIP: \(ip)}
 
             """
@@ -55,7 +58,8 @@ public func syntheticManifests(
                   - from:
                     - podSelector: {matchLabels: {tier: tier-\(rng.next(3))}}
                     - namespaceSelector: {matchLabels: {team: team-\(rng.next(10))}}
-                      podSelector: {matchExpressions: [{key: app, operator: In, values: [app-\(rng.next(8)), app-\(rng.next(8))]}]}
+                      podSelector: {matchExpressions: [{key: app, operator: In, \
+                values: [app-\(rng.next(8)), app-\(rng.next(8))]}]}
                     ports: [{port: http}, {port: 9100}]
                 """
         case 2:
@@ -82,7 +86,8 @@ public func syntheticManifests(
                 """
         }
         out +=
-            "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: policy-\(i), namespace: ns-\(ns)}\nspec:\n  \(spec)\n"
+            "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+            + "metadata: {name: policy-\(i), namespace: ns-\(ns)}\nspec:\n  \(spec)\n"
     }
     return out
 }

@@ -28,7 +28,8 @@ try shell("/usr/sbin/ip", ["netns", "add", netns])
 defer { try? shell("/usr/sbin/ip", ["netns", "del", netns]) }
 
 print(
-    "kr-firewall-bench: \(localPods) pods on this node (\(localPods * nodeCount) in the cluster, \(nodeCount) nodes), \(policyCount) NetworkPolicies"
+    "kr-firewall-bench: \(localPods) pods on this node (\(localPods * nodeCount) in the cluster, "
+        + "\(nodeCount) nodes), \(policyCount) NetworkPolicies"
 )
 let file = FileManager.default.temporaryDirectory.appendingPathComponent("kr-firewall-bench-\(getpid()).yaml")
 try syntheticManifests(pods: localPods * nodeCount, namespaces: 50, policies: policyCount, nodes: nodeCount)
@@ -42,7 +43,8 @@ let planTime = milliseconds(
 let ruleCount = plan.chains.reduce(0) { $0 + $1.rules.count }
 let memberCount = plan.sets.reduce(0) { $0 + $1.members.count }
 print(
-    "plan: \(format(planTime)): \(plan.chains.count) chains, \(ruleCount) rules, \(plan.sets.count) sets with \(memberCount) members"
+    "plan: \(format(planTime)): \(plan.chains.count) chains, \(ruleCount) rules, "
+        + "\(plan.sets.count) sets with \(memberCount) members"
 )
 
 /// Our sync, as the agent runs it: sets, then one table commit, then stale sets.
@@ -75,7 +77,8 @@ let cold = try syncOurs(plan)
 let oursCold = cold.sets + cold.rules
 let oursDrift = try drift(plan)
 print(
-    "ours, full sync from empty:  \(format(oursCold)) (ipsets \(format(cold.sets)), iptables \(format(cold.rules))); drift after: \(oursDrift.count)"
+    "ours, full sync from empty:  \(format(oursCold)) "
+        + "(ipsets \(format(cold.sets)), iptables \(format(cold.rules))); drift after: \(oursDrift.count)"
 )
 let warm = try syncOurs(plan)
 print("ours, periodic full sync (reads the kernel back), nothing changed: \(format(warm.sets + warm.rules))")
@@ -93,7 +96,9 @@ let event = try syncOurs(eventPlan, previous: plan)
 let eventTotal = eventPlanTime + event.sets + event.rules
 let eventDrift = try drift(eventPlan)
 print(
-    "ours, one pod event (relabel \(podKey)) to enforcement: \(format(eventTotal)) (plan \(format(eventPlanTime)), ipsets \(format(event.sets)), iptables \(format(event.rules))); drift after: \(eventDrift.count)"
+    "ours, one pod event (relabel \(podKey)) to enforcement: \(format(eventTotal)) "
+        + "(plan \(format(eventPlanTime)), ipsets \(format(event.sets)), iptables \(format(event.rules))); "
+        + "drift after: \(eventDrift.count)"
 )
 
 // The reference: the same ruleset through the standard tools, as restore files.
@@ -126,13 +131,15 @@ guard status.0 == 0 else {
 let reference = refSets + refRules
 let referenceDrift = try drift(plan)
 print(
-    "reference, ipset restore + iptables-legacy-restore from empty: \(format(reference)) (ipset \(format(refSets)), iptables \(format(refRules))); drift after: \(referenceDrift.count)"
+    "reference, ipset restore + iptables-legacy-restore from empty: \(format(reference)) "
+        + "(ipset \(format(refSets)), iptables \(format(refRules))); drift after: \(referenceDrift.count)"
 )
 try cleanup()
 
 print("ratio, full sync (ours / reference): \(String(format: "%.2f", oursCold / reference))")
 print(
-    "ratio, one pod event (ours / a full restore, as kube-router resyncs): \(String(format: "%.2f", eventTotal / reference))"
+    "ratio, one pod event (ours / a full restore, as kube-router resyncs): "
+        + "\(String(format: "%.2f", eventTotal / reference))"
 )
 print("resident memory: \(String(format: "%.0f", residentMiB())) MiB")
 if !oursDrift.isEmpty || !eventDrift.isEmpty || !referenceDrift.isEmpty {

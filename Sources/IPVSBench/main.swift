@@ -33,7 +33,8 @@ guard (try? NetworkNamespace.run(netns) { try IPVSClient() }) != nil else {
 }
 
 print(
-    "kr-ipvs-bench: \(serviceCount) ClusterIP services × \(endpointCount) endpoints = \(serviceCount * endpointCount) real servers"
+    "kr-ipvs-bench: \(serviceCount) ClusterIP services × \(endpointCount) endpoints = "
+        + "\(serviceCount * endpointCount) real servers"
 )
 
 /// Services and slices as the API would serve them (decoded by the agent's model code), so the
@@ -82,7 +83,8 @@ var plan: ServiceProxyPlan!
 let planTime = milliseconds(
     clock.measure { plan = ServiceProxyPlanner.plan(snapshot, node: "node-0", nodeAddresses: [], options: options) })
 print(
-    "plan: \(format(planTime)): \(plan.services.count) virtual services, \(plan.services.reduce(0) { $0 + $1.destinations.count }) real servers"
+    "plan: \(format(planTime)): \(plan.services.count) virtual services, "
+        + "\(plan.services.reduce(0) { $0 + $1.destinations.count }) real servers"
 )
 
 func sync(
@@ -119,11 +121,13 @@ func clear() throws { _ = try shell("/usr/sbin/ip", ["netns", "exec", netns, "ip
 // Ours, from an empty table.
 let cold = try sync(plan.services, previous: nil)
 print(
-    "ours, full sync from empty: \(format(cold.ms)) (\(cold.report.calls) netlink changes); differences from the plan after: \(try differences(plan.services))"
+    "ours, full sync from empty: \(format(cold.ms)) (\(cold.report.calls) netlink changes); "
+        + "differences from the plan after: \(try differences(plan.services))"
 )
 let warm = try sync(plan.services, previous: nil)
 print(
-    "ours, periodic full sync (reads the kernel back), nothing changed: \(format(warm.ms)) (\(warm.report.calls) changes)"
+    "ours, periodic full sync (reads the kernel back), nothing changed: "
+        + "\(format(warm.ms)) (\(warm.report.calls) changes)"
 )
 
 // ipvsadm -R of the same table, in the same run.
@@ -144,7 +148,8 @@ guard status == 0 else {
     exit(1)
 }
 print(
-    "ipvsadm -R, same table from empty: \(format(ipvsadmMs)); differences from the plan after: \(try differences(plan.services))"
+    "ipvsadm -R, same table from empty: \(format(ipvsadmMs)); "
+        + "differences from the plan after: \(try differences(plan.services))"
 )
 print(String(format: "ratio ours / ipvsadm -R (full sync from empty): %.2f", cold.ms / ipvsadmMs))
 
@@ -169,8 +174,10 @@ let eventPlan = ServiceProxyPlanner.assemble(parts, nodeAddresses: [])
 let planned = clock.now
 let event = try sync(parts["bench/svc-0"]!.services, previous: before.services)
 print(
-    "one endpoint change: plan \(format(milliseconds(planned - eventStart))) (one service replanned, the plan reassembled), "
-        + "sync \(String(format: "%.3f ms", event.ms)) (\(event.report.calls) netlink change); differences after: \(try differences(eventPlan.services))"
+    "one endpoint change: plan \(format(milliseconds(planned - eventStart))) "
+        + "(one service replanned, the plan reassembled), "
+        + "sync \(String(format: "%.3f ms", event.ms)) (\(event.report.calls) netlink change); "
+        + "differences after: \(try differences(eventPlan.services))"
 )
 print(String(format: "memory: %.0f MiB resident", residentMiB()))
 try clear()

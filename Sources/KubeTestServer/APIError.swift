@@ -31,7 +31,8 @@ struct APIError: Error, Sendable {
         APIError(
             code: 409, reason: "Conflict",
             message:
-                "Operation cannot be fulfilled on \(resource) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again",
+                "Operation cannot be fulfilled on \(resource) \"\(name)\": the object has been modified; "
+                + "please apply your changes to the latest version and try again",
             kind: resource.plural, name: name)
     }
 

@@ -102,7 +102,8 @@ actor APIStore {
             }
             guard tokenRV >= compactedRV else {
                 throw APIError.gone(
-                    "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter."
+                    "The provided continue parameter is too old to display a consistent list result. "
+                        + "You can start a new list without the continue parameter."
                 )
             }
             listRV = tokenRV
@@ -160,7 +161,8 @@ actor APIStore {
                 throw APIError(
                     code: 403, reason: "Forbidden",
                     message:
-                        "\(resource) \"\(name)\" is forbidden: unable to create new content in namespace \(ns) because it is being terminated",
+                        "\(resource) \"\(name)\" is forbidden: unable to create new content in namespace \(ns) "
+                        + "because it is being terminated",
                     kind: resource.plural, name: name)
             }
             meta["namespace"] = .string(ns)
@@ -226,7 +228,9 @@ actor APIStore {
             throw APIError(
                 code: 415, reason: "UnsupportedMediaType",
                 message:
-                    "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json"
+                    "the body of the request was in an unknown format - accepted media types include: "
+                    + "application/json-patch+json, application/merge-patch+json, "
+                    + "application/strategic-merge-patch+json"
             )
         }
         return try replace(resource, key: key, name: name, old: old, new: new, subresource: subresource)

@@ -11,7 +11,8 @@ struct KubeTestServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kube-test-server",
         abstract:
-            "A Kubernetes API server for tests and labs (namespaces, pods, services, endpointslices, nodes, networkpolicies)."
+            "A Kubernetes API server for tests and labs "
+            + "(namespaces, pods, services, endpointslices, nodes, networkpolicies)."
     )
 
     @Option(help: "Address to listen on; port 0 picks a free port (the chosen one is printed).")

@@ -96,7 +96,8 @@ struct Router: Sendable {
             throw APIError(
                 code: 403, reason: "Forbidden",
                 message:
-                    "User \"\(r.user)\" cannot \(r.method.lowercased()) resource \"\(rest.last ?? "")\" in API group \"\(group)\""
+                    "User \"\(r.user)\" cannot \(r.method.lowercased()) resource \"\(rest.last ?? "")\" "
+                    + "in API group \"\(group)\""
             )
         }
         let resources = APIResource.all.filter { $0.group == group && $0.version == version }

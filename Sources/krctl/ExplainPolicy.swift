@@ -50,7 +50,8 @@ struct ExplainPolicy: ParsableCommand {
     @Option(
         name: [.customShort("n"), .long],
         help: ArgumentHelp(
-            "Namespace of bare pod names (default: the kubeconfig context's, else default); with --matrix, only pods of this namespace (repeatable).",
+            "Namespace of bare pod names (default: the kubeconfig context's, else default); "
+                + "with --matrix, only pods of this namespace (repeatable).",
             valueName: "namespace"))
     var namespace: [String] = []
 
@@ -81,7 +82,8 @@ struct ExplainPolicy: ParsableCommand {
         }
         for p in port where PortQuery(p) == nil {
             throw ValidationError(
-                "invalid --port \"\(p)\" (expected NUMBER[/PROTOCOL] or NAME[/PROTOCOL], protocol TCP, UDP or SCTP, number 1-65535)"
+                "invalid --port \"\(p)\" (expected NUMBER[/PROTOCOL] or NAME[/PROTOCOL], "
+                    + "protocol TCP, UDP or SCTP, number 1-65535)"
             )
         }
     }

@@ -57,7 +57,9 @@ struct PolicyCheck: ParsableCommand {
         let local = try nodeOptions.local(required: true)!
         guard target.nodeName == local.name else {
             throw CommandFailure(
-                "pod \(target.key) runs on node \(target.nodeName.isEmpty ? "(none yet)" : target.nodeName), and this is node \(local.name): run krctl policy check on that node (or give --node if this node's name differs)"
+                "pod \(target.key) runs on node \(target.nodeName.isEmpty ? "(none yet)" : target.nodeName), "
+                    + "and this is node \(local.name): run krctl policy check on that node "
+                    + "(or give --node if this node's name differs)"
             )
         }
         let engine = PolicyEngine(snapshot, defaultDeny: local.status?.defaultDeny == true)

@@ -66,7 +66,8 @@ struct IPVSCommand: ParsableCommand {
             if rows.isEmpty {
                 return "IPVS table is empty"
                     + (status == nil
-                        ? " (and no agent status in \(agent.stateDir): is kube-router running with --run-service-proxy?)"
+                        ? " (and no agent status in \(agent.stateDir): "
+                            + "is kube-router running with --run-service-proxy?)"
                         : "")
             }
             var table = [
@@ -172,9 +173,10 @@ struct TraceService: ParsableCommand {
                 $0.name == port || String($0.port) == port || $0.nodePort.map(String.init) == port
             }
             guard !matching.isEmpty else {
-                throw CommandFailure(
-                    "service \(key) has no port \"\(port)\" (it has \(svc.ports.map { $0.name.isEmpty ? "\($0.port)/\($0.proto.rawValue)" : "\($0.name)=\($0.port)/\($0.proto.rawValue)" }.joined(separator: ", ")))"
-                )
+                let ports = svc.ports.map {
+                    $0.name.isEmpty ? "\($0.port)/\($0.proto.rawValue)" : "\($0.name)=\($0.port)/\($0.proto.rawValue)"
+                }
+                throw CommandFailure("service \(key) has no port \"\(port)\" (it has \(ports.joined(separator: ", ")))")
             }
             let names = Set(matching.map { $0.name.isEmpty ? String($0.port) : $0.name })
             planned = planned.filter { names.contains($0.portName) }

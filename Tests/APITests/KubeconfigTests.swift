@@ -19,7 +19,8 @@ import Testing
         current-context: dev
         clusters:
         - name: c1
-          cluster: {server: "https://10.0.0.1:6443/", certificate-authority-data: \(Data("CA PEM".utf8).base64EncodedString())}
+          cluster: {server: "https://10.0.0.1:6443/",
+                    certificate-authority-data: \(Data("CA PEM".utf8).base64EncodedString())}
         - name: c2
           cluster: {server: "https://example:443", insecure-skip-tls-verify: true}
         users:

@@ -156,7 +156,8 @@ private func connectRaw(_ path: String) throws -> Int32 {
 
     @Test func aKindTypoIsAnErrorNotASilentAllow() throws {
         let deny =
-            "---\napiVersion: networking.k8s.io/v1\nkind: Networkpolicy\nmetadata: {name: deny, namespace: shop}\nspec: {podSelector: {}}\n"
+            "---\napiVersion: networking.k8s.io/v1\nkind: Networkpolicy\nmetadata: {name: deny, namespace: shop}\n"
+            + "spec: {podSelector: {}}\n"
         let file = try Self.manifest(
             Self.namespace + Self.pod("a", "10.0.0.1", "a") + Self.pod("b", "10.0.0.2", "b") + deny)
         defer { try? FileManager.default.removeItem(atPath: file) }
@@ -185,7 +186,8 @@ private func connectRaw(_ path: String) throws -> Int32 {
     @Test func escapeSequencesInNamesAndLabelsAreShownEscaped() throws {
         let policy =
             "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: shop}\n"
-            + "spec: {podSelector: {}, ingress: [{from: [{podSelector: {matchLabels: {app: \"\\e]0;pwned\\a\\e[2J\"}}}]}]}\n"
+            + "spec: {podSelector: {}, ingress: [{from: [{podSelector: "
+            + "{matchLabels: {app: \"\\e]0;pwned\\a\\e[2J\"}}}]}]}\n"
         let file = try Self.manifest(
             Self.namespace + Self.pod("a", "10.0.0.1", "\\e[2Ja") + Self.pod("b", "10.0.0.2", "b") + policy)
         defer { try? FileManager.default.removeItem(atPath: file) }

@@ -96,7 +96,8 @@ struct Krctl {
         #expect(
             r.stdout.hasPrefix("ALLOW  monitoring/prometheus (10.244.2.30) → shop/api (10.244.1.11)  port 9100/TCP"))
         #expect(
-            r.stdout.contains("✓ shop/api ingress rule 1: all pods in namespaces {team=platform}, port \"metrics\"/TCP")
+            r.stdout.contains(
+                "✓ shop/api ingress rule 1: all pods in namespaces {team=platform}, port \"metrics\"/TCP")
         )
         #expect(r.stdout.contains("named port \"metrics\"/TCP on shop/api → 9100"))
         #expect(!r.stdout.contains("\u{1B}["))

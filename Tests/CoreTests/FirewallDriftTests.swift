@@ -79,7 +79,8 @@ import Testing
         #expect(
             k.drift.map(\.description) == [
                 "10.244.1.10 is missing from set \(observed.sets[index].name) (shop/api ingress rule 0 peer pods)",
-                "10.244.1.99 is in set \(observed.sets[index].name) (shop/api ingress rule 0 peer pods) but should not be (stale)",
+                "10.244.1.99 is in set \(observed.sets[index].name) (shop/api ingress rule 0 peer pods) "
+                    + "but should not be (stale)",
             ])
     }
 

@@ -15,7 +15,8 @@ import Testing
                 s += pod(
                     "\(ns)/\(name)", "10.0.\(n).\(i + 10)", ["pod": name, "tier": i == 2 ? "db" : "web"],
                     ports:
-                        "[{name: http, containerPort: \(web)}, {name: dns, containerPort: 53, protocol: UDP}, {name: sig, containerPort: 82, protocol: SCTP}]",
+                        "[{name: http, containerPort: \(web)}, {name: dns, containerPort: 53, protocol: UDP}, "
+                        + "{name: sig, containerPort: 82, protocol: SCTP}]",
                     node: ns == "y" ? "node-b" : "node-a")
             }
         }
@@ -85,7 +86,8 @@ import Testing
             [
                 policy(
                     "x/one",
-                    "podSelector: {matchLabels: {pod: c}}\ningress: [{from: [{podSelector: {matchLabels: {pod: a}}}]}]"),
+                    "podSelector: {matchLabels: {pod: c}}\n"
+                        + "ingress: [{from: [{podSelector: {matchLabels: {pod: a}}}]}]"),
                 policy(
                     "x/two", "podSelector: {matchLabels: {pod: c}}\ningress: [{ports: [{port: 82, protocol: SCTP}]}]"),
                 policy("y/egress-all", "podSelector: {}\npolicyTypes: [Egress]\negress: [{}]"),
@@ -126,7 +128,8 @@ import Testing
                     let intent = c.engine.allows(from: s, to: d, port: port, proto: query.proto)
                     let kernel = kernelAllows(plans, from: src, to: dst, port: port, proto: query.proto)
                     #expect(
-                        intent == kernel, "\(name): \(src.key) → \(dst.key) \(query): engine \(intent), rules \(kernel)"
+                        intent == kernel,
+                        "\(name): \(src.key) → \(dst.key) \(query): engine \(intent), rules \(kernel)"
                     )
                     checked += 1
                 }
@@ -196,7 +199,8 @@ import Testing
             namespace("v6") + pod("v6/a", "fd00::a", ["pod": "a"]) + pod("v6/b", "fd00::b", ["pod": "b"]),
             policy(
                 "v6/p",
-                "podSelector: {matchLabels: {pod: a}}\ningress: [{from: [{ipBlock: {cidr: \"fd00::/64\", except: [\"fd00::b/128\"]}}]}]"
+                "podSelector: {matchLabels: {pod: a}}\n"
+                    + "ingress: [{from: [{ipBlock: {cidr: \"fd00::/64\", except: [\"fd00::b/128\"]}}]}]"
             ))
         let planner = FirewallPlanner(engine: c.engine)
         let v4 = planner.plan(node: "node-a", family: .ipv4)

@@ -149,7 +149,8 @@ import Testing
 
     @Test func duplicatesAndUnknownFieldsWarnOrFailWithStrict() throws {
         let pod = { (ip: String) in
-            "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec: {nodeName: n}\nstatus: {podIP: \(ip)}\n"
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\n"
+                + "spec: {nodeName: n}\nstatus: {podIP: \(ip)}\n"
         }
         let dir = try folder([
             "1.yaml": pod("10.0.0.1"), "2.yaml": pod("10.0.0.2"), "3.yaml": "kind: ConfigMap\nmetadata: {name: c}\n",

@@ -6,7 +6,8 @@ import Testing
 @Suite struct JSONParserTests {
     @Test func parsesEveryKindOfValue() throws {
         let text =
-            #"{"s":"a\"b\\c\/\n\u00e9\ud83d\ude00","i":-12,"d":1.5e3,"t":true,"f":false,"n":null,"a":[1,[],{}],"o":{"k":"v"}}"#
+            #"{"s":"a\"b\\c\/\n\u00e9\ud83d\ude00","i":-12,"d":1.5e3,"t":true,"f":false,"n":null,"#
+            + #""a":[1,[],{}],"o":{"k":"v"}}"#
         let v = try JSONValue.parseJSON(Data(text.utf8))
         #expect(v["s"] == .string("a\"b\\c/\né😀"))
         #expect(v["i"] == .int(-12) && v["d"] == .double(1500) && v["t"] == .bool(true) && v["f"] == .bool(false))

@@ -202,7 +202,8 @@ import Testing
                 """))
         #expect(
             text
-                == "bad.yaml: NetworkPolicy prod/allow: spec.ingress[0].from[0].ipBlock.cidr: \"10.0.0.0/33\" is not a valid CIDR (expected ADDRESS/PREFIX, e.g. 10.0.0.0/16)"
+                == "bad.yaml: NetworkPolicy prod/allow: spec.ingress[0].from[0].ipBlock.cidr: \"10.0.0.0/33\" "
+                + "is not a valid CIDR (expected ADDRESS/PREFIX, e.g. 10.0.0.0/16)"
         )
     }
 
@@ -265,7 +266,8 @@ import Testing
                 "Pod p: status.podIP: \"10.0.0.300\" is not a valid IP address"))
         #expect(
             try message(
-                "kind: Pod\nmetadata: {name: p, namespace: x}\nspec: {containers: [{name: c, ports: [{containerPort: 70000}]}]}"
+                "kind: Pod\nmetadata: {name: p, namespace: x}\n"
+                    + "spec: {containers: [{name: c, ports: [{containerPort: 70000}]}]}"
             )
             .contains("Pod x/p: spec.containers[0].ports[0].containerPort: port 70000 is out of range"))
     }

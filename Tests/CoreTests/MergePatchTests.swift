@@ -18,8 +18,8 @@ import Testing
             Data(#"{"spec":{"containers":[{"name":"a","image":"1"},{"name":"b","image":"1"}]}}"#.utf8))
         let patch = try JSONValue.parseJSON(
             Data(
-                #"{"spec":{"$setElementOrder/containers":[{"name":"b"},{"name":"a"}],"containers":[{"name":"b","image":"2"}]}}"#
-                    .utf8))
+                (#"{"spec":{"$setElementOrder/containers":[{"name":"b"},{"name":"a"}],"#
+                    + #""containers":[{"name":"b","image":"2"}]}}"#).utf8))
         let result = MergePatch.applyStrategic(patch, to: target)
         #expect(
             result
@@ -27,8 +27,8 @@ import Testing
                     Data(#"{"spec":{"containers":[{"name":"b","image":"2"},{"name":"a","image":"1"}]}}"#.utf8))))
         let delete = try JSONValue.parseJSON(
             Data(
-                #"{"spec":{"$setElementOrder/containers":[{"name":"a"}],"containers":[{"name":"b","$patch":"delete"}]}}"#
-                    .utf8))
+                (#"{"spec":{"$setElementOrder/containers":[{"name":"a"}],"#
+                    + #""containers":[{"name":"b","$patch":"delete"}]}}"#).utf8))
         #expect(MergePatch.applyStrategic(delete, to: target)["spec"]?["containers"]?.arrayValue?.count == 1)
     }
 
@@ -36,8 +36,11 @@ import Testing
         let target = try JSONValue.parseJSON(Data(#"{"metadata":{"labels":{"a":"1"}},"spec":{"list":[1,2]}}"#.utf8))
         let ops = try JSONValue.parseJSON(
             Data(
-                #"[{"op":"add","path":"/metadata/labels/b~1c","value":"2"},{"op":"remove","path":"/metadata/labels/a"},{"op":"add","path":"/spec/list/-","value":3},{"op":"replace","path":"/spec/list/0","value":0},{"op":"test","path":"/spec/list/1","value":2}]"#
-                    .utf8))
+                (#"[{"op":"add","path":"/metadata/labels/b~1c","value":"2"},"#
+                    + #"{"op":"remove","path":"/metadata/labels/a"},"#
+                    + #"{"op":"add","path":"/spec/list/-","value":3},"#
+                    + #"{"op":"replace","path":"/spec/list/0","value":0},"#
+                    + #"{"op":"test","path":"/spec/list/1","value":2}]"#).utf8))
         let result = try MergePatch.applyJSONPatch(ops, to: target)
         #expect(
             result

@@ -13,7 +13,8 @@ let base: String = {
             s += pod(
                 "\(ns)/\(name)", "10.0.\(n).\(i + 10)", ["pod": name],
                 ports:
-                    "[{name: serve-80-tcp, containerPort: 80}, {name: serve-81-udp, containerPort: 81, protocol: UDP}, {name: serve-82-sctp, containerPort: 82, protocol: SCTP}]"
+                    "[{name: serve-80-tcp, containerPort: 80}, {name: serve-81-udp, containerPort: 81, protocol: UDP}, "
+                    + "{name: serve-82-sctp, containerPort: 82, protocol: SCTP}]"
             )
         }
     }
@@ -120,7 +121,8 @@ let base: String = {
             base,
             policy(
                 "x/egress",
-                "podSelector: {matchLabels: {pod: a}}\npolicyTypes: [Egress]\negress: [{to: [{namespaceSelector: {matchLabels: {ns: y}}}]}]"
+                "podSelector: {matchLabels: {pod: a}}\npolicyTypes: [Egress]\n"
+                    + "egress: [{to: [{namespaceSelector: {matchLabels: {ns: y}}}]}]"
             ),
             policy(
                 "y/ingress",
@@ -402,7 +404,8 @@ let base: String = {
 
     @Test func trafficFromThePodsOwnNodeIsAllowed() throws {
         let node =
-            "---\nkind: Node\nmetadata: {name: node-a}\nstatus: {addresses: [{type: InternalIP, address: 192.168.0.10}]}\n"
+            "---\nkind: Node\nmetadata: {name: node-a}\n"
+            + "status: {addresses: [{type: InternalIP, address: 192.168.0.10}]}\n"
         let c = try Cluster(base, node, policy("x/deny", "podSelector: {}"))
         let e = try c.explain("192.168.0.10", "x/a", "80")
         #expect(e.verdict == .allow && e.from.kind == "node")
@@ -483,7 +486,8 @@ let base: String = {
             base,
             policy(
                 "x/p",
-                "podSelector: {matchLabels: {pod: a}}\ningress: [{from: [{namespaceSelector: {matchLabels: {ns: y}}}], ports: [{port: serve-80-tcp}]}]"
+                "podSelector: {matchLabels: {pod: a}}\n"
+                    + "ingress: [{from: [{namespaceSelector: {matchLabels: {ns: y}}}], ports: [{port: serve-80-tcp}]}]"
             ),
             policy("y/q", "podSelector: {}\npolicyTypes: [Egress]\negress: [{to: [{podSelector: {}}]}]"))
         let pods = c.engine.endpointPods()

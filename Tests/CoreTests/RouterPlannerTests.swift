@@ -8,7 +8,9 @@ import Testing
     static let nodes = """
         ---
         kind: Node
-        metadata: {name: n1, annotations: {kube-router.io/peer.ips: "192.0.2.1,192.0.2.2", kube-router.io/peer.asns: "65001,65002", kube-router.io/peer.passwords: "czNjcmV0,"}}
+        metadata: {name: n1, annotations: {kube-router.io/peer.ips: "192.0.2.1,192.0.2.2",
+                                           kube-router.io/peer.asns: "65001,65002",
+                                           kube-router.io/peer.passwords: "czNjcmV0,"}}
         spec: {podCIDR: 10.244.1.0/24}
         status: {addresses: [{type: InternalIP, address: 10.0.0.1}]}
         ---

@@ -11,13 +11,15 @@ import Testing
     ) -> String {
         let parts = service.split(separator: "/")
         let list = endpoints.map {
-            "{addresses: [\"\($0.ip)\"], nodeName: \($0.node), conditions: {ready: \($0.ready), serving: true, terminating: \($0.terminating)}}"
+            "{addresses: [\"\($0.ip)\"], nodeName: \($0.node), "
+                + "conditions: {ready: \($0.ready), serving: true, terminating: \($0.terminating)}}"
         }.joined(separator: ", ")
         return """
             ---
             apiVersion: discovery.k8s.io/v1
             kind: EndpointSlice
-            metadata: {name: \(name ?? "\(parts[1])-abc"), namespace: \(parts[0]), labels: {kubernetes.io/service-name: \(parts[1])}}
+            metadata: {name: \(name ?? "\(parts[1])-abc"), namespace: \(parts[0]),
+                       labels: {kubernetes.io/service-name: \(parts[1])}}
             addressType: IPv4
             endpoints: [\(list)]
             ports: [{name: \(port), port: \(number), protocol: \(proto)}]
@@ -30,8 +32,10 @@ import Testing
         apiVersion: v1
         kind: Service
         metadata: {name: web, namespace: shop, annotations: {kube-router.io/service.scheduler: lc}}
-        spec: {type: NodePort, clusterIP: 10.96.0.10, ports: [{name: http, port: 80, targetPort: http, nodePort: 30080}],
-               sessionAffinity: ClientIP, sessionAffinityConfig: {clientIP: {timeoutSeconds: 600}}, externalIPs: [203.0.113.7]}
+        spec: {type: NodePort, clusterIP: 10.96.0.10,
+               ports: [{name: http, port: 80, targetPort: http, nodePort: 30080}],
+               sessionAffinity: ClientIP, sessionAffinityConfig: {clientIP: {timeoutSeconds: 600}},
+               externalIPs: [203.0.113.7]}
         ---
         apiVersion: v1
         kind: Service
@@ -105,7 +109,8 @@ import Testing
         #expect(p.services.first { $0.origin == "shop/odd:53" }?.service.scheduler == "rr")
         #expect(
             p.problems == [
-                "service shop/odd: annotation kube-router.io/service.scheduler=\"fastest\" is not an IPVS scheduler (dh, lc, mh, nq, rr, sed, sh, wlc, wrr); using rr"
+                "service shop/odd: annotation kube-router.io/service.scheduler=\"fastest\" "
+                    + "is not an IPVS scheduler (dh, lc, mh, nq, rr, sed, sh, wlc, wrr); using rr"
             ])
     }
 }

@@ -46,7 +46,8 @@ func policy(_ key: String, _ spec: String) -> String {
     let parts = key.split(separator: "/")
     let body = spec.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
     return
-        "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {namespace: \(parts[0]), name: \(parts[1])}\nspec:\n\(body)\n"
+        "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        + "metadata: {namespace: \(parts[0]), name: \(parts[1])}\nspec:\n\(body)\n"
 }
 
 /// A tiny test harness over the engine: `verdict("a/x", "b/y", "80/TCP")`.

@@ -303,7 +303,10 @@ struct FirewallTrafficTests {
                         let actual = observed["\(address(target, family)),\(port.proto),\(port.port)"] ?? false
                         #expect(
                             actual == intent,
-                            "\(scenario): \(source.key) → \(target.key) \(family.rawValue) \(port.port)/\(port.proto): observed \(actual), engine \(intent)"
+                            """
+                            \(scenario): \(source.key) → \(target.key) \
+                            \(family.rawValue) \(port.port)/\(port.proto): observed \(actual), engine \(intent)
+                            """
                         )
                     }
                 }
@@ -333,7 +336,8 @@ struct FirewallTrafficTests {
                 kind: Pod
                 metadata: {name: \(parts[1]), namespace: \(parts[0]), labels: {\(labels)}}
                 spec: {nodeName: node-1, containers: [{name: c, ports: \(pod.ports)}]}
-                status: {phase: Running, podIP: 10.244.1.\(10 + i), podIPs: [{ip: 10.244.1.\(10 + i)}, {ip: "fd00:244:1::\(10 + i)"}]}
+                status: {phase: Running, podIP: 10.244.1.\(10 + i),
+                         podIPs: [{ip: 10.244.1.\(10 + i)}, {ip: "fd00:244:1::\(10 + i)"}]}
                 """
         }
         return objects

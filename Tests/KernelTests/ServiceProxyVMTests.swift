@@ -97,7 +97,8 @@ struct ServiceProxyVMTests {
             let t = terminating.contains(i)
             let address = family == .ipv4 ? "10.244.1.\(10 + i)" : "\"fd00:244:1::\(10 + i)\""
             return
-                "  - {addresses: [\(address)], conditions: {ready: \(!t), serving: true, terminating: \(t)}, nodeName: node-1, targetRef: {kind: Pod, namespace: shop, name: web-\(i)}}"
+                "  - {addresses: [\(address)], conditions: {ready: \(!t), serving: true, terminating: \(t)}, "
+                + "nodeName: node-1, targetRef: {kind: Pod, namespace: shop, name: web-\(i)}}"
         }.joined(separator: "\n")
         return """
             apiVersion: discovery.k8s.io/v1

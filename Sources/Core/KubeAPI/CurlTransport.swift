@@ -215,7 +215,8 @@ public enum KubeAPIError: Error, Sendable, CustomStringConvertible, Equatable {
         switch code {
         case CURLE_COULDNT_CONNECT:
             return .unreachable(
-                "cannot connect to the API server \(server): \(detail) (is it running, and is the address right in \(config.origin)?)"
+                "cannot connect to the API server \(server): \(detail) "
+                    + "(is it running, and is the address right in \(config.origin)?)"
             )
         case CURLE_COULDNT_RESOLVE_HOST:
             return .unreachable("cannot resolve the API server's host in \(server): \(detail)")
@@ -223,7 +224,8 @@ public enum KubeAPIError: Error, Sendable, CustomStringConvertible, Equatable {
             return .unreachable("the API server \(server) did not answer in time: \(detail)")
         case CURLE_PEER_FAILED_VERIFICATION:
             return .tls(
-                "the API server's TLS certificate is not trusted: \(detail) (check certificate-authority for \(config.origin))"
+                "the API server's TLS certificate is not trusted: \(detail) "
+                    + "(check certificate-authority for \(config.origin))"
             )
         case CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER:
             return .tls("the client certificate or key of user \"\(config.user)\" cannot be used: \(detail)")

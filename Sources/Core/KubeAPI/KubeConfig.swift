@@ -68,12 +68,14 @@ public struct KubeConfig: Sendable {
         var warnings: [String] = []
         if server.lowercased().hasPrefix("http://") {
             warnings.append(
-                "the API server \(server) is reached over plain http: requests\(currentToken() != nil ? " and the bearer token" : "") travel unencrypted (use https)"
+                "the API server \(server) is reached over plain http: "
+                    + "requests\(currentToken() != nil ? " and the bearer token" : "") travel unencrypted (use https)"
             )
         }
         if insecureSkipTLSVerify {
             warnings.append(
-                "insecure-skip-tls-verify is set for \(server) (\(origin)): the API server's certificate is not checked, so anyone on the path can impersonate it"
+                "insecure-skip-tls-verify is set for \(server) (\(origin)): "
+                    + "the API server's certificate is not checked, so anyone on the path can impersonate it"
             )
         }
         return warnings
@@ -169,19 +171,22 @@ public struct KubeConfig: Sendable {
         let files = paths.joined(separator: ":")
         guard let contextName = requested ?? current else {
             throw KubeConfigError(
-                "kubeconfig \(files) has no current-context: give --context (contexts: \(contexts.keys.sorted().joined(separator: ", ")))"
+                "kubeconfig \(files) has no current-context: give --context "
+                    + "(contexts: \(contexts.keys.sorted().joined(separator: ", ")))"
             )
         }
         guard let context = contexts[contextName] else {
             throw KubeConfigError(
-                "context \"\(contextName)\" not found in kubeconfig \(files) (contexts: \(contexts.keys.sorted().joined(separator: ", ")))"
+                "context \"\(contextName)\" not found in kubeconfig \(files) "
+                    + "(contexts: \(contexts.keys.sorted().joined(separator: ", ")))"
             )
         }
         do {
             let clusterName = try context.string("cluster") ?? ""
             guard let (cluster, clusterDir) = clusters[clusterName] else {
                 throw KubeConfigError(
-                    "context \"\(contextName)\" names cluster \"\(clusterName)\", which kubeconfig \(files) does not define"
+                    "context \"\(contextName)\" names cluster \"\(clusterName)\", "
+                        + "which kubeconfig \(files) does not define"
                 )
             }
             let userName = try context.string("user") ?? ""

@@ -32,7 +32,8 @@ public final class IPTablesTable: @unchecked Sendable {
         guard let h else {
             throw Failure(
                 description:
-                    "cannot read the \(name) table (\(family == .ipv6 ? "ip6tables" : "iptables") legacy): \(Self.errorText(family))"
+                    "cannot read the \(name) table (\(family == .ipv6 ? "ip6tables" : "iptables") legacy): "
+                    + "\(Self.errorText(family))"
             )
         }
         handle = h

@@ -192,7 +192,9 @@ public struct NetworkPolicy: Sendable, Hashable {
             else {
                 throw FieldError(
                     fields.child("port"),
-                    "\"\(name)\" is not a valid port name (IANA service name: 1-15 lower-case letters, digits and '-', at least one letter); write a number without quotes for a port number"
+                    "\"\(name)\" is not a valid port name "
+                        + "(IANA service name: 1-15 lower-case letters, digits and '-', at least one letter); "
+                        + "write a number without quotes for a port number"
                 )
             }
             if endPort != nil {

@@ -86,7 +86,8 @@ public enum KernelCheck {
                 node: node, table: table, hook: nil, enforces: [], verdict: nil, planned: nil, agrees: true, path: [],
                 decidedBy: nil, sets: [], drift: [],
                 note:
-                    "neither end is on node \(node): its firewall does not see this packet (run krctl on the source's or the destination's node)"
+                    "neither end is on node \(node): its firewall does not see this packet "
+                    + "(run krctl on the source's or the destination's node)"
             )
         }
         let packet = FirewallWalk.Packet(

@@ -139,7 +139,8 @@ extension FirewallText {
                 lines.append("\(d.direction.capitalized): isolated by \(by)")
             } else {
                 lines.append(
-                    "\(d.direction.capitalized): not isolated (no policy selects the pod for \(d.direction)): all allowed"
+                    "\(d.direction.capitalized): not isolated (no policy selects the pod for \(d.direction)): "
+                        + "all allowed"
                 )
             }
         }

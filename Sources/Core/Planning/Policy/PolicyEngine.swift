@@ -80,7 +80,8 @@ public struct PolicyEngine: Sendable {
             if let src = from.first(where: { $0.ip.family == dst.ip.family }) { return (src, dst) }
         }
         throw QueryError(
-            "\(from.first?.description ?? "source") and \(to.first?.description ?? "destination") have no IP family in common"
+            "\(from.first?.description ?? "source") and \(to.first?.description ?? "destination") "
+                + "have no IP family in common"
         )
     }
 
@@ -224,10 +225,13 @@ public struct PolicyEngine: Sendable {
             let ruleCount = policies.reduce(0) { $0 + $1.rules(direction).count }
             side.reason =
                 policies.isEmpty
-                ? "no NetworkPolicy allows \(direction.word) for \(pod.key), and the node denies by default (--netpol-default-deny)"
+                ? "no NetworkPolicy allows \(direction.word) for \(pod.key), "
+                    + "and the node denies by default (--netpol-default-deny)"
                 : ruleCount == 0
-                    ? "\(pod.key) is isolated for \(direction.word) by \(names), which allow no \(direction.word) traffic"
-                    : "\(pod.key) is isolated for \(direction.word) by \(names), and none of their \(ruleCount) rule(s) matches"
+                    ? "\(pod.key) is isolated for \(direction.word) by \(names), "
+                        + "which allow no \(direction.word) traffic"
+                    : "\(pod.key) is isolated for \(direction.word) by \(names), "
+                        + "and none of their \(ruleCount) rule(s) matches"
         }
         return side
     }

@@ -36,7 +36,8 @@ public enum PolicyText {
                     named.resolvedTo.isEmpty
                     ? "not declared" : named.resolvedTo.map(String.init).joined(separator: ", ")
                 lines.append(
-                    "  named port \"\(named.name)\"/\(named.protocol.rawValue) on \(named.pod ?? "the destination") → \(target)"
+                    "  named port \"\(named.name)\"/\(named.protocol.rawValue) "
+                        + "on \(named.pod ?? "the destination") → \(target)"
                 )
             }
         }

@@ -132,7 +132,8 @@ public enum ServiceProxyPlanner {
         var scheduler = service.meta.annotations[schedulerAnnotation] ?? "rr"
         if !schedulers.contains(scheduler) {
             part.problems.append(
-                "service \(service.meta.key): annotation \(schedulerAnnotation)=\"\(scheduler)\" is not an IPVS scheduler (\(schedulers.sorted().joined(separator: ", "))); using rr"
+                "service \(service.meta.key): annotation \(schedulerAnnotation)=\"\(scheduler)\" "
+                    + "is not an IPVS scheduler (\(schedulers.sorted().joined(separator: ", "))); using rr"
             )
             scheduler = "rr"
         }

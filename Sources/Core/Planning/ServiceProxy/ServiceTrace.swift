@@ -81,7 +81,8 @@ public struct ServiceTrace: Sendable, Encodable {
                 vipPresent = observed.vips.contains(p.service.address)
                 if vipPresent == false {
                     drift.append(
-                        "VIP \(p.service.address) is not on \(NodeNetwork.dummyInterface): the node does not take its packets"
+                        "VIP \(p.service.address) is not on \(NodeNetwork.dummyInterface): "
+                            + "the node does not take its packets"
                     )
                 }
             }
@@ -146,15 +147,20 @@ public struct ServiceTrace: Sendable, Encodable {
                 notes.append("ExternalName service: DNS only, no proxying")
             } else if service.meta.labels[ServiceProxyPlanner.proxyNameLabel] != nil {
                 notes.append(
-                    "labelled \(ServiceProxyPlanner.proxyNameLabel)=\(service.meta.labels[ServiceProxyPlanner.proxyNameLabel]!): another proxy serves it"
+                    "labelled \(ServiceProxyPlanner.proxyNameLabel)="
+                        + "\(service.meta.labels[ServiceProxyPlanner.proxyNameLabel]!): another proxy serves it"
                 )
             } else {
                 notes.append("no virtual service planned for the selected port")
             }
         }
         for p in planned where p.destinations.isEmpty {
+            let local =
+                p.kind == .clusterIP && service.internalTrafficPolicyLocal
+                || p.kind != .clusterIP && service.externalTrafficPolicyLocal
             notes.append(
-                "\(p.service.key): no ready endpoint\(p.kind == .clusterIP && service.internalTrafficPolicyLocal || p.kind != .clusterIP && service.externalTrafficPolicyLocal ? " on this node (traffic policy Local)" : ""): connections are refused"
+                "\(p.service.key): no ready endpoint\(local ? " on this node (traffic policy Local)" : ""): "
+                    + "connections are refused"
             )
         }
         return ServiceTrace(
