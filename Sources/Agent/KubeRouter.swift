@@ -203,8 +203,7 @@ struct KubeRouter: ParsableCommand {
             var routes = 0
             for family in [IPAddress.Family.ipv4, .ipv6] {
                 for route in try table.routes(family: family, proto: RouteTable.kubeRouterProtocol) {
-                    try table.delete(route)
-                    routes += 1
+                    if try table.deleteIfPresent(route) { routes += 1 }
                 }
             }
             print("kube-router: cleanup done: \(chains) chains, \(sets.count) ipsets, \(routes) routes and \(services.ipvs) IPVS services removed"
