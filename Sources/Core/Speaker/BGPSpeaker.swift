@@ -56,6 +56,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     /// When each restarting peer's restart time ends: its stale paths go then (the sync loop wakes for it).
     private var staleTimers: [IPAddress: Date] = [:]
     private let log: @Sendable (String) -> Void
+    /// Called (on the session's thread) after a session comes up or goes down.
+    private var sessionChanged: (@Sendable () -> Void)?
     /// We restarted: our routes were still in the kernel when we started (graceful restart's R bit).
     private let restarted: Bool
 
@@ -84,15 +86,27 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
 
     /// Ends every session with a Cease. With graceful restart the learned routes stay in the kernel
     /// (the peers keep ours, we keep theirs, until the restart); otherwise they are removed.
-    public func stop() {
+    /// `restarting` (the agent stops, to be started again): with graceful restart the sessions just close,
+    /// with no Cease, so that peers without RFC 8538 keep our routes for the restart time too.
+    public func stop(restarting: Bool = false) {
         let all: [BGPSession] = lock.withLock { stopped = true; return Array(sessions.values) }
-        for session in all { session.stop() }
+        let notify = !(restarting && config.gracefulRestartTime != nil)
+        for session in all { session.stop(notify: notify) }
         syncCondition.withLock { syncCondition.broadcast() }
         if config.gracefulRestartTime == nil, let routes {
             for family in [IPAddress.Family.ipv4, .ipv6] {
                 for route in (try? routes.routes(family: family, proto: Self.proto)) ?? [] { _ = try? routes.deleteIfPresent(route) }
             }
         }
+    }
+
+    /// `action` runs (on the session's thread) after any session comes up or goes down.
+    public func onSessionChange(_ action: @escaping @Sendable () -> Void) { lock.withLock { sessionChanged = action } }
+
+    /// Peers configured, and those established now.
+    public var peerCounts: (configured: Int, established: Int) {
+        let all: [BGPSession] = lock.withLock { Array(sessions.values) }
+        return (all.count, all.filter(\.isEstablished).count)
     }
 
     /// The configured peers: new ones start, removed ones end with a Cease, changed ones restart.
@@ -221,6 +235,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         // End-of-RIB for each negotiated family (RFC 4724): the peer knows it has everything. Nothing is
         // sent for a family the peer did not announce: some peers end the session for it.
         for afi in Self.families(session.snapshot.peerOpen).sorted() { session.send(.update(.endOfRIB(afi: afi))) }
+        lock.withLock { sessionChanged }?()
     }
 
     /// The families of a peer's (new) OPEN whose forwarding state it did not keep: all, without graceful restart.
@@ -295,6 +310,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
             return changed
         }
         markRoutesDirty(changed)
+        lock.withLock { sessionChanged }?()
     }
 
     // MARK: Threads
