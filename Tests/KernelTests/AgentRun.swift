@@ -1,5 +1,6 @@
 import Planning
 import Kernel
+import Speaker
 import Foundation
 import TestSupport
 
@@ -55,6 +56,26 @@ final class AgentRun: @unchecked Sendable {
             let over = condition.withLock { ended } || Date() >= deadline
             if over { return false }
             usleep(20_000)
+        }
+    }
+
+    /// The agent's BGP peers, asked over its control socket in `stateDir` (what `krctl bgp peers` shows);
+    /// nil while it does not answer.
+    func bgpPeers(stateDir: String) -> [BGPSpeaker.PeerStatus]? {
+        guard let data = try? ControlSocket.ask(path: stateDir + "/" + ControlSocket.fileName, "bgp peers", timeout: 2) else { return nil }
+        return try? JSONDecoder().decode([BGPSpeaker.PeerStatus].self, from: data)
+    }
+
+    /// Waits until the agent's peer `address` satisfies `predicate` (by default: Established), or the agent
+    /// exits, or `timeout` passes: on the agent's state, asked over the control socket, not on its log.
+    func waitForPeer(_ address: String, stateDir: String, timeout: Double = 20,
+                     _ predicate: (BGPSpeaker.PeerStatus) -> Bool = { $0.state == "Established" }) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while true {
+            if let peer = bgpPeers(stateDir: stateDir)?.first(where: { $0.address == address }), predicate(peer) { return true }
+            let over = condition.withLock { ended } || Date() >= deadline
+            if over { return false }
+            usleep(50_000)
         }
     }
 
