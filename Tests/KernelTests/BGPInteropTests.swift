@@ -91,8 +91,10 @@ struct BGPInteropTests {
         #expect(table.0 == 0 && table.1.contains("10.244.1.0/24") && table.1.contains("ok"), "\(table.1)\(table.2)")
 
         // Route refresh: FRR asks (soft inbound reset), we answer.
+        let refreshes = agent.bgpPeers(stateDir: stateDir)?.first { $0.address == "10.99.0.2" }?.routeRefreshesReceived ?? 0
         _ = lab.vtysh("b", ["clear bgp 10.99.0.10 soft in"])
-        #expect(agent.waitFor("bgp: peer 10.99.0.2 asked for a route refresh", timeout: 10), "\(agent.log)")
+        #expect(agent.waitForPeer("10.99.0.2", stateDir: stateDir, timeout: 10) { ($0.routeRefreshesReceived ?? 0) > refreshes },
+                "\(agent.log)")
 
         // A stopped peer (SIGSTOP: no FIN, no NOTIFICATION): its routes go when the hold timer expires.
         let stopped = Date()

@@ -56,6 +56,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     /// When each restarting peer's restart time ends: its stale paths go then (the sync loop wakes for it).
     private var staleTimers: [IPAddress: Date] = [:]
     private let log: @Sendable (String) -> Void
+    /// ROUTE-REFRESH requests received, per peer (for `krctl bgp peers`).
+    private var refreshes: [IPAddress: Int] = [:]
     /// Called (on the session's thread) after a session comes up or goes down.
     private var sessionChanged: (@Sendable () -> Void)?
     /// We restarted: our routes were still in the kernel when we started (graceful restart's R bit).
@@ -119,6 +121,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                 toStop.append(session)
                 sessions[address] = nil
                 staleTimers[address] = nil
+                refreshes[address] = nil
                 _ = rib.dropPeer(address)
             }
             for (address, peer) in wanted where sessions[address] == nil {
@@ -284,7 +287,10 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     }
 
     func session(_ session: BGPSession, refreshRequested refresh: BGPRouteRefresh) {
-        let prefixes = lock.withLock { advertised }
+        let prefixes: [CIDR] = lock.withLock {
+            refreshes[session.peer.address, default: 0] += 1
+            return advertised
+        }
         log("bgp: peer \(session.peer.address) asked for a route refresh")
         for message in announcements(prefixes, for: session) { session.send(message) }
         if Self.families(session.snapshot.peerOpen).contains(refresh.afi) { session.send(.update(.endOfRIB(afi: refresh.afi))) }
@@ -551,6 +557,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         public var lastErrorTime: String?
         /// The last NOTIFICATION sent or received, kept when later errors come.
         public var lastNotification: NotificationStatus?
+        /// ROUTE-REFRESH requests the peer sent (optional for older agents).
+        public var routeRefreshesReceived: Int?
     }
 
     public func peerStatus() -> [PeerStatus] {
@@ -559,7 +567,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         let counts: [IPAddress: (received: Int, accepted: Int, rejected: Int)] = lock.withLock {
             Dictionary(all.map { ($0.peer.address, rib.counts(for: $0.peer.address)) }, uniquingKeysWith: { a, _ in a })
         }
-        let advertised: [CIDR] = lock.withLock { self.advertised }
+        let (advertised, refreshes): ([CIDR], [IPAddress: Int]) = lock.withLock { (self.advertised, self.refreshes) }
         let formatter = ISO8601DateFormatter()
         return all.map { (session: BGPSession) -> PeerStatus in
             let s = session.snapshot
@@ -581,7 +589,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                               holdTime: established ? Int(s.holdTime) : nil,
                               capabilities: established ? (s.peerOpen?.capabilities.map { $0.name } ?? []) : [],
                               lastError: s.lastError, lastErrorTime: s.lastErrorAt.map { formatter.string(from: $0) },
-                              lastNotification: notification)
+                              lastNotification: notification,
+                              routeRefreshesReceived: refreshes[session.peer.address] ?? 0)
         }.sorted { $0.address < $1.address }
     }
 
