@@ -269,8 +269,8 @@ struct KubeRouter: ParsableCommand {
                 bgpPort: UInt16(clamping: bgpPort), maxPrefixes: peerRouterMaxPrefixes,
                 holdTime: UInt16(GoDuration.seconds(bgpHoldtime) ?? 90),
                 gracefulRestartTime: bgpGracefulRestart ? UInt16(GoDuration.seconds(bgpGracefulRestartTime) ?? 90) : nil,
-                cniConfigPath: enableCni ? cniConfFile : nil, controlSocketPath: stateDir + "/" + ControlSocket.fileName,
-                stateDir: stateDir)
+                cniConfigPath: enableCni ? cniConfFile : nil,
+                controlSocketPath: stateDir + "/" + ControlSocket.fileName, stateDir: stateDir)
             try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
             box.router = RouterController(cluster: informers, node: node, options: options, log: log)
         }

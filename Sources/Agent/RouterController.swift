@@ -115,9 +115,8 @@ final class RouterController: @unchecked Sendable {
                 let config = BGPSpeaker.Config(asn: plan.localASN, routerID: routerID, port: options.bgpPort, holdTime: options.holdTime,
                                                connectRetry: 1, gracefulRestartTime: options.gracefulRestartTime,
                                                maxPrefixes: options.maxPrefixes)
-                let new = try BGPSpeaker(config: config, importPolicy: plan.importPolicy, routes: routes) { [log] message in
-                    log.info(message)
-                }
+                let new = try BGPSpeaker(config: config, importPolicy: plan.importPolicy,
+                                         routes: routes) { [log] message in log.info(message) }
                 new.onSessionChange { [weak self] in self?.updatePeerCounts() }
                 try new.start()
                 let kept: Bool = lock.withLock {
@@ -136,7 +135,8 @@ final class RouterController: @unchecked Sendable {
         current.setImportPolicy(plan.importPolicy)
         current.setPeers(plan.peers)
         current.setAdvertised(plan.advertised)
-        let summary = "\(plan.peers.count) peer(s), advertising \(plan.advertised.map(\.description).joined(separator: ", "))"
+        let prefixes = plan.advertised.map(\.description).joined(separator: ", ")
+        let summary = "\(plan.peers.count) peer(s), advertising \(prefixes)"
         if summary != lastSummary {
             log.info("router: \(summary)")
             lastSummary = summary
@@ -151,8 +151,10 @@ final class RouterController: @unchecked Sendable {
         let counts = lock.withLock { speaker }?.peerCounts ?? (configured: 0, established: 0)
         let status: RouterStatus = lock.withLock {
             syncCount += 1
-            var status = RouterStatus(node: node, syncs: syncCount, lastSync: Date(), asn: plan.routerID == nil ? nil : plan.localASN,
-                                      routerID: plan.routerID?.description, advertised: plan.advertised.map(\.description),
+            var status = RouterStatus(node: node, syncs: syncCount, lastSync: Date(),
+                                      asn: plan.routerID == nil ? nil : plan.localASN,
+                                      routerID: plan.routerID?.description,
+                                      advertised: plan.advertised.map(\.description),
                                       peersConfigured: counts.configured, peersEstablished: counts.established,
                                       problems: plan.problems)
             status.resourceVersions = versions
@@ -183,7 +185,11 @@ final class RouterController: @unchecked Sendable {
         guard let stateDir = options.stateDir else { return }
         writeLock.withLock {
             guard let latest = lock.withLock({ self.status }) else { return }
-            do { try latest.write(stateDir: stateDir) } catch { log.warn("router: cannot write the status file in \(stateDir): \(error)") }
+            do {
+                try latest.write(stateDir: stateDir)
+            } catch {
+                log.warn("router: cannot write the status file in \(stateDir): \(error)")
+            }
         }
     }
 

@@ -43,8 +43,9 @@ import TestSupport
         // A node joins: one event, one more peer in the full mesh, at the cluster's new version.
         let version = cluster.apply(try objects(Self.other))
         controller.handle(.added(try objects(Self.other)[0]))
-        #expect(waitForStatus(RouterStatus.self, dir) { $0.peersConfigured == 1 && $0.hasSynced(atLeast: version, of: ["nodes"]) },
-                "\(String(describing: RouterStatus.read(stateDir: dir)))")
+        #expect(waitForStatus(RouterStatus.self, dir) {
+            $0.peersConfigured == 1 && $0.hasSynced(atLeast: version, of: ["nodes"])
+        }, "\(String(describing: RouterStatus.read(stateDir: dir)))")
         #expect(RouterStatus.read(stateDir: dir)?.peersEstablished == 0)
         // The control socket answers from the speaker.
         let peers = try ControlSocket.ask(path: options.controlSocketPath, "bgp peers", timeout: 5)

@@ -33,7 +33,8 @@ import TestSupport
         attributes.asPath = []
         attributes.localPref = 100
         attributes.nextHop = Self.peer
-        _ = speaker.session(session, received: BGPUpdate(attributes: attributes, nlri: prefixes.compactMap { CIDR($0) }))
+        let update = BGPUpdate(attributes: attributes, nlri: prefixes.compactMap { CIDR($0) })
+        _ = speaker.session(session, received: update)
     }
 
     func withdraw(_ speaker: BGPSpeaker, _ session: BGPSession, _ prefixes: [String]) {
@@ -59,7 +60,8 @@ import TestSupport
         #expect(RouteDiff.blocked(desired: desired, actual: [statik]) == [cidr("198.51.100.0/24"): 4])
         // Ours beside another protocol's (another metric): ours goes.
         let both = [statik, route("198.51.100.0/24", via: "10.99.0.2")]
-        #expect(RouteDiff.changes(desired: desired, actual: both) == [.delete(route("198.51.100.0/24", via: "10.99.0.2"))])
+        #expect(RouteDiff.changes(desired: desired, actual: both)
+            == [.delete(route("198.51.100.0/24", via: "10.99.0.2"))])
     }
 
     @Test func aLearnedRouteIsInstalledAndAWithdrawDeletesIt() throws {

@@ -62,7 +62,8 @@ final class AgentRun: @unchecked Sendable {
     /// The agent's BGP peers, asked over its control socket in `stateDir` (what `krctl bgp peers` shows);
     /// nil while it does not answer.
     func bgpPeers(stateDir: String) -> [BGPSpeaker.PeerStatus]? {
-        guard let data = try? ControlSocket.ask(path: stateDir + "/" + ControlSocket.fileName, "bgp peers", timeout: 2) else { return nil }
+        let path = stateDir + "/" + ControlSocket.fileName
+        guard let data = try? ControlSocket.ask(path: path, "bgp peers", timeout: 2) else { return nil }
         return try? JSONDecoder().decode([BGPSpeaker.PeerStatus].self, from: data)
     }
 
@@ -72,7 +73,8 @@ final class AgentRun: @unchecked Sendable {
                      _ predicate: (BGPSpeaker.PeerStatus) -> Bool = { $0.state == "Established" }) -> Bool {
         let deadline = Date(timeIntervalSinceNow: timeout)
         while true {
-            if let peer = bgpPeers(stateDir: stateDir)?.first(where: { $0.address == address }), predicate(peer) { return true }
+            let peer = bgpPeers(stateDir: stateDir)?.first { $0.address == address }
+            if let peer, predicate(peer) { return true }
             let over = condition.withLock { ended } || Date() >= deadline
             if over { return false }
             usleep(50_000)

@@ -225,7 +225,8 @@ struct BGPHardeningKernelTests {
         let kernel = h.lab.routes("s")
         #expect(kernel.contains("\(contested) via 10.99.0.99 dev eth0 proto static"), "\(kernel)")
         #expect(!h.lab.routes("s", proto: "201").contains(contested), "\(kernel)")
-        let route = try #require(try h.krctl("routes", as: [BGPSpeaker.RouteStatus].self).first { $0.prefix == contested })
+        let routes = try h.krctl("routes", as: [BGPSpeaker.RouteStatus].self)
+        let route = try #require(routes.first { $0.prefix == contested })
         #expect(route.status == "not installed: kernel route of another protocol" && !route.inKernel, "\(route)")
         #expect(route.kernelProtocol == "static" && route.nextHop == "10.99.0.5", "\(route)")
         // Logged once.

@@ -28,7 +28,9 @@ public final class FakeRoutes: RouteBackend, @unchecked Sendable {
     public func resetCount() { lock.withLock { changes = 0 } }
 
     /// Every route, sorted by destination.
-    public var all: [KernelRoute] { lock.withLock { table.values.sorted { $0.destination.description < $1.destination.description } } }
+    public var all: [KernelRoute] {
+        lock.withLock { table.values.sorted { $0.destination.description < $1.destination.description } }
+    }
     public func route(_ destination: CIDR) -> KernelRoute? { lock.withLock { table[destination] } }
 
     /// A change made behind the speaker's back (`ip route add` by someone else, a link going down).
@@ -36,6 +38,13 @@ public final class FakeRoutes: RouteBackend, @unchecked Sendable {
     public func remove(_ destination: CIDR) { _ = lock.withLock { table.removeValue(forKey: destination) } }
     /// Every change to these destinations fails, as a refusing kernel would.
     public func fail(_ destinations: Set<CIDR>) { lock.withLock { failing = destinations } }
+
+    /// Throws for a destination told to fail (under the lock).
+    private func check(_ change: String, _ route: KernelRoute) throws {
+        guard !failing.contains(route.destination) else {
+            throw Failure(description: "\(change) \(route): Invalid argument (injected)")
+        }
+    }
 
     public func routes(family: IPAddress.Family, proto: UInt8?) throws -> [KernelRoute] {
         lock.withLock {
@@ -46,7 +55,7 @@ public final class FakeRoutes: RouteBackend, @unchecked Sendable {
 
     public func create(_ route: KernelRoute) throws {
         try lock.withLock {
-            if failing.contains(route.destination) { throw Failure(description: "create \(route): Invalid argument (injected)") }
+            try check("create", route)
             if table[route.destination] != nil { throw RouteExists(route: route) }
             table[route.destination] = route
             changes += 1
@@ -55,7 +64,7 @@ public final class FakeRoutes: RouteBackend, @unchecked Sendable {
 
     public func replace(_ route: KernelRoute) throws {
         try lock.withLock {
-            if failing.contains(route.destination) { throw Failure(description: "replace \(route): Invalid argument (injected)") }
+            try check("replace", route)
             table[route.destination] = route
             changes += 1
         }
@@ -63,7 +72,7 @@ public final class FakeRoutes: RouteBackend, @unchecked Sendable {
 
     public func delete(_ route: KernelRoute) throws {
         try lock.withLock {
-            if failing.contains(route.destination) { throw Failure(description: "delete \(route): Invalid argument (injected)") }
+            try check("delete", route)
             guard let existing = table[route.destination], existing.proto == route.proto,
                   route.gateways.isEmpty || existing.gateways == route.gateways else {
                 throw RouteNotFound(route: route)

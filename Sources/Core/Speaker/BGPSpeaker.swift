@@ -97,7 +97,9 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         syncCondition.withLock { syncCondition.broadcast() }
         if config.gracefulRestartTime == nil, let routes {
             for family in [IPAddress.Family.ipv4, .ipv6] {
-                for route in (try? routes.routes(family: family, proto: Self.proto)) ?? [] { _ = try? routes.deleteIfPresent(route) }
+                for route in (try? routes.routes(family: family, proto: Self.proto)) ?? [] {
+                    _ = try? routes.deleteIfPresent(route)
+                }
             }
         }
     }
@@ -419,17 +421,25 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
             var removed = 0
             if !full {
                 let desired: [KernelRoute] = lock.withLock {
-                    prefixes.compactMap { p in rib.best(p).map { KernelRoute(destination: p, gateways: [$0.nextHop], proto: Self.proto) } }
+                    prefixes.compactMap { p in
+                        rib.best(p).map { KernelRoute(destination: p, gateways: [$0.nextHop], proto: Self.proto) }
+                    }
                 }
                 // What this process last applied to these prefixes, and the other protocols' routes to them.
                 var actual: [KernelRoute] = []
                 for prefix in prefixes {
-                    if let nextHop = installed[prefix] { actual.append(KernelRoute(destination: prefix, gateways: [nextHop], proto: Self.proto)) }
-                    if let other = otherProtocols[prefix] { actual.append(KernelRoute(destination: prefix, gateways: [], proto: other)) }
+                    if let nextHop = installed[prefix] {
+                        actual.append(KernelRoute(destination: prefix, gateways: [nextHop], proto: Self.proto))
+                    }
+                    if let other = otherProtocols[prefix] {
+                        actual.append(KernelRoute(destination: prefix, gateways: [], proto: other))
+                    }
                 }
-                let applied = try apply(RouteDiff.changes(desired: desired, actual: actual, proto: Self.proto), to: routes)
+                let applied = try apply(RouteDiff.changes(desired: desired, actual: actual, proto: Self.proto),
+                                        to: routes)
                 removed = applied.removed
-                let blockedNow = RouteDiff.blocked(desired: desired, actual: actual, proto: Self.proto).merging(applied.blocked) { a, _ in a }
+                let blockedNow = RouteDiff.blocked(desired: desired, actual: actual, proto: Self.proto)
+                    .merging(applied.blocked) { a, _ in a }
                 noteBlocked(blockedNow, among: prefixes, desired: desired)
                 installedPeak = max(installedPeak, installed.count)
                 if installedPeak >= 1024, installed.count * 4 <= installedPeak {
@@ -443,12 +453,16 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                 var others: [CIDR: UInt8] = [:]
                 for route in actual where route.proto != Self.proto { others[route.destination] = route.proto }
                 otherProtocols = others
-                let applied = try apply(RouteDiff.changes(desired: desired, actual: actual, proto: Self.proto), to: routes)
+                let applied = try apply(RouteDiff.changes(desired: desired, actual: actual, proto: Self.proto),
+                                        to: routes)
                 removed = applied.removed
-                let blockedNow = RouteDiff.blocked(desired: desired, actual: actual, proto: Self.proto).merging(applied.blocked) { a, _ in a }
+                let blockedNow = RouteDiff.blocked(desired: desired, actual: actual, proto: Self.proto)
+                    .merging(applied.blocked) { a, _ in a }
                 noteBlocked(blockedNow, among: nil, desired: desired)
                 var now: [CIDR: IPAddress] = [:]
-                for route in desired where blockedNow[route.destination] == nil { now[route.destination] = route.gateways.first }
+                for route in desired where blockedNow[route.destination] == nil {
+                    now[route.destination] = route.gateways.first
+                }
                 installed = now
                 installedPeak = now.count
                 nextFullSync = Date(timeIntervalSinceNow: 10)
@@ -468,7 +482,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     /// Applies the changes in order, keeping `installed` equal to what is in; returns how many routes went,
     /// and the destinations found held by another protocol when adding (a route put there since the last
     /// full sync read the kernel: it stays, and ours is left out).
-    private func apply(_ changes: [RouteChange], to routes: any RouteBackend) throws -> (removed: Int, blocked: [CIDR: UInt8]) {
+    private func apply(_ changes: [RouteChange],
+                       to routes: any RouteBackend) throws -> (removed: Int, blocked: [CIDR: UInt8]) {
         var removed = 0
         var blocked: [CIDR: UInt8] = [:]
         for change in changes {
@@ -478,7 +493,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                     try routes.create(route)
                 } catch is RouteExists {
                     // Whose is it? One read of the family (rare: someone added a route to a peer's prefix).
-                    let present = try routes.routes(family: route.destination.family, proto: nil).filter { $0.destination == route.destination }
+                    let present = try routes.routes(family: route.destination.family, proto: nil)
+                        .filter { $0.destination == route.destination }
                     if let other = present.first(where: { $0.proto != Self.proto }) {
                         otherProtocols[route.destination] = other.proto
                         blocked[route.destination] = other.proto
@@ -567,7 +583,9 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         let counts: [IPAddress: (received: Int, accepted: Int, rejected: Int)] = lock.withLock {
             Dictionary(all.map { ($0.peer.address, rib.counts(for: $0.peer.address)) }, uniquingKeysWith: { a, _ in a })
         }
-        let (advertised, refreshes): ([CIDR], [IPAddress: Int]) = lock.withLock { (self.advertised, self.refreshes) }
+        let (advertised, refreshes): ([CIDR], [IPAddress: Int]) = lock.withLock {
+            (self.advertised, self.refreshes)
+        }
         let formatter = ISO8601DateFormatter()
         return all.map { (session: BGPSession) -> PeerStatus in
             let s = session.snapshot
@@ -625,7 +643,9 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     public func routeStatus() -> [RouteStatus] {
         var kernel: [CIDR: KernelRoute] = [:]
         for family in [IPAddress.Family.ipv4, .ipv6] {
-            for route in (try? routes?.routes(family: family, proto: Self.proto)) ?? [] { kernel[route.destination] = route }
+            for route in (try? routes?.routes(family: family, proto: Self.proto)) ?? [] {
+                kernel[route.destination] = route
+            }
         }
         // Built under the lock rather than from a copy of the RIB, which the next UPDATE would duplicate.
         var result: [RouteStatus] = lock.withLock {

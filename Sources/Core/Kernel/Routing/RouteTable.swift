@@ -69,7 +69,9 @@ public final class RouteTable: @unchecked Sendable {
             defer { rtnl_route_put(r) }
             let rc = rtnl_route_add(socket, r, NLM_F_CREATE | NLM_F_EXCL)
             if rc == -NLE_EXIST { throw RouteExists(route: route) }
-            guard rc == 0 else { throw Failure(description: "netlink: cannot install \(route): \(String(cString: nl_geterror(rc)))") }
+            guard rc == 0 else {
+                throw Failure(description: "netlink: cannot install \(route): \(String(cString: nl_geterror(rc)))")
+            }
         }
     }
 

@@ -41,7 +41,11 @@ public enum RouteDiff {
         for (destination, route) in ours where wanted[destination] == nil { deletes.append(route) }
         for (destination, route) in wanted {
             let mine = KernelRoute(destination: destination, gateways: route.gateways, proto: proto)
-            if ours[destination] == nil { adds.append(mine) } else if ours[destination] != mine { replaces.append(mine) }
+            if ours[destination] == nil {
+                adds.append(mine)
+            } else if ours[destination] != mine {
+                replaces.append(mine)
+            }
         }
         let order: (KernelRoute, KernelRoute) -> Bool = { $0.destination.description < $1.destination.description }
         return deletes.sorted(by: order).map { .delete($0) } + adds.sorted(by: order).map { .add($0) }
