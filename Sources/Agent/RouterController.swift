@@ -38,6 +38,8 @@ final class RouterController: @unchecked Sendable {
     private var syncCount = 0
     /// The last status written (the sessions' threads rewrite its peer counts).
     private var status: RouterStatus?
+    /// Held through each sync: `stop` waits for the one under way, so none starts a speaker or peers after it.
+    private let syncing = NSLock()
     /// What the worker thread alone touches.
     private var lastProblems: [String] = []
     private var lastSummary: String?
@@ -75,10 +77,12 @@ final class RouterController: @unchecked Sendable {
     /// ways, for the restart time.
     func stop() {
         worker.stop()
-        let speaker: BGPSpeaker? = lock.withLock {
-            stopped = true
-            defer { self.speaker = nil }
-            return self.speaker
+        let speaker: BGPSpeaker? = syncing.withLock {
+            lock.withLock {
+                stopped = true
+                defer { self.speaker = nil }
+                return self.speaker
+            }
         }
         speaker?.stop(restarting: true)
     }
@@ -86,6 +90,13 @@ final class RouterController: @unchecked Sendable {
     /// One sync: the plan, the speaker (started, or restarted when the AS or router ID changed), its
     /// peers, policy and prefixes, the CNI file and the status. False when the speaker cannot start.
     private func sync() -> Bool {
+        syncing.withLock {
+            guard !lock.withLock({ stopped }) else { return true }
+            return syncUnlocked()
+        }
+    }
+
+    private func syncUnlocked() -> Bool {
         // Read before the snapshot: every change of each resource up to its version is in it.
         let versions = cluster.resourceVersions
         let snapshot = cluster.snapshot()
@@ -97,7 +108,9 @@ final class RouterController: @unchecked Sendable {
             lastProblems = plan.problems
         }
         guard let routerID = plan.routerID else {
-            log.warn("router: no router ID: node \(node) has no IPv4 InternalIP; give --router-id")
+            let summary = "router: no router ID: node \(node) has no IPv4 InternalIP; give --router-id"
+            if summary != lastSummary { log.warn(summary) }
+            lastSummary = summary
             writeStatus(plan: plan, versions: versions)
             return true
         }
@@ -119,12 +132,7 @@ final class RouterController: @unchecked Sendable {
                                          routes: routes) { [log] message in log.info(message) }
                 new.onSessionChange { [weak self] in self?.updatePeerCounts() }
                 try new.start()
-                let kept: Bool = lock.withLock {
-                    guard !stopped else { return false }
-                    speaker = new
-                    return true
-                }
-                guard kept else { new.stop(); return true }
+                lock.withLock { speaker = new }
                 current = new
                 log.info("router: BGP speaker AS \(plan.localASN), router ID \(routerID), port \(options.bgpPort)")
             } catch {
@@ -149,7 +157,7 @@ final class RouterController: @unchecked Sendable {
     /// `<state-dir>/router.json` after a sync.
     private func writeStatus(plan: RouterPlan, versions: [String: String]) {
         let counts = lock.withLock { speaker }?.peerCounts ?? (configured: 0, established: 0)
-        let status: RouterStatus = lock.withLock {
+        lock.withLock {
             syncCount += 1
             var status = RouterStatus(node: node, syncs: syncCount, lastSync: Date(),
                                       asn: plan.routerID == nil ? nil : plan.localASN,
@@ -159,29 +167,28 @@ final class RouterController: @unchecked Sendable {
                                       problems: plan.problems)
             status.resourceVersions = versions
             self.status = status
-            return status
         }
-        write(status)
+        writeLatest()
     }
 
     /// A session came up or went down: the status's peer counts follow.
     private func updatePeerCounts() {
         guard let counts = lock.withLock({ speaker })?.peerCounts else { return }
-        let status: RouterStatus? = lock.withLock {
-            guard var status = self.status else { return nil }
+        let changed: Bool = lock.withLock {
+            guard var status = self.status else { return false }
             status.peersConfigured = counts.configured
             status.peersEstablished = counts.established
             self.status = status
-            return status
+            return true
         }
-        if let status { write(status) }
+        if changed { writeLatest() }
     }
 
     private let writeLock = NSLock()
 
     /// Writes the latest status (two threads write: the worker and a session's; the file is never older
     /// than what either wrote last).
-    private func write(_: RouterStatus) {
+    private func writeLatest() {
         guard let stateDir = options.stateDir else { return }
         writeLock.withLock {
             guard let latest = lock.withLock({ self.status }) else { return }
