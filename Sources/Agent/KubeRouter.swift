@@ -203,8 +203,7 @@ struct KubeRouter: ParsableCommand {
             var routes = 0
             for family in [IPAddress.Family.ipv4, .ipv6] {
                 for route in try table.routes(family: family, proto: RouteTable.kubeRouterProtocol) {
-                    try table.delete(route)
-                    routes += 1
+                    if try table.deleteIfPresent(route) { routes += 1 }
                 }
             }
             print("kube-router: cleanup done: \(chains) chains, \(sets.count) ipsets, \(routes) routes and \(services.ipvs) IPVS services removed"
@@ -270,14 +269,16 @@ struct KubeRouter: ParsableCommand {
                 bgpPort: UInt16(clamping: bgpPort), maxPrefixes: peerRouterMaxPrefixes,
                 holdTime: UInt16(GoDuration.seconds(bgpHoldtime) ?? 90),
                 gracefulRestartTime: bgpGracefulRestart ? UInt16(GoDuration.seconds(bgpGracefulRestartTime) ?? 90) : nil,
-                cniConfigPath: enableCni ? cniConfFile : nil, controlSocketPath: stateDir + "/" + ControlSocket.fileName)
+                cniConfigPath: enableCni ? cniConfFile : nil,
+                controlSocketPath: stateDir + "/" + ControlSocket.fileName, stateDir: stateDir)
             try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
-            box.router = RouterController(informers: informers, node: node, options: options, log: log)
+            box.router = RouterController(cluster: informers, node: node, options: options, log: log)
         }
         // The stop path (StopSignals): the controllers and the informers stop, then the process exits.
         StopSignals.onStop {
             box.firewall?.stop()
             box.serviceProxy?.stop()
+            box.router?.stop()
             informers.stop()
         }
         informers.start()

@@ -7,7 +7,9 @@ import Foundation
 
 /// Pod networking over BGP: from the nodes in the API, the peers of this node (the full mesh of its
 /// AS, routers from flags and annotations) and its pod CIDRs; the speaker does the rest. Node events
-/// mark the plan dirty; one worker thread applies it.
+/// only mark the plan dirty; the worker (`SyncWorker`) coalesces them into syncs (plan → speaker → CNI
+/// file → status), every `period` a sync replans (the node's connected networks may have changed), and
+/// a sync that fails (the speaker cannot listen) is retried after `retry` seconds.
 final class RouterController: @unchecked Sendable {
     struct Options {
         var settings: RouterSettings
@@ -17,57 +19,87 @@ final class RouterController: @unchecked Sendable {
         var gracefulRestartTime: UInt16?
         var cniConfigPath: String?
         var controlSocketPath: String
+        /// Where `router.json` goes (nil: no status file).
+        var stateDir: String?
+        var period: Double = 60
+        var retry: Double = 1
     }
 
-    private let informers: Informers
+    private let cluster: any ClusterState
     private let node: String
     private let options: Options
     private let log: Log
-    private let condition = NSCondition()
-    private var dirty = true
+    private let routes: (any RouteBackend)?
+    private let worker: SyncWorker
+    /// Guards what the worker, the control socket and the sessions' threads share.
+    private let lock = NSLock()
     private var speaker: BGPSpeaker?
+    private var stopped = false
+    private var syncCount = 0
+    /// The last status written (the sessions' threads rewrite its peer counts).
+    private var status: RouterStatus?
+    /// Held through each sync: `stop` waits for the one under way, so none starts a speaker or peers after it.
+    private let syncing = NSLock()
+    /// What the worker thread alone touches.
     private var lastProblems: [String] = []
+    private var lastSummary: String?
     private var writtenCNI: String?
 
-    init(informers: Informers, node: String, options: Options, log: Log) {
-        self.informers = informers
+    /// `routes`: where the speaker installs learned routes (nil: the kernel's main table).
+    init(cluster: any ClusterState, node: String, options: Options, log: Log, routes: (any RouteBackend)? = nil) {
+        self.cluster = cluster
         self.node = node
         self.options = options
         self.log = log
+        self.routes = routes
+        worker = SyncWorker(period: options.period, retry: options.retry)
     }
 
     func handle(_ event: InformerEvent) {
         switch event {
-        case .synced: markDirty()
-        case .added(let o), .deleted(let o), .updated(_, let o): if o.kind == "Node" { markDirty() }
+        case .synced: worker.markDirty()
+        case .added(let o), .deleted(let o), .updated(_, let o): if o.kind == "Node" { worker.markDirty() }
         case .problem, .rejected: break  // the firewall controller (or the log) reports API problems
         }
     }
 
-    private func markDirty() { condition.withLock { dirty = true; condition.signal() } }
+    func markDirty() { worker.markDirty() }
 
     func start() throws {
         try ControlSocket.serve(path: options.controlSocketPath) { [weak self] command in
             self?.answer(command) ?? Data("{}".utf8)
         }
-        let thread = Thread { [self] in loop() }
-        thread.name = "router"
-        thread.start()
+        worker.start(name: "router", ready: { [cluster] in cluster.hasSynced }) { [self] _ in sync() }
     }
 
-    private func loop() {
-        while true {
-            condition.withLock {
-                while !dirty { condition.wait() }
-                dirty = false
+    /// Stops the worker, then the speaker: without graceful restart every session ends with a Cease and
+    /// the learned routes leave the kernel; with it the sessions just close and the routes stay, both
+    /// ways, for the restart time.
+    func stop() {
+        worker.stop()
+        let speaker: BGPSpeaker? = syncing.withLock {
+            lock.withLock {
+                stopped = true
+                defer { self.speaker = nil }
+                return self.speaker
             }
-            guard informers.hasSynced else { continue }
-            apply()
+        }
+        speaker?.stop(restarting: true)
+    }
+
+    /// One sync: the plan, the speaker (started, or restarted when the AS or router ID changed), its
+    /// peers, policy and prefixes, the CNI file and the status. False when the speaker cannot start.
+    private func sync() -> Bool {
+        syncing.withLock {
+            guard !lock.withLock({ stopped }) else { return true }
+            return syncUnlocked()
         }
     }
 
-    private func apply() {
-        let snapshot = informers.snapshot()
+    private func syncUnlocked() -> Bool {
+        // Read before the snapshot: every change of each resource up to its version is in it.
+        let versions = cluster.resourceVersions
+        let snapshot = cluster.snapshot()
         var settings = options.settings
         settings.localNetworks = Self.connectedNetworks()
         let plan = RouterPlanner.plan(node: node, nodes: snapshot.nodes, settings: settings, bgpPort: options.bgpPort)
@@ -76,39 +108,96 @@ final class RouterController: @unchecked Sendable {
             lastProblems = plan.problems
         }
         guard let routerID = plan.routerID else {
-            log.warn("router: no router ID: node \(node) has no IPv4 InternalIP; give --router-id")
-            return
+            let summary = "router: no router ID: node \(node) has no IPv4 InternalIP; give --router-id"
+            if summary != lastSummary { log.warn(summary) }
+            lastSummary = summary
+            writeStatus(plan: plan, versions: versions)
+            return true
         }
-        let speaker = condition.withLock { self.speaker }
-        if let speaker, speaker.config.asn != plan.localASN || speaker.config.routerID != routerID {
+        let running = lock.withLock { speaker }
+        if let running, running.config.asn != plan.localASN || running.config.routerID != routerID {
             log.info("router: AS or router ID changed (AS \(plan.localASN), ID \(routerID)): restarting the speaker")
-            speaker.stop()
-            condition.withLock { self.speaker = nil }
+            running.stop()
+            lock.withLock { speaker = nil }
         }
-        if condition.withLock({ self.speaker == nil }) {
+        let current: BGPSpeaker
+        if let existing = lock.withLock({ speaker }) {
+            current = existing
+        } else {
             do {
                 let config = BGPSpeaker.Config(asn: plan.localASN, routerID: routerID, port: options.bgpPort, holdTime: options.holdTime,
                                                connectRetry: 1, gracefulRestartTime: options.gracefulRestartTime,
                                                maxPrefixes: options.maxPrefixes)
-                let new = try BGPSpeaker(config: config, importPolicy: plan.importPolicy) { [log] message in
-                    log.info(message)
-                }
+                let new = try BGPSpeaker(config: config, importPolicy: plan.importPolicy,
+                                         routes: routes) { [log] message in log.info(message) }
+                new.onSessionChange { [weak self] in self?.updatePeerCounts() }
                 try new.start()
-                condition.withLock { self.speaker = new }
+                lock.withLock { speaker = new }
+                current = new
                 log.info("router: BGP speaker AS \(plan.localASN), router ID \(routerID), port \(options.bgpPort)")
             } catch {
-                log.error("router: cannot start the BGP speaker: \(error); retrying")
-                Thread.sleep(forTimeInterval: 1)
-                markDirty()
-                return
+                log.error("router: cannot start the BGP speaker: \(error); retrying in \(options.retry) s")
+                return false
             }
         }
-        let current = condition.withLock { self.speaker }
-        current?.setImportPolicy(plan.importPolicy)
-        current?.setPeers(plan.peers)
-        current?.setAdvertised(plan.advertised)
-        log.info("router: \(plan.peers.count) peer(s), advertising \(plan.advertised.map(\.description).joined(separator: ", "))")
+        current.setImportPolicy(plan.importPolicy)
+        current.setPeers(plan.peers)
+        current.setAdvertised(plan.advertised)
+        let prefixes = plan.advertised.map(\.description).joined(separator: ", ")
+        let summary = "\(plan.peers.count) peer(s), advertising \(prefixes)"
+        if summary != lastSummary {
+            log.info("router: \(summary)")
+            lastSummary = summary
+        }
         writeCNIConfig(plan.advertised)
+        writeStatus(plan: plan, versions: versions)
+        return true
+    }
+
+    /// `<state-dir>/router.json` after a sync.
+    private func writeStatus(plan: RouterPlan, versions: [String: String]) {
+        let counts = lock.withLock { speaker }?.peerCounts ?? (configured: 0, established: 0)
+        lock.withLock {
+            syncCount += 1
+            var status = RouterStatus(node: node, syncs: syncCount, lastSync: Date(),
+                                      asn: plan.routerID == nil ? nil : plan.localASN,
+                                      routerID: plan.routerID?.description,
+                                      advertised: plan.advertised.map(\.description),
+                                      peersConfigured: counts.configured, peersEstablished: counts.established,
+                                      problems: plan.problems)
+            status.resourceVersions = versions
+            self.status = status
+        }
+        writeLatest()
+    }
+
+    /// A session came up or went down: the status's peer counts follow.
+    private func updatePeerCounts() {
+        guard let counts = lock.withLock({ speaker })?.peerCounts else { return }
+        let changed: Bool = lock.withLock {
+            guard var status = self.status else { return false }
+            status.peersConfigured = counts.configured
+            status.peersEstablished = counts.established
+            self.status = status
+            return true
+        }
+        if changed { writeLatest() }
+    }
+
+    private let writeLock = NSLock()
+
+    /// Writes the latest status (two threads write: the worker and a session's; the file is never older
+    /// than what either wrote last).
+    private func writeLatest() {
+        guard let stateDir = options.stateDir else { return }
+        writeLock.withLock {
+            guard let latest = lock.withLock({ self.status }) else { return }
+            do {
+                try latest.write(stateDir: stateDir)
+            } catch {
+                log.warn("router: cannot write the status file in \(stateDir): \(error)")
+            }
+        }
     }
 
     /// The subnets of this node's links: the kernel's own routes (protocol kernel) without a gateway.
@@ -157,7 +246,7 @@ final class RouterController: @unchecked Sendable {
     private func answer(_ command: String) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let speaker = condition.withLock { self.speaker }
+        let speaker = lock.withLock { self.speaker }
         switch command.trimmingCharacters(in: .whitespaces) {
         case "bgp peers": return (try? encoder.encode(speaker?.peerStatus() ?? [])) ?? Data("[]".utf8)
         case "bgp routes":

@@ -1,6 +1,7 @@
 import Foundation
 import Kernel
 import Planning
+import Speaker
 import TestSupport
 
 /// The agent as a process in a node's network namespace, with its log for tests to wait on.
@@ -62,6 +63,28 @@ final class AgentRun: @unchecked Sendable {
             let over = condition.withLock { ended } || Date() >= deadline
             if over { return false }
             usleep(20_000)
+        }
+    }
+
+    /// The agent's BGP peers, asked over its control socket in `stateDir` (what `krctl bgp peers` shows);
+    /// nil while it does not answer.
+    func bgpPeers(stateDir: String) -> [BGPSpeaker.PeerStatus]? {
+        let path = stateDir + "/" + ControlSocket.fileName
+        guard let data = try? ControlSocket.ask(path: path, "bgp peers", timeout: 2) else { return nil }
+        return try? JSONDecoder().decode([BGPSpeaker.PeerStatus].self, from: data)
+    }
+
+    /// Waits until the agent's peer `address` satisfies `predicate` (by default: Established), or the agent
+    /// exits, or `timeout` passes: on the agent's state, asked over the control socket, not on its log.
+    func waitForPeer(_ address: String, stateDir: String, timeout: Double = 20,
+                     _ predicate: (BGPSpeaker.PeerStatus) -> Bool = { $0.state == "Established" }) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while true {
+            let peer = bgpPeers(stateDir: stateDir)?.first { $0.address == address }
+            if let peer, predicate(peer) { return true }
+            let over = condition.withLock { ended } || Date() >= deadline
+            if over { return false }
+            usleep(50_000)
         }
     }
 

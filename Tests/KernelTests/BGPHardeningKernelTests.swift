@@ -201,6 +201,38 @@ struct BGPHardeningKernelTests {
         #expect(text.1.contains("rejected: default route") && text.1.contains("rejected: multicast"), "\(text.1)")
     }
 
+    /// An operator's static route to a destination a peer announces stays: ours is not installed (neither by
+    /// the UPDATE's sync nor by the full comparison every 10 s), and `krctl bgp routes` says why.
+    @Test func aStaticRouteIsNeverOverwrittenByAPeersRoute() throws {
+        let h = try Harness()
+        // 198.51.100.0/24 is a custom reject in this harness: the same check with TEST-NET-3.
+        let contested = "203.0.113.0/24", good = "172.20.0.0/16"
+        let added = Kernel.shell("ip -n \(h.lab.ns("s")) route add \(contested) via 10.99.0.99 proto static")
+        #expect(added.0 == 0, "\(added.1)")
+        let peer = try Peer(h, ["--announce", [contested, good].joined(separator: ",")])
+        defer { peer.stop() }
+        #expect(peer.waitFor("established") != nil, "\(h.agent.log)")
+        #expect(peer.waitFor("announced") != nil)
+        try h.lab.eventually(10, "the good route in the kernel") {
+            h.lab.routes("s", proto: "201").contains("\(good) via 10.99.0.5")
+        }
+        try h.lab.eventually(10, "the contested prefix reported as not installed") {
+            let routes = (try? h.krctl("routes", as: [BGPSpeaker.RouteStatus].self)) ?? []
+            return routes.first { $0.prefix == contested }?.notInstalled == .kernelRouteOfAnotherProtocol
+        }
+        // Past a full comparison with the kernel (every 10 s).
+        Thread.sleep(forTimeInterval: 11)
+        let kernel = h.lab.routes("s")
+        #expect(kernel.contains("\(contested) via 10.99.0.99 dev eth0 proto static"), "\(kernel)")
+        #expect(!h.lab.routes("s", proto: "201").contains(contested), "\(kernel)")
+        let routes = try h.krctl("routes", as: [BGPSpeaker.RouteStatus].self)
+        let route = try #require(routes.first { $0.prefix == contested })
+        #expect(route.status == "not installed: kernel route of another protocol" && !route.inKernel, "\(route)")
+        #expect(route.kernelProtocol == "static" && route.nextHop == "10.99.0.5", "\(route)")
+        // Logged once.
+        #expect(h.agent.log.components(separatedBy: "not installing \(contested)").count == 2, "\(h.agent.log)")
+    }
+
     @Test func idleConnectionsFromAPeerHoldNoDescriptors() throws {
         let h = try Harness()
         let baseline = h.descriptors

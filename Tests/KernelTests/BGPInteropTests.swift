@@ -50,7 +50,9 @@ struct BGPInteropTests {
         let agent = try AgentRun(netns: lab.ns("s"), arguments: arguments)
         defer { agent.stop() }
         for peer in peers {
-            #expect(agent.waitFor("bgp: peer \(peer.ip) AS \(peer.asn) established", timeout: 20), "\(peer.name): \(agent.log)")
+            #expect(agent.waitForPeer(peer.ip, stateDir: stateDir, timeout: 20) {
+                $0.state == "Established" && $0.asn == peer.asn
+            }, "\(peer.name): \(agent.log)")
         }
 
         // Routes both ways, in the kernels: ours learned under protocol 201; BIRD's and FRR's from us.
@@ -90,8 +92,12 @@ struct BGPInteropTests {
         #expect(table.0 == 0 && table.1.contains("10.244.1.0/24") && table.1.contains("ok"), "\(table.1)\(table.2)")
 
         // Route refresh: FRR asks (soft inbound reset), we answer.
+        let before = agent.bgpPeers(stateDir: stateDir)?.first { $0.address == "10.99.0.2" }
+        let refreshes = before?.routeRefreshesReceived ?? 0
         _ = lab.vtysh("b", ["clear bgp 10.99.0.10 soft in"])
-        #expect(agent.waitFor("bgp: peer 10.99.0.2 asked for a route refresh", timeout: 10), "\(agent.log)")
+        #expect(agent.waitForPeer("10.99.0.2", stateDir: stateDir, timeout: 10) {
+            ($0.routeRefreshesReceived ?? 0) > refreshes
+        }, "\(agent.log)")
 
         // A stopped peer (SIGSTOP: no FIN, no NOTIFICATION): its routes go when the hold timer expires.
         let stopped = Date()
@@ -167,7 +173,8 @@ struct BGPMeshTests {
         defer { agents.values.forEach { $0.stop() } }
         for (i, name) in names.enumerated() {
             for (j, other) in names.enumerated() where other != name {
-                #expect(agents[name]!.waitFor("bgp: peer 10.99.0.\(11 + j) AS 64512 established", timeout: 20), "\(name)–\(other):\n\(agents[name]!.log)")
+                let established = agents[name]!.waitForPeer("10.99.0.\(11 + j)", stateDir: try lab.dir("state-\(name)"))
+                #expect(established, "\(name)–\(other):\n\(agents[name]!.log)")
             }
             try lab.eventually(10, "\(name) has the other pod CIDRs") {
                 let r = lab.routes(name, proto: "201")
@@ -200,12 +207,16 @@ struct BGPMeshTests {
 
         // Graceful restart: n3's agent dies; its peers keep its route while it restarts, and it comes back.
         agents["n3"]!.stop()
-        #expect(agents["n1"]!.waitFor("bgp: peer 10.99.0.13 down", timeout: 10), "\(agents["n1"]!.log)")
+        let down = agents["n1"]!.waitForPeer("10.99.0.13", stateDir: try lab.dir("state-n1"), timeout: 10) {
+            $0.state != "Established"
+        }
+        #expect(down, "\(agents["n1"]!.log)")
         #expect(agents["n1"]!.log.contains("keeping its routes for its restart (30 s)"), "\(agents["n1"]!.log)")
         #expect(lab.routes("n1", proto: "201").contains("10.244.13.0/24 via 10.99.0.13"), "kept while n3 restarts")
         #expect(Kernel.shell("ip netns exec \(lab.ns("n1")) ping -c 1 -W 2 -I 10.244.11.1 10.244.13.1").0 == 0, "forwarding goes on")
         agents["n3"] = try startAgent("n3", kubeconfigs["n3"]!)
-        #expect(agents["n3"]!.waitFor("bgp: peer 10.99.0.11 AS 64512 established", timeout: 20), "\(agents["n3"]!.log)")
+        let back = agents["n3"]!.waitForPeer("10.99.0.11", stateDir: try lab.dir("state-n3"))
+        #expect(back, "\(agents["n3"]!.log)")
         try lab.eventually(10, "n3 has its routes again") { lab.routes("n3", proto: "201").contains("10.244.11.0/24 via 10.99.0.11") }
         #expect(lab.routes("n1", proto: "201").contains("10.244.13.0/24 via 10.99.0.13"))
         _ = servers

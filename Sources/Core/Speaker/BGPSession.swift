@@ -80,15 +80,19 @@ final class BGPSession: @unchecked Sendable {
     }
 
     /// Ends the session with a Cease (administrative shutdown) and stops reconnecting.
-    func stop() {
+    /// `notify`: end with a Cease (Administrative Shutdown); without one the peer sees the connection
+    /// close, as when a speaker that negotiated graceful restart restarts, and keeps our routes.
+    func stop(notify notifying: Bool = true) {
         let current: BGPTransport? = condition.withLock {
             stopped = true
             condition.broadcast()
             return transport
         }
         if let current {
-            notify(current, BGPNotification(code: 6, subcode: 2),
-                   reason: "the peer is no longer configured or the speaker stops")
+            if notifying {
+                notify(current, BGPNotification(code: 6, subcode: 2),
+                       reason: "the peer is no longer configured or the speaker stops")
+            }
             current.shutdown()
         }
         let pending = condition.withLock { () -> BGPTransport? in defer { incoming = nil }; return incoming }

@@ -5,7 +5,8 @@ import Planning
 
 /// The node's BGP speaker: one session per configured peer, a listener for their connections, the
 /// RIB, our prefixes advertised to every established peer, and the best learned routes kept in the
-/// kernel (our own route protocol; nobody else's routes are touched).
+/// kernel (our own route protocol; nobody else's routes are touched: a destination the kernel holds
+/// with another protocol is not installed, see `RouteDiff`).
 public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     public struct Config: Sendable {
         public var asn: UInt32
@@ -16,7 +17,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         public var connectRetry: Double
         /// Graceful restart (RFC 4724) with this restart time, when on.
         public var gracefulRestartTime: UInt16?
-        /// Install learned routes in the kernel (off in tests that only look at the RIB).
+        /// Install learned routes in the kernel (off in tests that only look at the RIB): through the
+        /// backend given to `init`, by default the main table (`RouteTable`).
         public var installRoutes: Bool
         /// The most prefixes one peer may have in the RIB (accepted or not); past it the session ends with
         /// a Cease, Maximum Number of Prefixes Reached (RFC 4486), and the peer's routes go.
@@ -38,7 +40,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     private var advertised: [CIDR] = []
     private var listener: BGPListener?
     private var stopped = false
-    private let routes: RouteTable?
+    private let routes: (any RouteBackend)?
     private let syncCondition = NSCondition()
     private var routesDirty = false
     /// Prefixes whose best path may have changed since the last sync (nil: check everything).
@@ -46,19 +48,29 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     /// What this process last put in the kernel: destination → next hop (one per route; no arrays,
     /// as a full table is many routes).
     private var installed: [CIDR: IPAddress] = [:]
+    /// The destinations the kernel held with another protocol at the last full sync (the sync's own).
+    private var otherProtocols: [CIDR: UInt8] = [:]
+    /// Best paths not installed because the kernel has another protocol's route to them: destination →
+    /// that protocol (under `lock`; `krctl bgp routes` shows them).
+    private var blocked: [CIDR: UInt8] = [:]
     /// When each restarting peer's restart time ends: its stale paths go then (the sync loop wakes for it).
     private var staleTimers: [IPAddress: Date] = [:]
     private let log: @Sendable (String) -> Void
+    /// ROUTE-REFRESH requests received, per peer (for `krctl bgp peers`).
+    private var refreshes: [IPAddress: Int] = [:]
+    /// Called (on the session's thread) after a session comes up or goes down.
+    private var sessionChanged: (@Sendable () -> Void)?
     /// We restarted: our routes were still in the kernel when we started (graceful restart's R bit).
     private let restarted: Bool
 
-    public init(config: Config, importPolicy: BGPImportPolicy = BGPImportPolicy(),
+    /// `routes`: where learned routes go when `config.installRoutes` (nil: the kernel's main table).
+    public init(config: Config, importPolicy: BGPImportPolicy = BGPImportPolicy(), routes: (any RouteBackend)? = nil,
                 log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         self.config = config
         self.log = log
         rib = BGPRib(localASN: config.asn, policy: importPolicy)
-        routes = config.installRoutes ? try RouteTable() : nil
-        let leftover: [KernelRoute] = (try? routes?.routes(family: .ipv4, proto: RouteTable.kubeRouterProtocol)) ?? []
+        self.routes = config.installRoutes ? try routes ?? RouteTable() : nil
+        let leftover: [KernelRoute] = (try? self.routes?.routes(family: .ipv4, proto: Self.proto)) ?? []
         restarted = config.gracefulRestartTime != nil && !leftover.isEmpty
     }
 
@@ -76,15 +88,29 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
 
     /// Ends every session with a Cease. With graceful restart the learned routes stay in the kernel
     /// (the peers keep ours, we keep theirs, until the restart); otherwise they are removed.
-    public func stop() {
+    /// `restarting` (the agent stops, to be started again): with graceful restart the sessions just close,
+    /// with no Cease, so that peers without RFC 8538 keep our routes for the restart time too.
+    public func stop(restarting: Bool = false) {
         let all: [BGPSession] = lock.withLock { stopped = true; return Array(sessions.values) }
-        for session in all { session.stop() }
+        let notify = !(restarting && config.gracefulRestartTime != nil)
+        for session in all { session.stop(notify: notify) }
         syncCondition.withLock { syncCondition.broadcast() }
         if config.gracefulRestartTime == nil, let routes {
             for family in [IPAddress.Family.ipv4, .ipv6] {
-                for route in (try? routes.routes(family: family, proto: RouteTable.kubeRouterProtocol)) ?? [] { try? routes.delete(route) }
+                for route in (try? routes.routes(family: family, proto: Self.proto)) ?? [] {
+                    _ = try? routes.deleteIfPresent(route)
+                }
             }
         }
+    }
+
+    /// `action` runs (on the session's thread) after any session comes up or goes down.
+    public func onSessionChange(_ action: @escaping @Sendable () -> Void) { lock.withLock { sessionChanged = action } }
+
+    /// Peers configured, and those established now.
+    public var peerCounts: (configured: Int, established: Int) {
+        let all: [BGPSession] = lock.withLock { Array(sessions.values) }
+        return (all.count, all.filter(\.isEstablished).count)
     }
 
     /// The configured peers: new ones start, removed ones end with a Cease, changed ones restart.
@@ -97,6 +123,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                 toStop.append(session)
                 sessions[address] = nil
                 staleTimers[address] = nil
+                refreshes[address] = nil
                 _ = rib.dropPeer(address)
             }
             for (address, peer) in wanted where sessions[address] == nil {
@@ -213,6 +240,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         // End-of-RIB for each negotiated family (RFC 4724): the peer knows it has everything. Nothing is
         // sent for a family the peer did not announce: some peers end the session for it.
         for afi in Self.families(session.snapshot.peerOpen).sorted() { session.send(.update(.endOfRIB(afi: afi))) }
+        lock.withLock { sessionChanged }?()
     }
 
     /// The families of a peer's (new) OPEN whose forwarding state it did not keep: all, without graceful restart.
@@ -261,7 +289,10 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     }
 
     func session(_ session: BGPSession, refreshRequested refresh: BGPRouteRefresh) {
-        let prefixes = lock.withLock { advertised }
+        let prefixes: [CIDR] = lock.withLock {
+            refreshes[session.peer.address, default: 0] += 1
+            return advertised
+        }
         log("bgp: peer \(session.peer.address) asked for a route refresh")
         for message in announcements(prefixes, for: session) { session.send(message) }
         if Self.families(session.snapshot.peerOpen).contains(refresh.afi) { session.send(.update(.endOfRIB(afi: refresh.afi))) }
@@ -287,6 +318,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
             return changed
         }
         markRoutesDirty(changed)
+        lock.withLock { sessionChanged }?()
     }
 
     // MARK: Threads
@@ -319,7 +351,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     }
 
     /// `prefixes`: those that changed; nil asks for a full comparison with the kernel.
-    private func markRoutesDirty(_ prefixes: Set<CIDR>? = nil) {
+    func markRoutesDirty(_ prefixes: Set<CIDR>? = nil) {
         syncCondition.withLock {
             if let prefixes, pendingPrefixes != nil || !routesDirty {
                 pendingPrefixes = (routesDirty ? pendingPrefixes ?? [] : []).union(prefixes)
@@ -331,89 +363,178 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         }
     }
 
+    /// Our route protocol.
+    static let proto = NodeNetwork.kubeRouterProtocol
+
     /// Keeps the kernel's routes of our protocol equal to the best paths: changed prefixes one by one
     /// as UPDATEs arrive; every 10 s a full comparison with the kernel puts back what a link bounce
     /// removed. A restarting peer's stale paths go exactly when its restart time ends: the loop wakes then.
     private func syncLoop() {
-        var nextFull = Date()
-        var installedPeak = 0
-        var ribSize = 0
         while true {
-            let (proceed, full, pending): (Bool, Bool, Set<CIDR>) = syncCondition.withLock {
+            let proceed: Bool = syncCondition.withLock {
                 while !routesDirty && !lock.withLock({ stopped }) {
-                    let wake = min(nextFull, lock.withLock { staleTimers.values.min() } ?? .distantFuture)
+                    let wake = min(nextFullSync, lock.withLock { staleTimers.values.min() } ?? .distantFuture)
                     if Date() >= wake { break }
                     _ = syncCondition.wait(until: wake)
                 }
-                let full = Date() >= nextFull || (routesDirty && pendingPrefixes == nil)
-                let pending = pendingPrefixes ?? []
-                routesDirty = false
-                pendingPrefixes = nil
-                return (!lock.withLock { stopped }, full, pending)
+                return !lock.withLock { stopped }
             }
             guard proceed else { return }
-            var prefixes = pending
-            let expired: [(IPAddress, Int)] = lock.withLock {
-                var expired: [(IPAddress, Int)] = []
-                for (peer, deadline) in staleTimers where deadline <= Date() {
-                    let gone = rib.purgeStale(peer)
-                    prefixes.formUnion(gone)
-                    staleTimers[peer] = nil
-                    expired.append((peer, gone.count))
+            if !syncRoutes() { Thread.sleep(forTimeInterval: 1) }
+        }
+    }
+
+    /// The route sync's own state between syncs.
+    private var nextFullSync = Date()
+    private var installedPeak = 0
+    private var ribSize = 0
+
+    /// One route sync: takes the pending prefixes (or all, for a full sync: the first, every 10 s, after
+    /// a failure or when asked), ends expired restart times, and applies `RouteDiff`'s changes: against the
+    /// kernel read back for a full sync, against what this process last applied for the others. Whether it
+    /// succeeded (a failure asks for a full sync). Called by the sync thread (tests call it directly).
+    @discardableResult
+    func syncRoutes() -> Bool {
+        let (full, pending): (Bool, Set<CIDR>) = syncCondition.withLock {
+            let full = Date() >= nextFullSync || (routesDirty && pendingPrefixes == nil)
+            let pending = pendingPrefixes ?? []
+            routesDirty = false
+            pendingPrefixes = nil
+            return (full, pending)
+        }
+        var prefixes = pending
+        let expired: [(IPAddress, Int)] = lock.withLock {
+            var expired: [(IPAddress, Int)] = []
+            for (peer, deadline) in staleTimers where deadline <= Date() {
+                let gone = rib.purgeStale(peer)
+                prefixes.formUnion(gone)
+                staleTimers[peer] = nil
+                expired.append((peer, gone.count))
+            }
+            return expired
+        }
+        for (peer, count) in expired {
+            log("bgp: peer \(peer): its restart time ended; removed its \(count) stale route(s)")
+        }
+        guard let routes else { return true }
+        do {
+            var removed = 0
+            if !full {
+                let desired: [KernelRoute] = lock.withLock {
+                    prefixes.compactMap { p in
+                        rib.best(p).map { KernelRoute(destination: p, gateways: [$0.nextHop], proto: Self.proto) }
+                    }
                 }
-                return expired
-            }
-            for (peer, count) in expired {
-                log("bgp: peer \(peer): its restart time ended; removed its \(count) stale route(s)")
-            }
-            guard let routes else { continue }
-            do {
-                var removed = 0
-                if !full {
-                    let changes: [(CIDR, IPAddress?)] = lock.withLock { prefixes.map { ($0, rib.best($0)?.nextHop) } }
-                    for (prefix, nextHop) in changes {
-                        if let nextHop {
-                            guard installed[prefix] != nextHop else { continue }
-                            try routes.replace(KernelRoute(destination: prefix, gateways: [nextHop], proto: RouteTable.kubeRouterProtocol))
-                            installed[prefix] = nextHop
-                        } else if let old = installed.removeValue(forKey: prefix) {
-                            try routes.delete(KernelRoute(destination: prefix, gateways: [old], proto: RouteTable.kubeRouterProtocol))
-                            removed += 1
-                        }
+                // What this process last applied to these prefixes, and the other protocols' routes to them.
+                var actual: [KernelRoute] = []
+                for prefix in prefixes {
+                    if let nextHop = installed[prefix] {
+                        actual.append(KernelRoute(destination: prefix, gateways: [nextHop], proto: Self.proto))
                     }
-                    installedPeak = max(installedPeak, installed.count)
-                    if installedPeak >= 1024, installed.count * 4 <= installedPeak {
-                        installed = Dictionary(uniqueKeysWithValues: installed.map { ($0.key, $0.value) })
-                        installedPeak = installed.count
+                    if let other = otherProtocols[prefix] {
+                        actual.append(KernelRoute(destination: prefix, gateways: [], proto: other))
                     }
-                } else {
-                    let desired = lock.withLock { rib.kernelRoutes(proto: RouteTable.kubeRouterProtocol) }
-                    var now: [CIDR: IPAddress] = [:]
-                    for family in [IPAddress.Family.ipv4, .ipv6] {
-                        let want = desired.filter { $0.destination.family == family }
-                        let have = try routes.routes(family: family, proto: RouteTable.kubeRouterProtocol)
-                        let haveSet = Set(have)
-                        for route in want where !haveSet.contains(route) { try routes.replace(route) }
-                        let wanted = Set(want.map(\.destination))
-                        for route in have where !wanted.contains(route.destination) {
-                            try routes.delete(route)
-                            removed += 1
-                        }
-                        for route in want { now[route.destination] = route.gateways.first }
-                    }
-                    installed = now
-                    installedPeak = now.count
-                    nextFull = Date(timeIntervalSinceNow: 10)
                 }
-                // A large drop (a full table withdrawn or a peer gone): the allocator gives the memory back.
-                let size = lock.withLock { rib.paths.count }
-                if removed >= 1000 || size + 1000 <= ribSize { Memory.trim() }
-                ribSize = size
-            } catch {
-                log("bgp: route sync failed (retrying with a full sync): \(error)")
-                markRoutesDirty()
-                Thread.sleep(forTimeInterval: 1)
+                let applied = try apply(RouteDiff.changes(desired: desired, actual: actual, proto: Self.proto),
+                                        to: routes)
+                removed = applied.removed
+                let blockedNow = RouteDiff.blocked(desired: desired, actual: actual, proto: Self.proto)
+                    .merging(applied.blocked) { a, _ in a }
+                noteBlocked(blockedNow, among: prefixes, desired: desired)
+                installedPeak = max(installedPeak, installed.count)
+                if installedPeak >= 1024, installed.count * 4 <= installedPeak {
+                    installed = Dictionary(uniqueKeysWithValues: installed.map { ($0.key, $0.value) })
+                    installedPeak = installed.count
+                }
+            } else {
+                let desired = lock.withLock { rib.kernelRoutes(proto: Self.proto) }
+                var actual: [KernelRoute] = []
+                for family in [IPAddress.Family.ipv4, .ipv6] { actual += try routes.routes(family: family, proto: nil) }
+                var others: [CIDR: UInt8] = [:]
+                for route in actual where route.proto != Self.proto { others[route.destination] = route.proto }
+                otherProtocols = others
+                let applied = try apply(RouteDiff.changes(desired: desired, actual: actual, proto: Self.proto),
+                                        to: routes)
+                removed = applied.removed
+                let blockedNow = RouteDiff.blocked(desired: desired, actual: actual, proto: Self.proto)
+                    .merging(applied.blocked) { a, _ in a }
+                noteBlocked(blockedNow, among: nil, desired: desired)
+                var now: [CIDR: IPAddress] = [:]
+                for route in desired where blockedNow[route.destination] == nil {
+                    now[route.destination] = route.gateways.first
+                }
+                installed = now
+                installedPeak = now.count
+                nextFullSync = Date(timeIntervalSinceNow: 10)
             }
+            // A large drop (a full table withdrawn or a peer gone): the allocator gives the memory back.
+            let size = lock.withLock { rib.paths.count }
+            if removed >= 1000 || size + 1000 <= ribSize { Memory.trim() }
+            ribSize = size
+            return true
+        } catch {
+            log("bgp: route sync failed (retrying with a full sync): \(error)")
+            markRoutesDirty()
+            return false
+        }
+    }
+
+    /// Applies the changes in order, keeping `installed` equal to what is in; returns how many routes went,
+    /// and the destinations found held by another protocol when adding (a route put there since the last
+    /// full sync read the kernel: it stays, and ours is left out).
+    private func apply(_ changes: [RouteChange],
+                       to routes: any RouteBackend) throws -> (removed: Int, blocked: [CIDR: UInt8]) {
+        var removed = 0
+        var blocked: [CIDR: UInt8] = [:]
+        for change in changes {
+            switch change {
+            case .add(let route):
+                do {
+                    try routes.create(route)
+                } catch is RouteExists {
+                    // Whose is it? One read of the family (rare: someone added a route to a peer's prefix).
+                    let present = try routes.routes(family: route.destination.family, proto: nil)
+                        .filter { $0.destination == route.destination }
+                    if let other = present.first(where: { $0.proto != Self.proto }) {
+                        otherProtocols[route.destination] = other.proto
+                        blocked[route.destination] = other.proto
+                        continue
+                    }
+                    try routes.replace(route)  // ours, left by an earlier run
+                }
+                installed[route.destination] = route.gateways.first
+            case .replace(let route):
+                try routes.replace(route)
+                installed[route.destination] = route.gateways.first
+            case .delete(let route):
+                // Already gone is fine: a link went down and took it, or someone removed it.
+                try routes.deleteIfPresent(route)
+                installed[route.destination] = nil
+                removed += 1
+            }
+        }
+        return (removed, blocked)
+    }
+
+    /// Records the best paths left out for another protocol's route (of `among`, or of all when nil), and
+    /// logs each once, when it starts being left out.
+    private func noteBlocked(_ now: [CIDR: UInt8], among prefixes: Set<CIDR>?, desired: [KernelRoute]) {
+        let newly: [(CIDR, UInt8)] = lock.withLock {
+            let before = blocked
+            if let prefixes {
+                for prefix in prefixes { blocked[prefix] = now[prefix] }
+            } else {
+                blocked = now
+            }
+            return now.filter { before[$0.key] != $0.value }.map { ($0.key, $0.value) }
+        }
+        guard !newly.isEmpty else { return }
+        var nextHops: [CIDR: IPAddress] = [:]
+        for route in desired where now[route.destination] != nil { nextHops[route.destination] = route.gateways.first }
+        for (prefix, proto) in newly.sorted(by: { $0.0.description < $1.0.description }) {
+            let via = nextHops[prefix].map { " via \($0)" } ?? ""
+            log("bgp: not installing \(prefix)\(via): the kernel has a route of another protocol to it "
+                + "(proto \(RouteDiff.protocolName(proto))), which stays")
         }
     }
 
@@ -452,6 +573,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         public var lastErrorTime: String?
         /// The last NOTIFICATION sent or received, kept when later errors come.
         public var lastNotification: NotificationStatus?
+        /// ROUTE-REFRESH requests the peer sent (optional for older agents).
+        public var routeRefreshesReceived: Int?
     }
 
     public func peerStatus() -> [PeerStatus] {
@@ -460,7 +583,9 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         let counts: [IPAddress: (received: Int, accepted: Int, rejected: Int)] = lock.withLock {
             Dictionary(all.map { ($0.peer.address, rib.counts(for: $0.peer.address)) }, uniquingKeysWith: { a, _ in a })
         }
-        let advertised: [CIDR] = lock.withLock { self.advertised }
+        let (advertised, refreshes): ([CIDR], [IPAddress: Int]) = lock.withLock {
+            (self.advertised, self.refreshes)
+        }
         let formatter = ISO8601DateFormatter()
         return all.map { (session: BGPSession) -> PeerStatus in
             let s = session.snapshot
@@ -482,7 +607,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                               holdTime: established ? Int(s.holdTime) : nil,
                               capabilities: established ? (s.peerOpen?.capabilities.map { $0.name } ?? []) : [],
                               lastError: s.lastError, lastErrorTime: s.lastErrorAt.map { formatter.string(from: $0) },
-                              lastNotification: notification)
+                              lastNotification: notification,
+                              routeRefreshesReceived: refreshes[session.peer.address] ?? 0)
         }.sorted { $0.address < $1.address }
     }
 
@@ -503,16 +629,23 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         public var inKernel: Bool
         public var kernelNextHops: [String]
         /// `ok`, `missing in kernel`, `stale in kernel`, `different next hop`, `rejected`,
-        /// `own prefix (not installed)`.
+        /// `own prefix (not installed)`, `not installed: kernel route of another protocol`.
         public var status: String
         /// The paths refused, each with why (optional for older agents).
         public var rejected: [RejectedPath]?
+        /// Why the best path is not in the kernel (`kernel-route-of-another-protocol`); nil when it is
+        /// (or for older agents).
+        public var notInstalled: BGPImportPolicy.Reason?
+        /// The protocol of the kernel's route that kept ours out (`static`, `bird`, a number).
+        public var kernelProtocol: String?
     }
 
     public func routeStatus() -> [RouteStatus] {
         var kernel: [CIDR: KernelRoute] = [:]
         for family in [IPAddress.Family.ipv4, .ipv6] {
-            for route in (try? routes?.routes(family: family, proto: RouteTable.kubeRouterProtocol)) ?? [] { kernel[route.destination] = route }
+            for route in (try? routes?.routes(family: family, proto: Self.proto)) ?? [] {
+                kernel[route.destination] = route
+            }
         }
         // Built under the lock rather than from a copy of the RIB, which the next UPDATE would duplicate.
         var result: [RouteStatus] = lock.withLock {
@@ -529,6 +662,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                 var status = "ok"
                 if best != nil && k == nil && config.installRoutes { status = "missing in kernel" }
                 if let best, let k, k.gateways != [best.nextHop] { status = "different next hop" }
+                let other = best == nil ? nil : blocked[prefix]
+                if other != nil { status = "not installed: kernel route of another protocol" }
                 if best == nil {
                     let own = rejected.allSatisfy { $0.reason == .ownPodCIDR }
                     status = own ? "own prefix (not installed)" : "rejected"
@@ -537,7 +672,9 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                                           peer: best?.peer.description,
                                           asPath: best?.attributes.asns ?? [], paths: paths.count, inKernel: k != nil,
                                           kernelNextHops: k?.gateways.map { $0.description } ?? [], status: status,
-                                          rejected: rejected.isEmpty ? nil : rejected))
+                                          rejected: rejected.isEmpty ? nil : rejected,
+                                          notInstalled: other.map { _ in .kernelRouteOfAnotherProtocol },
+                                          kernelProtocol: other.map { RouteDiff.protocolName($0) }))
             }
             return result
         }

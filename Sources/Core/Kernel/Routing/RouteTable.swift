@@ -62,6 +62,19 @@ public final class RouteTable: @unchecked Sendable {
         }
     }
 
+    /// Adds the route only if its destination has none (`ip route add`); throws `RouteExists` if it has.
+    public func create(_ route: KernelRoute) throws {
+        try lock.withLock {
+            let r = try build(route)
+            defer { rtnl_route_put(r) }
+            let rc = rtnl_route_add(socket, r, NLM_F_CREATE | NLM_F_EXCL)
+            if rc == -NLE_EXIST { throw RouteExists(route: route) }
+            guard rc == 0 else {
+                throw Failure(description: "netlink: cannot install \(route): \(String(cString: nl_geterror(rc)))")
+            }
+        }
+    }
+
     /// Adds or replaces the route to its destination (`ip route replace`).
     public func replace(_ route: KernelRoute) throws {
         try lock.withLock {
@@ -72,14 +85,15 @@ public final class RouteTable: @unchecked Sendable {
         }
     }
 
-    /// Deletes the route to its destination, if it is still ours.
+    /// Deletes the route to its destination of its protocol (never another protocol's route to it);
+    /// throws `RouteNotFound` when there is none (`deleteIfPresent` takes that as done).
     public func delete(_ route: KernelRoute) throws {
         try lock.withLock {
             let r = try build(route)
             defer { rtnl_route_put(r) }
             let rc = rtnl_route_delete(socket, r, 0)
-            // Already gone is fine: a link went down and took it, or someone removed it.
-            guard rc == 0 || rc == -NLE_OBJ_NOTFOUND else {
+            if rc == -NLE_OBJ_NOTFOUND { throw RouteNotFound(route: route) }
+            guard rc == 0 else {
                 throw Failure(description: "netlink: cannot remove \(route): \(String(cString: nl_geterror(rc)))")
             }
         }

@@ -20,6 +20,9 @@ public struct BGPImportPolicy: Sendable, Equatable {
         case reserved
         case customReject = "custom-reject"
         case asLoop = "as-loop"
+        /// Accepted, but not installed: the kernel's main table has a route of another protocol (a static
+        /// route, a routing daemon's) to exactly this destination, and ours would overwrite it.
+        case kernelRouteOfAnotherProtocol = "kernel-route-of-another-protocol"
 
         public var description: String {
             switch self {
@@ -35,6 +38,7 @@ public struct BGPImportPolicy: Sendable, Equatable {
             case .reserved: "reserved address space"
             case .customReject: "inside a configured reject range"
             case .asLoop: "our AS is in its AS_PATH (loop)"
+            case .kernelRouteOfAnotherProtocol: "the kernel has a route of another protocol to it"
             }
         }
     }
