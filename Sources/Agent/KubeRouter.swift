@@ -1,10 +1,11 @@
 import ArgumentParser
-import KubeModel
-import KubeAPI
-import Planning
-import Kernel
-import Speaker
 import Foundation
+import Kernel
+import KubeAPI
+import KubeModel
+import Planning
+import Speaker
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,8 +17,8 @@ struct KubeRouter: ParsableCommand {
         commandName: "kube-router",
         abstract: "Kubernetes node networking: service proxy (IPVS), NetworkPolicy firewall and BGP router.",
         discussion: """
-        Boolean flags take kube-router's forms: --run-firewall, --run-firewall=true, --run-firewall=false.
-        """,
+            Boolean flags take kube-router's forms: --run-firewall, --run-firewall=true, --run-firewall=false.
+            """,
         version: "0.1.0"
     )
 
@@ -30,10 +31,12 @@ struct KubeRouter: ParsableCommand {
     @Option(help: "The node name to use instead of the host name.")
     var hostnameOverride: String?
 
-    @Option(name: .customLong("run-firewall"), help: ArgumentHelp("Enable the NetworkPolicy firewall.", valueName: "bool"))
+    @Option(
+        name: .customLong("run-firewall"), help: ArgumentHelp("Enable the NetworkPolicy firewall.", valueName: "bool"))
     var runFirewall = true
 
-    @Option(name: .customLong("run-service-proxy"), help: ArgumentHelp("Enable the IPVS service proxy.", valueName: "bool"))
+    @Option(
+        name: .customLong("run-service-proxy"), help: ArgumentHelp("Enable the IPVS service proxy.", valueName: "bool"))
     var runServiceProxy = true
 
     @Option(name: .customLong("run-router"), help: ArgumentHelp("Enable pod networking over BGP.", valueName: "bool"))
@@ -45,109 +48,162 @@ struct KubeRouter: ParsableCommand {
     @Option(help: ArgumentHelp("Period of the full IPVS sync, as a Go duration.", valueName: "duration"))
     var ipvsSyncPeriod = "5m"
 
-    @Option(name: .customLong("ipvs-graceful-termination"),
-            help: ArgumentHelp("Keep terminating endpoints that still serve as real servers of weight 0 until they go, so their connections drain.", valueName: "bool"))
+    @Option(
+        name: .customLong("ipvs-graceful-termination"),
+        help: ArgumentHelp(
+            "Keep terminating endpoints that still serve as real servers of weight 0 until they go, "
+                + "so their connections drain.",
+            valueName: "bool"))
     var ipvsGracefulTermination = false
 
-    @Option(name: .customLong("masquerade-all"), help: ArgumentHelp("Masquerade all service traffic IPVS forwards (pods lose their source address).", valueName: "bool"))
+    @Option(
+        name: .customLong("masquerade-all"),
+        help: ArgumentHelp(
+            "Masquerade all service traffic IPVS forwards (pods lose their source address).", valueName: "bool"))
     var masqueradeAll = false
 
-    @Option(name: .customLong("hairpin-mode"),
-            help: ArgumentHelp("Hairpin for every service: a pod reaches itself through its service (else only for kube-router.io/service.hairpin).", valueName: "bool"))
+    @Option(
+        name: .customLong("hairpin-mode"),
+        help: ArgumentHelp(
+            "Hairpin for every service: a pod reaches itself through its service "
+                + "(else only for kube-router.io/service.hairpin).",
+            valueName: "bool"))
     var hairpinMode = false
 
-    @Option(name: .customLong("netpol-default-deny"),
-            help: ArgumentHelp("Isolate every pod both ways: only what a NetworkPolicy allows passes (traffic from the pod's node and replies still do).", valueName: "bool"))
+    @Option(
+        name: .customLong("netpol-default-deny"),
+        help: ArgumentHelp(
+            "Isolate every pod both ways: only what a NetworkPolicy allows passes "
+                + "(traffic from the pod's node and replies still do).",
+            valueName: "bool"))
     var netpolDefaultDeny = false
 
-    @Option(help: ArgumentHelp("The AS of the cluster's nodes (kube-router.io/node.asn overrides it per node).", valueName: "asn"))
+    @Option(
+        help: ArgumentHelp(
+            "The AS of the cluster's nodes (kube-router.io/node.asn overrides it per node).", valueName: "asn"))
     var clusterAsn: UInt32 = 64512
 
-    @Option(name: .customLong("nodes-full-mesh"), help: ArgumentHelp("Peer with every node of the same AS (iBGP full mesh).", valueName: "bool"))
+    @Option(
+        name: .customLong("nodes-full-mesh"),
+        help: ArgumentHelp("Peer with every node of the same AS (iBGP full mesh).", valueName: "bool"))
     var nodesFullMesh = true
 
-    @Option(help: ArgumentHelp("External BGP peers every node peers with, comma-separated addresses.", valueName: "ips"))
+    @Option(
+        help: ArgumentHelp("External BGP peers every node peers with, comma-separated addresses.", valueName: "ips"))
     var peerRouterIps = ""
 
     @Option(help: ArgumentHelp("The AS of each --peer-router-ips address, comma-separated.", valueName: "asns"))
     var peerRouterAsns = ""
 
-    @Option(help: ArgumentHelp("TCP MD5 password of each --peer-router-ips address, base64, comma-separated.", valueName: "passwords"))
+    @Option(
+        help: ArgumentHelp(
+            "TCP MD5 password of each --peer-router-ips address, base64, comma-separated.", valueName: "passwords"))
     var peerRouterPasswords = ""
 
-    @Option(help: ArgumentHelp("The BGP port of each --peer-router-ips address, comma-separated (default: --bgp-port).", valueName: "ports"))
+    @Option(
+        help: ArgumentHelp(
+            "The BGP port of each --peer-router-ips address, comma-separated (default: --bgp-port).", valueName: "ports"
+        ))
     var peerRouterPorts = ""
 
     @Option(help: ArgumentHelp("The port the BGP speaker listens on and connects to (1-65535).", valueName: "port"))
     var bgpPort: Int = 179
 
-    @Option(help: ArgumentHelp(
-        "The most prefixes one BGP peer (router or node) may send; past it: a Cease, and its routes go.",
-        valueName: "count"))
+    @Option(
+        help: ArgumentHelp(
+            "The most prefixes one BGP peer (router or node) may send; past it: a Cease, and its routes go.",
+            valueName: "count"))
     var peerRouterMaxPrefixes = 10000
 
-    @Option(help: ArgumentHelp("Routes learned over BGP inside these CIDRs are never installed, comma-separated.",
-                               valueName: "cidrs"))
+    @Option(
+        help: ArgumentHelp(
+            "Routes learned over BGP inside these CIDRs are never installed, comma-separated.",
+            valueName: "cidrs"))
     var bgpImportReject = ""
 
-    @Option(help: ArgumentHelp(
-        "The service ClusterIP range(s), comma-separated for dual stack; never installed from a BGP peer.",
-        valueName: "cidrs"))
+    @Option(
+        help: ArgumentHelp(
+            "The service ClusterIP range(s), comma-separated for dual stack; never installed from a BGP peer.",
+            valueName: "cidrs"))
     var serviceClusterIpRange = "10.96.0.0/12"
 
-    @Option(help: ArgumentHelp("The services' external IP range(s), comma-separated; never installed from a BGP peer.",
-                               valueName: "cidrs"))
+    @Option(
+        help: ArgumentHelp(
+            "The services' external IP range(s), comma-separated; never installed from a BGP peer.",
+            valueName: "cidrs"))
     var serviceExternalIpRange = ""
 
-    @Option(help: ArgumentHelp("BGP hold time, as a Go duration (3s to 18h12m15s; 0 disables keepalives).", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp(
+            "BGP hold time, as a Go duration (3s to 18h12m15s; 0 disables keepalives).", valueName: "duration"))
     var bgpHoldtime = "90s"
 
-    @Option(name: .customLong("bgp-graceful-restart"), help: ArgumentHelp("Graceful restart (RFC 4724): routes survive a restart of the agent or a peer.", valueName: "bool"))
+    @Option(
+        name: .customLong("bgp-graceful-restart"),
+        help: ArgumentHelp(
+            "Graceful restart (RFC 4724): routes survive a restart of the agent or a peer.", valueName: "bool"))
     var bgpGracefulRestart = false
 
-    @Option(help: ArgumentHelp("How long peers keep our routes while we restart, as a Go duration.", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp("How long peers keep our routes while we restart, as a Go duration.", valueName: "duration"))
     var bgpGracefulRestartTime = "90s"
 
     @Option(help: ArgumentHelp("The BGP router ID (default: the node's IPv4 InternalIP).", valueName: "ip"))
     var routerId: String?
 
-    @Option(name: .customLong("enable-cni"), help: ArgumentHelp("Write the CNI configuration (bridge plugin on kube-bridge, host-local IPAM over the pod CIDR).", valueName: "bool"))
+    @Option(
+        name: .customLong("enable-cni"),
+        help: ArgumentHelp(
+            "Write the CNI configuration (bridge plugin on kube-bridge, host-local IPAM over the pod CIDR).",
+            valueName: "bool"))
     var enableCni = false
 
     @Option(help: ArgumentHelp("Where --enable-cni writes the CNI configuration.", valueName: "path"))
-    var cniConfFile = ProcessInfo.processInfo.environment["KUBE_ROUTER_CNI_CONF_FILE"] ?? "/etc/cni/net.d/10-kuberouter.conflist"
+    var cniConfFile =
+        ProcessInfo.processInfo.environment["KUBE_ROUTER_CNI_CONF_FILE"] ?? "/etc/cni/net.d/10-kuberouter.conflist"
 
-    @Option(name: .customLong("cleanup-config"), help: ArgumentHelp("Remove every kernel object kube-router owns, then exit.", valueName: "bool"))
+    @Option(
+        name: .customLong("cleanup-config"),
+        help: ArgumentHelp("Remove every kernel object kube-router owns, then exit.", valueName: "bool"))
     var cleanupConfig = false
 
-    @Option(name: [.customShort("v"), .customLong("v")], help: ArgumentHelp("Log verbosity (0-10).", valueName: "level"))
+    @Option(
+        name: [.customShort("v"), .customLong("v")], help: ArgumentHelp("Log verbosity (0-10).", valueName: "level"))
     var verbosity = 0
 
-    @Option(help: ArgumentHelp("Log line format: text (klog-like) or json (one object per line, for log collectors).",
-                               valueName: "format"))
+    @Option(
+        help: ArgumentHelp(
+            "Log line format: text (klog-like) or json (one object per line, for log collectors).",
+            valueName: "format"))
     var logFormat = "text"
 
     /// kube-router's boolean flags, which Go accepts bare (`--run-router`) as well as with `=true|false`.
-    static let booleanFlags = ["--run-firewall", "--run-service-proxy", "--run-router", "--cleanup-config", "--netpol-default-deny",
-                               "--ipvs-graceful-termination", "--masquerade-all", "--hairpin-mode",
-                               "--nodes-full-mesh", "--bgp-graceful-restart", "--enable-cni"]
+    static let booleanFlags = [
+        "--run-firewall", "--run-service-proxy", "--run-router", "--cleanup-config", "--netpol-default-deny",
+        "--ipvs-graceful-termination", "--masquerade-all", "--hairpin-mode",
+        "--nodes-full-mesh", "--bgp-graceful-restart", "--enable-cni",
+    ]
 
     func validate() throws {
         guard let period = GoDuration.seconds(iptablesSyncPeriod), period > 0 else {
-            throw ValidationError("invalid --iptables-sync-period \"\(iptablesSyncPeriod)\" (expected a Go duration such as 5m or 90s)")
+            throw ValidationError(
+                "invalid --iptables-sync-period \"\(iptablesSyncPeriod)\" (expected a Go duration such as 5m or 90s)")
         }
         guard let ipvsPeriod = GoDuration.seconds(ipvsSyncPeriod), ipvsPeriod > 0 else {
-            throw ValidationError("invalid --ipvs-sync-period \"\(ipvsSyncPeriod)\" (expected a Go duration such as 5m or 90s)")
+            throw ValidationError(
+                "invalid --ipvs-sync-period \"\(ipvsSyncPeriod)\" (expected a Go duration such as 5m or 90s)")
         }
         guard (0...10).contains(verbosity) else { throw ValidationError("-v must be between 0 and 10") }
         guard Log.Format(rawValue: logFormat) != nil else {
             throw ValidationError("invalid --log-format \"\(logFormat)\" (expected text or json)")
         }
         guard let hold = GoDuration.seconds(bgpHoldtime), hold == 0 || (hold >= 3 && hold <= 65535) else {
-            throw ValidationError("invalid --bgp-holdtime \"\(bgpHoldtime)\" (0, or a Go duration from 3s to 18h12m15s)")
+            throw ValidationError(
+                "invalid --bgp-holdtime \"\(bgpHoldtime)\" (0, or a Go duration from 3s to 18h12m15s)")
         }
         guard let restart = GoDuration.seconds(bgpGracefulRestartTime), restart >= 1, restart <= 4095 else {
-            throw ValidationError("invalid --bgp-graceful-restart-time \"\(bgpGracefulRestartTime)\" (a Go duration from 1s to 68m15s)")
+            throw ValidationError(
+                "invalid --bgp-graceful-restart-time \"\(bgpGracefulRestartTime)\" (a Go duration from 1s to 68m15s)")
         }
         guard clusterAsn > 0 else { throw ValidationError("--cluster-asn must be 1-4294967295") }
         guard (1...65535).contains(bgpPort) else {
@@ -156,7 +212,9 @@ struct KubeRouter: ParsableCommand {
         guard peerRouterMaxPrefixes >= 1 else {
             throw ValidationError("invalid --peer-router-max-prefixes \(peerRouterMaxPrefixes) (at least 1)")
         }
-        if let routerId, IPAddress(routerId)?.family != .ipv4 { throw ValidationError("--router-id \"\(routerId)\" is not an IPv4 address") }
+        if let routerId, IPAddress(routerId)?.family != .ipv4 {
+            throw ValidationError("--router-id \"\(routerId)\" is not an IPv4 address")
+        }
         do {
             _ = try externalPeers()
             _ = try serviceRanges()
@@ -167,8 +225,9 @@ struct KubeRouter: ParsableCommand {
     }
 
     func externalPeers() throws -> [BGPPeerConfig] {
-        try RouterSettings.peers(ips: peerRouterIps, asns: peerRouterAsns, passwords: peerRouterPasswords, ports: peerRouterPorts,
-                                 defaultPort: UInt16(clamping: bgpPort), origin: "--peer-router-ips")
+        try RouterSettings.peers(
+            ips: peerRouterIps, asns: peerRouterAsns, passwords: peerRouterPasswords, ports: peerRouterPorts,
+            defaultPort: UInt16(clamping: bgpPort), origin: "--peer-router-ips")
     }
 
     func serviceRanges() throws -> [CIDR] {
@@ -183,7 +242,8 @@ struct KubeRouter: ParsableCommand {
         Log.bootstrap(format: Log.Format(rawValue: logFormat) ?? .text, verbosity: verbosity)
         let log = Log()
         guard Capabilities.effective(Capabilities.netAdmin) else {
-            throw AgentFailure("""
+            throw AgentFailure(
+                """
                 kube-router needs root (CAP_NET_ADMIN) to program iptables, ipsets, IPVS and routes: run it as root, \
                 or in a pod with hostNetwork and the capability NET_ADMIN
                 """)
@@ -196,7 +256,8 @@ struct KubeRouter: ParsableCommand {
             }
             let services = try cleanupServiceProxy()
             chains += services.chains
-            let sets = try IPSetSync(session: IPSetSession()).removeStale(keeping: [])
+            let sets =
+                try IPSetSync(session: IPSetSession()).removeStale(keeping: [])
                 + IPSetSync(session: IPSetSession(), owner: ServiceProxyNetfilter.setOwner).removeStale(keeping: [])
             // The routes the BGP speaker installed (our protocol number); nobody else's.
             let table = try RouteTable()
@@ -206,8 +267,10 @@ struct KubeRouter: ParsableCommand {
                     if try table.deleteIfPresent(route) { routes += 1 }
                 }
             }
-            print("kube-router: cleanup done: \(chains) chains, \(sets.count) ipsets, \(routes) routes and \(services.ipvs) IPVS services removed"
-                  + (services.dummy ? ", \(NetworkInterfaces.dummyInterface) deleted" : ""))
+            print(
+                "kube-router: cleanup done: \(chains) chains, \(sets.count) ipsets, \(routes) routes and "
+                    + "\(services.ipvs) IPVS services removed"
+                    + (services.dummy ? ", \(NetworkInterfaces.dummyInterface) deleted" : ""))
             return
         }
         guard runFirewall || runRouter || runServiceProxy else {
@@ -236,9 +299,13 @@ struct KubeRouter: ParsableCommand {
         }
         if let master { config.server = master }
         for warning in config.securityWarnings { log.warn("kube-router: \(warning)") }
-        let node = hostnameOverride ?? ProcessInfo.processInfo.environment["NODE_NAME"] ?? ProcessInfo.processInfo.hostName
+        let node =
+            hostnameOverride ?? ProcessInfo.processInfo.environment["NODE_NAME"] ?? ProcessInfo.processInfo.hostName
         let period = GoDuration.seconds(iptablesSyncPeriod) ?? 300
-        log.info("kube-router: node \(node), API server \(config.server) (\(config.origin)), firewall sync every \(iptablesSyncPeriod)\(netpolDefaultDeny ? ", default deny" : "")")
+        log.info(
+            "kube-router: node \(node), API server \(config.server) (\(config.origin)), "
+                + "firewall sync every \(iptablesSyncPeriod)\(netpolDefaultDeny ? ", default deny" : "")"
+        )
 
         let box = ControllerBox()
         var resources: [APIResource] = [.nodes]
@@ -251,24 +318,29 @@ struct KubeRouter: ParsableCommand {
             box.serviceProxy?.handle(event)
         }
         if runServiceProxy {
-            let options = ServiceProxyController.Options(period: GoDuration.seconds(ipvsSyncPeriod) ?? 300, gracefulTermination: ipvsGracefulTermination,
-                                                         masqueradeAll: masqueradeAll, hairpinAll: hairpinMode, stateDir: stateDir)
+            let options = ServiceProxyController.Options(
+                period: GoDuration.seconds(ipvsSyncPeriod) ?? 300, gracefulTermination: ipvsGracefulTermination,
+                masqueradeAll: masqueradeAll, hairpinAll: hairpinMode, stateDir: stateDir)
             box.serviceProxy = ServiceProxyController(cluster: informers, node: node, options: options, log: log)
         }
         if runFirewall {
-            box.firewall = FirewallController(cluster: informers, node: node, period: period, defaultDeny: netpolDefaultDeny,
-                                              stateDir: stateDir, log: log)
+            box.firewall = FirewallController(
+                cluster: informers, node: node, period: period, defaultDeny: netpolDefaultDeny,
+                stateDir: stateDir, log: log)
         }
         if runRouter {
             let options = RouterController.Options(
-                settings: RouterSettings(clusterASN: clusterAsn, fullMesh: nodesFullMesh, externalPeers: try externalPeers(),
-                                         routerID: routerId.flatMap { IPAddress($0) },
-                                         serviceRanges: try serviceRanges(),
-                                         importRejects: try RouterSettings.cidrs(bgpImportReject,
-                                                                                 origin: "--bgp-import-reject")),
+                settings: RouterSettings(
+                    clusterASN: clusterAsn, fullMesh: nodesFullMesh, externalPeers: try externalPeers(),
+                    routerID: routerId.flatMap { IPAddress($0) },
+                    serviceRanges: try serviceRanges(),
+                    importRejects: try RouterSettings.cidrs(
+                        bgpImportReject,
+                        origin: "--bgp-import-reject")),
                 bgpPort: UInt16(clamping: bgpPort), maxPrefixes: peerRouterMaxPrefixes,
                 holdTime: UInt16(GoDuration.seconds(bgpHoldtime) ?? 90),
-                gracefulRestartTime: bgpGracefulRestart ? UInt16(GoDuration.seconds(bgpGracefulRestartTime) ?? 90) : nil,
+                gracefulRestartTime: bgpGracefulRestart
+                    ? UInt16(GoDuration.seconds(bgpGracefulRestartTime) ?? 90) : nil,
                 cniConfigPath: enableCni ? cniConfFile : nil,
                 controlSocketPath: stateDir + "/" + ControlSocket.fileName, stateDir: stateDir)
             try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
@@ -320,11 +392,15 @@ struct KubeRouter: ParsableCommand {
 
     /// Both iptables backends filter packets; a node whose other components use nft is worth a warning.
     private func warnIfNFTBackendInUse(_ log: Log) {
-        for tool in ["/usr/sbin/iptables-nft-save", "/sbin/iptables-nft-save"] where FileManager.default.isExecutableFile(atPath: tool) {
+        for tool in ["/usr/sbin/iptables-nft-save", "/sbin/iptables-nft-save"]
+        where FileManager.default.isExecutableFile(atPath: tool) {
             guard let text = try? Subprocess.run(tool, []).stdout else { return }
             let rules = text.split(separator: "\n").filter { $0.hasPrefix("-A ") }.count
             if rules > 0 {
-                log.warn("this node has \(rules) rules in the iptables nft backend: kube-router writes the legacy tables (iptables-legacy); both filter packets, so check iptables-nft-save too when debugging")
+                log.warn(
+                    "this node has \(rules) rules in the iptables nft backend: kube-router writes the legacy tables "
+                        + "(iptables-legacy); both filter packets, so check iptables-nft-save too when debugging"
+                )
             }
             return
         }

@@ -1,9 +1,9 @@
-import KubeModel
-import KubeAPI
-import Planning
-import Kernel
-import Speaker
 import Foundation
+import Kernel
+import KubeAPI
+import KubeModel
+import Planning
+import Speaker
 
 /// Pod networking over BGP: from the nodes in the API, the peers of this node (the full mesh of its
 /// AS, routers from flags and annotations) and its pod CIDRs; the speaker does the rest. Node events
@@ -125,11 +125,14 @@ final class RouterController: @unchecked Sendable {
             current = existing
         } else {
             do {
-                let config = BGPSpeaker.Config(asn: plan.localASN, routerID: routerID, port: options.bgpPort, holdTime: options.holdTime,
-                                               connectRetry: 1, gracefulRestartTime: options.gracefulRestartTime,
-                                               maxPrefixes: options.maxPrefixes)
-                let new = try BGPSpeaker(config: config, importPolicy: plan.importPolicy,
-                                         routes: routes) { [log] message in log.info(message) }
+                let config = BGPSpeaker.Config(
+                    asn: plan.localASN, routerID: routerID, port: options.bgpPort, holdTime: options.holdTime,
+                    connectRetry: 1, gracefulRestartTime: options.gracefulRestartTime,
+                    maxPrefixes: options.maxPrefixes)
+                let new = try BGPSpeaker(
+                    config: config, importPolicy: plan.importPolicy,
+                    routes: routes
+                ) { [log] message in log.info(message) }
                 new.onSessionChange { [weak self] in self?.updatePeerCounts() }
                 try new.start()
                 lock.withLock { speaker = new }
@@ -159,12 +162,13 @@ final class RouterController: @unchecked Sendable {
         let counts = lock.withLock { speaker }?.peerCounts ?? (configured: 0, established: 0)
         lock.withLock {
             syncCount += 1
-            var status = RouterStatus(node: node, syncs: syncCount, lastSync: Date(),
-                                      asn: plan.routerID == nil ? nil : plan.localASN,
-                                      routerID: plan.routerID?.description,
-                                      advertised: plan.advertised.map(\.description),
-                                      peersConfigured: counts.configured, peersEstablished: counts.established,
-                                      problems: plan.problems)
+            var status = RouterStatus(
+                node: node, syncs: syncCount, lastSync: Date(),
+                asn: plan.routerID == nil ? nil : plan.localASN,
+                routerID: plan.routerID?.description,
+                advertised: plan.advertised.map(\.description),
+                peersConfigured: counts.configured, peersEstablished: counts.established,
+                problems: plan.problems)
             status.resourceVersions = versions
             self.status = status
         }
@@ -214,26 +218,27 @@ final class RouterController: @unchecked Sendable {
         guard let path = options.cniConfigPath, !cidrs.isEmpty else { return }
         let ranges = cidrs.map { "[{\"subnet\": \"\($0)\"}]" }.joined(separator: ", ")
         let text = """
-        {
-          "cniVersion": "0.3.0",
-          "name": "mynet",
-          "plugins": [
             {
-              "name": "kubernetes",
-              "type": "bridge",
-              "bridge": "kube-bridge",
-              "isDefaultGateway": true,
-              "hairpinMode": true,
-              "ipam": {"type": "host-local", "ranges": [\(ranges)]}
-            },
-            {"type": "portmap", "capabilities": {"snat": true, "portMappings": true}}
-          ]
-        }
+              "cniVersion": "0.3.0",
+              "name": "mynet",
+              "plugins": [
+                {
+                  "name": "kubernetes",
+                  "type": "bridge",
+                  "bridge": "kube-bridge",
+                  "isDefaultGateway": true,
+                  "hairpinMode": true,
+                  "ipam": {"type": "host-local", "ranges": [\(ranges)]}
+                },
+                {"type": "portmap", "capabilities": {"snat": true, "portMappings": true}}
+              ]
+            }
 
-        """
+            """
         guard text != writtenCNI else { return }
         do {
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try text.write(toFile: path, atomically: true, encoding: .utf8)
             writtenCNI = text
             log.info("router: wrote the CNI configuration \(path)")

@@ -15,14 +15,26 @@ final class SyncWorker: @unchecked Sendable {
         self.retry = retry
     }
 
-    func markDirty() { condition.withLock { dirty = true; condition.signal() } }
+    func markDirty() {
+        condition.withLock {
+            dirty = true
+            condition.signal()
+        }
+    }
 
-    func stop() { condition.withLock { stopped = true; condition.signal() } }
+    func stop() {
+        condition.withLock {
+            stopped = true
+            condition.signal()
+        }
+    }
 
     /// `ready` gates every sync (the informers have synced); `body(full)` syncs and returns whether
     /// it succeeded.
-    func start(name: String, ready: @escaping @Sendable () -> Bool, setUp: @escaping @Sendable () -> Void = {},
-               body: @escaping @Sendable (_ full: Bool) -> Bool) {
+    func start(
+        name: String, ready: @escaping @Sendable () -> Bool, setUp: @escaping @Sendable () -> Void = {},
+        body: @escaping @Sendable (_ full: Bool) -> Bool
+    ) {
         let thread = Thread { [self] in
             setUp()
             var nextFullSync = Date()

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Agent
 @testable import Kernel
 @testable import KubeAPI
@@ -21,7 +22,8 @@ func stateDirectory() throws -> String {
 }
 
 /// Waits (polling the status file the controller writes) until `predicate` holds.
-func waitForStatus<T: StatusFile>(_ type: T.Type, _ dir: String, timeout: Double = 10, _ predicate: (T) -> Bool) -> Bool {
+func waitForStatus<T: StatusFile>(_ type: T.Type, _ dir: String, timeout: Double = 10, _ predicate: (T) -> Bool) -> Bool
+{
     let deadline = Date(timeIntervalSinceNow: timeout)
     while Date() < deadline {
         if let status = T.read(stateDir: dir), predicate(status) { return true }
@@ -63,25 +65,32 @@ func waitForStatus<T: StatusFile>(_ type: T.Type, _ dir: String, timeout: Double
         let (ipsets, iptables) = (FakeIPSets(), FakeIPTables())
         let dir = try stateDirectory()
         let log = Log()
-        var controller = FirewallController(cluster: cluster, node: "n1", period: 3600, defaultDeny: false, stateDir: dir, log: log,
-                                            backends: .fakes(ipsets: ipsets, iptables: iptables))
+        var controller = FirewallController(
+            cluster: cluster, node: "n1", period: 3600, defaultDeny: false, stateDir: dir, log: log,
+            backends: .fakes(ipsets: ipsets, iptables: iptables))
         controller.start()
         #expect(waitForStatus(FirewallStatus.self, dir) { $0.syncs == 1 && $0.lastSyncFull == true })
         let podChain = FirewallNames.podChain("shop/api")
         #expect(iptables.chains().contains(podChain))
-        #expect(iptables.rules("FORWARD").first?.target == .jump("KUBE-ROUTER-FORWARD"), "the firewall's hook comes first")
+        #expect(
+            iptables.rules("FORWARD").first?.target == .jump("KUBE-ROUTER-FORWARD"), "the firewall's hook comes first")
         let peers = try #require(ipsets.all.values.first { $0.members.contains("10.244.2.10") }, "the web pods' set")
         #expect(Set(peers.members) == ["10.244.1.10", "10.244.2.10"])
         // A remote pod joins: an event sync, which changes only the set and does not list the kernel.
         let listsBefore = ipsets.lists
-        var version = cluster.apply(try objects("""
-            kind: Pod
-            metadata: {name: far2, namespace: shop, labels: {app: web}}
-            spec: {nodeName: n3}
-            status: {phase: Running, podIP: 10.244.3.10}
-            """))
+        var version = cluster.apply(
+            try objects(
+                """
+                kind: Pod
+                metadata: {name: far2, namespace: shop, labels: {app: web}}
+                spec: {nodeName: n3}
+                status: {phase: Running, podIP: 10.244.3.10}
+                """))
         controller.markDirty()
-        #expect(waitForStatus(FirewallStatus.self, dir) { $0.hasSynced(atLeast: version, of: ["pods"]) && $0.lastSyncFull == false })
+        #expect(
+            waitForStatus(FirewallStatus.self, dir) {
+                $0.hasSynced(atLeast: version, of: ["pods"]) && $0.lastSyncFull == false
+            })
         #expect(ipsets.all[peers.name]?.members.contains("10.244.3.10") == true)
         #expect(ipsets.lists == listsBefore, "an event sync trusts what it applied")
         // Damage by hand: an event sync does not see it; a restarted agent's full sync repairs it.
@@ -91,8 +100,9 @@ func waitForStatus<T: StatusFile>(_ type: T.Type, _ dir: String, timeout: Double
         #expect(waitForStatus(FirewallStatus.self, dir) { $0.hasSynced(atLeast: version, of: ["pods"]) })
         #expect(iptables.rules(podChain).isEmpty)
         controller.stop()
-        controller = FirewallController(cluster: cluster, node: "n1", period: 3600, defaultDeny: false, stateDir: dir, log: log,
-                                        backends: .fakes(ipsets: ipsets, iptables: iptables))
+        controller = FirewallController(
+            cluster: cluster, node: "n1", period: 3600, defaultDeny: false, stateDir: dir, log: log,
+            backends: .fakes(ipsets: ipsets, iptables: iptables))
         controller.start()
         defer { controller.stop() }
         #expect(waitForStatus(FirewallStatus.self, dir) { $0.syncs == 1 && $0.lastSyncFull == true })
@@ -119,8 +129,9 @@ func waitForStatus<T: StatusFile>(_ type: T.Type, _ dir: String, timeout: Double
             if fail { throw FakeIPSets.Failure(description: "injected") }
         }
         let dir = try stateDirectory()
-        let controller = FirewallController(cluster: cluster, node: "n1", period: 3600, defaultDeny: false, stateDir: dir, log: Log(),
-                                            backends: .fakes(ipsets: ipsets), retry: 0.2)
+        let controller = FirewallController(
+            cluster: cluster, node: "n1", period: 3600, defaultDeny: false, stateDir: dir, log: Log(),
+            backends: .fakes(ipsets: ipsets), retry: 0.2)
         controller.start()
         defer { controller.stop() }
         #expect(waitForStatus(FirewallStatus.self, dir) { $0.syncs == 1 })
@@ -145,7 +156,8 @@ func waitForStatus<T: StatusFile>(_ type: T.Type, _ dir: String, timeout: Double
 /// The service proxy controller against in-memory IPVS, links, ipsets and tables: no root.
 @Suite struct ServiceProxyControllerTests {
     static func slice(_ ips: [String]) -> String {
-        let endpoints = ips.map { "{addresses: [\"\($0)\"], nodeName: n1, conditions: {ready: true}}" }.joined(separator: ", ")
+        let endpoints = ips.map { "{addresses: [\"\($0)\"], nodeName: n1, conditions: {ready: true}}" }.joined(
+            separator: ", ")
         return """
             apiVersion: discovery.k8s.io/v1
             kind: EndpointSlice
@@ -178,19 +190,23 @@ func waitForStatus<T: StatusFile>(_ type: T.Type, _ dir: String, timeout: Double
         let foreign = IPVSService(address: IPAddress("192.0.2.1")!, proto: .udp, port: 53)
         try ipvs.add(foreign)
         let dir = try stateDirectory()
-        let options = ServiceProxyController.Options(period: 3600, gracefulTermination: false, masqueradeAll: false, hairpinAll: false,
-                                                     stateDir: dir)
-        let controller = ServiceProxyController(cluster: cluster, node: "n1", options: options, log: Log(),
-                                                backends: .fakes(ipvs: ipvs, links: links))
+        let options = ServiceProxyController.Options(
+            period: 3600, gracefulTermination: false, masqueradeAll: false, hairpinAll: false,
+            stateDir: dir)
+        let controller = ServiceProxyController(
+            cluster: cluster, node: "n1", options: options, log: Log(),
+            backends: .fakes(ipvs: ipvs, links: links))
         controller.start()
         defer { controller.stop() }
         #expect(waitForStatus(ServiceProxyStatus.self, dir) { $0.syncs == 1 })
         #expect(ipvs.entries["TCP 10.96.0.10:80"]?.destinations.count == 3)
-        #expect(Set(links.all[NodeNetwork.dummyInterface] ?? []) == [IPAddress("10.96.0.10")!, IPAddress("10.96.0.20")!])
+        #expect(
+            Set(links.all[NodeNetwork.dummyInterface] ?? []) == [IPAddress("10.96.0.10")!, IPAddress("10.96.0.20")!])
         #expect(ipvs.entries["UDP 192.0.2.1:53"] != nil, "a service that is not ours stays")
         ipvs.resetCount()
         var version = cluster.apply(try objects(Self.slice(["10.244.1.10", "10.244.1.11"])))
-        controller.handle(.updated(old: try objects(Self.slice([]))[0], new: try objects(Self.slice(["10.244.1.10"]))[0]))
+        controller.handle(
+            .updated(old: try objects(Self.slice([]))[0], new: try objects(Self.slice(["10.244.1.10"]))[0]))
         #expect(waitForStatus(ServiceProxyStatus.self, dir) { $0.hasSynced(atLeast: version, of: ["endpointslices"]) })
         #expect(ipvs.changeCount == 1, "one endpoint gone is one netlink change")
         // The service goes: its IPVS service and its VIP go; the other service and the foreign one stay.
@@ -208,9 +224,11 @@ func waitForStatus<T: StatusFile>(_ type: T.Type, _ dir: String, timeout: Double
         let ipvs = FakeIPVS()
         ipvs.failing = ["TCP 10.96.0.20:5432"]
         let dir = try stateDirectory()
-        let options = ServiceProxyController.Options(period: 3600, gracefulTermination: false, masqueradeAll: false, hairpinAll: false,
-                                                     stateDir: dir)
-        let controller = ServiceProxyController(cluster: cluster, node: "n1", options: options, log: Log(), backends: .fakes(ipvs: ipvs))
+        let options = ServiceProxyController.Options(
+            period: 3600, gracefulTermination: false, masqueradeAll: false, hairpinAll: false,
+            stateDir: dir)
+        let controller = ServiceProxyController(
+            cluster: cluster, node: "n1", options: options, log: Log(), backends: .fakes(ipvs: ipvs))
         controller.start()
         defer { controller.stop() }
         #expect(waitForStatus(ServiceProxyStatus.self, dir) { $0.syncs >= 1 })

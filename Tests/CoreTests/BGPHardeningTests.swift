@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KubeModel
 @testable import Planning
 @testable import Speaker
@@ -9,17 +10,17 @@ import Testing
 /// graceful restart per address family, and AS4_PATH towards and from 2-octet AS speakers (RFC 6793).
 @Suite struct BGPHardeningTests {
     static let nodes = """
-    ---
-    kind: Node
-    metadata: {name: me, annotations: {kube-router.io/node.bgp.customimportreject: "198.51.100.0/24, bogus"}}
-    spec: {podCIDR: 10.244.1.0/24}
-    status: {addresses: [{type: InternalIP, address: 10.0.0.1}, {type: ExternalIP, address: 203.0.113.1}]}
-    ---
-    kind: Node
-    metadata: {name: other}
-    spec: {podCIDRs: [10.244.2.0/24, "fd00:2::/64"]}
-    status: {addresses: [{type: InternalIP, address: 10.0.0.2}]}
-    """
+        ---
+        kind: Node
+        metadata: {name: me, annotations: {kube-router.io/node.bgp.customimportreject: "198.51.100.0/24, bogus"}}
+        spec: {podCIDR: 10.244.1.0/24}
+        status: {addresses: [{type: InternalIP, address: 10.0.0.1}, {type: ExternalIP, address: 203.0.113.1}]}
+        ---
+        kind: Node
+        metadata: {name: other}
+        spec: {podCIDRs: [10.244.2.0/24, "fd00:2::/64"]}
+        status: {addresses: [{type: InternalIP, address: 10.0.0.2}]}
+        """
 
     func policy() throws -> (BGPImportPolicy, [String]) {
         let snapshot = ClusterSnapshot(try objects(Self.nodes))
@@ -52,20 +53,23 @@ import Testing
 
     @Test func anotherNodesPodCIDRIsAcceptedOnlyFromThatNode() throws {
         let (policy, problems) = try policy()
-        let other = IPAddress("10.0.0.2")!, stranger = IPAddress("10.0.0.9")!
+        let other = IPAddress("10.0.0.2")!
+        let stranger = IPAddress("10.0.0.9")!
         let cidr = CIDR("10.244.2.0/24")!
         #expect(policy.rejection(cidr, peer: other, nextHop: other) == nil, "from the node itself")
         #expect(policy.rejection(cidr, peer: stranger, nextHop: other) == nil, "reflected, next hop the node")
         #expect(policy.rejection(cidr, peer: stranger, nextHop: stranger) == .podCIDR, "from anyone else")
-        #expect(policy.rejection(CIDR("10.244.2.0/25")!, peer: other, nextHop: other) == .podCIDR,
-                "a more-specific, even from the node")
+        #expect(
+            policy.rejection(CIDR("10.244.2.0/25")!, peer: other, nextHop: other) == .podCIDR,
+            "a more-specific, even from the node")
         #expect(policy.rejection(CIDR("fd00:2::/64")!, peer: other, nextHop: other) == nil)
         // Ordinary routes pass; a bad annotation entry is reported and the good one applies.
         for good in ["172.20.0.0/16", "10.244.0.0/16", "10.0.0.0/8", "2001:db8::/32"] {
             #expect(policy.rejection(CIDR(good)!, peer: stranger, nextHop: stranger) == nil, "\(good)")
         }
-        #expect(problems.contains { $0.contains(RouterPlanner.importRejectAnnotation) && $0.contains("\"bogus\"") },
-                "\(problems)")
+        #expect(
+            problems.contains { $0.contains(RouterPlanner.importRejectAnnotation) && $0.contains("\"bogus\"") },
+            "\(problems)")
         // The policy without a node in the API still rejects the fixed classes.
         let bare = RouterPlanner.plan(node: "absent", nodes: [:], settings: RouterSettings(), bgpPort: 179).importPolicy
         #expect(bare.rejection(CIDR("127.0.0.0/8")!, peer: stranger, nextHop: stranger) == .loopback)
@@ -82,8 +86,9 @@ import Testing
         var a = BGPPathAttributes()
         a.origin = .igp
         a.asPath = []
-        return BGPRib.Path(peer: IPAddress(peer)!, peerASN: 64512, peerRouterID: 1, external: external,
-                           nextHop: IPAddress(peer)!, attributes: a)
+        return BGPRib.Path(
+            peer: IPAddress(peer)!, peerASN: 64512, peerRouterID: 1, external: external,
+            nextHop: IPAddress(peer)!, attributes: a)
     }
 
     func announce(_ rib: inout BGPRib, _ prefixes: [String], _ p: BGPRib.Path) {
@@ -117,7 +122,8 @@ import Testing
 
     @Test func theReceivedCountFollowsAnnouncementsWithdrawalsAndDrops() {
         var rib = BGPRib(localASN: 64512)
-        let a = path("10.0.0.9"), b = path("10.0.0.8")
+        let a = path("10.0.0.9")
+        let b = path("10.0.0.8")
         let many = (0..<2000).map { "10.\(100 + $0 / 256).\($0 % 256).0/24" }
         announce(&rib, many, a)
         announce(&rib, Array(many.prefix(10)), a)  // announced again: not counted twice
@@ -145,8 +151,12 @@ import Testing
         #expect(rib.kernelRoutes(proto: 201).map(\.destination) == [CIDR("172.20.0.0/16")!])
         #expect(rib.hasStale(p.peer, family: .ipv4))
         // Back without the F bit for IPv4: its stale routes go at once too (RFC 4724 §4.2).
-        let back = BGPOpen(asn: 64512, holdTime: 3, identifier: 9, capabilities: [.gracefulRestart(
-            .init(restarting: true, restartTime: 30, families: [(1, 1, false), (2, 1, true)]))])
+        let back = BGPOpen(
+            asn: 64512, holdTime: 3, identifier: 9,
+            capabilities: [
+                .gracefulRestart(
+                    .init(restarting: true, restartTime: 30, families: [(1, 1, false), (2, 1, true)]))
+            ])
         #expect(BGPSpeaker.familiesNotPreserved(back) == [.ipv4])
         #expect(BGPSpeaker.familiesNotPreserved(nil) == [.ipv4, .ipv6])
         for family in BGPSpeaker.familiesNotPreserved(back) { rib.purgeStale(p.peer, family: family) }
@@ -200,17 +210,25 @@ import Testing
         typealias S = BGPPathAttributes.Segment
         let trans = UInt32(BGPOpen.asTrans)
         // Two 2-octet speakers prepended 65001 and 65002 in front of a path with two 4-octet ASes.
-        #expect(BGPPathAttributes.merge(asPath: [S(.sequence, [65001, 65002, trans, trans])],
-                                        as4Path: [S(.sequence, [4_200_000_001, 4_200_000_002])])
+        #expect(
+            BGPPathAttributes.merge(
+                asPath: [S(.sequence, [65001, 65002, trans, trans])],
+                as4Path: [S(.sequence, [4_200_000_001, 4_200_000_002])])
                 == [S(.sequence, [65001, 65002, 4_200_000_001, 4_200_000_002])])
         // An AS_SET counts as one; confederation segments are not counted.
-        #expect(BGPPathAttributes.merge(asPath: [S(.confedSequence, [65100]), S(.set, [65001, 65003]),
-                                                 S(.sequence, [trans])],
-                                        as4Path: [S(.sequence, [4_200_000_001])])
+        #expect(
+            BGPPathAttributes.merge(
+                asPath: [
+                    S(.confedSequence, [65100]), S(.set, [65001, 65003]),
+                    S(.sequence, [trans]),
+                ],
+                as4Path: [S(.sequence, [4_200_000_001])])
                 == [S(.confedSequence, [65100]), S(.set, [65001, 65003]), S(.sequence, [4_200_000_001])])
         // An AS4_PATH longer than AS_PATH is ignored.
-        #expect(BGPPathAttributes.merge(asPath: [S(.sequence, [trans])],
-                                        as4Path: [S(.sequence, [4_200_000_001, 4_200_000_002])])
+        #expect(
+            BGPPathAttributes.merge(
+                asPath: [S(.sequence, [trans])],
+                as4Path: [S(.sequence, [4_200_000_001, 4_200_000_002])])
                 == [S(.sequence, [trans])])
 
         // Through the decoder: an AGGREGATOR with a real 2-octet AS means the AS4 attributes are ignored.
@@ -225,8 +243,10 @@ import Testing
         let attributesEnd = 23 + (Int(message[21]) << 8 | Int(message[22]))
         message.insert(contentsOf: as4Path, at: attributesEnd)
         let total = (Int(message[21]) << 8 | Int(message[22])) + as4Path.count
-        message[21] = UInt8(total >> 8); message[22] = UInt8(total & 0xFF)
-        message[16] = UInt8(message.count >> 8); message[17] = UInt8(message.count & 0xFF)
+        message[21] = UInt8(total >> 8)
+        message[22] = UInt8(total & 0xFF)
+        message[16] = UInt8(message.count >> 8)
+        message[17] = UInt8(message.count & 0xFF)
         let fromNew = try decoded(message, fourOctet: true)
         #expect(fromNew.attributes.asPath == withAggregator.asPath, "\(fromNew)")
         #expect(fromNew.discarded.contains { $0.contains("AS4_PATH") }, "\(fromNew)")
@@ -236,7 +256,11 @@ import Testing
 
 /// The raw attributes of an encoded UPDATE, by type, for checking the wire form.
 enum BGPPathAttributesProbe {
-    struct Found { var asPath: [UInt8]?; var as4Path: [UInt8]?; var as4Aggregator: [UInt8]? }
+    struct Found {
+        var asPath: [UInt8]?
+        var as4Path: [UInt8]?
+        var as4Aggregator: [UInt8]?
+    }
 
     static func attributes(_ message: [UInt8]) throws -> Found {
         var i = 19
@@ -247,7 +271,8 @@ enum BGPPathAttributesProbe {
         let end = i + total
         var found = Found()
         while i < end {
-            let flags = message[i], type = message[i + 1]
+            let flags = message[i]
+            let type = message[i + 1]
             let extended = flags & 0x10 != 0
             let length = extended ? Int(message[i + 2]) << 8 | Int(message[i + 3]) : Int(message[i + 2])
             let header = extended ? 4 : 3

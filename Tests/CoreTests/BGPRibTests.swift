@@ -1,19 +1,23 @@
 import Testing
+
 @testable import KubeModel
 @testable import Planning
 
 /// Best-path selection, loop detection, our own prefixes, graceful restart's stale paths.
 @Suite struct BGPRibTests {
-    func path(_ peer: String, asn: UInt32 = 64512, external: Bool = false, localPref: UInt32? = nil, asPath: [UInt32] = [],
-              med: UInt32? = nil, origin: BGPPathAttributes.Origin = .igp) -> BGPRib.Path {
+    func path(
+        _ peer: String, asn: UInt32 = 64512, external: Bool = false, localPref: UInt32? = nil, asPath: [UInt32] = [],
+        med: UInt32? = nil, origin: BGPPathAttributes.Origin = .igp
+    ) -> BGPRib.Path {
         var a = BGPPathAttributes()
         a.origin = origin
         a.asPath = asPath.isEmpty ? [] : [.init(.sequence, asPath)]
         a.localPref = localPref
         a.med = med
         a.nextHop = IPAddress(peer)
-        return BGPRib.Path(peer: IPAddress(peer)!, peerASN: asn, peerRouterID: UInt32(truncatingIfNeeded: IPAddress(peer)!.low),
-                           external: external, nextHop: IPAddress(peer)!, attributes: a)
+        return BGPRib.Path(
+            peer: IPAddress(peer)!, peerASN: asn, peerRouterID: UInt32(truncatingIfNeeded: IPAddress(peer)!.low),
+            external: external, nextHop: IPAddress(peer)!, attributes: a)
     }
 
     func announce(_ rib: inout BGPRib, _ prefix: String, _ p: BGPRib.Path) {
@@ -32,7 +36,10 @@ import Testing
         #expect(rib.best(prefix)?.peer == IPAddress("10.0.0.4"), "higher LOCAL_PREF wins over path length")
         rib.apply(BGPUpdate(withdrawn: [prefix]), from: path("10.0.0.4"))
         #expect(rib.best(prefix)?.peer == IPAddress("10.0.0.2"), "withdrawn: the next best takes over")
-        #expect(rib.kernelRoutes(proto: 201) == [KernelRoute(destination: prefix, gateways: [IPAddress("10.0.0.2")!], proto: 201)])
+        #expect(
+            rib.kernelRoutes(proto: 201) == [
+                KernelRoute(destination: prefix, gateways: [IPAddress("10.0.0.2")!], proto: 201)
+            ])
         // Equal length: lower ORIGIN, then eBGP over iBGP, then the lower router ID.
         var tie = BGPRib(localASN: 64512)
         announce(&tie, "10.1.0.0/16", path("10.0.0.9", origin: .incomplete))
@@ -62,7 +69,7 @@ import Testing
         rib.dropPeer(IPAddress("10.0.0.1")!, keepAsStale: true)
         #expect(rib.kernelRoutes(proto: 201).count == 2, "forwarding goes on while the peer restarts")
         announce(&rib, "10.244.1.0/24", path("10.0.0.1"))  // re-announced after the restart
-        rib.purgeStale(IPAddress("10.0.0.1")!)            // its End-of-RIB
+        rib.purgeStale(IPAddress("10.0.0.1")!)  // its End-of-RIB
         #expect(rib.kernelRoutes(proto: 201).map(\.destination) == [CIDR("10.244.1.0/24")!])
         rib.dropPeer(IPAddress("10.0.0.1")!)
         #expect(rib.kernelRoutes(proto: 201).isEmpty)

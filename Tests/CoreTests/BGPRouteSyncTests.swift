@@ -1,10 +1,11 @@
 import Foundation
+import Kernel
 import KubeModel
 import Planning
-import Kernel
-@testable import Speaker
-import Testing
 import TestSupport
+import Testing
+
+@testable import Speaker
 
 /// The speaker's kernel route sync (`RouteDiff` applied through a `RouteBackend`) against `FakeRoutes`:
 /// UPDATEs go straight to the speaker's session delegate, and each sync is run by the test.
@@ -43,12 +44,15 @@ import TestSupport
 
     @Test func theDiffReplacesWhatDiffersAndDeletesOnlyOurs() {
         let desired = [route("10.244.1.0/24", via: "10.99.0.2"), route("10.244.2.0/24", via: "10.99.0.3")]
-        let actual = [route("10.244.1.0/24", via: "10.99.0.9"), route("10.244.3.0/24", via: "10.99.0.4"),
-                      route("192.0.2.0/24", via: "10.99.0.1", proto: 4)]
-        #expect(RouteDiff.changes(desired: desired, actual: actual) == [
-            .delete(route("10.244.3.0/24", via: "10.99.0.4")),
-            .add(route("10.244.2.0/24", via: "10.99.0.3")), .replace(route("10.244.1.0/24", via: "10.99.0.2")),
-        ])
+        let actual = [
+            route("10.244.1.0/24", via: "10.99.0.9"), route("10.244.3.0/24", via: "10.99.0.4"),
+            route("192.0.2.0/24", via: "10.99.0.1", proto: 4),
+        ]
+        #expect(
+            RouteDiff.changes(desired: desired, actual: actual) == [
+                .delete(route("10.244.3.0/24", via: "10.99.0.4")),
+                .add(route("10.244.2.0/24", via: "10.99.0.3")), .replace(route("10.244.1.0/24", via: "10.99.0.2")),
+            ])
         #expect(RouteDiff.changes(desired: desired, actual: desired).isEmpty)
         #expect(RouteDiff.blocked(desired: desired, actual: actual).isEmpty)
     }
@@ -60,8 +64,9 @@ import TestSupport
         #expect(RouteDiff.blocked(desired: desired, actual: [statik]) == [cidr("198.51.100.0/24"): 4])
         // Ours beside another protocol's (another metric): ours goes.
         let both = [statik, route("198.51.100.0/24", via: "10.99.0.2")]
-        #expect(RouteDiff.changes(desired: desired, actual: both)
-            == [.delete(route("198.51.100.0/24", via: "10.99.0.2"))])
+        #expect(
+            RouteDiff.changes(desired: desired, actual: both)
+                == [.delete(route("198.51.100.0/24", via: "10.99.0.2"))])
     }
 
     @Test func aLearnedRouteIsInstalledAndAWithdrawDeletesIt() throws {

@@ -76,8 +76,10 @@ final class AgentRun: @unchecked Sendable {
 
     /// Waits until the agent's peer `address` satisfies `predicate` (by default: Established), or the agent
     /// exits, or `timeout` passes: on the agent's state, asked over the control socket, not on its log.
-    func waitForPeer(_ address: String, stateDir: String, timeout: Double = 20,
-                     _ predicate: (BGPSpeaker.PeerStatus) -> Bool = { $0.state == "Established" }) -> Bool {
+    func waitForPeer(
+        _ address: String, stateDir: String, timeout: Double = 20,
+        _ predicate: (BGPSpeaker.PeerStatus) -> Bool = { $0.state == "Established" }
+    ) -> Bool {
         let deadline = Date(timeIntervalSinceNow: timeout)
         while true {
             let peer = bgpPeers(stateDir: stateDir)?.first { $0.address == address }

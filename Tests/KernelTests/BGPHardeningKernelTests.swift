@@ -1,11 +1,12 @@
 import Foundation
-import Testing
-@testable import KubeModel
-@testable import KubeAPI
-@testable import Kernel
 import Planning
 import Speaker
 import TestSupport
+import Testing
+
+@testable import Kernel
+@testable import KubeAPI
+@testable import KubeModel
 
 /// The agent's BGP speaker against hostile peers (a scripted speaker, Resources/bgppeer.py) in network
 /// namespaces: hostile routes never reach the kernel and `krctl bgp routes` says why; hundreds of idle
@@ -31,17 +32,17 @@ struct BGPHardeningKernelTests {
             server = try TestAPIServer(launcher: ["/usr/sbin/ip", "netns", "exec", lab.ns("s")])
             let kubeconfig = try server.writeKubeconfig()
             let nodes = """
-            ---
-            kind: Node
-            metadata: {name: node-s, annotations: {kube-router.io/node.bgp.customimportreject: 198.51.100.0/24}}
-            spec: {podCIDR: 10.244.10.0/24}
-            status: {addresses: [{type: InternalIP, address: 10.99.0.10}]}
-            ---
-            kind: Node
-            metadata: {name: node-o}
-            spec: {podCIDR: 10.244.20.0/24}
-            status: {addresses: [{type: InternalIP, address: 10.99.0.20}]}
-            """
+                ---
+                kind: Node
+                metadata: {name: node-s, annotations: {kube-router.io/node.bgp.customimportreject: 198.51.100.0/24}}
+                spec: {podCIDR: 10.244.10.0/24}
+                status: {addresses: [{type: InternalIP, address: 10.99.0.10}]}
+                ---
+                kind: Node
+                metadata: {name: node-o}
+                spec: {podCIDR: 10.244.20.0/24}
+                status: {addresses: [{type: InternalIP, address: 10.99.0.20}]}
+                """
             try NetworkNamespace.run(lab.ns("s")) { [config = server.config()] in
                 let client = KubeClient(config: config)
                 for doc in try JSONValue.parseYAMLDocuments(nodes) {
@@ -49,20 +50,26 @@ struct BGPHardeningKernelTests {
                 }
             }
             stateDir = try lab.dir("agent")
-            agent = try AgentRun(netns: lab.ns("s"), arguments: [
-                "--kubeconfig", kubeconfig, "--hostname-override", "node-s",
-                "--run-firewall=false", "--run-service-proxy=false",
-                "--nodes-full-mesh=false", "--peer-router-ips", "10.99.0.5", "--peer-router-asns", "65005",
-                "--bgp-import-reject", "192.0.2.0/24", "--bgp-holdtime", "3s", "--state-dir", stateDir,
-            ] + agentArguments)
+            agent = try AgentRun(
+                netns: lab.ns("s"),
+                arguments: [
+                    "--kubeconfig", kubeconfig, "--hostname-override", "node-s",
+                    "--run-firewall=false", "--run-service-proxy=false",
+                    "--nodes-full-mesh=false", "--peer-router-ips", "10.99.0.5", "--peer-router-asns", "65005",
+                    "--bgp-import-reject", "192.0.2.0/24", "--bgp-holdtime", "3s", "--state-dir", stateDir,
+                ] + agentArguments)
             // The speaker is up and has tried the peer (which refuses: it only connects out).
             try waitForPeer(20, "the agent's speaker trying the peer") { $0.lastError != nil }
         }
 
         /// `krctl bgp COMMAND` in the agent's namespace: status, stdout, stderr.
         func krctlText(_ command: String, _ arguments: [String] = []) throws -> (Int32, String, String) {
-            try TestSupport.run("/usr/sbin/ip", ["netns", "exec", lab.ns("s"), builtExecutable("krctl").path, "bgp",
-                                                 command, "--state-dir", stateDir] + arguments)
+            try TestSupport.run(
+                "/usr/sbin/ip",
+                [
+                    "netns", "exec", lab.ns("s"), builtExecutable("krctl").path, "bgp",
+                    command, "--state-dir", stateDir,
+                ] + arguments)
         }
 
         func krctl<T: Decodable>(_ command: String, as type: T.Type) throws -> T {
@@ -118,8 +125,11 @@ struct BGPHardeningKernelTests {
 
         init(_ harness: Harness, _ arguments: [String]) throws {
             process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-            process.arguments = ["netns", "exec", harness.lab.ns("p"), "/usr/bin/python3",
-                                 BGPHardeningKernelTests.script, "10.99.0.5", "10.99.0.10", "65005"] + arguments
+            process.arguments =
+                [
+                    "netns", "exec", harness.lab.ns("p"), "/usr/bin/python3",
+                    BGPHardeningKernelTests.script, "10.99.0.5", "10.99.0.10", "65005",
+                ] + arguments
             process.standardInput = input
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
@@ -206,7 +216,8 @@ struct BGPHardeningKernelTests {
     @Test func aStaticRouteIsNeverOverwrittenByAPeersRoute() throws {
         let h = try Harness()
         // 198.51.100.0/24 is a custom reject in this harness: the same check with TEST-NET-3.
-        let contested = "203.0.113.0/24", good = "172.20.0.0/16"
+        let contested = "203.0.113.0/24"
+        let good = "172.20.0.0/16"
         let added = Kernel.shell("ip -n \(h.lab.ns("s")) route add \(contested) via 10.99.0.99 proto static")
         #expect(added.0 == 0, "\(added.1)")
         let peer = try Peer(h, ["--announce", [contested, good].joined(separator: ",")])
@@ -247,8 +258,9 @@ struct BGPHardeningKernelTests {
         #expect(peer.waitFor("established") != nil, "\(h.agent.log)")
         try h.waitForPeer(10, "Established") { $0.state == "Established" }
         #expect(h.descriptors - baseline < 64)
-        #expect(h.agent.log.contains("closed a connection with Cease / Connection Rejected (6/5)"),
-                "\(h.agent.log.suffix(2000))")
+        #expect(
+            h.agent.log.contains("closed a connection with Cease / Connection Rejected (6/5)"),
+            "\(h.agent.log.suffix(2000))")
     }
 
     @Test func acceptBacksOffWhenDescriptorsRunOut() throws {
@@ -256,7 +268,8 @@ struct BGPHardeningKernelTests {
         // No descriptor to spare (the soft limit: raising a hard one needs CAP_SYS_RESOURCE): accept() fails with
         // EMFILE while connections wait in the listener's backlog.
         let limits = (try? String(contentsOfFile: "/proc/\(h.agent.pid)/limits", encoding: .utf8)) ?? ""
-        let soft = limits.split(separator: "\n").first { $0.hasPrefix("Max open files") }?
+        let soft =
+            limits.split(separator: "\n").first { $0.hasPrefix("Max open files") }?
             .split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).first.map(String.init) ?? "1024"
         #expect(Kernel.shell("prlimit --pid \(h.agent.pid) --nofile=\(h.descriptors):").0 == 0)
         let peer = try Peer(h, ["--idle", "25"])
@@ -287,15 +300,17 @@ struct BGPHardeningKernelTests {
         }
         let status = try #require(try h.peer())
         let notification = try #require(status.lastNotification)
-        #expect(notification.direction == .sent && notification.code == 6 && notification.subcode == 1,
-                "\(notification)")
+        #expect(
+            notification.direction == .sent && notification.code == 6 && notification.subcode == 1,
+            "\(notification)")
         #expect(notification.name.contains("Maximum Number of Prefixes Reached"))
         // No new connection during the hold-down (10 s) after the Cease.
         let formatter = ISO8601DateFormatter()
         let ceased = try #require(formatter.date(from: notification.time))
         let retried = try #require(status.lastErrorTime.flatMap { formatter.date(from: $0) })
-        #expect(retried.timeIntervalSince(ceased) >= 9,
-                "Cease at \(notification.time), next error at \(status.lastErrorTime ?? "")")
+        #expect(
+            retried.timeIntervalSince(ceased) >= 9,
+            "Cease at \(notification.time), next error at \(status.lastErrorTime ?? "")")
         #expect(status.prefixesReceived == 0)
         #expect(h.lab.routes("s", proto: "201").isEmpty, "\(h.lab.routes("s", proto: "201"))")
         let text = try h.krctlText("peers")
@@ -303,8 +318,9 @@ struct BGPHardeningKernelTests {
         // Logged: the Cease, and each run of connection failures once (a peer refusing every second is one line
         // before the session and one after it).
         let log = h.agent.log
-        #expect(log.contains("bgp: peer 10.99.0.5: sent NOTIFICATION Cease / Maximum Number of Prefixes Reached (6/1)"),
-                "\(log)")
+        #expect(
+            log.contains("bgp: peer 10.99.0.5: sent NOTIFICATION Cease / Maximum Number of Prefixes Reached (6/1)"),
+            "\(log)")
         let refused = log.split(separator: "\n")
             .filter { $0.contains("bgp: peer 10.99.0.5: connect 10.99.0.5: Connection refused") }
         #expect(refused.count == 2, "\(log)")
@@ -350,7 +366,8 @@ struct BGPHardeningKernelTests {
         let after = h.residentKiB
         // Most of what the table took is given back (the rest: allocator and runtime caches).
         #expect(peak - baseline > 10_000, "the table takes memory: baseline \(baseline) KiB, peak \(peak) KiB")
-        #expect(after - baseline < (peak - baseline) / 2,
-                "baseline \(baseline) KiB, peak \(peak) KiB, after \(after) KiB")
+        #expect(
+            after - baseline < (peak - baseline) / 2,
+            "baseline \(baseline) KiB, peak \(peak) KiB, after \(after) KiB")
     }
 }

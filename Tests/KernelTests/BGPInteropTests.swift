@@ -1,9 +1,10 @@
 import Foundation
-import Testing
-@testable import KubeModel
-@testable import KubeAPI
-@testable import Kernel
 import TestSupport
+import Testing
+
+@testable import Kernel
+@testable import KubeAPI
+@testable import KubeModel
 
 /// The agent's BGP speaker against BIRD 2, FRR 8 and GoBGP 3 in network namespaces: sessions
 /// established, routes both ways and in the kernels, pods reachable over them, a stopped peer's routes
@@ -39,20 +40,26 @@ struct BGPInteropTests {
         }
         let peers = ["a", "b", "d"].map { lab.nodes[$0]! }
         let stateDir = try lab.dir("agent")
-        var arguments = ["--kubeconfig", kubeconfig, "--hostname-override", "node-s", "--run-firewall=false", "--run-service-proxy=false",
-                         "--cluster-asn", String(s.asn), "--peer-router-ips", peers.map(\.ip).joined(separator: ","),
-                         "--peer-router-asns", peers.map { String($0.asn) }.joined(separator: ","),
-                         "--bgp-holdtime", "3s", "--state-dir", stateDir]
+        var arguments = [
+            "--kubeconfig", kubeconfig, "--hostname-override", "node-s", "--run-firewall=false",
+            "--run-service-proxy=false",
+            "--cluster-asn", String(s.asn), "--peer-router-ips", peers.map(\.ip).joined(separator: ","),
+            "--peer-router-asns", peers.map { String($0.asn) }.joined(separator: ","),
+            "--bgp-holdtime", "3s", "--state-dir", stateDir,
+        ]
         if let password {
             let encoded = Data(password.utf8).base64EncodedString()
-            arguments += ["--peer-router-passwords", Array(repeating: encoded, count: peers.count).joined(separator: ",")]
+            arguments += [
+                "--peer-router-passwords", Array(repeating: encoded, count: peers.count).joined(separator: ","),
+            ]
         }
         let agent = try AgentRun(netns: lab.ns("s"), arguments: arguments)
         defer { agent.stop() }
         for peer in peers {
-            #expect(agent.waitForPeer(peer.ip, stateDir: stateDir, timeout: 20) {
-                $0.state == "Established" && $0.asn == peer.asn
-            }, "\(peer.name): \(agent.log)")
+            #expect(
+                agent.waitForPeer(peer.ip, stateDir: stateDir, timeout: 20) {
+                    $0.state == "Established" && $0.asn == peer.asn
+                }, "\(peer.name): \(agent.log)")
         }
 
         // Routes both ways, in the kernels: ours learned under protocol 201; BIRD's and FRR's from us.
@@ -63,7 +70,8 @@ struct BGPInteropTests {
             }
         } catch {
             let gobgpLog = (try? String(contentsOfFile: "\(lab.state)/d/gobgpd.log", encoding: .utf8)) ?? ""
-            Issue.record("\(error)\nroutes of s:\n\(lab.routes("s"))\nagent log:\n\(agent.log)\ngobgpd:\n\(gobgpLog.suffix(3000))")
+            let detail = "\(error)\nroutes of s:\n\(lab.routes("s"))\nagent log:\n\(agent.log)\n"
+            Issue.record("\(detail)gobgpd:\n\(gobgpLog.suffix(3000))")
             throw error
         }
         try lab.eventually(10, "10.244.10.0/24 in BIRD's and FRR's kernels and GoBGP's RIB") {
@@ -75,34 +83,46 @@ struct BGPInteropTests {
         for peer in ["a", "b"] {
             let target = lab.nodes[peer]!.podCIDR.replacingOccurrences(of: ".0/24", with: ".1")
             let ping = Kernel.shell("ip netns exec \(lab.ns("s")) ping -c 1 -W 2 -I 10.244.10.1 \(target)")
-            #expect(ping.0 == 0, "ping \(target): \(ping.1)\nno -I: \(Kernel.shell("ip netns exec \(lab.ns("s")) ping -c 1 -W 2 \(target)").1)\nroutes of \(peer): \(lab.routes(peer))\nroutes of s: \(lab.routes("s"))")
+            let plain = Kernel.shell("ip netns exec \(lab.ns("s")) ping -c 1 -W 2 \(target)").1
+            let routes = "routes of \(peer): \(lab.routes(peer))\nroutes of s: \(lab.routes("s"))"
+            #expect(ping.0 == 0, "ping \(target): \(ping.1)\nno -I: \(plain)\n\(routes)")
         }
 
         // krctl bgp peers, as an operator sees it.
-        let (status, out, err) = try TestSupport.run("/usr/sbin/ip", ["netns", "exec", lab.ns("s"), builtExecutable("krctl").path,
-                                                                     "bgp", "peers", "-o", "json", "--state-dir", stateDir])
+        let (status, out, err) = try TestSupport.run(
+            "/usr/sbin/ip",
+            [
+                "netns", "exec", lab.ns("s"), builtExecutable("krctl").path,
+                "bgp", "peers", "-o", "json", "--state-dir", stateDir,
+            ])
         #expect(status == 0, "\(err)")
         let list = try JSONValue.parseJSON(Data(out.utf8)).arrayValue ?? []
         #expect(list.count == 3)
         for item in list {
             #expect(item["state"]?.stringValue == "Established" && item["prefixesAccepted"]?.intValue == 1, "\(item)")
-            #expect(item["asn"]?.intValue.map { UInt32($0) } == peers.first { $0.ip == item["address"]?.stringValue }?.asn)
+            #expect(
+                item["asn"]?.intValue.map { UInt32($0) } == peers.first { $0.ip == item["address"]?.stringValue }?.asn)
         }
-        let table = try TestSupport.run("/usr/sbin/ip", ["netns", "exec", lab.ns("s"), builtExecutable("krctl").path, "bgp", "routes", "--state-dir", stateDir])
+        let table = try TestSupport.run(
+            "/usr/sbin/ip",
+            ["netns", "exec", lab.ns("s"), builtExecutable("krctl").path, "bgp", "routes", "--state-dir", stateDir])
         #expect(table.0 == 0 && table.1.contains("10.244.1.0/24") && table.1.contains("ok"), "\(table.1)\(table.2)")
 
         // Route refresh: FRR asks (soft inbound reset), we answer.
         let before = agent.bgpPeers(stateDir: stateDir)?.first { $0.address == "10.99.0.2" }
         let refreshes = before?.routeRefreshesReceived ?? 0
         _ = lab.vtysh("b", ["clear bgp 10.99.0.10 soft in"])
-        #expect(agent.waitForPeer("10.99.0.2", stateDir: stateDir, timeout: 10) {
-            ($0.routeRefreshesReceived ?? 0) > refreshes
-        }, "\(agent.log)")
+        #expect(
+            agent.waitForPeer("10.99.0.2", stateDir: stateDir, timeout: 10) {
+                ($0.routeRefreshesReceived ?? 0) > refreshes
+            }, "\(agent.log)")
 
         // A stopped peer (SIGSTOP: no FIN, no NOTIFICATION): its routes go when the hold timer expires.
         let stopped = Date()
         lab.signal("\(lab.state)/a/bird.pid", SIGSTOP)
-        try lab.eventually(8, "BIRD's route gone from node s") { !lab.routes("s", proto: "201").contains("10.244.1.0/24") }
+        try lab.eventually(8, "BIRD's route gone from node s") {
+            !lab.routes("s", proto: "201").contains("10.244.1.0/24")
+        }
         #expect(Date().timeIntervalSince(stopped) < 6, "gone within the hold time (3 s) and a sync")
         #expect(agent.log.contains("Hold Timer Expired"), "\(agent.log)")
         #expect(lab.routes("s", proto: "201").contains("10.244.2.0/24"), "the other peers' routes stay")
@@ -120,7 +140,9 @@ struct BGPInteropTests {
 /// new connection.
 @Suite(.serialized, .enabled(if: BGPLab.available, "needs root and bird2, frr, gobgpd (scripts/setup)"))
 struct BGPMeshTests {
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Resources/bgpgarbage.py").path
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Resources/bgpgarbage.py"
+    ).path
 
     @Test func threeAgentsInAFullMesh() throws {
         let lab = try BGPLab()
@@ -141,23 +163,29 @@ struct BGPMeshTests {
         #expect(String(decoding: garbageOut.fileHandleForReading.readData(ofLength: 6), as: UTF8.self) == "ready\n")
 
         var nodes = ""
+        let peerAnnotations =
+            ", annotations: {kube-router.io/peer.ips: 10.99.0.20, kube-router.io/peer.asns: \"65020\"}"
         for (i, name) in names.enumerated() {
             nodes += """
-            ---
-            kind: Node
-            metadata: {name: \(name)\(name == "n1" ? ", annotations: {kube-router.io/peer.ips: 10.99.0.20, kube-router.io/peer.asns: \"65020\"}" : "")}
-            spec: {podCIDR: 10.244.\(11 + i).0/24}
-            status: {addresses: [{type: InternalIP, address: 10.99.0.\(11 + i)}]}
+                ---
+                kind: Node
+                metadata: {name: \(name)\(name == "n1" ? peerAnnotations : "")}
+                spec: {podCIDR: 10.244.\(11 + i).0/24}
+                status: {addresses: [{type: InternalIP, address: 10.99.0.\(11 + i)}]}
 
-            """
+                """
         }
         var servers: [TestAPIServer] = []
         var agents: [String: AgentRun] = [:]
         func startAgent(_ name: String, _ kubeconfig: String) throws -> AgentRun {
-            try AgentRun(netns: lab.ns(name), arguments: [
-                "--kubeconfig", kubeconfig, "--hostname-override", name, "--run-firewall=false", "--run-service-proxy=false",
-                "--bgp-holdtime", "3s", "--bgp-graceful-restart", "--bgp-graceful-restart-time", "30s", "--state-dir", try lab.dir("state-\(name)"),
-            ])
+            try AgentRun(
+                netns: lab.ns(name),
+                arguments: [
+                    "--kubeconfig", kubeconfig, "--hostname-override", name, "--run-firewall=false",
+                    "--run-service-proxy=false",
+                    "--bgp-holdtime", "3s", "--bgp-graceful-restart", "--bgp-graceful-restart-time", "30s",
+                    "--state-dir", try lab.dir("state-\(name)"),
+                ])
         }
         var kubeconfigs: [String: String] = [:]
         for name in names {
@@ -165,7 +193,9 @@ struct BGPMeshTests {
             servers.append(server)
             try NetworkNamespace.run(lab.ns(name)) { [config = server.config(), nodes] in
                 let client = KubeClient(config: config)
-                for doc in try JSONValue.parseYAMLDocuments(nodes) { _ = try client.create(.nodes, namespace: nil, object: doc) }
+                for doc in try JSONValue.parseYAMLDocuments(nodes) {
+                    _ = try client.create(.nodes, namespace: nil, object: doc)
+                }
             }
             kubeconfigs[name] = try server.writeKubeconfig()
             agents[name] = try startAgent(name, kubeconfigs[name]!)
@@ -178,12 +208,15 @@ struct BGPMeshTests {
             }
             try lab.eventually(10, "\(name) has the other pod CIDRs") {
                 let r = lab.routes(name, proto: "201")
-                return names.indices.filter { $0 != i }.allSatisfy { r.contains("10.244.\(11 + $0).0/24 via 10.99.0.\(11 + $0)") }
+                return names.indices.filter { $0 != i }.allSatisfy {
+                    r.contains("10.244.\(11 + $0).0/24 via 10.99.0.\(11 + $0)")
+                }
             }
         }
         for (i, name) in names.enumerated() {
             for j in names.indices where j != i {
-                let ping = Kernel.shell("ip netns exec \(lab.ns(name)) ping -c 1 -W 2 -I 10.244.\(11 + i).1 10.244.\(11 + j).1")
+                let ping = Kernel.shell(
+                    "ip netns exec \(lab.ns(name)) ping -c 1 -W 2 -I 10.244.\(11 + i).1 10.244.\(11 + j).1")
                 #expect(ping.0 == 0, "\(name) → 10.244.\(11 + j).1: \(ping.1)")
             }
         }
@@ -191,12 +224,19 @@ struct BGPMeshTests {
         // A route removed behind the agent's back (as a link bounce does): krctl bgp routes flags it at once, and
         // the periodic check (every 10 s) puts it back.
         #expect(Kernel.shell("ip -n \(lab.ns("n1")) route del 10.244.12.0/24 proto 201").0 == 0)
-        let drift = try TestSupport.run("/usr/sbin/ip", ["netns", "exec", lab.ns("n1"), builtExecutable("krctl").path, "bgp", "routes",
-                                                          "--state-dir", try lab.dir("state-n1")])
+        let drift = try TestSupport.run(
+            "/usr/sbin/ip",
+            [
+                "netns", "exec", lab.ns("n1"), builtExecutable("krctl").path, "bgp", "routes",
+                "--state-dir", try lab.dir("state-n1"),
+            ])
         #expect(drift.0 == 2 && drift.1.contains("missing in kernel"), "\(drift.1)\(drift.2)")
-        try lab.eventually(15, "10.244.12.0/24 back on n1") { lab.routes("n1", proto: "201").contains("10.244.12.0/24 via 10.99.0.12") }
+        try lab.eventually(15, "10.244.12.0/24 back on n1") {
+            lab.routes("n1", proto: "201").contains("10.244.12.0/24 via 10.99.0.12")
+        }
 
-        // Garbage from a peer: a NOTIFICATION (Message Header Error / Connection Not Synchronized), then a new connection.
+        // Garbage from a peer: a NOTIFICATION (Message Header Error / Connection Not Synchronized), then a new
+        // connection.
         let reply = String(decoding: garbageOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(reply == "notification 1 1\nreconnected\n", "\(reply)\n\(agents["n1"]!.log)")
         // A session that fails before Established leaves its NOTIFICATION and its failure in the log.
@@ -213,11 +253,15 @@ struct BGPMeshTests {
         #expect(down, "\(agents["n1"]!.log)")
         #expect(agents["n1"]!.log.contains("keeping its routes for its restart (30 s)"), "\(agents["n1"]!.log)")
         #expect(lab.routes("n1", proto: "201").contains("10.244.13.0/24 via 10.99.0.13"), "kept while n3 restarts")
-        #expect(Kernel.shell("ip netns exec \(lab.ns("n1")) ping -c 1 -W 2 -I 10.244.11.1 10.244.13.1").0 == 0, "forwarding goes on")
+        #expect(
+            Kernel.shell("ip netns exec \(lab.ns("n1")) ping -c 1 -W 2 -I 10.244.11.1 10.244.13.1").0 == 0,
+            "forwarding goes on")
         agents["n3"] = try startAgent("n3", kubeconfigs["n3"]!)
         let back = agents["n3"]!.waitForPeer("10.99.0.11", stateDir: try lab.dir("state-n3"))
         #expect(back, "\(agents["n3"]!.log)")
-        try lab.eventually(10, "n3 has its routes again") { lab.routes("n3", proto: "201").contains("10.244.11.0/24 via 10.99.0.11") }
+        try lab.eventually(10, "n3 has its routes again") {
+            lab.routes("n3", proto: "201").contains("10.244.11.0/24 via 10.99.0.11")
+        }
         #expect(lab.routes("n1", proto: "201").contains("10.244.13.0/24 via 10.99.0.13"))
         _ = servers
     }

@@ -1,14 +1,20 @@
 import Foundation
-@testable import KubeModel
-@testable import Kernel
 import TestSupport
+
+@testable import Kernel
+@testable import KubeModel
 
 /// Network namespaces on one bridge, each a router: BIRD 2, FRR 8 and GoBGP 3 from Debian, and
 /// slots for our agent. Every node has `eth0` on the bridge (10.99.0.N/24) and a `pod0` veth pair
 /// standing in for its pod bridge (10.244.M.1/24). Daemons run with per-lab state and are stopped by
 /// PID; no interface ever appears in the host namespace.
 final class BGPLab: @unchecked Sendable {
-    struct Node { var name: String; var ip: String; var podCIDR: String; var asn: UInt32 }
+    struct Node {
+        var name: String
+        var ip: String
+        var podCIDR: String
+        var asn: UInt32
+    }
 
     let id = String(UInt32.random(in: 0...0xFFFF), radix: 16)
     let state: String
@@ -17,7 +23,10 @@ final class BGPLab: @unchecked Sendable {
     var bridge: String { "kb\(id)br" }
 
     static var available: Bool {
-        Kernel.available && ["/usr/sbin/bird", "/usr/lib/frr/bgpd", "/usr/bin/gobgpd"].allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
+        Kernel.available
+            && ["/usr/sbin/bird", "/usr/lib/frr/bgpd", "/usr/bin/gobgpd"].allSatisfy {
+                FileManager.default.isExecutableFile(atPath: $0)
+            }
     }
 
     func ns(_ node: String) -> String { "kb\(id)\(node)" }
@@ -35,14 +44,17 @@ final class BGPLab: @unchecked Sendable {
     func daemon(_ command: String) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        let closeInherited = "for f in /proc/$$/fd/*; do n=${f##*/}; if [ \"$n\" -gt 2 ]; then eval \"exec $n>&-\"; fi; done; "
+        let closeInherited =
+            "for f in /proc/$$/fd/*; do n=${f##*/}; if [ \"$n\" -gt 2 ]; then eval \"exec $n>&-\"; fi; done; "
         p.arguments = ["-c", closeInherited + "exec " + command]
         p.standardInput = FileHandle.nullDevice
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
         p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw IPTablesTable.Failure(description: "\(command): exit status \(p.terminationStatus)") }
+        guard p.terminationStatus == 0 else {
+            throw IPTablesTable.Failure(description: "\(command): exit status \(p.terminationStatus)")
+        }
     }
 
     func sh(_ command: String) throws {
@@ -90,7 +102,9 @@ final class BGPLab: @unchecked Sendable {
     }
 
     func record(pidFile: String) {
-        if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+        if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        {
             pids.append(pid)
         }
     }
@@ -101,22 +115,24 @@ final class BGPLab: @unchecked Sendable {
         let me = nodes[node]!
         let d = try dir(node)
         var conf = """
-        log "\(d)/bird.log" all;
-        router id \(me.ip);
-        protocol device { scan time 10; }
-        protocol direct pod { ipv4; interface "pod0"; }
-        protocol kernel { ipv4 { import none; export where source = RTS_BGP; }; merge paths on; }
-        template bgp peer {
-          local \(me.ip) as \(me.asn);
-          direct;
-          hold time 3; startup hold time 3; keepalive time 1;
-          connect delay time 1; connect retry time 1; error wait time 1, 10;
-          ipv4 { import all; export where source = RTS_DEVICE; next hop self; };
-        }
+            log "\(d)/bird.log" all;
+            router id \(me.ip);
+            protocol device { scan time 10; }
+            protocol direct pod { ipv4; interface "pod0"; }
+            protocol kernel { ipv4 { import none; export where source = RTS_BGP; }; merge paths on; }
+            template bgp peer {
+              local \(me.ip) as \(me.asn);
+              direct;
+              hold time 3; startup hold time 3; keepalive time 1;
+              connect delay time 1; connect retry time 1; error wait time 1, 10;
+              ipv4 { import all; export where source = RTS_DEVICE; next hop self; };
+            }
 
-        """
+            """
         for (i, peer) in peers.enumerated() {
-            conf += "protocol bgp peer\(i) from peer { neighbor \(peer.ip) as \(peer.asn);\(password.map { " password \"\($0)\";" } ?? "") }\n"
+            conf +=
+                "protocol bgp peer\(i) from peer { neighbor \(peer.ip) as \(peer.asn);"
+                + "\(password.map { " password \"\($0)\";" } ?? "") }\n"
         }
         try conf.write(toFile: "\(d)/bird.conf", atomically: true, encoding: .utf8)
         try daemon("ip netns exec \(ns(node)) bird -c \(d)/bird.conf -s \(d)/bird.ctl -P \(d)/bird.pid")
@@ -127,22 +143,25 @@ final class BGPLab: @unchecked Sendable {
         let me = nodes[node]!
         let d = try dir(node)
         try sh("chown frr:frr \(d)")
-        try "hostname frr-\(node)\nlog file \(d)/zebra.log informational\n".write(toFile: "\(d)/zebra.conf", atomically: true, encoding: .utf8)
+        try "hostname frr-\(node)\nlog file \(d)/zebra.log informational\n".write(
+            toFile: "\(d)/zebra.conf", atomically: true, encoding: .utf8)
         var conf = """
-        frr defaults traditional
-        hostname frr-\(node)
-        log file \(d)/bgpd.log informational
-        !
-        router bgp \(me.asn)
-         bgp router-id \(me.ip)
-         no bgp ebgp-requires-policy
-         no bgp default ipv4-unicast
-         no bgp network import-check
-         timers bgp 1 3
+            frr defaults traditional
+            hostname frr-\(node)
+            log file \(d)/bgpd.log informational
+            !
+            router bgp \(me.asn)
+             bgp router-id \(me.ip)
+             no bgp ebgp-requires-policy
+             no bgp default ipv4-unicast
+             no bgp network import-check
+             timers bgp 1 3
 
-        """
+            """
         for peer in peers {
-            conf += " neighbor \(peer.ip) remote-as \(peer.asn)\n neighbor \(peer.ip) timers connect 1\n neighbor \(peer.ip) timers 1 3\n"
+            conf +=
+                " neighbor \(peer.ip) remote-as \(peer.asn)\n neighbor \(peer.ip) timers connect 1\n"
+                + " neighbor \(peer.ip) timers 1 3\n"
             conf += " neighbor \(peer.ip) advertisement-interval 0\n"
             if let password { conf += " neighbor \(peer.ip) password \(password)\n" }
         }
@@ -151,8 +170,14 @@ final class BGPLab: @unchecked Sendable {
         conf += " exit-address-family\n"
         try conf.write(toFile: "\(d)/bgpd.conf", atomically: true, encoding: .utf8)
         try sh("chown -R frr:frr \(d)")
-        try daemon("ip netns exec \(ns(node)) /usr/lib/frr/zebra -d -f \(d)/zebra.conf -i \(d)/zebra.pid -z \(d)/zserv.api --vty_socket \(d) -P 0 -u frr -g frr")
-        try daemon("ip netns exec \(ns(node)) /usr/lib/frr/bgpd -d -f \(d)/bgpd.conf -i \(d)/bgpd.pid -z \(d)/zserv.api --vty_socket \(d) -P 0 -u frr -g frr")
+        try daemon(
+            "ip netns exec \(ns(node)) /usr/lib/frr/zebra -d -f \(d)/zebra.conf -i \(d)/zebra.pid -z \(d)/zserv.api "
+                + "--vty_socket \(d) -P 0 -u frr -g frr"
+        )
+        try daemon(
+            "ip netns exec \(ns(node)) /usr/lib/frr/bgpd -d -f \(d)/bgpd.conf -i \(d)/bgpd.pid -z \(d)/zserv.api "
+                + "--vty_socket \(d) -P 0 -u frr -g frr"
+        )
         record(pidFile: "\(d)/zebra.pid")
         record(pidFile: "\(d)/bgpd.pid")
     }
@@ -165,39 +190,42 @@ final class BGPLab: @unchecked Sendable {
         let me = nodes[node]!
         let d = try dir(node)
         var conf = """
-        [global.config]
-          as = \(me.asn)
-          router-id = "\(me.ip)"
-          port = 179
-          local-address-list = ["\(me.ip)"]
-
-        """
-        for peer in peers {
-            conf += """
-            [[neighbors]]
-              [neighbors.config]
-                neighbor-address = "\(peer.ip)"
-                peer-as = \(peer.asn)
-            \(password.map { "    auth-password = \"\($0)\"" } ?? "")
-              [neighbors.timers.config]
-                connect-retry = 1
-                hold-time = 3
-                keepalive-interval = 1
-                minimum-advertisement-interval = 0
-              [neighbors.transport.config]
-                local-address = "\(me.ip)"
-              [[neighbors.afi-safis]]
-                [neighbors.afi-safis.config]
-                  afi-safi-name = "ipv4-unicast"
+            [global.config]
+              as = \(me.asn)
+              router-id = "\(me.ip)"
+              port = 179
+              local-address-list = ["\(me.ip)"]
 
             """
+        for peer in peers {
+            conf += """
+                [[neighbors]]
+                  [neighbors.config]
+                    neighbor-address = "\(peer.ip)"
+                    peer-as = \(peer.asn)
+                \(password.map { "    auth-password = \"\($0)\"" } ?? "")
+                  [neighbors.timers.config]
+                    connect-retry = 1
+                    hold-time = 3
+                    keepalive-interval = 1
+                    minimum-advertisement-interval = 0
+                  [neighbors.transport.config]
+                    local-address = "\(me.ip)"
+                  [[neighbors.afi-safis]]
+                    [neighbors.afi-safis.config]
+                      afi-safi-name = "ipv4-unicast"
+
+                """
         }
         try conf.write(toFile: "\(d)/gobgpd.toml", atomically: true, encoding: .utf8)
-        try spawn(node, ["gobgpd", "-f", "\(d)/gobgpd.toml", "--api-hosts", "unix://\(d)/gobgp.sock", "--pprof-disable", "-p"],
-                  log: "\(d)/gobgpd.log")
+        try spawn(
+            node,
+            ["gobgpd", "-f", "\(d)/gobgpd.toml", "--api-hosts", "unix://\(d)/gobgp.sock", "--pprof-disable", "-p"],
+            log: "\(d)/gobgpd.log")
         // GoBGP has no static routes in its configuration: announce the pod CIDR once its API is up.
         try eventually(10, "gobgpd API up") {
-            Kernel.shell("gobgp --target unix://\(d)/gobgp.sock global rib add -a ipv4 \(me.podCIDR) nexthop \(me.ip)").0 == 0
+            Kernel.shell("gobgp --target unix://\(d)/gobgp.sock global rib add -a ipv4 \(me.podCIDR) nexthop \(me.ip)")
+                .0 == 0
         }
     }
 
@@ -221,13 +249,18 @@ final class BGPLab: @unchecked Sendable {
     }
 
     func signal(_ pidFile: String, _ sig: Int32) {
-        if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+        if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        {
             kill(pid, sig)
         }
     }
 
     deinit {
-        for pid in pids { kill(pid, SIGCONT); kill(pid, SIGKILL) }
+        for pid in pids {
+            kill(pid, SIGCONT)
+            kill(pid, SIGKILL)
+        }
         // Whatever else runs in the lab's namespaces (a daemon whose PID file came late) goes too.
         for node in nodes.keys {
             Kernel.shell("ip netns pids \(ns(node)) | xargs -r kill -9")

@@ -69,7 +69,9 @@ public final class FakeLinks: LinkBackend, @unchecked Sendable {
 
     public func add(_ address: IPAddress, index: Int32) throws {
         try lock.withLock {
-            guard !(addresses[index] ?? []).contains(address) else { throw FakeIPVS.Failure(description: "\(address): File exists") }
+            guard !(addresses[index] ?? []).contains(address) else {
+                throw FakeIPVS.Failure(description: "\(address): File exists")
+            }
             addresses[index, default: []].append(address)
             changes += 1
         }
@@ -88,8 +90,11 @@ public final class FakeLinks: LinkBackend, @unchecked Sendable {
 
 extension KernelBackends {
     /// Backends over the given fakes.
-    public static func fakes(ipsets: FakeIPSets = FakeIPSets(), iptables: FakeIPTables = FakeIPTables(), ipvs: FakeIPVS = FakeIPVS(),
-                             links: FakeLinks = FakeLinks()) -> KernelBackends {
-        KernelBackends(ipsets: { ipsets }, iptables: iptables.opener, ipvs: { ipvs }, links: { links }, sysctl: { _, _ in })
+    public static func fakes(
+        ipsets: FakeIPSets = FakeIPSets(), iptables: FakeIPTables = FakeIPTables(), ipvs: FakeIPVS = FakeIPVS(),
+        links: FakeLinks = FakeLinks()
+    ) -> KernelBackends {
+        KernelBackends(
+            ipsets: { ipsets }, iptables: iptables.opener, ipvs: { ipvs }, links: { links }, sysctl: { _, _ in })
     }
 }

@@ -1,6 +1,6 @@
-import Planning
-import Kernel
 import Foundation
+import Kernel
+import Planning
 
 /// In-memory ipsets with the kernel's semantics where a sync depends on them: `swap` needs two existing
 /// sets of one type, `rename` a free name, `destroy` an existing set that no rule references (`referenced`,
@@ -34,7 +34,8 @@ public final class FakeIPSets: IPSetBackend, @unchecked Sendable {
     public func list(prefixes: [String]) throws -> [IPSetSpec] {
         lock.withLock {
             lists += 1
-            return sets.values.filter { s in prefixes.contains { s.name.hasPrefix($0) } }.sorted { $0.name < $1.name } }
+            return sets.values.filter { s in prefixes.contains { s.name.hasPrefix($0) } }.sorted { $0.name < $1.name }
+        }
     }
 
     public func apply(_ changes: [IPSetChange]) throws {
@@ -55,9 +56,13 @@ public final class FakeIPSets: IPSetBackend, @unchecked Sendable {
                     var scratch = set
                     scratch.name = temporary
                     sets[temporary] = scratch
-                    guard let current = sets[set.name] else { throw Failure(description: "swap \(set.name): no such set") }
+                    guard let current = sets[set.name] else {
+                        throw Failure(description: "swap \(set.name): no such set")
+                    }
                     if sameType {
-                        guard current.type == set.type else { throw Failure(description: "swap \(set.name): types differ") }
+                        guard current.type == set.type else {
+                            throw Failure(description: "swap \(set.name): types differ")
+                        }
                         sets[set.name] = set
                         sets[temporary] = nil
                     } else {

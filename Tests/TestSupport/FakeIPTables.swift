@@ -1,7 +1,7 @@
+import Foundation
+import Kernel
 import KubeModel
 import Planning
-import Kernel
-import Foundation
 
 /// In-memory x_tables for tests without root: per table and family, chains with their rules. A
 /// transaction (`open`) works on a copy that `commit` puts in place whole, as libiptc does; like the
@@ -35,7 +35,8 @@ public final class FakeIPTables: @unchecked Sendable {
 
     func snapshot(_ table: String, _ family: IPAddress.Family) -> Table {
         lock.withLock {
-            tables[key(table, family)] ?? Table(order: Self.builtins(table), rules: [:], builtins: Set(Self.builtins(table)))
+            tables[key(table, family)]
+                ?? Table(order: Self.builtins(table), rules: [:], builtins: Set(Self.builtins(table)))
         }
     }
 
@@ -59,7 +60,9 @@ public final class FakeIPTables: @unchecked Sendable {
     }
 
     /// A change by hand (another program, an operator): one transaction of its own.
-    public func edit(table: String = "filter", family: IPAddress.Family = .ipv4, _ body: (any IPTablesBackend) throws -> Void) throws {
+    public func edit(
+        table: String = "filter", family: IPAddress.Family = .ipv4, _ body: (any IPTablesBackend) throws -> Void
+    ) throws {
         let handle = Handle(self, table, family)
         try body(handle)
         try handle.commit()
@@ -99,8 +102,12 @@ public final class FakeIPTables: @unchecked Sendable {
         func deleteChain(_ chain: String) throws {
             try need(chain)
             guard !table.builtins.contains(chain) else { throw Failure(description: "\(chain): built-in chain") }
-            guard (table.rules[chain] ?? []).isEmpty else { throw Failure(description: "\(chain): Directory not empty") }
-            let referenced = table.rules.values.joined().contains { if case .jump(let t) = $0.target { t == chain } else { false } }
+            guard (table.rules[chain] ?? []).isEmpty else {
+                throw Failure(description: "\(chain): Directory not empty")
+            }
+            let referenced = table.rules.values.joined().contains {
+                if case .jump(let t) = $0.target { t == chain } else { false }
+            }
             guard !referenced else { throw Failure(description: "\(chain): Too many links") }
             table.order.removeAll { $0 == chain }
             table.rules[chain] = nil
@@ -126,7 +133,9 @@ public final class FakeIPTables: @unchecked Sendable {
 
         func delete(chain: String, at position: Int) throws {
             try need(chain)
-            guard position < (table.rules[chain]?.count ?? 0) else { throw Failure(description: "\(chain): Index of deletion too big") }
+            guard position < (table.rules[chain]?.count ?? 0) else {
+                throw Failure(description: "\(chain): Index of deletion too big")
+            }
             table.rules[chain]?.remove(at: position)
         }
 

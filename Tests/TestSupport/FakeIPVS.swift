@@ -1,6 +1,6 @@
-import Planning
-import Kernel
 import Foundation
+import Kernel
+import Planning
 
 /// An in-memory IPVS table that behaves like the kernel's where a sync depends on it: adding what
 /// exists fails (EEXIST), changing or deleting what does not fails (ENOENT), deleting a service takes its
@@ -27,13 +27,18 @@ public final class FakeIPVS: IPVSBackend, @unchecked Sendable {
     /// The table, by service key, for assertions.
     public var entries: [String: IPVSEntry] {
         lock.withLock {
-            Dictionary(uniqueKeysWithValues: table.values.map { ($0.service.key, IPVSEntry(service: $0.service, destinations: $0.destinations)) })
+            Dictionary(
+                uniqueKeysWithValues: table.values.map {
+                    ($0.service.key, IPVSEntry(service: $0.service, destinations: $0.destinations))
+                })
         }
     }
 
     private func change(_ service: IPVSService, _ body: () throws -> Void) throws {
         try lock.withLock {
-            if failing.contains(service.key) { throw Failure(description: "\(service.key): Invalid argument (injected)") }
+            if failing.contains(service.key) {
+                throw Failure(description: "\(service.key): Invalid argument (injected)")
+            }
             try body()
             changes += 1
         }
@@ -45,7 +50,9 @@ public final class FakeIPVS: IPVSBackend, @unchecked Sendable {
 
     public func destinations(of service: IPVSService) throws -> [IPVSDestination] {
         try lock.withLock {
-            guard let entry = table[service.identity] else { throw Failure(description: "\(service.key): No such process") }
+            guard let entry = table[service.identity] else {
+                throw Failure(description: "\(service.key): No such process")
+            }
             return entry.destinations
         }
     }
@@ -60,21 +67,27 @@ public final class FakeIPVS: IPVSBackend, @unchecked Sendable {
 
     public func update(_ service: IPVSService) throws {
         try change(service) {
-            guard let entry = table[service.identity] else { throw Failure(description: "\(service.key): No such process") }
+            guard let entry = table[service.identity] else {
+                throw Failure(description: "\(service.key): No such process")
+            }
             table[service.identity] = (service, entry.destinations)
         }
     }
 
     public func delete(_ service: IPVSService) throws {
         try change(service) {
-            guard table.removeValue(forKey: service.identity) != nil else { throw Failure(description: "\(service.key): No such process") }
+            guard table.removeValue(forKey: service.identity) != nil else {
+                throw Failure(description: "\(service.key): No such process")
+            }
             order.removeAll { $0 == service.identity }
         }
     }
 
     public func add(_ destination: IPVSDestination, to service: IPVSService) throws {
         try change(service) {
-            guard var entry = table[service.identity] else { throw Failure(description: "\(service.key): No such process") }
+            guard var entry = table[service.identity] else {
+                throw Failure(description: "\(service.key): No such process")
+            }
             guard !entry.destinations.contains(where: { $0.sameServer(destination) }) else {
                 throw Failure(description: "\(destination.key) in \(service.key): File exists")
             }
@@ -85,7 +98,9 @@ public final class FakeIPVS: IPVSBackend, @unchecked Sendable {
 
     public func update(_ destination: IPVSDestination, in service: IPVSService) throws {
         try change(service) {
-            guard var entry = table[service.identity], let i = entry.destinations.firstIndex(where: { $0.sameServer(destination) }) else {
+            guard var entry = table[service.identity],
+                let i = entry.destinations.firstIndex(where: { $0.sameServer(destination) })
+            else {
                 throw Failure(description: "\(destination.key) in \(service.key): No such file or directory")
             }
             entry.destinations[i] = destination
@@ -95,7 +110,9 @@ public final class FakeIPVS: IPVSBackend, @unchecked Sendable {
 
     public func delete(_ destination: IPVSDestination, from service: IPVSService) throws {
         try change(service) {
-            guard var entry = table[service.identity], let i = entry.destinations.firstIndex(where: { $0.sameServer(destination) }) else {
+            guard var entry = table[service.identity],
+                let i = entry.destinations.firstIndex(where: { $0.sameServer(destination) })
+            else {
                 throw Failure(description: "\(destination.key) in \(service.key): No such file or directory")
             }
             entry.destinations.remove(at: i)

@@ -1,7 +1,7 @@
 import Foundation
+import Kernel
 import KubeModel
 import Planning
-import Kernel
 
 /// An in-memory main routing table with the kernel's semantics where the route sync depends on them: one
 /// route per destination (as routes of one metric), a create fails with `RouteExists` (EEXIST) when the
@@ -74,7 +74,8 @@ public final class FakeRoutes: RouteBackend, @unchecked Sendable {
         try lock.withLock {
             try check("delete", route)
             guard let existing = table[route.destination], existing.proto == route.proto,
-                  route.gateways.isEmpty || existing.gateways == route.gateways else {
+                route.gateways.isEmpty || existing.gateways == route.gateways
+            else {
                 throw RouteNotFound(route: route)
             }
             table[route.destination] = nil

@@ -1,11 +1,12 @@
-import KubeModel
-import KubeAPI
-import Kernel
 import Foundation
+import Kernel
+import KubeAPI
+import KubeModel
 import Testing
 
 /// The repository root, from this file's path.
-public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
 /// Built executables sit next to the test bundle.
 public func builtExecutable(_ name: String) -> URL {
@@ -20,7 +21,9 @@ public func builtExecutable(_ name: String) -> URL {
 
 /// Runs a command to completion and returns (status, stdout, stderr).
 @discardableResult
-public func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> (Int32, String, String) {
+public func run(
+    _ executable: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil
+) throws -> (Int32, String, String) {
     let r = try Subprocess.run(executable, arguments, environment: environment, input: input)
     return (r.status, r.stdout, r.stderr)
 }
@@ -31,7 +34,8 @@ public typealias LockedBox = Locked
 public enum TestPKI {
     public static let directory: String = {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kr-pki-\(getpid())").path
-        let (status, _, stderr) = try! run("/bin/bash", [repositoryRoot.appendingPathComponent("scripts/make-test-pki").path, dir])
+        let (status, _, stderr) = try! run(
+            "/bin/bash", [repositoryRoot.appendingPathComponent("scripts/make-test-pki").path, dir])
         precondition(status == 0, "make-test-pki failed: \(stderr)")
         return dir
     }()
@@ -51,7 +55,8 @@ public final class TestAPIServer: @unchecked Sendable {
     public let launcher: [String]
 
     public init(arguments: [String] = [], launcher: [String] = []) throws {
-        statePath = FileManager.default.temporaryDirectory.appendingPathComponent("kr-state-\(UUID().uuidString).json").path
+        statePath =
+            FileManager.default.temporaryDirectory.appendingPathComponent("kr-state-\(UUID().uuidString).json").path
         extraArguments = arguments
         self.launcher = launcher
         try start(port: 0)
@@ -64,10 +69,13 @@ public final class TestAPIServer: @unchecked Sendable {
         let process = Process()
         let server = builtExecutable("kube-test-server").path
         process.executableURL = URL(fileURLWithPath: launcher.first ?? server)
-        process.arguments = Array(launcher.dropFirst()) + (launcher.isEmpty ? [] : [server]) + ["--listen", "127.0.0.1:\(requested)", "--tls-cert", TestPKI.file("server.crt"),
-                             "--tls-key", TestPKI.file("server.key"), "--client-ca", TestPKI.file("ca.crt"),
-                             "--token", "s3cret:alice", "--token", "ro-token:mallory", "--forbid", "mallory",
-                             "--state", statePath, "--test-endpoints"] + extraArguments
+        process.arguments =
+            Array(launcher.dropFirst()) + (launcher.isEmpty ? [] : [server]) + [
+                "--listen", "127.0.0.1:\(requested)", "--tls-cert", TestPKI.file("server.crt"),
+                "--tls-key", TestPKI.file("server.key"), "--client-ca", TestPKI.file("ca.crt"),
+                "--token", "s3cret:alice", "--token", "ro-token:mallory", "--forbid", "mallory",
+                "--state", statePath, "--test-endpoints",
+            ] + extraArguments
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -111,15 +119,17 @@ public final class TestAPIServer: @unchecked Sendable {
 
     /// A configuration with the admin client certificate (or a token, or another CA).
     public func config(token: String? = nil, certificateAuthority: Data = TestPKI.data("ca.crt")) -> KubeConfig {
-        KubeConfig(server: url, certificateAuthority: certificateAuthority,
-                   clientCertificate: token == nil ? TestPKI.data("admin.crt") : nil,
-                   clientKey: token == nil ? TestPKI.data("admin.key") : nil,
-                   token: token, user: token == nil ? "admin" : "token-user", context: "test", origin: "test kubeconfig")
+        KubeConfig(
+            server: url, certificateAuthority: certificateAuthority,
+            clientCertificate: token == nil ? TestPKI.data("admin.crt") : nil,
+            clientKey: token == nil ? TestPKI.data("admin.key") : nil,
+            token: token, user: token == nil ? "admin" : "token-user", context: "test", origin: "test kubeconfig")
     }
 
     /// A kubeconfig file for kubectl and krctl (admin's client certificate by file path).
     public func writeKubeconfig(namespace: String? = nil) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kr-kubeconfig-\(UUID().uuidString)").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("kr-kubeconfig-\(UUID().uuidString)")
+            .path
         try """
         apiVersion: v1
         kind: Config
@@ -139,8 +149,9 @@ public final class TestAPIServer: @unchecked Sendable {
 
     /// Returns once a watch of `resource` is open on the server (the server signals it; no polling).
     public func awaitWatch(_ resource: APIResource) throws {
-        let answer = try KubeClient(config: config()).send("GET", "/_test/await-watchers", query: ["resource": resource.plural, "count": "1"],
-                                                           what: "await watchers")
+        let answer = try KubeClient(config: config()).send(
+            "GET", "/_test/await-watchers", query: ["resource": resource.plural, "count": "1"],
+            what: "await watchers")
         #expect((answer["watchers"]?.intValue ?? 0) >= 1, "no watch of \(resource) reached the server")
     }
 
@@ -205,7 +216,9 @@ public final class EventLog: @unchecked Sendable {
 }
 
 /// A pod manifest as JSON.
-public func podJSON(_ namespace: String, _ name: String, ip: String, labels: [String: String] = [:], node: String = "node-a") -> JSONValue {
+public func podJSON(
+    _ namespace: String, _ name: String, ip: String, labels: [String: String] = [:], node: String = "node-a"
+) -> JSONValue {
     var labelObject: [String: JSONValue] = [:]
     for (k, v) in labels { labelObject[k] = .string(v) }
     return .object([

@@ -17,8 +17,10 @@ protocol BGPSessionDelegate: AnyObject, Sendable {
 /// connect-retry, hold and keepalive timers, collision detection (§6.8) for a connection the
 /// listener hands over, and reconnection after any error.
 final class BGPSession: @unchecked Sendable {
-    enum State: String, Sendable { case idle = "Idle", connect = "Connect", active = "Active", openSent = "OpenSent"
-        case openConfirm = "OpenConfirm", established = "Established" }
+    enum State: String, Sendable {
+        case idle = "Idle", connect = "Connect", active = "Active", openSent = "OpenSent"
+        case openConfirm = "OpenConfirm", established = "Established"
+    }
 
     struct Local: Sendable {
         var asn: UInt32
@@ -65,8 +67,10 @@ final class BGPSession: @unchecked Sendable {
     private(set) var localAddress: IPAddress?
     private var transport: BGPTransport?
 
-    init(peer: BGPPeerConfig, local: Local, delegate: any BGPSessionDelegate,
-         log: @escaping @Sendable (String) -> Void = { _ in }) {
+    init(
+        peer: BGPPeerConfig, local: Local, delegate: any BGPSessionDelegate,
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.peer = peer
         self.local = local
         self.delegate = delegate
@@ -90,12 +94,16 @@ final class BGPSession: @unchecked Sendable {
         }
         if let current {
             if notifying {
-                notify(current, BGPNotification(code: 6, subcode: 2),
-                       reason: "the peer is no longer configured or the speaker stops")
+                notify(
+                    current, BGPNotification(code: 6, subcode: 2),
+                    reason: "the peer is no longer configured or the speaker stops")
             }
             current.shutdown()
         }
-        let pending = condition.withLock { () -> BGPTransport? in defer { incoming = nil }; return incoming }
+        let pending = condition.withLock { () -> BGPTransport? in
+            defer { incoming = nil }
+            return incoming
+        }
         pending?.shutdown()
     }
 
@@ -103,7 +111,10 @@ final class BGPSession: @unchecked Sendable {
     /// still waiting is closed (Cease, Connection Rejected), so a peer's address cannot hold descriptors.
     func accept(_ connection: BGPTransport) {
         let displaced: BGPTransport? = condition.withLock {
-            defer { incoming = connection; condition.broadcast() }
+            defer {
+                incoming = connection
+                condition.broadcast()
+            }
             return incoming
         }
         if let displaced { reject(displaced, reason: "a newer connection from the peer replaces it") }
@@ -159,9 +170,10 @@ final class BGPSession: @unchecked Sendable {
 
     var snapshot: Snapshot {
         condition.withLock {
-            Snapshot(state: state, establishedAt: establishedAt, lastError: lastError, lastErrorAt: lastErrorAt,
-                     lastNotification: lastNotification, peerOpen: peerOpen, holdTime: negotiatedHoldTime,
-                     localAddress: localAddress)
+            Snapshot(
+                state: state, establishedAt: establishedAt, lastError: lastError, lastErrorAt: lastErrorAt,
+                lastNotification: lastNotification, peerOpen: peerOpen, holdTime: negotiatedHoldTime,
+                localAddress: localAddress)
         }
     }
 
@@ -179,7 +191,10 @@ final class BGPSession: @unchecked Sendable {
                 incoming = nil
                 return (stopped, taken, holdDownUntil.map { Date() < $0 } ?? false)
             }
-            if stop { taken?.shutdown(); return (true, nil) }
+            if stop {
+                taken?.shutdown()
+                return (true, nil)
+            }
             guard let taken else { return (false, nil) }
             if !holding { return (false, taken) }
             reject(taken, reason: "the session is down for a while after the peer sent too many prefixes")
@@ -205,13 +220,20 @@ final class BGPSession: @unchecked Sendable {
                 } else {
                     set(.connect)
                     do {
-                        connection = try BGPTransport.connect(to: peer.address, port: peer.port, from: nil, password: peer.password,
-                                                              timeout: max(1, local.connectRetry))
+                        connection = try BGPTransport.connect(
+                            to: peer.address, port: peer.port, from: nil, password: peer.password,
+                            timeout: max(1, local.connectRetry))
                     } catch {
                         // Meanwhile the peer may have connected to us.
-                        connection = condition.withLock { defer { incoming = nil }; return incoming }
+                        connection = condition.withLock {
+                            defer { incoming = nil }
+                            return incoming
+                        }
                         accepted = connection != nil
-                        if connection == nil { set(.active); failed("\(error)") }
+                        if connection == nil {
+                            set(.active)
+                            failed("\(error)")
+                        }
                     }
                 }
             }
@@ -226,7 +248,11 @@ final class BGPSession: @unchecked Sendable {
                 return (was == .established, was)
             }
             if wasEstablished {
-                condition.withLock { lastError = reason; lastErrorAt = Date(); lastLoggedError = nil }
+                condition.withLock {
+                    lastError = reason
+                    lastErrorAt = Date()
+                    lastLoggedError = nil
+                }
                 delegate?.sessionEnded(self, reason: reason, graceful: graceful)
             } else if !condition.withLock({ stopped }) {
                 failed("session failed in \(failedIn.rawValue): \(reason)")
@@ -239,20 +265,27 @@ final class BGPSession: @unchecked Sendable {
     /// `accepted`: the peer opened it (the listener handed it over), rather than us.
     private func session(_ first: BGPTransport, accepted: Bool) -> (String, Bool) {
         var connection = first
-        condition.withLock { transport = connection; localAddress = connection.local; options = BGPMessage.Options() }
-        var open = BGPOpen(asn: local.asn, holdTime: local.holdTime, identifier: local.routerID, capabilities: [
-            .multiprotocol(afi: AFI.ipv4.rawValue, safi: SAFI.unicast.rawValue),
-            .multiprotocol(afi: AFI.ipv6.rawValue, safi: SAFI.unicast.rawValue),
-            .routeRefresh, .fourOctetAS(local.asn),
-        ])
+        condition.withLock {
+            transport = connection
+            localAddress = connection.local
+            options = BGPMessage.Options()
+        }
+        var open = BGPOpen(
+            asn: local.asn, holdTime: local.holdTime, identifier: local.routerID,
+            capabilities: [
+                .multiprotocol(afi: AFI.ipv4.rawValue, safi: SAFI.unicast.rawValue),
+                .multiprotocol(afi: AFI.ipv6.rawValue, safi: SAFI.unicast.rawValue),
+                .routeRefresh, .fourOctetAS(local.asn),
+            ])
         if let gr = local.gracefulRestart { open.capabilities.append(.gracefulRestart(gr)) }
         func fail(_ error: BGPError) -> (String, Bool) {
             notify(connection, BGPNotification(error), reason: error.reason)
             connection.shutdown()
             if error.code == 6 && error.subcode == 1 {
                 condition.withLock { holdDownUntil = Date(timeIntervalSinceNow: local.maxPrefixHoldDown) }
-                log("bgp: peer \(peer.address): no session for \(Int(local.maxPrefixHoldDown)) s "
-                    + "after too many prefixes")
+                log(
+                    "bgp: peer \(peer.address): no session for \(Int(local.maxPrefixHoldDown)) s "
+                        + "after too many prefixes")
             }
             return ("sent \(error)", false)
         }
@@ -282,7 +315,10 @@ final class BGPSession: @unchecked Sendable {
                     // never was a BGP speaker's); the newer one goes on. Our OPEN is sent again on it below.
                     reject(connection, reason: "a newer connection from the peer replaces it before its OPEN")
                     connection = other
-                    condition.withLock { transport = other; localAddress = other.local }
+                    condition.withLock {
+                        transport = other
+                        localAddress = other.local
+                    }
                     do { try other.send(.open(open), options: options) } catch { return ("\(error)", false) }
                     holdDeadline = Date(timeIntervalSinceNow: holdTime)
                     continue
@@ -292,8 +328,9 @@ final class BGPSession: @unchecked Sendable {
                     notify(other, BGPNotification(code: 6, subcode: 7), reason: "connection collision: ours wins")
                     other.shutdown()
                 } else {
-                    notify(connection, BGPNotification(code: 6, subcode: 7),
-                           reason: "connection collision: the peer's wins")
+                    notify(
+                        connection, BGPNotification(code: 6, subcode: 7),
+                        reason: "connection collision: the peer's wins")
                     connection.shutdown()
                     condition.withLock { incoming = other }
                     return ("connection collision: the peer's connection won", false)
@@ -304,10 +341,14 @@ final class BGPSession: @unchecked Sendable {
             // not the peer's silence.
             let holdExpired = now >= holdDeadline
             if now >= keepaliveDue {
-                do { try connection.send(.keepalive, options: options) } catch { return ("\(error)", peerOpen?.gracefulRestart != nil) }
+                do { try connection.send(.keepalive, options: options) } catch {
+                    return ("\(error)", peerOpen?.gracefulRestart != nil)
+                }
                 keepaliveDue = now.addingTimeInterval(holdTime / 3)
             }
-            let wait = holdExpired ? 0
+            let wait =
+                holdExpired
+                ? 0
                 : min(holdDeadline, keepaliveDue, now.addingTimeInterval(0.5)).timeIntervalSince(now)
             let message: BGPMessage?
             do {
@@ -316,7 +357,11 @@ final class BGPSession: @unchecked Sendable {
                 return fail(error)
             } catch {
                 // The TCP connection ended without a NOTIFICATION: a restarting peer keeps its routes.
-                return ("\(error)", condition.withLock { state == .established } && peerOpen?.gracefulRestart != nil && local.gracefulRestart != nil)
+                return (
+                    "\(error)",
+                    condition.withLock { state == .established } && peerOpen?.gracefulRestart != nil
+                        && local.gracefulRestart != nil
+                )
             }
             guard let message else {
                 if holdExpired { return fail(BGPError(4, 0, "no message from the peer for \(Int(holdTime)) s")) }
@@ -336,7 +381,8 @@ final class BGPSession: @unchecked Sendable {
                 guard theirs.asn == peer.asn else {
                     var data = WireWriter()
                     data.u16(theirs.myAS)
-                    return fail(BGPError(2, 2, data: data.bytes, "the peer says AS \(theirs.asn), configured \(peer.asn)"))
+                    return fail(
+                        BGPError(2, 2, data: data.bytes, "the peer says AS \(theirs.asn), configured \(peer.asn)"))
                 }
                 guard theirs.identifier != local.routerID || peer.asn != local.asn else {
                     return fail(BGPError(2, 3, "the peer uses our BGP identifier"))
@@ -354,7 +400,11 @@ final class BGPSession: @unchecked Sendable {
                 }
                 if negotiated == 0 { try? connection.send(.keepalive, options: options) }
             case (.openConfirm, .keepalive):
-                condition.withLock { state = .established; establishedAt = Date(); lastError = nil }
+                condition.withLock {
+                    state = .established
+                    establishedAt = Date()
+                    lastError = nil
+                }
                 delegate?.sessionEstablished(self)
             case (.established, .keepalive):
                 break

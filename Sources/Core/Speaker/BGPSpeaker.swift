@@ -24,12 +24,21 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         /// a Cease, Maximum Number of Prefixes Reached (RFC 4486), and the peer's routes go.
         public var maxPrefixes: Int?
 
-        public init(asn: UInt32, routerID: IPAddress, listenAddress: IPAddress? = nil, port: UInt16 = 179, holdTime: UInt16 = 90,
-                    connectRetry: Double = 5, gracefulRestartTime: UInt16? = nil, installRoutes: Bool = true,
-                    maxPrefixes: Int? = 10000) {
-            self.asn = asn; self.routerID = routerID; self.listenAddress = listenAddress; self.port = port
-            self.holdTime = holdTime; self.connectRetry = connectRetry; self.gracefulRestartTime = gracefulRestartTime
-            self.installRoutes = installRoutes; self.maxPrefixes = maxPrefixes
+        public init(
+            asn: UInt32, routerID: IPAddress, listenAddress: IPAddress? = nil, port: UInt16 = 179,
+            holdTime: UInt16 = 90,
+            connectRetry: Double = 5, gracefulRestartTime: UInt16? = nil, installRoutes: Bool = true,
+            maxPrefixes: Int? = 10000
+        ) {
+            self.asn = asn
+            self.routerID = routerID
+            self.listenAddress = listenAddress
+            self.port = port
+            self.holdTime = holdTime
+            self.connectRetry = connectRetry
+            self.gracefulRestartTime = gracefulRestartTime
+            self.installRoutes = installRoutes
+            self.maxPrefixes = maxPrefixes
         }
     }
 
@@ -64,8 +73,10 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     private let restarted: Bool
 
     /// `routes`: where learned routes go when `config.installRoutes` (nil: the kernel's main table).
-    public init(config: Config, importPolicy: BGPImportPolicy = BGPImportPolicy(), routes: (any RouteBackend)? = nil,
-                log: @escaping @Sendable (String) -> Void = { _ in }) throws {
+    public init(
+        config: Config, importPolicy: BGPImportPolicy = BGPImportPolicy(), routes: (any RouteBackend)? = nil,
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws {
         self.config = config
         self.log = log
         rib = BGPRib(localASN: config.asn, policy: importPolicy)
@@ -91,7 +102,10 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     /// `restarting` (the agent stops, to be started again): with graceful restart the sessions just close,
     /// with no Cease, so that peers without RFC 8538 keep our routes for the restart time too.
     public func stop(restarting: Bool = false) {
-        let all: [BGPSession] = lock.withLock { stopped = true; return Array(sessions.values) }
+        let all: [BGPSession] = lock.withLock {
+            stopped = true
+            return Array(sessions.values)
+        }
         let notify = !(restarting && config.gracefulRestartTime != nil)
         for session in all { session.stop(notify: notify) }
         syncCondition.withLock { syncCondition.broadcast() }
@@ -128,7 +142,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
             }
             for (address, peer) in wanted where sessions[address] == nil {
                 let local = BGPSession.Local(
-                    asn: config.asn, routerID: UInt32(truncatingIfNeeded: config.routerID.low), holdTime: config.holdTime,
+                    asn: config.asn, routerID: UInt32(truncatingIfNeeded: config.routerID.low),
+                    holdTime: config.holdTime,
                     connectRetry: config.connectRetry,
                     gracefulRestart: config.gracefulRestartTime.map {
                         .init(restarting: restarted, restartTime: $0, families: [(1, 1, restarted), (2, 1, restarted)])
@@ -204,7 +219,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
 
     private func withdrawals(_ prefixes: [CIDR], for session: BGPSession) -> [BGPMessage] {
         var messages: [BGPMessage] = []
-        let v4 = prefixes.filter { $0.family == .ipv4 }, v6 = prefixes.filter { $0.family == .ipv6 }
+        let v4 = prefixes.filter { $0.family == .ipv4 }
+        let v6 = prefixes.filter { $0.family == .ipv6 }
         if !v4.isEmpty { messages.append(.update(BGPUpdate(withdrawn: v4))) }
         if !v6.isEmpty {
             var a = BGPPathAttributes()
@@ -246,8 +262,9 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     /// The families of a peer's (new) OPEN whose forwarding state it did not keep: all, without graceful restart.
     static func familiesNotPreserved(_ open: BGPOpen?) -> [IPAddress.Family] {
         let families = open?.gracefulRestart?.families ?? []
-        let kept = Set(families.filter { $0.forwardingPreserved && $0.safi == SAFI.unicast.rawValue }
-            .compactMap { BGPPathAttributes.family($0.afi) })
+        let kept = Set(
+            families.filter { $0.forwardingPreserved && $0.safi == SAFI.unicast.rawValue }
+                .compactMap { BGPPathAttributes.family($0.afi) })
         return [IPAddress.Family.ipv4, .ipv6].filter { !kept.contains($0) }
     }
 
@@ -258,16 +275,22 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     }
 
     func session(_ session: BGPSession, received update: BGPUpdate) -> BGPError? {
-        if let why = update.treatAsWithdraw { log("bgp: peer \(session.peer.address): UPDATE treated as withdraw: \(why)") }
+        if let why = update.treatAsWithdraw {
+            log("bgp: peer \(session.peer.address): UPDATE treated as withdraw: \(why)")
+        }
         for item in update.discarded { log("bgp: peer \(session.peer.address): discarded \(item)") }
         let open = session.snapshot.peerOpen
         let address = session.peer.address
-        let path = BGPRib.Path(peer: address, peerASN: session.peer.asn, peerRouterID: open?.identifier ?? 0,
-                               external: session.peer.asn != config.asn, nextHop: address,
-                               attributes: BGPPathAttributes())
+        let path = BGPRib.Path(
+            peer: address, peerASN: session.peer.asn, peerRouterID: open?.identifier ?? 0,
+            external: session.peer.asn != config.asn, nextHop: address,
+            attributes: BGPPathAttributes())
         let (changed, count): (Set<CIDR>, Int?) = lock.withLock {
             var changed = rib.apply(update, from: path)
-            if update.isEndOfRIB { changed.formUnion(rib.purgeStale(address)); staleTimers[address] = nil }
+            if update.isEndOfRIB {
+                changed.formUnion(rib.purgeStale(address))
+                staleTimers[address] = nil
+            }
             // Past the limit: the peer's paths go now, with the session (RFC 4486).
             if let limit = config.maxPrefixes, rib.receivedCount(address) > limit {
                 let count = rib.receivedCount(address)
@@ -282,9 +305,12 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         // Data: the AFI, SAFI and the limit (RFC 4486 §4).
         let afi = update.announced.first?.family == .ipv6 ? AFI.ipv6 : AFI.ipv4
         var data = WireWriter()
-        data.u16(afi.rawValue); data.u8(SAFI.unicast.rawValue); data.u32(UInt32(clamping: limit))
-        log("bgp: peer \(address) sent \(count) prefixes, more than the limit of \(limit) "
-            + "(--peer-router-max-prefixes): ending the session and dropping its routes")
+        data.u16(afi.rawValue)
+        data.u8(SAFI.unicast.rawValue)
+        data.u32(UInt32(clamping: limit))
+        log(
+            "bgp: peer \(address) sent \(count) prefixes, more than the limit of \(limit) "
+                + "(--peer-router-max-prefixes): ending the session and dropping its routes")
         return BGPError(6, 1, data: data.bytes, "\(count) prefixes, more than the limit of \(limit)")
     }
 
@@ -295,7 +321,9 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         }
         log("bgp: peer \(session.peer.address) asked for a route refresh")
         for message in announcements(prefixes, for: session) { session.send(message) }
-        if Self.families(session.snapshot.peerOpen).contains(refresh.afi) { session.send(.update(.endOfRIB(afi: refresh.afi))) }
+        if Self.families(session.snapshot.peerOpen).contains(refresh.afi) {
+            session.send(.update(.endOfRIB(afi: refresh.afi)))
+        }
     }
 
     func sessionEnded(_ session: BGPSession, reason: String, graceful: Bool) {
@@ -305,8 +333,9 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         // until its restart time ends; the others go now.
         let kept = graceful ? Self.familiesKept(open) : []
         let keptText = kept.map(\.rawValue).sorted().joined(separator: ", ")
-        log("bgp: peer \(session.peer.address) down: \(reason)"
-            + (kept.isEmpty ? "" : "; keeping its routes for its restart (\(restartTime) s): \(keptText)"))
+        log(
+            "bgp: peer \(session.peer.address) down: \(reason)"
+                + (kept.isEmpty ? "" : "; keeping its routes for its restart (\(restartTime) s): \(keptText)"))
         let changed: Set<CIDR> = lock.withLock {
             guard sessions[session.peer.address] === session else { return [] }
             let changed = rib.dropPeer(session.peer.address, keepAsStale: kept)
@@ -340,12 +369,15 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
             }
             guard let connection = accepted else { continue }
             let session = lock.withLock { sessions[connection.remote] }
-            if let session { session.accept(connection) } else {
+            if let session {
+                session.accept(connection)
+            } else {
                 // Not a configured peer: close (RFC 4271 §8: a connection from an unknown peer is refused).
                 try? connection.send(.notification(BGPNotification(code: 6, subcode: 5)), options: .init())
                 connection.shutdown()
-                log("bgp: closed a connection from \(connection.remote), not a configured peer, "
-                    + "with Cease / Connection Rejected (6/5)")
+                log(
+                    "bgp: closed a connection from \(connection.remote), not a configured peer, "
+                        + "with Cease / Connection Rejected (6/5)")
             }
         }
     }
@@ -435,8 +467,9 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                         actual.append(KernelRoute(destination: prefix, gateways: [], proto: other))
                     }
                 }
-                let applied = try apply(RouteDiff.changes(desired: desired, actual: actual, proto: Self.proto),
-                                        to: routes)
+                let applied = try apply(
+                    RouteDiff.changes(desired: desired, actual: actual, proto: Self.proto),
+                    to: routes)
                 removed = applied.removed
                 let blockedNow = RouteDiff.blocked(desired: desired, actual: actual, proto: Self.proto)
                     .merging(applied.blocked) { a, _ in a }
@@ -453,8 +486,9 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                 var others: [CIDR: UInt8] = [:]
                 for route in actual where route.proto != Self.proto { others[route.destination] = route.proto }
                 otherProtocols = others
-                let applied = try apply(RouteDiff.changes(desired: desired, actual: actual, proto: Self.proto),
-                                        to: routes)
+                let applied = try apply(
+                    RouteDiff.changes(desired: desired, actual: actual, proto: Self.proto),
+                    to: routes)
                 removed = applied.removed
                 let blockedNow = RouteDiff.blocked(desired: desired, actual: actual, proto: Self.proto)
                     .merging(applied.blocked) { a, _ in a }
@@ -482,8 +516,10 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     /// Applies the changes in order, keeping `installed` equal to what is in; returns how many routes went,
     /// and the destinations found held by another protocol when adding (a route put there since the last
     /// full sync read the kernel: it stays, and ours is left out).
-    private func apply(_ changes: [RouteChange],
-                       to routes: any RouteBackend) throws -> (removed: Int, blocked: [CIDR: UInt8]) {
+    private func apply(
+        _ changes: [RouteChange],
+        to routes: any RouteBackend
+    ) throws -> (removed: Int, blocked: [CIDR: UInt8]) {
         var removed = 0
         var blocked: [CIDR: UInt8] = [:]
         for change in changes {
@@ -533,8 +569,9 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         for route in desired where now[route.destination] != nil { nextHops[route.destination] = route.gateways.first }
         for (prefix, proto) in newly.sorted(by: { $0.0.description < $1.0.description }) {
             let via = nextHops[prefix].map { " via \($0)" } ?? ""
-            log("bgp: not installing \(prefix)\(via): the kernel has a route of another protocol to it "
-                + "(proto \(RouteDiff.protocolName(proto))), which stays")
+            log(
+                "bgp: not installing \(prefix)\(via): the kernel has a route of another protocol to it "
+                    + "(proto \(RouteDiff.protocolName(proto))), which stays")
         }
     }
 
@@ -593,22 +630,24 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
             let established = s.state == .established
             let advertisedCount = advertised.filter { $0.family == (s.localAddress?.family ?? .ipv4) }.count
             let notification = s.lastNotification.map {
-                NotificationStatus(direction: $0.sent ? .sent : .received, code: $0.notification.code,
-                                   subcode: $0.notification.subcode, name: $0.notification.description,
-                                   reason: $0.reason, time: formatter.string(from: $0.at))
+                NotificationStatus(
+                    direction: $0.sent ? .sent : .received, code: $0.notification.code,
+                    subcode: $0.notification.subcode, name: $0.notification.description,
+                    reason: $0.reason, time: formatter.string(from: $0.at))
             }
-            return PeerStatus(address: session.peer.address.description, asn: session.peer.asn, state: s.state.rawValue,
-                              origin: session.peer.origin,
-                              establishedSince: s.establishedAt.map { formatter.string(from: $0) },
-                              uptimeSeconds: s.establishedAt.map { Int(Date().timeIntervalSince($0)) },
-                              prefixesReceived: count.received, prefixesAccepted: count.accepted,
-                              prefixesRejected: count.rejected,
-                              prefixesAdvertised: established ? advertisedCount : 0,
-                              holdTime: established ? Int(s.holdTime) : nil,
-                              capabilities: established ? (s.peerOpen?.capabilities.map { $0.name } ?? []) : [],
-                              lastError: s.lastError, lastErrorTime: s.lastErrorAt.map { formatter.string(from: $0) },
-                              lastNotification: notification,
-                              routeRefreshesReceived: refreshes[session.peer.address] ?? 0)
+            return PeerStatus(
+                address: session.peer.address.description, asn: session.peer.asn, state: s.state.rawValue,
+                origin: session.peer.origin,
+                establishedSince: s.establishedAt.map { formatter.string(from: $0) },
+                uptimeSeconds: s.establishedAt.map { Int(Date().timeIntervalSince($0)) },
+                prefixesReceived: count.received, prefixesAccepted: count.accepted,
+                prefixesRejected: count.rejected,
+                prefixesAdvertised: established ? advertisedCount : 0,
+                holdTime: established ? Int(s.holdTime) : nil,
+                capabilities: established ? (s.peerOpen?.capabilities.map { $0.name } ?? []) : [],
+                lastError: s.lastError, lastErrorTime: s.lastErrorAt.map { formatter.string(from: $0) },
+                lastNotification: notification,
+                routeRefreshesReceived: refreshes[session.peer.address] ?? 0)
         }.sorted { $0.address < $1.address }
     }
 
@@ -668,20 +707,24 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                     let own = rejected.allSatisfy { $0.reason == .ownPodCIDR }
                     status = own ? "own prefix (not installed)" : "rejected"
                 }
-                result.append(RouteStatus(prefix: prefix.description, nextHop: best?.nextHop.description,
-                                          peer: best?.peer.description,
-                                          asPath: best?.attributes.asns ?? [], paths: paths.count, inKernel: k != nil,
-                                          kernelNextHops: k?.gateways.map { $0.description } ?? [], status: status,
-                                          rejected: rejected.isEmpty ? nil : rejected,
-                                          notInstalled: other.map { _ in .kernelRouteOfAnotherProtocol },
-                                          kernelProtocol: other.map { RouteDiff.protocolName($0) }))
+                result.append(
+                    RouteStatus(
+                        prefix: prefix.description, nextHop: best?.nextHop.description,
+                        peer: best?.peer.description,
+                        asPath: best?.attributes.asns ?? [], paths: paths.count, inKernel: k != nil,
+                        kernelNextHops: k?.gateways.map { $0.description } ?? [], status: status,
+                        rejected: rejected.isEmpty ? nil : rejected,
+                        notInstalled: other.map { _ in .kernelRouteOfAnotherProtocol },
+                        kernelProtocol: other.map { RouteDiff.protocolName($0) }))
             }
             return result
         }
         for (prefix, k) in kernel {
-            result.append(RouteStatus(prefix: prefix.description, nextHop: nil, peer: nil, asPath: [], paths: 0, inKernel: true,
-                                      kernelNextHops: k.gateways.map { $0.description }, status: "stale in kernel",
-                                      rejected: nil))
+            result.append(
+                RouteStatus(
+                    prefix: prefix.description, nextHop: nil, peer: nil, asPath: [], paths: 0, inKernel: true,
+                    kernelNextHops: k.gateways.map { $0.description }, status: "stale in kernel",
+                    rejected: nil))
         }
         return result.sorted { $0.prefix < $1.prefix }
     }

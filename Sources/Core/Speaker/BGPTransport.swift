@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import Kernel
 import KubeModel
 import Planning
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One TCP connection of a BGP session, with blocking reads bounded by a timeout (poll), TCP MD5
 /// signatures (RFC 2385) and message framing.
@@ -35,8 +36,10 @@ public final class BGPTransport: @unchecked Sendable {
     deinit { Glibc.close(fd) }
 
     /// Connects within `timeout` seconds, with the peer's MD5 key set before the SYN.
-    public static func connect(to address: IPAddress, port: UInt16, from localAddress: IPAddress?, password: String?,
-                        timeout: Double) throws -> BGPTransport {
+    public static func connect(
+        to address: IPAddress, port: UInt16, from localAddress: IPAddress?, password: String?,
+        timeout: Double
+    ) throws -> BGPTransport {
         let family = address.family == .ipv4 ? AF_INET : AF_INET6
         let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
@@ -45,17 +48,27 @@ public final class BGPTransport: @unchecked Sendable {
         if let password { try setMD5(fd, peer: address, password: password) }
         if let localAddress {
             var storage = socketAddress(localAddress, port: 0)
-            guard withUnsafePointer(to: &storage, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen(address)) } }) == 0 else {
+            guard
+                withUnsafePointer(
+                    to: &storage,
+                    { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen(address)) } }) == 0
+            else {
                 throw Failure(description: "bind \(localAddress): \(String(cString: strerror(errno)))")
             }
         }
         let flags = fcntl(fd, F_GETFL)
         _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
         var storage = socketAddress(address, port: port)
-        let rc = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen(address)) } }
-        if rc != 0 && errno != EINPROGRESS { throw Failure(description: "connect \(address): \(String(cString: strerror(errno)))") }
+        let rc = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen(address)) }
+        }
+        if rc != 0 && errno != EINPROGRESS {
+            throw Failure(description: "connect \(address): \(String(cString: strerror(errno)))")
+        }
         var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-        guard poll(&pfd, 1, Int32(timeout * 1000)) == 1 else { throw Failure(description: "connect \(address): timed out") }
+        guard poll(&pfd, 1, Int32(timeout * 1000)) == 1 else {
+            throw Failure(description: "connect \(address): timed out")
+        }
         var error: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
@@ -70,7 +83,9 @@ public final class BGPTransport: @unchecked Sendable {
         var sig = tcp_md5sig()
         var storage = socketAddress(peer, port: 0)
         withUnsafeBytes(of: &storage) { src in
-            withUnsafeMutableBytes(of: &sig.tcpm_addr) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: src.prefix($0.count))) }
+            withUnsafeMutableBytes(of: &sig.tcpm_addr) {
+                $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: src.prefix($0.count)))
+            }
         }
         let key = Array(password.utf8.prefix(80))
         sig.tcpm_keylen = UInt16(key.count)
@@ -110,7 +125,10 @@ public final class BGPTransport: @unchecked Sendable {
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let ready = poll(&pfd, 1, wait > 0 ? Int32(min(wait, 1) * 1000) + 1 : 0)
             if ready == 0 { continue }
-            guard ready > 0 else { if errno == EINTR { continue }; throw Failure(description: "poll: \(String(cString: strerror(errno)))") }
+            guard ready > 0 else {
+                if errno == EINTR { continue }
+                throw Failure(description: "poll: \(String(cString: strerror(errno)))")
+            }
             if chunk.isEmpty { chunk = [UInt8](repeating: 0, count: 65536) }
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n == 0 { throw Failure(description: "the peer closed the connection") }
@@ -155,7 +173,9 @@ public final class BGPTransport: @unchecked Sendable {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let rc = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { peer ? getpeername(fd, $0, &length) : getsockname(fd, $0, &length) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                peer ? getpeername(fd, $0, &length) : getsockname(fd, $0, &length)
+            }
         }
         guard rc == 0 else { return nil }
         return address(storage)
@@ -173,7 +193,9 @@ public final class BGPTransport: @unchecked Sendable {
                 let bytes = withUnsafeBytes(of: sin6.sin6_addr) { Array($0) }
                 let address = IPAddress(bytes: bytes[...])
                 // An IPv4-mapped address (::ffff:a.b.c.d) is the IPv4 peer itself.
-                if let address, address.high == 0, address.low >> 32 == 0xFFFF { return IPAddress(v4: UInt32(truncatingIfNeeded: address.low)) }
+                if let address, address.high == 0, address.low >> 32 == 0xFFFF {
+                    return IPAddress(v4: UInt32(truncatingIfNeeded: address.low))
+                }
                 return address
             default:
                 return nil
@@ -199,7 +221,9 @@ final class BGPListener: @unchecked Sendable {
         }
         let bindAddress = address ?? IPAddress(v6: 0, 0)
         var storage = BGPTransport.socketAddress(bindAddress, port: port)
-        let rc = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, BGPTransport.socklen(bindAddress)) } }
+        let rc = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, BGPTransport.socklen(bindAddress)) }
+        }
         guard rc == 0, listen(fd, 16) == 0 else {
             let message = String(cString: strerror(errno))
             Glibc.close(fd)
@@ -215,8 +239,11 @@ final class BGPListener: @unchecked Sendable {
         try BGPTransport.setMD5(fd, peer: key, password: password)
     }
 
-    private typealias Accept4 = @convention(c) (Int32, UnsafeMutablePointer<sockaddr>?,
-                                                UnsafeMutablePointer<socklen_t>?, Int32) -> Int32
+    private typealias Accept4 =
+        @convention(c) (
+            Int32, UnsafeMutablePointer<sockaddr>?,
+            UnsafeMutablePointer<socklen_t>?, Int32
+        ) -> Int32
     /// glibc's accept4 (Glibc's module does not declare it): the descriptor is close-on-exec from the start.
     private static let accept4: Accept4? = dlsym(nil, "accept4").map { unsafeBitCast($0, to: Accept4.self) }
 

@@ -41,14 +41,18 @@ public final class NetworkInterfaces: @unchecked Sendable {
                 _ = rtnl_link_set_type(link, "dummy")
                 let rc = rtnl_link_add(socket, link, NLM_F_CREATE)
                 guard rc == 0 || rc == -NLE_EXIST else {
-                    throw Failure(description: rc == -NLE_OPNOTSUPP || rc == -NLE_NOATTR || rc == -NLE_INVAL
-                        ? "cannot create the dummy interface \(name): this kernel has no dummy link type (load the dummy module)"
-                        : "cannot create the dummy interface \(name): \(Self.message(rc))")
+                    throw Failure(
+                        description: rc == -NLE_OPNOTSUPP || rc == -NLE_NOATTR || rc == -NLE_INVAL
+                            ? "cannot create the dummy interface \(name): this kernel has no dummy link type "
+                                + "(load the dummy module)"
+                            : "cannot create the dummy interface \(name): \(Self.message(rc))")
                 }
             }
             var current: OpaquePointer?
             var rc = rtnl_link_get_kernel(socket, 0, name, &current)
-            guard rc == 0, let current else { throw Failure(description: "cannot read link \(name): \(Self.message(rc))") }
+            guard rc == 0, let current else {
+                throw Failure(description: "cannot read link \(name): \(Self.message(rc))")
+            }
             defer { rtnl_link_put(current) }
             let index = rtnl_link_get_ifindex(current)
             if rtnl_link_get_flags(current) & UInt32(IFF_UP) == 0 {
@@ -82,7 +86,9 @@ public final class NetworkInterfaces: @unchecked Sendable {
         try lock.withLock {
             var cache: OpaquePointer?
             let rc = rtnl_addr_alloc_cache(socket, &cache)
-            guard rc == 0, let cache else { throw Failure(description: "netlink: cannot read addresses: \(Self.message(rc))") }
+            guard rc == 0, let cache else {
+                throw Failure(description: "netlink: cannot read addresses: \(Self.message(rc))")
+            }
             defer { nl_cache_free(cache) }
             var result: [IPAddress] = []
             var entry = kr_addr_first(cache)
@@ -126,7 +132,11 @@ public final class NetworkInterfaces: @unchecked Sendable {
             let rc = add ? rtnl_addr_add(socket, a, NLM_F_CREATE | NLM_F_REPLACE) : rtnl_addr_delete(socket, a, 0)
             let fine = rc == 0 || (add ? rc == -NLE_EXIST : (rc == -NLE_OBJ_NOTFOUND || rc == -NLE_NOADDR))
             guard fine else {
-                throw Failure(description: "cannot \(add ? "add" : "remove") \(address) \(add ? "to" : "from") interface \(index): \(Self.message(rc))")
+                throw Failure(
+                    description:
+                        "cannot \(add ? "add" : "remove") \(address) \(add ? "to" : "from") interface \(index): "
+                        + Self.message(rc)
+                )
             }
         }
     }
@@ -140,8 +150,9 @@ public final class NetworkInterfaces: @unchecked Sendable {
         let family: Int32 = address.family == .ipv4 ? AF_INET : AF_INET6
         let rc = address.bytes.withUnsafeBytes { kr_route_get(s, family, $0.baseAddress, Int32($0.count), &answer) }
         guard rc == 0 else { throw Failure(description: "netlink: route lookup for \(address) failed: \(message(rc))") }
-        var lookup = RouteLookup(destination: address, interface: nil, gateway: nil, source: nil,
-                                 type: RouteLookup.typeNames[answer.type] ?? "type \(answer.type)", proto: answer.protocol)
+        var lookup = RouteLookup(
+            destination: address, interface: nil, gateway: nil, source: nil,
+            type: RouteLookup.typeNames[answer.type] ?? "type \(answer.type)", proto: answer.protocol)
         if answer.error != 0 {
             lookup.error = String(cString: strerror(answer.error))
             return lookup

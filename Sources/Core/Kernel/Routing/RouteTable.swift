@@ -39,7 +39,9 @@ public final class RouteTable: @unchecked Sendable {
         try lock.withLock {
             var cache: OpaquePointer?
             let rc = rtnl_route_alloc_cache(socket, family == .ipv4 ? AF_INET : AF_INET6, 0, &cache)
-            guard rc == 0, let cache else { throw Failure(description: "netlink: cannot read routes: \(String(cString: nl_geterror(rc)))") }
+            guard rc == 0, let cache else {
+                throw Failure(description: "netlink: cannot read routes: \(String(cString: nl_geterror(rc)))")
+            }
             defer { nl_cache_free(cache) }
             var result: [KernelRoute] = []
             var route = kr_route_first(cache)
@@ -48,11 +50,14 @@ public final class RouteTable: @unchecked Sendable {
                 guard rtnl_route_get_table(r) == UInt32(RT_TABLE_MAIN.rawValue) else { continue }
                 let p = rtnl_route_get_protocol(r)
                 if let proto, p != proto { continue }
-                guard let dst = rtnl_route_get_dst(r), let destination = Self.cidr(dst, family: family) else { continue }
+                guard let dst = rtnl_route_get_dst(r), let destination = Self.cidr(dst, family: family) else {
+                    continue
+                }
                 var gateways: [IPAddress] = []
                 for i in 0..<rtnl_route_get_nnexthops(r) {
                     if let nh = rtnl_route_nexthop_n(r, i), let gw = rtnl_route_nh_get_gateway(nh),
-                       let address = Self.cidr(gw, family: family)?.network {
+                        let address = Self.cidr(gw, family: family)?.network
+                    {
                         gateways.append(address)
                     }
                 }
@@ -81,7 +86,9 @@ public final class RouteTable: @unchecked Sendable {
             let r = try build(route)
             defer { rtnl_route_put(r) }
             let rc = rtnl_route_add(socket, r, NLM_F_CREATE | NLM_F_REPLACE)
-            guard rc == 0 else { throw Failure(description: "netlink: cannot install \(route): \(String(cString: nl_geterror(rc)))") }
+            guard rc == 0 else {
+                throw Failure(description: "netlink: cannot install \(route): \(String(cString: nl_geterror(rc)))")
+            }
         }
     }
 
@@ -126,7 +133,8 @@ public final class RouteTable: @unchecked Sendable {
         let length = Int(nl_addr_get_len(addr))
         guard length == (family == .ipv4 ? 4 : 16) else {
             // The default route has no address bytes.
-            return length == 0 ? CIDR(network: family == .ipv4 ? IPAddress(v4: 0) : IPAddress(v6: 0, 0), prefixLength: 0) : nil
+            return length == 0
+                ? CIDR(network: family == .ipv4 ? IPAddress(v4: 0) : IPAddress(v6: 0, 0), prefixLength: 0) : nil
         }
         let bytes = UnsafeRawBufferPointer(start: raw, count: length)
         guard let address = IPAddress(bytes: Array(bytes)[...]) else { return nil }

@@ -10,10 +10,15 @@ public struct BGPError: Error, Sendable, Equatable, CustomStringConvertible {
     public var reason: String
 
     public init(_ code: UInt8, _ subcode: UInt8, data: [UInt8] = [], _ reason: String) {
-        self.code = code; self.subcode = subcode; self.data = data; self.reason = reason
+        self.code = code
+        self.subcode = subcode
+        self.data = data
+        self.reason = reason
     }
 
-    public var description: String { "\(BGPNotification.name(code: code, subcode: subcode)) (\(code)/\(subcode)): \(reason)" }
+    public var description: String {
+        "\(BGPNotification.name(code: code, subcode: subcode)) (\(code)/\(subcode)): \(reason)"
+    }
 
     // Message Header Error (1)
     static func notSynchronized() -> BGPError { BGPError(1, 1, "the marker is not all ones") }
@@ -23,10 +28,14 @@ public struct BGPError: Error, Sendable, Equatable, CustomStringConvertible {
     static func badType(_ type: UInt8) -> BGPError { BGPError(1, 3, data: [type], "unknown message type \(type)") }
 
     // OPEN Message Error (2)
-    static func openError(_ subcode: UInt8, data: [UInt8] = [], _ why: String) -> BGPError { BGPError(2, subcode, data: data, why) }
+    static func openError(_ subcode: UInt8, data: [UInt8] = [], _ why: String) -> BGPError {
+        BGPError(2, subcode, data: data, why)
+    }
 
     // UPDATE Message Error (3)
-    static func updateError(_ subcode: UInt8, data: [UInt8] = [], _ why: String) -> BGPError { BGPError(3, subcode, data: data, why) }
+    static func updateError(_ subcode: UInt8, data: [UInt8] = [], _ why: String) -> BGPError {
+        BGPError(3, subcode, data: data, why)
+    }
 }
 
 /// Reads a BGP message's bytes front to back; running out is reported by the caller's own error,
@@ -60,7 +69,8 @@ struct WireReader {
     mutating func u32(or error: BGPError) throws(BGPError) -> UInt32 {
         guard remaining >= 4 else { throw error }
         defer { offset += 4 }
-        return UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8 | UInt32(bytes[offset + 3])
+        return UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8
+            | UInt32(bytes[offset + 3])
     }
 
     mutating func take(_ count: Int, or error: BGPError) throws(BGPError) -> [UInt8] {
@@ -84,6 +94,8 @@ package struct WireWriter {
     package init() {}
     package mutating func u8(_ v: UInt8) { bytes.append(v) }
     package mutating func u16(_ v: UInt16) { bytes += [UInt8(v >> 8), UInt8(v & 0xFF)] }
-    package mutating func u32(_ v: UInt32) { bytes += [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+    package mutating func u32(_ v: UInt32) {
+        bytes += [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
+    }
     package mutating func append(_ b: [UInt8]) { bytes += b }
 }

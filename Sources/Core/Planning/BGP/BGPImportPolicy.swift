@@ -49,7 +49,9 @@ public struct BGPImportPolicy: Sendable, Equatable {
         public var podCIDRs: [CIDR]
         public var addresses: [IPAddress]
         public init(name: String, podCIDRs: [CIDR], addresses: [IPAddress]) {
-            self.name = name; self.podCIDRs = podCIDRs; self.addresses = addresses
+            self.name = name
+            self.podCIDRs = podCIDRs
+            self.addresses = addresses
         }
     }
 
@@ -76,12 +78,18 @@ public struct BGPImportPolicy: Sendable, Equatable {
     /// `--bgp-import-reject` and the node annotation `kube-router.io/node.bgp.customimportreject`.
     public var customRejects: [CIDR]
 
-    public init(localNode: String = "", localPodCIDRs: [CIDR] = [], localAddresses: [IPAddress] = [],
-                localNetworks: [CIDR] = [], nodes: [NodePods] = [], serviceRanges: [CIDR] = [],
-                customRejects: [CIDR] = []) {
-        self.localNode = localNode; self.localPodCIDRs = localPodCIDRs; self.localAddresses = localAddresses
-        self.localNetworks = localNetworks; self.nodes = nodes
-        self.serviceRanges = serviceRanges; self.customRejects = customRejects
+    public init(
+        localNode: String = "", localPodCIDRs: [CIDR] = [], localAddresses: [IPAddress] = [],
+        localNetworks: [CIDR] = [], nodes: [NodePods] = [], serviceRanges: [CIDR] = [],
+        customRejects: [CIDR] = []
+    ) {
+        self.localNode = localNode
+        self.localPodCIDRs = localPodCIDRs
+        self.localAddresses = localAddresses
+        self.localNetworks = localNetworks
+        self.nodes = nodes
+        self.serviceRanges = serviceRanges
+        self.customRejects = customRejects
     }
 
     public static func == (a: Self, b: Self) -> Bool {

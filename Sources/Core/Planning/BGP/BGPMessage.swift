@@ -56,7 +56,8 @@ public enum BGPMessage: Sendable, Equatable {
     /// Decodes one whole message (header included).
     public static func decode(_ bytes: [UInt8], options: Options = Options()) throws(BGPError) -> BGPMessage {
         guard let length = try frameLength(bytes[...]), length == bytes.count else {
-            throw BGPError.badLength(bytes.count, "message length field does not match the \(bytes.count) bytes received")
+            throw BGPError.badLength(
+                bytes.count, "message length field does not match the \(bytes.count) bytes received")
         }
         let type = bytes[18]
         var body = WireReader(bytes, from: headerLength)
@@ -72,7 +73,9 @@ public enum BGPMessage: Sendable, Equatable {
             guard length >= 21 else { throw BGPError.badLength(length, "NOTIFICATION shorter than 21 bytes") }
             let code = try body.u8(or: .badLength(length, ""))
             let subcode = try body.u8(or: .badLength(length, ""))
-            return .notification(BGPNotification(code: code, subcode: subcode, data: try body.take(body.remaining, or: .badLength(length, ""))))
+            return .notification(
+                BGPNotification(
+                    code: code, subcode: subcode, data: try body.take(body.remaining, or: .badLength(length, ""))))
         case 4:
             guard length == 19 else { throw BGPError.badLength(length, "KEEPALIVE of \(length) bytes, not 19") }
             return .keepalive
@@ -93,10 +96,14 @@ public enum BGPMessage: Sendable, Equatable {
         case .open(let open): open.encode(into: &body)
         case .update(let update): update.encode(into: &body, options: options)
         case .notification(let n):
-            body.u8(n.code); body.u8(n.subcode); body.append(n.data)
+            body.u8(n.code)
+            body.u8(n.subcode)
+            body.append(n.data)
         case .keepalive: break
         case .routeRefresh(let r):
-            body.u16(r.afi); body.u8(r.subtype); body.u8(r.safi)
+            body.u16(r.afi)
+            body.u8(r.subtype)
+            body.u8(r.safi)
         }
         var out = [UInt8](repeating: 0xFF, count: 16)
         let length = Self.headerLength + body.bytes.count
@@ -117,7 +124,9 @@ public struct BGPNotification: Sendable, Equatable, CustomStringConvertible {
     public var data: [UInt8]
 
     public init(code: UInt8, subcode: UInt8, data: [UInt8] = []) {
-        self.code = code; self.subcode = subcode; self.data = data
+        self.code = code
+        self.subcode = subcode
+        self.data = data
     }
 
     public init(_ error: BGPError) { self.init(code: error.code, subcode: error.subcode, data: error.data) }
@@ -134,20 +143,43 @@ public struct BGPNotification: Sendable, Equatable, CustomStringConvertible {
     /// Names from the IANA registry (RFC 4271, 4486, 7313, 8203).
     public static func name(code: UInt8, subcode: UInt8) -> String {
         let codes: [UInt8: (String, [UInt8: String])] = [
-            1: ("Message Header Error", [1: "Connection Not Synchronized", 2: "Bad Message Length", 3: "Bad Message Type"]),
-            2: ("OPEN Message Error", [1: "Unsupported Version Number", 2: "Bad Peer AS", 3: "Bad BGP Identifier",
-                                       4: "Unsupported Optional Parameter", 6: "Unacceptable Hold Time", 7: "Unsupported Capability",
-                                       11: "Role Mismatch"]),
-            3: ("UPDATE Message Error", [1: "Malformed Attribute List", 2: "Unrecognized Well-known Attribute",
-                                         3: "Missing Well-known Attribute", 4: "Attribute Flags Error", 5: "Attribute Length Error",
-                                         6: "Invalid ORIGIN Attribute", 8: "Invalid NEXT_HOP Attribute", 9: "Optional Attribute Error",
-                                         10: "Invalid Network Field", 11: "Malformed AS_PATH"]),
+            1: (
+                "Message Header Error",
+                [1: "Connection Not Synchronized", 2: "Bad Message Length", 3: "Bad Message Type"]
+            ),
+            2: (
+                "OPEN Message Error",
+                [
+                    1: "Unsupported Version Number", 2: "Bad Peer AS", 3: "Bad BGP Identifier",
+                    4: "Unsupported Optional Parameter", 6: "Unacceptable Hold Time", 7: "Unsupported Capability",
+                    11: "Role Mismatch",
+                ]
+            ),
+            3: (
+                "UPDATE Message Error",
+                [
+                    1: "Malformed Attribute List", 2: "Unrecognized Well-known Attribute",
+                    3: "Missing Well-known Attribute", 4: "Attribute Flags Error", 5: "Attribute Length Error",
+                    6: "Invalid ORIGIN Attribute", 8: "Invalid NEXT_HOP Attribute", 9: "Optional Attribute Error",
+                    10: "Invalid Network Field", 11: "Malformed AS_PATH",
+                ]
+            ),
             4: ("Hold Timer Expired", [:]),
-            5: ("Finite State Machine Error", [1: "Unexpected Message in OpenSent", 2: "Unexpected Message in OpenConfirm",
-                                               3: "Unexpected Message in Established"]),
-            6: ("Cease", [1: "Maximum Number of Prefixes Reached", 2: "Administrative Shutdown", 3: "Peer De-configured",
-                          4: "Administrative Reset", 5: "Connection Rejected", 6: "Other Configuration Change",
-                          7: "Connection Collision Resolution", 8: "Out of Resources", 9: "Hard Reset", 10: "BFD Down"]),
+            5: (
+                "Finite State Machine Error",
+                [
+                    1: "Unexpected Message in OpenSent", 2: "Unexpected Message in OpenConfirm",
+                    3: "Unexpected Message in Established",
+                ]
+            ),
+            6: (
+                "Cease",
+                [
+                    1: "Maximum Number of Prefixes Reached", 2: "Administrative Shutdown", 3: "Peer De-configured",
+                    4: "Administrative Reset", 5: "Connection Rejected", 6: "Other Configuration Change",
+                    7: "Connection Collision Resolution", 8: "Out of Resources", 9: "Hard Reset", 10: "BFD Down",
+                ]
+            ),
             7: ("ROUTE-REFRESH Message Error", [1: "Invalid Message Length"]),
         ]
         guard let (name, subcodes) = codes[code] else { return "Unknown error \(code)" }
@@ -162,5 +194,9 @@ public struct BGPRouteRefresh: Sendable, Equatable {
     public var safi: UInt8
     public var subtype: UInt8
 
-    public init(afi: UInt16, safi: UInt8, subtype: UInt8 = 0) { self.afi = afi; self.safi = safi; self.subtype = subtype }
+    public init(afi: UInt16, safi: UInt8, subtype: UInt8 = 0) {
+        self.afi = afi
+        self.safi = safi
+        self.subtype = subtype
+    }
 }

@@ -74,23 +74,36 @@ public struct BGPOpen: Sendable, Equatable {
         }
         var open = BGPOpen(asn: UInt32(myAS), holdTime: holdTime, identifier: identifier, capabilities: capabilities)
         open.myAS = myAS
-        if let four = capabilities.lazy.compactMap({ if case .fourOctetAS(let a) = $0 { a } else { nil } }).first, four == 0 {
+        if let four = capabilities.lazy.compactMap({ if case .fourOctetAS(let a) = $0 { a } else { nil } }).first,
+            four == 0
+        {
             throw BGPError.openError(2, "4-octet AS 0")
         }
         return open
     }
 
     func encode(into w: inout WireWriter) {
-        w.u8(version); w.u16(myAS); w.u16(holdTime); w.u32(identifier)
+        w.u8(version)
+        w.u16(myAS)
+        w.u16(holdTime)
+        w.u32(identifier)
         var caps = WireWriter()
         for capability in capabilities { capability.encode(into: &caps) }
         if caps.bytes.isEmpty {
             w.u8(0)
         } else if caps.bytes.count + 2 <= 255 {
             // All capabilities in one parameter, as BIRD and GoBGP do.
-            w.u8(UInt8(caps.bytes.count + 2)); w.u8(2); w.u8(UInt8(caps.bytes.count)); w.append(caps.bytes)
+            w.u8(UInt8(caps.bytes.count + 2))
+            w.u8(2)
+            w.u8(UInt8(caps.bytes.count))
+            w.append(caps.bytes)
         } else {
-            w.u8(255); w.u8(255); w.u16(UInt16(caps.bytes.count + 3)); w.u8(2); w.u16(UInt16(caps.bytes.count)); w.append(caps.bytes)
+            w.u8(255)
+            w.u8(255)
+            w.u16(UInt16(caps.bytes.count + 3))
+            w.u8(2)
+            w.u16(UInt16(caps.bytes.count))
+            w.append(caps.bytes)
         }
     }
 }
@@ -114,15 +127,21 @@ public enum BGPCapability: Sendable, Equatable {
         public var restartTime: UInt16
         public var families: [(afi: UInt16, safi: UInt8, forwardingPreserved: Bool)]
 
-        public init(restarting: Bool, notification: Bool = false, restartTime: UInt16,
-                    families: [(afi: UInt16, safi: UInt8, forwardingPreserved: Bool)]) {
-            self.restarting = restarting; self.notification = notification
-            self.restartTime = restartTime & 0x0FFF; self.families = families
+        public init(
+            restarting: Bool, notification: Bool = false, restartTime: UInt16,
+            families: [(afi: UInt16, safi: UInt8, forwardingPreserved: Bool)]
+        ) {
+            self.restarting = restarting
+            self.notification = notification
+            self.restartTime = restartTime & 0x0FFF
+            self.families = families
         }
 
         public static func == (a: Self, b: Self) -> Bool {
             a.restarting == b.restarting && a.notification == b.notification && a.restartTime == b.restartTime
-                && a.families.elementsEqual(b.families) { $0.afi == $1.afi && $0.safi == $1.safi && $0.forwardingPreserved == $1.forwardingPreserved }
+                && a.families.elementsEqual(b.families) {
+                    $0.afi == $1.afi && $0.safi == $1.safi && $0.forwardingPreserved == $1.forwardingPreserved
+                }
         }
     }
 
@@ -140,7 +159,8 @@ public enum BGPCapability: Sendable, Equatable {
     public var name: String {
         switch self {
         case .multiprotocol(let afi, let safi):
-            "multiprotocol \(AFI(rawValue: afi).map { "\($0)" } ?? "afi \(afi)")/\(safi == 1 ? "unicast" : "safi \(safi)")"
+            "multiprotocol \(AFI(rawValue: afi).map { "\($0)" } ?? "afi \(afi)")/"
+                + (safi == 1 ? "unicast" : "safi \(safi)")
         case .routeRefresh: "route-refresh"
         case .gracefulRestart(let gr): "graceful-restart (\(gr.restartTime) s\(gr.restarting ? ", restarting" : ""))"
         case .fourOctetAS: "4-octet-as"
@@ -169,11 +189,15 @@ public enum BGPCapability: Sendable, Equatable {
             let header = try v.u16(or: bad)
             var families: [(UInt16, UInt8, Bool)] = []
             while !v.isAtEnd {
-                let afi = try v.u16(or: bad), safi = try v.u8(or: bad), flags = try v.u8(or: bad)
+                let afi = try v.u16(or: bad)
+                let safi = try v.u8(or: bad)
+                let flags = try v.u8(or: bad)
                 families.append((afi, safi, flags & 0x80 != 0))
             }
-            return .gracefulRestart(GracefulRestart(restarting: header & 0x8000 != 0, notification: header & 0x4000 != 0,
-                                                    restartTime: header & 0x0FFF, families: families))
+            return .gracefulRestart(
+                GracefulRestart(
+                    restarting: header & 0x8000 != 0, notification: header & 0x4000 != 0,
+                    restartTime: header & 0x0FFF, families: families))
         case 65:
             guard length == 4 else { throw bad }
             return .fourOctetAS(try v.u32(or: bad))
@@ -187,19 +211,34 @@ public enum BGPCapability: Sendable, Equatable {
     func encode(into w: inout WireWriter) {
         switch self {
         case .multiprotocol(let afi, let safi):
-            w.u8(1); w.u8(4); w.u16(afi); w.u8(0); w.u8(safi)
+            w.u8(1)
+            w.u8(4)
+            w.u16(afi)
+            w.u8(0)
+            w.u8(safi)
         case .routeRefresh:
-            w.u8(2); w.u8(0)
+            w.u8(2)
+            w.u8(0)
         case .gracefulRestart(let gr):
-            w.u8(64); w.u8(UInt8(2 + 4 * gr.families.count))
+            w.u8(64)
+            w.u8(UInt8(2 + 4 * gr.families.count))
             w.u16((gr.restarting ? 0x8000 : 0) | (gr.notification ? 0x4000 : 0) | gr.restartTime & 0x0FFF)
-            for f in gr.families { w.u16(f.afi); w.u8(f.safi); w.u8(f.forwardingPreserved ? 0x80 : 0) }
+            for f in gr.families {
+                w.u16(f.afi)
+                w.u8(f.safi)
+                w.u8(f.forwardingPreserved ? 0x80 : 0)
+            }
         case .fourOctetAS(let asn):
-            w.u8(65); w.u8(4); w.u32(asn)
+            w.u8(65)
+            w.u8(4)
+            w.u32(asn)
         case .enhancedRouteRefresh:
-            w.u8(70); w.u8(0)
+            w.u8(70)
+            w.u8(0)
         case .unknown(let code, let value):
-            w.u8(code); w.u8(UInt8(value.count)); w.append(value)
+            w.u8(code)
+            w.u8(UInt8(value.count))
+            w.append(value)
         }
     }
 }

@@ -9,7 +9,10 @@ public struct BGPPathAttributes: Sendable, Equatable {
         public enum Kind: UInt8, Sendable { case set = 1, sequence = 2, confedSequence = 3, confedSet = 4 }
         public var kind: Kind
         public var asns: [UInt32]
-        public init(_ kind: Kind, _ asns: [UInt32]) { self.kind = kind; self.asns = asns }
+        public init(_ kind: Kind, _ asns: [UInt32]) {
+            self.kind = kind
+            self.asns = asns
+        }
     }
 
     public struct MPReach: Sendable, Equatable {
@@ -62,7 +65,8 @@ public struct BGPPathAttributes: Sendable, Equatable {
     public init() {}
 
     public static func == (a: Self, b: Self) -> Bool {
-        a.origin == b.origin && a.asPath == b.asPath && a.nextHop == b.nextHop && a.med == b.med && a.localPref == b.localPref
+        a.origin == b.origin && a.asPath == b.asPath && a.nextHop == b.nextHop && a.med == b.med
+            && a.localPref == b.localPref
             && a.atomicAggregate == b.atomicAggregate && a.aggregator?.asn == b.aggregator?.asn
             && a.aggregator?.address == b.aggregator?.address && a.communities == b.communities
             && a.mpReach == b.mpReach && a.mpUnreach == b.mpUnreach && a.unknown == b.unknown
@@ -90,7 +94,9 @@ public struct BGPPathAttributes: Sendable, Equatable {
         var discarded: [String] = []
     }
 
-    mutating func decode(_ r: inout WireReader, options: BGPMessage.Options, problems update: inout Problems) throws(BGPError) {
+    mutating func decode(
+        _ r: inout WireReader, options: BGPMessage.Options, problems update: inout Problems
+    ) throws(BGPError) {
         var seen = Set<UInt8>()
         // From a 2-octet AS speaker (RFC 6793 §4.2.3): merged with AS_PATH and AGGREGATOR at the end.
         var as4Path: [Segment]?
@@ -99,13 +105,23 @@ public struct BGPPathAttributes: Sendable, Equatable {
             // An attribute that overruns the list: the NLRI is still located by the list's length, so the
             // routes are withdrawn rather than the session reset (RFC 7606 §4).
             let overrun = "a path attribute overruns the attribute list"
-            guard r.remaining >= 3 else { update.treatAsWithdraw = overrun; return }
+            guard r.remaining >= 3 else {
+                update.treatAsWithdraw = overrun
+                return
+            }
             let flags = try r.u8(or: .updateError(1, overrun))
             let type = try r.u8(or: .updateError(1, overrun))
             let extended = flags & 0x10 != 0
-            guard r.remaining >= (extended ? 2 : 1) else { update.treatAsWithdraw = overrun; return }
-            let length = extended ? Int(try r.u16(or: .updateError(1, overrun))) : Int(try r.u8(or: .updateError(1, overrun)))
-            guard r.remaining >= length else { update.treatAsWithdraw = overrun; return }
+            guard r.remaining >= (extended ? 2 : 1) else {
+                update.treatAsWithdraw = overrun
+                return
+            }
+            let length =
+                extended ? Int(try r.u16(or: .updateError(1, overrun))) : Int(try r.u8(or: .updateError(1, overrun)))
+            guard r.remaining >= length else {
+                update.treatAsWithdraw = overrun
+                return
+            }
             var v = try r.sub(length, or: .updateError(1, overrun))
             let raw = Array(r.bytes[v.offset..<v.end])
             // Duplicates: only the first counts (RFC 7606 §3.g); a second MP attribute is fatal.
@@ -118,30 +134,55 @@ public struct BGPPathAttributes: Sendable, Equatable {
             func withdraw(_ why: String) { if update.treatAsWithdraw == nil { update.treatAsWithdraw = why } }
             switch type {
             case 1:
-                guard length == 1, let o = Origin(rawValue: raw[0]), !optional else { withdraw("malformed ORIGIN"); continue }
+                guard length == 1, let o = Origin(rawValue: raw[0]), !optional else {
+                    withdraw("malformed ORIGIN")
+                    continue
+                }
                 origin = o
             case 2:
-                guard !optional, let path = Self.decodeASPath(raw, fourOctet: options.fourOctetAS) else { withdraw("malformed AS_PATH"); continue }
+                guard !optional, let path = Self.decodeASPath(raw, fourOctet: options.fourOctetAS) else {
+                    withdraw("malformed AS_PATH")
+                    continue
+                }
                 asPath = path
             case 3:
-                guard length == 4, !optional, let address = IPAddress(bytes: raw[...]) else { withdraw("malformed NEXT_HOP"); continue }
+                guard length == 4, !optional, let address = IPAddress(bytes: raw[...]) else {
+                    withdraw("malformed NEXT_HOP")
+                    continue
+                }
                 nextHop = address
             case 4:
-                guard length == 4 else { withdraw("malformed MULTI_EXIT_DISC"); continue }
+                guard length == 4 else {
+                    withdraw("malformed MULTI_EXIT_DISC")
+                    continue
+                }
                 med = try v.u32(or: .updateError(5, ""))
             case 5:
-                guard length == 4 else { withdraw("malformed LOCAL_PREF"); continue }
+                guard length == 4 else {
+                    withdraw("malformed LOCAL_PREF")
+                    continue
+                }
                 localPref = try v.u32(or: .updateError(5, ""))
             case 6:
-                guard length == 0 else { update.discarded.append("malformed ATOMIC_AGGREGATE"); continue }
+                guard length == 0 else {
+                    update.discarded.append("malformed ATOMIC_AGGREGATE")
+                    continue
+                }
                 atomicAggregate = true
             case 7:
                 let asLength = options.fourOctetAS ? 4 : 2
-                guard length == asLength + 4 else { update.discarded.append("malformed AGGREGATOR"); continue }
-                let asn = asLength == 4 ? try v.u32(or: .updateError(5, "")) : UInt32(try v.u16(or: .updateError(5, "")))
+                guard length == asLength + 4 else {
+                    update.discarded.append("malformed AGGREGATOR")
+                    continue
+                }
+                let asn =
+                    asLength == 4 ? try v.u32(or: .updateError(5, "")) : UInt32(try v.u16(or: .updateError(5, "")))
                 aggregator = (asn, IPAddress(bytes: raw[asLength...])!)
             case 8:
-                guard length > 0, length % 4 == 0 else { withdraw("malformed COMMUNITIES"); continue }
+                guard length > 0, length % 4 == 0 else {
+                    withdraw("malformed COMMUNITIES")
+                    continue
+                }
                 var list: [UInt32] = []
                 while !v.isAtEnd { list.append(try v.u32(or: .updateError(5, ""))) }
                 communities = list
@@ -151,13 +192,16 @@ public struct BGPPathAttributes: Sendable, Equatable {
             case 17:
                 // Malformed, or with confederation segments: discarded (RFC 6793 §6, RFC 7606 §7.6).
                 guard optional, let path = Self.decodeASPath(raw, fourOctet: true),
-                      path.allSatisfy({ $0.kind == .sequence || $0.kind == .set }) else {
-                    update.discarded.append("malformed AS4_PATH"); continue
+                    path.allSatisfy({ $0.kind == .sequence || $0.kind == .set })
+                else {
+                    update.discarded.append("malformed AS4_PATH")
+                    continue
                 }
                 as4Path = path
             case 18:
                 guard optional, length == 8, let address = IPAddress(bytes: raw[4...]) else {
-                    update.discarded.append("malformed AS4_AGGREGATOR"); continue
+                    update.discarded.append("malformed AS4_AGGREGATOR")
+                    continue
                 }
                 let asn = UInt32(raw[0]) << 24 | UInt32(raw[1]) << 16 | UInt32(raw[2]) << 8 | UInt32(raw[3])
                 as4Aggregator = (asn, address)
@@ -168,8 +212,9 @@ public struct BGPPathAttributes: Sendable, Equatable {
             default:
                 // An unknown well-known attribute cannot be ignored (RFC 4271 §6.3).
                 guard optional else {
-                    throw BGPError.updateError(2, data: [flags, type] + (extended ? [UInt8(length >> 8)] : []) + [UInt8(length & 0xFF)] + raw,
-                                               "unrecognized well-known attribute \(type)")
+                    throw BGPError.updateError(
+                        2, data: [flags, type] + (extended ? [UInt8(length >> 8)] : []) + [UInt8(length & 0xFF)] + raw,
+                        "unrecognized well-known attribute \(type)")
                 }
                 unknown.append(Raw(flags: flags, type: type, value: raw))
             }
@@ -188,7 +233,8 @@ public struct BGPPathAttributes: Sendable, Equatable {
         func length(_ path: [Segment]) -> Int {
             path.reduce(0) { $0 + ($1.kind == .sequence ? $1.asns.count : $1.kind == .set ? 1 : 0) }
         }
-        let n = length(asPath), m = length(as4Path)
+        let n = length(asPath)
+        let m = length(as4Path)
         guard n >= m else { return asPath }
         var needed = n - m
         var leading: [Segment] = []
@@ -198,7 +244,10 @@ public struct BGPPathAttributes: Sendable, Equatable {
                 // Confederation segments are not counted and are kept where they are.
                 if needed > 0 { leading.append(segment) }
             case .set:
-                if needed > 0 { leading.append(segment); needed -= 1 }
+                if needed > 0 {
+                    leading.append(segment)
+                    needed -= 1
+                }
             case .sequence:
                 if needed > 0 {
                     let take = min(needed, segment.asns.count)
@@ -210,7 +259,8 @@ public struct BGPPathAttributes: Sendable, Equatable {
         var merged = leading
         for segment in as4Path {
             if segment.kind == .sequence, let last = merged.last, last.kind == .sequence,
-               last.asns.count + segment.asns.count <= 255 {
+                last.asns.count + segment.asns.count <= 255
+            {
                 merged[merged.count - 1].asns += segment.asns
             } else {
                 merged.append(segment)
@@ -226,7 +276,8 @@ public struct BGPPathAttributes: Sendable, Equatable {
         let stop = BGPError.updateError(11, "")
         while !r.isAtEnd {
             guard let typeByte = try? r.u8(or: stop), let kind = Segment.Kind(rawValue: typeByte),
-                  let count = try? r.u8(or: stop), count > 0, r.remaining >= Int(count) * width else { return nil }
+                let count = try? r.u8(or: stop), count > 0, r.remaining >= Int(count) * width
+            else { return nil }
             var asns: [UInt32] = []
             for _ in 0..<count {
                 asns.append(width == 4 ? (try? r.u32(or: stop)) ?? 0 : UInt32((try? r.u16(or: stop)) ?? 0))
@@ -246,7 +297,8 @@ public struct BGPPathAttributes: Sendable, Equatable {
 
     static func decodeMPReach(_ v: inout WireReader) throws(BGPError) -> MPReach {
         let bad = BGPError.updateError(9, "malformed MP_REACH_NLRI")
-        let afi = try v.u16(or: bad), safi = try v.u8(or: bad)
+        let afi = try v.u16(or: bad)
+        let safi = try v.u8(or: bad)
         let nextHopLength = Int(try v.u8(or: bad))
         let nextHopBytes = try v.take(nextHopLength, or: bad)
         _ = try v.u8(or: bad)  // reserved
@@ -256,16 +308,23 @@ public struct BGPPathAttributes: Sendable, Equatable {
         }
         let size = family == .ipv4 ? 4 : 16
         guard nextHopLength > 0, nextHopLength % size == 0, nextHopLength <= 2 * size else { throw bad }
-        let nextHops = stride(from: 0, to: nextHopLength, by: size).compactMap { IPAddress(bytes: nextHopBytes[$0..<$0 + size]) }
-        return MPReach(afi: afi, safi: safi, nextHops: nextHops,
-                       nlri: try BGPUpdate.decodePrefixes(&v, family: family, what: "MP_REACH_NLRI"))
+        let nextHops = stride(from: 0, to: nextHopLength, by: size).compactMap {
+            IPAddress(bytes: nextHopBytes[$0..<$0 + size])
+        }
+        return MPReach(
+            afi: afi, safi: safi, nextHops: nextHops,
+            nlri: try BGPUpdate.decodePrefixes(&v, family: family, what: "MP_REACH_NLRI"))
     }
 
     static func decodeMPUnreach(_ v: inout WireReader) throws(BGPError) -> MPUnreach {
         let bad = BGPError.updateError(9, "malformed MP_UNREACH_NLRI")
-        let afi = try v.u16(or: bad), safi = try v.u8(or: bad)
-        guard let family = family(afi), safi == SAFI.unicast.rawValue else { return MPUnreach(afi: afi, safi: safi, withdrawn: []) }
-        return MPUnreach(afi: afi, safi: safi, withdrawn: try BGPUpdate.decodePrefixes(&v, family: family, what: "MP_UNREACH_NLRI"))
+        let afi = try v.u16(or: bad)
+        let safi = try v.u8(or: bad)
+        guard let family = family(afi), safi == SAFI.unicast.rawValue else {
+            return MPUnreach(afi: afi, safi: safi, withdrawn: [])
+        }
+        return MPUnreach(
+            afi: afi, safi: safi, withdrawn: try BGPUpdate.decodePrefixes(&v, family: family, what: "MP_UNREACH_NLRI"))
     }
 
     // MARK: Encoding
@@ -273,9 +332,13 @@ public struct BGPPathAttributes: Sendable, Equatable {
     func encode(into w: inout WireWriter, options: BGPMessage.Options) {
         func attribute(_ flags: UInt8, _ type: UInt8, _ value: [UInt8]) {
             if value.count > 255 {
-                w.u8(flags | 0x10); w.u8(type); w.u16(UInt16(value.count))
+                w.u8(flags | 0x10)
+                w.u8(type)
+                w.u16(UInt16(value.count))
             } else {
-                w.u8(flags); w.u8(type); w.u8(UInt8(value.count))
+                w.u8(flags)
+                w.u8(type)
+                w.u8(UInt8(value.count))
             }
             w.append(value)
         }
@@ -283,7 +346,8 @@ public struct BGPPathAttributes: Sendable, Equatable {
         if let asPath {
             var v = WireWriter()
             for segment in asPath {
-                v.u8(segment.kind.rawValue); v.u8(UInt8(segment.asns.count))
+                v.u8(segment.kind.rawValue)
+                v.u8(UInt8(segment.asns.count))
                 for asn in segment.asns {
                     if options.fourOctetAS { v.u32(asn) } else { v.u16(asn > 0xFFFF ? BGPOpen.asTrans : UInt16(asn)) }
                 }
@@ -294,19 +358,32 @@ public struct BGPPathAttributes: Sendable, Equatable {
             if !options.fourOctetAS, asPath.contains(where: { $0.asns.contains { $0 > 0xFFFF } }) {
                 var v4 = WireWriter()
                 for segment in asPath where segment.kind == .sequence || segment.kind == .set {
-                    v4.u8(segment.kind.rawValue); v4.u8(UInt8(segment.asns.count))
+                    v4.u8(segment.kind.rawValue)
+                    v4.u8(UInt8(segment.asns.count))
                     for asn in segment.asns { v4.u32(asn) }
                 }
                 attribute(0xC0, 17, v4.bytes)
             }
         }
         if let nextHop { attribute(0x40, 3, nextHop.bytes) }
-        if let med { var v = WireWriter(); v.u32(med); attribute(0x80, 4, v.bytes) }
-        if let localPref { var v = WireWriter(); v.u32(localPref); attribute(0x40, 5, v.bytes) }
+        if let med {
+            var v = WireWriter()
+            v.u32(med)
+            attribute(0x80, 4, v.bytes)
+        }
+        if let localPref {
+            var v = WireWriter()
+            v.u32(localPref)
+            attribute(0x40, 5, v.bytes)
+        }
         if atomicAggregate { attribute(0x40, 6, []) }
         if let aggregator {
             var v = WireWriter()
-            if options.fourOctetAS { v.u32(aggregator.asn) } else { v.u16(aggregator.asn > 0xFFFF ? BGPOpen.asTrans : UInt16(aggregator.asn)) }
+            if options.fourOctetAS {
+                v.u32(aggregator.asn)
+            } else {
+                v.u16(aggregator.asn > 0xFFFF ? BGPOpen.asTrans : UInt16(aggregator.asn))
+            }
             v.append(aggregator.address.bytes)
             attribute(0xC0, 7, v.bytes)
             if !options.fourOctetAS, aggregator.asn > 0xFFFF {
@@ -316,18 +393,26 @@ public struct BGPPathAttributes: Sendable, Equatable {
                 attribute(0xC0, 18, v4.bytes)
             }
         }
-        if let communities { var v = WireWriter(); for c in communities { v.u32(c) }; attribute(0xC0, 8, v.bytes) }
+        if let communities {
+            var v = WireWriter()
+            for c in communities { v.u32(c) }
+            attribute(0xC0, 8, v.bytes)
+        }
         if let mpReach {
             var v = WireWriter()
-            v.u16(mpReach.afi); v.u8(mpReach.safi)
+            v.u16(mpReach.afi)
+            v.u8(mpReach.safi)
             let hops = mpReach.nextHops.flatMap(\.bytes)
-            v.u8(UInt8(hops.count)); v.append(hops); v.u8(0)
+            v.u8(UInt8(hops.count))
+            v.append(hops)
+            v.u8(0)
             for prefix in mpReach.nlri { BGPUpdate.encodePrefix(prefix, into: &v) }
             attribute(0x80, 14, v.bytes)
         }
         if let mpUnreach {
             var v = WireWriter()
-            v.u16(mpUnreach.afi); v.u8(mpUnreach.safi)
+            v.u16(mpUnreach.afi)
+            v.u8(mpUnreach.safi)
             for prefix in mpUnreach.withdrawn { BGPUpdate.encodePrefix(prefix, into: &v) }
             attribute(0x80, 15, v.bytes)
         }

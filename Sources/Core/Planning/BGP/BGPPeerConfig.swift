@@ -11,7 +11,15 @@ public struct BGPPeerConfig: Sendable, Hashable {
     /// Where the peer came from: `node node-2`, `--peer-router-ips`, `annotation kube-router.io/peers`.
     public var origin: String
 
-    public init(address: IPAddress, asn: UInt32, port: UInt16 = 179, password: String? = nil, passive: Bool = false, origin: String = "") {
-        self.address = address; self.asn = asn; self.port = port; self.password = password; self.passive = passive; self.origin = origin
+    public init(
+        address: IPAddress, asn: UInt32, port: UInt16 = 179, password: String? = nil, passive: Bool = false,
+        origin: String = ""
+    ) {
+        self.address = address
+        self.asn = asn
+        self.port = port
+        self.password = password
+        self.passive = passive
+        self.origin = origin
     }
 }

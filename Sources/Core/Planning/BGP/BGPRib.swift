@@ -28,10 +28,17 @@ public struct BGPRib: Sendable {
             set { shared = Attributes(newValue) }
         }
 
-        public init(peer: IPAddress, peerASN: UInt32, peerRouterID: UInt32, external: Bool, nextHop: IPAddress,
-                    attributes: BGPPathAttributes, stale: Bool = false) {
-            self.peer = peer; self.peerASN = peerASN; self.peerRouterID = peerRouterID; self.external = external
-            self.nextHop = nextHop; self.shared = Attributes(attributes); self.stale = stale
+        public init(
+            peer: IPAddress, peerASN: UInt32, peerRouterID: UInt32, external: Bool, nextHop: IPAddress,
+            attributes: BGPPathAttributes, stale: Bool = false
+        ) {
+            self.peer = peer
+            self.peerASN = peerASN
+            self.peerRouterID = peerRouterID
+            self.external = external
+            self.nextHop = nextHop
+            self.shared = Attributes(attributes)
+            self.stale = stale
         }
 
         func sharing(_ attributes: Attributes, nextHop: IPAddress) -> Path {
@@ -126,7 +133,11 @@ public struct BGPRib: Sendable {
         var changed = Set<CIDR>()
         for (prefix, list) in paths where list.contains(where: { $0.peer == peer }) {
             if families.contains(prefix.family) {
-                paths[prefix] = list.map { var p = $0; if p.peer == peer { p.stale = true }; return p }
+                paths[prefix] = list.map {
+                    var p = $0
+                    if p.peer == peer { p.stale = true }
+                    return p
+                }
             } else {
                 let rest = list.filter { $0.peer != peer }
                 paths[prefix] = rest.isEmpty ? nil : rest
@@ -155,7 +166,10 @@ public struct BGPRib: Sendable {
             paths[prefix] = rest.isEmpty ? nil : rest
             changed.insert(prefix)
         }
-        if !changed.isEmpty { recount(peer); compact() }
+        if !changed.isEmpty {
+            recount(peer)
+            compact()
+        }
         return changed
     }
 
@@ -179,7 +193,8 @@ public struct BGPRib: Sendable {
     }
 
     private mutating func recount(_ peer: IPAddress) {
-        var n = 0, r = 0
+        var n = 0
+        var r = 0
         for list in paths.values {
             for path in list where path.peer == peer {
                 n += 1
@@ -213,10 +228,14 @@ public struct BGPRib: Sendable {
     }
 
     static func better(_ a: Path, _ b: Path) -> Bool {
-        let lpA = a.attributes.localPref ?? 100, lpB = b.attributes.localPref ?? 100
+        let lpA = a.attributes.localPref ?? 100
+        let lpB = b.attributes.localPref ?? 100
         if lpA != lpB { return lpA > lpB }
-        if a.attributes.pathLength != b.attributes.pathLength { return a.attributes.pathLength < b.attributes.pathLength }
-        let oA = a.attributes.origin?.rawValue ?? 2, oB = b.attributes.origin?.rawValue ?? 2
+        if a.attributes.pathLength != b.attributes.pathLength {
+            return a.attributes.pathLength < b.attributes.pathLength
+        }
+        let oA = a.attributes.origin?.rawValue ?? 2
+        let oB = b.attributes.origin?.rawValue ?? 2
         if oA != oB { return oA < oB }
         if a.attributes.asns.first == b.attributes.asns.first, (a.attributes.med ?? 0) != (b.attributes.med ?? 0) {
             return (a.attributes.med ?? 0) < (b.attributes.med ?? 0)
@@ -236,7 +255,8 @@ public struct BGPRib: Sendable {
     /// Paths received from a peer, and how many of them were accepted and rejected (kept as paths come
     /// and go: no walk through the RIB).
     public func counts(for peer: IPAddress) -> (received: Int, accepted: Int, rejected: Int) {
-        let n = received[peer] ?? 0, r = refused[peer] ?? 0
+        let n = received[peer] ?? 0
+        let r = refused[peer] ?? 0
         return (n, n - r, r)
     }
 }

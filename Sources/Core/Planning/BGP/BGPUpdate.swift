@@ -17,8 +17,11 @@ public struct BGPUpdate: Sendable, Equatable {
     public var discarded: [String]
 
     public init(withdrawn: [CIDR] = [], attributes: BGPPathAttributes = BGPPathAttributes(), nlri: [CIDR] = []) {
-        self.withdrawn = withdrawn; self.attributes = attributes; self.nlri = nlri
-        treatAsWithdraw = nil; discarded = []
+        self.withdrawn = withdrawn
+        self.attributes = attributes
+        self.nlri = nlri
+        treatAsWithdraw = nil
+        discarded = []
     }
 
     /// Every prefix announced: classic NLRI and MP_REACH_NLRI.
@@ -64,26 +67,32 @@ public struct BGPUpdate: Sendable, Equatable {
             if update.attributes.origin == nil { missing.append("ORIGIN") }
             if update.attributes.asPath == nil { missing.append("AS_PATH") }
             if !nlri.isEmpty && update.attributes.nextHop == nil { missing.append("NEXT_HOP") }
-            if !missing.isEmpty { update.treatAsWithdraw = "missing well-known attribute \(missing.joined(separator: ", "))" }
+            if !missing.isEmpty {
+                update.treatAsWithdraw = "missing well-known attribute \(missing.joined(separator: ", "))"
+            }
         }
         return update
     }
 
     /// Prefixes as length + the significant bytes; a bad length or a short field is an invalid network field.
-    static func decodePrefixes(_ r: inout WireReader, family: IPAddress.Family, what: String) throws(BGPError) -> [CIDR] {
+    static func decodePrefixes(_ r: inout WireReader, family: IPAddress.Family, what: String) throws(BGPError) -> [CIDR]
+    {
         var prefixes: [CIDR] = []
         let width = family == .ipv4 ? 32 : 128
         while !r.isAtEnd {
             let invalid = BGPError.updateError(10, "\(what): malformed prefix at byte \(r.offset)")
             let length = Int(try r.u8(or: invalid))
-            guard length <= width else { throw BGPError.updateError(10, "\(what): prefix length \(length) over \(width)") }
+            guard length <= width else {
+                throw BGPError.updateError(10, "\(what): prefix length \(length) over \(width)")
+            }
             let bytes = try r.take((length + 7) / 8, or: invalid)
             var full = bytes + [UInt8](repeating: 0, count: width / 8 - bytes.count)
             if family == .ipv4 {
                 let value = UInt32(full[0]) << 24 | UInt32(full[1]) << 16 | UInt32(full[2]) << 8 | UInt32(full[3])
                 prefixes.append(CIDR(network: IPAddress(v4: value), prefixLength: length))
             } else {
-                var h: UInt64 = 0, l: UInt64 = 0
+                var h: UInt64 = 0
+                var l: UInt64 = 0
                 for i in 0..<8 { h = h << 8 | UInt64(full[i]) }
                 for i in 8..<16 { l = l << 8 | UInt64(full[i]) }
                 prefixes.append(CIDR(network: IPAddress(v6: h, l), prefixLength: length))
@@ -98,10 +107,12 @@ public struct BGPUpdate: Sendable, Equatable {
     func encode(into w: inout WireWriter, options: BGPMessage.Options) {
         var withdrawnBytes = WireWriter()
         for prefix in withdrawn { Self.encodePrefix(prefix, into: &withdrawnBytes) }
-        w.u16(UInt16(withdrawnBytes.bytes.count)); w.append(withdrawnBytes.bytes)
+        w.u16(UInt16(withdrawnBytes.bytes.count))
+        w.append(withdrawnBytes.bytes)
         var attributeBytes = WireWriter()
         attributes.encode(into: &attributeBytes, options: options)
-        w.u16(UInt16(attributeBytes.bytes.count)); w.append(attributeBytes.bytes)
+        w.u16(UInt16(attributeBytes.bytes.count))
+        w.append(attributeBytes.bytes)
         for prefix in nlri { Self.encodePrefix(prefix, into: &w) }
     }
 
@@ -116,7 +127,8 @@ extension IPAddress {
     /// Network byte order: 4 bytes for IPv4, 16 for IPv6.
     public var bytes: [UInt8] {
         if family == .ipv4 { return (0..<4).map { UInt8(truncatingIfNeeded: low >> (24 - 8 * $0)) } }
-        return (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * $0)) } + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }
+        return (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * $0)) }
+            + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }
     }
 
     package init?(bytes: ArraySlice<UInt8>) {
@@ -124,7 +136,8 @@ extension IPAddress {
         switch b.count {
         case 4: self.init(v4: UInt32(b[0]) << 24 | UInt32(b[1]) << 16 | UInt32(b[2]) << 8 | UInt32(b[3]))
         case 16:
-            var h: UInt64 = 0, l: UInt64 = 0
+            var h: UInt64 = 0
+            var l: UInt64 = 0
             for i in 0..<8 { h = h << 8 | UInt64(b[i]) }
             for i in 8..<16 { l = l << 8 | UInt64(b[i]) }
             self.init(v6: h, l)

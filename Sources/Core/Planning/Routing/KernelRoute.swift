@@ -9,11 +9,12 @@ public struct KernelRoute: Sendable, Hashable, CustomStringConvertible {
     public var proto: UInt8
 
     public init(destination: CIDR, gateways: [IPAddress], proto: UInt8) {
-        self.destination = destination; self.gateways = gateways.sorted(); self.proto = proto
+        self.destination = destination
+        self.gateways = gateways.sorted()
+        self.proto = proto
     }
 
     public var description: String {
         "\(destination) via \(gateways.map(\.description).joined(separator: ", ")) proto \(proto)"
     }
 }
-

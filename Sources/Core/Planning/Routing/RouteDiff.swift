@@ -28,8 +28,10 @@ public enum RouteDiff {
     /// families, of every protocol (or, for an event sync, what this process last applied and the
     /// other protocols' destinations it last read). Deletions first, then additions, then replacements,
     /// each sorted by destination.
-    public static func changes(desired: [KernelRoute], actual: [KernelRoute],
-                               proto: UInt8 = NodeNetwork.kubeRouterProtocol) -> [RouteChange] {
+    public static func changes(
+        desired: [KernelRoute], actual: [KernelRoute],
+        proto: UInt8 = NodeNetwork.kubeRouterProtocol
+    ) -> [RouteChange] {
         let others = otherProtocols(actual, proto: proto)
         var ours: [CIDR: KernelRoute] = [:]
         for route in actual where route.proto == proto { ours[route.destination] = route }
@@ -53,8 +55,10 @@ public enum RouteDiff {
     }
 
     /// The desired destinations the kernel holds with another protocol, with that protocol: not installed.
-    public static func blocked(desired: [KernelRoute], actual: [KernelRoute],
-                               proto: UInt8 = NodeNetwork.kubeRouterProtocol) -> [CIDR: UInt8] {
+    public static func blocked(
+        desired: [KernelRoute], actual: [KernelRoute],
+        proto: UInt8 = NodeNetwork.kubeRouterProtocol
+    ) -> [CIDR: UInt8] {
         let others = otherProtocols(actual, proto: proto)
         var result: [CIDR: UInt8] = [:]
         for route in desired { if let other = others[route.destination] { result[route.destination] = other } }

@@ -24,8 +24,10 @@ public struct RouteLookup: Sendable, Equatable, CustomStringConvertible {
         return text
     }
 
-    package init(destination: IPAddress, interface: String? = nil, gateway: IPAddress? = nil, source: IPAddress? = nil,
-                 type: String, proto: UInt8, error: String? = nil) {
+    package init(
+        destination: IPAddress, interface: String? = nil, gateway: IPAddress? = nil, source: IPAddress? = nil,
+        type: String, proto: UInt8, error: String? = nil
+    ) {
         self.destination = destination
         self.interface = interface
         self.gateway = gateway
@@ -35,7 +37,8 @@ public struct RouteLookup: Sendable, Equatable, CustomStringConvertible {
         self.error = error
     }
 
-    package static let typeNames: [UInt8: String] = [1: "unicast", 2: "local", 3: "broadcast", 4: "anycast", 5: "multicast",
-                                             6: "blackhole", 7: "unreachable", 8: "prohibit", 9: "throw", 10: "nat"]
+    package static let typeNames: [UInt8: String] = [
+        1: "unicast", 2: "local", 3: "broadcast", 4: "anycast", 5: "multicast",
+        6: "blackhole", 7: "unreachable", 8: "prohibit", 9: "throw", 10: "nat",
+    ]
 }
-

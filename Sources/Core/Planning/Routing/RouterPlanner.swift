@@ -16,10 +16,16 @@ public struct RouterSettings: Sendable {
     /// installed from a peer.
     public var localNetworks: [CIDR] = []
 
-    public init(clusterASN: UInt32 = 64512, fullMesh: Bool = true, externalPeers: [BGPPeerConfig] = [],
-                routerID: IPAddress? = nil, serviceRanges: [CIDR] = [], importRejects: [CIDR] = []) {
-        self.clusterASN = clusterASN; self.fullMesh = fullMesh; self.externalPeers = externalPeers; self.routerID = routerID
-        self.serviceRanges = serviceRanges; self.importRejects = importRejects
+    public init(
+        clusterASN: UInt32 = 64512, fullMesh: Bool = true, externalPeers: [BGPPeerConfig] = [],
+        routerID: IPAddress? = nil, serviceRanges: [CIDR] = [], importRejects: [CIDR] = []
+    ) {
+        self.clusterASN = clusterASN
+        self.fullMesh = fullMesh
+        self.externalPeers = externalPeers
+        self.routerID = routerID
+        self.serviceRanges = serviceRanges
+        self.importRejects = importRejects
     }
 
     /// A comma-separated list of CIDRs (a flag or an annotation); an error names `origin` and the value.
@@ -35,16 +41,25 @@ public struct RouterSettings: Sendable {
 
     /// Parses kube-router's comma-separated peer flags (passwords base64, as upstream); the lists must
     /// line up with the addresses (ports and passwords may be left out).
-    public static func peers(ips: String, asns: String, passwords: String, ports: String, defaultPort: UInt16,
-                             origin: String) throws -> [BGPPeerConfig] {
+    public static func peers(
+        ips: String, asns: String, passwords: String, ports: String, defaultPort: UInt16,
+        origin: String
+    ) throws -> [BGPPeerConfig] {
         // Empty entries count (a peer without a password between two with one); an empty flag is no list.
         func list(_ s: String) -> [String] {
-            s.trimmingCharacters(in: .whitespaces).isEmpty ? []
-                : s.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            s.trimmingCharacters(in: .whitespaces).isEmpty
+                ? []
+                : s.split(separator: ",", omittingEmptySubsequences: false).map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }
         }
-        let ipList = list(ips), asnList = list(asns), passwordList = list(passwords), portList = list(ports)
+        let ipList = list(ips)
+        let asnList = list(asns)
+        let passwordList = list(passwords)
+        let portList = list(ports)
         guard asnList.count == ipList.count else {
-            throw RouterConfigError("\(origin): \(ipList.count) peer address(es) but \(asnList.count) ASN(s); give one ASN per address")
+            throw RouterConfigError(
+                "\(origin): \(ipList.count) peer address(es) but \(asnList.count) ASN(s); give one ASN per address")
         }
         guard passwordList.isEmpty || passwordList.count == ipList.count else {
             throw RouterConfigError("\(origin): \(ipList.count) peer address(es) but \(passwordList.count) password(s)")
@@ -53,18 +68,25 @@ public struct RouterSettings: Sendable {
             throw RouterConfigError("\(origin): \(ipList.count) peer address(es) but \(portList.count) port(s)")
         }
         return try ipList.enumerated().map { i, text in
-            guard let address = IPAddress(text) else { throw RouterConfigError("\(origin): \"\(text)\" is not an IP address") }
-            guard let asn = UInt32(asnList[i]), asn > 0 else { throw RouterConfigError("\(origin): \"\(asnList[i])\" is not an AS number (1-4294967295)") }
+            guard let address = IPAddress(text) else {
+                throw RouterConfigError("\(origin): \"\(text)\" is not an IP address")
+            }
+            guard let asn = UInt32(asnList[i]), asn > 0 else {
+                throw RouterConfigError("\(origin): \"\(asnList[i])\" is not an AS number (1-4294967295)")
+            }
             var password: String?
             if !passwordList.isEmpty, !passwordList[i].isEmpty {
-                guard let data = Data(base64Encoded: passwordList[i]), let text = String(data: data, encoding: .utf8) else {
+                guard let data = Data(base64Encoded: passwordList[i]), let text = String(data: data, encoding: .utf8)
+                else {
                     throw RouterConfigError("\(origin): password \(i + 1) is not base64")
                 }
                 password = text
             }
             var port = defaultPort
             if !portList.isEmpty {
-                guard let p = UInt16(portList[i]), p > 0 else { throw RouterConfigError("\(origin): \"\(portList[i])\" is not a port") }
+                guard let p = UInt16(portList[i]), p > 0 else {
+                    throw RouterConfigError("\(origin): \"\(portList[i])\" is not a port")
+                }
                 port = p
             }
             return BGPPeerConfig(address: address, asn: asn, port: port, password: password, origin: origin)
@@ -94,24 +116,34 @@ public struct RouterPlan: Sendable, Equatable {
 public enum RouterPlanner {
     public static let nodeASNAnnotation = "kube-router.io/node.asn"
     public static let importRejectAnnotation = "kube-router.io/node.bgp.customimportreject"
-    public static let peerAnnotations = (ips: "kube-router.io/peer.ips", asns: "kube-router.io/peer.asns",
-                                         passwords: "kube-router.io/peer.passwords", ports: "kube-router.io/peer.ports")
+    public static let peerAnnotations = (
+        ips: "kube-router.io/peer.ips", asns: "kube-router.io/peer.asns",
+        passwords: "kube-router.io/peer.passwords", ports: "kube-router.io/peer.ports"
+    )
 
-    public static func plan(node name: String, nodes: [String: Node], settings: RouterSettings, bgpPort: UInt16) -> RouterPlan {
+    public static func plan(
+        node name: String, nodes: [String: Node], settings: RouterSettings, bgpPort: UInt16
+    ) -> RouterPlan {
         var problems: [String] = []
         func asn(of node: Node) -> UInt32 {
             guard let text = node.meta.annotations[nodeASNAnnotation] else { return settings.clusterASN }
             guard let value = UInt32(text), value > 0 else {
-                problems.append("node \(node.name): annotation \(nodeASNAnnotation)=\"\(text)\" is not an AS number; using \(settings.clusterASN)")
+                problems.append(
+                    "node \(node.name): annotation \(nodeASNAnnotation)=\"\(text)\" is not an AS number; "
+                        + "using \(settings.clusterASN)"
+                )
                 return settings.clusterASN
             }
             return value
         }
         guard let me = nodes[name] else {
-            return RouterPlan(localASN: settings.clusterASN, routerID: settings.routerID, advertised: [], peers: settings.externalPeers,
-                              importPolicy: importPolicy(node: name, nodes: nodes, settings: settings,
-                                                         problems: &problems),
-                              problems: ["node \(name) is not in the API (yet): no pod CIDR to advertise"])
+            return RouterPlan(
+                localASN: settings.clusterASN, routerID: settings.routerID, advertised: [],
+                peers: settings.externalPeers,
+                importPolicy: importPolicy(
+                    node: name, nodes: nodes, settings: settings,
+                    problems: &problems),
+                problems: ["node \(name) is not in the API (yet): no pod CIDR to advertise"])
         }
         let localASN = asn(of: me)
         let routerID = settings.routerID ?? me.internalIPs.first { $0.family == .ipv4 }
@@ -122,7 +154,8 @@ public enum RouterPlanner {
                 // As kube-router: the mesh is among the nodes of one AS; others are reached through routers.
                 guard nodeASN == localASN else { continue }
                 for address in node.internalIPs where me.internalIPs.contains(where: { $0.family == address.family }) {
-                    peers.append(BGPPeerConfig(address: address, asn: nodeASN, port: bgpPort, origin: "node \(node.name)"))
+                    peers.append(
+                        BGPPeerConfig(address: address, asn: nodeASN, port: bgpPort, origin: "node \(node.name)"))
                 }
             }
         }
@@ -130,9 +163,10 @@ public enum RouterPlanner {
         let a = peerAnnotations
         if me.meta.annotations[a.ips] != nil {
             do {
-                peers += try RouterSettings.peers(ips: me.meta.annotations[a.ips] ?? "", asns: me.meta.annotations[a.asns] ?? "",
-                                                  passwords: me.meta.annotations[a.passwords] ?? "", ports: me.meta.annotations[a.ports] ?? "",
-                                                  defaultPort: bgpPort, origin: "node \(name) annotation \(a.ips)")
+                peers += try RouterSettings.peers(
+                    ips: me.meta.annotations[a.ips] ?? "", asns: me.meta.annotations[a.asns] ?? "",
+                    passwords: me.meta.annotations[a.passwords] ?? "", ports: me.meta.annotations[a.ports] ?? "",
+                    defaultPort: bgpPort, origin: "node \(name) annotation \(a.ips)")
             } catch {
                 problems.append("\(error)")
             }
@@ -142,32 +176,39 @@ public enum RouterPlanner {
         peers = peers.filter { seen.insert($0.address).inserted }
         if me.podCIDRs.isEmpty { problems.append("node \(name) has no spec.podCIDR yet: nothing to advertise") }
         let policy = importPolicy(node: name, nodes: nodes, settings: settings, problems: &problems)
-        return RouterPlan(localASN: localASN, routerID: routerID, advertised: me.podCIDRs, peers: peers,
-                          importPolicy: policy, problems: problems)
+        return RouterPlan(
+            localASN: localASN, routerID: routerID, advertised: me.podCIDRs, peers: peers,
+            importPolicy: policy, problems: problems)
     }
 
     /// The import policy of node `name`: every node's pod CIDRs (accepted only from that node), this node's
     /// addresses, the service ranges and the reject ranges of the flag and of this node's annotation.
-    static func importPolicy(node name: String, nodes: [String: Node], settings: RouterSettings,
-                             problems: inout [String]) -> BGPImportPolicy {
+    static func importPolicy(
+        node name: String, nodes: [String: Node], settings: RouterSettings,
+        problems: inout [String]
+    ) -> BGPImportPolicy {
         let me = nodes[name]
         var rejects = settings.importRejects
         if let text = me?.meta.annotations[importRejectAnnotation] {
             // A bad entry is reported; the others still apply.
             let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             for item in items where !item.isEmpty {
-                if let cidr = CIDR(item) { rejects.append(cidr) } else {
-                    problems.append("node \(name): annotation \(importRejectAnnotation): "
-                                    + "\"\(item)\" is not a CIDR; ignored")
+                if let cidr = CIDR(item) {
+                    rejects.append(cidr)
+                } else {
+                    problems.append(
+                        "node \(name): annotation \(importRejectAnnotation): "
+                            + "\"\(item)\" is not a CIDR; ignored")
                 }
             }
         }
         func addresses(_ node: Node) -> [IPAddress] { node.addresses.compactMap { IPAddress($0.address) } }
         let others = nodes.values.filter { $0.name != name }.sorted { $0.name < $1.name }
             .map { BGPImportPolicy.NodePods(name: $0.name, podCIDRs: $0.podCIDRs, addresses: addresses($0)) }
-        return BGPImportPolicy(localNode: name, localPodCIDRs: me?.podCIDRs ?? [],
-                               localAddresses: me.map(addresses) ?? [], localNetworks: settings.localNetworks,
-                               nodes: others,
-                               serviceRanges: settings.serviceRanges, customRejects: rejects)
+        return BGPImportPolicy(
+            localNode: name, localPodCIDRs: me?.podCIDRs ?? [],
+            localAddresses: me.map(addresses) ?? [], localNetworks: settings.localNetworks,
+            nodes: others,
+            serviceRanges: settings.serviceRanges, customRejects: rejects)
     }
 }

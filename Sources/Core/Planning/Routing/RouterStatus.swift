@@ -25,10 +25,18 @@ public struct RouterStatus: StatusFile, Equatable {
     /// Problems with the cluster's data (annotations, flags) the last plan found.
     public var problems: [String]
 
-    public init(node: String, syncs: Int, lastSync: Date, asn: UInt32?, routerID: String?, advertised: [String],
-                peersConfigured: Int, peersEstablished: Int, problems: [String]) {
-        self.node = node; self.syncs = syncs; self.lastSync = ISO8601DateFormatter().string(from: lastSync)
-        self.asn = asn; self.routerID = routerID; self.advertised = advertised
-        self.peersConfigured = peersConfigured; self.peersEstablished = peersEstablished; self.problems = problems
+    public init(
+        node: String, syncs: Int, lastSync: Date, asn: UInt32?, routerID: String?, advertised: [String],
+        peersConfigured: Int, peersEstablished: Int, problems: [String]
+    ) {
+        self.node = node
+        self.syncs = syncs
+        self.lastSync = ISO8601DateFormatter().string(from: lastSync)
+        self.asn = asn
+        self.routerID = routerID
+        self.advertised = advertised
+        self.peersConfigured = peersConfigured
+        self.peersEstablished = peersEstablished
+        self.problems = problems
     }
 }
