@@ -84,9 +84,9 @@ struct BGPRoutes: ParsableCommand {
         try agent.format.emit(routes) { _ in
             var rows = [["PREFIX", "NEXT HOP", "FROM PEER", "AS PATH", "PATHS", "KERNEL", "STATUS"]]
             for r in routes {
-                var status = r.status
+                var status = r.status.rawValue
                 // Why, when no path is usable: the distinct reasons of the refused paths.
-                if r.status == "rejected", let rejected = r.rejected {
+                if r.status == .rejected, let rejected = r.rejected {
                     var reasons: [String] = []
                     for path in rejected where !reasons.contains(path.reason.description) {
                         reasons.append(path.reason.description)
@@ -101,9 +101,7 @@ struct BGPRoutes: ParsableCommand {
             }
             return Table.render(rows)
         }
-        if routes.contains(where: {
-            $0.status == "missing in kernel" || $0.status == "stale in kernel" || $0.status == "different next hop"
-        }) {
+        if routes.contains(where: \.status.isDrift) {
             throw ExitCode(2)
         }
     }

@@ -69,6 +69,6 @@ struct PolicyCheck: ParsableCommand {
             of: target, engine: engine, plan: plan, observed: local.observed(family),
             node: local.name, status: local.status)
         try format.emit(protection) { FirewallText.protection(protection, terminal: $0) }
-        if protection.state == "drift" { throw ExitCode(2) }
+        if protection.state == .drift { throw ExitCode(2) }
     }
 }

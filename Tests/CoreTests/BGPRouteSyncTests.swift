@@ -85,7 +85,7 @@ import Testing
         speaker.markRoutesDirty([cidr("10.244.2.0/24")])
         #expect(speaker.syncRoutes())
         #expect(routes.changeCount == 3)
-        #expect(speaker.routeStatus().map(\.status) == ["ok"])
+        #expect(speaker.routeStatus().map(\.status) == [.ok])
     }
 
     @Test func aRouteDeletedBehindOurBackIsPutBackByTheFullSync() throws {
@@ -94,7 +94,7 @@ import Testing
         announce(speaker, session, ["10.244.1.0/24"])
         #expect(speaker.syncRoutes())
         routes.remove(cidr("10.244.1.0/24"))
-        #expect(speaker.routeStatus().map(\.status) == ["missing in kernel"])
+        #expect(speaker.routeStatus().map(\.status) == [.missingInKernel])
         speaker.markRoutesDirty()  // a full comparison, as every 10 s
         #expect(speaker.syncRoutes())
         #expect(routes.all == [route("10.244.1.0/24", via: "10.99.0.2")])
@@ -132,7 +132,7 @@ import Testing
         #expect(routes.route(cidr("198.51.100.0/24")) == statik)
         #expect(routes.route(cidr("10.244.1.0/24")) == route("10.244.1.0/24", via: "10.99.0.2"))
         let status = try #require(speaker.routeStatus().first { $0.prefix == "198.51.100.0/24" })
-        #expect(status.status == "not installed: kernel route of another protocol")
+        #expect(status.status == .kernelRouteOfAnotherProtocol)
         #expect(status.notInstalled == .kernelRouteOfAnotherProtocol)
         #expect(status.kernelProtocol == "static")
         #expect(!status.inKernel)

@@ -123,18 +123,18 @@ import Testing
         let api = try #require(engine.snapshot.pods["shop/api"])
         let ok = KernelCheck.protection(
             of: api, engine: engine, plan: plan, observed: observed, node: "node-a", status: nil)
-        #expect(ok.state == "protected" && ok.drift.isEmpty && ok.ingress.isolated && !ok.egress.isolated)
+        #expect(ok.state == .protected && ok.drift.isEmpty && ok.ingress.isolated && !ok.egress.isolated)
         #expect(ok.enteredFrom == ["KUBE-ROUTER-FORWARD #1", "KUBE-ROUTER-OUTPUT #1"])
         #expect(ok.ingress.chains.map(\.chain) == [apiChain] && ok.ingress.chains[0].present)
         let web = try #require(engine.snapshot.pods["shop/web"])
         #expect(
             KernelCheck.protection(of: web, engine: engine, plan: plan, observed: observed, node: "node-a", status: nil)
-                .state == "not isolated")
+                .state == .notIsolated)
         // Only the pod's own objects count: damage to another pod's chain is not this pod's drift.
         observed.chains[FirewallNames.forwardChain]!.removeAll { $0.comment == "pod shop/api ingress" }
         let damaged = KernelCheck.protection(
             of: api, engine: engine, plan: plan, observed: observed, node: "node-a", status: nil)
-        #expect(damaged.state == "drift" && damaged.enteredFrom == ["KUBE-ROUTER-OUTPUT #1"])
+        #expect(damaged.state == .drift && damaged.enteredFrom == ["KUBE-ROUTER-OUTPUT #1"])
         #expect(damaged.drift.map(\.kind) == [.missingRule])
         let text = FirewallText.protection(damaged, terminal: Terminal(color: false))
         #expect(text.contains("State: DRIFT") && text.contains("rule missing from KUBE-ROUTER-FORWARD"), "\(text)")

@@ -200,12 +200,12 @@ struct BGPHardeningKernelTests {
         let routes = try h.krctl("routes", as: [BGPSpeaker.RouteStatus].self)
         for (prefix, reason) in Self.hostile {
             let route = routes.first { $0.prefix == prefix }
-            let expected = reason == .ownPodCIDR ? "own prefix (not installed)" : "rejected"
+            let expected: BGPSpeaker.RouteStatus.State = reason == .ownPodCIDR ? .ownPrefix : .rejected
             #expect(route?.status == expected && route?.inKernel == false, "\(prefix): \(String(describing: route))")
             #expect(route?.rejected?.map(\.reason) == [reason], "\(prefix): \(String(describing: route))")
             #expect(route?.rejected?.first?.peer == "10.99.0.5")
         }
-        #expect(routes.first { $0.prefix == good }?.status == "ok")
+        #expect(routes.first { $0.prefix == good }?.status == .ok)
         // The text form names the reason.
         let text = try h.krctlText("routes")
         #expect(text.1.contains("rejected: default route") && text.1.contains("rejected: multicast"), "\(text.1)")
@@ -238,7 +238,7 @@ struct BGPHardeningKernelTests {
         #expect(!h.lab.routes("s", proto: "201").contains(contested), "\(kernel)")
         let routes = try h.krctl("routes", as: [BGPSpeaker.RouteStatus].self)
         let route = try #require(routes.first { $0.prefix == contested })
-        #expect(route.status == "not installed: kernel route of another protocol" && !route.inKernel, "\(route)")
+        #expect(route.status == .kernelRouteOfAnotherProtocol && !route.inKernel, "\(route)")
         #expect(route.kernelProtocol == "static" && route.nextHop == "10.99.0.5", "\(route)")
         // Logged once.
         #expect(h.agent.log.components(separatedBy: "not installing \(contested)").count == 2, "\(h.agent.log)")

@@ -568,7 +568,7 @@ struct FirewallTrafficTests {
         defer { repairing.stop() }
         #expect(
             repairing.waitForSync(atLeast: version, of: ["pods", "networkpolicies"]), "agent log:\n\(repairing.log)")
-        #expect(repairing.log.contains("(full) at versions"), "\(repairing.log)")
+        #expect(FirewallStatus.read(stateDir: stateDir)?.lastSyncFull == true, "\(repairing.log)")
         r = try explain("shop/web", "shop/api", "9000")
         #expect(
             r.status == 0 && r.kernel?["agrees"] == .bool(true) && r.kernel?["drift"]?.arrayValue?.isEmpty == true,

@@ -660,6 +660,20 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
 
     /// The RIB's best paths beside the kernel's routes of our protocol.
     public struct RouteStatus: Sendable, Codable, Equatable {
+        /// How a prefix's best path stands in the kernel. The raw values are what `-o json` shows.
+        public enum State: String, Sendable, Codable {
+            case ok
+            case missingInKernel = "missing in kernel"
+            case staleInKernel = "stale in kernel"
+            case differentNextHop = "different next hop"
+            case rejected
+            case ownPrefix = "own prefix (not installed)"
+            case kernelRouteOfAnotherProtocol = "not installed: kernel route of another protocol"
+
+            /// The kernel differs from what the agent means it to hold.
+            public var isDrift: Bool { self == .missingInKernel || self == .staleInKernel || self == .differentNextHop }
+        }
+
         public var prefix: String
         public var nextHop: String?
         public var peer: String?
@@ -667,9 +681,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         public var paths: Int
         public var inKernel: Bool
         public var kernelNextHops: [String]
-        /// `ok`, `missing in kernel`, `stale in kernel`, `different next hop`, `rejected`,
-        /// `own prefix (not installed)`, `not installed: kernel route of another protocol`.
-        public var status: String
+        public var status: State
         /// The paths refused, each with why (optional for older agents).
         public var rejected: [RejectedPath]?
         /// Why the best path is not in the kernel (`kernel-route-of-another-protocol`); nil when it is
@@ -698,14 +710,14 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                         RejectedPath(peer: path.peer.description, nextHop: path.nextHop.description, reason: $0)
                     }
                 }
-                var status = "ok"
-                if best != nil && k == nil && config.installRoutes { status = "missing in kernel" }
-                if let best, let k, k.gateways != [best.nextHop] { status = "different next hop" }
+                var status = RouteStatus.State.ok
+                if best != nil && k == nil && config.installRoutes { status = .missingInKernel }
+                if let best, let k, k.gateways != [best.nextHop] { status = .differentNextHop }
                 let other = best == nil ? nil : blocked[prefix]
-                if other != nil { status = "not installed: kernel route of another protocol" }
+                if other != nil { status = .kernelRouteOfAnotherProtocol }
                 if best == nil {
                     let own = rejected.allSatisfy { $0.reason == .ownPodCIDR }
-                    status = own ? "own prefix (not installed)" : "rejected"
+                    status = own ? .ownPrefix : .rejected
                 }
                 result.append(
                     RouteStatus(
@@ -723,7 +735,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
             result.append(
                 RouteStatus(
                     prefix: prefix.description, nextHop: nil, peer: nil, asPath: [], paths: 0, inKernel: true,
-                    kernelNextHops: k.gateways.map { $0.description }, status: "stale in kernel",
+                    kernelNextHops: k.gateways.map { $0.description }, status: .staleInKernel,
                     rejected: nil))
         }
         return result.sorted { $0.prefix < $1.prefix }

@@ -3,6 +3,14 @@ import KubeModel
 /// Is a pod protected now, by which chains, and does the kernel hold them as planned? The answer of
 /// `krctl policy check NS/POD`.
 public struct PodProtection: Sendable, Encodable {
+    /// Whether the pod is protected as the policies say. The raw values are what `-o json` shows.
+    public enum State: String, Sendable, Codable {
+        case protected
+        case notIsolated = "not isolated"
+        case notAPolicySubject = "not a policy subject"
+        case drift
+    }
+
     public struct Direction: Sendable, Encodable {
         public var direction: String
         /// True when a policy selects the pod for this direction.
@@ -33,8 +41,7 @@ public struct PodProtection: Sendable, Encodable {
     public var pod: String
     public var ip: String
     public var node: String
-    /// `protected`, `not isolated`, `not a policy subject` or `drift`.
-    public var state: String
+    public var state: State
     public var ingress: Direction
     public var egress: Direction
     /// The pod's chain (when a policy isolates it), and where it is entered from.
@@ -69,12 +76,12 @@ extension KernelCheck {
         let ingress = direction(.ingress)
         let egress = direction(.egress)
         var result = PodProtection(
-            pod: pod.key, ip: ip, node: node, state: "not isolated", ingress: ingress, egress: egress,
+            pod: pod.key, ip: ip, node: node, state: .notIsolated, ingress: ingress, egress: egress,
             chain: nil, enteredFrom: [], sets: [], lastSync: status?.lastSync, syncs: status?.syncs,
             rejectedObjects: status.flatMap { $0.rejectedObjects > 0 ? $0.rejectedObjects : nil },
             rejected: status?.rejected.flatMap { $0.isEmpty ? nil : $0 }, drift: [])
         guard pod.isPolicySubject else {
-            result.state = "not a policy subject"
+            result.state = .notAPolicySubject
             return result
         }
         let podChain = FirewallNames.podChain(pod.key)
@@ -99,9 +106,9 @@ extension KernelCheck {
                     result.enteredFrom.append("\(name) #\(i + 1)")
                 }
             }
-            result.state = result.drift.isEmpty ? "protected" : "drift"
+            result.state = result.drift.isEmpty ? .protected : .drift
         } else {
-            result.state = result.drift.isEmpty ? "not isolated" : "drift"
+            result.state = result.drift.isEmpty ? .notIsolated : .drift
         }
         return result
     }
@@ -169,10 +176,10 @@ extension FirewallText {
         }
         let state: String
         switch p.state {
-        case "protected": state = terminal.paint("protected as the policies say", .green)
-        case "not isolated": state = "not isolated: no policy selects it, so the firewall leaves it alone"
-        case "not a policy subject": state = "not subject to NetworkPolicy (host network)"
-        default: state = terminal.paint("DRIFT", .red)
+        case .protected: state = terminal.paint("protected as the policies say", .green)
+        case .notIsolated: state = "not isolated: no policy selects it, so the firewall leaves it alone"
+        case .notAPolicySubject: state = "not subject to NetworkPolicy (host network)"
+        case .drift: state = terminal.paint("DRIFT", .red)
         }
         lines.append("State: \(state)")
         lines += FirewallText.drift(p.drift, terminal: terminal)
