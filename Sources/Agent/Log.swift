@@ -28,16 +28,23 @@ struct Log: Sendable {
     }
 }
 
-/// `I18:09:07.958 message key=value ...` on stderr, as klog writes (the level's initial, the time).
-struct KlogHandler: LogHandler {
-    let label: String
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
+/// A handler that keeps its metadata in a stored property: swift-log's subscript, once.
+protocol StoredMetadataHandler: LogHandler {
+    var metadata: Logger.Metadata { get set }
+}
 
+extension StoredMetadataHandler {
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
+}
+
+/// `I18:09:07.958 message key=value ...` on stderr, as klog writes (the level's initial, the time).
+struct KlogHandler: StoredMetadataHandler {
+    let label: String
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
 
     /// DateFormatter is costly to make and safe to share for formatting.
     nonisolated(unsafe) static let clock: DateFormatter = {
@@ -62,15 +69,10 @@ struct KlogHandler: LogHandler {
 }
 
 /// One JSON object per line on stderr: `{"level", "msg", "source", "ts", ...metadata}`.
-struct JSONLogHandler: LogHandler {
+struct JSONLogHandler: StoredMetadataHandler {
     let label: String
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
 
     nonisolated(unsafe) static let timestamp: ISO8601DateFormatter = {
         let f = ISO8601DateFormatter()

@@ -146,7 +146,7 @@ private func connectRaw(_ path: String) throws -> Int32 {
     }
 
     @Test func aliasBombFailsFastWithExitOne() throws {
-        let file = try Self.manifest(InputLimitFixtures.billionLaughs)
+        let file = try Self.manifest(Fixtures.billionLaughs)
         defer { try? FileManager.default.removeItem(atPath: file) }
         let r = try run(
             builtExecutable("krctl").path,
@@ -203,35 +203,13 @@ private func connectRaw(_ path: String) throws -> Int32 {
     }
 }
 
-enum InputLimitFixtures {
-    static let billionLaughs = """
-        a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
-        b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
-        c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
-        d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
-        e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
-        f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
-        g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
-        h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
-        i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
-        """
-}
-
 /// `--log-format json`: one JSON object per line, for log collectors.
 @Suite struct AgentLogFormatTests {
     @Test(.enabled(if: geteuid() == 0)) func jsonLinesCarryLevelMessageAndTime() throws {
         let dir = try temporaryDirectory("log")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let kubeconfig = dir + "/kubeconfig"
         // An API server that is not there: the agent logs where it is going, then keeps retrying.
-        try """
-        apiVersion: v1
-        kind: Config
-        clusters: [{name: c, cluster: {server: "https://127.0.0.1:9"}}]
-        users: [{name: u, user: {token: t}}]
-        contexts: [{name: x, context: {cluster: c, user: u}}]
-        current-context: x
-        """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        let kubeconfig = try Fixtures.unreachableKubeconfig(in: dir)
         let process = Process()
         process.executableURL = builtExecutable("kube-router")
         process.arguments = [
@@ -269,18 +247,11 @@ enum InputLimitFixtures {
     @Test(.enabled(if: geteuid() == 0)) func sigtermEndsTheAgentWithStatusZero() throws {
         let dir = try temporaryDirectory("stop")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try """
-        apiVersion: v1
-        kind: Config
-        clusters: [{name: c, cluster: {server: "https://127.0.0.1:9"}}]
-        users: [{name: u, user: {token: t}}]
-        contexts: [{name: x, context: {cluster: c, user: u}}]
-        current-context: x
-        """.write(toFile: dir + "/kubeconfig", atomically: true, encoding: .utf8)
+        let kubeconfig = try Fixtures.unreachableKubeconfig(in: dir)
         let process = Process()
         process.executableURL = builtExecutable("kube-router")
         process.arguments = [
-            "--kubeconfig", dir + "/kubeconfig", "--state-dir", dir, "--run-service-proxy=false",
+            "--kubeconfig", kubeconfig, "--state-dir", dir, "--run-service-proxy=false",
             "--run-router=false", "--hostname-override", "node-s",
         ]
         let err = Pipe()

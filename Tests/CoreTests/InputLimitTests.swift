@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import KubeAPI
@@ -7,22 +8,12 @@ import Testing
 /// Hostile or careless input is bounded and named: alias bombs, duplicate keys, huge watch events,
 /// kind typos, unknown fields, objects defined twice, control characters on the terminal.
 @Suite struct InputLimitTests {
-    static let billionLaughs = """
-        a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
-        b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
-        c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
-        d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
-        e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
-        f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
-        g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
-        h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
-        i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
-        """
-
     @Test func aliasBombIsRefusedNotExpanded() throws {
         let clock = ContinuousClock()
         let start = clock.now
-        let error = try #require(throws: YAMLLimitError.self) { try JSONValue.parseYAMLDocuments(Self.billionLaughs) }
+        let error = try #require(throws: YAMLLimitError.self) {
+            try JSONValue.parseYAMLDocuments(Fixtures.billionLaughs)
+        }
         #expect("\(error)".contains("billion laughs"), "\(error)")
         // Expanded, it is 387 million strings; refused, it costs a few thousand.
         #expect(clock.now - start < .seconds(5))
