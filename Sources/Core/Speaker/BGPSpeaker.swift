@@ -467,13 +467,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                         actual.append(KernelRoute(destination: prefix, gateways: [], proto: other))
                     }
                 }
-                let applied = try apply(
-                    RouteDiff.changes(desired: desired, actual: actual, proto: Self.proto),
-                    to: routes)
-                removed = applied.removed
-                let blockedNow = RouteDiff.blocked(desired: desired, actual: actual, proto: Self.proto)
-                    .merging(applied.blocked) { a, _ in a }
-                noteBlocked(blockedNow, among: prefixes, desired: desired)
+                let pass = try reconcile(desired: desired, actual: actual, among: prefixes, in: routes)
+                removed = pass.removed
                 installedPeak = max(installedPeak, installed.count)
                 if installedPeak >= 1024, installed.count * 4 <= installedPeak {
                     installed = Dictionary(uniqueKeysWithValues: installed.map { ($0.key, $0.value) })
@@ -486,13 +481,9 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                 var others: [CIDR: UInt8] = [:]
                 for route in actual where route.proto != Self.proto { others[route.destination] = route.proto }
                 otherProtocols = others
-                let applied = try apply(
-                    RouteDiff.changes(desired: desired, actual: actual, proto: Self.proto),
-                    to: routes)
-                removed = applied.removed
-                let blockedNow = RouteDiff.blocked(desired: desired, actual: actual, proto: Self.proto)
-                    .merging(applied.blocked) { a, _ in a }
-                noteBlocked(blockedNow, among: nil, desired: desired)
+                let pass = try reconcile(desired: desired, actual: actual, among: nil, in: routes)
+                removed = pass.removed
+                let blockedNow = pass.blocked
                 var now: [CIDR: IPAddress] = [:]
                 for route in desired where blockedNow[route.destination] == nil {
                     now[route.destination] = route.gateways.first
@@ -511,6 +502,18 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
             markRoutesDirty()
             return false
         }
+    }
+
+    /// One pass of the route reconciler: the diff (pure) applied to the kernel, then the destinations left to
+    /// other protocols, noted for `krctl bgp routes` (`among`: the prefixes looked at; nil: all).
+    private func reconcile(
+        desired: [KernelRoute], actual: [KernelRoute], among: Set<CIDR>?, in routes: any RouteBackend
+    ) throws -> (removed: Int, blocked: [CIDR: UInt8]) {
+        let applied = try apply(RouteDiff.changes(desired: desired, actual: actual, proto: Self.proto), to: routes)
+        let blocked = RouteDiff.blocked(desired: desired, actual: actual, proto: Self.proto)
+            .merging(applied.blocked) { a, _ in a }
+        noteBlocked(blocked, among: among, desired: desired)
+        return (applied.removed, blocked)
     }
 
     /// Applies the changes in order, keeping `installed` equal to what is in; returns how many routes went,

@@ -182,7 +182,6 @@ public enum ControlSocket {
 
     /// Sends one command to the agent and returns its reply, waiting at most `timeout` seconds.
     public static func ask(path: String, _ command: String, timeout: Double = 30) throws -> Data {
-        signal(SIGPIPE, SIG_IGN)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
