@@ -255,10 +255,8 @@ final class RouterController: @unchecked Sendable {
         switch command.trimmingCharacters(in: .whitespaces) {
         case "bgp peers": return (try? encoder.encode(speaker?.peerStatus() ?? [])) ?? Data("[]".utf8)
         case "bgp routes":
-            // The answer for a full table is large: the memory it took goes back once it is encoded.
-            let data = (try? encoder.encode(speaker?.routeStatus() ?? [])) ?? Data("[]".utf8)
-            if data.count > 1 << 20 { Memory.trim() }
-            return data
+            // A full table's answer is large: the control socket gives its memory back once it is sent.
+            return (try? encoder.encode(speaker?.routeStatus() ?? [])) ?? Data("[]".utf8)
         default: return Data("{\"error\": \"unknown command\"}".utf8)
         }
     }

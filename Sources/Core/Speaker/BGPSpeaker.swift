@@ -419,7 +419,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     /// The route sync's own state between syncs.
     private var nextFullSync = Date()
     private var installedPeak = 0
-    private var ribSize = 0
+    private var ribHighWater = 0
+    private var removedSinceTrim = 0
 
     /// One route sync: takes the pending prefixes (or all, for a full sync: the first, every 10 s, after
     /// a failure or when asked), ends expired restart times, and applies `RouteDiff`'s changes: against the
@@ -492,10 +493,16 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                 installedPeak = now.count
                 nextFullSync = Date(timeIntervalSinceNow: 10)
             }
-            // A large drop (a full table withdrawn or a peer gone): the allocator gives the memory back.
+            // A large drop (a full table withdrawn or a peer gone), even when spread over many small syncs:
+            // the allocator gives the memory back.
             let size = lock.withLock { rib.paths.count }
-            if removed >= 1000 || size + 1000 <= ribSize { Memory.trim() }
-            ribSize = size
+            removedSinceTrim += removed
+            ribHighWater = max(ribHighWater, size)
+            if removedSinceTrim >= 1000 || size + 1000 <= ribHighWater {
+                Memory.trim()
+                removedSinceTrim = 0
+                ribHighWater = size
+            }
             return true
         } catch {
             log("bgp: route sync failed (retrying with a full sync): \(error)")

@@ -136,8 +136,12 @@ public enum ControlSocket {
                 return
             }
         }
-        let reply = handler(String(decoding: line, as: UTF8.self))
+        var reply = handler(String(decoding: line, as: UTF8.self))
         send(client, reply, deadline: Date(timeIntervalSinceNow: clientDeadline))
+        // A large reply (a full table's `bgp routes`) is released here: its memory goes back to the system.
+        let large = reply.count > 1 << 20
+        reply = Data()
+        if large { Memory.trim() }
     }
 
     private static func wait(_ fd: Int32, for events: Int16, until deadline: Date) -> Bool {
