@@ -31,7 +31,7 @@ final class FirewallController: @unchecked Sendable {
         self.period = period
         self.stateDir = stateDir
         self.log = log
-        worker = SyncWorker(period: period, retry: retry)
+        worker = SyncWorker(name: "firewall", period: period, retry: retry)
     }
 
     /// Informer events land here (on the reflectors' threads).
@@ -54,6 +54,24 @@ final class FirewallController: @unchecked Sendable {
 
     func stop() { worker.stop() }
 
+    /// Stops; a running sync may end until `deadline`. Whether it did.
+    func stop(waitingUntil deadline: Date) -> Bool { worker.stop(waitingUntil: deadline) }
+
+    /// What its syncs did (health, metrics).
+    var monitor: SyncMonitor { worker.monitor }
+
+    /// What the last successful sync put in the kernel, for the metrics.
+    struct Counts: Sendable {
+        var chains = 0
+        var rules = 0
+        var sets = 0
+        var setEntries = 0
+        var protectedPods = 0
+    }
+
+    var counts: Counts { lock.withLock { lastCounts } }
+    private var lastCounts = Counts()
+
     /// What the worker thread alone touches: the address families, and the plans last applied.
     private var families: [IPAddress.Family] = [.ipv4]
     private var lastApplied: [FirewallPlan]?
@@ -62,7 +80,7 @@ final class FirewallController: @unchecked Sendable {
     /// after any failure) a full sync reads the kernel back and repairs whatever drifted.
     func start() {
         worker.start(
-            name: "firewall", ready: { [cluster] in cluster.hasSynced },
+            ready: { [cluster] in cluster.hasSynced },
             setUp: { [self] in
                 // IPv6 needs the kernel's ip6_tables; without it the node is IPv4-only for the firewall.
                 do {
@@ -106,12 +124,26 @@ final class FirewallController: @unchecked Sendable {
             let removed = try IPSetSync(backend: session).removeStale(
                 keeping: Set(allSets.map(\.name)), among: sets.before)
             let end = clock.now
-            let count = lock.withLock {
-                syncCount += 1
-                return syncCount
-            }
+            let monitor = worker.monitor
+            monitor.phase("plan", planned - start)
+            monitor.phase("ipsets", setsDone - planned)
+            monitor.phase("iptables", rulesDone - setsDone)
+            monitor.phase("stale-sets", end - rulesDone)
+            monitor.kernelChanged(sets.created.count + sets.swapped.count + committed.count + removed.count)
             let chainCount = plans.reduce(0) { $0 + $1.chains.count }
             let ruleCount = plans.reduce(0) { $0 + $1.chains.reduce(0) { $0 + $1.rules.count } }
+            let pods = Set(
+                plans.flatMap(\.chains).compactMap { chain -> String? in
+                    if case .pod(let key) = chain.subject { return key }
+                    return nil
+                })
+            let count = lock.withLock {
+                syncCount += 1
+                lastCounts = Counts(
+                    chains: chainCount, rules: ruleCount, sets: allSets.count,
+                    setEntries: allSets.reduce(0) { $0 + $1.members.count }, protectedPods: pods.count)
+                return syncCount
+            }
             // The status first: whoever waits for the log line may read the status at once.
             writeStatus(plans: plans, count: count, versions: versionMap, full: previous == nil)
             log.info(
@@ -128,6 +160,7 @@ final class FirewallController: @unchecked Sendable {
             )
             return plans
         } catch {
+            worker.monitor.failed("\(error)")
             log.error("firewall: sync failed, the previous rules stay in place; the next sync is a full one: \(error)")
             return nil
         }

@@ -148,6 +148,12 @@ struct KubeRouter: ParsableCommand {
         help: ArgumentHelp("How long peers keep our routes while we restart, as a Go duration.", valueName: "duration"))
     var bgpGracefulRestartTime = "90s"
 
+    @Option(
+        help: ArgumentHelp(
+            "How long routes a previous run left stay while the peers have not all sent End-of-RIB, as a Go duration.",
+            valueName: "duration"))
+    var bgpGracefulRestartDeferralTime = "6m0s"
+
     @Option(help: ArgumentHelp("The BGP router ID (default: the node's IPv4 InternalIP).", valueName: "ip"))
     var routerId: String?
 
@@ -176,6 +182,27 @@ struct KubeRouter: ParsableCommand {
             "Log line format: text (klog-like) or json (one object per line, for log collectors).",
             valueName: "format"))
     var logFormat = "text"
+
+    @Option(help: ArgumentHelp("The address /livez, /readyz and /healthz listen on.", valueName: "ip"))
+    var healthAddr = "127.0.0.1"
+
+    @Option(help: ArgumentHelp("The port of /livez, /readyz and /healthz (0: off).", valueName: "port"))
+    var healthPort = 20244
+
+    @Option(help: ArgumentHelp("The address the Prometheus metrics listen on.", valueName: "ip"))
+    var metricsAddr = "0.0.0.0"
+
+    @Option(help: ArgumentHelp("The port of the Prometheus metrics (0: off).", valueName: "port"))
+    var metricsPort = 0
+
+    @Option(help: ArgumentHelp("The path of the Prometheus metrics.", valueName: "path"))
+    var metricsPath = "/metrics"
+
+    @Option(
+        help: ArgumentHelp(
+            "On SIGTERM: how long a running sync may take to finish before the agent exits, as a Go duration.",
+            valueName: "duration"))
+    var shutdownTimeout = "10s"
 
     /// kube-router's boolean flags, which Go accepts bare (`--run-router`) as well as with `=true|false`.
     static let booleanFlags = [
@@ -208,6 +235,30 @@ struct KubeRouter: ParsableCommand {
         guard clusterAsn > 0 else { throw ValidationError("--cluster-asn must be 1-4294967295") }
         guard (1...65535).contains(bgpPort) else {
             throw ValidationError("invalid --bgp-port \(bgpPort) (a TCP port, 1-65535)")
+        }
+        for (flag, port) in [("--health-port", healthPort), ("--metrics-port", metricsPort)]
+        where !(0...65535).contains(port) {
+            throw ValidationError("invalid \(flag) \(port) (a TCP port, 1-65535, or 0 for off)")
+        }
+        for (flag, address) in [("--health-addr", healthAddr), ("--metrics-addr", metricsAddr)]
+        where IPAddress(address) == nil {
+            throw ValidationError("invalid \(flag) \"\(address)\" (an IP address)")
+        }
+        if healthPort != 0, healthPort == metricsPort, healthAddr != metricsAddr {
+            throw ValidationError(
+                "--health-port and --metrics-port are both \(healthPort) but --health-addr and --metrics-addr differ: "
+                    + "give them different ports, or the same address")
+        }
+        guard metricsPath.hasPrefix("/"), !["/livez", "/readyz", "/healthz"].contains(metricsPath) else {
+            throw ValidationError("invalid --metrics-path \"\(metricsPath)\" (a path such as /metrics)")
+        }
+        guard let shutdown = GoDuration.seconds(shutdownTimeout), shutdown >= 0 else {
+            throw ValidationError("invalid --shutdown-timeout \"\(shutdownTimeout)\" (a Go duration such as 10s)")
+        }
+        guard let deferral = GoDuration.seconds(bgpGracefulRestartDeferralTime), deferral >= 0 else {
+            throw ValidationError(
+                "invalid --bgp-graceful-restart-deferral-time \"\(bgpGracefulRestartDeferralTime)\" "
+                    + "(a Go duration such as 6m)")
         }
         guard peerRouterMaxPrefixes >= 1 else {
             throw ValidationError("invalid --peer-router-max-prefixes \(peerRouterMaxPrefixes) (at least 1)")
@@ -341,17 +392,46 @@ struct KubeRouter: ParsableCommand {
                 holdTime: UInt16(GoDuration.seconds(bgpHoldtime) ?? 90),
                 gracefulRestartTime: bgpGracefulRestart
                     ? UInt16(GoDuration.seconds(bgpGracefulRestartTime) ?? 90) : nil,
+                startupDeferral: GoDuration.seconds(bgpGracefulRestartDeferralTime) ?? 360,
                 cniConfigPath: enableCni ? cniConfFile : nil,
                 controlSocketPath: stateDir + "/" + ControlSocket.fileName, stateDir: stateDir)
             try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
             box.router = RouterController(cluster: informers, node: node, options: options, log: log)
         }
-        // The stop path (StopSignals): the controllers and the informers stop, then the process exits.
+        let monitors = [box.firewall?.monitor, box.serviceProxy?.monitor, box.router?.monitor].compactMap { $0 }
+        let health = AgentHealth(monitors: monitors) { informers.hasSynced }
+        if let router = box.router {
+            health.add(.init(name: "bgp", latching: true) { router.readiness() })
+        }
+        let metrics = AgentMetrics(version: Self.configuration.version)
+        for monitor in monitors { metrics.observe(monitor) }
+        metrics.addHealth(health)
+        metrics.addInformers(informers)
+        if let firewall = box.firewall { metrics.addFirewall(firewall) }
+        if let proxy = box.serviceProxy { metrics.addServiceProxy(proxy) { try? IPVSClient() } }
+        if let router = box.router { metrics.addRouter(router) }
+        let endpoints = try startEndpoints(health: health, metrics: metrics, log: log)
+
+        // The stop path (StopSignals): readiness fails at once; no sync starts; the running ones may end
+        // until --shutdown-timeout; BGP sessions close (graceful restart where the peer negotiated it);
+        // the informers and the listeners stop, and the process exits 0. Everything in the kernel stays.
+        let timeout = GoDuration.seconds(shutdownTimeout) ?? 10
+        let reason = "kube-router on node \(node) is shutting down"
         StopSignals.onStop {
-            box.firewall?.stop()
-            box.serviceProxy?.stop()
-            box.router?.stop()
+            health.beginShutdown()
+            let deadline = Date(timeIntervalSinceNow: timeout)
+            var late: [String] = []
+            if let firewall = box.firewall, !firewall.stop(waitingUntil: deadline) { late.append("firewall") }
+            if let proxy = box.serviceProxy, !proxy.stop(waitingUntil: deadline) { late.append("service proxy") }
+            if let router = box.router, !router.stop(waitingUntil: deadline, reason: reason) { late.append("router") }
             informers.stop()
+            endpoints.stop()
+            log.info(
+                "kube-router: stopped"
+                    + (late.isEmpty
+                        ? "; the kernel keeps every rule, set, virtual service and route"
+                        : "; the \(late.joined(separator: ", ")) sync was still running after --shutdown-timeout "
+                            + "\(shutdownTimeout)"))
         }
         informers.start()
         while !informers.waitForSync(timeout: 10) {
@@ -364,6 +444,35 @@ struct KubeRouter: ParsableCommand {
         try box.router?.start()
         // The rules stay in place when the agent stops: a restart opens no window.
         while true { sleep(3600) }
+    }
+
+    /// The health and metrics listeners (one when they share a port).
+    private func startEndpoints(health: AgentHealth, metrics: AgentMetrics, log: Log) throws -> AgentEndpoints {
+        var listeners: [(String, Int, [HTTPEndpoints.Route], String)] = []
+        let healthRoutes = HealthEndpoints.routes(health)
+        let metricsRoute = HTTPEndpoints.Route(path: metricsPath, slow: true) { _ in
+            HTTPEndpoints.Response(
+                status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.render())
+        }
+        if healthPort != 0 && healthPort == metricsPort {
+            listeners.append(
+                (healthAddr, healthPort, healthRoutes + [metricsRoute], "--health-port and --metrics-port"))
+        } else {
+            if healthPort != 0 { listeners.append((healthAddr, healthPort, healthRoutes, "--health-port")) }
+            if metricsPort != 0 { listeners.append((metricsAddr, metricsPort, [metricsRoute], "--metrics-port")) }
+        }
+        let endpoints = AgentEndpoints()
+        for (address, port, routes, flag) in listeners {
+            do {
+                try endpoints.listen(host: address, port: port, routes: routes)
+            } catch {
+                endpoints.stop()
+                throw AgentFailure(
+                    "cannot listen on \(address):\(port) (\(flag)): \(error); give another port, or 0 to turn it off")
+            }
+            log.info("kube-router: serving \(routes.map(\.path).joined(separator: ", ")) on \(address):\(port)")
+        }
+        return endpoints
     }
 
     /// The service proxy's pieces: its chains (filter, nat; both families), the IPVS services it

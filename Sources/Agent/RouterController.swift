@@ -17,6 +17,8 @@ final class RouterController: @unchecked Sendable {
         var maxPrefixes: Int
         var holdTime: UInt16
         var gracefulRestartTime: UInt16?
+        /// Routes a previous run left stay until every peer sent End-of-RIB, or this many seconds.
+        var startupDeferral: Double = 360
         var cniConfigPath: String?
         var controlSocketPath: String
         /// Where `router.json` goes (nil: no status file).
@@ -43,6 +45,8 @@ final class RouterController: @unchecked Sendable {
     /// What the worker thread alone touches.
     private var lastProblems: [String] = []
     private var lastSummary: String?
+    /// Why no speaker runs (under `lock`), for readiness.
+    private var noSpeakerReason: String?
     private var writtenCNI: String?
 
     /// `routes`: where the speaker installs learned routes (nil: the kernel's main table).
@@ -52,7 +56,7 @@ final class RouterController: @unchecked Sendable {
         self.options = options
         self.log = log
         self.routes = routes
-        worker = SyncWorker(period: options.period, retry: options.retry)
+        worker = SyncWorker(name: "router", period: options.period, retry: options.retry)
     }
 
     func handle(_ event: InformerEvent) {
@@ -69,22 +73,47 @@ final class RouterController: @unchecked Sendable {
         try ControlSocket.serve(path: options.controlSocketPath) { [weak self] command in
             self?.answer(command) ?? Data("{}".utf8)
         }
-        worker.start(name: "router", ready: { [cluster] in cluster.hasSynced }) { [self] _ in sync() }
+        worker.start(ready: { [cluster] in cluster.hasSynced }) { [self] _ in sync() }
     }
 
-    /// Stops the worker, then the speaker: without graceful restart every session ends with a Cease and
-    /// the learned routes leave the kernel; with it the sessions just close and the routes stay, both
-    /// ways, for the restart time.
-    func stop() {
-        worker.stop()
-        let speaker: BGPSpeaker? = syncing.withLock {
-            lock.withLock {
-                stopped = true
-                defer { self.speaker = nil }
-                return self.speaker
-            }
+    /// Stops the worker, then the speaker: a replaced speaker's sessions end with a Cease and, without
+    /// graceful restart, its learned routes go.
+    func stop() { stop(waitingUntil: .distantFuture, reason: nil) }
+
+    /// The agent stops, to be started again: no new sync starts and the running one may end until `deadline`;
+    /// then peers that negotiated graceful restart see the sessions close (they keep our routes as stale),
+    /// the others get a Cease / Administrative Shutdown saying `reason`, and every route stays in the kernel.
+    /// Whether the running sync ended in time.
+    @discardableResult
+    func stop(waitingUntil deadline: Date, reason: String?) -> Bool {
+        let ended = worker.stop(waitingUntil: deadline)
+        // A sync past the deadline may still be running: it sees `stopped` and starts nothing more.
+        let acquired = syncing.lock(before: deadline)
+        defer { if acquired { syncing.unlock() } }
+        let speaker: BGPSpeaker? = lock.withLock {
+            stopped = true
+            defer { self.speaker = nil }
+            return self.speaker
         }
-        speaker?.stop(restarting: true)
+        speaker?.stop(restarting: true, reason: reason)
+        return ended
+    }
+
+    /// What its syncs did (health, metrics).
+    var monitor: SyncMonitor { worker.monitor }
+
+    /// The speaker's state for the metrics: its AS, peers and route counts (nil before it starts).
+    func bgpSnapshot() -> (asn: UInt32, peers: [BGPSpeaker.PeerStatus], routes: BGPSpeaker.RouteCounters)? {
+        guard let speaker = lock.withLock({ self.speaker }) else { return nil }
+        return (speaker.config.asn, speaker.peerStatus(), speaker.routeCounters)
+    }
+
+    /// Readiness: the BGP speaker listens (it starts with the first sync that finds a router ID).
+    func readiness() -> (ok: Bool, message: String) {
+        if let speaker = lock.withLock({ self.speaker }) {
+            return (true, "BGP speaker listening on port \(speaker.config.port)")
+        }
+        return (false, lock.withLock { noSpeakerReason } ?? "the BGP speaker has not started")
     }
 
     /// One sync: the plan, the speaker (started, or restarted when the AS or router ID changed), its
@@ -111,6 +140,7 @@ final class RouterController: @unchecked Sendable {
             let summary = "router: no router ID: node \(node) has no IPv4 InternalIP; give --router-id"
             if summary != lastSummary { log.warn(summary) }
             lastSummary = summary
+            lock.withLock { noSpeakerReason = "no router ID: node \(node) has no IPv4 InternalIP; give --router-id" }
             writeStatus(plan: plan, versions: versions)
             return true
         }
@@ -128,7 +158,7 @@ final class RouterController: @unchecked Sendable {
                 let config = BGPSpeaker.Config(
                     asn: plan.localASN, routerID: routerID, port: options.bgpPort, holdTime: options.holdTime,
                     connectRetry: 1, gracefulRestartTime: options.gracefulRestartTime,
-                    maxPrefixes: options.maxPrefixes)
+                    maxPrefixes: options.maxPrefixes, startupDeferral: options.startupDeferral)
                 let new = try BGPSpeaker(
                     config: config, importPolicy: plan.importPolicy,
                     routes: routes
@@ -139,6 +169,8 @@ final class RouterController: @unchecked Sendable {
                 current = new
                 log.info("router: BGP speaker AS \(plan.localASN), router ID \(routerID), port \(options.bgpPort)")
             } catch {
+                worker.monitor.failed("cannot start the BGP speaker: \(error)")
+                lock.withLock { noSpeakerReason = "cannot start the BGP speaker: \(error)" }
                 log.error("router: cannot start the BGP speaker: \(error); retrying in \(options.retry) s")
                 return false
             }

@@ -42,7 +42,7 @@ final class ServiceProxyController: @unchecked Sendable {
         self.node = node
         self.options = options
         self.log = log
-        worker = SyncWorker(period: options.period)
+        worker = SyncWorker(name: "service-proxy", period: options.period)
     }
 
     func handle(_ event: InformerEvent) {
@@ -85,9 +85,19 @@ final class ServiceProxyController: @unchecked Sendable {
 
     func stop() { worker.stop() }
 
+    /// Stops; a running sync may end until `deadline`. Whether it did.
+    func stop(waitingUntil deadline: Date) -> Bool { worker.stop(waitingUntil: deadline) }
+
+    /// What its syncs did (health, metrics).
+    var monitor: SyncMonitor { worker.monitor }
+
+    /// The virtual services the last sync applied, for the metrics.
+    var appliedServices: [PlannedVirtualService] { lock.withLock { lastServices } }
+    private var lastServices: [PlannedVirtualService] = []
+
     func start() {
         worker.start(
-            name: "service-proxy", ready: { [cluster] in cluster.hasSynced }, setUp: { [self] in prepareKernel() }
+            ready: { [cluster] in cluster.hasSynced }, setUp: { [self] in prepareKernel() }
         ) { [self] full in
             applied = sync(previous: full ? nil : applied)
             return applied != nil
@@ -216,6 +226,12 @@ final class ServiceProxyController: @unchecked Sendable {
             }
             let ipvsDone = clock.now
             for vip in present.subtracting(wanted).sorted() { try interfaces.remove(vip, index: dummy) }
+            let monitor = worker.monitor
+            monitor.phase("plan", planned - start)
+            monitor.phase("netfilter", netfilterDone - planned)
+            monitor.phase("ipvs", ipvsDone - netfilterDone)
+            monitor.kernelChanged(report.calls + chainsCommitted)
+            lock.withLock { lastServices = plan.services }
             syncCount += 1
             let count = syncCount
             let errors = report.errors + (netfilterError.map { [$0] } ?? [])
@@ -235,6 +251,9 @@ final class ServiceProxyController: @unchecked Sendable {
                 log.warn("service proxy: cannot write the status file: \(error)")
             }
             for error in errors { log.error("service proxy: \(error)") }
+            if let first = errors.first {
+                monitor.failed(errors.count == 1 ? first : "\(first) (and \(errors.count - 1) more)")
+            }
             log.info(
                 "service proxy: sync \(count)\(previous == nil ? " (full)" : "") at versions \(versions) "
                     + "done in \(ms(ipvsDone - start)): plan \(ms(planned - start)) "
@@ -249,6 +268,7 @@ final class ServiceProxyController: @unchecked Sendable {
             // A sync with errors leaves the next one full: it reads the kernel back.
             return errors.isEmpty ? Applied(services: plan.services, parts: currentParts, netfilter: netfilter) : nil
         } catch {
+            worker.monitor.failed("\(error)")
             log.error("service proxy: sync failed, the kernel keeps what it had; the next sync is a full one: \(error)")
             return nil
         }

@@ -7,9 +7,9 @@ import Glibc
 
 /// The agent's stop path. SIGTERM and SIGINT are blocked in the main thread before any other thread
 /// exists (so every thread inherits the mask, Foundation's own included) and taken by one thread with
-/// `sigwait`: it runs the stop action the agent registered (stop the controllers and informers), then
-/// the process exits with status 0. Nothing is undone: the kernel keeps the rules, so a restart opens
-/// no window.
+/// `sigwait`: the first runs the stop action the agent registered (readiness fails, syncs end, sessions
+/// close) on a thread of its own, then the process exits with status 0; a second signal meanwhile exits at
+/// once (status 1). Nothing is undone: the kernel keeps the rules, so a restart opens no window.
 enum StopSignals {
     private static let action = Locked<(@Sendable () -> Void)?>(nil)
 
@@ -25,12 +25,19 @@ enum StopSignals {
             var set = waited
             var received: Int32 = 0
             sigwait(&set, &received)
-            if let stop = action.get() {
-                FileHandle.standardError.write(
-                    Data("kube-router: \(received == SIGTERM ? "SIGTERM" : "SIGINT"): stopping\n".utf8))
+            let name = received == SIGTERM ? "SIGTERM" : "SIGINT"
+            guard let stop = action.get() else { Glibc.exit(0) }
+            FileHandle.standardError.write(
+                Data("kube-router: \(name): stopping (a second signal exits at once)\n".utf8))
+            let stopping = Thread {
                 stop()
+                Glibc.exit(0)
             }
-            Glibc.exit(0)
+            stopping.name = "stopping"
+            stopping.start()
+            sigwait(&set, &received)
+            FileHandle.standardError.write(Data("kube-router: second signal: exiting now\n".utf8))
+            Glibc._exit(1)
         }
         waiter.name = "signals"
         waiter.start()

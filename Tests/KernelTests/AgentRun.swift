@@ -100,5 +100,21 @@ final class AgentRun: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// Sends `signal` and waits up to `timeout` seconds for the agent to exit: its exit status and how long
+    /// it took, or nil when it was still running (then it is killed).
+    func terminate(_ signal: Int32 = SIGTERM, timeout: Double) -> (status: Int32, seconds: Double)? {
+        let start = Date()
+        kill(process.processIdentifier, signal)
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        process.waitUntilExit()
+        return (process.terminationStatus, Date().timeIntervalSince(start))
+    }
+
     deinit { stop() }
 }

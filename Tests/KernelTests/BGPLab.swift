@@ -111,7 +111,8 @@ final class BGPLab: @unchecked Sendable {
 
     // MARK: Daemons (configurations as in ../shared/notes/bgp-lab.md, fast timers)
 
-    func startBIRD(_ node: String, peers: [Node], password: String? = nil) throws {
+    /// `gracefulRestart`: BIRD keeps a peer's routes as stale while it restarts (RFC 4724), for 60 s.
+    func startBIRD(_ node: String, peers: [Node], password: String? = nil, gracefulRestart: Bool = false) throws {
         let me = nodes[node]!
         let d = try dir(node)
         var conf = """
@@ -125,6 +126,7 @@ final class BGPLab: @unchecked Sendable {
               direct;
               hold time 3; startup hold time 3; keepalive time 1;
               connect delay time 1; connect retry time 1; error wait time 1, 10;
+              \(gracefulRestart ? "graceful restart on; graceful restart time 60;" : "")
               ipv4 { import all; export where source = RTS_DEVICE; next hop self; };
             }
 

@@ -8,6 +8,8 @@ public final class KubeClient: Sendable {
     let transport: CurlTransport
     /// Timeout for ordinary requests (not watches), in seconds.
     public let requestTimeout: Double
+    /// Requests by verb and answer, and what the reflectors built on this client saw (for metrics).
+    public let statistics = APIStatistics()
 
     public init(config: KubeConfig, requestTimeout: Double = 60) {
         self.config = config
@@ -38,7 +40,7 @@ public final class KubeClient: Sendable {
             if let labelSelector { query["labelSelector"] = labelSelector }
             if let fieldSelector { query["fieldSelector"] = fieldSelector }
             let body = try send(
-                "GET", resource.collectionPath(namespace: namespace), query: query,
+                "GET", resource.collectionPath(namespace: namespace), query: query, verb: "LIST",
                 what: "list \(resource)")
             guard case .object(let list) = body else {
                 throw KubeAPIError.transport("list \(resource): the answer is not an object")
@@ -111,6 +113,7 @@ public final class KubeClient: Sendable {
         var framer = LineFramer(maxLine: Self.maxWatchEvent)
         var failure: Error?
         var errorBody = Data()
+        let statistics = self.statistics
         let status = try withoutActuallyEscaping(onEvent) { onEvent in
             try transport.stream(
                 path: path, timeout: Double(timeoutSeconds) + 30, stallSeconds: stallSeconds,
@@ -138,6 +141,7 @@ public final class KubeClient: Sendable {
                                 object, httpStatus: object["code"]?.intValue ?? 500, config: self.config)
                             return false
                         }
+                        statistics.recordWatchEvent(resource: resource, type: type)
                         return onEvent(WatchEvent(type: type, object: object))
                     }
                 } catch {
@@ -149,6 +153,7 @@ public final class KubeClient: Sendable {
                 }
             }
         }
+        statistics.recordRequest(verb: "WATCH", code: status)
         if status >= 300 {
             let body = (try? JSONValue.parseJSON(errorBody)) ?? .null
             throw Self.statusError(body, httpStatus: status, config: config)
@@ -181,11 +186,18 @@ public final class KubeClient: Sendable {
     /// A raw API call (any path), answering the decoded JSON body or throwing the server's Status as an error.
     public func send(
         _ method: String, _ path: String, query: [String: String] = [:], body: Data? = nil,
-        contentType: String = "application/json", what: String
+        contentType: String = "application/json", verb: String? = nil, what: String
     ) throws -> JSONValue {
-        let response = try transport.request(
-            method: method, path: path + Self.queryString(query), body: body,
-            contentType: contentType, timeout: requestTimeout)
+        let response: CurlTransport.Response
+        do {
+            response = try transport.request(
+                method: method, path: path + Self.queryString(query), body: body,
+                contentType: contentType, timeout: requestTimeout)
+        } catch {
+            statistics.recordRequest(verb: verb ?? method, code: nil)
+            throw error
+        }
+        statistics.recordRequest(verb: verb ?? method, code: response.status)
         let value = response.body.isEmpty ? JSONValue.null : (try? JSONValue.parseJSON(response.body))
         guard (200..<300).contains(response.status) else {
             throw Self.statusError(value ?? .null, httpStatus: response.status, config: config, what: what)

@@ -103,10 +103,12 @@ public final class Reflector: @unchecked Sendable {
             } catch let error as KubeAPIError where error.statusCode == 410 {
                 // Our version is older than the server keeps: start over from a fresh list.
                 handler(.problem("\(resource): resource version \(resourceVersion) expired (410): relisting"))
+                client.statistics.recordRelist(resource: resource, reason: .expired)
                 needsList = true
             } catch let error as KubeClient.WatchEventTooLarge {
                 // Its version is unknown (it was not read), so resuming would meet it again: relist.
                 handler(.problem("\(error)"))
+                client.statistics.recordRelist(resource: resource, reason: .eventTooLarge)
                 needsList = true
             } catch {
                 handler(.problem("\(resource): \(error); retrying in \(String(format: "%.1f", backoff)) s"))

@@ -55,6 +55,17 @@ final class BGPSession: @unchecked Sendable {
     /// Until when the session stays down after a Cease for too many prefixes.
     private var holdDownUntil: Date?
 
+    /// Messages and transitions since the session was configured (metrics), under `condition`.
+    struct Counters: Sendable, Equatable {
+        var updatesReceived = 0
+        var updatesSent = 0
+        var notificationsReceived = 0
+        var notificationsSent = 0
+        /// Times the session reached Established.
+        var established = 0
+    }
+    private var counters = Counters()
+
     // State for status reports, under `condition`.
     private(set) var state: State = .idle
     private(set) var establishedAt: Date?
@@ -83,10 +94,11 @@ final class BGPSession: @unchecked Sendable {
         thread.start()
     }
 
-    /// Ends the session with a Cease (administrative shutdown) and stops reconnecting.
-    /// `notify`: end with a Cease (Administrative Shutdown); without one the peer sees the connection
-    /// close, as when a speaker that negotiated graceful restart restarts, and keeps our routes.
-    func stop(notify notifying: Bool = true) {
+    /// Ends the session and stops reconnecting. `notify`: with a Cease / Administrative Shutdown (6/2)
+    /// carrying `communication` (RFC 9003: a length byte, then at most 255 bytes of UTF-8); without one the
+    /// peer sees the connection close, as when a speaker that negotiated graceful restart restarts, and
+    /// keeps our routes.
+    func stop(notify notifying: Bool = true, communication: String? = nil) {
         let current: BGPTransport? = condition.withLock {
             stopped = true
             condition.broadcast()
@@ -95,8 +107,8 @@ final class BGPSession: @unchecked Sendable {
         if let current {
             if notifying {
                 notify(
-                    current, BGPNotification(code: 6, subcode: 2),
-                    reason: "the peer is no longer configured or the speaker stops")
+                    current, BGPNotification(code: 6, subcode: 2, data: Self.shutdownCommunication(communication)),
+                    reason: communication ?? "the peer is no longer configured or the speaker stops")
             }
             current.shutdown()
         }
@@ -105,6 +117,19 @@ final class BGPSession: @unchecked Sendable {
             return incoming
         }
         pending?.shutdown()
+    }
+
+    /// RFC 9003's shutdown communication: the UTF-8 text cut to 255 bytes on a character boundary,
+    /// after its length.
+    static func shutdownCommunication(_ text: String?) -> [UInt8] {
+        guard let text, !text.isEmpty else { return [] }
+        var bytes: [UInt8] = []
+        for character in text {
+            let encoded = Array(String(character).utf8)
+            if bytes.count + encoded.count > 255 { break }
+            bytes += encoded
+        }
+        return [UInt8(bytes.count)] + bytes
     }
 
     /// A connection the listener accepted from this peer. Only one waits for the loop: an older one
@@ -127,6 +152,7 @@ final class BGPSession: @unchecked Sendable {
         log("bgp: peer \(peer.address): sent NOTIFICATION \(notification): \(reason)")
         condition.withLock {
             lastNotification = NotificationRecord(sent: true, notification: notification, reason: reason, at: Date())
+            counters.notificationsSent += 1
         }
     }
 
@@ -152,7 +178,12 @@ final class BGPSession: @unchecked Sendable {
     func send(_ message: BGPMessage) {
         let (current, opts, ready) = condition.withLock { (transport, options, state == .established) }
         guard ready, let current else { return }
-        do { try current.send(message, options: opts) } catch { current.shutdown() }
+        do {
+            try current.send(message, options: opts)
+            if case .update = message { condition.withLock { counters.updatesSent += 1 } }
+        } catch {
+            current.shutdown()
+        }
     }
 
     var isEstablished: Bool { condition.withLock { state == .established } }
@@ -166,6 +197,7 @@ final class BGPSession: @unchecked Sendable {
         var peerOpen: BGPOpen?
         var holdTime: UInt16
         var localAddress: IPAddress?
+        var counters: Counters
     }
 
     var snapshot: Snapshot {
@@ -173,7 +205,7 @@ final class BGPSession: @unchecked Sendable {
             Snapshot(
                 state: state, establishedAt: establishedAt, lastError: lastError, lastErrorAt: lastErrorAt,
                 lastNotification: lastNotification, peerOpen: peerOpen, holdTime: negotiatedHoldTime,
-                localAddress: localAddress)
+                localAddress: localAddress, counters: counters)
         }
     }
 
@@ -375,6 +407,7 @@ final class BGPSession: @unchecked Sendable {
                 log("bgp: peer \(peer.address): received NOTIFICATION \(n)")
                 condition.withLock {
                     lastNotification = NotificationRecord(sent: false, notification: n, reason: nil, at: Date())
+                    counters.notificationsReceived += 1
                 }
                 return ("received \(n)", false)
             case (.openSent, .open(let theirs)):
@@ -404,11 +437,13 @@ final class BGPSession: @unchecked Sendable {
                     state = .established
                     establishedAt = Date()
                     lastError = nil
+                    counters.established += 1
                 }
                 delegate?.sessionEstablished(self)
             case (.established, .keepalive):
                 break
             case (.established, .update(let update)):
+                condition.withLock { counters.updatesReceived += 1 }
                 if let error = delegate?.session(self, received: update) { return fail(error) }
             case (.established, .routeRefresh(let refresh)):
                 delegate?.session(self, refreshRequested: refresh)

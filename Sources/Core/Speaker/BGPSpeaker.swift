@@ -23,13 +23,17 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         /// The most prefixes one peer may have in the RIB (accepted or not); past it the session ends with
         /// a Cease, Maximum Number of Prefixes Reached (RFC 4486), and the peer's routes go.
         public var maxPrefixes: Int?
+        /// Routes of ours a previous run left in the kernel stay until every peer has sent End-of-RIB, or
+        /// this many seconds have passed (kube-router's `--bgp-graceful-restart-deferral-time`).
+        public var startupDeferral: Double
 
         public init(
             asn: UInt32, routerID: IPAddress, listenAddress: IPAddress? = nil, port: UInt16 = 179,
             holdTime: UInt16 = 90,
             connectRetry: Double = 5, gracefulRestartTime: UInt16? = nil, installRoutes: Bool = true,
-            maxPrefixes: Int? = 10000
+            maxPrefixes: Int? = 10000, startupDeferral: Double = 360
         ) {
+            self.startupDeferral = startupDeferral
             self.asn = asn
             self.routerID = routerID
             self.listenAddress = listenAddress
@@ -71,6 +75,14 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     private var sessionChanged: (@Sendable () -> Void)?
     /// We restarted: our routes were still in the kernel when we started (graceful restart's R bit).
     private let restarted: Bool
+    /// The destinations of the routes a previous run left (under `lock`): not removed until the deferral
+    /// ends (every peer sent End-of-RIB, or `config.startupDeferral` passed); one this run installs again is
+    /// its own from then on.
+    private var leftovers: Set<CIDR> = []
+    private var deferralEnds: Date?
+    /// `setPeers` was called: the deferral may end when all of them have sent End-of-RIB.
+    private var peersSet = false
+    private var endOfRIBFrom: Set<IPAddress> = []
 
     /// `routes`: where learned routes go when `config.installRoutes` (nil: the kernel's main table).
     public init(
@@ -81,8 +93,34 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         self.log = log
         rib = BGPRib(localASN: config.asn, policy: importPolicy)
         self.routes = config.installRoutes ? try routes ?? RouteTable() : nil
-        let leftover: [KernelRoute] = (try? self.routes?.routes(family: .ipv4, proto: Self.proto)) ?? []
+        var leftover: [KernelRoute] = []
+        for family in [IPAddress.Family.ipv4, .ipv6] {
+            leftover += (try? self.routes?.routes(family: family, proto: Self.proto)) ?? []
+        }
         restarted = config.gracefulRestartTime != nil && !leftover.isEmpty
+        if !leftover.isEmpty {
+            leftovers = Set(leftover.map(\.destination))
+            deferralEnds = Date(timeIntervalSinceNow: config.startupDeferral)
+        }
+    }
+
+    /// Whether routes a previous run left are still kept (until every peer sent End-of-RIB or the
+    /// deferral time passed).
+    public var deferringLeftovers: Bool { lock.withLock { deferralEnds != nil } }
+
+    /// Ends the deferral when its time has passed or every configured peer has sent End-of-RIB; then the
+    /// next sync is full (the leftovers no peer announced go). Under `lock`.
+    private func deferralEndsNow() -> String? {
+        guard let ends = deferralEnds else { return nil }
+        let everyPeer = peersSet && sessions.keys.allSatisfy { endOfRIBFrom.contains($0) }
+        guard everyPeer || Date() >= ends else { return nil }
+        deferralEnds = nil
+        let kept = leftovers.count
+        leftovers = []
+        return everyPeer
+            ? "every peer sent End-of-RIB: the \(kept) route(s) a previous run left are now synced"
+            : "the deferral time (\(Int(config.startupDeferral)) s) passed: the \(kept) route(s) a previous run left "
+                + "are now synced"
     }
 
     /// Starts listening and the route sync. Peers are added with `setPeers`.
@@ -97,19 +135,24 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         syncing.start()
     }
 
-    /// Ends every session with a Cease. With graceful restart the learned routes stay in the kernel
-    /// (the peers keep ours, we keep theirs, until the restart); otherwise they are removed.
-    /// `restarting` (the agent stops, to be started again): with graceful restart the sessions just close,
-    /// with no Cease, so that peers without RFC 8538 keep our routes for the restart time too.
-    public func stop(restarting: Bool = false) {
+    /// Ends every session. `restarting` (the agent stops, to be started again): a peer that negotiated
+    /// graceful restart with us sees the connection close with no NOTIFICATION and keeps our routes as
+    /// stale; the others get a Cease / Administrative Shutdown carrying `reason` (RFC 8203/9003); every route
+    /// stays in the kernel, so forwarding goes on until the next run takes over. Otherwise (the speaker is
+    /// replaced): every session ends with a Cease, and without graceful restart the learned routes go.
+    public func stop(restarting: Bool = false, reason: String? = nil) {
         let all: [BGPSession] = lock.withLock {
             stopped = true
             return Array(sessions.values)
         }
-        let notify = !(restarting && config.gracefulRestartTime != nil)
-        for session in all { session.stop(notify: notify) }
+        for session in all {
+            let keepsOurRoutes =
+                config.gracefulRestartTime != nil && session.isEstablished
+                && session.snapshot.peerOpen?.gracefulRestart != nil
+            session.stop(notify: !(restarting && keepsOurRoutes), communication: reason)
+        }
         syncCondition.withLock { syncCondition.broadcast() }
-        if config.gracefulRestartTime == nil, let routes {
+        if !restarting, config.gracefulRestartTime == nil, let routes {
             for family in [IPAddress.Family.ipv4, .ipv6] {
                 for route in (try? routes.routes(family: family, proto: Self.proto)) ?? [] {
                     _ = try? routes.deleteIfPresent(route)
@@ -129,6 +172,14 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
 
     /// The configured peers: new ones start, removed ones end with a Cease, changed ones restart.
     public func setPeers(_ peers: [BGPPeerConfig]) {
+        defer {
+            // The deferral may end now (no peer at all, or all of them already sent End-of-RIB).
+            let deferring: Bool = lock.withLock {
+                peersSet = true
+                return deferralEnds != nil
+            }
+            if deferring { markRoutesDirty() }
+        }
         let wanted = Dictionary(peers.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
         var toStop: [BGPSession] = []
         var toStart: [BGPSession] = []
@@ -290,6 +341,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
             if update.isEndOfRIB {
                 changed.formUnion(rib.purgeStale(address))
                 staleTimers[address] = nil
+                endOfRIBFrom.insert(address)
             }
             // Past the limit: the peer's paths go now, with the session (RFC 4486).
             if let limit = config.maxPrefixes, rib.receivedCount(address) > limit {
@@ -405,7 +457,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         while true {
             let proceed: Bool = syncCondition.withLock {
                 while !routesDirty && !lock.withLock({ stopped }) {
-                    let wake = min(nextFullSync, lock.withLock { staleTimers.values.min() } ?? .distantFuture)
+                    let timers = lock.withLock { [staleTimers.values.min(), deferralEnds].compactMap { $0 }.min() }
+                    let wake = min(nextFullSync, timers ?? .distantFuture)
                     if Date() >= wake { break }
                     _ = syncCondition.wait(until: wake)
                 }
@@ -420,6 +473,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     private var nextFullSync = Date()
     private var installedPeak = 0
     private var ribHighWater = 0
+    /// Under `syncCondition`.
+    private var routeCountersValue = RouteCounters()
     private var removedSinceTrim = 0
 
     /// One route sync: takes the pending prefixes (or all, for a full sync: the first, every 10 s, after
@@ -428,6 +483,10 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     /// succeeded (a failure asks for a full sync). Called by the sync thread (tests call it directly).
     @discardableResult
     func syncRoutes() -> Bool {
+        if let ended = lock.withLock({ deferralEndsNow() }) {
+            log("bgp: \(ended)")
+            syncCondition.withLock { nextFullSync = Date() }
+        }
         let (full, pending): (Bool, Set<CIDR>) = syncCondition.withLock {
             let full = Date() >= nextFullSync || (routesDirty && pendingPrefixes == nil)
             let pending = pendingPrefixes ?? []
@@ -516,7 +575,20 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     private func reconcile(
         desired: [KernelRoute], actual: [KernelRoute], among: Set<CIDR>?, in routes: any RouteBackend
     ) throws -> (removed: Int, blocked: [CIDR: UInt8]) {
-        let applied = try apply(RouteDiff.changes(desired: desired, actual: actual, proto: Self.proto), to: routes)
+        var changes = RouteDiff.changes(desired: desired, actual: actual, proto: Self.proto)
+        // During the start-up deferral the routes a previous run left stay, unless this run owns them again.
+        let kept: Set<CIDR> = lock.withLock {
+            for case .add(let route) in changes { leftovers.remove(route.destination) }
+            for case .replace(let route) in changes { leftovers.remove(route.destination) }
+            return deferralEnds == nil ? [] : leftovers
+        }
+        if !kept.isEmpty {
+            changes.removeAll { change in
+                if case .delete(let route) = change { return kept.contains(route.destination) }
+                return false
+            }
+        }
+        let applied = try apply(changes, to: routes)
         let blocked = RouteDiff.blocked(desired: desired, actual: actual, proto: Self.proto)
             .merging(applied.blocked) { a, _ in a }
         noteBlocked(blocked, among: among, desired: desired)
@@ -532,9 +604,20 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     ) throws -> (removed: Int, blocked: [CIDR: UInt8]) {
         var removed = 0
         var blocked: [CIDR: UInt8] = [:]
+        var reinjected = 0
+        defer {
+            let installedNow = installed.count
+            syncCondition.withLock {
+                routeCountersValue.changes += changes.count
+                routeCountersValue.reinjections += reinjected
+                routeCountersValue.installed = installedNow
+            }
+        }
         for change in changes {
             switch change {
             case .add(let route):
+                // Ours by what this process applied, yet missing from the kernel: put back.
+                if installed[route.destination] == route.gateways.first { reinjected += 1 }
                 do {
                     try routes.create(route)
                 } catch is RouteExists {
@@ -622,6 +705,27 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         public var lastNotification: NotificationStatus?
         /// ROUTE-REFRESH requests the peer sent (optional for older agents).
         public var routeRefreshesReceived: Int?
+        /// Messages since the peer was configured, and how often the session came up (optional for older
+        /// agents).
+        public var updatesReceived: Int?
+        public var updatesSent: Int?
+        public var notificationsReceived: Int?
+        public var notificationsSent: Int?
+        public var establishedTransitions: Int?
+    }
+
+    /// The route sync's counts, for metrics.
+    public struct RouteCounters: Sendable, Equatable {
+        /// Routes of ours in the kernel, as this process applied them.
+        public var installed = 0
+        /// Routes added, replaced or removed since start.
+        public var changes = 0
+        /// Routes a full sync had to put back (someone or something removed them).
+        public var reinjections = 0
+    }
+
+    public var routeCounters: RouteCounters {
+        syncCondition.withLock { routeCountersValue }
     }
 
     public func peerStatus() -> [PeerStatus] {
@@ -657,7 +761,10 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                 capabilities: established ? (s.peerOpen?.capabilities.map { $0.name } ?? []) : [],
                 lastError: s.lastError, lastErrorTime: s.lastErrorAt.map { formatter.string(from: $0) },
                 lastNotification: notification,
-                routeRefreshesReceived: refreshes[session.peer.address] ?? 0)
+                routeRefreshesReceived: refreshes[session.peer.address] ?? 0,
+                updatesReceived: s.counters.updatesReceived, updatesSent: s.counters.updatesSent,
+                notificationsReceived: s.counters.notificationsReceived,
+                notificationsSent: s.counters.notificationsSent, establishedTransitions: s.counters.established)
         }.sorted { $0.address < $1.address }
     }
 

@@ -11,6 +11,9 @@ public struct PlannedVirtualService: Sendable, Equatable {
     public var portName = ""
     /// A pod may reach itself through the service (`kube-router.io/service.hairpin`, `--hairpin-mode`).
     public var hairpin = false
+    /// The Service's namespace and name (what `origin` names, as values: metrics label by them).
+    public var namespace = ""
+    public var serviceName = ""
 }
 
 /// Which address of a Service a virtual service is for.
@@ -173,7 +176,8 @@ public enum ServiceProxyPlanner {
                     PlannedVirtualService(
                         service: svc, destinations: destinations(family: address.family, localOnly: localOnly),
                         origin: "\(service.meta.key):\(portName)", kind: kind, portName: portName,
-                        hairpin: options.hairpinAll || service.meta.annotations[hairpinAnnotation] != nil))
+                        hairpin: options.hairpinAll || service.meta.annotations[hairpinAnnotation] != nil,
+                        namespace: service.meta.namespace, serviceName: service.meta.name))
             }
             for ip in service.clusterIPs {
                 add(ip, port.port, kind: .clusterIP, localOnly: service.internalTrafficPolicyLocal)
