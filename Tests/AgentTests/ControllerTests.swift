@@ -74,8 +74,9 @@ func waitForStatus<T: StatusFile>(_ type: T.Type, _ dir: String, timeout: Double
         #expect(iptables.chains().contains(podChain))
         #expect(
             iptables.rules("FORWARD").first?.target == .jump("KUBE-ROUTER-FORWARD"), "the firewall's hook comes first")
-        let peers = try #require(ipsets.all.values.first { $0.members.contains("10.244.2.10") }, "the web pods' set")
-        #expect(Set(peers.members) == ["10.244.1.10", "10.244.2.10"])
+        let peers = try #require(
+            ipsets.all.values.first { $0.members.contains(.ip("10.244.2.10")) }, "the web pods' set")
+        #expect(Set(peers.members) == [.ip("10.244.1.10"), .ip("10.244.2.10")])
         // A remote pod joins: an event sync, which changes only the set and does not list the kernel.
         let listsBefore = ipsets.lists
         var version = cluster.apply(
@@ -91,7 +92,7 @@ func waitForStatus<T: StatusFile>(_ type: T.Type, _ dir: String, timeout: Double
             waitForStatus(FirewallStatus.self, dir) {
                 $0.hasSynced(atLeast: version, of: ["pods"]) && $0.lastSyncFull == false
             })
-        #expect(ipsets.all[peers.name]?.members.contains("10.244.3.10") == true)
+        #expect(ipsets.all[peers.name]?.members.contains(.ip("10.244.3.10")) == true)
         #expect(ipsets.lists == listsBefore, "an event sync trusts what it applied")
         // Damage by hand: an event sync does not see it; a restarted agent's full sync repairs it.
         try iptables.edit { try $0.flush(podChain) }

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import KubeModel
@@ -71,9 +72,9 @@ import Testing
 
     @Test func aPodMissingFromASetIsNamed() throws {
         var observed = ObservedFirewall(plan)
-        let index = try #require(observed.sets.firstIndex { $0.members.contains("10.244.1.10") })
-        observed.sets[index].members.removeAll { $0 == "10.244.1.10" }
-        observed.sets[index].members.append("10.244.1.99")
+        let index = try #require(observed.sets.firstIndex { $0.members.contains(.ip("10.244.1.10")) })
+        observed.sets[index].members.removeAll { $0 == .ip("10.244.1.10") }
+        observed.sets[index].members.append(.ip("10.244.1.99"))
         let k = try verdict(observed)
         #expect(!k.agrees)
         #expect(

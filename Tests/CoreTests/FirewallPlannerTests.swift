@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import KubeModel
@@ -186,7 +187,10 @@ import Testing
             plan == FirewallPlanner(engine: c.engine).plan(node: "node-a", family: .ipv4), "planning is deterministic")
         #expect(plan.chain(FirewallNames.podChain("z/a")) == nil, "z is not isolated: no chain")
         let named = try #require(plan.sets.first { $0.type == .hashIPPort })
-        #expect(named.members == ["10.0.0.10,tcp:8080", "10.0.0.11,tcp:8081", "10.0.0.12,tcp:8082"])
+        #expect(
+            named.members == [
+                .ipPort("10.0.0.10", .tcp, 8080), .ipPort("10.0.0.11", .tcp, 8081), .ipPort("10.0.0.12", .tcp, 8082),
+            ])
         let text = plan.iptablesRestore()
         #expect(text.hasPrefix("*filter\n:KUBE-ROUTER-INPUT - [0:0]\n"))
         #expect(text.contains("-I FORWARD 1 -m comment --comment \"kube-router netpol\" -j KUBE-ROUTER-FORWARD"))

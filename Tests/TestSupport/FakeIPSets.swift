@@ -1,5 +1,6 @@
 import Foundation
 import Kernel
+import KubeModel
 import Planning
 
 /// In-memory ipsets with the kernel's semantics where a sync depends on them: `swap` needs two existing
@@ -27,6 +28,14 @@ public final class FakeIPSets: IPSetBackend, @unchecked Sendable {
 
     /// A change made behind the agent's back.
     public func set(_ spec: IPSetSpec) { lock.withLock { sets[spec.name] = spec } }
+    /// A set behind the agent's back as the kernel lists it: members in `ipset save` syntax, read as the
+    /// real backend reads them (`IPSetListing`), so notation and unreadable members are what a sync meets.
+    public func set(
+        listed name: String, type: IPSetSpec.SetType, family: IPAddress.Family = .ipv4, members: [String]
+    ) {
+        let members = members.map { IPSetListing.member($0, type: type, family: family) }
+        set(IPSetSpec(name: name, type: type, members: members, comment: "", family: family))
+    }
     public func remove(_ name: String) { _ = lock.withLock { sets.removeValue(forKey: name) } }
 
     public private(set) var lists = 0

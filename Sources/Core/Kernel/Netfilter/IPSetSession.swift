@@ -90,28 +90,9 @@ public final class IPSetSession: @unchecked Sendable {
         }
     }
 
-    /// Every set on the node whose name has one of the prefixes, with its members, read from `save`.
+    /// Every set on the node whose name has one of the prefixes, with its members, read from `save`
+    /// (`IPSetListing`: members as values, one the reader cannot parse as `.unparsed`).
     public func list(prefixes: [String]) throws -> [IPSetSpec] {
-        let text = try run("save")
-        var sets: [String: IPSetSpec] = [:]
-        var order: [String] = []
-        for raw in text.split(separator: "\n") {
-            let words = raw.split(separator: " ", maxSplits: 2).map(String.init)
-            guard words.count >= 3, prefixes.contains(where: { words[1].hasPrefix($0) }) else { continue }
-            switch words[0] {
-            case "create":
-                let options = words[2].split(separator: " ")
-                let type = options.first.map(String.init) ?? ""
-                let family: IPAddress.Family = options.contains("inet6") ? .ipv6 : .ipv4
-                sets[words[1]] = IPSetSpec(
-                    name: words[1], type: IPSetSpec.SetType(rawValue: type) ?? .hashIP, members: [], comment: "",
-                    family: family)
-                order.append(words[1])
-            case "add":
-                sets[words[1]]?.members.append(words[2])
-            default: continue
-            }
-        }
-        return order.compactMap { sets[$0] }
+        IPSetListing.sets(try run("save"), prefixes: prefixes)
     }
 }

@@ -93,12 +93,12 @@ public enum FirewallDrift {
                             item: "\(have.type.rawValue), planned \(want.type.rawValue)", about: want.comment))
                     continue
                 }
-                let w = IPSetDiff.normalized(want)
-                let h = IPSetDiff.normalized(have)
-                for member in w.subtracting(h).sorted() {
+                let w = Set(want.members)
+                let h = Set(have.members)
+                for member in w.subtracting(h).map(\.restoreText).sorted() {
                     findings.append(DriftFinding(kind: .missingMember, set: name, item: member, about: want.comment))
                 }
-                for member in h.subtracting(w).sorted() {
+                for member in h.subtracting(w).map(\.restoreText).sorted() {
                     findings.append(DriftFinding(kind: .staleMember, set: name, item: member, about: want.comment))
                 }
             }

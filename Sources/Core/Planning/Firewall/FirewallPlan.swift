@@ -53,14 +53,17 @@ public struct IPSetSpec: Sendable, Equatable {
 
     public var name: String
     public var type: SetType
-    /// Members as ipset writes them: `10.0.0.1`, `10.0.0.0/8`, `10.0.0.0/16 nomatch`, `10.0.0.1,tcp:8080`.
-    public var members: [String]
+    /// The members, in the order they are added: `.address` for hash:ip, `.net` for hash:net,
+    /// `.addressPort` for hash:ip,port.
+    public var members: [IPSetMember]
     /// What the set stands for: `shop/api ingress rule 0 peers`.
     public var comment: String
     /// `family inet` or `inet6` in the kernel.
     public var family: IPAddress.Family = .ipv4
 
-    public init(name: String, type: SetType, members: [String], comment: String, family: IPAddress.Family = .ipv4) {
+    public init(
+        name: String, type: SetType, members: [IPSetMember], comment: String, family: IPAddress.Family = .ipv4
+    ) {
         self.name = name
         self.type = type
         self.members = members

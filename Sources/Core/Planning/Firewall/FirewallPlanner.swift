@@ -188,7 +188,7 @@ public struct FirewallPlanner: Sendable {
                     if isNew(set) {
                         sets[set] = IPSetSpec(
                             name: set, type: .hashNet,
-                            members: [block.cidr.description] + block.except.map { "\($0) nomatch" },
+                            members: [.net(block.cidr)] + block.except.map { .net($0, nomatch: true) },
                             comment: "\(comment) peer \(p) \(block)", family: family)
                     }
                     peers.append(Rule.SetMatch(name: set, flags: [peerFlag]))
@@ -215,14 +215,16 @@ public struct FirewallPlanner: Sendable {
                             let destinations = namedPortDestinations(
                                 rule, podPeers: podPeers, peersKey: peersKey, policy: policy,
                                 direction: direction, chain: chain)
-                            let members = destinations.flatMap { pod -> [String] in
+                            let members = destinations.flatMap { pod -> [IPSetMember] in
                                 guard let ip = pod.ips.first(where: { $0.family == family }) else { return [] }
-                                return pod.namedPorts(portName, proto: entry.proto).map {
-                                    "\(ip),\(entry.proto.rawValue.lowercased()):\($0)"
+                                return pod.namedPorts(portName, proto: entry.proto).compactMap {
+                                    UInt16(exactly: $0).map { .addressPort(ip, entry.proto, port: $0) }
                                 }
                             }
+                            // In the order of their text, as ever: the restore text stays the same.
                             sets[set] = IPSetSpec(
-                                name: set, type: .hashIPPort, members: Array(Set(members)).sorted(),
+                                name: set, type: .hashIPPort,
+                                members: Set(members).sorted { $0.restoreText < $1.restoreText },
                                 comment: "\(comment) port \(p) \"\(portName)\"", family: family)
                         }
                         ports.append((entry.proto, nil, Rule.SetMatch(name: set, flags: ["dst", "dst"])))
@@ -251,11 +253,15 @@ public struct FirewallPlanner: Sendable {
         }
 
         /// The addresses of the pods the peers select, computed once per selector key.
-        mutating func podAddresses(_ podPeers: [NetworkPolicy.Peer], key: String, policy: NetworkPolicy) -> [String] {
+        mutating func podAddresses(
+            _ podPeers: [NetworkPolicy.Peer], key: String, policy: NetworkPolicy
+        )
+            -> [IPSetMember]
+        {
             let ips = matchingPods(podPeers, key: key, policy: policy).compactMap {
                 $0.ips.first { $0.family == family }
             }
-            return Set(ips).sorted().map(\.description)
+            return Set(ips).sorted().map { .address($0) }
         }
 
         /// Endpoint pods (not host-network) matched by any of the pod peers, cluster-wide; computed once

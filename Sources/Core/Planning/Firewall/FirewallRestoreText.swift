@@ -22,7 +22,7 @@ extension FirewallPlan {
         for set in sets {
             lines.append("create \(set.name) \(set.type.rawValue) family \(familyWord) -exist")
             lines.append("flush \(set.name)")
-            for member in set.members { lines.append("add \(set.name) \(member)") }
+            for member in set.members { lines.append("add \(set.name) \(member.restoreText)") }
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -141,35 +141,35 @@ public struct FirewallWalk: Sendable {
 
     /// What a set match looks up for the packet, written as the set's members are.
     static func entry(_ match: Rule.SetMatch, _ packet: Packet) -> String {
+        key(match, packet)?.restoreText ?? "port \(packet.port) (out of range)"
+    }
+
+    /// The member a set match looks the packet up as: its address, or its address, protocol and port
+    /// for a two-dimensional match; nil for a port no set can hold.
+    static func key(_ match: Rule.SetMatch, _ packet: Packet) -> IPSetMember? {
         let address = match.flags.first == "src" ? packet.source : packet.destination
-        return match.flags.count > 1
-            ? "\(address),\(packet.proto.rawValue.lowercased()):\(packet.port)" : address.description
+        guard match.flags.count > 1 else { return .address(address) }
+        return UInt16(exactly: packet.port).map { .addressPort(address, packet.proto, port: $0) }
     }
 
     /// Set semantics of the kernel: hash:ip exact, hash:net most specific prefix (nomatch excludes),
-    /// hash:ip,port exact on address, protocol and port.
+    /// hash:ip,port exact on address, protocol and port. A member of another kind than the set's
+    /// (or one the reader could not parse) matches nothing.
     func lookup(_ match: Rule.SetMatch, _ packet: Packet) -> Bool {
         guard let set = sets[match.name] else { return false }
         let address = match.flags.first == "src" ? packet.source : packet.destination
         switch set.type {
         case .hashIP:
-            return set.members.contains(address.description)
+            return set.members.contains(.address(address))
         case .hashNet:
             var best: (length: Int, nomatch: Bool)?
-            for member in set.members {
-                let parts = member.split(separator: " ")
-                guard
-                    let cidr = CIDR(String(parts[0]))
-                        ?? IPAddress(String(parts[0])).map({ CIDR(network: $0, prefixLength: $0.bitWidth) }),
-                    cidr.contains(address)
-                else { continue }
-                if best == nil || cidr.prefixLength > best!.length {
-                    best = (cidr.prefixLength, parts.count > 1 && parts[1] == "nomatch")
-                }
+            for case .net(let cidr, let nomatch) in set.members where cidr.contains(address) {
+                if best == nil || cidr.prefixLength > best!.length { best = (cidr.prefixLength, nomatch) }
             }
             return best.map { !$0.nomatch } ?? false
         case .hashIPPort:
-            return set.members.contains("\(address),\(packet.proto.rawValue.lowercased()):\(packet.port)")
+            guard let port = UInt16(exactly: packet.port) else { return false }
+            return set.members.contains(.addressPort(address, packet.proto, port: port))
         }
     }
 }

@@ -36,18 +36,11 @@ public enum IPSetChange: Sendable, Equatable {
 /// The difference between the planned ipsets and the node's (or what this process last applied), as
 /// changes: pure, so that the sync's decisions are tested without a kernel.
 public enum IPSetDiff {
-    /// The members as the kernel prints them, for comparison: a host prefix of hash:net is printed bare.
-    public static func normalized(_ set: IPSetSpec) -> Set<String> {
-        Set(
-            set.members.map { member in
-                guard set.type == .hashNet else { return member }
-                let host = member.contains(":") ? "/128" : "/32"
-                guard let r = member.range(of: host), r.upperBound == member.endIndex || member[r.upperBound] == " "
-                else {
-                    return member
-                }
-                return member.replacingCharacters(in: r, with: "")
-            })
+    /// True when `actual` holds exactly the members of `desired`. Members are values, so a listing that
+    /// differs only in notation (a bare host prefix, another IPv6 spelling) is the same set; a set with a
+    /// member the reader could not parse never is, so it is refilled rather than taken for right.
+    public static func sameMembers(_ desired: IPSetSpec, _ actual: IPSetSpec) -> Bool {
+        !actual.members.contains(where: \.isUnparsed) && Set(desired.members) == Set(actual.members)
     }
 
     /// The changes that bring `actual` to `desired`; an unchanged set costs nothing.
@@ -60,7 +53,7 @@ public enum IPSetDiff {
                 changes.append(.create(set))
                 continue
             }
-            if current.type == set.type && normalized(current) == normalized(set) { continue }
+            if current.type == set.type && sameMembers(set, current) { continue }
             let temporary = temporaryPrefix + FirewallNames.hash(set.name)
             changes.append(
                 .refill(
@@ -80,7 +73,7 @@ public enum IPSetDiff {
         var script = ""
         func fill(_ name: String, _ set: IPSetSpec) {
             script += "create \(name) \(set.type.rawValue) family \(set.family == .ipv4 ? "inet" : "inet6") -exist\n"
-            for member in set.members { script += "add \(name) \(member) -exist\n" }
+            for member in set.members { script += "add \(name) \(member.restoreText) -exist\n" }
         }
         for change in changes {
             switch change {

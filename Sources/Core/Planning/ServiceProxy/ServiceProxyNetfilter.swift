@@ -50,17 +50,19 @@ public enum ServiceProxyNetfilter {
     public static func plan(_ proxy: ServiceProxyPlan, family: IPAddress.Family, options: Options) -> Plan {
         let services = proxy.services.filter { $0.service.address.family == family }
         let vips = proxy.vips.filter { $0.family == family }
-        var vipPorts = Set<String>()
+        var vipPorts = Set<IPSetMember>()
         for planned in services where planned.kind != .nodePort {
             let s = planned.service
-            vipPorts.insert("\(s.address),\(s.proto.rawValue.lowercased()):\(s.port)")
+            vipPorts.insert(.addressPort(s.address, s.proto, port: s.port))
         }
         let sets = [
             IPSetSpec(
-                name: vipSet(family), type: .hashIP, members: vips.map(\.description), comment: "service VIPs",
+                name: vipSet(family), type: .hashIP, members: vips.map { .address($0) }, comment: "service VIPs",
                 family: family),
             IPSetSpec(
-                name: vipPortSet(family), type: .hashIPPort, members: vipPorts.sorted(), comment: "service VIP ports",
+                name: vipPortSet(family), type: .hashIPPort,
+                members: vipPorts.sorted { $0.restoreText < $1.restoreText },
+                comment: "service VIP ports",
                 family: family),
         ]
 
