@@ -173,13 +173,13 @@ _krctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    explain-policy|policy|trace|ipvs|bgp|version|help)
+    explain-policy|policy|trace|ipvs|bgp|version|doctor|help)
         # Offer subcommand argument completions
         "_krctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'explain-policy policy trace ipvs bgp version help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'explain-policy policy trace ipvs bgp version doctor help' -- "${cur}"))
         ;;
     esac
 }
@@ -450,6 +450,50 @@ _krctl_version() {
     repeating_options=()
     non_repeating_options=()
     __krctl_offer_flags_options 0
+}
+
+_krctl_doctor() {
+    repeating_flags=()
+    non_repeating_flags=(--no-color --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--root --state-dir --node --controllers --kubeconfig --context --request-timeout --cni-conf-dir --cni-bin-dir -o --output)
+    __krctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--root')
+        __krctl_add_completions -d
+        return
+        ;;
+    '--state-dir')
+        return
+        ;;
+    '--node')
+        return
+        ;;
+    '--controllers')
+        return
+        ;;
+    '--kubeconfig')
+        return
+        ;;
+    '--context')
+        return
+        ;;
+    '--request-timeout')
+        return
+        ;;
+    '--cni-conf-dir')
+        return
+        ;;
+    '--cni-bin-dir')
+        return
+        ;;
+    '-o'|'--output')
+        __krctl_add_completions -W 'text'$'\n''json'$'\n''yaml'
+        return
+        ;;
+    esac
 }
 
 _krctl_help() {

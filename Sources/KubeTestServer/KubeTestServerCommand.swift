@@ -33,6 +33,12 @@ struct KubeTestServerCommand: AsyncParsableCommand {
     @Option(help: "A user whose every request is refused with 403 (repeatable).")
     var forbid: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "A user refused one verb on one resource, USER:VERB:RESOURCE, e.g. bob:watch:networkpolicies "
+                + "(repeatable; SelfSubjectAccessReviews answer the same)."))
+    var deny: [String] = []
+
     @Flag(help: "Serve requests without credentials as user 'anonymous' instead of refusing them with 401.")
     var allowAnonymous = false
 
@@ -69,7 +75,14 @@ struct KubeTestServerCommand: AsyncParsableCommand {
             tokens[kv[0]] = kv[1]
         }
         let store = try APIStore(statePath: state, historyLimit: history)
-        let router = Router(store: store, testEndpoints: testEndpoints, forbidden: Set(forbid))
+        var router = Router(store: store, testEndpoints: testEndpoints, forbidden: Set(forbid))
+        for entry in deny {
+            let parts = entry.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty }) else {
+                throw ValidationError("--deny takes USER:VERB:RESOURCE")
+            }
+            router.denied.insert(Router.Denial(user: parts[0], verb: parts[1], resource: parts[2]))
+        }
         let server = HTTPServer(
             router: router, store: store, auth: .init(tokens: tokens, required: !allowAnonymous),
             bookmarkInterval: bookmarkInterval)

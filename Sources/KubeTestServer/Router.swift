@@ -27,6 +27,21 @@ struct Router: Sendable {
     let testEndpoints: Bool
     /// Users who may do nothing (to test 403 answers).
     let forbidden: Set<String>
+    /// Single refusals: a user who may not do one verb on one resource (`--deny USER:VERB:RESOURCE`).
+    var denied: Set<Denial> = []
+
+    /// One verb on one resource (plural) that one user may not do.
+    struct Denial: Hashable, Sendable {
+        var user: String
+        var verb: String
+        var resource: String
+    }
+
+    /// Whether `user` may do `verb` on `resource`: the test server's whole authorization model, which
+    /// SelfSubjectAccessReviews answer from too.
+    func allows(_ user: String, _ verb: String, _ resource: String) -> Bool {
+        !forbidden.contains(user) && !denied.contains(Denial(user: user, verb: verb, resource: resource))
+    }
 
     func handle(_ request: APIRequest) async -> APIReply {
         do {
@@ -59,6 +74,8 @@ struct Router: Sendable {
             return .json(200, document)
         case "api" where parts.count == 1: return .json(200, Discovery.api)
         case "apis" where parts.count == 1: return .json(200, Discovery.apis)
+        case "apis" where r.method == "POST" && r.path == KubeClient.accessReviewPath:
+            return try accessReview(r)
         case "api", "apis": break
         default:
             throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
@@ -119,6 +136,16 @@ struct Router: Sendable {
         let res = try resource(rest[0])
         let name = rest.count > 1 ? rest[1] : nil
         let subresource = rest.count > 2 ? rest[2] : nil
+        let verb = Self.verb(
+            method: r.method, named: name != nil, watch: r.query["watch"] == "1" || r.query["watch"] == "true")
+        if !allows(r.user, verb, res.plural) {
+            throw APIError(
+                code: 403, reason: "Forbidden",
+                message:
+                    "\(res.plural) is forbidden: User \"\(r.user)\" cannot \(verb) resource \"\(res.plural)\" "
+                    + "in API group \"\(group)\""
+            )
+        }
         if let subresource, subresource != "status" {
             throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
         }
@@ -160,6 +187,38 @@ struct Router: Sendable {
                 code: 405, reason: "MethodNotAllowed",
                 message: "the server does not allow this method on the requested resource")
         }
+    }
+
+    /// The Kubernetes verb of a request (what RBAC rules name).
+    static func verb(method: String, named: Bool, watch: Bool) -> String {
+        switch method {
+        case "GET": named ? "get" : (watch ? "watch" : "list")
+        case "POST": "create"
+        case "PUT": "update"
+        case "PATCH": "patch"
+        case "DELETE": "delete"
+        default: method.lowercased()
+        }
+    }
+
+    /// `POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews`: answers for the caller from the same
+    /// rules every request is checked against (`--forbid`, `--deny`); any authenticated user may ask, as
+    /// kube-apiserver's `system:basic-user` role allows.
+    /// JSON bodies only: `kubectl auth can-i` sends protobuf, which this server does not read.
+    private func accessReview(_ r: APIRequest) throws -> APIReply {
+        var review = try body(r)
+        guard let attributes = review["spec"]?["resourceAttributes"], let verb = attributes["verb"]?.stringValue,
+            let resource = attributes["resource"]?.stringValue
+        else {
+            throw APIError.badRequest("spec.resourceAttributes with verb and resource is required")
+        }
+        let allowed = allows(r.user, verb, resource)
+        var status: [String: JSONValue] = ["allowed": .bool(allowed)]
+        if !allowed {
+            status["reason"] = .string("kube-test-server refuses \(verb) \(resource) to user \"\(r.user)\"")
+        }
+        review["status"] = .object(status)
+        return .json(201, review)
     }
 
     private func body(_ r: APIRequest) throws -> JSONValue {

@@ -18,6 +18,7 @@ struct Krctl: ParsableCommand {
         version: KrctlVersion.string,
         subcommands: [
             ExplainPolicy.self, PolicyCommand.self, TraceCommand.self, IPVSCommand.self, BGPCommand.self, Version.self,
+            DoctorCommand.self,
         ]
     )
 }
