@@ -403,7 +403,15 @@ struct KubeRouter: ParsableCommand {
         if let router = box.router {
             health.add(.init(name: "bgp", latching: true) { router.readiness() })
         }
+        // The node checks of `krctl doctor`: a failure an enabled controller needs keeps readiness red.
+        var enabled = Set<DoctorController>()
+        if runFirewall { enabled.insert(.firewall) }
+        if runServiceProxy { enabled.insert(.serviceProxy) }
+        if runRouter { enabled.insert(.router) }
+        let nodeChecks = NodeChecks(client: informers.client, node: node, enabled: enabled, log: log)
+        health.add(.init(name: "node", latching: false) { nodeChecks.readiness() })
         let metrics = AgentMetrics(version: Self.configuration.version)
+        metrics.addNodeChecks(nodeChecks)
         for monitor in monitors { metrics.observe(monitor) }
         metrics.addHealth(health)
         metrics.addInformers(informers)
@@ -425,6 +433,7 @@ struct KubeRouter: ParsableCommand {
             if let proxy = box.serviceProxy, !proxy.stop(waitingUntil: deadline) { late.append("service proxy") }
             if let router = box.router, !router.stop(waitingUntil: deadline, reason: reason) { late.append("router") }
             informers.stop()
+            nodeChecks.stop()
             endpoints.stop()
             log.info(
                 "kube-router: stopped"
@@ -434,6 +443,7 @@ struct KubeRouter: ParsableCommand {
                             + "\(shutdownTimeout)"))
         }
         informers.start()
+        nodeChecks.start { monitors.allSatisfy { $0.snapshot.fullSuccesses > 0 } }
         while !informers.waitForSync(timeout: 10) {
             if informers.isStopped { return }  // the stop path is ending the process
             log.info("kube-router: waiting for the API server's objects (\(config.server))")

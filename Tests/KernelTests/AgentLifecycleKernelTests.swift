@@ -71,6 +71,7 @@ struct AgentLifecycleKernelTests {
         let verbose = get(lab, "s", "http://127.0.0.1:20244/readyz?verbose")
         #expect(verbose.body.contains("[+]firewall ok"), "\(verbose.body)")
         #expect(verbose.body.contains("[+]router ok"), "\(verbose.body)")
+        #expect(verbose.body.contains("[+]node ok"), "the node checks pass: \(verbose.body)")
         #expect(verbose.body.hasSuffix("readyz check passed"), "\(verbose.body)")
         let json = get(lab, "s", "http://127.0.0.1:20244/livez", accept: "application/json")
         let live = try JSONDecoder().decode(LiveReport.self, from: Data(json.body.utf8))
@@ -139,6 +140,8 @@ struct AgentLifecycleKernelTests {
         #expect(sample(text, "kube_router_bgp_prefixes_advertised{peer=\"10.99.0.1\"}") == 1)
         #expect((sample(text, "kube_router_bgp_updates_received_total{peer=\"10.99.0.1\"}") ?? 0) >= 1)
         #expect(sample(text, "kube_router_bgp_routes_installed") == 1)
+        #expect(sample(text, "kube_router_node_check{check=\"sysctl-ip_forward\",status=\"OK\"}") == 1, "\(text)")
+        #expect(sample(text, "kube_router_node_check{check=\"api-rbac\",status=\"FAIL\"}") == 0)
 
         // SIGTERM: exit 0 within the timeout; chains and routes stay; BIRD keeps our route as stale.
         let chainsBefore = Kernel.shell("ip netns exec \(lab.ns("s")) iptables-legacy -S").1

@@ -81,6 +81,20 @@ final class AgentMetrics: Sendable {
         }
     }
 
+    /// One series per check and status: 1 for the check's current status, 0 for the others.
+    func addNodeChecks(_ checks: NodeChecks) {
+        registry.addCollector { [registry] in
+            guard let report = checks.latest else { return }
+            for check in report.checks {
+                for status in DoctorCheck.Status.allCases {
+                    registry.gauge(
+                        .nodeCheck, [("check", check.id), ("status", status.rawValue)],
+                        value: check.status == status ? 1 : 0, transient: true)
+                }
+            }
+        }
+    }
+
     func addInformers(_ informers: Informers) {
         registry.addCollector { [registry] in
             for (resource, reflector) in informers.reflectors {

@@ -47,7 +47,8 @@ struct MetricFamily: Sendable {
     static let syncDuration = Self(
         "kube_router_sync_duration_seconds", .histogram, "How long each sync of a controller took.",
         labels: ["controller"],
-        upstream: "kube_router_controller_iptables_sync_time, kube_router_controller_ipvs_services_sync_time")
+        upstream: "kube_router_controller_iptables_sync_time, kube_router_controller_ipvs_services_sync_time, "
+            + "kube_router_controller_routes_sync_time")
     static let syncPhaseDuration = Self(
         "kube_router_sync_phase_duration_seconds", .histogram,
         "How long each phase of a sync took (plan, ipsets, iptables, netfilter, ipvs, ...).",
