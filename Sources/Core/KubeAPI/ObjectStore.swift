@@ -1,45 +1,6 @@
 import Foundation
 import KubeModel
 
-/// What an informer tells its controllers.
-public enum InformerEvent: Sendable {
-    case added(KubeObject)
-    case updated(old: KubeObject, new: KubeObject)
-    case deleted(KubeObject)
-    /// The first complete list has been stored (sent once per reflector).
-    case synced(APIResource)
-    /// An object the API serves that cannot be read: it is named, and its last good version (if any)
-    /// stays in force until a good version arrives or the object is deleted. Sent when it is first
-    /// rejected and whenever the reason changes.
-    case rejected(ObjectRejection)
-    /// A connection problem; the rest keeps working.
-    case problem(String)
-}
-
-/// An object the API serves that could not be read (a malformed policy a buggy controller wrote).
-public struct ObjectRejection: Sendable, Equatable, CustomStringConvertible {
-    public var resource: APIResource
-    /// The store key: `namespace/name`, or `name` for cluster-scoped kinds.
-    public var key: String
-    public var error: String
-    /// Whether a last good version is kept in the store in its place (fail closed).
-    public var keptLastGood: Bool
-
-    public init(resource: APIResource, key: String, error: String, keptLastGood: Bool) {
-        self.resource = resource
-        self.key = key
-        self.error = error
-        self.keptLastGood = keptLastGood
-    }
-
-    /// `Kind namespace/name`.
-    public var object: String { "\(resource.kind) \(key)" }
-
-    public var description: String {
-        error + (keptLastGood ? " (its last good version stays in force)" : " (ignored until it is fixed)")
-    }
-}
-
 /// The objects of one resource, with the indexes controllers ask for (namespace, node, pod IP).
 /// Thread-safe: the reflector writes, anyone reads.
 public final class ObjectStore: @unchecked Sendable {
