@@ -21,5 +21,4 @@ struct DurationArgument: CommandArgument, Hashable, CustomStringConvertible {
     }
 
     var description: String { text }
-    var defaultValueDescription: String { text }
 }

@@ -8,6 +8,4 @@ extension PortQuery: CommandArgument {
         + "protocol TCP, UDP or SCTP"
 
     public init?(argument: String) { self.init(argument) }
-
-    public var defaultValueDescription: String { description }
 }

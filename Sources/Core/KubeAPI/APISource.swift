@@ -21,8 +21,6 @@ public struct APISource: ClusterSource {
         self.warn = warn
     }
 
-    public var summary: String { "API server \(config.server) (\(config.origin))" }
-
     public func snapshot() throws -> ClusterSnapshot {
         let client = KubeClient(config: config)
         var reader = ObjectReader()

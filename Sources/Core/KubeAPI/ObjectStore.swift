@@ -6,7 +6,6 @@ import KubeModel
 public final class ObjectStore: @unchecked Sendable {
     private let lock = NSLock()
     private var objects: [String: KubeObject] = [:]
-    private var byNamespace: [String: Set<String>] = [:]
     private var podsByNode: [String: Set<String>] = [:]
     private var podsByIP: [IPAddress: String] = [:]
 
@@ -19,10 +18,6 @@ public final class ObjectStore: @unchecked Sendable {
     public func list() -> [KubeObject] { lock.withLock { Array(objects.values) } }
 
     public func keys() -> Set<String> { lock.withLock { Set(objects.keys) } }
-
-    public func list(namespace: String) -> [KubeObject] {
-        lock.withLock { (byNamespace[namespace] ?? []).compactMap { objects[$0] } }
-    }
 
     /// Pods scheduled on `node` (the agent's own pods).
     public func pods(onNode node: String) -> [Pod] {
@@ -74,7 +69,6 @@ public final class ObjectStore: @unchecked Sendable {
                 }
             }
             objects = [:]
-            byNamespace = [:]
             podsByNode = [:]
             podsByIP = [:]
             for (key, object) in incoming {
@@ -87,7 +81,6 @@ public final class ObjectStore: @unchecked Sendable {
 
     private func index(_ object: KubeObject) {
         let key = object.key
-        if !object.meta.namespace.isEmpty { byNamespace[object.meta.namespace, default: []].insert(key) }
         if case .pod(let pod) = object {
             if !pod.nodeName.isEmpty { podsByNode[pod.nodeName, default: []].insert(key) }
             if pod.isEndpoint && !pod.hostNetwork { for ip in pod.ips { podsByIP[ip] = key } }
@@ -96,7 +89,6 @@ public final class ObjectStore: @unchecked Sendable {
 
     private func unindex(_ object: KubeObject) {
         let key = object.key
-        byNamespace[object.meta.namespace]?.remove(key)
         if case .pod(let pod) = object {
             podsByNode[pod.nodeName]?.remove(key)
             for ip in pod.ips where podsByIP[ip] == key { podsByIP[ip] = nil }

@@ -8,7 +8,6 @@ import Planning
 /// like the kernel, refuses to delete a chain that is referenced or not empty.
 public protocol IPTablesBackend: AnyObject {
     func chains() -> [String]
-    func hasChain(_ chain: String) -> Bool
     func rules(_ chain: String) -> [Rule]
     func createChain(_ chain: String) throws
     func flush(_ chain: String) throws

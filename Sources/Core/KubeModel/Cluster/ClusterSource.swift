@@ -1,7 +1,5 @@
 /// Where a snapshot of the cluster comes from. krctl picks one per invocation: manifests offline,
 /// the live API server, and later the node's kernel for comparison.
 public protocol ClusterSource: Sendable {
-    /// Words for messages: "manifests in ./deploy", "API server https://...".
-    var summary: String { get }
     func snapshot() throws -> ClusterSnapshot
 }

@@ -11,8 +11,6 @@ public struct ManifestSource: ClusterSource {
         self.warn = warn
     }
 
-    public var summary: String { "manifests in \(paths.joined(separator: ", "))" }
-
     /// Throws `ManifestLoadError` listing every invalid object: a review tool must not silently drop one.
     public func snapshot() throws -> ClusterSnapshot {
         let reader = try ManifestLoader().read(paths: paths)

@@ -37,17 +37,6 @@ public enum BGPCapability: Sendable, Equatable {
         }
     }
 
-    public var code: UInt8 {
-        switch self {
-        case .multiprotocol: 1
-        case .routeRefresh: 2
-        case .gracefulRestart: 64
-        case .fourOctetAS: 65
-        case .enhancedRouteRefresh: 70
-        case .unknown(let code, _): code
-        }
-    }
-
     public var name: String {
         switch self {
         case .multiprotocol(let afi, let safi):

@@ -29,7 +29,7 @@ public enum FirewallDrift {
             let have = observed.chains[name]
             switch (want, have) {
             case (nil, nil): continue
-            case (let want?, nil):
+            case (_?, nil):
                 findings.append(
                     DriftFinding(kind: .missingChain, chain: name, about: subjects[name]?.description ?? ""))
             case (nil, _?):

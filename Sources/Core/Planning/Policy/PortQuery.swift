@@ -6,11 +6,6 @@ public struct PortQuery: Sendable, Hashable, CustomStringConvertible {
     public var value: Value
     public var proto: PortProtocol
 
-    public init(_ value: Value, proto: PortProtocol = .tcp) {
-        self.value = value
-        self.proto = proto
-    }
-
     /// `80`, `80/TCP`, `53/udp`, `http`, `metrics/TCP`.
     public init?(_ text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
