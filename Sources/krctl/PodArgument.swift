@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// A pod named on the command line: `NAMESPACE/POD` or `POD` (in the namespace the command resolves).
 /// An IP address is refused: the command needs a pod, not any endpoint.
-struct PodArgument: CommandArgument, Hashable, CustomStringConvertible {
+struct PodArgument: CommandArgument, Hashable {
     var namespace: String?
     var name: String
 
@@ -16,6 +16,4 @@ struct PodArgument: CommandArgument, Hashable, CustomStringConvertible {
 
     /// The pod's key in the cluster snapshot, `namespace/name`.
     func key(defaultNamespace: String) -> String { "\(namespace ?? defaultNamespace)/\(name)" }
-
-    var description: String { namespace.map { "\($0)/\(name)" } ?? name }
 }

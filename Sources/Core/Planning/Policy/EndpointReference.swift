@@ -9,13 +9,19 @@ public enum EndpointReference: Sendable, Hashable, CustomStringConvertible {
     public init?(_ text: String, defaultNamespace: String = "default") {
         if let ip = IPAddress(text) {
             self = .ip(ip)
-            return
+        } else if let (namespace, name) = Self.namespacedName(text) {
+            self = .pod(namespace: namespace ?? defaultNamespace, name: name)
+        } else {
+            return nil
         }
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+    }
+
+    /// `NAMESPACE/NAME` or a bare `NAME` (nil namespace), neither part empty: how operators name objects.
+    public static func namespacedName(_ text: String) -> (namespace: String?, name: String)? {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         switch parts.count {
-        case 1 where !text.isEmpty: self = .pod(namespace: defaultNamespace, name: text)
-        case 2 where !parts[0].isEmpty && !parts[1].isEmpty:
-            self = .pod(namespace: String(parts[0]), name: String(parts[1]))
+        case 1 where !text.isEmpty: return (nil, text)
+        case 2 where !parts[0].isEmpty && !parts[1].isEmpty: return (parts[0], parts[1])
         default: return nil
         }
     }
