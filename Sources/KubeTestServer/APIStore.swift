@@ -2,15 +2,6 @@ import Foundation
 import KubeAPI
 import KubeModel
 
-/// What a watch connection receives.
-enum WatchMessage: Sendable {
-    case event(type: String, object: JSONValue)
-    case bookmark
-    case timeout
-    /// Close the connection abruptly, mid-stream (test hook).
-    case drop
-}
-
 /// The objects of the test API server, with one global resourceVersion counter and a bounded history
 /// of changes for watches. A watch from a version older than the history reaches gets 410 Gone, as
 /// on a real server after compaction (and after a restart, since the history is not persisted).

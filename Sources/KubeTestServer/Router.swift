@@ -2,25 +2,6 @@ import Foundation
 import KubeAPI
 import KubeModel
 
-/// One parsed request.
-struct APIRequest: Sendable {
-    var method: String
-    var path: String
-    var query: [String: String]
-    var contentType: String
-    var body: Data
-    /// The authenticated user (client-certificate CN or token owner).
-    var user: String
-}
-
-/// What to send back: a whole JSON answer, or a watch stream.
-enum APIReply: Sendable {
-    case json(Int, JSONValue)
-    case text(Int, String)
-    case raw(Int, contentType: String, Data)
-    case watch(resource: APIResource, filter: ObjectFilter, from: String?, timeout: Int, bookmarks: Bool)
-}
-
 /// Maps URLs to the store, the way kube-apiserver lays out its paths.
 struct Router: Sendable {
     let store: APIStore

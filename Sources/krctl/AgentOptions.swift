@@ -12,23 +12,17 @@ struct AgentOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "How long to wait for the agent's answer, as a Go duration (kubectl's flag).",
-            valueName: "duration"))
-    var requestTimeout = "30s"
-
-    func validate() throws {
-        guard let seconds = GoDuration.seconds(requestTimeout), seconds > 0 else {
-            throw ValidationError(
-                "invalid --request-timeout \"\(requestTimeout)\" (expected a Go duration such as 30s or 2m)")
-        }
-    }
+            "How long to wait for the agent's answer, as a Go duration (kubectl's flag). (default: 30s)",
+            valueName: "duration"),
+        transform: DurationArgument.parse)
+    var requestTimeout = DurationArgument(seconds: 30)
 
     func ask<T: Decodable>(_ command: String, as type: T.Type) throws -> T {
         let reply: Data
         do {
             reply = try ControlSocket.ask(
                 path: stateDir + "/" + ControlSocket.fileName, command,
-                timeout: GoDuration.seconds(requestTimeout) ?? 30)
+                timeout: requestTimeout.seconds)
         } catch {
             throw CommandFailure("\(error)")
         }

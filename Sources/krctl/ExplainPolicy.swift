@@ -32,17 +32,22 @@ struct ExplainPolicy: ParsableCommand {
 
     @OptionGroup var cluster: ClusterOptions
 
-    @Option(help: ArgumentHelp("Source: NAMESPACE/POD, POD or IP.", valueName: "endpoint"))
-    var from: String?
+    @Option(
+        help: ArgumentHelp("Source: NAMESPACE/POD, POD or IP.", valueName: "endpoint"),
+        transform: EndpointArgument.parse)
+    var from: EndpointArgument?
 
-    @Option(help: ArgumentHelp("Destination: NAMESPACE/POD, POD or IP.", valueName: "endpoint"))
-    var to: String?
+    @Option(
+        help: ArgumentHelp("Destination: NAMESPACE/POD, POD or IP.", valueName: "endpoint"),
+        transform: EndpointArgument.parse)
+    var to: EndpointArgument?
 
     @Option(
         help: ArgumentHelp(
-            "Destination port: NUMBER[/TCP|UDP|SCTP] or NAME[/PROTOCOL] (repeatable with --matrix).", valueName: "port")
-    )
-    var port: [String] = []
+            "Destination port: NUMBER[/TCP|UDP|SCTP] or NAME[/PROTOCOL] (repeatable with --matrix).",
+            valueName: "port"),
+        transform: PortQuery.parse)
+    var port: [PortQuery] = []
 
     @Flag(help: "Print the allow/deny truth table of every ordered pair of distinct pods.")
     var matrix = false
@@ -68,69 +73,80 @@ struct ExplainPolicy: ParsableCommand {
 
     @OptionGroup var nodeOptions: NodeOptions
 
-    func validate() throws {
+    /// What was asked: one packet, or the truth table. `validate` and `run` read the flags here only.
+    private enum Query {
+        case single(from: EndpointArgument, to: EndpointArgument, port: PortQuery)
+        case matrix(ports: [PortQuery])
+    }
+
+    private func query() throws -> Query {
         if matrix {
             guard from == nil, to == nil else { throw ValidationError("--matrix takes no --from or --to") }
             guard !port.isEmpty else { throw ValidationError("--matrix needs at least one --port PORT[/PROTOCOL]") }
-        } else {
-            guard from != nil, to != nil else { throw ValidationError("give --from and --to (or --matrix)") }
-            guard port.count == 1 else { throw ValidationError("give exactly one --port for a single query") }
-            guard namespace.count <= 1 else { throw ValidationError("give at most one --namespace for a single query") }
+            return .matrix(ports: port)
         }
-        for (text, option) in [(from, "--from"), (to, "--to")] {
-            if let text { _ = try reference(text, option, "default") }
+        guard let from, let to else { throw ValidationError("give --from and --to (or --matrix)") }
+        guard port.count == 1, let single = port.first else {
+            throw ValidationError("give exactly one --port for a single query")
         }
-        for p in port where PortQuery(p) == nil {
-            throw ValidationError(
-                "invalid --port \"\(p)\" (expected NUMBER[/PROTOCOL] or NAME[/PROTOCOL], "
-                    + "protocol TCP, UDP or SCTP, number 1-65535)"
-            )
-        }
+        guard namespace.count <= 1 else { throw ValidationError("give at most one --namespace for a single query") }
+        return .single(from: from, to: to, port: single)
+    }
+
+    func validate() throws {
+        _ = try query()
     }
 
     func run() throws {
+        let query = try query()
         // As kubectl does, bare pod names live in the kubeconfig context's namespace when -n is not given.
         let (snapshot, contextNamespace) = try cluster.load()
-        // The kernel only for a single query: a matrix would walk thousands of packets for one node's view.
-        let local = matrix || kernel == .never ? nil : try nodeOptions.local(required: kernel == .always)
-        let engine = PolicyEngine(snapshot, defaultDeny: netpolDefaultDeny || local?.status?.defaultDeny == true)
-        var drift = false
         do {
-            if matrix {
+            switch query {
+            case .matrix(let ports):
+                // No kernel for a matrix: it would walk thousands of packets for one node's view.
+                let engine = PolicyEngine(snapshot, defaultDeny: netpolDefaultDeny)
                 let scope = namespace.isEmpty ? nil : Set(namespace)
-                let result = engine.matrix(
-                    pods: engine.endpointPods(namespaces: scope), ports: port.compactMap(PortQuery.init))
+                let result = engine.matrix(pods: engine.endpointPods(namespaces: scope), ports: ports)
                 try format.emit(result) { PolicyText.matrix(result, terminal: $0) }
-            } else {
+            case .single(let from, let to, let port):
                 let defaultNamespace = namespace.first ?? contextNamespace
-                let source = try reference(from!, "--from", defaultNamespace)
-                let destination = try reference(to!, "--to", defaultNamespace)
-                let (src, dst) = try engine.pair(from: engine.resolve(source), to: engine.resolve(destination))
-                let query = PortQuery(port[0])!
-                let number = try engine.resolvePort(query, on: dst)
-                var portName: String?
-                if case .named(let name) = query.value { portName = name }
-                var explanation = engine.explain(
-                    from: src, to: dst, port: number, proto: query.proto, portName: portName)
-                if let local {
-                    let plan = FirewallPlanner(engine: engine).plan(node: local.name, family: dst.ip.family)
-                    explanation.kernel = KernelCheck.verdict(
-                        plan: plan, observed: local.observed(dst.ip.family), node: local.name,
-                        from: src, to: dst, port: number, proto: query.proto)
-                    drift = explanation.kernel!.hasDrift
-                }
-                try format.emit(explanation) { PolicyText.explanation(explanation, terminal: $0) }
+                try explain(
+                    from: from.reference(defaultNamespace: defaultNamespace),
+                    to: to.reference(defaultNamespace: defaultNamespace), port: port, in: snapshot)
             }
         } catch let error as QueryError {
             throw CommandFailure(error.description)
         }
-        if drift { throw ExitCode(2) }
     }
 
-    private func reference(_ text: String, _ option: String, _ defaultNamespace: String) throws -> EndpointReference {
-        guard let ref = EndpointReference(text, defaultNamespace: defaultNamespace) else {
-            throw ValidationError("invalid \(option) \"\(text)\" (expected NAMESPACE/POD, POD or an IP address)")
+    /// One packet: the policies' verdict, and on a node the kernel's beside it (exit status 2 on drift).
+    private func explain(
+        from source: EndpointReference, to destination: EndpointReference, port: PortQuery,
+        in snapshot: ClusterSnapshot
+    ) throws {
+        let local: NodeOptions.Local? =
+            switch kernel {
+            case .never: nil
+            case .auto: nodeOptions.agentLocal()
+            case .always: try nodeOptions.local()
+            }
+        let engine = PolicyEngine(snapshot, defaultDeny: netpolDefaultDeny || local?.status?.defaultDeny == true)
+        let (src, dst) = try engine.pair(from: engine.resolve(source), to: engine.resolve(destination))
+        let number = try engine.resolvePort(port, on: dst)
+        var portName: String?
+        if case .named(let name) = port.value { portName = name }
+        var explanation = engine.explain(from: src, to: dst, port: number, proto: port.proto, portName: portName)
+        var drift = false
+        if let local {
+            let plan = FirewallPlanner(engine: engine).plan(node: local.name, family: dst.ip.family)
+            let verdict = KernelCheck.verdict(
+                plan: plan, observed: local.observed(dst.ip.family), node: local.name,
+                from: src, to: dst, port: number, proto: port.proto)
+            explanation.kernel = verdict
+            drift = verdict.hasDrift
         }
-        return ref
+        try format.emit(explanation) { PolicyText.explanation(explanation, terminal: $0) }
+        if drift { throw ExitCode(2) }
     }
 }

@@ -29,25 +29,29 @@ struct NodeOptions: ParsableArguments {
 
     var status: FirewallStatus? { FirewallStatus.read(stateDir: stateDir) }
 
-    /// Reads the kernel. `required`: failures are errors; otherwise nil when the kernel cannot be read
-    /// or holds nothing of an agent (krctl run off the nodes).
-    func local(required: Bool) throws -> Local? {
-        let status = self.status
-        var observed: [IPAddress.Family: ObservedFirewall] = [:]
+    /// Reads the kernel for a command that needs it: a failure is an error.
+    func local() throws -> Local {
         do {
-            observed[.ipv4] = try ObservedFirewall.read(family: .ipv4)
+            return try read()
         } catch {
-            guard required else { return nil }
             throw CommandFailure("cannot read this node's firewall: \(error) (run krctl as root on the node)")
         }
+    }
+
+    /// The node when krctl runs on one of the agent's: nil when the kernel cannot be read or holds nothing
+    /// of an agent (krctl run off the nodes).
+    func agentLocal() -> Local? {
+        guard let local = try? read(), local.status != nil || !local.observed.values.allSatisfy(\.isEmpty) else {
+            return nil
+        }
+        return local
+    }
+
+    private func read() throws -> Local {
+        let status = self.status
+        var observed: [IPAddress.Family: ObservedFirewall] = [.ipv4: try ObservedFirewall.read(family: .ipv4)]
         observed[.ipv6] = try? ObservedFirewall.read(family: .ipv6)
-        if !required && observed.values.allSatisfy(\.isEmpty) && status == nil { return nil }
         let name = node ?? status?.node ?? ProcessInfo.processInfo.hostName
         return Local(name: name, status: status, observed: observed)
     }
-}
-
-/// When `explain-policy` compares with the kernel.
-enum KernelMode: String, ExpressibleByArgument, CaseIterable {
-    case auto, always, never
 }

@@ -3,14 +3,6 @@ import Foundation
 import KubeModel
 import Planning
 
-struct PolicyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "policy",
-        abstract: "Inspect the NetworkPolicy firewall of this node.",
-        subcommands: [PolicyCheck.self]
-    )
-}
-
 struct PolicyCheck: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
@@ -26,8 +18,10 @@ struct PolicyCheck: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("The pod: NAMESPACE/POD or POD (in --namespace).", valueName: "pod"))
-    var pod: String
+    @Argument(
+        help: ArgumentHelp("The pod: NAMESPACE/POD or POD (in --namespace).", valueName: "pod"),
+        transform: PodArgument.parse)
+    var pod: PodArgument
 
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var nodeOptions: NodeOptions
@@ -40,21 +34,11 @@ struct PolicyCheck: ParsableCommand {
 
     @OptionGroup var format: OutputOptions
 
-    func validate() throws {
-        guard EndpointReference(pod) != nil, IPAddress(pod) == nil else {
-            throw ValidationError("invalid pod \"\(pod)\" (expected NAMESPACE/POD or POD)")
-        }
-    }
-
     func run() throws {
         let (snapshot, contextNamespace) = try cluster.load()
-        guard case .pod(let ns, let name)? = EndpointReference(pod, defaultNamespace: namespace ?? contextNamespace),
-            let target = snapshot.pods["\(ns)/\(name)"]
-        else {
-            let key = EndpointReference(pod, defaultNamespace: namespace ?? contextNamespace)?.description ?? pod
-            throw CommandFailure("pod \(key) not found")
-        }
-        let local = try nodeOptions.local(required: true)!
+        let key = pod.key(defaultNamespace: namespace ?? contextNamespace)
+        guard let target = snapshot.pods[key] else { throw CommandFailure("pod \(key) not found") }
+        let local = try nodeOptions.local()
         guard target.nodeName == local.name else {
             throw CommandFailure(
                 "pod \(target.key) runs on node \(target.nodeName.isEmpty ? "(none yet)" : target.nodeName), "

@@ -66,7 +66,7 @@ import Testing
         var rib = BGPRib(localASN: 64512)
         announce(&rib, "10.244.1.0/24", path("10.0.0.1"))
         announce(&rib, "10.244.3.0/24", path("10.0.0.1"))
-        rib.dropPeer(IPAddress("10.0.0.1")!, keepAsStale: true)
+        rib.dropPeer(IPAddress("10.0.0.1")!, keepAsStale: [.ipv4, .ipv6])
         #expect(rib.kernelRoutes(proto: 201).count == 2, "forwarding goes on while the peer restarts")
         announce(&rib, "10.244.1.0/24", path("10.0.0.1"))  // re-announced after the restart
         rib.purgeStale(IPAddress("10.0.0.1")!)  // its End-of-RIB

@@ -1,51 +1,11 @@
 import Foundation
 import KubeModel
 
-/// What an informer tells its controllers.
-public enum InformerEvent: Sendable {
-    case added(KubeObject)
-    case updated(old: KubeObject, new: KubeObject)
-    case deleted(KubeObject)
-    /// The first complete list has been stored (sent once per reflector).
-    case synced(APIResource)
-    /// An object the API serves that cannot be read: it is named, and its last good version (if any)
-    /// stays in force until a good version arrives or the object is deleted. Sent when it is first
-    /// rejected and whenever the reason changes.
-    case rejected(ObjectRejection)
-    /// A connection problem; the rest keeps working.
-    case problem(String)
-}
-
-/// An object the API serves that could not be read (a malformed policy a buggy controller wrote).
-public struct ObjectRejection: Sendable, Equatable, CustomStringConvertible {
-    public var resource: APIResource
-    /// The store key: `namespace/name`, or `name` for cluster-scoped kinds.
-    public var key: String
-    public var error: String
-    /// Whether a last good version is kept in the store in its place (fail closed).
-    public var keptLastGood: Bool
-
-    public init(resource: APIResource, key: String, error: String, keptLastGood: Bool) {
-        self.resource = resource
-        self.key = key
-        self.error = error
-        self.keptLastGood = keptLastGood
-    }
-
-    /// `Kind namespace/name`.
-    public var object: String { "\(resource.kind) \(key)" }
-
-    public var description: String {
-        error + (keptLastGood ? " (its last good version stays in force)" : " (ignored until it is fixed)")
-    }
-}
-
 /// The objects of one resource, with the indexes controllers ask for (namespace, node, pod IP).
 /// Thread-safe: the reflector writes, anyone reads.
 public final class ObjectStore: @unchecked Sendable {
     private let lock = NSLock()
     private var objects: [String: KubeObject] = [:]
-    private var byNamespace: [String: Set<String>] = [:]
     private var podsByNode: [String: Set<String>] = [:]
     private var podsByIP: [IPAddress: String] = [:]
 
@@ -58,10 +18,6 @@ public final class ObjectStore: @unchecked Sendable {
     public func list() -> [KubeObject] { lock.withLock { Array(objects.values) } }
 
     public func keys() -> Set<String> { lock.withLock { Set(objects.keys) } }
-
-    public func list(namespace: String) -> [KubeObject] {
-        lock.withLock { (byNamespace[namespace] ?? []).compactMap { objects[$0] } }
-    }
 
     /// Pods scheduled on `node` (the agent's own pods).
     public func pods(onNode node: String) -> [Pod] {
@@ -113,7 +69,6 @@ public final class ObjectStore: @unchecked Sendable {
                 }
             }
             objects = [:]
-            byNamespace = [:]
             podsByNode = [:]
             podsByIP = [:]
             for (key, object) in incoming {
@@ -126,7 +81,6 @@ public final class ObjectStore: @unchecked Sendable {
 
     private func index(_ object: KubeObject) {
         let key = object.key
-        if !object.meta.namespace.isEmpty { byNamespace[object.meta.namespace, default: []].insert(key) }
         if case .pod(let pod) = object {
             if !pod.nodeName.isEmpty { podsByNode[pod.nodeName, default: []].insert(key) }
             if pod.isEndpoint && !pod.hostNetwork { for ip in pod.ips { podsByIP[ip] = key } }
@@ -135,7 +89,6 @@ public final class ObjectStore: @unchecked Sendable {
 
     private func unindex(_ object: KubeObject) {
         let key = object.key
-        byNamespace[object.meta.namespace]?.remove(key)
         if case .pod(let pod) = object {
             podsByNode[pod.nodeName]?.remove(key)
             for ip in pod.ips where podsByIP[ip] == key { podsByIP[ip] = nil }

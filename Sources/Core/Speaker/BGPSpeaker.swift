@@ -221,8 +221,6 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         if changed { markRoutesDirty() }
     }
 
-    public var importPolicy: BGPImportPolicy { lock.withLock { rib.policy } }
-
     /// Our prefixes (the node's pod CIDRs): advertised to every peer, never installed from one.
     public func setAdvertised(_ prefixes: [CIDR]) {
         let (changed, old, established): (Bool, [CIDR], [BGPSession]) = lock.withLock {

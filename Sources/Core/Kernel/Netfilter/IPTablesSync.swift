@@ -3,24 +3,6 @@ import Foundation
 import KubeModel
 import Planning
 
-/// What a sync needs of one table of one family, read whole and changed in memory until `commit`
-/// replaces it atomically: the real one is `IPTablesTable` (libiptc); tests use an in-memory fake that,
-/// like the kernel, refuses to delete a chain that is referenced or not empty.
-public protocol IPTablesBackend: AnyObject {
-    func chains() -> [String]
-    func hasChain(_ chain: String) -> Bool
-    func rules(_ chain: String) -> [Rule]
-    func createChain(_ chain: String) throws
-    func flush(_ chain: String) throws
-    func deleteChain(_ chain: String) throws
-    func append(_ rule: Rule) throws
-    func insert(_ rule: Rule, at position: Int) throws
-    func delete(chain: String, at position: Int) throws
-    func commit() throws
-}
-
-extension IPTablesTable: IPTablesBackend {}
-
 /// Brings a table to a plan in one commit: the owner's chains created, refilled and the stale ones
 /// deleted; its hooks placed in the built-in chains. Rules of others, in their chains or in the
 /// built-in ones, are left as they are. Nothing is committed when the table already matches. The
@@ -146,28 +128,5 @@ public enum IPTablesSync {
                 [.placeHooks([])] + chains.map { .flush($0) } + chains.map { .deleteChain($0) }, to: table, owner: owner
             )
         }
-    }
-}
-
-/// Runs work on a dedicated thread inside a named network namespace (`ip netns add NAME`): netfilter
-/// state is per namespace, and switching namespaces must never happen on a shared pool thread.
-public enum NetworkNamespace {
-    public static func run<T: Sendable>(_ name: String, _ body: @escaping @Sendable () throws -> T) throws -> T {
-        let result = Locked<Swift.Result<T, any Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            defer { done.signal() }
-            guard kr_setns_path("/run/netns/\(name)") == 0 else {
-                result.set(.failure(IPTablesTable.Failure(description: "cannot enter network namespace \(name)")))
-                return
-            }
-            result.set(Result { try body() })
-        }
-        thread.start()
-        done.wait()
-        guard let outcome = result.get() else {
-            throw IPTablesTable.Failure(description: "the thread in network namespace \(name) ended without a result")
-        }
-        return try outcome.get()
     }
 }

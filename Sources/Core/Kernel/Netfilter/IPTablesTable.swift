@@ -79,10 +79,6 @@ public final class IPTablesTable: @unchecked Sendable {
         }
     }
 
-    public func hasChain(_ chain: String) -> Bool {
-        Self.lock.withLock { (v6 ? ip6tc_is_chain(chain, handle) : iptc_is_chain(chain, handle)) != 0 }
-    }
-
     public func createChain(_ chain: String) throws {
         try call(
             "create chain \(chain)", v4: { iptc_create_chain(chain, handle) }, v6: { ip6tc_create_chain(chain, handle) }

@@ -32,18 +32,6 @@ public struct ClusterSnapshot: Sendable {
         }
     }
 
-    /// Removes the object with the same kind and key, if present.
-    public mutating func remove(_ object: KubeObject) {
-        switch object {
-        case .namespace(let ns): namespaces[ns.name] = nil
-        case .pod(let pod): pods[pod.key] = nil
-        case .service(let svc): services[svc.meta.key] = nil
-        case .endpointSlice(let slice): endpointSlices[slice.meta.key] = nil
-        case .node(let node): nodes[node.name] = nil
-        case .networkPolicy(let np): networkPolicies[np.key] = nil
-        }
-    }
-
     /// A namespace that objects live in but that was not listed (a partial set of manifests) exists
     /// with only its automatic `kubernetes.io/metadata.name` label.
     private mutating func implyNamespace(_ name: String) {

@@ -96,17 +96,6 @@ public struct NetworkPolicy: Sendable, Hashable {
     /// After API defaulting: Ingress always unless listed otherwise; Egress when egress rules exist.
     public var policyTypes: Set<Direction>
 
-    public init(
-        meta: ObjectMeta, podSelector: LabelSelector = .everything, ingress: [Rule] = [], egress: [Rule] = [],
-        policyTypes: Set<Direction>? = nil
-    ) {
-        self.meta = meta
-        self.podSelector = podSelector
-        self.ingress = ingress
-        self.egress = egress
-        self.policyTypes = policyTypes ?? NetworkPolicy.defaultPolicyTypes(hasEgressRules: !egress.isEmpty)
-    }
-
     public var name: String { meta.name }
     public var namespace: String { meta.namespace }
     public var key: String { meta.key }

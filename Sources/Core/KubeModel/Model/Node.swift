@@ -9,12 +9,6 @@ public struct Node: Sendable, Hashable {
     public var podCIDRs: [CIDR]
     public var addresses: [Address]
 
-    public init(meta: ObjectMeta, podCIDRs: [CIDR] = [], addresses: [Address] = []) {
-        self.meta = meta
-        self.podCIDRs = podCIDRs
-        self.addresses = addresses
-    }
-
     public var name: String { meta.name }
 
     /// The node's InternalIP addresses that parse as IPs (hostnames are skipped).

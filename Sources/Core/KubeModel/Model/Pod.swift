@@ -25,19 +25,6 @@ public struct Pod: Sendable, Hashable {
     public var hostIP: IPAddress?
     public var ports: [ContainerPort]
 
-    public init(
-        meta: ObjectMeta, nodeName: String = "", hostNetwork: Bool = false, phase: Phase = .running,
-        ips: [IPAddress] = [], hostIP: IPAddress? = nil, ports: [ContainerPort] = []
-    ) {
-        self.meta = meta
-        self.nodeName = nodeName
-        self.hostNetwork = hostNetwork
-        self.phase = phase
-        self.ips = ips
-        self.hostIP = hostIP
-        self.ports = ports
-    }
-
     public var name: String { meta.name }
     public var namespace: String { meta.namespace }
     public var labels: [String: String] { meta.labels }

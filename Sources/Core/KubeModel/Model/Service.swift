@@ -23,7 +23,6 @@ public struct Service: Sendable, Hashable {
     public var externalTrafficPolicyLocal: Bool
     public var internalTrafficPolicyLocal: Bool
 
-    public var name: String { meta.name }
     public var namespace: String { meta.namespace }
 
     init(_ fields: Fields) throws {

@@ -149,12 +149,6 @@ public struct BGPRib: Sendable {
         return changed
     }
 
-    /// Marks every path of a peer stale (graceful restart), whatever its family.
-    @discardableResult
-    public mutating func dropPeer(_ peer: IPAddress, keepAsStale: Bool) -> Set<CIDR> {
-        dropPeer(peer, keepAsStale: keepAsStale ? [.ipv4, .ipv6] : [])
-    }
-
     /// After a restarted peer's End-of-RIB (or its restart time): its paths not re-announced go; with
     /// `family`, only those of that family.
     @discardableResult

@@ -1,24 +1,5 @@
 import KubeModel
 
-/// One change to the kernel's routes of our protocol.
-public enum RouteChange: Sendable, Hashable, CustomStringConvertible {
-    /// Add the route where we have none: only if the destination has no route at all (`ip route add`,
-    /// exclusive), so that a route another protocol put there since we last looked is not overwritten.
-    case add(KernelRoute)
-    /// Change the next hops of our route to its destination (`ip route replace`).
-    case replace(KernelRoute)
-    /// Remove our route to its destination.
-    case delete(KernelRoute)
-
-    public var description: String {
-        switch self {
-        case .add(let route): "add \(route)"
-        case .replace(let route): "replace \(route)"
-        case .delete(let route): "delete \(route)"
-        }
-    }
-}
-
 /// The routes we want in the kernel beside those it holds, as changes. Only routes of our protocol are
 /// ever changed, and a destination the kernel holds with another protocol (a static route, a routing
 /// daemon's) is left to it: `ip route replace` would overwrite that route, so ours is not installed

@@ -1,44 +1,5 @@
 import KubeModel
 
-/// One IPVS virtual service the node must hold, with its real servers and what it stands for.
-public struct PlannedVirtualService: Sendable, Equatable {
-    public var service: IPVSService
-    public var destinations: [IPVSDestination]
-    /// `namespace/name:port` (the port's name, or its number).
-    public var origin: String
-    public var kind: VirtualServiceKind
-    /// The Service port's name, or its number when it has none (the part of `origin` after the colon).
-    public var portName = ""
-    /// A pod may reach itself through the service (`kube-router.io/service.hairpin`, `--hairpin-mode`).
-    public var hairpin = false
-    /// The Service's namespace and name (what `origin` names, as values: metrics label by them).
-    public var namespace = ""
-    public var serviceName = ""
-}
-
-/// Which address of a Service a virtual service is for.
-public enum VirtualServiceKind: String, Sendable, Codable, Hashable, CustomStringConvertible {
-    case clusterIP, nodePort, externalIP, loadBalancer
-    public var description: String { rawValue }
-}
-
-/// What one Service asks of a node: its virtual services, VIPs and problems.
-public struct ServicePlan: Sendable, Equatable {
-    public var services: [PlannedVirtualService] = []
-    public var vips: [IPAddress] = []
-    public var problems: [String] = []
-    public init() {}
-}
-
-/// The IPVS table and the VIPs a node must hold for the cluster's Services, as plain values. Pure.
-public struct ServiceProxyPlan: Sendable, Equatable {
-    public var services: [PlannedVirtualService]
-    /// Addresses for `kube-dummy-if`: cluster, external and load-balancer IPs (never the node's own).
-    public var vips: [IPAddress]
-    /// Problems with the cluster's data (an unknown scheduler), named by service and annotation.
-    public var problems: [String]
-}
-
 /// kube-router's service proxy semantics:
 /// - ClusterIP on every node; NodePort on the node's addresses; externalIPs and LoadBalancer ingress IPs.
 /// - Real servers: the ready endpoints of the service's EndpointSlices for that port (by name), with their

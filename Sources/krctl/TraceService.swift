@@ -5,106 +5,6 @@ import KubeAPI
 import KubeModel
 import Planning
 
-/// `krctl ipvs`: the node's IPVS table, named by the Services the agent made it from.
-struct IPVSCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "ipvs",
-        abstract: "The node's IPVS table with service names, real servers and counters.",
-        discussion: """
-            Reads the kernel over generic netlink (run as root on the node). Service names come from the \
-            agent's status file, <state-dir>/service-proxy.json; virtual services the agent does not own are \
-            shown as "(not kube-router's)".
-            """
-    )
-
-    @OptionGroup var agent: AgentOptions
-
-    struct Row: Encodable {
-        struct Server: Encodable {
-            var address: String
-            var port: Int
-            var forwarding: String
-            var weight: Int
-            var activeConnections: Int
-            var inactiveConnections: Int
-            var stats: IPVSStats
-        }
-        var service: String?
-        var kind: String?
-        var key: String
-        var scheduler: String
-        var persistenceSeconds: Int?
-        var stats: IPVSStats
-        var realServers: [Server]
-    }
-
-    func run() throws {
-        let client: IPVSClient
-        do { client = try IPVSClient() } catch {
-            throw CommandFailure("\(error) (krctl ipvs reads the kernel: run it as root on the node)")
-        }
-        let status = ServiceProxyStatus.read(stateDir: agent.stateDir)
-        var rows: [Row] = []
-        for service in try client.services().sorted(by: { $0.key < $1.key }) {
-            let owned = status?.owned?[service.key]
-            let name = owned?.service
-            let kind = owned?.kind?.rawValue
-            let servers = try client.destinations(of: service).sorted { $0.key < $1.key }.map {
-                Row.Server(
-                    address: $0.address.description, port: Int($0.port), forwarding: "\($0.forwarding)",
-                    weight: Int($0.weight),
-                    activeConnections: Int($0.activeConnections), inactiveConnections: Int($0.inactiveConnections),
-                    stats: $0.stats)
-            }
-            rows.append(
-                Row(
-                    service: name, kind: kind, key: service.key, scheduler: service.scheduler,
-                    persistenceSeconds: service.persistent ? Int(service.timeout) : nil, stats: service.stats,
-                    realServers: servers))
-        }
-        try agent.format.emit(rows) { _ in
-            if rows.isEmpty {
-                return "IPVS table is empty"
-                    + (status == nil
-                        ? " (and no agent status in \(agent.stateDir): "
-                            + "is kube-router running with --run-service-proxy?)"
-                        : "")
-            }
-            var table = [
-                [
-                    "SERVICE", "KIND", "VIRTUAL SERVICE / REAL SERVER", "SCHEDULER", "WEIGHT", "ACTIVE", "INACTIVE",
-                    "CONNS", "PKTS IN", "PKTS OUT", "BYTES IN", "BYTES OUT",
-                ]
-            ]
-            for r in rows {
-                table.append([
-                    r.service ?? "(not kube-router's)", r.kind ?? "-", r.key,
-                    r.scheduler + (r.persistenceSeconds.map { " persistent \($0)s" } ?? ""), "", "", "",
-                    String(r.stats.connections), String(r.stats.packetsIn), String(r.stats.packetsOut),
-                    String(r.stats.bytesIn), String(r.stats.bytesOut),
-                ])
-                for s in r.realServers {
-                    let address = s.address.contains(":") ? "[\(s.address)]:\(s.port)" : "\(s.address):\(s.port)"
-                    table.append([
-                        "", "", "  -> \(address)", s.forwarding, String(s.weight), String(s.activeConnections),
-                        String(s.inactiveConnections), String(s.stats.connections), String(s.stats.packetsIn),
-                        String(s.stats.packetsOut), String(s.stats.bytesIn), String(s.stats.bytesOut),
-                    ])
-                }
-            }
-            return Table.render(table)
-        }
-    }
-}
-
-struct TraceCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "trace",
-        abstract: "Follow a packet along the node's data path.",
-        subcommands: [TraceService.self]
-    )
-}
-
 /// `krctl trace service NS/NAME`: from the VIP to each endpoint, as planned and as the kernel holds it.
 struct TraceService: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -119,8 +19,10 @@ struct TraceService: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("The service: NAMESPACE/NAME or NAME (in --namespace).", valueName: "service"))
-    var service: String
+    @Argument(
+        help: ArgumentHelp("The service: NAMESPACE/NAME or NAME (in --namespace).", valueName: "service"),
+        transform: ServiceArgument.parse)
+    var service: ServiceArgument
 
     @Option(
         name: [.customShort("n"), .long],
@@ -131,11 +33,14 @@ struct TraceService: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "The client pod, NAMESPACE/POD or POD: adds the policy verdict at each endpoint.", valueName: "pod"))
-    var from: String?
+            "The client pod, NAMESPACE/POD or POD: adds the policy verdict at each endpoint.", valueName: "pod"),
+        transform: EndpointArgument.parse)
+    var from: EndpointArgument?
 
-    @Option(help: ArgumentHelp("Only this service port (its name or number).", valueName: "port"))
-    var port: String?
+    @Option(
+        help: ArgumentHelp("Only this service port (its name or number).", valueName: "port"),
+        transform: ServicePortArgument.parse)
+    var port: ServicePortArgument?
 
     @Option(
         help: ArgumentHelp("Compare with this node's kernel: auto (when readable), always or never.", valueName: "mode")
@@ -149,10 +54,9 @@ struct TraceService: ParsableCommand {
 
     func run() throws {
         let (snapshot, contextNamespace) = try cluster.load(resources: APIResource.all)
-        let parts = service.split(separator: "/", maxSplits: 1).map(String.init)
-        let key = parts.count == 2 ? service : "\(namespace ?? contextNamespace)/\(service)"
+        let ns = service.namespace ?? namespace ?? contextNamespace
+        let key = "\(ns)/\(service.name)"
         guard let svc = snapshot.services[key] else {
-            let ns = key.split(separator: "/").first.map(String.init) ?? ""
             let known = snapshot.services.keys.filter { $0.hasPrefix(ns + "/") }.sorted().prefix(8)
             throw CommandFailure(
                 "service \(key) not found"
@@ -169,9 +73,7 @@ struct TraceService: ParsableCommand {
         let plan = ServiceProxyPlanner.plan(snapshot, node: node, options: options)
         var planned = plan.services.filter { $0.origin.hasPrefix(svc.meta.key + ":") }
         if let port {
-            let matching = svc.ports.filter {
-                $0.name == port || String($0.port) == port || $0.nodePort.map(String.init) == port
-            }
+            let matching = svc.ports.filter(port.matches)
             guard !matching.isEmpty else {
                 let ports = svc.ports.map {
                     $0.name.isEmpty ? "\($0.port)/\($0.proto.rawValue)" : "\($0.name)=\($0.port)/\($0.proto.rawValue)"
@@ -206,9 +108,7 @@ struct TraceService: ParsableCommand {
         let engine = PolicyEngine(
             snapshot, defaultDeny: FirewallStatus.read(stateDir: nodeOptions.stateDir)?.defaultDeny == true)
         if let from {
-            guard let reference = EndpointReference(from, defaultNamespace: namespace ?? contextNamespace) else {
-                throw ValidationError("invalid --from \"\(from)\" (expected NAMESPACE/POD, POD or an IP address)")
-            }
+            let reference = from.reference(defaultNamespace: namespace ?? contextNamespace)
             do { clientEndpoints = try engine.resolve(reference) } catch let error as QueryError {
                 throw CommandFailure(error.description)
             }

@@ -1,0 +1,16 @@
+import Foundation
+import KubeModel
+
+/// What the router of one node must do, from the cluster's nodes: its AS and router ID, the
+/// prefixes it advertises (its pod CIDRs), and its peers. Pure.
+public struct RouterPlan: Sendable, Equatable {
+    public var localASN: UInt32
+    public var routerID: IPAddress?
+    public var advertised: [CIDR]
+    public var peers: [BGPPeerConfig]
+    /// Which learned routes may be installed: from the nodes' pod CIDRs and addresses, the flags and annotations.
+    public var importPolicy: BGPImportPolicy
+    /// Problems with the cluster's data (a bad annotation), named by node and annotation; the rest
+    /// of the plan stands.
+    public var problems: [String]
+}

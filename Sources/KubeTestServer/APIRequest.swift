@@ -1,0 +1,14 @@
+import Foundation
+import KubeAPI
+import KubeModel
+
+/// One parsed request.
+struct APIRequest: Sendable {
+    var method: String
+    var path: String
+    var query: [String: String]
+    var contentType: String
+    var body: Data
+    /// The authenticated user (client-certificate CN or token owner).
+    var user: String
+}

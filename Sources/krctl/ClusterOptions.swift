@@ -1,0 +1,64 @@
+import ArgumentParser
+import KubeAPI
+import KubeModel
+
+/// Options every command that reads the cluster shares: manifests offline, else the live API
+/// server through a kubeconfig (kubectl's lookup order) or the pod's service account.
+struct ClusterOptions: ParsableArguments {
+    @Option(
+        name: [.customShort("f"), .customLong("manifests")],
+        help: ArgumentHelp(
+            "Read objects from a YAML/JSON file or folder instead of the API server (repeatable).", valueName: "path"))
+    var manifests: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).",
+            valueName: "path"))
+    var kubeconfig: String?
+
+    @Option(help: ArgumentHelp("The kubeconfig context to use (default: its current-context).", valueName: "name"))
+    var context: String?
+
+    @Flag(
+        help: "Manifests: unknown fields, kinds that are not read and objects defined twice are errors, not warnings.")
+    var strict = false
+
+    /// Reads the cluster, with the namespace bare pod names live in: the kubeconfig context's (as kubectl
+    /// does), or `default` for manifests. Errors come back worded for the operator.
+    func load(
+        resources: [APIResource] = APIResource.forPolicy
+    ) throws -> (snapshot: ClusterSnapshot, contextNamespace: String) {
+        do {
+            let source = try source(resources: resources)
+            let namespace = (source as? APISource)?.config.namespace ?? "default"
+            return (try source.snapshot(), namespace)
+        } catch let error as ManifestLoadError {
+            throw CommandFailure(error)
+        } catch let error as KubeAPIError {
+            throw CommandFailure("cannot read the cluster: \(error)")
+        }
+    }
+
+    func source(resources: [APIResource] = APIResource.forPolicy) throws -> any ClusterSource {
+        if !manifests.isEmpty {
+            guard kubeconfig == nil, context == nil else {
+                throw ValidationError("--manifests reads files: it takes no --kubeconfig or --context")
+            }
+            let progress = Progress()
+            return ManifestSource(paths: manifests, strict: strict, warn: { progress.warn($0) })
+        }
+        let config: KubeConfig
+        do {
+            config = try KubeConfig.resolve(kubeconfig: kubeconfig, context: context)
+        } catch let error as KubeConfigError {
+            throw CommandFailure("\(error.description) (or read manifests with --manifests PATH)")
+        }
+        let progress = Progress()
+        for warning in config.securityWarnings { progress.warn(warning) }
+        return APISource(
+            config: config, resources: resources,
+            progress: { resource, count in progress.update("listing \(resource): \(count)") },
+            warn: { message in progress.warn(message) })
+    }
+}
