@@ -23,6 +23,15 @@ import Testing
         }
     }
 
+    @Test func docsListEveryFamily() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let docs = try String(contentsOf: root.appendingPathComponent("docs/metrics.md"), encoding: .utf8)
+        for family in MetricFamily.all {
+            #expect(docs.contains("| `\(family.name)` | \(family.kind.rawValue) |"), "docs/metrics.md: \(family.name)")
+        }
+    }
+
     /// The registry's text after a few syncs: every observed family present, transient series removed when
     /// their source goes, mirrored counters never decreasing.
     @Test func renderedTextIsValidExposition() throws {
