@@ -175,7 +175,7 @@ struct ServiceProxyVMTests {
             arguments: [
                 "--kubeconfig", kubeconfig, "--hostname-override", "node-1", "--run-firewall", "--run-router=false",
                 "--run-service-proxy", "--ipvs-graceful-termination", "--ipvs-sync-period", "1h", "--state-dir",
-                stateDir,
+                stateDir, "--metrics-port", "9102",
             ])
         defer { agent.stop() }
         #expect(synced(agent, stateDir: stateDir, atLeast: version), "agent log:\n\(agent.log)")
@@ -244,6 +244,21 @@ struct ServiceProxyVMTests {
         ] {
             #expect(trace.out.contains(text), "missing \(text) in\n\(trace.out)")
         }
+
+        // The metrics carry IPVS's own counters per service port: the 30 + 10 connections to the ClusterIP
+        // (the trace's probe may add some), and the table's size.
+        let metrics = Kernel.shell("ip netns exec \(lab.node) curl -sS --max-time 5 http://127.0.0.1:9102/metrics").1
+        func sample(_ series: String) -> Double? {
+            metrics.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap {
+                Double($0.dropFirst(series.count + 1))
+            }
+        }
+        let web = "namespace=\"shop\",service=\"web\",protocol=\"TCP\",port=\"80\",address_type=\"clusterIP\""
+        #expect((sample("kube_router_service_connections_total{\(web)}") ?? 0) >= 30, "\(metrics)")
+        #expect((sample("kube_router_service_packets_in_total{\(web)}") ?? 0) >= 90, "\(metrics)")
+        #expect((sample("kube_router_ipvs_services") ?? 0) >= 5, "\(metrics)")
+        #expect(
+            sample("kube_router_syncs_total{controller=\"service-proxy\",kind=\"full\",result=\"success\"}") ?? 0 >= 1)
 
         // A terminating endpoint is drained: weight 0, no new connections.
         version = try create(Self.slice("web", terminating: [2]), server, lab)
