@@ -145,7 +145,7 @@ final class AgentProcess: @unchecked Sendable {
             arguments: [
                 "--kubeconfig", kubeconfig, "--hostname-override", "node-1",
                 "--run-service-proxy=false", "--run-router=false",
-                "--iptables-sync-period", period, "--state-dir", stateDir,
+                "--iptables-sync-period", period, "--state-dir", stateDir, "--metrics-port", "9103",
             ])
     }
 
@@ -360,6 +360,17 @@ struct FirewallTrafficTests {
             #expect(agent.waitForSync(atLeast: version), "\(scenario.name): agent log:\n\(agent.log)")
             try compare(scenario.name, server, lab)
         }
+        // Every refused packet is counted: the metric is the sum of the pod chains' REJECT rule counters.
+        let saved = Kernel.shell("ip netns exec \(lab.node) iptables-legacy-save -c -t filter").1
+        var rejected = 0
+        for line in saved.split(separator: "\n") where line.contains("-A KUBE-POD-FW-") && line.hasSuffix("-j REJECT") {
+            if let packets = line.dropFirst().split(separator: ":").first.flatMap({ Int($0) }) { rejected += packets }
+        }
+        let metrics = Kernel.shell("ip netns exec \(lab.node) curl -sS --max-time 5 http://127.0.0.1:9103/metrics").1
+        let series = "kube_router_firewall_rejected_packets_total{family=\"IPv4\"} "
+        let reported = metrics.split(separator: "\n").first { $0.hasPrefix(series) }.map { $0.dropFirst(series.count) }
+        #expect(rejected > 0, "the scenarios refuse some connections: \(saved)")
+        #expect(reported.flatMap { Double($0) } == Double(rejected), "\(rejected) rejected; metrics:\n\(metrics)")
 
         // A pod label change takes effect: other/client becomes a web pod the egress policy does not allow... and
         // the api policy's namespace rule still admits it on http.

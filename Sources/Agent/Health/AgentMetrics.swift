@@ -1,6 +1,7 @@
 import Foundation
 import Kernel
 import KubeAPI
+import KubeModel
 import Planning
 import Speaker
 
@@ -125,6 +126,18 @@ final class AgentMetrics: Sendable {
             registry.gauge(.firewallSets, value: Double(counts.sets))
             registry.gauge(.firewallSetEntries, value: Double(counts.setEntries))
             registry.gauge(.firewallProtectedPods, value: Double(counts.protectedPods))
+            // The REJECT rules' counters of the pods' chains: every packet a policy refused, not only the
+            // rate-limited NFLOG samples.
+            for family in [IPAddress.Family.ipv4, .ipv6] {
+                guard let table = try? IPTablesTable("filter", family: family) else { continue }
+                var packets: UInt64 = 0
+                for chain in table.chains() where chain.hasPrefix(FirewallNames.podChainPrefix) {
+                    for (rule, counters) in table.rulesWithCounters(chain) where rule.target == .reject {
+                        packets += counters.packets
+                    }
+                }
+                registry.mirror(.firewallRejectedPackets, [("family", family.rawValue)], value: Double(packets))
+            }
         }
     }
 

@@ -96,6 +96,10 @@ struct MetricFamily: Sendable {
         "kube_router_firewall_ipset_entries", .gauge, "Members of the firewall's ipsets.")
     static let firewallProtectedPods = Self(
         "kube_router_firewall_protected_pods", .gauge, "Local pods with a firewall chain of their own.")
+    static let firewallRejectedPackets = Self(
+        "kube_router_firewall_rejected_packets_total", .counter,
+        "Packets the pods' policies refused (the REJECT rules' counters of every pod chain), by address family.",
+        labels: ["family"])
 
     // MARK: Service proxy
     static let ipvsServices = Self(
@@ -162,7 +166,8 @@ struct MetricFamily: Sendable {
         buildInfo, processCPU, processResident, processVirtual, processOpenFDs, processMaxFDs, processStart, ready,
         nodeCheck, syncDuration, syncPhaseDuration, syncs, lastSuccess, eventToKernel, driftRepairs, informerSynced,
         watchEvents, relists, apiRequests, firewallChains, firewallRules, firewallSets, firewallSetEntries,
-        firewallProtectedPods, ipvsServices, ipvsRealServers, ipvsDraining, serviceConnections, servicePacketsIn,
+        firewallProtectedPods, firewallRejectedPackets, ipvsServices, ipvsRealServers, ipvsDraining, serviceConnections,
+        servicePacketsIn,
         servicePacketsOut, serviceBytesIn, serviceBytesOut, bgpPeers, bgpPeerUp, bgpPeerTransitions,
         bgpPrefixesReceived, bgpPrefixesAdvertised, bgpUpdatesReceived, bgpUpdatesSent, bgpNotifications,
         bgpRoutesInstalled, bgpRouteChanges, bgpRouteReinjections,

@@ -160,6 +160,37 @@ public final class IPTablesTable: @unchecked Sendable {
         }
     }
 
+    /// A rule's packet and byte counters, as the kernel counted them (this handle's snapshot).
+    public struct Counters: Sendable, Equatable {
+        public var packets: UInt64
+        public var bytes: UInt64
+    }
+
+    /// The rules of a chain, decoded, each with its counters, in order.
+    public func rulesWithCounters(_ chain: String) -> [(rule: Rule, counters: Counters)] {
+        Self.lock.withLock {
+            var rules: [(Rule, Counters)] = []
+            if v6 {
+                var entry = ip6tc_first_rule(chain, handle)
+                while let e = entry {
+                    let rule = RuleCodec.decode(
+                        RuleCodec.view(e), chain: chain, target: String(cString: ip6tc_get_target(e, handle)))
+                    rules.append((rule, Counters(packets: e.pointee.counters.pcnt, bytes: e.pointee.counters.bcnt)))
+                    entry = ip6tc_next_rule(e, handle)
+                }
+            } else {
+                var entry = iptc_first_rule(chain, handle)
+                while let e = entry {
+                    let rule = RuleCodec.decode(
+                        RuleCodec.view(e), chain: chain, target: String(cString: iptc_get_target(e, handle)))
+                    rules.append((rule, Counters(packets: e.pointee.counters.pcnt, bytes: e.pointee.counters.bcnt)))
+                    entry = iptc_next_rule(e, handle)
+                }
+            }
+            return rules
+        }
+    }
+
     private func withEntry(_ rule: Rule, _ body: (UnsafeRawPointer) throws -> Void) throws {
         try Self.lock.withLock {
             var builder = kr_rule()

@@ -13,7 +13,8 @@ public enum FirewallNames {
     public static let logGroup = 100
 
     /// `KUBE-POD-FW-<16 hex>` for a local pod.
-    public static func podChain(_ podKey: String) -> String { "KUBE-POD-FW-" + hash(podKey) }
+    public static func podChain(_ podKey: String) -> String { podChainPrefix + hash(podKey) }
+    public static let podChainPrefix = "KUBE-POD-FW-"
 
     /// `KUBE-NWPLCY-<16 hex>` for one direction of one policy.
     public static func policyChain(_ policyKey: String, _ direction: NetworkPolicy.Direction) -> String {
