@@ -42,6 +42,30 @@ import Testing
         _ = speaker.session(session, received: BGPUpdate(withdrawn: prefixes.compactMap { CIDR($0) }))
     }
 
+    /// Routes a previous run left stay through the start-up deferral, unless this run takes them over; the
+    /// deferral ends when every configured peer has sent End-of-RIB (here: no peer at all), then they go.
+    @Test func routesAPreviousRunLeftStayUntilTheDeferralEnds() throws {
+        let routes = FakeRoutes([
+            route("10.244.7.0/24", via: "10.99.0.2"), route("10.244.8.0/24", via: "10.99.0.3"),
+            route("192.0.2.0/24", via: "10.99.0.1", proto: 4),
+        ])
+        let (speaker, session, logged) = try speaker(routes)
+        #expect(speaker.deferringLeftovers)
+        #expect(speaker.syncRoutes())  // the first, full sync: nothing learned, yet nothing removed
+        #expect(routes.all.count == 3)
+        announce(speaker, session, ["10.244.7.0/24"])
+        #expect(speaker.syncRoutes())
+        withdraw(speaker, session, ["10.244.7.0/24"])
+        #expect(speaker.syncRoutes())
+        #expect(routes.route(cidr("10.244.7.0/24")) == nil, "taken over, then withdrawn: this run's to remove")
+        #expect(routes.route(cidr("10.244.8.0/24")) != nil, "still deferred")
+        speaker.setPeers([])  // no peer to wait for: the deferral ends at the next sync
+        #expect(speaker.syncRoutes())
+        #expect(!speaker.deferringLeftovers)
+        #expect(routes.all.map(\.destination) == [cidr("192.0.2.0/24")], "another protocol's route stays")
+        #expect(logged.get().contains { $0.contains("every peer sent End-of-RIB") }, "\(logged.get())")
+    }
+
     @Test func theDiffReplacesWhatDiffersAndDeletesOnlyOurs() {
         let desired = [route("10.244.1.0/24", via: "10.99.0.2"), route("10.244.2.0/24", via: "10.99.0.3")]
         let actual = [
