@@ -44,16 +44,8 @@ struct AgentLifecycleKernelTests {
         let s = lab.nodes["s"]!
         try lab.startBIRD("a", peers: [s], gracefulRestart: true)
 
-        let server = try TestAPIServer(launcher: ["/usr/sbin/ip", "netns", "exec", lab.ns("s")])
-        let kubeconfig = try server.writeKubeconfig()
-        try NetworkNamespace.run(lab.ns("s")) { [config = server.config()] in
-            let node: JSONValue = .object([
-                "apiVersion": "v1", "kind": "Node", "metadata": .object(["name": "node-s"]),
-                "spec": .object(["podCIDR": "10.244.10.0/24"]),
-                "status": .object(["addresses": .array([.object(["type": "InternalIP", "address": "10.99.0.10"])])]),
-            ])
-            _ = try KubeClient(config: config).create(.nodes, namespace: nil, object: node)
-        }
+        let (server, kubeconfig) = try lab.startAPIServer(
+            in: "s", nodes: BGPLab.nodeYAML("node-s", podCIDR: "10.244.10.0/24", ip: "10.99.0.10"))
         let stateDir = try lab.dir("agent")
         let arguments = [
             "--kubeconfig", kubeconfig, "--hostname-override", "node-s", "--run-service-proxy=false",

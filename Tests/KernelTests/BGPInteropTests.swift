@@ -28,16 +28,8 @@ struct BGPInteropTests {
         try lab.startGoBGP("d", peers: [s], password: password)
 
         // The agent, against an API server in its namespace that knows its node and pod CIDR.
-        let server = try TestAPIServer(launcher: ["/usr/sbin/ip", "netns", "exec", lab.ns("s")])
-        let kubeconfig = try server.writeKubeconfig()
-        try NetworkNamespace.run(lab.ns("s")) { [config = server.config()] in
-            let node: JSONValue = .object([
-                "apiVersion": "v1", "kind": "Node", "metadata": .object(["name": "node-s"]),
-                "spec": .object(["podCIDR": "10.244.10.0/24"]),
-                "status": .object(["addresses": .array([.object(["type": "InternalIP", "address": "10.99.0.10"])])]),
-            ])
-            _ = try KubeClient(config: config).create(.nodes, namespace: nil, object: node)
-        }
+        let (server, kubeconfig) = try lab.startAPIServer(
+            in: "s", nodes: BGPLab.nodeYAML("node-s", podCIDR: "10.244.10.0/24", ip: "10.99.0.10"))
         let peers = ["a", "b", "d"].map { lab.nodes[$0]! }
         let stateDir = try lab.dir("agent")
         var arguments = [
@@ -189,15 +181,9 @@ struct BGPMeshTests {
         }
         var kubeconfigs: [String: String] = [:]
         for name in names {
-            let server = try TestAPIServer(launcher: ["/usr/sbin/ip", "netns", "exec", lab.ns(name)])
+            let (server, kubeconfig) = try lab.startAPIServer(in: name, nodes: nodes)
             servers.append(server)
-            try NetworkNamespace.run(lab.ns(name)) { [config = server.config(), nodes] in
-                let client = KubeClient(config: config)
-                for doc in try JSONValue.parseYAMLDocuments(nodes) {
-                    _ = try client.create(.nodes, namespace: nil, object: doc)
-                }
-            }
-            kubeconfigs[name] = try server.writeKubeconfig()
+            kubeconfigs[name] = kubeconfig
             agents[name] = try startAgent(name, kubeconfigs[name]!)
         }
         defer { agents.values.forEach { $0.stop() } }

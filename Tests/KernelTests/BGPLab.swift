@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 
 @testable import Kernel
+@testable import KubeAPI
 @testable import KubeModel
 
 /// Network namespaces on one bridge, each a router: BIRD 2, FRR 8 and GoBGP 3 from Debian, and
@@ -110,6 +111,30 @@ final class BGPLab: @unchecked Sendable {
     }
 
     // MARK: Daemons (configurations as in ../shared/notes/bgp-lab.md, fast timers)
+
+    /// kube-test-server in the node's namespace, holding `nodes` (YAML documents); with its kubeconfig.
+    func startAPIServer(in node: String, nodes: String) throws -> (server: TestAPIServer, kubeconfig: String) {
+        let server = try TestAPIServer(launcher: ["/usr/sbin/ip", "netns", "exec", ns(node)])
+        try NetworkNamespace.run(ns(node)) { [config = server.config()] in
+            let client = KubeClient(config: config)
+            for document in try JSONValue.parseYAMLDocuments(nodes) {
+                _ = try client.create(.nodes, namespace: nil, object: document)
+            }
+        }
+        return (server, try server.writeKubeconfig())
+    }
+
+    /// A Node object's YAML: its name, pod CIDR and InternalIP.
+    static func nodeYAML(_ name: String, podCIDR: String, ip: String) -> String {
+        """
+        ---
+        kind: Node
+        metadata: {name: \(name)}
+        spec: {podCIDR: \(podCIDR)}
+        status: {addresses: [{type: InternalIP, address: \(ip)}]}
+
+        """
+    }
 
     /// `gracefulRestart`: BIRD keeps a peer's routes as stale while it restarts (RFC 4724), for 60 s.
     func startBIRD(_ node: String, peers: [Node], password: String? = nil, gracefulRestart: Bool = false) throws {

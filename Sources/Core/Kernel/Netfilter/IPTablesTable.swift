@@ -136,29 +136,7 @@ public final class IPTablesTable: @unchecked Sendable {
 
     /// The rules of a chain, decoded. Rules with matches we do not write come back with a note in
     /// their comment (never ours, so never touched).
-    public func rules(_ chain: String) -> [Rule] {
-        Self.lock.withLock {
-            var rules: [Rule] = []
-            if v6 {
-                var entry = ip6tc_first_rule(chain, handle)
-                while let e = entry {
-                    rules.append(
-                        RuleCodec.decode(
-                            RuleCodec.view(e), chain: chain, target: String(cString: ip6tc_get_target(e, handle))))
-                    entry = ip6tc_next_rule(e, handle)
-                }
-            } else {
-                var entry = iptc_first_rule(chain, handle)
-                while let e = entry {
-                    rules.append(
-                        RuleCodec.decode(
-                            RuleCodec.view(e), chain: chain, target: String(cString: iptc_get_target(e, handle))))
-                    entry = iptc_next_rule(e, handle)
-                }
-            }
-            return rules
-        }
-    }
+    public func rules(_ chain: String) -> [Rule] { rulesWithCounters(chain).map(\.rule) }
 
     /// A rule's packet and byte counters, as the kernel counted them (this handle's snapshot).
     public struct Counters: Sendable, Equatable {
