@@ -114,44 +114,50 @@ public final class KubeClient: Sendable {
         var failure: Error?
         var errorBody = Data()
         let statistics = self.statistics
-        let status = try withoutActuallyEscaping(onEvent) { onEvent in
-            try transport.stream(
-                path: path, timeout: Double(timeoutSeconds) + 30, stallSeconds: stallSeconds,
-                shouldStop: shouldStop
-            ) { chunk, status in
-                // A non-2xx answer carries an error Status: read it whole, below.
-                if status >= 300 {
-                    errorBody.append(contentsOf: chunk)
-                    return true
-                }
-                do {
-                    return try framer.feed(chunk) { line in
-                        if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) { return true }
-                        guard let value = try? JSONValue.parseJSON(Data(line)),
-                            let typeText = value["type"]?.stringValue,
-                            let type = WatchEvent.EventType(rawValue: typeText)
-                        else {
-                            let head = String(decoding: line.prefix(200), as: UTF8.self)
-                            failure = KubeAPIError.transport("watch \(resource): undecodable event \(head)")
-                            return false
-                        }
-                        let object = value["object"] ?? .null
-                        if type == .error {
-                            failure = Self.statusError(
-                                object, httpStatus: object["code"]?.intValue ?? 500, config: self.config)
-                            return false
-                        }
-                        statistics.recordWatchEvent(resource: resource, type: type)
-                        return onEvent(WatchEvent(type: type, object: object))
+        let status: Int
+        do {
+            status = try withoutActuallyEscaping(onEvent) { onEvent in
+                try transport.stream(
+                    path: path, timeout: Double(timeoutSeconds) + 30, stallSeconds: stallSeconds,
+                    shouldStop: shouldStop
+                ) { chunk, status in
+                    // A non-2xx answer carries an error Status: read it whole, below.
+                    if status >= 300 {
+                        errorBody.append(contentsOf: chunk)
+                        return true
                     }
-                } catch {
-                    let tooLong = error as? LineFramer.TooLong
-                    failure = WatchEventTooLarge(
-                        resource: resource, bytes: tooLong?.bytes ?? 0,
-                        limit: tooLong?.limit ?? Self.maxWatchEvent)
-                    return false
+                    do {
+                        return try framer.feed(chunk) { line in
+                            if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) { return true }
+                            guard let value = try? JSONValue.parseJSON(Data(line)),
+                                let typeText = value["type"]?.stringValue,
+                                let type = WatchEvent.EventType(rawValue: typeText)
+                            else {
+                                let head = String(decoding: line.prefix(200), as: UTF8.self)
+                                failure = KubeAPIError.transport("watch \(resource): undecodable event \(head)")
+                                return false
+                            }
+                            let object = value["object"] ?? .null
+                            if type == .error {
+                                failure = Self.statusError(
+                                    object, httpStatus: object["code"]?.intValue ?? 500, config: self.config)
+                                return false
+                            }
+                            statistics.recordWatchEvent(resource: resource, type: type)
+                            return onEvent(WatchEvent(type: type, object: object))
+                        }
+                    } catch {
+                        let tooLong = error as? LineFramer.TooLong
+                        failure = WatchEventTooLarge(
+                            resource: resource, bytes: tooLong?.bytes ?? 0,
+                            limit: tooLong?.limit ?? Self.maxWatchEvent)
+                        return false
+                    }
                 }
             }
+        } catch {
+            statistics.recordRequest(verb: "WATCH", code: nil)
+            throw error
         }
         statistics.recordRequest(verb: "WATCH", code: status)
         if status >= 300 {
