@@ -6,6 +6,13 @@
 #   swift build -c release --static-swift-stdlib --product kube-router --scratch-path .build-static
 #   swift build -c release --static-swift-stdlib --product krctl --scratch-path .build-static
 #   docker build -t kube-router .
+
+# The binaries without their debug information (as scripts/image strips them).
+FROM debian:bookworm-slim AS binaries
+RUN apt-get update && apt-get install -y --no-install-recommends binutils
+COPY .build-static/release/kube-router .build-static/release/krctl /out/
+RUN strip --strip-debug /out/kube-router /out/krctl
+
 FROM debian:bookworm-slim
 
 COPY deploy/image/packages.txt deploy/image/customize /tmp/image/
@@ -18,10 +25,10 @@ RUN set -eux; \
     /tmp/image/customize /; \
     rm -rf /var/lib/apt/lists/* /tmp/image
 
-COPY .build-static/release/kube-router .build-static/release/krctl /usr/local/bin/
+COPY --from=binaries /out/kube-router /out/krctl /usr/local/bin/
 
 LABEL org.opencontainers.image.title="kube-router" \
-      org.opencontainers.image.description="kube-router (Swift): service proxy, network policy and BGP pod routing for Kubernetes nodes; krctl" \
+      org.opencontainers.image.description="Kubernetes node networking (IPVS, network policy, BGP) and krctl" \
       org.opencontainers.image.base.name="debian:bookworm-slim"
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 WORKDIR /
