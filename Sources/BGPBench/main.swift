@@ -58,7 +58,9 @@ sh(
 // Our speaker, in-process: its threads are started from a thread inside namespace s, so they run there.
 let speaker = try NetworkNamespace.run(ns("s")) { () -> BGPSpeaker in
     let speaker = try BGPSpeaker(
-        config: BGPSpeaker.Config(asn: 65010, routerID: IPAddress("10.99.0.10")!, holdTime: 90, connectRetry: 1))
+        config: BGPSpeaker.Config(
+            asn: 65010, routerID: IPAddress("10.99.0.10")!, holdTime: 90, connectRetry: 1,
+            maxPrefixes: prefixCount + 1))
     try speaker.start()
     speaker.setPeers([BGPPeerConfig(address: IPAddress("10.99.0.100")!, asn: 65100, passive: true)])
     return speaker
