@@ -29,7 +29,7 @@ let package = Package(
     targets: [
         .systemLibrary(
             name: "CNetlink", pkgConfig: "libnl-genl-3.0",
-            providers: [.apt(["libnl-3-dev", "libnl-route-3-dev", "libnl-genl-3-dev"])]),
+            providers: [.apt(["libnl-3-dev", "libnl-route-3-dev", "libnl-genl-3-dev", "libnl-nf-3-dev"])]),
         .systemLibrary(name: "CIPSet", pkgConfig: "libipset", providers: [.apt(["libipset-dev"])]),
         .systemLibrary(name: "CIPTables", pkgConfig: "libiptc", providers: [.apt(["libiptc-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
