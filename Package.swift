@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "kr-firewall-bench", targets: ["FirewallBench"]),
         .executable(name: "kr-bgp-bench", targets: ["BGPBench"]),
         .executable(name: "kr-ipvs-bench", targets: ["IPVSBench"]),
+        .executable(name: "kr-drops-bench", targets: ["DropsBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -95,6 +96,10 @@ let package = Package(
         .executableTarget(
             name: "BGPBench",
             dependencies: ["KubeModel", "Planning", "Kernel", "Speaker", "BenchSupport"]
+        ),
+        .executableTarget(
+            name: "DropsBench",
+            dependencies: ["KubeModel", "Planning", "Kernel", "BenchSupport"]
         ),
         .executableTarget(
             name: "IPVSBench",

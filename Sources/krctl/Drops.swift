@@ -122,6 +122,7 @@ struct Drops: ParsableCommand {
         let started = Date()
         var drops: [Drop] = []
         var suggestions: [String: DropSuggestion] = [:]
+        var attributed: [String: Drop] = [:]
         var samples = 0
         if follow && output == .text && reader != nil {
             write(Table.render([DropsReport.header]) + "\n")
@@ -132,7 +133,14 @@ struct Drops: ParsableCommand {
             let packets = try nflog.next(timeout: min(remaining, 1.0))
             for packet in packets where packet.group == nflog.group {
                 samples += 1
-                let drop = attribution.attribute(packet)
+                // Alike packets (one flow, one chain) share their reason and kernel walk: computed once.
+                let flow = packet.header.map {
+                    "\(packet.prefix)|\($0.source)|\($0.destination)|\($0.protocolNumber)|\($0.destinationPort ?? -1)"
+                }
+                var drop = flow.flatMap { attributed[$0] } ?? attribution.attribute(packet)
+                if let flow { attributed[flow] = drop }
+                drop.time = packet.time
+                drop.interface = packet.bridgePortIn
                 guard matches(drop, podKey: podKey) else { continue }
                 drops.append(drop)
                 if suggest, suggestions[drop.flowKey] == nil, let s = attribution.suggestion(packet) {
