@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "kr-firewall-bench", targets: ["FirewallBench"]),
         .executable(name: "kr-bgp-bench", targets: ["BGPBench"]),
         .executable(name: "kr-ipvs-bench", targets: ["IPVSBench"]),
+        .executable(name: "kr-drops-bench", targets: ["DropsBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -29,7 +30,7 @@ let package = Package(
     targets: [
         .systemLibrary(
             name: "CNetlink", pkgConfig: "libnl-genl-3.0",
-            providers: [.apt(["libnl-3-dev", "libnl-route-3-dev", "libnl-genl-3-dev"])]),
+            providers: [.apt(["libnl-3-dev", "libnl-route-3-dev", "libnl-genl-3-dev", "libnl-nf-3-dev"])]),
         .systemLibrary(name: "CIPSet", pkgConfig: "libipset", providers: [.apt(["libipset-dev"])]),
         .systemLibrary(name: "CIPTables", pkgConfig: "libiptc", providers: [.apt(["libiptc-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -95,6 +96,10 @@ let package = Package(
         .executableTarget(
             name: "BGPBench",
             dependencies: ["KubeModel", "Planning", "Kernel", "Speaker", "BenchSupport"]
+        ),
+        .executableTarget(
+            name: "DropsBench",
+            dependencies: ["KubeModel", "Planning", "Kernel", "BenchSupport"]
         ),
         .executableTarget(
             name: "IPVSBench",

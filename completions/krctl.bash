@@ -173,13 +173,13 @@ _krctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    explain-policy|policy|trace|ipvs|bgp|version|doctor|help)
+    explain-policy|policy|trace|ipvs|bgp|version|doctor|drops|help)
         # Offer subcommand argument completions
         "_krctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'explain-policy policy trace ipvs bgp version doctor help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'explain-policy policy trace ipvs bgp version doctor drops help' -- "${cur}"))
         ;;
     esac
 }
@@ -491,6 +491,52 @@ _krctl_doctor() {
         ;;
     '-o'|'--output')
         __krctl_add_completions -W 'text'$'\n''json'$'\n''yaml'
+        return
+        ;;
+    esac
+}
+
+_krctl_drops() {
+    repeating_flags=()
+    non_repeating_flags=(-f --follow --suggest --no-color --version -h --help)
+    repeating_options=(--manifests)
+    non_repeating_options=(--node --state-dir --kubeconfig --context -n --namespace --pod --port --since --count -o --output)
+    __krctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--node')
+        return
+        ;;
+    '--state-dir')
+        return
+        ;;
+    '--manifests')
+        return
+        ;;
+    '--kubeconfig')
+        return
+        ;;
+    '--context')
+        return
+        ;;
+    '-n'|'--namespace')
+        return
+        ;;
+    '--pod')
+        return
+        ;;
+    '--port')
+        return
+        ;;
+    '--since')
+        return
+        ;;
+    '--count')
+        return
+        ;;
+    '-o'|'--output')
+        __krctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
         return
         ;;
     esac

@@ -1,4 +1,4 @@
-// libnl-3, libnl-route-3 and libnl-genl-3: links, addresses, routes, and IPVS over generic netlink.
+// libnl-3, libnl-route-3, libnl-genl-3 and libnl-nf-3: links, addresses, routes, IPVS over generic netlink, NFLOG.
 #ifndef KR_CNETLINK_SHIM_H
 #define KR_CNETLINK_SHIM_H
 #include <netlink/netlink.h>
@@ -227,6 +227,142 @@ static inline int kr_route_get(struct nl_sock *sk, int family, const void *addr,
     if (tb[RTA_PREFSRC] && nla_len(tb[RTA_PREFSRC]) <= 16) { out->has_source = 1; memcpy(out->source, nla_data(tb[RTA_PREFSRC]), nla_len(tb[RTA_PREFSRC])); }
     free(buf);
     return 0;
+}
+
+
+// --- NFLOG (NETLINK_NETFILTER, subsystem ULOG) through libnl-nf-3 ---
+#include <netlink/netfilter/nfnl.h>
+#include <netlink/netfilter/log.h>
+#include <netlink/netfilter/log_msg.h>
+#include <netlink/netfilter/ct.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_log.h>
+#include <sys/socket.h>
+#include <poll.h>
+#include <errno.h>
+
+/// The most of a packet a sample keeps (L3 + L4 headers).
+#define KR_NFLOG_PAYLOAD_MAX 128
+
+/// One logged packet, as plain values.
+struct kr_nflog_sample {
+    uint16_t group;
+    uint8_t family;
+    uint8_t hook;
+    uint32_t indev, outdev, physindev, physoutdev;
+    int has_seq;
+    uint32_t seq;
+    int has_seq_global;
+    uint32_t seq_global;
+    int64_t sec;
+    int64_t usec;
+    char prefix[65];
+    uint16_t payload_len;
+    uint8_t payload[KR_NFLOG_PAYLOAD_MAX];
+    /// Conntrack's original destination (the service VIP before IPVS), when the kernel gave conntrack data.
+    int has_ct;
+    uint8_t ct_family;
+    uint8_t ct_dst[16];
+    uint16_t ct_dst_port;
+};
+
+static inline int kr_nflog_connect(struct nl_sock *sk) {
+    nl_socket_disable_seq_check(sk);
+    return nl_connect(sk, NETLINK_NETFILTER);
+}
+
+/// Binds one group (never the family: PF_UNBIND would clear every other listener's logger). Returns 0 or a
+/// negative NLE_* (NLE_PERM: another socket holds the group; NLE_BUSY: this one does; NLE_OPNOTSUPP: no
+/// conntrack data in this kernel).
+static inline int kr_nflog_bind(struct nl_sock *sk, uint16_t group, uint32_t range, int conntrack) {
+    struct nfnl_log *log = nfnl_log_alloc();
+    if (!log) return -NLE_NOMEM;
+    nfnl_log_set_group(log, group);
+    nfnl_log_set_copy_mode(log, NFNL_LOG_COPY_PACKET);
+    nfnl_log_set_copy_range(log, range);
+    nfnl_log_set_flush_timeout(log, 10);
+    nfnl_log_set_flags(log, NFNL_LOG_FLAG_SEQ | NFNL_LOG_FLAG_SEQ_GLOBAL | (conntrack ? NFNL_LOG_FLAG_CONNTRACK : 0));
+    int rc = nfnl_log_create(sk, log);
+    nfnl_log_put(log);
+    return rc;
+}
+
+/// Unbinds one group (NFULNL_CFG_CMD_UNBIND for that group only).
+static inline int kr_nflog_unbind(struct nl_sock *sk, uint16_t group) {
+    struct nfnl_log *log = nfnl_log_alloc();
+    if (!log) return -NLE_NOMEM;
+    nfnl_log_set_group(log, group);
+    int rc = nfnl_log_delete(sk, log);
+    nfnl_log_put(log);
+    return rc;
+}
+
+/// Asks for a receive buffer of `bytes` (SO_RCVBUFFORCE as root, else SO_RCVBUF up to rmem_max).
+static inline int kr_nflog_set_buffer(struct nl_sock *sk, int bytes) {
+    int fd = nl_socket_get_fd(sk);
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) == 0) return 0;
+    return setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+}
+
+static inline void kr_nflog_fill(struct nfnl_log_msg *m, struct kr_nflog_sample *s) {
+    memset(s, 0, sizeof(*s));
+    s->family = nfnl_log_msg_get_family(m);
+    s->hook = nfnl_log_msg_get_hook(m);
+    s->indev = nfnl_log_msg_get_indev(m);
+    s->outdev = nfnl_log_msg_get_outdev(m);
+    s->physindev = nfnl_log_msg_get_physindev(m);
+    s->physoutdev = nfnl_log_msg_get_physoutdev(m);
+    if (nfnl_log_msg_test_seq(m)) { s->has_seq = 1; s->seq = nfnl_log_msg_get_seq(m); }
+    if (nfnl_log_msg_test_seq_global(m)) { s->has_seq_global = 1; s->seq_global = nfnl_log_msg_get_seq_global(m); }
+    const struct timeval *tv = nfnl_log_msg_get_timestamp(m);
+    if (tv) { s->sec = tv->tv_sec; s->usec = tv->tv_usec; }
+    const char *prefix = nfnl_log_msg_get_prefix(m);
+    if (prefix) strncpy(s->prefix, prefix, sizeof(s->prefix) - 1);
+    int len = 0;
+    const void *payload = nfnl_log_msg_get_payload(m, &len);
+    if (payload && len > 0) {
+        if (len > KR_NFLOG_PAYLOAD_MAX) len = KR_NFLOG_PAYLOAD_MAX;
+        memcpy(s->payload, payload, len);
+        s->payload_len = (uint16_t)len;
+    }
+    struct nfnl_ct *ct = nfnl_log_msg_test_ct(m) ? nfnl_log_msg_get_ct(m) : NULL;
+    if (ct) {
+        struct nl_addr *dst = nfnl_ct_get_dst(ct, 0);
+        if (dst && nl_addr_get_len(dst) <= 16) {
+            s->has_ct = 1;
+            s->ct_family = (uint8_t)nl_addr_get_family(dst);
+            memcpy(s->ct_dst, nl_addr_get_binary_addr(dst), nl_addr_get_len(dst));
+            if (nfnl_ct_test_dst_port(ct, 0)) s->ct_dst_port = nfnl_ct_get_dst_port(ct, 0);
+        }
+    }
+}
+
+/// Waits up to `timeout_ms` for one datagram and parses the packets in it into `out` (at most `max`).
+/// Returns the number of samples (0 on timeout), -ENOBUFS when the kernel dropped messages for lack of
+/// room in our buffer, or another negative errno. `group` of each sample is the message's res_id.
+static inline int kr_nflog_receive(struct nl_sock *sk, int timeout_ms, struct kr_nflog_sample *out, int max,
+                                   uint8_t *buffer, int size) {
+    int fd = nl_socket_get_fd(sk);
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    int ready = poll(&p, 1, timeout_ms);
+    if (ready < 0) return errno == EINTR ? 0 : -errno;
+    if (ready == 0) return 0;
+    ssize_t n = recv(fd, buffer, size, MSG_DONTWAIT);
+    if (n < 0) return (errno == EAGAIN || errno == EINTR) ? 0 : -errno;
+    int count = 0;
+    int remaining = (int)n;
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buffer; nlmsg_ok(h, remaining) && count < max;
+         h = nlmsg_next(h, &remaining)) {
+        if (h->nlmsg_type != ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET)) continue;
+        struct nfnl_log_msg *m = NULL;
+        if (nfnlmsg_log_msg_parse(h, &m) < 0 || !m) continue;
+        kr_nflog_fill(m, &out[count]);
+        struct nfgenmsg *g = nlmsg_data(h);
+        out[count].group = ntohs(g->res_id);
+        nfnl_log_msg_put(m);
+        count++;
+    }
+    return count;
 }
 
 // LIBNL_STRING is a macro; expose the compiled-in version as a function.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kernel
 import KubeModel
 import Planning
 
@@ -51,7 +52,7 @@ struct PolicyCheck: ParsableCommand {
         let plan = FirewallPlanner(engine: engine).plan(node: local.name, family: family)
         let protection = KernelCheck.protection(
             of: target, engine: engine, plan: plan, observed: local.observed(family),
-            node: local.name, status: local.status)
+            node: local.name, status: local.status, counters: try? DenialCounters.rules(family: family))
         try format.emit(protection) { FirewallText.protection(protection, terminal: $0) }
         if protection.state == .drift { throw ExitCode(2) }
     }

@@ -94,7 +94,7 @@ struct IPTablesKernelTests {
                 "\(save)")
             #expect(save.contains("--ctstate RELATED,ESTABLISHED"))
             #expect(save.contains("-m addrtype --src-type LOCAL"))
-            #expect(save.contains("-j NFLOG --nflog-prefix \"kube-router deny ingress\" --nflog-group 100"))
+            #expect(save.contains("-j NFLOG --nflog-prefix \"kube-router deny ingress KUBE-POD-FW-"))
             #expect(
                 save.contains(
                     family == .ipv6

@@ -16,6 +16,16 @@ public protocol IPTablesBackend: AnyObject {
     func insert(_ rule: Rule, at position: Int) throws
     func delete(chain: String, at position: Int) throws
     func commit() throws
+    /// The chain's rules with their packet and byte counters (the snapshot the transaction started from).
+    func counted(_ chain: String) -> [(rule: Rule, packets: UInt64, bytes: UInt64)]
+    /// Sets the counters of the rule at `position` (0 = first), for the commit.
+    func setCounters(chain: String, position: Int, packets: UInt64, bytes: UInt64) throws
+}
+
+extension IPTablesBackend {
+    /// A backend without counters (the tests' fakes) has none to keep.
+    public func counted(_ chain: String) -> [(rule: Rule, packets: UInt64, bytes: UInt64)] { [] }
+    public func setCounters(chain: String, position: Int, packets: UInt64, bytes: UInt64) throws {}
 }
 
 extension IPTablesTable: IPTablesBackend {}

@@ -72,14 +72,21 @@ public enum IPTablesSync {
     {
         var report = Report()
         guard !changes.isEmpty else { return report }
+        let existing = Set(table.chains())
         for change in changes {
             switch change {
             case .createChain(let chain):
                 try table.createChain(chain)
                 report.chainsCreated += 1
             case .fill(let chain, let rules):
+                // The rules that stay keep their counters (the drops krctl and the metrics count).
+                let old = existing.contains(chain) ? table.counted(chain) : []
                 try table.flush(chain)
                 for rule in rules { try table.append(rule) }
+                for kept in IPTablesDiff.keptCounters(old: old, new: rules) {
+                    try table.setCounters(
+                        chain: chain, position: kept.position, packets: kept.packets, bytes: kept.bytes)
+                }
                 report.rulesWritten += rules.count
             case .placeHooks(let hooks):
                 try placeHooks(hooks, in: table, owner: owner)

@@ -169,6 +169,19 @@ public final class IPTablesTable: @unchecked Sendable {
         }
     }
 
+    public func counted(_ chain: String) -> [(rule: Rule, packets: UInt64, bytes: UInt64)] {
+        rulesWithCounters(chain).map { ($0.rule, $0.counters.packets, $0.counters.bytes) }
+    }
+
+    /// Sets a rule's counters for the commit (libiptc numbers rules from 1 here; `position` counts from 0).
+    public func setCounters(chain: String, position: Int, packets: UInt64, bytes: UInt64) throws {
+        var counters = xt_counters(pcnt: packets, bcnt: bytes)
+        try call(
+            "set the counters of rule \(position + 1) of \(chain)",
+            v4: { iptc_set_counter(chain, UInt32(position + 1), &counters, handle) },
+            v6: { ip6tc_set_counter(chain, UInt32(position + 1), &counters, handle) })
+    }
+
     private func withEntry(_ rule: Rule, _ body: (UnsafeRawPointer) throws -> Void) throws {
         try Self.lock.withLock {
             var builder = kr_rule()

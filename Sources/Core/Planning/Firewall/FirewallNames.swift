@@ -12,6 +12,12 @@ public enum FirewallNames {
     /// NFLOG group of denied packets (kube-router's).
     public static let logGroup = 100
 
+    /// The NFLOG prefix of a pod chain's direction: `kube-router deny ingress KUBE-POD-FW-…`, 53 bytes (the
+    /// kernel keeps 63). Unique per chain and direction, so that it is a key of `FirewallPlan.denials`.
+    public static func logPrefix(chain: String, direction: NetworkPolicy.Direction) -> String {
+        "kube-router deny \(direction.word) \(chain)"
+    }
+
     /// `KUBE-POD-FW-<16 hex>` for a local pod.
     public static func podChain(_ podKey: String) -> String { podChainPrefix + hash(podKey) }
     public static let podChainPrefix = "KUBE-POD-FW-"

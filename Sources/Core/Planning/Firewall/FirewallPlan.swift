@@ -11,6 +11,8 @@ public struct FirewallPlan: Sendable, Equatable {
     public var chains: [Chain]
     /// Jumps from the built-in chains into ours (inserted first in INPUT, FORWARD, OUTPUT).
     public var hooks: [Rule]
+    /// Per pod chain and isolated direction: its log prefix and REJECT rule (what a drop is attributed by).
+    public var denials: [FirewallDenial] = []
 
     public struct Chain: Sendable, Equatable {
         public var name: String
@@ -44,6 +46,9 @@ public struct FirewallPlan: Sendable, Equatable {
     }
 
     public func chain(_ name: String) -> Chain? { chains.first { $0.name == name } }
+
+    /// The denial whose NFLOG rule logs with `prefix`; nil for another logger's prefix or another plan's.
+    public func denial(logPrefix prefix: String) -> FirewallDenial? { denials.first { $0.logPrefix == prefix } }
 }
 
 /// One ipset: `hash:ip` (pod addresses), `hash:net` (ipBlocks; `except` entries are `nomatch`), or

@@ -35,6 +35,7 @@ public struct FirewallPlanner: Sendable {
         var forward: [Rule] = []
         var output: [Rule] = []
         var podChains: [FirewallPlan.Chain] = []
+        var denials: [FirewallDenial] = []
         var policyChains: [String: FirewallPlan.Chain] = [:]
         var policyOrder: [String] = []
         var sets: [String: IPSetSpec] = [:]
@@ -100,7 +101,7 @@ public struct FirewallPlanner: Sendable {
             podChains.append(FirewallPlan.Chain(name: chain, rules: rules, subject: .pod(pod.key)))
         }
 
-        func section(
+        mutating func section(
             chain: String, pod: Pod, policies: [NetworkPolicy], direction: NetworkPolicy.Direction,
             source: CIDR? = nil, destination: CIDR? = nil
         ) -> [Rule] {
@@ -118,19 +119,23 @@ public struct FirewallPlanner: Sendable {
                         target: .jump(FirewallNames.policyChain(policy.key, direction)),
                         comment: "\(comment): \(policy.key)"))
             }
+            let prefix = FirewallNames.logPrefix(chain: chain, direction: direction)
             rules.append(
                 Rule(
                     chain: chain, source: source, destination: destination, mark: (mark, mark, true),
-                    limitPerMinute: 10,
-                    target: .nflog(group: FirewallNames.logGroup, prefix: "kube-router deny \(direction.word)"),
+                    limitPerMinute: 10, target: .nflog(group: FirewallNames.logGroup, prefix: prefix),
                     comment: "\(comment): log denied"))
-            rules.append(
-                Rule(
-                    chain: chain, source: source, destination: destination, mark: (mark, mark, true),
-                    target: .reject,
-                    comment: "\(comment): denied by "
-                        + (policies.isEmpty
-                            ? "default (--netpol-default-deny)" : policies.map(\.key).joined(separator: ","))))
+            let reject = Rule(
+                chain: chain, source: source, destination: destination, mark: (mark, mark, true),
+                target: .reject,
+                comment: "\(comment): denied by "
+                    + (policies.isEmpty
+                        ? "default (--netpol-default-deny)" : policies.map(\.key).joined(separator: ",")))
+            rules.append(reject)
+            denials.append(
+                FirewallDenial(
+                    chain: chain, pod: pod.key, direction: direction, policies: policies.map(\.key),
+                    logPrefix: prefix, reject: reject))
             return rules
         }
 
@@ -311,7 +316,8 @@ public struct FirewallPlanner: Sendable {
             .map { Rule(chain: $0.0, target: .jump($0.1), comment: "kube-router netpol") }
             return FirewallPlan(
                 family: family, sets: sets.values.sorted { $0.name < $1.name },
-                chains: top + podChains + policyOrder.compactMap { policyChains[$0] }, hooks: hooks)
+                chains: top + podChains + policyOrder.compactMap { policyChains[$0] }, hooks: hooks,
+                denials: denials)
         }
     }
 }

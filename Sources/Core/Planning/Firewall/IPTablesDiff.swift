@@ -36,4 +36,22 @@ public enum IPTablesDiff {
         for chain in stale where existing.contains(chain) { changes.append(.deleteChain(chain)) }
         return changes
     }
+
+    /// The counters a rewritten chain keeps: each new rule identical to an old one (matched in order, so that
+    /// twins keep theirs) gets the old rule's counters, by position in the new chain (0 = first). A chain
+    /// flushed and refilled would otherwise restart every rule at 0 at each sync that touches it.
+    public static func keptCounters(
+        old: [(rule: Rule, packets: UInt64, bytes: UInt64)], new: [Rule]
+    ) -> [(position: Int, packets: UInt64, bytes: UInt64)] {
+        var used = Array(repeating: false, count: old.count)
+        var kept: [(position: Int, packets: UInt64, bytes: UInt64)] = []
+        for (position, rule) in new.enumerated() {
+            guard let index = old.indices.first(where: { !used[$0] && old[$0].rule == rule }) else { continue }
+            used[index] = true
+            if old[index].packets > 0 || old[index].bytes > 0 {
+                kept.append((position, old[index].packets, old[index].bytes))
+            }
+        }
+        return kept
+    }
 }

@@ -18,6 +18,8 @@ public struct PodProtection: Sendable, Encodable {
         public var policies: [String]
         /// The policy chains the pod's chain jumps to for this direction.
         public var chains: [ChainState]
+        /// Packets the pod's chain refused in this direction (its REJECT rule's counter), when counted.
+        public var drops: UInt64? = nil
     }
 
     public struct ChainState: Sendable, Encodable {
@@ -28,6 +30,8 @@ public struct PodProtection: Sendable, Encodable {
         public var plannedRules: Int
         /// Rules in the kernel (0 when absent).
         public var rules: Int
+        /// The kernel's rules with their counters, when counted.
+        public var hits: [RuleHit]? = nil
     }
 
     public struct SetState: Sendable, Encodable {
@@ -61,17 +65,22 @@ extension KernelCheck {
     /// The protection of a pod on `node`, from the plan of that node and what its kernel holds.
     public static func protection(
         of pod: Pod, engine: PolicyEngine, plan: FirewallPlan, observed: ObservedFirewall,
-        node: String, status: FirewallStatus?
+        node: String, status: FirewallStatus?, counters: [String: [DenialCount.Counted]]? = nil
     ) -> PodProtection {
         let ip = pod.ips.first { $0.family == plan.family }?.description ?? pod.ips.first?.description ?? ""
         func direction(_ d: NetworkPolicy.Direction) -> PodProtection.Direction {
             let policies = engine.isolatingPolicies(of: pod, direction: d).map(\.key)
             let chains = policies.map { key -> PodProtection.ChainState in
                 let name = FirewallNames.policyChain(key, d)
-                return chainState(name, about: "\(key) \(d.word)", plan: plan, observed: observed)
+                return chainState(
+                    name, about: "\(key) \(d.word)", plan: plan, observed: observed, counters: counters)
             }
-            return PodProtection.Direction(
+            var result = PodProtection.Direction(
                 direction: d.word, isolated: engine.isIsolated(pod, direction: d), policies: policies, chains: chains)
+            if let counters, let denial = plan.denials.first(where: { $0.pod == pod.key && $0.direction == d }) {
+                result.drops = counters[denial.chain]?.first { $0.rule == denial.reject }?.packets
+            }
+            return result
         }
         let ingress = direction(.ingress)
         let egress = direction(.egress)
@@ -100,7 +109,8 @@ extension KernelCheck {
                 plannedMembers: want?.members.count ?? 0, members: have?.members.count ?? 0)
         }
         if ingress.isolated || egress.isolated {
-            result.chain = chainState(podChain, about: "pod \(pod.key)", plan: plan, observed: observed)
+            result.chain = chainState(
+                podChain, about: "pod \(pod.key)", plan: plan, observed: observed, counters: counters)
             for name in top.sorted() {
                 for (i, rule) in (observed.chains[name] ?? []).enumerated() where rule.target == .jump(podChain) {
                     result.enteredFrom.append("\(name) #\(i + 1)")
@@ -114,11 +124,13 @@ extension KernelCheck {
     }
 
     static func chainState(
-        _ name: String, about: String, plan: FirewallPlan, observed: ObservedFirewall
+        _ name: String, about: String, plan: FirewallPlan, observed: ObservedFirewall,
+        counters: [String: [DenialCount.Counted]]? = nil
     ) -> PodProtection.ChainState {
         PodProtection.ChainState(
             chain: name, about: about, present: observed.chains[name] != nil,
-            plannedRules: plan.chain(name)?.rules.count ?? 0, rules: observed.chains[name]?.count ?? 0)
+            plannedRules: plan.chain(name)?.rules.count ?? 0, rules: observed.chains[name]?.count ?? 0,
+            hits: counters?[name].map(RuleHit.hits))
     }
 }
 
@@ -143,7 +155,9 @@ extension FirewallText {
                 let by =
                     d.policies.isEmpty
                     ? "the node's default deny (--netpol-default-deny)" : d.policies.joined(separator: ", ")
-                lines.append("\(d.direction.capitalized): isolated by \(by)")
+                lines.append(
+                    "\(d.direction.capitalized): isolated by \(by)"
+                        + (d.drops.map { "; \($0) packet\($0 == 1 ? "" : "s") refused (REJECT counter)" } ?? ""))
             } else {
                 lines.append(
                     "\(d.direction.capitalized): not isolated (no policy selects the pod for \(d.direction)): "
@@ -162,8 +176,10 @@ extension FirewallText {
                 p.enteredFrom.isEmpty
                 ? terminal.paint("never entered", .red) : "entered from \(p.enteredFrom.joined(separator: ", "))"
             lines.append("Chain \(chain.chain): \(present(chain)); \(entered)")
+            lines += hits(chain, indent: "    ")
             for c in p.ingress.chains + p.egress.chains {
                 lines.append("  \(c.chain)  \(c.about): \(present(c))")
+                lines += hits(c, indent: "      ")
             }
             for s in p.sets {
                 let state =
@@ -184,5 +200,15 @@ extension FirewallText {
         lines.append("State: \(state)")
         lines += FirewallText.drift(p.drift, terminal: terminal)
         return lines.joined(separator: "\n")
+    }
+
+    /// A chain's rules with their hits: `#6 REJECT  30 pkts 1800 B  pod shop/api ingress: denied by shop/api`.
+    static func hits(_ chain: PodProtection.ChainState, indent: String) -> [String] {
+        guard let hits = chain.hits else { return [] }
+        let width = hits.map { String($0.packets).count }.max() ?? 1
+        return hits.map { hit in
+            let packets = String(repeating: " ", count: width - String(hit.packets).count) + "\(hit.packets)"
+            return "\(indent)#\(hit.rule) \(packets) pkts \(hit.bytes) B  \(hit.target)  \(hit.comment)"
+        }
     }
 }
