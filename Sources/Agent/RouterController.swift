@@ -100,8 +100,9 @@ final class RouterController: @unchecked Sendable {
     }
 
     /// Stops the worker, then the speaker: a replaced speaker's sessions end with a Cease and, without
-    /// graceful restart, its learned routes go.
-    func stop() { stop(waitingUntil: .distantFuture, reason: nil) }
+    /// graceful restart, its learned routes go. Waits for a running sync (an hour at most: Foundation's
+    /// `NSCondition.wait(until: .distantFuture)` traps).
+    func stop() { stop(waitingUntil: Date(timeIntervalSinceNow: 3600), reason: nil) }
 
     /// The agent stops, to be started again: no new sync starts and the running one may end until `deadline`;
     /// then peers that negotiated graceful restart see the sessions close (they keep our routes as stale),
