@@ -363,7 +363,7 @@ struct FirewallTrafficTests {
         // Every refused packet is counted: the metric is the sum of the pod chains' REJECT rule counters.
         let saved = Kernel.shell("ip netns exec \(lab.node) iptables-legacy-save -c -t filter").1
         var rejected = 0
-        for line in saved.split(separator: "\n") where line.contains("-A KUBE-POD-FW-") && line.hasSuffix("-j REJECT") {
+        for line in saved.split(separator: "\n") where line.contains("-A KUBE-POD-FW-") && line.contains(" -j REJECT") {
             if let packets = line.dropFirst().split(separator: ":").first.flatMap({ Int($0) }) { rejected += packets }
         }
         let metrics = Kernel.shell("ip netns exec \(lab.node) curl -sS --max-time 5 http://127.0.0.1:9103/metrics").1
