@@ -114,7 +114,11 @@ let package = Package(
             dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", "TestSupport", "krctl", "Agent"]),
         // The agent's controllers against the kernel fakes and a fake cluster: no root.
         .testTarget(
-            name: "AgentTests", dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel", "TestSupport", "Agent"]),
+            name: "AgentTests",
+            dependencies: [
+                "KubeModel", "KubeAPI", "Planning", "Kernel", "TestSupport", "Agent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         // Helpers the integration suites share: the API test server process, a test PKI, subprocesses.
         .target(
             name: "TestSupport", dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel"], path: "Tests/TestSupport"

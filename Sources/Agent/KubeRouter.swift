@@ -169,6 +169,20 @@ struct KubeRouter: ParsableCommand {
         ProcessInfo.processInfo.environment["KUBE_ROUTER_CNI_CONF_FILE"] ?? "/etc/cni/net.d/10-kuberouter.conflist"
 
     @Option(
+        help: ArgumentHelp(
+            "A CNI network (JSON, a conflist or one network) for --enable-cni to write: its host-local IPAM gets "
+                + "the node's pod CIDRs (default: the bridge plugin on kube-bridge, and portmap).",
+            valueName: "path"))
+    var cniConfTemplate: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Where the agent writes the net.* sysctls: the host's /proc/sys/net, mounted writable "
+                + "(an unprivileged pod's /proc/sys is read-only).",
+            valueName: "path"))
+    var procSysNetPath = Sysctl.defaultProcSysNet
+
+    @Option(
         name: .customLong("cleanup-config"),
         help: ArgumentHelp("Remove every kernel object kube-router owns, then exit.", valueName: "bool"))
     var cleanupConfig = false
@@ -359,11 +373,14 @@ struct KubeRouter: ParsableCommand {
         )
 
         let box = ControllerBox()
-        var resources: [APIResource] = [.nodes]
-        if runFirewall { resources += APIResource.forPolicy }
-        if runServiceProxy { resources += [.services, .endpointSlices] }
-        let needed = APIResource.all.filter { r in resources.contains { $0.plural == r.plural } }
-        let informers = Informers(client: KubeClient(config: config), resources: needed) { event in
+        var enabled = Set<DoctorController>()
+        if runFirewall { enabled.insert(.firewall) }
+        if runServiceProxy { enabled.insert(.serviceProxy) }
+        if runRouter { enabled.insert(.router) }
+        let cniTemplate = try readCNITemplate()
+        let informers = Informers(
+            client: KubeClient(config: config), resources: Self.informerResources(for: enabled)
+        ) { event in
             box.firewall?.handle(event)
             box.router?.handle(event)
             box.serviceProxy?.handle(event)
@@ -372,7 +389,9 @@ struct KubeRouter: ParsableCommand {
             let options = ServiceProxyController.Options(
                 period: GoDuration.seconds(ipvsSyncPeriod) ?? 300, gracefulTermination: ipvsGracefulTermination,
                 masqueradeAll: masqueradeAll, hairpinAll: hairpinMode, stateDir: stateDir)
-            box.serviceProxy = ServiceProxyController(cluster: informers, node: node, options: options, log: log)
+            box.serviceProxy = ServiceProxyController(
+                cluster: informers, node: node, options: options, log: log,
+                backends: .real(procSysNet: procSysNetPath))
         }
         if runFirewall {
             box.firewall = FirewallController(
@@ -393,10 +412,13 @@ struct KubeRouter: ParsableCommand {
                 gracefulRestartTime: bgpGracefulRestart
                     ? UInt16(GoDuration.seconds(bgpGracefulRestartTime) ?? 90) : nil,
                 startupDeferral: GoDuration.seconds(bgpGracefulRestartDeferralTime) ?? 360,
-                cniConfigPath: enableCni ? cniConfFile : nil,
+                cniConfigPath: enableCni ? cniConfFile : nil, cniTemplate: cniTemplate,
                 controlSocketPath: stateDir + "/" + ControlSocket.fileName, stateDir: stateDir)
             try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
-            box.router = RouterController(cluster: informers, node: node, options: options, log: log)
+            let router = RouterController(cluster: informers, node: node, options: options, log: log)
+            // The CNI file only after the first full firewall sync and the router's own (kube-router #873).
+            router.writeCNIAfter([box.firewall?.monitor].compactMap { $0 })
+            box.router = router
         }
         let monitors = [box.firewall?.monitor, box.serviceProxy?.monitor, box.router?.monitor].compactMap { $0 }
         let health = AgentHealth(monitors: monitors) { informers.hasSynced }
@@ -404,10 +426,6 @@ struct KubeRouter: ParsableCommand {
             health.add(.init(name: "bgp", latching: true) { router.readiness() })
         }
         // The node checks of `krctl doctor`: a failure an enabled controller needs keeps readiness red.
-        var enabled = Set<DoctorController>()
-        if runFirewall { enabled.insert(.firewall) }
-        if runServiceProxy { enabled.insert(.serviceProxy) }
-        if runRouter { enabled.insert(.router) }
         let nodeChecks = NodeChecks(client: informers.client, node: node, enabled: enabled, log: log)
         health.add(.init(name: "node", latching: false) { nodeChecks.readiness() })
         let metrics = AgentMetrics(version: Self.configuration.version)
@@ -454,6 +472,28 @@ struct KubeRouter: ParsableCommand {
         try box.router?.start()
         // The rules stay in place when the agent stops: a restart opens no window.
         while true { sleep(3600) }
+    }
+
+    /// The resources the informers follow for `enabled` controllers: what `DoctorCatalog.apiAccess` says
+    /// they list and watch (the one list, which the ClusterRole in deploy/ grants).
+    static func informerResources(for enabled: Set<DoctorController>) -> [APIResource] {
+        let watched = DoctorCatalog.accessRequests(for: enabled).filter { $0.verb == "watch" }
+        return APIResource.all.filter { r in watched.contains { $0.group == r.group && $0.resource == r.plural } }
+    }
+
+    /// `--cni-conf-template`, read and parsed once at start: a bad file stops the agent with its reason.
+    private func readCNITemplate() throws -> JSONValue? {
+        guard enableCni, let cniConfTemplate else { return nil }
+        guard let data = FileManager.default.contents(atPath: cniConfTemplate) else {
+            throw AgentFailure("--cni-conf-template: cannot read \(cniConfTemplate)")
+        }
+        do {
+            let template = try JSONValue.parseJSON(data)
+            guard case .object = template else { throw AgentFailure("not a JSON object") }
+            return template
+        } catch {
+            throw AgentFailure("--cni-conf-template \(cniConfTemplate): \(error)")
+        }
     }
 
     /// The health and metrics listeners (one when they share a port).

@@ -20,6 +20,9 @@ final class RouterController: @unchecked Sendable {
         /// Routes a previous run left stay until every peer sent End-of-RIB, or this many seconds.
         var startupDeferral: Double = 360
         var cniConfigPath: String?
+        /// The CNI network to write (`--cni-conf-template`): its host-local IPAM gets the node's pod CIDRs;
+        /// nil: the bridge plugin on kube-bridge with host-local IPAM, and portmap.
+        var cniTemplate: JSONValue? = nil
         var controlSocketPath: String
         /// Where `router.json` goes (nil: no status file).
         var stateDir: String?
@@ -48,6 +51,9 @@ final class RouterController: @unchecked Sendable {
     /// Why no speaker runs (under `lock`), for readiness.
     private var noSpeakerReason: String?
     private var writtenCNI: String?
+    /// The syncs that must have succeeded in full once before the CNI file is written (under `lock`).
+    private var cniPrerequisites: [SyncMonitor] = []
+    private var cniWaitLogged = false
 
     /// `routes`: where the speaker installs learned routes (nil: the kernel's main table).
     init(cluster: any ClusterState, node: String, options: Options, log: Log, routes: (any RouteBackend)? = nil) {
@@ -69,6 +75,23 @@ final class RouterController: @unchecked Sendable {
 
     func markDirty() { worker.markDirty() }
 
+    /// The CNI file is written only once each of `monitors` (the firewall's) and this controller's own sync
+    /// have succeeded in full: before that, the kubelet would start pods on this node that no policy
+    /// protects yet (kube-router #873). Their first full success wakes this controller. Call before `start`.
+    func writeCNIAfter(_ monitors: [SyncMonitor]) {
+        lock.withLock { cniPrerequisites = monitors }
+        for monitor in monitors {
+            monitor.observe { [weak self] sync in
+                guard let self, sync.full, sync.succeeded, self.lock.withLock({ self.cniPending }) else { return }
+                self.worker.markDirty()
+            }
+        }
+    }
+
+    /// Whether the CNI file is still to be written (`--enable-cni`).
+    private var cniPending: Bool { options.cniConfigPath != nil && !cniWritten }
+    private var cniWritten = false
+
     func start() throws {
         try ControlSocket.serve(path: options.controlSocketPath) { [weak self] command in
             self?.answer(command) ?? Data("{}".utf8)
@@ -77,8 +100,9 @@ final class RouterController: @unchecked Sendable {
     }
 
     /// Stops the worker, then the speaker: a replaced speaker's sessions end with a Cease and, without
-    /// graceful restart, its learned routes go.
-    func stop() { stop(waitingUntil: .distantFuture, reason: nil) }
+    /// graceful restart, its learned routes go. Waits for a running sync (an hour at most: Foundation's
+    /// `NSCondition.wait(until: .distantFuture)` traps).
+    func stop() { stop(waitingUntil: Date(timeIntervalSinceNow: 3600), reason: nil) }
 
     /// The agent stops, to be started again: no new sync starts and the running one may end until `deadline`;
     /// then peers that negotiated graceful restart see the sessions close (they keep our routes as stale),
@@ -184,7 +208,14 @@ final class RouterController: @unchecked Sendable {
             log.info("router: \(summary)")
             lastSummary = summary
         }
-        writeCNIConfig(plan.advertised)
+        let waitingFor = lock.withLock { cniPrerequisites.filter { $0.snapshot.fullSuccesses == 0 } }
+        if waitingFor.isEmpty {
+            writeCNIConfig(plan.advertised)
+        } else if options.cniConfigPath != nil && !cniWaitLogged {
+            cniWaitLogged = true
+            let names = waitingFor.map(\.controller).joined(separator: ", ")
+            log.info("router: the CNI configuration waits for the first full sync of: \(names)")
+        }
         writeStatus(plan: plan, versions: versions)
         return true
     }
@@ -245,38 +276,62 @@ final class RouterController: @unchecked Sendable {
         }
     }
 
-    /// `--enable-cni`: the bridge plugin on kube-bridge with host-local IPAM over the node's pod CIDRs.
+    /// `--enable-cni`: the CNI network (the template's, or the bridge plugin on kube-bridge) with host-local
+    /// IPAM over the node's pod CIDRs.
     private func writeCNIConfig(_ cidrs: [CIDR]) {
         guard let path = options.cniConfigPath, !cidrs.isEmpty else { return }
-        let ranges = cidrs.map { "[{\"subnet\": \"\($0)\"}]" }.joined(separator: ", ")
-        let text = """
-            {
-              "cniVersion": "0.3.0",
-              "name": "mynet",
-              "plugins": [
-                {
-                  "name": "kubernetes",
-                  "type": "bridge",
-                  "bridge": "kube-bridge",
-                  "isDefaultGateway": true,
-                  "hairpinMode": true,
-                  "ipam": {"type": "host-local", "ranges": [\(ranges)]}
-                },
-                {"type": "portmap", "capabilities": {"snat": true, "portMappings": true}}
-              ]
-            }
-
-            """
+        let text = Self.cniConfig(template: options.cniTemplate, podCIDRs: cidrs)
         guard text != writtenCNI else { return }
         do {
             try FileManager.default.createDirectory(
                 atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try text.write(toFile: path, atomically: true, encoding: .utf8)
             writtenCNI = text
+            lock.withLock { cniWritten = true }
             log.info("router: wrote the CNI configuration \(path)")
         } catch {
             log.error("router: cannot write the CNI configuration \(path): \(error)")
         }
+    }
+
+    /// The CNI configuration for `podCIDRs`: every host-local IPAM of the template (a conflist's plugins, or
+    /// a single network) gets one range per pod CIDR, in place of any `subnet` or `ranges` it had.
+    static func cniConfig(template: JSONValue?, podCIDRs: [CIDR]) -> String {
+        let ranges: JSONValue = .array(podCIDRs.map { .array([.object(["subnet": .string($0.description)])]) })
+        guard var network = template else {
+            let text = podCIDRs.map { "[{\"subnet\": \"\($0)\"}]" }.joined(separator: ", ")
+            return """
+                {
+                  "cniVersion": "0.3.0",
+                  "name": "mynet",
+                  "plugins": [
+                    {
+                      "name": "kubernetes",
+                      "type": "bridge",
+                      "bridge": "kube-bridge",
+                      "isDefaultGateway": true,
+                      "hairpinMode": true,
+                      "ipam": {"type": "host-local", "ranges": [\(text)]}
+                    },
+                    {"type": "portmap", "capabilities": {"snat": true, "portMappings": true}}
+                  ]
+                }
+
+                """
+        }
+        func filled(_ plugin: JSONValue) -> JSONValue {
+            guard plugin["ipam"]?["type"]?.stringValue == "host-local" else { return plugin }
+            var plugin = plugin
+            plugin["ipam"]?["subnet"] = nil
+            plugin["ipam"]?["ranges"] = ranges
+            return plugin
+        }
+        if case .array(let plugins)? = network["plugins"] {
+            network["plugins"] = .array(plugins.map(filled))
+        } else {
+            network = filled(network)
+        }
+        return String(decoding: network.jsonData(), as: UTF8.self) + "\n"
     }
 
     /// The control socket's commands: `bgp peers`, `bgp routes`.

@@ -280,7 +280,7 @@ actor APIStore {
     }
 
     private func finalizeNamespace(_ name: String) {
-        for r in APIResource.all where r.namespaced {
+        for r in Discovery.served where r.namespaced {
             for (k, o) in objects[r.plural] ?? [:] where o["metadata"]?["namespace"]?.stringValue == name {
                 remove(r, key: k, object: o)
             }
@@ -413,6 +413,13 @@ actor APIStore {
 
     func yieldToWatcher(_ message: WatchMessage, _ id: UUID) {
         watchers[id]?.continuation.yield(message)
+    }
+
+    /// The RBAC objects, for `--rbac`.
+    func authorizer() -> RBACAuthorizer {
+        RBACAuthorizer(
+            roles: objects[Discovery.clusterRoles.plural] ?? [:],
+            bindings: Array((objects[Discovery.clusterRoleBindings.plural] ?? [:]).values))
     }
 
     // MARK: - Test hooks

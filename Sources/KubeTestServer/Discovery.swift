@@ -17,7 +17,29 @@ enum Discovery {
         Entry(resource: .nodes, singular: "node", shortNames: ["no"], subresources: ["status"]),
         Entry(resource: .endpointSlices, singular: "endpointslice", shortNames: []),
         Entry(resource: .networkPolicies, singular: "networkpolicy", shortNames: ["netpol"]),
+        // What deploy/ applies, stored as they come (not validated): kube-router's DaemonSet and its RBAC.
+        Entry(resource: daemonSets, singular: "daemonset", shortNames: ["ds"], subresources: ["status"]),
+        Entry(resource: serviceAccounts, singular: "serviceaccount", shortNames: ["sa"]),
+        Entry(resource: configMaps, singular: "configmap", shortNames: ["cm"]),
+        Entry(resource: clusterRoles, singular: "clusterrole", shortNames: []),
+        Entry(resource: clusterRoleBindings, singular: "clusterrolebinding", shortNames: []),
     ]
+
+    static let daemonSets = APIResource(
+        kind: "DaemonSet", group: "apps", version: "v1", plural: "daemonsets", namespaced: true)
+    static let serviceAccounts = APIResource(
+        kind: "ServiceAccount", group: "", version: "v1", plural: "serviceaccounts", namespaced: true)
+    static let configMaps = APIResource(
+        kind: "ConfigMap", group: "", version: "v1", plural: "configmaps", namespaced: true)
+    static let clusterRoles = APIResource(
+        kind: "ClusterRole", group: "rbac.authorization.k8s.io", version: "v1", plural: "clusterroles",
+        namespaced: false)
+    static let clusterRoleBindings = APIResource(
+        kind: "ClusterRoleBinding", group: "rbac.authorization.k8s.io", version: "v1",
+        plural: "clusterrolebindings", namespaced: false)
+
+    /// Every resource the server serves.
+    static let served: [APIResource] = entries.map(\.resource)
 
     static let verbs: JSONValue = .array(
         ["create", "delete", "get", "list", "patch", "update", "watch"].map(JSONValue.string))

@@ -3,16 +3,17 @@ import Foundation
 import KubeModel
 import NIOSSL
 
-/// A Kubernetes API server for tests and the local lab: the six resources kube-router reads, with
+/// A Kubernetes API server for tests and the local lab: the six resources kube-router reads and the kinds
+/// its manifests create (DaemonSet, ServiceAccount, ConfigMap, ClusterRole, ClusterRoleBinding), with
 /// list/watch/create/update/patch/delete, discovery for kubectl, TLS with client certificates and
-/// bearer tokens, and fault hooks (`--test-endpoints`).
+/// bearer tokens, authorization by RBAC (`--rbac`), and fault hooks (`--test-endpoints`).
 @main
 struct KubeTestServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kube-test-server",
         abstract:
-            "A Kubernetes API server for tests and labs "
-            + "(namespaces, pods, services, endpointslices, nodes, networkpolicies)."
+            "A Kubernetes API server for tests and labs (namespaces, pods, services, endpointslices, nodes, "
+            + "networkpolicies; daemonsets, serviceaccounts, configmaps, clusterroles, clusterrolebindings)."
     )
 
     @Option(help: "Address to listen on; port 0 picks a free port (the chosen one is printed).")
@@ -38,6 +39,15 @@ struct KubeTestServerCommand: AsyncParsableCommand {
             "A user refused one verb on one resource, USER:VERB:RESOURCE, e.g. bob:watch:networkpolicies "
                 + "(repeatable; SelfSubjectAccessReviews answer the same)."))
     var deny: [String] = []
+
+    @Flag(
+        help: ArgumentHelp(
+            "Authorize requests by the stored ClusterRoles and ClusterRoleBindings (RBAC), as a real cluster does: "
+                + "a request no rule allows gets 403 (--superuser users may do everything)."))
+    var rbac = false
+
+    @Option(help: "With --rbac, a user who may do everything, as system:masters (repeatable; default: admin).")
+    var superuser: [String] = []
 
     @Flag(help: "Serve requests without credentials as user 'anonymous' instead of refusing them with 401.")
     var allowAnonymous = false
@@ -76,6 +86,7 @@ struct KubeTestServerCommand: AsyncParsableCommand {
         }
         let store = try APIStore(statePath: state, historyLimit: history)
         var router = Router(store: store, testEndpoints: testEndpoints, forbidden: Set(forbid))
+        if rbac { router.rbacSuperusers = Set(superuser.isEmpty ? ["admin"] : superuser) }
         for entry in deny {
             let parts = entry.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty }) else {

@@ -10,6 +10,8 @@ struct Router: Sendable {
     let forbidden: Set<String>
     /// Single refusals: a user who may not do one verb on one resource (`--deny USER:VERB:RESOURCE`).
     var denied: Set<Denial> = []
+    /// `--rbac`: everyone but these users is authorized by the stored ClusterRoles and ClusterRoleBindings.
+    var rbacSuperusers: Set<String>? = nil
 
     /// One verb on one resource (plural) that one user may not do.
     struct Denial: Hashable, Sendable {
@@ -18,10 +20,17 @@ struct Router: Sendable {
         var resource: String
     }
 
-    /// Whether `user` may do `verb` on `resource`: the test server's whole authorization model, which
-    /// SelfSubjectAccessReviews answer from too.
-    func allows(_ user: String, _ verb: String, _ resource: String) -> Bool {
-        !forbidden.contains(user) && !denied.contains(Denial(user: user, verb: verb, resource: resource))
+    /// Whether `user` may do `verb` on `resource` (of API `group`; `name`: the object, for rules with
+    /// `resourceNames`): the test server's whole authorization model, which SelfSubjectAccessReviews answer
+    /// from too. `--forbid` and `--deny` refuse; with `--rbac` the stored RBAC rules must allow it.
+    func allows(_ user: String, _ verb: String, group: String, _ resource: String, name: String? = nil) async -> Bool {
+        let plural = String(resource.split(separator: "/").first ?? "")
+        guard !forbidden.contains(user), !denied.contains(Denial(user: user, verb: verb, resource: plural)) else {
+            return false
+        }
+        guard let rbacSuperusers, !rbacSuperusers.contains(user) else { return true }
+        return await store.authorizer().allows(
+            .init(user: user, verb: verb, group: group, resource: resource, name: name))
     }
 
     func handle(_ request: APIRequest) async -> APIReply {
@@ -56,7 +65,7 @@ struct Router: Sendable {
         case "api" where parts.count == 1: return .json(200, Discovery.api)
         case "apis" where parts.count == 1: return .json(200, Discovery.apis)
         case "apis" where r.method == "POST" && r.path == KubeClient.accessReviewPath:
-            return try accessReview(r)
+            return try await accessReview(r)
         case "api", "apis": break
         default:
             throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
@@ -98,7 +107,7 @@ struct Router: Sendable {
                     + "in API group \"\(group)\""
             )
         }
-        let resources = APIResource.all.filter { $0.group == group && $0.version == version }
+        let resources = Discovery.served.filter { $0.group == group && $0.version == version }
         func resource(_ plural: String) throws -> APIResource {
             guard let found = resources.first(where: { $0.plural == plural }) else {
                 throw APIError(
@@ -119,12 +128,14 @@ struct Router: Sendable {
         let subresource = rest.count > 2 ? rest[2] : nil
         let verb = Self.verb(
             method: r.method, named: name != nil, watch: r.query["watch"] == "1" || r.query["watch"] == "true")
-        if !allows(r.user, verb, res.plural) {
+        let checked = subresource.map { "\(res.plural)/\($0)" } ?? res.plural
+        if !(await allows(r.user, verb, group: group, checked, name: name)) {
+            let scope = namespace.map { "in the namespace \"\($0)\"" } ?? "at the cluster scope"
             throw APIError(
                 code: 403, reason: "Forbidden",
                 message:
-                    "\(res.plural) is forbidden: User \"\(r.user)\" cannot \(verb) resource \"\(res.plural)\" "
-                    + "in API group \"\(group)\""
+                    "\(res.plural) is forbidden: User \"\(r.user)\" cannot \(verb) resource \"\(checked)\" "
+                    + "in API group \"\(group)\" \(scope)"
             )
         }
         if let subresource, subresource != "status" {
@@ -183,17 +194,31 @@ struct Router: Sendable {
     }
 
     /// `POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews`: answers for the caller from the same
-    /// rules every request is checked against (`--forbid`, `--deny`); any authenticated user may ask, as
-    /// kube-apiserver's `system:basic-user` role allows.
+    /// rules every request is checked against (`--forbid`, `--deny`, `--rbac`); any authenticated user may
+    /// ask, as kube-apiserver's `system:basic-user` role allows, except under `--rbac` without a rule for it.
     /// JSON bodies only: `kubectl auth can-i` sends protobuf, which this server does not read.
-    private func accessReview(_ r: APIRequest) throws -> APIReply {
+    private func accessReview(_ r: APIRequest) async throws -> APIReply {
         var review = try body(r)
         guard let attributes = review["spec"]?["resourceAttributes"], let verb = attributes["verb"]?.stringValue,
             let resource = attributes["resource"]?.stringValue
         else {
             throw APIError.badRequest("spec.resourceAttributes with verb and resource is required")
         }
-        let allowed = allows(r.user, verb, resource)
+        // Asking is itself a request: with --rbac it needs a rule granting `create selfsubjectaccessreviews`
+        // (the ClusterRole system:basic-user grants it on a real cluster, which this server does not hold).
+        if rbacSuperusers != nil,
+            !(await allows(r.user, "create", group: "authorization.k8s.io", "selfsubjectaccessreviews"))
+        {
+            throw APIError(
+                code: 403, reason: "Forbidden",
+                message:
+                    "selfsubjectaccessreviews.authorization.k8s.io is forbidden: User \"\(r.user)\" cannot create "
+                    + "resource \"selfsubjectaccessreviews\" in API group \"authorization.k8s.io\" at the cluster scope"
+            )
+        }
+        let group = attributes["group"]?.stringValue ?? ""
+        let allowed = await allows(
+            r.user, verb, group: group, resource, name: attributes["name"]?.stringValue)
         var status: [String: JSONValue] = ["allowed": .bool(allowed)]
         if !allowed {
             status["reason"] = .string("kube-test-server refuses \(verb) \(resource) to user \"\(r.user)\"")
@@ -223,7 +248,7 @@ struct Router: Sendable {
     private func testHook(_ parts: [String], _ r: APIRequest) async throws -> APIReply {
         switch parts.count > 1 ? parts[1] : "" {
         case "await-watchers":
-            guard let plural = r.query["resource"], let res = APIResource.all.first(where: { $0.plural == plural })
+            guard let plural = r.query["resource"], let res = Discovery.served.first(where: { $0.plural == plural })
             else {
                 throw APIError.badRequest("usage: /_test/await-watchers?resource=PLURAL&count=N")
             }
@@ -237,7 +262,7 @@ struct Router: Sendable {
         case "stall-watches":
             return .json(200, .object(["stalled": .int(Int64(await store.stallWatches()))]))
         case "touch":
-            guard parts.count > 2, let res = APIResource.all.first(where: { $0.plural == parts[2] }) else {
+            guard parts.count > 2, let res = Discovery.served.first(where: { $0.plural == parts[2] }) else {
                 throw APIError.badRequest("usage: /_test/touch/PLURAL?count=N")
             }
             let n = await store.touch(res, count: r.query["count"].flatMap(Int.init) ?? 1)
@@ -245,7 +270,7 @@ struct Router: Sendable {
         case "inject":
             // /_test/inject/api/v1/namespaces/NS/pods
             let apiParts = Array(parts.dropFirst(2))
-            guard let plural = apiParts.last, let res = APIResource.all.first(where: { $0.plural == plural }) else {
+            guard let plural = apiParts.last, let res = Discovery.served.first(where: { $0.plural == plural }) else {
                 throw APIError.badRequest("usage: /_test/inject/<collection path>")
             }
             let ns =

@@ -65,4 +65,76 @@ import Testing
         #expect(String(decoding: empty, as: UTF8.self) == "[]")
         #expect(routes.all.isEmpty)
     }
+
+    /// The CNI file appears only after the firewall's first full sync (and the router's own): a pod the
+    /// kubelet starts once the file is there is never unprotected (kube-router #873). The firewall's first
+    /// sync is held in its ipset pass; the router syncs meanwhile, and writes the file when it ends.
+    @Test func theCNIFileWaitsForTheFirewallsFirstFullSync() throws {
+        let dir = try stateDirectory()
+        let cluster = FakeCluster(try objects(Self.nodes + "\n---\n" + FirewallControllerTests.cluster))
+        let ipsets = FakeIPSets()
+        let (entered, gate) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+        let holding = Locked(true)
+        ipsets.beforeApply = {
+            if holding.get() {
+                holding.set(false)
+                entered.signal()
+                gate.wait()
+            }
+        }
+        let firewall = FirewallController(
+            cluster: cluster, node: "n1", period: 3600, defaultDeny: false, stateDir: nil, log: Log(),
+            backends: .fakes(ipsets: ipsets, iptables: FakeIPTables()))
+        let cni = dir + "/net.d/10-kuberouter.conflist"
+        let template: JSONValue = .object([
+            "cniVersion": "0.3.0", "name": "pods",
+            "plugins": .array([
+                .object(["type": "bridge", "ipam": .object(["type": "host-local", "subnet": "192.0.2.0/24"])])
+            ]),
+        ])
+        let options = RouterController.Options(
+            settings: RouterSettings(), bgpPort: UInt16(20000 + Int(getpid() % 20000) + 1), maxPrefixes: 100,
+            holdTime: 9, gracefulRestartTime: nil, cniConfigPath: cni, cniTemplate: template,
+            controlSocketPath: dir + "/" + ControlSocket.fileName, stateDir: dir)
+        let router = RouterController(cluster: cluster, node: "n1", options: options, log: Log(), routes: FakeRoutes())
+        router.writeCNIAfter([firewall.monitor])
+        firewall.start()
+        defer {
+            holding.set(false)
+            gate.signal()
+            firewall.stop()
+            router.stop()
+        }
+        #expect(entered.wait(timeout: .now() + 10) == .success, "the firewall's first sync is under way")
+        try router.start()
+        // The router has synced (its status says what it advertises), but the file waits for the firewall.
+        #expect(
+            waitForStatus(RouterStatus.self, dir) { $0.pid == getpid() && $0.advertised == ["10.244.1.0/24"] },
+            "\(String(describing: RouterStatus.read(stateDir: dir)))")
+        #expect(!FileManager.default.fileExists(atPath: cni), "no CNI file before the firewall's first sync")
+        #expect(firewall.monitor.snapshot.fullSuccesses == 0)
+        gate.signal()
+        // The firewall's first full sync ends; it wakes the router, which writes the file.
+        let deadline = Date(timeIntervalSinceNow: 10)
+        while !FileManager.default.fileExists(atPath: cni) && Date() < deadline { usleep(5_000) }
+        let written = try #require(FileManager.default.contents(atPath: cni), "the CNI file after the first sync")
+        #expect(firewall.monitor.snapshot.fullSuccesses >= 1)
+        let network = try JSONValue.parseJSON(written)
+        let ipam = network["plugins"]?.arrayValue?.first?["ipam"]
+        #expect(ipam?["subnet"] == nil, "the template's subnet is replaced by the pod CIDRs")
+        #expect(ipam?["ranges"] == .array([.array([.object(["subnet": "10.244.1.0/24"])])]), "\(network)")
+        #expect(network["name"] == "pods")
+    }
+
+    @Test func theBuiltInCNIConfigurationWithoutATemplate() throws {
+        let cidrs = [try #require(CIDR("10.244.1.0/24")), try #require(CIDR("fd00:10:244:1::/64"))]
+        let network = try JSONValue.parseJSON(Data(RouterController.cniConfig(template: nil, podCIDRs: cidrs).utf8))
+        let bridge = network["plugins"]?.arrayValue?.first
+        #expect(bridge?["type"] == "bridge" && bridge?["bridge"] == "kube-bridge")
+        #expect(
+            bridge?["ipam"]?["ranges"]
+                == .array([
+                    .array([.object(["subnet": "10.244.1.0/24"])]), .array([.object(["subnet": "fd00:10:244:1::/64"])]),
+                ]))
+    }
 }

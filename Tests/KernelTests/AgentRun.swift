@@ -11,9 +11,13 @@ final class AgentRun: @unchecked Sendable {
     private var text = ""
     private var ended = false
 
-    init(netns: String, arguments: [String]) throws {
+    /// `environment`: added to the test's (the DaemonSet's `NODE_NAME`).
+    init(netns: String, arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
         process.arguments = ["netns", "exec", netns, builtExecutable("kube-router").path] + arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice

@@ -8,6 +8,14 @@ public struct APIResource: Sendable, Hashable, CustomStringConvertible {
     public var plural: String
     public var namespaced: Bool
 
+    public init(kind: String, group: String, version: String, plural: String, namespaced: Bool) {
+        self.kind = kind
+        self.group = group
+        self.version = version
+        self.plural = plural
+        self.namespaced = namespaced
+    }
+
     public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
     public var description: String { group.isEmpty ? plural : "\(plural).\(group)" }
 

@@ -23,8 +23,13 @@ public struct KernelBackends: Sendable {
         self.sysctl = sysctl
     }
 
-    public static let real = KernelBackends(
-        ipsets: { try IPSetSession() }, iptables: IPTablesSync.kernel, ipvs: { try IPVSClient() },
-        links: { try NetworkInterfaces() },
-        sysctl: { try Sysctl.ensure($0, $1) })
+    public static let real = real(procSysNet: Sysctl.defaultProcSysNet)
+
+    /// The kernel, with the `net.` sysctls written under `procSysNet` (`--proc-sys-net-path`).
+    public static func real(procSysNet: String) -> KernelBackends {
+        KernelBackends(
+            ipsets: { try IPSetSession() }, iptables: IPTablesSync.kernel, ipvs: { try IPVSClient() },
+            links: { try NetworkInterfaces() },
+            sysctl: { try Sysctl.ensure($0, $1, procSysNet: procSysNet) })
+    }
 }

@@ -79,8 +79,9 @@ public enum DoctorCatalog {
         ]
     }
 
-    /// What the agent reads from the API, per controller (the informers of `APIResource`): list and
-    /// watch across namespaces, and get of nodes (the router reads its own).
+    /// What the agent reads from the API, per controller: list and watch across namespaces, nothing else.
+    /// The one list: the agent's informers follow exactly these resources (`KubeRouter.informerResources`),
+    /// the node check api-rbac asks for them, and the ClusterRole in `deploy/` grants them (a test compares).
     public static let apiAccess: [(request: AccessReview.Request, controllers: [DoctorController])] = {
         let resources: [(group: String, plural: String, controllers: [DoctorController])] = [
             ("", "nodes", DoctorController.allCases),
@@ -91,7 +92,7 @@ public enum DoctorCatalog {
             ("discovery.k8s.io", "endpointslices", [.serviceProxy]),
         ]
         return resources.flatMap { r in
-            (r.plural == "nodes" ? ["get", "list", "watch"] : ["list", "watch"]).map {
+            ["list", "watch"].map {
                 (AccessReview.Request(verb: $0, group: r.group, resource: r.plural), r.controllers)
             }
         }
@@ -100,6 +101,16 @@ public enum DoctorCatalog {
     /// The access reviews to ask for `enabled` controllers.
     public static func accessRequests(for enabled: Set<DoctorController>) -> [AccessReview.Request] {
         apiAccess.filter { !enabled.isDisjoint(with: $0.controllers) }.map(\.request)
+    }
+
+    /// How the node checks ask their questions: any authenticated user may on a real cluster
+    /// (`system:basic-user`), but a server that authorizes only by RBAC rules needs it granted.
+    public static let accessReviewCreation = AccessReview.Request(
+        verb: "create", group: "authorization.k8s.io", resource: "selfsubjectaccessreviews")
+
+    /// Everything the agent does with the API for `enabled` controllers: what its ClusterRole grants.
+    public static func agentAccess(for enabled: Set<DoctorController>) -> [AccessReview.Request] {
+        accessRequests(for: enabled) + [accessReviewCreation]
     }
 
     /// Route protocol numbers that are the kernel's own (`proto kernel`) or kube-router's.
