@@ -23,7 +23,7 @@ import Testing
     static let runtimePackage = [
         "curl": "libcurl4", "ipset": "libipset13", "ip4tc": "libip4tc2", "ip6tc": "libip6tc2",
         "ncursesw": "libncursesw6", "nl-3": "libnl-3-200", "nl-route-3": "libnl-route-3-200",
-        "nl-genl-3": "libnl-genl-3-200",
+        "nl-genl-3": "libnl-genl-3-200", "nl-nf-3": "libnl-nf-3-200",
     ]
 
     /// The Dockerfile as logical lines: comments dropped, backslash continuations joined.
