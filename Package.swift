@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "kr-bgp-bench", targets: ["BGPBench"]),
         .executable(name: "kr-ipvs-bench", targets: ["IPVSBench"]),
         .executable(name: "kr-drops-bench", targets: ["DropsBench"]),
+        .executable(name: "kr-lab", targets: ["Lab"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -83,6 +84,13 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        // The lab (scripts/lab): a cluster on one machine, nodes in network namespaces, an emulated kubelet.
+        .executableTarget(
+            name: "Lab",
+            dependencies: [
+                "KubeModel", "KubeAPI", "Kernel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(

@@ -29,10 +29,15 @@ actor APIStore {
     private let historyLimit: Int
     private var watchers: [UUID: Watcher] = [:]
     private let statePath: String?
+    /// Pods bound to a node are deleted gracefully, as kube-apiserver does: a DELETE marks them with
+    /// `deletionTimestamp` and the node (the lab's kubelet) removes them with a grace period of 0 once their
+    /// containers have stopped. Without it every DELETE removes the object at once.
+    let gracefulPodDeletion: Bool
 
-    init(statePath: String?, historyLimit: Int) throws {
+    init(statePath: String?, historyLimit: Int, gracefulPodDeletion: Bool = false) throws {
         self.statePath = statePath
         self.historyLimit = historyLimit
+        self.gracefulPodDeletion = gracefulPodDeletion
         if let statePath, let data = FileManager.default.contents(atPath: statePath) {
             let state = try JSONValue.parseJSON(data)
             rv = state["resourceVersion"]?.intValue ?? 1
@@ -61,10 +66,10 @@ actor APIStore {
         ])
     }
 
-    static func timestamp() -> String {
+    static func timestamp(after seconds: TimeInterval = 0) -> String {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime]
-        return f.string(from: Date())
+        return f.string(from: Date().addingTimeInterval(seconds))
     }
 
     static func key(_ resource: APIResource, namespace: String?, name: String) -> String {
@@ -258,9 +263,28 @@ actor APIStore {
         return commit(resource, key: key, type: "MODIFIED", object: object, old: old)
     }
 
-    func delete(_ resource: APIResource, namespace: String?, name: String) throws -> JSONValue {
+    /// DELETE. `gracePeriodSeconds` (from the query or the DeleteOptions body) matters only for bound pods
+    /// under `gracefulPodDeletion`: nil takes the pod's `terminationGracePeriodSeconds` (30 by default), 0
+    /// removes the pod at once.
+    func delete(
+        _ resource: APIResource, namespace: String?, name: String, gracePeriodSeconds: Int? = nil
+    ) throws -> JSONValue {
         let key = Self.key(resource, namespace: namespace, name: name)
         guard let old = objects[resource.plural]?[key] else { throw APIError.notFound(resource, name) }
+        if resource == .pods, gracefulPodDeletion, old["spec"]?["nodeName"]?.stringValue?.isEmpty == false {
+            let grace = gracePeriodSeconds ?? old["spec"]?["terminationGracePeriodSeconds"]?.intValue ?? 30
+            let marked = old["metadata"]?["deletionTimestamp"] != nil
+            if grace > 0 {
+                // The first DELETE marks the pod; a later one may only shorten its grace period.
+                let current = old["metadata"]?["deletionGracePeriodSeconds"]?.intValue ?? Int.max
+                if marked && grace >= current { return old }
+                var terminating = old
+                terminating["metadata"]?["deletionTimestamp"] = .string(
+                    Self.timestamp(after: TimeInterval(grace)))
+                terminating["metadata"]?["deletionGracePeriodSeconds"] = .int(Int64(grace))
+                return commit(resource, key: key, type: "MODIFIED", object: terminating, old: old)
+            }
+        }
         if resource == .namespaces {
             // As on a real cluster, the namespace first turns Terminating; its content and then the
             // namespace itself go shortly after, so that `kubectl delete -f` of a folder that also lists

@@ -80,10 +80,11 @@ struct HTTPServer: Sendable {
             try await writeJSON(401, status, head: head, outbound: outbound)
             return true
         }
-        let request = APIRequest(
+        var request = APIRequest(
             method: head.method.rawValue, path: path, query: query,
             contentType: head.headers.first(name: "content-type") ?? "application/json",
             body: Data(body.readableBytesView), user: user)
+        request.accept = head.headers.first(name: "accept") ?? ""
         switch await router.handle(request) {
         case .json(let code, let value):
             try await writeJSON(code, value, head: head, outbound: outbound)

@@ -61,6 +61,12 @@ struct KubeTestServerCommand: AsyncParsableCommand {
     @Option(help: "Seconds between BOOKMARK events on watches that ask for them.")
     var bookmarkInterval = 30.0
 
+    @Flag(
+        help: ArgumentHelp(
+            "Delete pods bound to a node gracefully: DELETE sets deletionTimestamp and the node removes the pod "
+                + "with gracePeriodSeconds=0 once its containers stopped (the lab's kubelet does)."))
+    var gracefulPodDeletion = false
+
     @Flag(help: "Enable /_test/ hooks (compact, drop-watches, stall-watches, inject, touch).")
     var testEndpoints = false
 
@@ -84,7 +90,8 @@ struct KubeTestServerCommand: AsyncParsableCommand {
             guard kv.count == 2 else { throw ValidationError("--token takes TOKEN:USER") }
             tokens[kv[0]] = kv[1]
         }
-        let store = try APIStore(statePath: state, historyLimit: history)
+        let store = try APIStore(
+            statePath: state, historyLimit: history, gracefulPodDeletion: gracefulPodDeletion)
         var router = Router(store: store, testEndpoints: testEndpoints, forbidden: Set(forbid))
         if rbac { router.rbacSuperusers = Set(superuser.isEmpty ? ["admin"] : superuser) }
         for entry in deny {

@@ -151,13 +151,21 @@ struct Router: Sendable {
                     resource: res, filter: filter, from: r.query["resourceVersion"], timeout: timeout,
                     bookmarks: r.query["allowWatchBookmarks"] == "true")
             }
-            return .json(
-                200,
-                try await store.list(
-                    res, filter: filter, limit: r.query["limit"].flatMap(Int.init),
-                    continueToken: r.query["continue"]))
+            let list = try await store.list(
+                res, filter: filter, limit: r.query["limit"].flatMap(Int.init), continueToken: r.query["continue"])
+            if r.accept.contains("as=Table") {
+                return .json(
+                    200,
+                    TablePrinter.table(
+                        res, objects: list["items"]?.arrayValue ?? [], listMetadata: list["metadata"] ?? .object([:])))
+            }
+            return .json(200, list)
         case ("GET", let name?):
-            return .json(200, try await store.get(res, namespace: namespace, name: name))
+            let object = try await store.get(res, namespace: namespace, name: name)
+            if r.accept.contains("as=Table") {
+                return .json(200, TablePrinter.table(res, objects: [object], listMetadata: .object([:])))
+            }
+            return .json(200, object)
         case ("POST", nil):
             return .json(201, try await store.create(res, namespace: namespace, body: try body(r)))
         case ("PUT", let name?):
@@ -173,7 +181,13 @@ struct Router: Sendable {
                     res, namespace: namespace, name: name, patch: try body(r),
                     contentType: type, subresource: subresource))
         case ("DELETE", let name?):
-            return .json(200, try await store.delete(res, namespace: namespace, name: name))
+            // DeleteOptions come in the query or in the body (kubectl sends a body).
+            var grace = r.query["gracePeriodSeconds"].flatMap(Int.init)
+            if grace == nil, !r.body.isEmpty, let options = try? JSONValue.parseJSON(r.body) {
+                grace = options["gracePeriodSeconds"]?.intValue
+            }
+            return .json(
+                200, try await store.delete(res, namespace: namespace, name: name, gracePeriodSeconds: grace))
         default:
             throw APIError(
                 code: 405, reason: "MethodNotAllowed",
