@@ -226,9 +226,9 @@ final class Emulator: @unchecked Sendable {
                     }.first
                     target = containerPort ?? .null
                 }
-                var entry: [String: JSONValue] = [
-                    "port": target, "protocol": port["protocol"] ?? "TCP",
-                ]
+                // A named target port no pod has yet stays open (no port), as the controller leaves it.
+                var entry: [String: JSONValue] = ["protocol": port["protocol"] ?? "TCP"]
+                if target.intValue != nil { entry["port"] = target }
                 if let portName = port["name"] { entry["name"] = portName }
                 return .object(entry)
             }

@@ -47,8 +47,17 @@ func requireRoot(_ command: String) throws {
 /// Replaces this process with `argv` (for commands a person uses interactively: a terminal stays theirs).
 func replaceProcess(_ argv: [String], environment: [String: String] = [:]) throws -> Never {
     for (key, value) in environment { setenv(key, value, 1) }
+    unblockSignals()
     var cArgs = argv.map { strdup($0) }
     cArgs.append(nil)
     execv(argv[0], cArgs)
     throw LabError("cannot run \(argv[0]): \(String(cString: strerror(errno)))")
+}
+
+/// Clears this thread's signal mask: processes started from it inherit the mask, and a blocked SIGTERM
+/// would make a container ignore its stop (test runners and dispatch threads block most signals).
+func unblockSignals() {
+    var none = sigset_t()
+    sigemptyset(&none)
+    pthread_sigmask(SIG_SETMASK, &none, nil)
 }

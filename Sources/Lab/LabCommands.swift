@@ -124,7 +124,7 @@ struct LabRestart: ParsableCommand {
         _ = try LabRecord.load(layout)
         let api = LabAPI(layout: layout)
         print(try api.run(["-n", "kube-system", "rollout", "restart", "daemonset/kube-router"]), terminator: "")
-        fflush(stdout)
+        fflush(nil)
         let status = Process()
         status.executableURL = URL(fileURLWithPath: api.argv[0])
         status.arguments =

@@ -27,6 +27,7 @@ struct LabServe: ParsableCommand {
         let record = try LabRecord.load(layout)
         // A session of its own: the terminal that ran `up` may close.
         _ = setsid()
+        unblockSignals()
         try "\(getpid())\n".write(toFile: "\(layout.root)/serve.pid", atomically: true, encoding: .utf8)
         signal(SIGTERM) { _ in stopRequested.store(true, ordering: .relaxed) }
         signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }

@@ -50,6 +50,7 @@ final class PodWorker: Sendable {
 
     func start() {
         let thread = Thread { [self] in
+            unblockSignals()
             run()
             shared.withLock { $0.finished = true }
         }
