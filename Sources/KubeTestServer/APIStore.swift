@@ -33,11 +33,19 @@ actor APIStore {
     /// `deletionTimestamp` and the node (the lab's kubelet) removes them with a grace period of 0 once their
     /// containers have stopped. Without it every DELETE removes the object at once.
     let gracefulPodDeletion: Bool
+    /// `--service-cluster-ip-range`: Services created without a cluster IP get the next free one of this
+    /// IPv4 range (its first address is the `kubernetes` Service's, as kube-apiserver keeps it); headless
+    /// (`None`) and ExternalName Services get none. Without it Services keep what they were given.
+    let serviceIPRange: (base: UInt32, size: UInt32)?
 
-    init(statePath: String?, historyLimit: Int, gracefulPodDeletion: Bool = false) throws {
+    init(
+        statePath: String?, historyLimit: Int, gracefulPodDeletion: Bool = false,
+        serviceIPRange: (base: UInt32, size: UInt32)? = nil
+    ) throws {
         self.statePath = statePath
         self.historyLimit = historyLimit
         self.gracefulPodDeletion = gracefulPodDeletion
+        self.serviceIPRange = serviceIPRange
         if let statePath, let data = FileManager.default.contents(atPath: statePath) {
             let state = try JSONValue.parseJSON(data)
             rv = state["resourceVersion"]?.intValue ?? 1
@@ -70,6 +78,31 @@ actor APIStore {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime]
         return f.string(from: Date().addingTimeInterval(seconds))
+    }
+
+    /// Gives a Service the next free address of `range` when it has none (ClusterIP, NodePort, LoadBalancer).
+    private func allocateClusterIP(_ service: inout JSONValue, from range: (base: UInt32, size: UInt32)) throws {
+        if service["spec"]?["type"]?.stringValue == "ExternalName" { return }
+        if let given = service["spec"]?["clusterIP"]?.stringValue, !given.isEmpty { return }
+        func text(_ address: UInt32) -> String {
+            "\(address >> 24).\((address >> 16) & 255).\((address >> 8) & 255).\(address & 255)"
+        }
+        let used = Set((objects["services"] ?? [:]).values.compactMap { $0["spec"]?["clusterIP"]?.stringValue })
+        // The first address (network + 1) is kept for the kubernetes Service.
+        let isKubernetes =
+            service["metadata"]?["name"] == "kubernetes" && service["metadata"]?["namespace"] == "default"
+        for offset in (isKubernetes ? 1 : 2)..<max(range.size - 1, 2) {
+            let address = text(range.base + offset)
+            if !used.contains(address) {
+                if service["spec"] == nil { service["spec"] = .object([:]) }
+                service["spec"]?["clusterIP"] = .string(address)
+                service["spec"]?["clusterIPs"] = .array([.string(address)])
+                return
+            }
+        }
+        throw APIError(
+            code: 500, reason: "InternalError", message: "no cluster IP left in the service range", kind: "services",
+            name: service["metadata"]?["name"]?.stringValue ?? "")
     }
 
     static func key(_ resource: APIResource, namespace: String?, name: String) -> String {
@@ -173,6 +206,7 @@ actor APIStore {
             meta["labels"] = .object(labels)
             if object["status"] == nil { object["status"] = .object(["phase": "Active"]) }
         }
+        if resource == .services, let range = serviceIPRange { try allocateClusterIP(&object, from: range) }
         meta["uid"] = .string(UUID().uuidString.lowercased())
         meta["creationTimestamp"] = .string(Self.timestamp())
         meta["generation"] = .int(1)

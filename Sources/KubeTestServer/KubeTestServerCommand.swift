@@ -67,6 +67,12 @@ struct KubeTestServerCommand: AsyncParsableCommand {
                 + "with gracePeriodSeconds=0 once its containers stopped (the lab's kubelet does)."))
     var gracefulPodDeletion = false
 
+    @Option(
+        help: ArgumentHelp(
+            "An IPv4 CIDR: Services created without a cluster IP get the next free address of it, as "
+                + "kube-apiserver allocates them (default: none, Services keep what they were given)."))
+    var serviceClusterIPRange: String?
+
     @Flag(help: "Enable /_test/ hooks (compact, drop-watches, stall-watches, inject, touch).")
     var testEndpoints = false
 
@@ -90,8 +96,20 @@ struct KubeTestServerCommand: AsyncParsableCommand {
             guard kv.count == 2 else { throw ValidationError("--token takes TOKEN:USER") }
             tokens[kv[0]] = kv[1]
         }
+        var range: (base: UInt32, size: UInt32)?
+        if let serviceClusterIPRange {
+            let parts = serviceClusterIPRange.split(separator: "/")
+            let octets = parts.first?.split(separator: ".").compactMap { UInt32($0) } ?? []
+            guard parts.count == 2, octets.count == 4, octets.allSatisfy({ $0 < 256 }), let bits = UInt32(parts[1]),
+                (8...30).contains(bits)
+            else { throw ValidationError("--service-cluster-ip-range takes an IPv4 CIDR, e.g. 10.96.0.0/12") }
+            let address = octets.reduce(0) { $0 << 8 | $1 }
+            let mask = UInt32.max << (32 - bits)
+            range = (address & mask, 1 << (32 - bits))
+        }
         let store = try APIStore(
-            statePath: state, historyLimit: history, gracefulPodDeletion: gracefulPodDeletion)
+            statePath: state, historyLimit: history, gracefulPodDeletion: gracefulPodDeletion,
+            serviceIPRange: range)
         var router = Router(store: store, testEndpoints: testEndpoints, forbidden: Set(forbid))
         if rbac { router.rbacSuperusers = Set(superuser.isEmpty ? ["admin"] : superuser) }
         for entry in deny {

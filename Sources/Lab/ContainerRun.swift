@@ -78,7 +78,7 @@ final class ContainerRun: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
         process.arguments = ["netns", "exec", sandbox.netns, "/bin/sh", "-c", script, "sh"] + command
-        process.environment = worker.environment(for: spec, podIPs: sandbox.podIPs)
+        process.environment = try worker.environment(for: spec, podIPs: sandbox.podIPs)
         if !FileManager.default.fileExists(atPath: logFile) {
             FileManager.default.createFile(atPath: logFile, contents: nil)
         }

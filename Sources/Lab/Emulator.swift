@@ -64,9 +64,49 @@ final class Emulator: @unchecked Sendable {
             ])
             do {
                 _ = try context.client.create(.nodes, namespace: nil, object: object)
-            } catch KubeAPIError.status(409, _, _) {
+            } catch let error as KubeAPIError where error.statusCode == 409 {
                 // Already registered (the emulator restarted).
             }
+        }
+    }
+
+    /// The `kubernetes` Service and its EndpointSlice (the API server's own address), as kube-apiserver keeps them.
+    func registerAPIService() throws {
+        let layout = context.layout
+        let service: JSONValue = .object([
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": .object([
+                "name": "kubernetes", "namespace": "default",
+                "labels": .object(["component": "apiserver", "provider": "kubernetes"]),
+            ]),
+            "spec": .object([
+                "type": "ClusterIP",
+                "ports": .array([
+                    .object([
+                        "name": "https", "port": .int(443), "protocol": "TCP",
+                        "targetPort": .int(Int64(layout.apiPort)),
+                    ])
+                ]),
+            ]),
+        ])
+        let slice: JSONValue = .object([
+            "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": .object([
+                "name": "kubernetes", "namespace": "default",
+                "labels": .object(["kubernetes.io/service-name": "kubernetes"]),
+            ]),
+            "addressType": "IPv4",
+            "endpoints": .array([
+                .object([
+                    "addresses": .array([.string(layout.apiAddress)]), "conditions": .object(["ready": .bool(true)]),
+                ])
+            ]),
+            "ports": .array([.object(["name": "https", "port": .int(Int64(layout.apiPort)), "protocol": "TCP"])]),
+        ])
+        for (resource, object) in [(APIResource.services, service), (.endpointSlices, slice)] {
+            do {
+                _ = try context.client.create(resource, namespace: "default", object: object)
+            } catch let error as KubeAPIError where error.statusCode == 409 {}
         }
     }
 

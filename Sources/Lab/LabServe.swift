@@ -35,7 +35,8 @@ struct LabServe: ParsableCommand {
         var arguments = [
             "--listen", "\(layout.apiAddress):\(layout.apiPort)", "--tls-cert", "\(layout.pki)/server.crt",
             "--tls-key", "\(layout.pki)/server.key", "--client-ca", "\(layout.pki)/ca.crt", "--rbac",
-            "--graceful-pod-deletion", "--state", "\(layout.root)/api-state.json",
+            "--graceful-pod-deletion", "--service-cluster-ip-range", "10.96.0.0/12", "--state",
+            "\(layout.root)/api-state.json",
         ]
         for (account, token) in record.tokens.sorted(by: { $0.key < $1.key }) {
             arguments += ["--token", "\(token):\(account)"]
@@ -67,6 +68,7 @@ struct LabServe: ParsableCommand {
             guard server.isRunning else { throw LabError("kube-test-server exited: see \(layout.apiLog)") }
             do {
                 try emulator.registerNodes()
+                try emulator.registerAPIService()
                 registered = true
             } catch {
                 Thread.sleep(forTimeInterval: 0.2)

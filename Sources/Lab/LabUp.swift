@@ -63,7 +63,7 @@ struct LabUp: ParsableCommand {
             print("lab: this kernel has no IPVS: the service proxy cannot run here; using the base manifests")
             serviceProxy = false
         }
-        let manifests = serviceProxy ? "replace-kube-proxy" : overlay
+        let manifests = serviceProxy ? "replace-kube-proxy" : (overlay == "replace-kube-proxy" ? "base" : overlay)
 
         do {
             try FileManager.default.createDirectory(atPath: layout.pki, withIntermediateDirectories: true)
@@ -97,6 +97,13 @@ struct LabUp: ParsableCommand {
             try wait("the nodes to register", seconds: 30, layout: layout) {
                 guard serve.isRunning else { throw LabError("the emulator exited: \(tail(layout.serveLog))") }
                 return (try? api.items(["nodes"]).count) == nodes
+            }
+            if serviceProxy {
+                // As the overlay asks: the API server's own address, for the agent that is about to proxy it.
+                _ = try api.run([
+                    "-n", "kube-system", "create", "configmap", "kube-router-api-server",
+                    "--from-literal=host=\(layout.apiAddress)", "--from-literal=port=\(layout.apiPort)",
+                ])
             }
             step("kubectl apply (\(manifests))")
             let applied =
@@ -219,7 +226,11 @@ struct LabUp: ParsableCommand {
         var pods: [JSONValue] = []
         try wait("the example pods to be Ready", seconds: 60, layout: layout) {
             guard serve.isRunning else { throw LabError("the emulator exited: \(tail(layout.serveLog))") }
-            pods = (try? api.items(["pods", "-n", "demo"])) ?? []
+            // Pods pinned to a node this lab does not have stay Pending, as on a cluster: not waited for.
+            pods = ((try? api.items(["pods", "-n", "demo"])) ?? []).filter { pod in
+                let wanted = pod["spec"]?["nodeSelector"]?["kubernetes.io/hostname"]?.stringValue
+                return wanted.map { name in (1...nodes).contains { layout.nodeName($0) == name } } ?? true
+            }
             return !pods.isEmpty && pods.allSatisfy { Self.describe($0) == "Ready" }
         }
         guard let client = pods.first(where: { $0["metadata"]?["name"] == "client" }) else { return }

@@ -328,7 +328,7 @@ final class PodWorker: Sendable {
 
     /// The container's environment: its `env` (values and the downward API's fields), the API server's
     /// address as the kubelet gives it, and PATH.
-    func environment(for container: JSONValue, podIPs: [String]) -> [String: String] {
+    func environment(for container: JSONValue, podIPs: [String]) throws -> [String: String] {
         let pod = self.pod
         var env: [String: String] = [
             "PATH": context.containerPath, "HOSTNAME": hostNetwork ? node : name,
@@ -338,6 +338,15 @@ final class PodWorker: Sendable {
         for entry in container["env"]?.arrayValue ?? [] {
             guard let key = entry["name"]?.stringValue else { continue }
             if let value = entry["value"]?.stringValue {
+                env[key] = value
+            } else if let ref = entry["valueFrom"]?["configMapKeyRef"], let map = ref["name"]?.stringValue,
+                let mapKey = ref["key"]?.stringValue
+            {
+                let object = try? context.client.get(.configMaps, namespace: namespace, name: map)
+                guard let value = object?["data"]?[mapKey]?.stringValue else {
+                    if ref["optional"] == .bool(true) { continue }
+                    throw LabError("env \(key): key \(mapKey) of ConfigMap \(namespace)/\(map) not found")
+                }
                 env[key] = value
             } else if let field = entry["valueFrom"]?["fieldRef"]?["fieldPath"]?.stringValue {
                 switch field {

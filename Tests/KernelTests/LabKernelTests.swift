@@ -19,46 +19,22 @@ import Testing
         "needs root, the CNI plugins and kubectl (scripts/setup)"))
 struct LabKernelTests {
     static let name = "krlabt"
+    let name = LabKernelTests.name
     static let echo = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Resources/tcpecho.py").path
 
+    let driver = LabDriver(name: name)
     func lab(_ arguments: [String], input: String? = nil) throws -> (status: Int32, out: String) {
-        var arguments = arguments
-        // The lab's name goes after the subcommand, before anything passed through.
-        arguments.insert(contentsOf: ["--name", Self.name], at: 1)
-        let (status, out, err) = try run(builtExecutable("kr-lab").path, arguments, input: input)
-        return (status, out + err)
+        try driver.lab(arguments, input: input)
     }
-
     func kubectl(_ arguments: [String], input: String? = nil) throws -> String {
-        let (status, out) = try lab(["kubectl"] + arguments, input: input)
-        guard status == 0 else { throw LabTestError("kubectl \(arguments.joined(separator: " ")): \(out)") }
-        return out
+        try driver.kubectl(arguments, input: input)
     }
-
-    func pods(_ namespace: String) throws -> [String: JSONValue] {
-        let list = try JSONValue.parseJSON(Data(try kubectl(["get", "pods", "-n", namespace, "-o", "json"]).utf8))
-        var byName: [String: JSONValue] = [:]
-        for pod in list["items"]?.arrayValue ?? [] {
-            if let name = pod["metadata"]?["name"]?.stringValue { byName[name] = pod }
-        }
-        return byName
-    }
-
+    func pods(_ namespace: String) throws -> [String: JSONValue] { try driver.pods(namespace) }
     func eventually(_ seconds: Double, _ what: String, _ condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return }
-            Thread.sleep(forTimeInterval: 0.25)
-        }
-        throw LabTestError("timed out after \(Int(seconds)) s: \(what)")
+        try driver.eventually(seconds, what, condition)
     }
-
-    /// One HTTP GET from a pod's network namespace: the answer, or nil when refused or timed out.
-    func get(from pod: String, _ url: String) throws -> String? {
-        let (status, out) = try lab(["exec", "demo/\(pod)", "--", "curl", "-s", "--max-time", "2", url])
-        return status == 0 ? out : nil
-    }
+    func get(from pod: String, _ url: String) throws -> String? { try driver.get(from: pod, url) }
 
     struct RestartFigures: CustomStringConvertible {
         var pingsSent = 0
@@ -236,5 +212,84 @@ extension FileHandle {
             if byte.first == UInt8(ascii: "\n") { return String(decoding: line, as: UTF8.self) }
             line.append(byte)
         }
+    }
+}
+
+/// Drives a lab through `kr-lab`, as a user would through scripts/lab.
+struct LabDriver {
+    let name: String
+
+    func lab(_ arguments: [String], input: String? = nil) throws -> (status: Int32, out: String) {
+        var arguments = arguments
+        // The lab's name goes after the subcommand, before anything passed through.
+        arguments.insert(contentsOf: ["--name", name], at: 1)
+        let (status, out, err) = try run(builtExecutable("kr-lab").path, arguments, input: input)
+        return (status, out + err)
+    }
+
+    func kubectl(_ arguments: [String], input: String? = nil) throws -> String {
+        let (status, out) = try lab(["kubectl"] + arguments, input: input)
+        guard status == 0 else { throw LabTestError("kubectl \(arguments.joined(separator: " ")): \(out)") }
+        return out
+    }
+
+    func pods(_ namespace: String) throws -> [String: JSONValue] {
+        let list = try JSONValue.parseJSON(Data(try kubectl(["get", "pods", "-n", namespace, "-o", "json"]).utf8))
+        var byName: [String: JSONValue] = [:]
+        for pod in list["items"]?.arrayValue ?? [] {
+            if let name = pod["metadata"]?["name"]?.stringValue { byName[name] = pod }
+        }
+        return byName
+    }
+
+    func eventually(_ seconds: Double, _ what: String, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return }
+            Thread.sleep(forTimeInterval: 0.25)
+        }
+        throw LabTestError("timed out after \(Int(seconds)) s: \(what)")
+    }
+
+    /// One HTTP GET from a pod's network namespace: the answer, or nil when refused or timed out.
+    func get(from pod: String, _ url: String) throws -> String? {
+        let (status, out) = try lab(["exec", "demo/\(pod)", "--", "curl", "-s", "--max-time", "2", url])
+        return status == 0 ? out : nil
+    }
+
+}
+
+/// The lab's service part, where the kernel has IPVS (scripts/test runs it in the VM): with the
+/// replace-kube-proxy manifests the agents proxy Services, so the example's ClusterIP answers from web pods
+/// on both nodes, a Service's policy still keeps the stranger out, and `down` leaves nothing.
+@Suite(.serialized, .enabled(if: IPVSKernel.available, Comment(rawValue: IPVSKernel.reason)))
+struct LabVMTests {
+    let driver = LabDriver(name: "krlabv")
+
+    @Test func theServiceProxyAnswersAClusterIPAcrossNodes() throws {
+        _ = try? driver.lab(["down"])
+        defer { _ = try? driver.lab(["down"]) }
+        let bin = builtExecutable("kube-router").deletingLastPathComponent().path
+        let (status, out) = try driver.lab([
+            "up", "--nodes", "2", "--overlay", "replace-kube-proxy", "--repository", repositoryRoot.path,
+            "--bin-dir", bin, "--timeout", "400",
+        ])
+        try #require(status == 0, "\(out)")
+        #expect(out.contains("with the service proxy"), "\(out)")
+        let service = try JSONValue.parseJSON(
+            Data(try driver.kubectl(["get", "service", "-n", "demo", "web", "-o", "json"]).utf8))
+        let clusterIP = try #require(service["spec"]?["clusterIP"]?.stringValue)
+        var answers = Set<String>()
+        try driver.eventually(120, "demo/client reaches web pods on both nodes through \(clusterIP)") {
+            if let answer = try driver.get(from: "client", "http://\(clusterIP):80/") {
+                answers.insert(answer.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            return answers.contains("hello from web-1 on node-1") && answers.contains("hello from web-2 on node-2")
+        }
+        #expect(try driver.get(from: "stranger", "http://\(clusterIP):80/") == nil)
+        let (downStatus, downOut) = try driver.lab(["down"])
+        #expect(downStatus == 0, "\(downOut)")
+        let namespaces = (try? FileManager.default.contentsOfDirectory(atPath: "/var/run/netns")) ?? []
+        #expect(!namespaces.contains { $0.hasPrefix("krlabv-") }, "\(namespaces)")
     }
 }
