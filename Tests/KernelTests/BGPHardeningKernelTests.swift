@@ -339,6 +339,39 @@ struct BGPHardeningKernelTests {
         #expect(refused.count == 2, "\(log)")
     }
 
+    /// A peer's text reaches the operator only escaped: a NOTIFICATION received with a shutdown communication
+    /// (RFC 9003) holding escape sequences and a newline is logged with the peer on one line of the agent's
+    /// log, kept as the last NOTIFICATION after the connection errors that follow, and shown escaped by krctl.
+    @Test func aReceivedShutdownCommunicationIsLoggedKeptAndShownEscaped() throws {
+        let h = try Harness()
+        let peer = try Peer(h, ["--announce", "172.20.0.0/16"])
+        defer { peer.stop() }
+        #expect(peer.waitFor("announced") != nil, "\(h.agent.log)")
+        try h.waitForPeer(10, "Established") { $0.state == "Established" }
+        peer.send(#"shutdown maintenance \x1b]0;pwned\x07\x1b[2J\nI00:00:00.000 forged"#)
+        #expect(peer.waitFor("closed") != nil)
+        // Received, then a connection error (the peer takes no connection): the NOTIFICATION is still shown.
+        try h.waitForPeer(15, "the NOTIFICATION received and a connection error after it") {
+            $0.lastNotification?.direction == .received && $0.lastError?.contains("refused") == true
+        }
+        let status = try #require(try h.peer())
+        let notification = try #require(status.lastNotification)
+        #expect(notification.code == 6 && notification.subcode == 2, "\(notification)")
+        #expect(notification.name.contains("maintenance \u{1B}]0;pwned"), "JSON carries the text as sent")
+        let text = try h.krctlText("peers")
+        #expect(
+            !text.1.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) },
+            "\(text.1.debugDescription)")
+        #expect(
+            text.1.contains(#"received Cease / Administrative Shutdown (6/2): "maintenance \x1b]0;pwned\x07"#),
+            "\(text.1)")
+        let logged =
+            "bgp: peer 10.99.0.5: received NOTIFICATION Cease / Administrative Shutdown (6/2): "
+            + #""maintenance \x1b]0;pwned\x07\x1b[2J\nI00:00:00.000 forged""#
+        #expect(h.agent.log.contains(logged), "\(h.agent.log.suffix(3000))")
+        #expect(!h.agent.log.contains("\u{1B}"), "no raw escape in the agent's log")
+    }
+
     @Test func aRestartingPeersRoutesGoExactlyWhenItsRestartTimeEnds() throws {
         let h = try Harness(agentArguments: ["--bgp-graceful-restart"])
         let peer = try Peer(h, ["--gr", "3", "--announce", "172.20.0.0/16"])

@@ -12,10 +12,12 @@ bgppeer.py LOCAL AGENT ASN [options]
 Then the session is kept up (KEEPALIVEs) and its events are printed: "established", "announced",
 "withdrawn", "notification CODE SUBCODE", "closed", or "timeout" when not established within 30 s.
 Lines on stdin: "withdraw" withdraws every prefix announced, "close" closes the connection without a
-NOTIFICATION (as a restarting speaker does).
+NOTIFICATION (as a restarting speaker does), "shutdown TEXT" sends a Cease / Administrative Shutdown with
+TEXT (Python escapes such as \x1b decoded) as its RFC 9003 shutdown communication, then closes.
 Reading stdin to its end stops the script.
 """
 import argparse
+import codecs
 import ipaddress
 import resource
 import select
@@ -216,6 +218,11 @@ def main():
                     announced = []
                     say("withdrawn")
                 elif command == "close":
+                    conn.close()
+                    raise EOFError
+                elif command.startswith("shutdown "):
+                    text = codecs.decode(command[len("shutdown "):], "unicode_escape").encode()[:255]
+                    conn.sendall(message(3, bytes([6, 2, len(text)]) + text))
                     conn.close()
                     raise EOFError
             if got_open and time.time() - last_keepalive >= 1:
