@@ -476,6 +476,19 @@ struct BGPHardeningKernelTests {
             "control socket at 100,000 routes: krctl bgp peers answered in \(took), beside an idle client and a "
                 + "full table being answered")
         #expect(peers.0 == 0 && took < .seconds(2), "\(took): \(peers)")
+        // Over a window longer than the speaker's 10 s full route comparison (a window of measure, not a wait
+        // for a condition): `bgp peers` is never held up for long (the comparison ordered 100,000 routes under
+        // the speaker's lock, seconds at a time).
+        var slowest = Duration.zero
+        let window = clock.now
+        while clock.now - window < .seconds(11) {
+            let asked = clock.now
+            _ = try ControlSocket.ask(path: path, "bgp peers", timeout: 10)
+            slowest = max(slowest, clock.now - asked)
+            usleep(100_000)
+        }
+        print("control socket at 100,000 routes: bgp peers answered in at most \(slowest) over 11 s")
+        #expect(slowest < .seconds(1), "bgp peers took \(slowest)")
         #expect(h.agent.isRunning, "the agent lives: \(h.agent.log.suffix(2000))")
         let status = try #require(try h.peer())
         #expect(status.state == "Established" && status.prefixesReceived == 100_000, "\(status)")

@@ -533,7 +533,9 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                     installedPeak = installed.count
                 }
             } else {
-                let desired = lock.withLock { rib.kernelRoutes(proto: Self.proto) }
+                // Read under the lock, ordered outside it: at 100,000 routes the ordering took seconds, and the
+                // sessions' UPDATEs and `bgp peers` waited for it every 10 s.
+                let desired = BGPRib.ordered(lock.withLock { rib.unorderedKernelRoutes(proto: Self.proto) })
                 var actual: [KernelRoute] = []
                 for family in [IPAddress.Family.ipv4, .ipv6] { actual += try routes.routes(family: family, proto: nil) }
                 var others: [CIDR: UInt8] = [:]
