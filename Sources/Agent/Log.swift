@@ -1,4 +1,5 @@
 import Foundation
+import KubeModel
 import Logging
 
 /// The agent's log, on swift-log: levels from `-v`, structured metadata, and the line format from
@@ -54,17 +55,26 @@ struct KlogHandler: StoredMetadataHandler {
     }()
 
     func log(event: LogEvent) {
+        let line = Self.line(
+            level: event.level, message: "\(event.message)", metadata: metadata.merging(event.metadata ?? [:]) { $1 },
+            at: Date())
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// One line of the log. Messages carry text from peers and the cluster (a NOTIFICATION's shutdown
+    /// communication, object names): control characters are shown escaped, so none reaches the terminal of
+    /// whoever reads the log, and a newline in such text cannot forge a line of its own.
+    static func line(level: Logger.Level, message: String, metadata: Logger.Metadata, at time: Date) -> String {
         let initial: String
-        switch event.level {
+        switch level {
         case .trace, .debug: initial = "D"
         case .info, .notice: initial = "I"
         case .warning: initial = "W"
         case .error, .critical: initial = "E"
         }
-        var line = "\(initial)\(Self.clock.string(from: Date())) \(event.message)"
-        let all = metadata.merging(event.metadata ?? [:]) { $1 }
-        for (key, value) in all.sorted(by: { $0.key < $1.key }) { line += " \(key)=\(value)" }
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        var line = "\(initial)\(clock.string(from: time)) \(message)"
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) { line += " \(key)=\(value)" }
+        return Terminal.escapingControlCharacters(line).replacingOccurrences(of: "\n", with: "\\n")
     }
 }
 

@@ -241,5 +241,8 @@ struct Drops: ParsableCommand {
     }
 
     func write(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
-    func warn(_ text: String) { FileHandle.standardError.write(Data("Warning: \(text)\n".utf8)) }
+    func warn(_ text: String) {
+        // A holder's command name comes from /proc: shown escaped, as every text krctl prints.
+        FileHandle.standardError.write(Data("Warning: \(Terminal.escapingControlCharacters(text))\n".utf8))
+    }
 }

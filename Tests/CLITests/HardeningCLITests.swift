@@ -86,6 +86,7 @@ private func connectRaw(_ path: String) throws -> Int32 {
         #expect(error.description.contains("did not answer within 1 s"), "\(error)")
         let r = try run(builtExecutable("krctl").path, ["bgp", "peers", "--state-dir", dir, "--request-timeout", "1s"])
         #expect(r.0 == 1 && r.2.contains("did not answer within 1 s"), "\(r.2)")
+        #expect(r.2.contains("--request-timeout waits longer"), "names the flag that waits longer: \(r.2)")
     }
 }
 
@@ -118,6 +119,44 @@ private func connectRaw(_ path: String) throws -> Int32 {
         #expect(after.0 == 1 && after.2.contains("cannot read kubeconfig"), "\(after.2)")
     }
 
+    /// Two real agents on one state directory: the second exits at once naming the first's pid (before it
+    /// touches anything: the socket, the kernel), and the first keeps running and keeps the lock.
+    @Test(.enabled(if: geteuid() == 0)) func aSecondAgentOnTheSameStateDirExitsNamingTheFirst() throws {
+        let dir = try temporaryDirectory("two")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // An API server that is not there: the first agent waits for it for ever, holding the lock.
+        let kubeconfig = try Fixtures.unreachableKubeconfig(in: dir)
+        let arguments = [
+            "--kubeconfig", kubeconfig, "--state-dir", dir, "--run-service-proxy=false", "--run-router=false",
+            "--hostname-override", "node-two", "--health-port", "0", "--metrics-port", "0",
+        ]
+        let first = try RunningAgent(arguments)
+        defer { first.stop() }
+        let lock = dir + "/" + StateDirectoryLock.fileName
+        func holder() -> String? {
+            (try? String(contentsOfFile: lock, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(first.waitUntil(20) { holder() == "\(first.pid)" }, "\(first.log)")
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        let second = try run(builtExecutable("kube-router").path, arguments)
+        let took = clock.now - start
+        print("two agents on one state dir: the second exited \(second.0) after \(took)")
+        #expect(
+            second.0 == 1
+                && second.2.contains("kube-router (pid \(first.pid)) already runs with this state directory"),
+            "\(second.2)")
+        #expect(took < .seconds(5), "the second agent took \(took) to give up")
+        #expect(first.isRunning, "the first agent still runs: \(first.log)")
+        #expect(holder() == "\(first.pid)", "the lock still names the first agent")
+        // Once the first is gone, the kernel has released its lock: a new agent starts.
+        first.stop()
+        let next = try RunningAgent(arguments)
+        defer { next.stop() }
+        #expect(next.waitUntil(20) { holder() == "\(next.pid)" }, "\(next.log)")
+    }
+
     /// Without CAP_NET_ADMIN the agent says so at once instead of retrying for ever.
     @Test(.enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
     func withoutNetAdminTheAgentSaysItNeedsRoot() throws {
@@ -145,13 +184,33 @@ private func connectRaw(_ path: String) throws -> Int32 {
             + "spec: {nodeName: n1}\nstatus: {phase: Running, podIP: \(ip)}\n"
     }
 
-    @Test func aliasBombFailsFastWithExitOne() throws {
+    /// The 489-byte "billion laughs" file grew krctl to 1.4 GB in 30 s, then SIGABRT: now exit 1 at once,
+    /// within bounds of time and of krctl's peak resident memory (measured by its parent, wait4's rusage).
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")))
+    func aliasBombFailsFastWithExitOne() throws {
         let file = try Self.manifest(Fixtures.billionLaughs)
         defer { try? FileManager.default.removeItem(atPath: file) }
+        let measure = """
+            import resource, subprocess, sys, time
+            start = time.monotonic()
+            r = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+            sys.stderr.write(r.stderr)
+            print("%d %d %.3f" % (r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+                                  time.monotonic() - start))
+            """
         let r = try run(
-            builtExecutable("krctl").path,
-            ["explain-policy", "-f", file, "--from", "a/b", "--to", "a/c", "--port", "80"])
-        #expect(r.0 == 1 && r.2.contains("more than") && r.2.contains("values"), "\(r.2)")
+            "/usr/bin/python3",
+            [
+                "-c", measure, builtExecutable("krctl").path,
+                "explain-policy", "-f", file, "--from", "a/b", "--to", "a/c", "--port", "80",
+            ])
+        let fields = r.1.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
+        try #require(fields.count == 3, "\(r)")
+        let (status, peakKiB, seconds) = (Int32(fields[0]), Int(fields[1]) ?? -1, Double(fields[2]) ?? -1)
+        print("alias bomb: krctl exit \(fields[0]), peak resident \(peakKiB / 1024) MiB, \(fields[2]) s")
+        #expect(status == 1 && r.2.contains("more than") && r.2.contains("values"), "\(r.2)")
+        #expect(peakKiB > 0 && peakKiB < 150 * 1024, "krctl's peak resident memory: \(peakKiB) KiB")
+        #expect(seconds >= 0 && seconds < 5, "krctl took \(seconds) s")
     }
 
     @Test func aKindTypoIsAnErrorNotASilentAllow() throws {
@@ -200,6 +259,48 @@ private func connectRaw(_ path: String) throws -> Int32 {
         #expect(r.0 == 0, "\(r.2)")
         #expect(!r.1.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" && $0 != "\t" }, "\(r.1.debugDescription)")
         #expect(r.1.contains(#"\x1b]0;pwned\x07\x1b[2J"#), "\(r.1)")
+    }
+}
+
+/// What an operator must know about a kubeconfig before the first request: a server over plain http,
+/// disabled TLS verification, a token file that is not there (it read as the server's "401 Unauthorized").
+@Suite struct InsecureKubeconfigCLITests {
+    func kubeconfig(_ dir: String, server: String, insecure: Bool, user: String) throws -> String {
+        let path = dir + "/kubeconfig"
+        try """
+        apiVersion: v1
+        kind: Config
+        clusters: [{name: c, cluster: {server: "\(server)"\(insecure ? ", insecure-skip-tls-verify: true" : "")}}]
+        users: [{name: u, user: \(user)}]
+        contexts: [{name: x, context: {cluster: c, user: u}}]
+        current-context: x
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func plainHTTPAndAMissingTokenFileAreNamed() throws {
+        let dir = try temporaryDirectory("http")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = try kubeconfig(
+            dir, server: "http://127.0.0.1:9", insecure: false, user: "{tokenFile: \(dir)/missing-token}")
+        let r = try run(
+            builtExecutable("krctl").path,
+            ["explain-policy", "--kubeconfig", config, "--from", "a/b", "--to", "a/c", "--port", "80"])
+        #expect(r.0 == 1, "\(r.2)")
+        #expect(r.2.contains("warning: the API server http://127.0.0.1:9 is reached over plain http"), "\(r.2)")
+        #expect(r.2.contains("the token file \(dir)/missing-token of user \"u\""), "\(r.2)")
+        #expect(r.2.contains("does not exist") && !r.2.contains("401"), "\(r.2)")
+    }
+
+    @Test func disabledTLSVerificationIsWarnedAbout() throws {
+        let dir = try temporaryDirectory("insecure")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = try kubeconfig(dir, server: "https://127.0.0.1:9", insecure: true, user: "{token: t}")
+        let r = try run(
+            builtExecutable("krctl").path,
+            ["explain-policy", "--kubeconfig", config, "--from", "a/b", "--to", "a/c", "--port", "80"])
+        #expect(r.0 == 1, "nothing answers on port 9: \(r.2)")
+        #expect(r.2.contains("warning: insecure-skip-tls-verify is set for https://127.0.0.1:9"), "\(r.2)")
     }
 }
 
@@ -275,5 +376,49 @@ private func connectRaw(_ path: String) throws -> Int32 {
         #expect(
             process.terminationReason == .exit && process.terminationStatus == 0,
             "\(process.terminationReason) \(process.terminationStatus)")
+    }
+}
+
+/// A kube-router process whose stderr is read as it comes (for the failure messages of a test).
+private final class RunningAgent: @unchecked Sendable {
+    private let process = Process()
+    private let text = Locked("")
+
+    init(_ arguments: [String]) throws {
+        process.executableURL = builtExecutable("kube-router")
+        process.arguments = arguments
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let handle = err.fileHandleForReading
+        Thread.detachNewThread { [text] in
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                text.mutate { $0 += String(decoding: chunk, as: UTF8.self) }
+            }
+        }
+    }
+
+    var pid: Int32 { process.processIdentifier }
+    var isRunning: Bool { process.isRunning }
+    var log: String { text.get() }
+
+    /// Polls `condition` (a state of the agent, not its log) until it holds or `seconds` pass.
+    func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            if !process.isRunning { return false }
+            usleep(50_000)
+        }
+        return condition()
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
     }
 }

@@ -159,6 +159,22 @@ import Testing
         #expect(strict.errors.count == 2, "\(strict)")
     }
 
+    /// A manifest file over 64 MiB is refused by its size, before a byte of it is read (here a sparse file).
+    @Test func aFileOver64MiBIsRefusedUnread() throws {
+        let dir = try folder([:])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/huge.yaml"
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.truncate(atOffset: UInt64(JSONValue.maxDocumentBytes + 1))
+        try handle.close()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let error = try #require(throws: ManifestLoadError.self) { try ManifestSource(paths: [dir]).snapshot() }
+        #expect("\(error)".contains("the file is \(JSONValue.maxDocumentBytes + 1) bytes, more than the 64 MiB read"))
+        #expect(clock.now - start < .seconds(1), "refused by its size, unread")
+    }
+
     @Test func controlCharactersAreEscaped() {
         let hostile = "db\u{1B}]0;pwned\u{07}\u{1B}[2J\r\u{9B}31m\u{202E}txt"
         let safe = Terminal.escapingControlCharacters(hostile)

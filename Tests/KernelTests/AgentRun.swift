@@ -56,6 +56,9 @@ final class AgentRun: @unchecked Sendable {
     /// The agent's pid (`ip netns exec` execs it in place).
     var pid: Int32 { process.processIdentifier }
 
+    /// Whether the agent still runs (it has not exited, by a signal or otherwise).
+    var isRunning: Bool { process.isRunning }
+
     /// Waits until this agent's status file in `stateDir` satisfies `predicate` (a file an earlier agent
     /// left does not count), or the agent exits, or `timeout` passes.
     func waitForStatus<T: StatusFile>(

@@ -244,16 +244,29 @@ struct BGPHardeningKernelTests {
         #expect(h.agent.log.components(separatedBy: "not installing \(contested)").count == 2, "\(h.agent.log)")
     }
 
+    /// 400-3,000 idle connections from a configured peer's address held 1,814 descriptors and 115 MB: now
+    /// 1,000 of them cost the agent a bounded handful of descriptors and little memory.
     @Test func idleConnectionsFromAPeerHoldNoDescriptors() throws {
         let h = try Harness()
         let baseline = h.descriptors
+        let baselineKiB = h.residentKiB
         var most = baseline
-        let peer = try Peer(h, ["--idle", "300"])
+        var mostKiB = baselineKiB
+        let peer = try Peer(h, ["--idle", "1000"])
         defer { peer.stop() }
-        // After every 25 connections, and once all 300 are through.
-        #expect(peer.waitFor("idle-done") { _ in most = max(most, h.descriptors) } != nil)
+        // After every 25 connections, and once all 1,000 are through.
+        #expect(
+            peer.waitFor("idle-done") { _ in
+                most = max(most, h.descriptors)
+                mostKiB = max(mostKiB, h.residentKiB)
+            } != nil)
         most = max(most, h.descriptors)
+        mostKiB = max(mostKiB, h.residentKiB)
+        print(
+            "idle flood (1,000 connections): descriptors \(baseline) → at most \(most); "
+                + "resident \(baselineKiB / 1024) MiB → at most \(mostKiB / 1024) MiB")
         #expect(most - baseline < 64, "descriptors: baseline \(baseline), at most \(most)")
+        #expect(mostKiB - baselineKiB < 32 * 1024, "resident memory: \(baselineKiB) KiB, at most \(mostKiB) KiB")
         // The real session still comes up, beside the idle connections the peer keeps open.
         #expect(peer.waitFor("established") != nil, "\(h.agent.log)")
         try h.waitForPeer(10, "Established") { $0.state == "Established" }
@@ -326,6 +339,39 @@ struct BGPHardeningKernelTests {
         #expect(refused.count == 2, "\(log)")
     }
 
+    /// A peer's text reaches the operator only escaped: a NOTIFICATION received with a shutdown communication
+    /// (RFC 9003) holding escape sequences and a newline is logged with the peer on one line of the agent's
+    /// log, kept as the last NOTIFICATION after the connection errors that follow, and shown escaped by krctl.
+    @Test func aReceivedShutdownCommunicationIsLoggedKeptAndShownEscaped() throws {
+        let h = try Harness()
+        let peer = try Peer(h, ["--announce", "172.20.0.0/16"])
+        defer { peer.stop() }
+        #expect(peer.waitFor("announced") != nil, "\(h.agent.log)")
+        try h.waitForPeer(10, "Established") { $0.state == "Established" }
+        peer.send(#"shutdown maintenance \x1b]0;pwned\x07\x1b[2J\nI00:00:00.000 forged"#)
+        #expect(peer.waitFor("closed") != nil)
+        // Received, then a connection error (the peer takes no connection): the NOTIFICATION is still shown.
+        try h.waitForPeer(15, "the NOTIFICATION received and a connection error after it") {
+            $0.lastNotification?.direction == .received && $0.lastError?.contains("refused") == true
+        }
+        let status = try #require(try h.peer())
+        let notification = try #require(status.lastNotification)
+        #expect(notification.code == 6 && notification.subcode == 2, "\(notification)")
+        #expect(notification.name.contains("maintenance \u{1B}]0;pwned"), "JSON carries the text as sent")
+        let text = try h.krctlText("peers")
+        #expect(
+            !text.1.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) },
+            "\(text.1.debugDescription)")
+        #expect(
+            text.1.contains(#"received Cease / Administrative Shutdown (6/2): "maintenance \x1b]0;pwned\x07"#),
+            "\(text.1)")
+        let logged =
+            "bgp: peer 10.99.0.5: received NOTIFICATION Cease / Administrative Shutdown (6/2): "
+            + #""maintenance \x1b]0;pwned\x07\x1b[2J\nI00:00:00.000 forged""#
+        #expect(h.agent.log.contains(logged), "\(h.agent.log.suffix(3000))")
+        #expect(!h.agent.log.contains("\u{1B}"), "no raw escape in the agent's log")
+    }
+
     @Test func aRestartingPeersRoutesGoExactlyWhenItsRestartTimeEnds() throws {
         let h = try Harness(agentArguments: ["--bgp-graceful-restart"])
         let peer = try Peer(h, ["--gr", "3", "--announce", "172.20.0.0/16"])
@@ -355,9 +401,13 @@ struct BGPHardeningKernelTests {
         try h.waitForPeer(60, "100,000 prefixes received") { $0.prefixesReceived == 100_000 }
         try h.lab.eventually(60, "100,000 routes in the kernel") { h.kernelRouteCount == 100_000 }
         // A full answer of krctl bgp routes (tens of MB of JSON) on top.
+        let clock = ContinuousClock()
+        let asked = clock.now
         let routes = try h.krctl("routes", as: [BGPSpeaker.RouteStatus].self)
+        print("krctl bgp routes -o json at 100,000 routes: \(clock.now - asked)")
         #expect(routes.count == 100_000)
         let peak = h.residentKiB
+        try controlClientsThatLeaveOrStallDoNoHarm(h)
         peer.send("withdraw")
         #expect(peer.waitFor("withdrawn") != nil)
         try h.waitForPeer(60, "every prefix withdrawn") { $0.prefixesReceived == 0 }
@@ -372,8 +422,94 @@ struct BGPHardeningKernelTests {
             usleep(100_000)
             after = h.residentKiB
         }
+        print(
+            "100,000 prefixes: resident \(baseline / 1024) MiB → peak \(peak / 1024) MiB → "
+                + "\(after / 1024) MiB after the withdraw")
         #expect(
             after - baseline < (peak - baseline) / 2,
             "baseline \(baseline) KiB, peak \(peak) KiB, after \(after) KiB")
+    }
+
+    /// `timeout -s INT 1 krctl bgp routes` at 50,000 routes killed the agent (SIGPIPE, exit 141), and one
+    /// client that never wrote blocked `krctl bgp` for everyone. At a full table (100,000 routes, a reply of
+    /// tens of MB): clients that leave once the reply has begun, a krctl interrupted mid-reply, and an
+    /// idle client held open; the agent lives on, its session stays up and krctl is answered at once.
+    func controlClientsThatLeaveOrStallDoNoHarm(_ h: Harness) throws {
+        let path = h.stateDir + "/" + ControlSocket.fileName
+        func connected() throws -> Int32 {
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            var address = try ControlSocket.address(path)
+            let rc = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
+            }
+            try #require(rc == 0, "connect \(path): \(String(cString: strerror(errno)))")
+            var wait = timeval(tv_sec: 30, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+            return fd
+        }
+        for _ in 0..<3 {
+            let fd = try connected()
+            _ = "bgp routes\n".withCString { send(fd, $0, 11, 0) }
+            var first = [UInt8](repeating: 0, count: 4096)
+            let got = recv(fd, &first, first.count, 0)
+            close(fd)
+            #expect(got > 0, "the reply had begun before the client left")
+        }
+        let interrupted = Kernel.shell(
+            "timeout -s INT 0.5 \(builtExecutable("krctl").path) bgp routes --state-dir \(h.stateDir) >/dev/null")
+        // (124 when interrupted mid-reply, as it is here in a debug build; the clients above are the sure case.)
+        print("krctl bgp routes under timeout -s INT 0.5: exit \(interrupted.0)")
+        let idle = try connected()
+        defer { close(idle) }
+        // And a full table being answered to a client that does not read it: `bgp peers` is not held up by
+        // it (the table is read a batch at a time under the speaker's lock; it held the lock for seconds).
+        let slow = try connected()
+        defer { close(slow) }
+        _ = "bgp routes\n".withCString { send(slow, $0, 11, 0) }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let peers = try h.krctlText("peers", ["--request-timeout", "5s"])
+        let took = clock.now - start
+        print(
+            "control socket at 100,000 routes: krctl bgp peers answered in \(took), beside an idle client and a "
+                + "full table being answered")
+        #expect(peers.0 == 0 && took < .seconds(2), "\(took): \(peers)")
+        // Over a window longer than the speaker's 10 s full route comparison (a window of measure, not a wait
+        // for a condition): `bgp peers` is never held up for long (the comparison ordered 100,000 routes under
+        // the speaker's lock, seconds at a time).
+        var slowest = Duration.zero
+        let window = clock.now
+        while clock.now - window < .seconds(11) {
+            let asked = clock.now
+            _ = try ControlSocket.ask(path: path, "bgp peers", timeout: 10)
+            slowest = max(slowest, clock.now - asked)
+            usleep(100_000)
+        }
+        print("control socket at 100,000 routes: bgp peers answered in at most \(slowest) over 11 s")
+        #expect(slowest < .seconds(1), "bgp peers took \(slowest)")
+        #expect(h.agent.isRunning, "the agent lives: \(h.agent.log.suffix(2000))")
+        let status = try #require(try h.peer())
+        #expect(status.state == "Established" && status.prefixesReceived == 100_000, "\(status)")
+    }
+
+    /// RFC 6793: an agent with a 4-octet AS towards a peer without the 4-octet capability sends AS_TRANS in
+    /// AS_PATH and its real AS in AS4_PATH (there was no AS4_PATH), and reads the peer's 2-octet AS_PATH.
+    @Test func a4OctetASReachesA2OctetPeerAsASTransWithAS4Path() throws {
+        let h = try Harness(agentArguments: ["--cluster-asn", "4200000010"])
+        let peer = try Peer(h, ["--two-octet", "--announce", "172.20.0.0/16"])
+        defer { peer.stop() }
+        #expect(peer.waitFor("established") != nil, "\(h.agent.log)")
+        let update = peer.waitFor("update 10.244.10.0/24")
+        #expect(update == "update 10.244.10.0/24 as_path=23456 as4_path=4200000010", "\(h.agent.log)")
+        try h.lab.eventually(10, "the 2-octet peer's route in the kernel") {
+            h.lab.routes("s", proto: "201").contains("172.20.0.0/16 via 10.99.0.5")
+        }
+        let routes = try h.krctl("routes", as: [BGPSpeaker.RouteStatus].self)
+        let learned = try #require(routes.first { $0.prefix == "172.20.0.0/16" })
+        #expect(learned.status == .ok && learned.asPath == [65005], "\(learned)")
+        let status = try #require(try h.peer())
+        #expect(!status.capabilities.isEmpty && !status.capabilities.contains("4-octet-as"), "\(status.capabilities)")
     }
 }

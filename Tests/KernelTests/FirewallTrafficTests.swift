@@ -462,6 +462,13 @@ struct FirewallTrafficTests {
             "\(String(describing: status))")
         #expect(try !passes(), "the last good shop/deny still isolates shop/api after the relist")
         #expect(agent.log.contains("expired (410): relisting"), "the relist happened: \(agent.log)")
+        // The control: deleted, shop/deny stops isolating, and the same probe passes (so the denials above
+        // were the policy's, not a lab that carries nothing); the rejection ends with the object.
+        let deleted = try deletePolicies(server, lab)
+        #expect(agent.waitForSync(atLeast: deleted, of: ["networkpolicies"]), "agent log:\n\(agent.log)")
+        #expect(try passes(), "without shop/deny, shop/web reaches shop/api")
+        let after = FirewallStatus.read(stateDir: stateDir)
+        #expect(after?.rejectedObjects == 0 && (after?.rejected ?? []).isEmpty, "\(String(describing: after))")
     }
 
     /// krctl on the node: the kernel's verdict beside the policies', drift after damage by hand, and

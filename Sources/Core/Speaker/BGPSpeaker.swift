@@ -533,7 +533,9 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                     installedPeak = installed.count
                 }
             } else {
-                let desired = lock.withLock { rib.kernelRoutes(proto: Self.proto) }
+                // Read under the lock, ordered outside it: at 100,000 routes the ordering took seconds, and the
+                // sessions' UPDATEs and `bgp peers` waited for it every 10 s.
+                let desired = BGPRib.ordered(lock.withLock { rib.unorderedKernelRoutes(proto: Self.proto) })
                 var actual: [KernelRoute] = []
                 for family in [IPAddress.Family.ipv4, .ipv6] { actual += try routes.routes(family: family, proto: nil) }
                 var others: [CIDR: UInt8] = [:]
@@ -813,38 +815,15 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                 kernel[route.destination] = route
             }
         }
-        // Built under the lock rather than from a copy of the RIB, which the next UPDATE would duplicate.
-        var result: [RouteStatus] = lock.withLock {
-            var result: [RouteStatus] = []
-            result.reserveCapacity(rib.paths.count)
-            for (prefix, paths) in rib.paths {
-                let best = rib.best(prefix)
-                let k = kernel.removeValue(forKey: prefix)
-                let rejected = paths.compactMap { path in
-                    path.verdict.map {
-                        RejectedPath(peer: path.peer.description, nextHop: path.nextHop.description, reason: $0)
-                    }
-                }
-                var status = RouteStatus.State.ok
-                if best != nil && k == nil && config.installRoutes { status = .missingInKernel }
-                if let best, let k, k.gateways != [best.nextHop] { status = .differentNextHop }
-                let other = best == nil ? nil : blocked[prefix]
-                if other != nil { status = .kernelRouteOfAnotherProtocol }
-                if best == nil {
-                    let own = rejected.allSatisfy { $0.reason == .ownPodCIDR }
-                    status = own ? .ownPrefix : .rejected
-                }
-                result.append(
-                    RouteStatus(
-                        prefix: prefix.description, nextHop: best?.nextHop.description,
-                        peer: best?.peer.description,
-                        asPath: best?.attributes.asns ?? [], paths: paths.count, inKernel: k != nil,
-                        kernelNextHops: k?.gateways.map { $0.description } ?? [], status: status,
-                        rejected: rejected.isEmpty ? nil : rejected,
-                        notInstalled: other.map { _ in .kernelRouteOfAnotherProtocol },
-                        kernelProtocol: other.map { RouteDiff.protocolName($0) }))
-            }
-            return result
+        // Built under the lock rather than from a copy of the RIB, which the next UPDATE would duplicate; but
+        // a batch of prefixes at a time, so that a full table's answer (seconds of work at 100,000 prefixes)
+        // never holds the sessions' UPDATEs, their status (`bgp peers`) or the route sync up for long.
+        let prefixes: [CIDR] = lock.withLock { Array(rib.paths.keys) }
+        var result: [RouteStatus] = []
+        result.reserveCapacity(prefixes.count)
+        for start in stride(from: 0, to: prefixes.count, by: Self.routeStatusBatch) {
+            let batch = prefixes[start..<min(start + Self.routeStatusBatch, prefixes.count)]
+            lock.withLock { appendRouteStatus(batch, kernel: &kernel, to: &result) }
         }
         for (prefix, k) in kernel {
             result.append(
@@ -854,5 +833,43 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                     rejected: nil))
         }
         return result.sorted { $0.prefix < $1.prefix }
+    }
+
+    /// Prefixes the route status reads per hold of the lock.
+    static let routeStatusBatch = 2048
+
+    /// The status of `prefixes` (those still in the RIB), each matched with its kernel route (taken out of
+    /// `kernel`). Called with the lock held.
+    private func appendRouteStatus(
+        _ prefixes: ArraySlice<CIDR>, kernel: inout [CIDR: KernelRoute], to result: inout [RouteStatus]
+    ) {
+        for prefix in prefixes {
+            guard let paths = rib.paths[prefix] else { continue }  // withdrawn since the list was taken
+            let best = rib.best(prefix)
+            let k = kernel.removeValue(forKey: prefix)
+            let rejected = paths.compactMap { path in
+                path.verdict.map {
+                    RejectedPath(peer: path.peer.description, nextHop: path.nextHop.description, reason: $0)
+                }
+            }
+            var status = RouteStatus.State.ok
+            if best != nil && k == nil && config.installRoutes { status = .missingInKernel }
+            if let best, let k, k.gateways != [best.nextHop] { status = .differentNextHop }
+            let other = best == nil ? nil : blocked[prefix]
+            if other != nil { status = .kernelRouteOfAnotherProtocol }
+            if best == nil {
+                let own = rejected.allSatisfy { $0.reason == .ownPodCIDR }
+                status = own ? .ownPrefix : .rejected
+            }
+            result.append(
+                RouteStatus(
+                    prefix: prefix.description, nextHop: best?.nextHop.description,
+                    peer: best?.peer.description,
+                    asPath: best?.attributes.asns ?? [], paths: paths.count, inKernel: k != nil,
+                    kernelNextHops: k?.gateways.map { $0.description } ?? [], status: status,
+                    rejected: rejected.isEmpty ? nil : rejected,
+                    notInstalled: other.map { _ in .kernelRouteOfAnotherProtocol },
+                    kernelProtocol: other.map { RouteDiff.protocolName($0) }))
+        }
     }
 }

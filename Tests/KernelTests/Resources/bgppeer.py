@@ -7,14 +7,19 @@ bgppeer.py LOCAL AGENT ASN [options]
   --announce P,...  once established, announce these IPv4 prefixes (next hop LOCAL), one UPDATE each
   --count N         once established, announce N /32 prefixes (10.200.0.0 upwards), packed into UPDATEs
   --gr SECONDS      announce graceful restart (RFC 4724) with this restart time, IPv4 unicast preserved
+  --two-octet       a 2-octet AS speaker (no 4-octet AS capability, RFC 6793): AS_PATH in 2-octet ASes, and
+                    each UPDATE received printed as "update PREFIXES as_path=AS,... as4_path=AS,..." ("-": none)
 Then the session is kept up (KEEPALIVEs) and its events are printed: "established", "announced",
 "withdrawn", "notification CODE SUBCODE", "closed", or "timeout" when not established within 30 s.
 Lines on stdin: "withdraw" withdraws every prefix announced, "close" closes the connection without a
-NOTIFICATION (as a restarting speaker does).
+NOTIFICATION (as a restarting speaker does), "shutdown TEXT" sends a Cease / Administrative Shutdown with
+TEXT (Python escapes such as \x1b decoded) as its RFC 9003 shutdown communication, then closes.
 Reading stdin to its end stops the script.
 """
 import argparse
+import codecs
 import ipaddress
+import resource
 import select
 import socket
 import struct
@@ -28,8 +33,10 @@ def message(kind, body):
     return MARKER + struct.pack("!HB", 19 + len(body), kind) + body
 
 
-def open_message(asn, router_id, hold, restart_time=None):
-    caps = b"\x01\x04\x00\x01\x00\x01" + b"\x02\x00" + b"\x41\x04" + struct.pack("!I", asn)
+def open_message(asn, router_id, hold, restart_time=None, two_octet=False):
+    caps = b"\x01\x04\x00\x01\x00\x01" + b"\x02\x00"
+    if not two_octet:
+        caps += b"\x41\x04" + struct.pack("!I", asn)
     if restart_time is not None:
         caps += b"\x40\x06" + struct.pack("!H", restart_time & 0x0FFF) + b"\x00\x01\x01\x80"
     params = b"\x02" + bytes([len(caps)]) + caps
@@ -48,12 +55,54 @@ def withdraw(prefixes):
     return message(2, struct.pack("!H", len(withdrawn)) + withdrawn + struct.pack("!H", 0))
 
 
-def update(prefixes, asn, next_hop):
+def update(prefixes, asn, next_hop, two_octet=False):
     attributes = b"\x40\x01\x01\x00"                                   # ORIGIN igp
-    attributes += b"\x40\x02\x06\x02\x01" + struct.pack("!I", asn)     # AS_PATH: one sequence, 4-octet
+    if two_octet:
+        attributes += b"\x40\x02\x04\x02\x01" + struct.pack("!H", asn)  # AS_PATH: one sequence, 2-octet
+    else:
+        attributes += b"\x40\x02\x06\x02\x01" + struct.pack("!I", asn)  # AS_PATH: one sequence, 4-octet
     attributes += b"\x40\x03\x04" + socket.inet_aton(next_hop)         # NEXT_HOP
     nlri = b"".join(prefix_bytes(p) for p in prefixes)
     return message(2, struct.pack("!H", 0) + struct.pack("!H", len(attributes)) + attributes + nlri)
+
+
+def describe_update(body, as_size):
+    """An UPDATE's IPv4 NLRI, AS_PATH (ASes of as_size octets) and AS4_PATH, as one line."""
+    withdrawn = struct.unpack("!H", body[:2])[0]
+    pos = 2 + withdrawn
+    length = struct.unpack("!H", body[pos:pos + 2])[0]
+    attributes, nlri = body[pos + 2:pos + 2 + length], body[pos + 2 + length:]
+    found = {}
+    i = 0
+    while i < len(attributes):
+        flags, code = attributes[i], attributes[i + 1]
+        if flags & 0x10:
+            size, start = struct.unpack("!H", attributes[i + 2:i + 4])[0], i + 4
+        else:
+            size, start = attributes[i + 2], i + 3
+        found[code] = attributes[start:start + size]
+        i = start + size
+
+    def path(data, size):
+        out = []
+        j = 0
+        while j + 2 <= len(data):
+            count = data[j + 1]
+            j += 2
+            for _ in range(count):
+                out.append(str(int.from_bytes(data[j:j + size], "big")))
+                j += size
+        return ",".join(out) or "-"
+
+    prefixes = []
+    j = 0
+    while j < len(nlri):
+        bits = nlri[j]
+        octets = (bits + 7) // 8
+        prefixes.append("%s/%d" % (socket.inet_ntoa(nlri[j + 1:j + 1 + octets] + bytes(4 - octets)), bits))
+        j += 1 + octets
+    return "update %s as_path=%s as4_path=%s" % (
+        ",".join(prefixes) or "-", path(found.get(2, b""), as_size), path(found[17], 4) if 17 in found else "-")
 
 
 class Reader:
@@ -99,6 +148,10 @@ def say(text):
 
 
 def flood(local, agent, count):
+    # Room for every connection (the default soft limit is often 1,024 descriptors).
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < count + 256:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (count + 256, max(hard, count + 256)))
     held = []
     for i in range(count):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -130,6 +183,7 @@ def main():
     parser.add_argument("--announce", default="")
     parser.add_argument("--count", type=int, default=0)
     parser.add_argument("--gr", type=int, default=None)
+    parser.add_argument("--two-octet", action="store_true")
     args = parser.parse_args()
     held = flood(args.local, args.agent, args.idle) if args.idle else []
     deadline = time.time() + 20
@@ -144,7 +198,7 @@ def main():
             if time.time() > deadline:
                 raise
             time.sleep(0.1)
-    conn.sendall(open_message(args.asn, args.local, 9, args.gr))
+    conn.sendall(open_message(args.asn, args.local, 9, args.gr, args.two_octet))
     reader = Reader(conn)
     established = False
     got_open = False
@@ -166,6 +220,11 @@ def main():
                 elif command == "close":
                     conn.close()
                     raise EOFError
+                elif command.startswith("shutdown "):
+                    text = codecs.decode(command[len("shutdown "):], "unicode_escape").encode()[:255]
+                    conn.sendall(message(3, bytes([6, 2, len(text)]) + text))
+                    conn.close()
+                    raise EOFError
             if got_open and time.time() - last_keepalive >= 1:
                 conn.sendall(message(4, b""))
                 last_keepalive = time.time()
@@ -177,6 +236,8 @@ def main():
                 got_open = True
                 conn.sendall(message(4, b""))
                 last_keepalive = time.time()
+            elif kind == 2 and args.two_octet:
+                say(describe_update(body, 2))
             elif kind == 3:
                 say("notification %d %d" % (body[0], body[1]))
                 break
@@ -184,10 +245,10 @@ def main():
                 established = True
                 say("established")
                 for prefix in [p for p in args.announce.split(",") if p]:
-                    conn.sendall(update([prefix], args.asn, args.local))
+                    conn.sendall(update([prefix], args.asn, args.local, args.two_octet))
                 prefixes = [str(ipaddress.ip_address("10.200.0.0") + i) + "/32" for i in range(args.count)]
                 for start in range(0, len(prefixes), 500):
-                    conn.sendall(update(prefixes[start:start + 500], args.asn, args.local))
+                    conn.sendall(update(prefixes[start:start + 500], args.asn, args.local, args.two_octet))
                 announced = [p for p in args.announce.split(",") if p] + prefixes
                 say("announced")
     except (EOFError, ConnectionResetError, BrokenPipeError, OSError):

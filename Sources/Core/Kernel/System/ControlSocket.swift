@@ -200,7 +200,7 @@ public enum ControlSocket {
         let timedOut = Failure(
             description: """
                 the agent at \(path) did not answer within \(Int(timeout)) s (is it overloaded or stuck? \
-                its log may say; --timeout waits longer)
+                its log may say; --request-timeout waits longer)
                 """)
         send(fd, Data((command + "\n").utf8), deadline: deadline)
         var reply = Data()
