@@ -119,7 +119,9 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "CLITests",
-            dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", "TestSupport", "krctl", "Agent"]),
+            dependencies: [
+                "KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", "TestSupport", "krctl", "Agent", "Lab",
+            ]),
         // The agent's controllers against the kernel fakes and a fake cluster: no root.
         .testTarget(
             name: "AgentTests",

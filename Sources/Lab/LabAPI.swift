@@ -16,8 +16,8 @@ struct LabAPI {
 
     /// Runs kubectl to completion; throws with its error output when it fails.
     @discardableResult
-    func run(_ arguments: [String], check: Bool = true) throws -> String {
-        let result = try Shell.run(argv[0], Array(argv.dropFirst()) + arguments, check: check)
+    func run(_ arguments: [String], input: String? = nil, check: Bool = true) throws -> String {
+        let result = try Shell.run(argv[0], Array(argv.dropFirst()) + arguments, input: input, check: check)
         return result.stdout
     }
 

@@ -100,10 +100,15 @@ struct LabUp: ParsableCommand {
             }
             if serviceProxy {
                 // As the overlay asks: the API server's own address, for the agent that is about to proxy it.
-                _ = try api.run([
-                    "-n", "kube-system", "create", "configmap", "kube-router-api-server",
-                    "--from-literal=host=\(layout.apiAddress)", "--from-literal=port=\(layout.apiPort)",
-                ])
+                // (kubectl create sends protobuf, which kube-test-server does not read; apply sends JSON.)
+                _ = try api.run(
+                    ["apply", "-f", "-"],
+                    input: """
+                        apiVersion: v1
+                        kind: ConfigMap
+                        metadata: {name: kube-router-api-server, namespace: kube-system}
+                        data: {host: "\(layout.apiAddress)", port: "\(layout.apiPort)"}
+                        """)
             }
             step("kubectl apply (\(manifests))")
             let applied =

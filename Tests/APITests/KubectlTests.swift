@@ -163,3 +163,89 @@ import Testing
         #expect(stderr.contains("cannot connect to the API server"), "\(stderr)")
     }
 }
+
+/// What the lab relies on from kube-test-server as a cluster would give it: kubectl's columns from the
+/// server's tables, pods on a node deleted gracefully (the node removes them), Services given cluster IPs.
+@Suite(.serialized) struct KubectlClusterBehaviourTests {
+    @Test func tablesGracefulPodDeletionAndClusterIPs() throws {
+        let server = try TestAPIServer(arguments: [
+            "--graceful-pod-deletion", "--service-cluster-ip-range", "10.96.0.0/12",
+        ])
+        let kubeconfig = try server.writeKubeconfig()
+        let tests = KubectlTests()
+        let manifest = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: web, namespace: default, labels: {app: web}}
+            spec:
+              nodeName: node-1
+              terminationGracePeriodSeconds: 30
+              containers: [{name: web, image: nginx}, {name: sidecar, image: busybox}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: web, namespace: default}
+            spec: {selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: headless, namespace: default}
+            spec: {clusterIP: None, selector: {app: web}, ports: [{port: 80}]}
+            """
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("kr-table-\(getpid()).yaml").path
+        try manifest.write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let (applied, _, err) = try tests.kubectl(kubeconfig, ["apply", "-f", file])
+        try #require(applied == 0, "\(err)")
+
+        // The pod's status as a kubelet reports it, then the columns kubectl prints from the server's table.
+        let client = KubeClient(config: try server.config())
+        _ = try client.patch(
+            .pods, namespace: "default", name: "web",
+            mergePatch: .object([
+                "status": .object([
+                    "phase": "Running", "podIP": "10.244.1.5",
+                    "containerStatuses": .array([
+                        .object([
+                            "name": "web", "ready": .bool(true), "restartCount": .int(2),
+                            "state": .object(["running": .object([:])]),
+                        ]),
+                        .object([
+                            "name": "sidecar", "ready": .bool(false), "restartCount": .int(1),
+                            "state": .object(["waiting": .object(["reason": "CrashLoopBackOff"])]),
+                        ]),
+                    ]),
+                ])
+            ]), subresource: "status")
+        let (_, wide, _) = try tests.kubectl(kubeconfig, ["get", "pods", "-o", "wide"])
+        let lines = wide.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        #expect(lines.first?.prefix(7) == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE"], "\(wide)")
+        #expect(lines.dropFirst().first?.first == "web")
+        #expect(
+            lines.dropFirst().first?.contains("1/2") == true
+                && lines.dropFirst().first?.contains("CrashLoopBackOff") == true, "\(wide)")
+        #expect(
+            lines.dropFirst().first?.contains("10.244.1.5") == true
+                && lines.dropFirst().first?.contains("node-1") == true)
+
+        // Cluster IPs: the first after the kubernetes Service's; none for a headless Service.
+        let web = try client.get(.services, namespace: "default", name: "web")
+        #expect(web["spec"]?["clusterIP"] == "10.96.0.2")
+        let headless = try client.get(.services, namespace: "default", name: "headless")
+        #expect(headless["spec"]?["clusterIP"] == "None")
+        let (_, services, _) = try tests.kubectl(kubeconfig, ["get", "services"])
+        #expect(services.contains("10.96.0.2") && services.contains("80/TCP"), "\(services)")
+
+        // A bound pod's DELETE marks it; kubectl shows it Terminating; the node's DELETE with grace 0 removes it.
+        let marked = try client.delete(.pods, namespace: "default", name: "web")
+        #expect(marked["metadata"]?["deletionTimestamp"] != nil)
+        #expect(marked["metadata"]?["deletionGracePeriodSeconds"] == .int(30))
+        let (_, terminating, _) = try tests.kubectl(kubeconfig, ["get", "pod", "web"])
+        #expect(terminating.contains("Terminating"), "\(terminating)")
+        _ = try client.send(
+            "DELETE", APIResource.pods.objectPath(namespace: "default", name: "web"),
+            query: ["gracePeriodSeconds": "0"],
+            what: "delete pod web")
+        #expect(throws: KubeAPIError.self) { try client.get(.pods, namespace: "default", name: "web") }
+    }
+}
