@@ -92,4 +92,32 @@ import Testing
         #expect(deleted == 0, "\(deleteErr)")
         #expect(statusCode { _ = try agent.list(.pods) } == 403)
     }
+
+    /// Both overlays apply with kubectl's kustomize; the replace-kube-proxy role lets the agent read Services
+    /// and EndpointSlices too, the restricted DaemonSet asks for capabilities instead of privileged.
+    @Test func kubectlAppliesTheOverlays() throws {
+        for (overlay, servicesAllowed) in [("restricted", false), ("replace-kube-proxy", true)] {
+            let server = try TestAPIServer(arguments: ["--rbac", "--token", "agent-token:\(Self.account)"])
+            let kubeconfig = try server.writeKubeconfig()
+            let folder = repositoryRoot.appendingPathComponent("deploy/overlays/\(overlay)").path
+            let (applied, out, err) = try kubectl(kubeconfig, ["apply", "-k", folder])
+            #expect(applied == 0, "\(overlay): \(out)\(err)")
+            #expect(out.contains("daemonset.apps/kube-router created"), "\(overlay): \(out)")
+            let agent = KubeClient(config: server.config(token: "agent-token"))
+            #expect(statusCode { _ = try agent.list(.pods) } == 200, "\(overlay)")
+            #expect(statusCode { _ = try agent.list(.services) } == (servicesAllowed ? 200 : 403), "\(overlay)")
+            #expect(statusCode { _ = try agent.list(.endpointSlices) } == (servicesAllowed ? 200 : 403), "\(overlay)")
+            let (_, json, _) = try kubectl(
+                kubeconfig, ["-n", "kube-system", "get", "daemonset", "kube-router", "-o", "json"])
+            let container = try JSONValue.parseJSON(Data(json.utf8))["spec"]?["template"]?["spec"]?["containers"]?
+                .arrayValue?.first
+            let args = container?["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            #expect(args.contains("--run-service-proxy=\(servicesAllowed)"), "\(overlay): \(args)")
+            if overlay == "restricted" {
+                #expect(container?["securityContext"]?["privileged"] != .bool(true))
+                #expect(
+                    container?["securityContext"]?["capabilities"]?["add"]?.arrayValue?.contains("NET_ADMIN") == true)
+            }
+        }
+    }
 }
