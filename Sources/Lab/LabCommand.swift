@@ -8,11 +8,10 @@ struct LabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kr-lab",
         abstract: "A kube-router cluster on one machine: nodes in network namespaces, the DaemonSet on each.",
-        discussion: """
-            Run it through scripts/lab, which builds what is missing first. Needs root (network namespaces,
-            iptables, routes). The API server is kube-test-server; kubectl applies deploy/; an emulated kubelet
-            per node runs the DaemonSet's pod as its spec says and reports its status.
-            """,
+        discussion:
+            "Run it through scripts/lab, which builds what is missing first. Needs root (network namespaces, "
+            + "iptables, routes). The API server is kube-test-server; kubectl applies deploy/; an emulated kubelet "
+            + "per node runs the DaemonSet's pod as its spec says and reports its status.",
         subcommands: [
             LabUp.self, LabStatus.self, LabKubectl.self, LabExec.self, LabRestart.self, LabDown.self,
             LabServe.self,

@@ -16,18 +16,6 @@ private func temporaryDirectory(_ name: String) throws -> String {
     return path
 }
 
-/// Raw client connections to a control socket, as a hostile or impatient local client makes them.
-private func connectRaw(_ path: String) throws -> Int32 {
-    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    var address = try ControlSocket.address(path)
-    let rc = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-        }
-    }
-    try #require(rc == 0, "connect \(path): \(String(cString: strerror(errno)))")
-    return fd
-}
 
 /// The control socket never lets a client harm the agent: one that leaves mid-reply, one that never
 /// writes, one that writes too much; and krctl's wait is bounded.
@@ -41,14 +29,14 @@ private func connectRaw(_ path: String) throws -> Int32 {
 
         // Leaves before the 32 MiB reply is read: the server's write fails (EPIPE), this process lives on.
         for _ in 0..<3 {
-            let fd = try connectRaw(path)
+            let fd = try connectToControlSocket(path)
             _ = "big\n".withCString { send(fd, $0, 4, 0) }
             var byte: UInt8 = 0
             _ = recv(fd, &byte, 1, 0)
             close(fd)
         }
         // Connects and never writes: others are still served, at once.
-        let idle = try connectRaw(path)
+        let idle = try connectToControlSocket(path)
         defer { close(idle) }
         let clock = ContinuousClock()
         let start = clock.now

@@ -437,14 +437,7 @@ struct BGPHardeningKernelTests {
     func controlClientsThatLeaveOrStallDoNoHarm(_ h: Harness) throws {
         let path = h.stateDir + "/" + ControlSocket.fileName
         func connected() throws -> Int32 {
-            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-            var address = try ControlSocket.address(path)
-            let rc = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-                }
-            }
-            try #require(rc == 0, "connect \(path): \(String(cString: strerror(errno)))")
+            let fd = try connectToControlSocket(path)
             var wait = timeval(tv_sec: 30, tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
             return fd

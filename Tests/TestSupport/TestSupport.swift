@@ -1,5 +1,5 @@
 import Foundation
-import Kernel
+@testable import Kernel
 import KubeAPI
 import KubeModel
 import Testing
@@ -227,4 +227,18 @@ public func podJSON(
         "spec": .object(["nodeName": .string(node), "containers": .array([.object(["name": "c"])])]),
         "status": .object(["phase": "Running", "podIP": .string(ip)]),
     ])
+}
+
+/// A raw client connection to a control socket, as a hostile or impatient local client makes it (the caller
+/// closes the descriptor).
+public func connectToControlSocket(_ path: String) throws -> Int32 {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    var address = try ControlSocket.address(path)
+    let rc = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+        }
+    }
+    try #require(rc == 0, "connect \(path): \(String(cString: strerror(errno)))")
+    return fd
 }
