@@ -16,7 +16,6 @@ private func temporaryDirectory(_ name: String) throws -> String {
     return path
 }
 
-
 /// The control socket never lets a client harm the agent: one that leaves mid-reply, one that never
 /// writes, one that writes too much; and krctl's wait is bounded.
 @Suite(.serialized) struct ControlSocketTests {

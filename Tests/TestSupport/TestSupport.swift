@@ -1,8 +1,9 @@
 import Foundation
-@testable import Kernel
 import KubeAPI
 import KubeModel
 import Testing
+
+@testable import Kernel
 
 /// The repository root, from this file's path.
 public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
