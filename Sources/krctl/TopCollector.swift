@@ -333,6 +333,11 @@ final class TopCollector: @unchecked Sendable {
                     drop.time = packet.time
                     drop.interface = packet.bridgePortIn
                     drops.mutate { log in
+                        // Alike packets (one flow, one side) are one row with their count, at the latest time.
+                        if let same = log.drops.lastIndex(where: { $0.flowKey == drop.flowKey }) {
+                            drop.count += log.drops[same].count
+                            log.drops.remove(at: same)
+                        }
                         log.drops.append(drop)
                         if log.drops.count > DropLog.limit { log.drops.removeFirst(log.drops.count - DropLog.limit) }
                         if let pod = drop.pod, let direction = drop.direction {

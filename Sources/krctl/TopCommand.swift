@@ -204,9 +204,14 @@ struct TopCommand: ParsableCommand {
     // MARK: the dashboard
 
     func interactive(_ screen: TopScreen, feed: TopFeed, ascii: Bool) throws {
+        // A mask inherited from the parent (a test runner) may block them: the dashboard must still end.
+        var signals = sigset_t()
+        sigemptyset(&signals)
         for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
             signal(signalNumber) { topSignal.store($0, ordering: .relaxed) }
+            sigaddset(&signals, signalNumber)
         }
+        sigprocmask(SIG_UNBLOCK, &signals, nil)
         defer {
             screen.close()
             if let fallback = screen.fallback {

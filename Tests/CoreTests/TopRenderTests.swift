@@ -154,7 +154,7 @@ import TopUI
         #expect(focused.table(.services).rows.map(\.id) == ["TCP 10.96.12.7:80", "TCP 192.168.1.10:30080"])
         #expect(focused.focusPath.first?.contains("IPVS rr") == true)
         let pod = TopModel(snapshot: snapshots[2], focus: .pod("shop/api"))
-        #expect(pod.table(.policy).rows.map(\.id) == ["shop/api|ingress|ipv4"])
+        #expect(pod.table(.policy).rows.map(\.id) == ["shop/api|ingress|IPv4"])
         #expect(pod.table(.drops).rows.count == 1)
         let grid = TopRenderer().render(pod, TopState(pane: .policy), width: 80, height: 24)
         #expect(grid.line(2).contains("shop/api: ingress 5 refused/s"))
@@ -163,7 +163,7 @@ import TopUI
     @Test func commandsAndExplanationsForTheSelection() {
         #expect(model.command(.services, "UDP 10.96.0.10:53") == "krctl ipvs")
         #expect(model.command(.services, "TCP 10.96.0.10:53") == "ipvsadm -Ln -t 10.96.0.10:53 --stats")
-        #expect(model.command(.policy, "shop/api|ingress|ipv4").hasPrefix("iptables -nvxL KUBE-POD-FW-API"))
+        #expect(model.command(.policy, "shop/api|ingress|IPv4").hasPrefix("iptables -nvxL KUBE-POD-FW-API"))
         let drop = model.table(.drops).rows.last!.id
         #expect(model.explain(.drops, drop).contains("Why: no ingress rule of shop/api allows TCP/9000 from shop/db"))
     }

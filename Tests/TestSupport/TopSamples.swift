@@ -80,7 +80,7 @@ public enum TopSamples {
         ]
         s.pods = [
             .init(
-                pod: "shop/api", direction: "ingress", family: "ipv4", chain: "KUBE-POD-FW-API", policies: ["shop/api"],
+                pod: "shop/api", direction: "ingress", family: "IPv4", chain: "KUBE-POD-FW-API", policies: ["shop/api"],
                 refused: UInt64(30 + i * 10), allowed: UInt64(900 + i * 100),
                 lastDrop: time.addingTimeInterval(-1),
                 rules: [
@@ -90,10 +90,10 @@ public enum TopSamples {
                     .init(text: "REJECT /* shop/api ingress */", packets: UInt64(30 + i * 10)),
                 ]),
             .init(
-                pod: "shop/db", direction: "ingress", family: "ipv4", chain: "KUBE-POD-FW-DB",
+                pod: "shop/db", direction: "ingress", family: "IPv4", chain: "KUBE-POD-FW-DB",
                 policies: ["shop/db-from-api"], refused: 5, allowed: UInt64(400 + i * 50)),
             .init(
-                pod: "shop/db", direction: "egress", family: "ipv4", chain: "KUBE-POD-FW-DB", policies: [],
+                pod: "shop/db", direction: "egress", family: "IPv4", chain: "KUBE-POD-FW-DB", policies: [],
                 refused: nil),
         ]
         s.drops = [
