@@ -264,7 +264,11 @@ public struct TopModel: Sendable {
         ]
         if let chain = d.chain { lines.append("Rule path: KUBE-ROUTER-FORWARD → \(chain) → NFLOG → REJECT") }
         if let service = d.service { lines.append("Service: \(service)") }
-        if let pod = d.pod, let from = d.to == pod ? d.from : Optional(d.to) {
+        if let yaml = snapshot.suggestions?[d.flowKey] {
+            lines.append("")
+            lines.append("To allow exactly this flow (review before applying):")
+            lines += yaml.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        } else if let pod = d.pod, let from = d.to == pod ? d.from : Optional(d.to) {
             lines.append("")
             lines.append("Suggested (review before applying): krctl drops --pod \(pod) --suggest")
             let (source, destination) = d.direction == "egress" ? (pod, from) : (from, pod)

@@ -20,8 +20,10 @@ public struct TopSnapshot: Codable, Sendable, Equatable {
     public var controllers: [Controller]
     public var services: [Service]
     public var pods: [PodDirection]
-    /// The latest attributed NFLOG samples, newest last (bounded).
+    /// The latest attributed NFLOG samples, newest last (bounded); alike ones are one with their count.
     public var drops: [Drop]
+    /// For those drops' flows (by `Drop.flowKey`), the smallest NetworkPolicy that would allow each, as YAML.
+    public var suggestions: [String: String]?
     public var peers: [Peer]
     public var routes: [Route]
     public var conntrack: Conntrack?

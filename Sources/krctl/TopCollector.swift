@@ -18,6 +18,7 @@ final class TopCollector: @unchecked Sendable {
         var cluster: ClusterReader?
         var namespace: String?
         var healthURL: String
+        var metricsURL: String?
         var doctor: Bool
     }
 
@@ -35,18 +36,22 @@ final class TopCollector: @unchecked Sendable {
     private let stopping = Locked(false)
     private var nflogStarted = false
     private let health: CurlTransport
+    private let metrics: CurlTransport?
+    private var lastMetrics: TopMetrics?
 
     /// The NFLOG samples seen so far (the last `limit`), and who holds the group when krctl cannot.
     struct DropLog: Sendable {
         static let limit = 200
         var drops: [Drop] = []
         var last: [String: Date] = [:]
+        var suggestions: [String: String] = [:]
         var failure: TopSnapshot.Source?
     }
 
     init(_ settings: Settings) {
         self.settings = settings
         health = CurlTransport(config: KubeConfig(server: settings.healthURL))
+        metrics = settings.metricsURL.map { CurlTransport(config: KubeConfig(server: $0)) }
     }
 
     func stop() { stopping.set(true) }
@@ -65,6 +70,16 @@ final class TopCollector: @unchecked Sendable {
 
         var snapshot = TopSnapshot(time: now, node: node, interval: interval)
         snapshot.controllers = controllers(firewall: firewall, proxy: proxy, router: router)
+        if let metrics, let url = settings.metricsURL {
+            if let response = try? metrics.request(method: "GET", path: "", timeout: 1), response.status == 200 {
+                let read = TopMetrics(text: String(decoding: response.body, as: UTF8.self))
+                snapshot.controllers = read.apply(to: snapshot.controllers, since: lastMetrics)
+                lastMetrics = read
+            } else {
+                sources.append(
+                    .init(name: "metrics", state: .unreachable, message: "the agent's metrics \(url) do not answer"))
+            }
+        }
         if firewall == nil && proxy == nil && router == nil {
             sources.append(
                 .init(
@@ -82,6 +97,9 @@ final class TopCollector: @unchecked Sendable {
         if let firewallSource { sources.append(firewallSource) }
         let log = drops.get()
         snapshot.drops = log.drops
+        let shown = Set(log.drops.map(\.flowKey))
+        let suggestions = log.suggestions.filter { shown.contains($0.key) }
+        snapshot.suggestions = suggestions.isEmpty ? nil : suggestions
         for i in snapshot.pods.indices {
             snapshot.pods[i].lastDrop = log.last["\(snapshot.pods[i].pod)|\(snapshot.pods[i].direction)"]
         }
@@ -332,6 +350,8 @@ final class TopCollector: @unchecked Sendable {
                     var drop = attribution.attribute(packet)
                     drop.time = packet.time
                     drop.interface = packet.bridgePortIn
+                    let known = drops.get().suggestions[drop.flowKey] != nil
+                    let suggestion = known ? nil : attribution.suggestion(packet)
                     drops.mutate { log in
                         // Alike packets (one flow, one side) are one row with their count, at the latest time.
                         if let same = log.drops.lastIndex(where: { $0.flowKey == drop.flowKey }) {
@@ -339,7 +359,13 @@ final class TopCollector: @unchecked Sendable {
                             log.drops.remove(at: same)
                         }
                         log.drops.append(drop)
-                        if log.drops.count > DropLog.limit { log.drops.removeFirst(log.drops.count - DropLog.limit) }
+                        if let suggestion { log.suggestions[drop.flowKey] = suggestion.yaml }
+                        if log.drops.count > DropLog.limit {
+                            for old in log.drops.prefix(log.drops.count - DropLog.limit) {
+                                log.suggestions[old.flowKey] = nil
+                            }
+                            log.drops.removeFirst(log.drops.count - DropLog.limit)
+                        }
                         if let pod = drop.pod, let direction = drop.direction {
                             log.last["\(pod)|\(direction)"] = packet.time
                         }

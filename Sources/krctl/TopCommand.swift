@@ -86,6 +86,12 @@ struct TopCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The agent's health endpoint.", valueName: "url"))
     var healthURL = "http://127.0.0.1:20244"
 
+    @Option(
+        help: ArgumentHelp(
+            "The agent's metrics (its --metrics-port), for sync durations and failures: http://127.0.0.1:PORT/metrics.",
+            valueName: "url"))
+    var metricsURL: String?
+
     @Flag(help: "Leave out the node checks of krctl doctor (the Health pane's findings).")
     var noDoctor = false
 
@@ -152,7 +158,7 @@ struct TopCommand: ParsableCommand {
         let collector = TopCollector(
             .init(
                 node: nodeOptions.node, stateDir: nodeOptions.stateDir, cluster: clusterReader(), namespace: namespace,
-                healthURL: healthURL, doctor: !noDoctor))
+                healthURL: healthURL, metricsURL: metricsURL, doctor: !noDoctor))
         return try TopFeed(.live(collector), record: record)
     }
 
@@ -276,7 +282,9 @@ struct TopCommand: ParsableCommand {
                 if wasPaused && !state.paused { shown = newest }
                 dirty = true
             }
-            if dirty || Date().timeIntervalSince(lastDraw) >= 1 {
+            // At most 10 frames a second (keys held down), and one a second for the ages.
+            let sinceDraw = Date().timeIntervalSince(lastDraw)
+            if (dirty && sinceDraw >= 0.1) || sinceDraw >= 1 {
                 let current = shown ?? current
                 let model = TopModel(
                     snapshot: current, history: history, now: replaying ? current.time : Date(), focus: focus)

@@ -15,7 +15,8 @@ struct TopTerminalTests {
         let name = "top"
 
         init(
-            environment: String = "TERM=xterm-256color", arguments: String = "", width: Int = 80, height: Int = 24
+            environment: String = "-u NO_COLOR TERM=xterm-256color", arguments: String = "", width: Int = 80,
+            height: Int = 24
         )
             throws
         {
@@ -27,15 +28,36 @@ struct TopTerminalTests {
             let start =
                 "/usr/bin/tmux -L \(socket) new-session -d -s \(name) -x \(width) -y \(height) '\(quoted)' "
                 + "< /dev/null > /dev/null 2>&1"
-            let (status, _, err) = try TestSupport.run("/bin/sh", ["-c", start])
-            if status != 0 { Issue.record("tmux new-session: \(err)") }
+            let status = Self.shell(start)
+            if status != 0 { Issue.record("tmux new-session: exit status \(status)") }
         }
 
+        /// `sh -c command` through posix_spawn and waitpid: Foundation's Process never saw the shell that starts a
+        /// tmux server exit (it stayed a zombie), so the server's start does not go through it.
+        @discardableResult
+        static func shell(_ command: String) -> Int32 {
+            var pid: pid_t = 0
+            let arguments = ["/bin/sh", "-c", command]
+            var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+            defer { for p in argv { free(p) } }
+            guard posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ) == 0 else { return -1 }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 {
+                if errno != EINTR { return 0 }  // reaped elsewhere (ECHILD)
+            }
+            return (status >> 8) & 0xFF
+        }
+
+        /// A tmux command (output read back from a file, as for the server's start).
         @discardableResult
         func tmux(_ arguments: [String]) throws -> String {
-            let (status, out, err) = try TestSupport.run("/usr/bin/tmux", ["-L", socket] + arguments)
-            if status != 0 { Issue.record("tmux \(arguments): \(err)") }
-            return out
+            let output = "/tmp/\(socket).out"
+            let quoted = arguments.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+            let status = Self.shell(
+                "/usr/bin/tmux -L \(socket) \(quoted.joined(separator: " ")) < /dev/null > \(output) 2>&1")
+            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            if status != 0 { Issue.record("tmux \(arguments): \(text)") }
+            return text
         }
 
         func screen(escapes: Bool = false) -> String {
@@ -63,9 +85,9 @@ struct TopTerminalTests {
         func wait(for text: String, timeout: Double = 10) { wait(text, timeout: timeout) { $0.contains(text) } }
 
         deinit {
-            _ = try? TestSupport.run(
-                "/bin/sh", ["-c", "/usr/bin/tmux -L \(socket) kill-server < /dev/null > /dev/null 2>&1"])
+            Self.shell("/usr/bin/tmux -L \(socket) kill-server < /dev/null > /dev/null 2>&1")
             unlink("/tmp/\(socket).err")
+            unlink("/tmp/\(socket).out")
         }
     }
 
@@ -77,7 +99,7 @@ struct TopTerminalTests {
         s.wait("the recording's rates") { $0.contains("drops 5/s") }
         for (key, heading) in [
             ("2", "CONN/S"), ("3", "DROPS/S"), ("4", "PROTO/PORT"), ("5", "RECV/ACC"), ("6", "LAST SYNC"),
-            ("Tab", "Services"), ("BTab", "Services"), ("Right", "CONN/S"),
+            ("Tab", "conn/s"), ("Tab", "CONN/S"), ("BTab", "conn/s"), ("Right", "CONN/S"),
         ] {
             try s.send(key)
             s.wait(for: heading)
@@ -118,15 +140,15 @@ struct TopTerminalTests {
         let s = try Session()
         s.wait(for: "1 Overview")
         try s.send("2")
-        s.wait("NO-ENDPOINTS in yellow", escapes: true) { $0.contains("\u{1B}[33mNO-ENDPOINTS") || $0.contains("33m") }
+        s.wait("NO-ENDPOINTS in yellow", escapes: true) { $0.contains("\u{1B}[33mNO-ENDPOINTS") }
         #expect(s.screen(escapes: true).contains("\u{1B}[1m"))
         let plain = try Session(environment: "TERM=xterm-256color NO_COLOR=1")
         plain.wait(for: "1 Overview")
         try plain.send("2")
         plain.wait(for: "NO-ENDPOINTS")
         let text = plain.screen(escapes: true)
-        #expect(!text.contains("[31m") && !text.contains("[33m") && !text.contains("[32m"), "\(text)")
-        #expect(text.contains("\u{1B}[1m") || text.contains("[1m"))
+        for code in ["31", "32", "33", "36"] { #expect(!text.contains("\u{1B}[\(code)m"), "\(text)") }
+        #expect(text.contains("\u{1B}[1m"))
     }
 
     @Test func terminalFallbacks() throws {
@@ -148,7 +170,7 @@ struct TopTerminalTests {
     @Test func aNonUTF8LocaleDrawsASCII() throws {
         let s = try Session(environment: "TERM=xterm-256color LANG=C LC_ALL=C")
         s.wait(for: "1 Overview")
-        s.wait("ASCII borders") { $0.contains("-- Overview ---") }
+        s.wait("ASCII borders") { $0.contains("- Overview ---") }
         #expect(!s.screen().contains("─") && !s.screen().contains("│"))
         try s.send("q")
         s.wait(for: "krctl exited 0")

@@ -165,6 +165,20 @@ import TopUI
         #expect(model.command(.services, "TCP 10.96.0.10:53") == "ipvsadm -Ln -t 10.96.0.10:53 --stats")
         #expect(model.command(.policy, "shop/api|ingress|IPv4").hasPrefix("iptables -nvxL KUBE-POD-FW-API"))
         let drop = model.table(.drops).rows.last!.id
-        #expect(model.explain(.drops, drop).contains("Why: no ingress rule of shop/api allows TCP/9000 from shop/db"))
+        let explanation = model.explain(.drops, drop)
+        #expect(explanation.contains("Why: no ingress rule of shop/api allows TCP/9000 from shop/db"))
+        #expect(explanation.contains("    matchLabels: {app: \"api\"}"), "the suggested policy as YAML")
+    }
+
+    /// The cost of a frame: the model's tables and the renderer at 80×24 and 200×60 (printed; debug builds).
+    @Test func framesAreCheap() {
+        for (width, height) in [(80, 24), (200, 60)] {
+            let start = Date()
+            let frames = 200
+            for i in 0..<frames { _ = frame(TopPane.allCases[i % 6], width, height) }
+            let each = Date().timeIntervalSince(start) / Double(frames)
+            print("krctl top frame at \(width)x\(height): \(String(format: "%.2f", each * 1000)) ms")
+            #expect(each < 0.1)
+        }
     }
 }

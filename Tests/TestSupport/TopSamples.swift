@@ -110,6 +110,22 @@ public enum TopSamples {
                 reason: "no ingress rule of shop/db-from-api allows UDP/53 from 10.0.0.99",
                 kernelAgrees: false, chain: "KUBE-POD-FW-DB", count: 3),
         ]
+        s.suggestions = [
+            s.drops[0].flowKey: """
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata:
+              name: allow-from-db-tcp-9000
+              namespace: shop
+            spec:
+              podSelector:
+                matchLabels: {app: "api"}
+              policyTypes: [Ingress]
+              ingress:
+              - from: [{podSelector: {matchLabels: {app: "db"}}}]
+                ports: [{protocol: TCP, port: 9000}]
+            """
+        ]
         s.peers = [
             .init(
                 address: "192.168.1.2", asn: 64512, type: "iBGP", state: "Established", since: "2h5m", received: 12,
