@@ -546,7 +546,7 @@ _krctl_top() {
     repeating_flags=()
     non_repeating_flags=(--strict --once --no-color --ascii --no-doctor --version -h --help)
     repeating_options=(-f --manifests)
-    non_repeating_options=(--node --state-dir --kubeconfig --context -n --namespace --interval --iterations -o --output --record --replay --health-url)
+    non_repeating_options=(--node --state-dir --kubeconfig --context -n --namespace --interval --iterations -o --output --record --replay --health-url --metrics-url)
     __krctl_offer_flags_options 2
 
     # Offer option value completions
@@ -587,6 +587,9 @@ _krctl_top() {
         return
         ;;
     '--health-url')
+        return
+        ;;
+    '--metrics-url')
         return
         ;;
     esac

@@ -53,7 +53,7 @@ function __krctl_parse_tokens -S
         case 'drops'
             __krctl_parse_subcommand 0 'node=' 'state-dir=' 'manifests=+' 'kubeconfig=' 'context=' 'n/namespace=' 'pod=' 'port=' 'since=' 'f/follow' 'count=' 'suggest' 'o/output=' 'no-color' 'version' 'h/help'
         case 'top'
-            __krctl_parse_subcommand 2 'node=' 'state-dir=' 'f/manifests=+' 'kubeconfig=' 'context=' 'strict' 'n/namespace=' 'interval=' 'once' 'iterations=' 'o/output=' 'no-color' 'ascii' 'record=' 'replay=' 'health-url=' 'no-doctor' 'version' 'h/help'
+            __krctl_parse_subcommand 2 'node=' 'state-dir=' 'f/manifests=+' 'kubeconfig=' 'context=' 'strict' 'n/namespace=' 'interval=' 'once' 'iterations=' 'o/output=' 'no-color' 'ascii' 'record=' 'replay=' 'health-url=' 'metrics-url=' 'no-doctor' 'version' 'h/help'
         case 'help'
             __krctl_parse_subcommand -r 1 'version'
         end
@@ -239,6 +239,7 @@ complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "k
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl top" record' -l 'record' -d 'Write the snapshots shown to FILE, as JSON lines.' -rfka ''
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl top" replay' -l 'replay' -d 'Show the snapshots of a recording instead of reading the node.' -rF
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl top" health-url' -l 'health-url' -d 'The agent\'s health endpoint.' -rfka ''
+complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl top" metrics-url' -l 'metrics-url' -d 'The agent\'s metrics (its --metrics-port), for sync durations and failures: http://127.0.0.1:PORT/metrics.' -rfka ''
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl top" no-doctor' -l 'no-doctor' -d 'Leave out the node checks of krctl doctor (the Health pane\'s findings).'
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl top" version' -l 'version' -d 'Show the version.'
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl top" h help' -s 'h' -l 'help' -d 'Show help information.'

@@ -41,9 +41,12 @@ struct TopKernelTests {
         let (api, db) = (lab.pods[1], lab.pods[2])
         let drops = DropsTrafficTests()
 
+        let recording = stateDir + "-top.jsonl"
+        defer { unlink(recording) }
         let top = try DropsTrafficTests.Background([
             "netns", "exec", lab.node, builtExecutable("krctl").path, "top", "--iterations", "2", "-o", "jsonl",
             "--interval", "3s", "--kubeconfig", kubeconfig, "--state-dir", stateDir, "--no-doctor",
+            "--record", recording,
         ])
         #expect(drops.waitBound(lab, top), "krctl top binds the NFLOG group")
         #expect(try lab.who(from: db.netns, api.ip, 9000, count: 1) == ["refused"])
@@ -53,6 +56,12 @@ struct TopKernelTests {
         let snapshots = result.out.split(separator: "\n").compactMap { try? JSONValue.parseJSON(Data($0.utf8)) }
         #expect(snapshots.count == 2, "\(result.out)")
         guard let first = snapshots.first, let last = snapshots.last else { return }
+        // The recording holds what was printed, and the baseline before it.
+        let recorded = (try? String(contentsOfFile: recording, encoding: .utf8)) ?? ""
+        #expect(recorded.split(separator: "\n").count == 3 && recorded.hasSuffix(result.out), "\(recorded)")
+        if let keep = ProcessInfo.processInfo.environment["KR_TOP_RECORD"] {
+            try? recorded.write(toFile: keep, atomically: true, encoding: .utf8)  // the README's screens
+        }
         #expect(last["apiVersion"]?.stringValue == "krctl/v1" && last["kind"]?.stringValue == "TopSnapshot")
         #expect(last["node"]?.stringValue == "node-1", "the agent's node")
         let controllers = last["controllers"]?.arrayValue ?? []
