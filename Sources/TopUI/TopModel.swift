@@ -159,7 +159,7 @@ public struct TopModel: Sendable {
         let columns = [
             TopTable.Column("POD", 24, flexible: true), TopTable.Column("DIR", 7),
             TopTable.Column("DROPS/S", 7, numeric: true), TopTable.Column("ALLOWED/S", 9, priority: 1, numeric: true),
-            TopTable.Column("REFUSED", 8, priority: 2, numeric: true), TopTable.Column("FAM", 4, priority: 3),
+            TopTable.Column("REFUSED", 8, priority: 2, numeric: true), TopTable.Column("FAM", 4, priority: 1),
             TopTable.Column("POLICIES", 20, priority: 1, flexible: true),
             TopTable.Column("LAST DROP", 9, priority: 2),
         ]
