@@ -226,6 +226,18 @@ struct TopCommand: ParsableCommand {
                 FileHandle.standardError.write(Data(hint.utf8))
             }
         }
+        // What the readers write to stderr (the cluster's listing progress, warnings) would draw over the
+        // dashboard: it goes nowhere while the screen is open.
+        let savedStderr = dup(2)
+        let devNull = open("/dev/null", O_WRONLY)
+        if savedStderr >= 0 && devNull >= 0 { dup2(devNull, 2) }
+        if devNull >= 0 { close(devNull) }
+        defer {
+            if savedStderr >= 0 {
+                dup2(savedStderr, 2)
+                close(savedStderr)
+            }
+        }
         let latest = Locked<(Int, TopSnapshot?)>((0, nil))
         let period = Locked(interval.seconds)
         let stop = Locked(false)
