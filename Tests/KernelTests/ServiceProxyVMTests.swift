@@ -259,10 +259,13 @@ struct ServiceProxyVMTests {
             """
         version = try create(idle, server, lab)
         #expect(synced(agent, stateDir: stateDir, atLeast: version, of: ["services"]), "agent log:\n\(agent.log)")
-        let top = try krctl([
-            "top", "--once", "-o", "json", "--interval", "1s", "--kubeconfig", kubeconfig, "--state-dir", stateDir,
-            "--metrics-url", "http://127.0.0.1:9102/metrics", "--no-doctor",
-        ])
+        // KR_TOP_RECORD: where to keep the snapshots (the README's screens of the Services pane).
+        let record = ProcessInfo.processInfo.environment["KR_TOP_RECORD"].map { ["--record", $0] } ?? []
+        let top = try krctl(
+            [
+                "top", "--once", "-o", "json", "--interval", "1s", "--kubeconfig", kubeconfig, "--state-dir", stateDir,
+                "--metrics-url", "http://127.0.0.1:9102/metrics", "--no-doctor",
+            ] + record)
         #expect(top.status == 0, "\(top)")
         let snapshot = try JSONValue.parseJSON(Data(top.out.utf8))
         let shown = snapshot["services"]?.arrayValue ?? []
