@@ -170,6 +170,47 @@ import TopUI
         #expect(explanation.contains("    matchLabels: {app: \"api\"}"), "the suggested policy as YAML")
     }
 
+    /// A large node: 2,000 virtual services of 3 endpoints, 4,000 pod chain directions, 200 drops: the rates,
+    /// the tables (sorted by a column) and a frame, per tick (printed; debug builds).
+    @Test func aLargeNodeIsCheapPerTick() {
+        func large(_ i: Int) -> TopSnapshot {
+            var s = TopSamples.snapshot(i)
+            s.services = (0..<2000).map { n in
+                TopSnapshot.Service(
+                    key: "TCP 10.96.\(n / 250).\(n % 250):80", name: "ns\(n % 40)/svc-\(n):80/TCP", type: "clusterIP",
+                    scheduler: "rr", state: .ok, counters: .init(connections: Double(n * 10 + i * n)),
+                    servers: (0..<3).map { e in
+                        TopSnapshot.Server(
+                            address: "10.244.\(n / 250).\(e):8080", weight: 1, active: e, inactive: 0,
+                            counters: .init(connections: Double(n + i)))
+                    })
+            }
+            s.pods = (0..<4000).map { n in
+                TopSnapshot.PodDirection(
+                    pod: "ns\(n % 40)/pod-\(n / 2)", direction: n % 2 == 0 ? "ingress" : "egress", family: "IPv4",
+                    chain: "KUBE-POD-FW-\(n / 2)", policies: ["ns\(n % 40)/p"], refused: UInt64(n * (i + 1)))
+            }
+            s.drops = Array(repeating: s.drops, count: 100).flatMap { $0 }
+            return s
+        }
+        let (a, b) = (large(0), large(1))
+        let start = Date()
+        var history = TopHistory()
+        let rated = b.rated(since: a)
+        history.append(rated)
+        let model = TopModel(snapshot: rated, history: history)
+        var state = TopState(pane: .services)
+        state.handle(.character("s"), columns: 14)
+        for pane in TopPane.allCases {
+            state.pane = pane
+            _ = TopRenderer().render(model, state, width: 120, height: 40)
+        }
+        let seconds = Date().timeIntervalSince(start)
+        print("krctl top tick at 2,000 services, 4,000 pod directions: \(String(format: "%.1f", seconds * 1000)) ms")
+        #expect(rated.services[1999].rates?.connections == 999.5)
+        #expect(seconds < 5)
+    }
+
     /// The cost of a frame: the model's tables and the renderer at 80×24 and 200×60 (printed; debug builds).
     @Test func framesAreCheap() {
         for (width, height) in [(80, 24), (200, 60)] {
