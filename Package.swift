@@ -62,10 +62,12 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // krctl top's snapshots, model, key state machine and renderer: pure (no C, no terminal), tested as such.
+        .target(name: "TopUI", dependencies: ["KubeModel", "Planning"]),
         .executableTarget(
             name: "krctl",
             dependencies: [
-                "KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", "CCurl", "CNcurses",
+                "KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", "CCurl", "CNcurses", "TopUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -115,7 +117,8 @@ let package = Package(
         ),
         // Fixtures are read from the source tree (BGP messages captured from BIRD, FRR, GoBGP, ExaBGP).
         .testTarget(
-            name: "CoreTests", dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", "TestSupport"],
+            name: "CoreTests",
+            dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", "TestSupport", "TopUI"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "CLITests",
@@ -131,7 +134,8 @@ let package = Package(
             ]),
         // Helpers the integration suites share: the API test server process, a test PKI, subprocesses.
         .target(
-            name: "TestSupport", dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel"], path: "Tests/TestSupport"
+            name: "TestSupport", dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel", "TopUI"],
+            path: "Tests/TestSupport"
         ),
         .testTarget(
             name: "APITests", dependencies: ["KubeModel", "KubeAPI", "TestSupport", "KubeTestServer", "krctl"]),

@@ -173,13 +173,13 @@ _krctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    explain-policy|policy|trace|ipvs|bgp|version|doctor|drops|help)
+    explain-policy|policy|trace|ipvs|bgp|version|doctor|drops|top|help)
         # Offer subcommand argument completions
         "_krctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'explain-policy policy trace ipvs bgp version doctor drops help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'explain-policy policy trace ipvs bgp version doctor drops top help' -- "${cur}"))
         ;;
     esac
 }
@@ -537,6 +537,67 @@ _krctl_drops() {
         ;;
     '-o'|'--output')
         __krctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        return
+        ;;
+    esac
+}
+
+_krctl_top() {
+    repeating_flags=()
+    non_repeating_flags=(--strict --once --no-color --ascii --no-doctor --version -h --help)
+    repeating_options=(-f --manifests)
+    non_repeating_options=(--node --state-dir --kubeconfig --context -n --namespace --interval --iterations -o --output --record --replay --health-url --metrics-url)
+    __krctl_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '--node')
+        return
+        ;;
+    '--state-dir')
+        return
+        ;;
+    '-f'|'--manifests')
+        return
+        ;;
+    '--kubeconfig')
+        return
+        ;;
+    '--context')
+        return
+        ;;
+    '-n'|'--namespace')
+        return
+        ;;
+    '--interval')
+        return
+        ;;
+    '--iterations')
+        return
+        ;;
+    '-o'|'--output')
+        __krctl_add_completions -W 'table'$'\n''json'$'\n''jsonl'
+        return
+        ;;
+    '--record')
+        return
+        ;;
+    '--replay')
+        __krctl_add_completions -f
+        return
+        ;;
+    '--health-url')
+        return
+        ;;
+    '--metrics-url')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __krctl_add_completions -W 'pod'$'\n''service'
         return
         ;;
     esac

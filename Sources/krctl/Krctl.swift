@@ -12,7 +12,7 @@ struct Krctl: ParsableCommand {
         version: version,
         subcommands: [
             ExplainPolicy.self, PolicyCommand.self, TraceCommand.self, IPVSCommand.self, BGPCommand.self, Version.self,
-            DoctorCommand.self, Drops.self,
+            DoctorCommand.self, Drops.self, TopCommand.self,
         ]
     )
 

@@ -99,6 +99,7 @@ struct BGPInteropTests {
             "/usr/sbin/ip",
             ["netns", "exec", lab.ns("s"), builtExecutable("krctl").path, "bgp", "routes", "--state-dir", stateDir])
         #expect(table.0 == 0 && table.1.contains("10.244.1.0/24") && table.1.contains("ok"), "\(table.1)\(table.2)")
+        try expectTop(lab: lab, stateDir: stateDir, kubeconfig: kubeconfig, peers: peers, ebgp: ebgp)
 
         // Route refresh: FRR asks (soft inbound reset), we answer.
         let before = agent.bgpPeers(stateDir: stateDir)?.first { $0.address == "10.99.0.2" }
@@ -119,6 +120,32 @@ struct BGPInteropTests {
         #expect(agent.log.contains("Hold Timer Expired"), "\(agent.log)")
         #expect(lab.routes("s", proto: "201").contains("10.244.2.0/24"), "the other peers' routes stay")
         lab.signal("\(lab.state)/a/bird.pid", SIGCONT)
+    }
+
+    /// krctl top's BGP pane (its JSON): BIRD, FRR and GoBGP Established with their type, the routes in the kernel.
+    func expectTop(lab: BGPLab, stateDir: String, kubeconfig: String, peers: [BGPLab.Node], ebgp: Bool) throws {
+        let (status, out, err) = try TestSupport.run(
+            "/usr/sbin/ip",
+            [
+                "netns", "exec", lab.ns("s"), builtExecutable("krctl").path, "top", "--once", "-o", "json",
+                "--interval", "1s", "--state-dir", stateDir, "--kubeconfig", kubeconfig, "--no-doctor",
+            ])
+        #expect(status == 0, "\(out)\(err)")
+        let snapshot = try JSONValue.parseJSON(Data(out.utf8))
+        let shown = snapshot["peers"]?.arrayValue ?? []
+        #expect(shown.count == 3, "\(out)")
+        for peer in peers {
+            let row = shown.first { $0["address"]?.stringValue == peer.ip }
+            #expect(
+                row?["state"]?.stringValue == "Established" && row?["accepted"]?.intValue == 1, "\(peer.name): \(out)")
+            #expect(row?["type"]?.stringValue == (ebgp ? "eBGP" : "iBGP"), "\(peer.name): \(out)")
+        }
+        let routes = snapshot["routes"]?.arrayValue ?? []
+        for peer in peers {
+            let route = routes.first { $0["prefix"]?.stringValue == peer.podCIDR }
+            #expect(
+                route?["inKernel"] == .bool(true) && route?["status"]?.stringValue == "ok", "\(peer.podCIDR): \(out)")
+        }
     }
 
     @Test func iBGPWithBirdFRRAndGoBGP() throws { try run(.ibgp) }

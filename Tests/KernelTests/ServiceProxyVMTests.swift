@@ -245,6 +245,44 @@ struct ServiceProxyVMTests {
             #expect(trace.out.contains(text), "missing \(text) in\n\(trace.out)")
         }
 
+        // krctl top's Services pane (its JSON): the connections spread over the three endpoints, named by their
+        // pods, and a Service without endpoints is NO-ENDPOINTS; sync durations from the metrics.
+        let idle = """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: idle, namespace: shop}
+            spec:
+              clusterIP: 10.96.0.20
+              clusterIPs: [10.96.0.20]
+              selector: {app: nothing}
+              ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP}]
+            """
+        version = try create(idle, server, lab)
+        #expect(synced(agent, stateDir: stateDir, atLeast: version, of: ["services"]), "agent log:\n\(agent.log)")
+        // KR_TOP_RECORD: where to keep the snapshots (the README's screens of the Services pane).
+        let record = ProcessInfo.processInfo.environment["KR_TOP_RECORD"].map { ["--record", $0] } ?? []
+        let top = try krctl(
+            [
+                "top", "--once", "-o", "json", "--interval", "1s", "--kubeconfig", kubeconfig, "--state-dir", stateDir,
+                "--metrics-url", "http://127.0.0.1:9102/metrics", "--no-doctor",
+            ] + record)
+        #expect(top.status == 0, "\(top)")
+        let snapshot = try JSONValue.parseJSON(Data(top.out.utf8))
+        let shown = snapshot["services"]?.arrayValue ?? []
+        let webService = shown.first { $0["key"]?.stringValue == "TCP 10.96.0.10:80" }
+        #expect(
+            webService?["name"]?.stringValue == "shop/web:http" && webService?["state"]?.stringValue == "OK",
+            "\(top.out)")
+        let backends = webService?["servers"]?.arrayValue ?? []
+        #expect(
+            backends.compactMap { $0["pod"]?.stringValue }.sorted() == ["shop/web-0", "shop/web-1", "shop/web-2"],
+            "\(top.out)")
+        #expect(backends.allSatisfy { ($0["counters"]?["connections"]?.intValue ?? 0) >= 10 }, "\(backends)")
+        let empty = shown.first { $0["key"]?.stringValue == "TCP 10.96.0.20:80" }
+        #expect(empty?["state"]?.stringValue == "NO-ENDPOINTS", "\(top.out)")
+        let proxy = snapshot["controllers"]?.arrayValue?.first { $0["name"]?.stringValue == "service-proxy" }
+        #expect(proxy?["p50"] != nil && proxy?["p50"] != .null, "\(top.out)")
+
         // The metrics carry IPVS's own counters per service port: the 30 + 10 connections to the ClusterIP
         // (the trace's probe may add some), and the table's size.
         let metrics = Kernel.shell("ip netns exec \(lab.node) curl -sS --max-time 5 http://127.0.0.1:9102/metrics").1
@@ -318,7 +356,8 @@ struct ServiceProxyVMTests {
                 "netns", "exec", lab.node, builtExecutable("kube-router").path, "--cleanup-config", "--state-dir",
                 stateDir,
             ])
-        #expect(cleanup.0 == 0 && cleanup.1.contains("4 IPVS services removed"), "\(cleanup)")
+        // The agent's virtual services when the table was cleaned, idle's (krctl top's check) among them.
+        #expect(cleanup.0 == 0 && cleanup.1.contains("5 IPVS services removed"), "\(cleanup)")
         let left = Kernel.shell("ip netns exec \(lab.node) ipvsadm -Ln").1
         #expect(!left.contains("10.96.0.10") && left.contains("TCP  10.50.0.1:80 wlc"), "\(left)")
         #expect(Kernel.shell("ip -n \(lab.node) link show kube-dummy-if").0 != 0)

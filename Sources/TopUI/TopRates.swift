@@ -1,0 +1,81 @@
+import Foundation
+
+/// Rates from counter deltas over the real time between two reads (never the kernel's estimator, which can
+/// read 0). A counter that went down was reset (a rule rewritten without its counters, a module reloaded):
+/// it counted from zero within the window, so its value over the window is the rate's best estimate. An
+/// object without a previous reading, or one whose identity changed (a pod chain renamed), has no rate yet.
+public enum TopRates {
+    /// Per second; nil without a previous reading or without time between the two.
+    public static func rate(_ previous: Double?, _ current: Double, elapsed: Double) -> Double? {
+        guard let previous, elapsed > 0, elapsed.isFinite else { return nil }
+        return current >= previous ? (current - previous) / elapsed : current / elapsed
+    }
+
+    public static func rate(_ previous: UInt64?, _ current: UInt64?, elapsed: Double) -> Double? {
+        guard let current else { return nil }
+        return rate(previous.map { Double($0) }, Double(current), elapsed: elapsed)
+    }
+
+    public static func rates(
+        _ previous: TopSnapshot.Counters?, _ current: TopSnapshot.Counters, elapsed: Double
+    ) -> TopSnapshot.Counters? {
+        guard let previous, elapsed > 0 else { return nil }
+        func r(_ path: KeyPath<TopSnapshot.Counters, Double>) -> Double {
+            rate(previous[keyPath: path], current[keyPath: path], elapsed: elapsed) ?? 0
+        }
+        return TopSnapshot.Counters(
+            connections: r(\.connections), packetsIn: r(\.packetsIn), packetsOut: r(\.packetsOut),
+            bytesIn: r(\.bytesIn), bytesOut: r(\.bytesOut))
+    }
+}
+
+extension TopSnapshot {
+    /// This snapshot with its rates: each counter's growth since `previous` over the time between the two.
+    /// Objects are matched by identity (virtual service key, real server address, pod chain and direction),
+    /// never by position.
+    public func rated(since previous: TopSnapshot?) -> TopSnapshot {
+        var result = self
+        guard let previous else {
+            result.elapsed = nil
+            return result
+        }
+        let elapsed = time.timeIntervalSince(previous.time)
+        result.elapsed = elapsed
+        let services = Dictionary(previous.services.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        for i in result.services.indices {
+            let old = services[result.services[i].key]
+            result.services[i].rates = TopRates.rates(old?.counters, result.services[i].counters, elapsed: elapsed)
+            let servers = Dictionary(
+                (old?.servers ?? []).map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
+            for j in result.services[i].servers.indices {
+                let server = result.services[i].servers[j]
+                result.services[i].servers[j].rates = TopRates.rates(
+                    servers[server.address]?.counters, server.counters, elapsed: elapsed)
+            }
+        }
+        let pods = Dictionary(previous.pods.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for i in result.pods.indices {
+            let pod = result.pods[i]
+            // A chain that changed its name is another rule: its counters are not comparable.
+            guard let old = pods[pod.id], old.chain == pod.chain else {
+                result.pods[i].refusedPerSecond = nil
+                result.pods[i].allowedPerSecond = nil
+                continue
+            }
+            result.pods[i].refusedPerSecond = TopRates.rate(old.refused, pod.refused, elapsed: elapsed)
+            result.pods[i].allowedPerSecond = TopRates.rate(old.allowed, pod.allowed, elapsed: elapsed)
+            result.pods[i].lastDrop = pod.lastDrop ?? old.lastDrop
+            let rules = Dictionary(old.rules.map { ($0.text, $0.packets) }, uniquingKeysWith: { a, _ in a })
+            for j in result.pods[i].rules.indices {
+                let rule = result.pods[i].rules[j]
+                result.pods[i].rules[j].perSecond = TopRates.rate(rules[rule.text], rule.packets, elapsed: elapsed)
+            }
+        }
+        if var conntrack = result.conntrack, let old = previous.conntrack {
+            conntrack.insertFailedPerSecond = TopRates.rate(old.insertFailed, conntrack.insertFailed, elapsed: elapsed)
+            conntrack.invalidPerSecond = TopRates.rate(old.invalid, conntrack.invalid, elapsed: elapsed)
+            result.conntrack = conntrack
+        }
+        return result
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import TestSupport
+import Testing
+import TopUI
+
+@Suite struct TopRatesTests {
+    @Test func rateIsTheDeltaOverTheElapsedTime() {
+        #expect(TopRates.rate(100.0, 300.0, elapsed: 2) == 100)
+        #expect(TopRates.rate(UInt64(7), UInt64(7), elapsed: 2) == 0)
+    }
+
+    @Test func aCounterThatWentDownWasResetAndCountsFromZero() {
+        #expect(TopRates.rate(500.0, 40.0, elapsed: 2) == 20)
+        #expect(TopRates.rate(UInt64.max - 1, UInt64(10), elapsed: 5) == 2)
+    }
+
+    @Test func noRateWithoutTimeOrAPreviousReading() {
+        #expect(TopRates.rate(100.0, 300.0, elapsed: 0) == nil)
+        #expect(TopRates.rate(100.0, 300.0, elapsed: -1) == nil)
+        #expect(TopRates.rate(100.0, 300.0, elapsed: .infinity) == nil)
+        #expect(TopRates.rate(nil as Double?, 300.0, elapsed: 2) == nil)
+        #expect(TopRates.rate(UInt64(1), nil, elapsed: 2) == nil)
+        let first = TopSamples.snapshot(0)
+        let again = first.rated(since: first)
+        #expect(again.elapsed == 0)
+        #expect(again.services.allSatisfy { $0.rates == nil })
+        #expect(again.pods.allSatisfy { $0.refusedPerSecond == nil })
+    }
+
+    @Test func objectsAreMatchedByIdentityNotPosition() {
+        var before = TopSamples.snapshot(0)
+        before.services.reverse()
+        before.pods.reverse()
+        let after = TopSamples.snapshot(1).rated(since: before)
+        #expect(after.elapsed == 2)
+        let dns = after.services.first { $0.key == "TCP 10.96.0.10:53" }
+        #expect(dns?.rates?.connections == 20)
+        #expect(dns?.rates?.bytesIn == 30000)
+        #expect(dns?.servers.first?.rates?.connections == 10)
+        let api = after.pods.first { $0.pod == "shop/api" }
+        #expect(api?.refusedPerSecond == 5)
+        #expect(api?.allowedPerSecond == 50)
+        #expect(api?.rules.last?.perSecond == 5)
+        #expect(after.conntrack?.invalidPerSecond == 0.5)
+        #expect(after.dropsPerSecond == 5)
+    }
+
+    @Test func aChainThatChangedIdentityHasNoRateYet() {
+        var before = TopSamples.snapshot(0)
+        before.pods[0].chain = "KUBE-POD-FW-OLD"
+        let after = TopSamples.snapshot(1).rated(since: before)
+        #expect(after.pods[0].refusedPerSecond == nil)
+        #expect(after.pods[1].refusedPerSecond == 0)
+    }
+
+    @Test func newObjectsHaveNoRateYet() {
+        var before = TopSamples.snapshot(0)
+        before.services.removeFirst()
+        let after = TopSamples.snapshot(1).rated(since: before)
+        #expect(after.services[0].rates == nil)
+        #expect(after.services[1].rates?.connections == 150)
+    }
+
+    @Test func recordingsRoundTripWithTheirVersion() throws {
+        let snapshots = TopSamples.snapshots()
+        let text = try snapshots.map(TopRecording.line).joined(separator: "\n")
+        #expect(text.contains("\"apiVersion\":\"krctl/v1\""))
+        #expect(text.contains("\"kind\":\"TopSnapshot\""))
+        let read = try TopRecording.read(text, file: "demo.jsonl")
+        #expect(read == snapshots)
+        let other = text.replacingOccurrences(of: "krctl/v1", with: "krctl/v9")
+        #expect(throws: TopRecording.Failure.self) { try TopRecording.read(other, file: "old.jsonl") }
+        #expect(throws: TopRecording.Failure.self) { try TopRecording.read("{}\n", file: "bad.jsonl") }
+        #expect(throws: TopRecording.Failure.self) { try TopRecording.read("", file: "empty.jsonl") }
+    }
+
+    /// examples/top-demo.jsonl is these samples (`--replay` it for a demo); KR_UPDATE_GOLDEN=1 rewrites it.
+    @Test func demoRecordingIsTheSamples() throws {
+        let path = repositoryRoot.appendingPathComponent("examples/top-demo.jsonl").path
+        let text = try TopSamples.snapshots(count: 6).map(TopRecording.line).joined(separator: "\n") + "\n"
+        if ProcessInfo.processInfo.environment["KR_UPDATE_GOLDEN"] == "1" {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        #expect((try? String(contentsOfFile: path, encoding: .utf8)) == text)
+    }
+
+    @Test func historyMakesSparklines() {
+        var history = TopHistory()
+        for s in TopSamples.snapshots(count: 4) { history.append(s) }
+        #expect(history.series(.drops) == [0, 5, 5, 5])
+        #expect(TopHistory.sparkline([0, 1, 2, 3, 4, 5, 6, 7], width: 8, ascii: false) == "▁▂▃▄▅▆▇█")
+        #expect(TopHistory.sparkline([0, 7], width: 8, ascii: true) == " #")
+        #expect(TopHistory.sparkline([3, 3, 3], width: 2, ascii: false) == "▅▅")
+        #expect(TopHistory.sparkline([1, 2], width: 0, ascii: false) == "")
+    }
+}
