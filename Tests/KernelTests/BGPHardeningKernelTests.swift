@@ -151,10 +151,13 @@ struct BGPHardeningKernelTests {
         }
 
         /// Lines until one starts with `prefix` (returned), or nil when the peer ends first.
+        /// The first line starting with `prefix`; nil at the end of the peer's output or when it gave up waiting
+        /// for the session ("timeout": it then stays, holding its connections, until stopped).
         func waitFor(_ prefix: String, each: (String) -> Void = { _ in }) -> String? {
             while let line = next() {
                 each(line)
                 if line.hasPrefix(prefix) { return line }
+                if line == "timeout" { return nil }
             }
             return nil
         }

@@ -133,8 +133,15 @@ final class BGPSession: @unchecked Sendable {
     }
 
     /// A connection the listener accepted from this peer. Only one waits for the loop: an older one
-    /// still waiting is closed (Cease, Connection Rejected), so a peer's address cannot hold descriptors.
+    /// still waiting is closed (Cease, Connection Rejected), so a peer's address cannot hold descriptors;
+    /// but an older one whose peer has already spoken (its OPEN waits to be read) is kept over a newer silent
+    /// one, so that silent connections from the peer's address cannot push the real session out.
     func accept(_ connection: BGPTransport) {
+        let keepOlder = condition.withLock { incoming.map { $0.hasUnreadData && !connection.hasUnreadData } ?? false }
+        if keepOlder {
+            reject(connection, reason: "the peer's waiting connection has already sent its OPEN")
+            return
+        }
         let displaced: BGPTransport? = condition.withLock {
             defer {
                 incoming = connection

@@ -142,6 +142,12 @@ public final class BGPTransport: @unchecked Sendable {
 
     func shutdown() { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
 
+    /// Whether the peer has sent something not yet read (its OPEN, on a connection waiting to be taken).
+    var hasUnreadData: Bool {
+        var pending: Int32 = 0
+        return ioctl(fd, UInt(FIONREAD), &pending) == 0 && pending > 0
+    }
+
     // MARK: Addresses
 
     static func socketAddress(_ address: IPAddress, port: UInt16) -> sockaddr_storage {
