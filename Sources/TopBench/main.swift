@@ -57,7 +57,7 @@ let buildKind = "debug build"
 let buildKind = "release build"
 #endif
 
-func say(_ text: String) { if !json { print(text) } }
+@MainActor func say(_ text: String) { if !json { print(text) } }
 func ms(_ value: Double) -> String { String(format: "%.2f ms", value) }
 func threadCPU() -> Double {
     var t = timespec()
@@ -66,7 +66,7 @@ func threadCPU() -> Double {
 }
 func childrenCPU() -> Double {
     var usage = rusage()
-    getrusage(RUSAGE_CHILDREN, &usage)
+    getrusage(Int32(truncatingIfNeeded: RUSAGE_CHILDREN.rawValue), &usage)
     return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
         + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
