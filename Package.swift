@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "kr-bgp-bench", targets: ["BGPBench"]),
         .executable(name: "kr-ipvs-bench", targets: ["IPVSBench"]),
         .executable(name: "kr-drops-bench", targets: ["DropsBench"]),
+        .executable(name: "kr-top-bench", targets: ["TopBench"]),
         .executable(name: "kr-lab", targets: ["Lab"]),
     ],
     dependencies: [
@@ -110,6 +111,10 @@ let package = Package(
         .executableTarget(
             name: "DropsBench",
             dependencies: ["KubeModel", "Planning", "Kernel", "BenchSupport"]
+        ),
+        .executableTarget(
+            name: "TopBench",
+            dependencies: ["KubeModel", "Planning", "Kernel", "TopUI", "BenchSupport"]
         ),
         .executableTarget(
             name: "IPVSBench",

@@ -1,0 +1,296 @@
+import BenchSupport
+import Foundation
+import Kernel
+import KubeModel
+import Planning
+import TopUI
+
+// kr-top-bench: what `krctl top` costs per tick on a large node, in a network namespace of its own.
+// 1. A node's firewall of about 20,000 rules (default: 1,000 local pods, 1,000 policies), applied as the agent does
+//    (as kr-drops-bench), and 100 denied packets/s: UDP to a denied pod's IP, logged by an NFLOG rule (group 100)
+//    in OUTPUT with that denial's prefix (the pod chains hook the forward path; this namespace has no bridge).
+// 2. Collection: the built `krctl top -o jsonl --interval 2s` in that namespace (the collector krctl uses, as it
+//    runs): its CPU time (/proc/PID/stat, all threads) between its first and its last snapshot, per tick.
+// 3. Rendering: the last snapshot krctl printed, with 2,000 synthetic IPVS services of 3 endpoints each, rated,
+//    then the model and a frame of each of the six panes at 120×40, in this thread's CPU time per tick.
+// 4. Beside it, in the same run and namespace: `iptables-legacy -nvxL` (CPU of the child, per read).
+//    `ipvsadm -Ln --stats` needs IPVS: run when the kernel has it, else reported as skipped.
+//
+// Usage (root): swift build --product kr-top-bench --product krctl &&
+//   .build/debug/kr-top-bench [local pods] [policies] [ticks] [-o json] [--krctl PATH]
+
+var numbers: [Int] = []
+var json = false
+var krctl = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("krctl")
+    .path
+var argumentList = Array(CommandLine.arguments.dropFirst())
+while !argumentList.isEmpty {
+    let argument = argumentList.removeFirst()
+    if argument == "-o", argumentList.first == "json" {
+        argumentList.removeFirst()
+        json = true
+    } else if argument == "--krctl", let path = argumentList.first {
+        argumentList.removeFirst()
+        krctl = path
+    } else if let number = Int(argument) {
+        numbers.append(number)
+    }
+}
+let localPods = numbers.count > 0 ? numbers[0] : 1_000
+let policyCount = numbers.count > 1 ? numbers[1] : 1_000
+let ticks = max(2, numbers.count > 2 ? numbers[2] : 10)
+let interval = 2.0
+let serviceCount = 2_000
+let dropsPerSecond = 100
+let nodeCount = 3
+guard getuid() == 0 else {
+    FileHandle.standardError.write(Data("kr-top-bench: needs root (network namespaces, iptables, ipset)\n".utf8))
+    exit(1)
+}
+guard FileManager.default.isExecutableFile(atPath: krctl) else {
+    FileHandle.standardError.write(Data("kr-top-bench: no krctl at \(krctl) (build it, or --krctl PATH)\n".utf8))
+    exit(1)
+}
+#if DEBUG
+let buildKind = "debug build"
+#else
+let buildKind = "release build"
+#endif
+
+@MainActor func say(_ text: String) { if !json { print(text) } }
+func ms(_ value: Double) -> String { String(format: "%.2f ms", value) }
+func threadCPU() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+}
+func childrenCPU() -> Double {
+    var usage = rusage()
+    getrusage(Int32(truncatingIfNeeded: RUSAGE_CHILDREN.rawValue), &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+/// A process's CPU time, every thread, from /proc/PID/stat (utime + stime, clock ticks).
+func processCPU(_ pid: Int32) -> Double? {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return nil }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
+let clock = ContinuousClock()
+let netns = "krtopbench\(getpid())"
+_ = try shell("/usr/sbin/ip", ["netns", "add", netns])
+defer { _ = try? shell("/usr/sbin/ip", ["netns", "del", netns]) }
+for args in [
+    ["link", "set", "lo", "up"], ["link", "add", "krbench0", "type", "dummy"], ["link", "set", "krbench0", "up"],
+    ["addr", "add", "192.168.77.1/24", "dev", "krbench0"], ["route", "add", "10.0.0.0/8", "dev", "krbench0"],
+] {
+    _ = try shell("/usr/sbin/ip", ["-n", netns] + args)
+}
+
+let manifests = FileManager.default.temporaryDirectory.appendingPathComponent("kr-top-bench-\(getpid()).yaml")
+let stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("kr-top-bench-state-\(getpid())")
+try FileManager.default.createDirectory(at: stateDir, withIntermediateDirectories: true)
+defer {
+    try? FileManager.default.removeItem(at: manifests)
+    try? FileManager.default.removeItem(at: stateDir)
+}
+try syntheticManifests(pods: localPods * nodeCount, namespaces: 50, policies: policyCount, nodes: nodeCount)
+    .write(to: manifests, atomically: true, encoding: .utf8)
+let snapshot = try ManifestSource(paths: [manifests.path]).snapshot()
+let plan = FirewallPlanner(engine: PolicyEngine(snapshot)).plan(node: "node-0", family: .ipv4)
+let ruleCount = plan.chains.reduce(0) { $0 + $1.rules.count }
+try NetworkNamespace.run(netns) {
+    let session = try IPSetSession()
+    _ = try IPSetSync(session: session).apply(plan.sets, previous: nil)
+    try IPTablesSync.apply(plan, previous: nil)
+}
+say(
+    "kr-top-bench (\(buildKind)): \(localPods) pods on this node, \(policyCount) policies: \(plan.chains.count) "
+        + "chains, \(ruleCount) rules, \(plan.denials.count) REJECT rules, applied in netns \(netns)")
+
+// Denied traffic: 100 packets/s to a denied pod, logged with its denial's prefix.
+guard
+    let denial = plan.denials.first(where: { $0.direction == .ingress && snapshot.pods[$0.pod]?.ips.first != nil }),
+    let target = snapshot.pods[denial.pod]?.ips.first
+else {
+    FileHandle.standardError.write(Data("kr-top-bench: no ingress denial with a pod IP in the plan\n".utf8))
+    exit(1)
+}
+_ = try shell(
+    "/usr/sbin/ip",
+    [
+        "netns", "exec", netns, "iptables-legacy", "-I", "OUTPUT", "-p", "udp", "--dport", "9999", "-j", "NFLOG",
+        "--nflog-group", "\(FirewallNames.logGroup)", "--nflog-prefix", denial.logPrefix,
+    ])
+let sender = Process()
+sender.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+sender.arguments = [
+    "netns", "exec", netns, "/usr/bin/python3", "-c",
+    """
+    import socket, time
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    start, i = time.time(), 0
+    while True:
+        i += 1
+        try: s.sendto(b'x' * 64, ('\(target)', 9999))
+        except OSError: pass
+        d = start + i / \(dropsPerSecond) - time.time()
+        if d > 0: time.sleep(d)
+    """,
+]
+sender.standardOutput = FileHandle.nullDevice
+sender.standardError = FileHandle.nullDevice
+try sender.run()
+defer { if sender.isRunning { sender.terminate() } }
+
+// 2. Collection: krctl top as it runs, one snapshot per tick.
+let top = Process()
+top.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+top.arguments = [
+    "netns", "exec", netns, krctl, "top", "--iterations", "\(ticks + 1)", "--interval", "2s", "-o", "jsonl",
+    "--manifests", manifests.path, "--node", "node-0", "--state-dir", stateDir.path,
+    "--health-url", "http://127.0.0.1:9",
+]
+let out = Pipe()
+top.standardOutput = out
+top.standardError = FileHandle.nullDevice
+let topStart = clock.now
+try top.run()
+var buffer = Data()
+var lines: [String] = []
+var cpuAtLine: [Double] = []
+var timeAtLine: [Double] = []
+while true {
+    let chunk = out.fileHandleForReading.availableData
+    if chunk.isEmpty { break }
+    buffer += chunk
+    while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+        cpuAtLine.append(processCPU(top.processIdentifier) ?? .nan)
+        timeAtLine.append(seconds(clock.now - topStart))
+        lines.append(String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self))
+        buffer.removeSubrange(buffer.startIndex...newline)
+    }
+}
+top.waitUntilExit()
+let comm = (try? String(contentsOfFile: "/proc/\(top.processIdentifier)/comm", encoding: .utf8)) ?? ""
+guard lines.count == ticks + 1, let first = cpuAtLine.first, let last = cpuAtLine.last, !first.isNaN, !last.isNaN
+else {
+    FileHandle.standardError.write(
+        Data("kr-top-bench: krctl top printed \(lines.count) of \(ticks + 1) snapshots \(comm)\n".utf8))
+    exit(1)
+}
+let collectionMs = (last - first) / Double(ticks) * 1000
+let startupMs = first * 1000
+let snapshots = try TopRecording.read(lines.suffix(2).joined(separator: "\n"), file: "krctl top")
+let newest = snapshots.last!
+let dropRows = newest.drops.count
+let dropSamples = newest.drops.reduce(0) { $0 + $1.count }
+say(
+    "collection (krctl top -o jsonl, every thread, includes encoding its JSON line): \(ms(collectionMs)) CPU per tick "
+        + "(ticks 2-\(ticks + 1)), startup and first tick \(ms(startupMs)) (loading and planning the cluster); "
+        + "\(newest.pods.count) pod directions, drops/s \(String(format: "%.1f", newest.dropsPerSecond ?? 0)), "
+        + "\(dropRows) drop rows of \(dropSamples) samples")
+
+// 3. Rendering: the newest snapshot with 2,000 services, rated, modelled, six panes at 120×40.
+func withServices(_ base: TopSnapshot, _ i: Int) -> TopSnapshot {
+    var s = base
+    s.time = base.time.addingTimeInterval(Double(i) * interval)
+    s.services = (0..<serviceCount).map { n in
+        TopSnapshot.Service(
+            key: "TCP 10.96.\(n / 250).\(n % 250):80", name: "ns-\(n % 50)/svc-\(n):80/TCP", type: "clusterIP",
+            scheduler: "rr", state: .ok, counters: .init(connections: Double(n * 10 + i * n)),
+            servers: (0..<3).map { e in
+                TopSnapshot.Server(
+                    address: "10.244.\(n / 250).\(e):8080", weight: 1, active: e, inactive: 0,
+                    counters: .init(connections: Double(n + i)))
+            })
+    }
+    return s
+}
+let renderer = TopRenderer()
+var history = TopHistory()
+var renderTimes: [Double] = []
+var previous = withServices(newest, 0)
+var frames = 0
+for i in 1...ticks {
+    let next = withServices(newest, i)
+    let start = threadCPU()
+    let rated = next.rated(since: previous)
+    history.append(rated)
+    let model = TopModel(snapshot: rated, history: history, now: rated.time)
+    var state = TopState(pane: .overview)
+    for pane in TopPane.allCases {
+        state.pane = pane
+        frames += renderer.render(model, state, width: 120, height: 40).width > 0 ? 1 : 0
+    }
+    renderTimes.append((threadCPU() - start) * 1000)
+    previous = next
+}
+renderTimes.sort()
+let renderMs = renderTimes.reduce(0, +) / Double(renderTimes.count)
+say(
+    "rendering (\(serviceCount) services of 3 endpoints, rated, model, all 6 panes at 120x40): \(ms(renderMs)) CPU "
+        + "per tick (mean of \(ticks), median \(ms(renderTimes[renderTimes.count / 2])))")
+
+let tickMs = collectionMs + renderMs
+let percent = tickMs / (interval * 1000) * 100
+say(
+    "krctl top per tick: \(ms(tickMs)) CPU = \(String(format: "%.2f", percent))% of one core at a 2 s interval "
+        + "(target < 2%: \(percent < 2 ? "met" : "not met"))")
+
+// 4. Beside it: iptables-legacy -nvxL, in the same namespace.
+var iptablesCPU: [Double] = []
+var iptablesWall: [Double] = []
+var iptablesLines = 0
+for _ in 0..<5 {
+    let before = childrenCPU()
+    var output = Data()
+    iptablesWall.append(
+        milliseconds(
+            try clock.measure {
+                output = try shell("/usr/sbin/ip", ["netns", "exec", netns, "iptables-legacy", "-nvxL"]).1
+            }))
+    iptablesCPU.append((childrenCPU() - before) * 1000)
+    iptablesLines = output.split(separator: UInt8(ascii: "\n")).count
+}
+iptablesCPU.sort()
+iptablesWall.sort()
+let iptablesMs = iptablesCPU[2]
+say(
+    "iptables-legacy -nvxL (\(iptablesLines) lines): \(ms(iptablesMs)) CPU, \(ms(iptablesWall[2])) wall (median of 5); "
+        + "krctl top's collection per tick / iptables -nvxL: \(String(format: "%.2f", collectionMs / iptablesMs)), "
+        + "whole tick: \(String(format: "%.2f", tickMs / iptablesMs))")
+
+let ipvsPresent = FileManager.default.fileExists(atPath: "/proc/net/ip_vs")
+var ipvsadmMs: Double?
+if ipvsPresent, FileManager.default.isExecutableFile(atPath: "/usr/sbin/ipvsadm") {
+    let before = childrenCPU()
+    _ = try shell("/usr/sbin/ip", ["netns", "exec", netns, "/usr/sbin/ipvsadm", "-Ln", "--stats"])
+    ipvsadmMs = (childrenCPU() - before) * 1000
+    say("ipvsadm -Ln --stats (empty table in this namespace): \(ms(ipvsadmMs!)) CPU")
+} else {
+    say(
+        "ipvsadm -Ln --stats: skipped, IPVS is absent here (no /proc/net/ip_vs); the 2,000 services are synthetic "
+            + "(rendering only, not collected)")
+}
+sender.terminate()
+
+if json {
+    var object: [String: Any] = [
+        "build": buildKind, "localPods": localPods, "policies": policyCount, "chains": plan.chains.count,
+        "rules": ruleCount, "rejectRules": plan.denials.count, "ticks": ticks, "intervalSeconds": interval,
+        "services": serviceCount, "servicesSynthetic": true, "dropsSentPerSecond": dropsPerSecond,
+        "dropsPerSecondSeen": newest.dropsPerSecond ?? 0, "dropRows": dropRows, "podDirections": newest.pods.count,
+        "collectionCPUms": collectionMs, "startupCPUms": startupMs, "renderCPUms": renderMs, "tickCPUms": tickMs,
+        "percentOfOneCore": percent, "targetMet": percent < 2, "iptablesCPUms": iptablesMs,
+        "iptablesWallms": iptablesWall[2], "iptablesLines": iptablesLines,
+        "collectionOverIptables": collectionMs / iptablesMs, "tickOverIptables": tickMs / iptablesMs,
+    ]
+    object["ipvsadm"] = ipvsadmMs.map { ["cpuMs": $0] as [String: Any] } ?? ["skipped": "IPVS is absent"]
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
