@@ -26,6 +26,10 @@ var krctl = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathCompo
 var argumentList = Array(CommandLine.arguments.dropFirst())
 while !argumentList.isEmpty {
     let argument = argumentList.removeFirst()
+    if argument == "-h" || argument == "--help" {
+        print("usage: kr-top-bench [local pods] [policies] [ticks] [-o json] [--krctl PATH]   (as root)")
+        exit(0)
+    }
     if argument == "-o", argumentList.first == "json" {
         argumentList.removeFirst()
         json = true
