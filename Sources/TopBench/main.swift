@@ -181,13 +181,18 @@ while true {
 }
 top.waitUntilExit()
 let comm = (try? String(contentsOfFile: "/proc/\(top.processIdentifier)/comm", encoding: .utf8)) ?? ""
-guard lines.count == ticks + 1, let first = cpuAtLine.first, let last = cpuAtLine.last, !first.isNaN, !last.isNaN
-else {
+// The last line can arrive after krctl has exited and been reaped (no /proc entry): measure up to the last line
+// read while it still ran.
+let measured = cpuAtLine.lastIndex { !$0.isNaN } ?? 0
+guard lines.count == ticks + 1, let first = cpuAtLine.first, !first.isNaN, measured >= 2 else {
     FileHandle.standardError.write(
         Data("kr-top-bench: krctl top printed \(lines.count) of \(ticks + 1) snapshots \(comm)\n".utf8))
+    // exit() skips the defers: stop the sender and remove the namespace here.
+    if sender.isRunning { sender.terminate() }
+    _ = try? shell("/usr/sbin/ip", ["netns", "del", netns])
     exit(1)
 }
-let collectionMs = (last - first) / Double(ticks) * 1000
+let collectionMs = (cpuAtLine[measured] - first) / Double(measured) * 1000
 let startupMs = first * 1000
 let snapshots = try TopRecording.read(lines.suffix(2).joined(separator: "\n"), file: "krctl top")
 let newest = snapshots.last!
@@ -195,7 +200,7 @@ let dropRows = newest.drops.count
 let dropSamples = newest.drops.reduce(0) { $0 + $1.count }
 say(
     "collection (krctl top -o jsonl, every thread, includes encoding its JSON line): \(ms(collectionMs)) CPU per tick "
-        + "(ticks 2-\(ticks + 1)), startup and first tick \(ms(startupMs)) (loading and planning the cluster); "
+        + "(ticks 2-\(measured + 1)), startup and first tick \(ms(startupMs)) (loading and planning the cluster); "
         + "\(newest.pods.count) pod directions, drops/s \(String(format: "%.1f", newest.dropsPerSecond ?? 0)), "
         + "\(dropRows) drop rows of \(dropSamples) samples")
 

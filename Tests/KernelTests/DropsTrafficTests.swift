@@ -67,19 +67,12 @@ struct DropsTrafficTests {
     }
 
     @Test func deniedFlowsAreAttributedAndCounted() throws {
-        let lab = try Lab(pods: FirewallTrafficTests.pods.map(\.key))
-        let server = try TestAPIServer(
-            arguments: ["--bookmark-interval", "0.2"], launcher: ["/usr/sbin/ip", "netns", "exec", lab.node])
-        let kubeconfig = try server.writeKubeconfig()
+        let fixture = try DeniedFlowFixture(stateName: "kr-agent")
+        defer { fixture.agent.stop() }
         let traffic = FirewallTrafficTests()
-        var version = try traffic.apply(FirewallTrafficTests.clusterObjects, server, lab)
-        version = max(
-            version,
-            try traffic.apply(FirewallTrafficTests.scenarios[2].policies.joined(separator: "\n---\n"), server, lab))
-        let stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("kr-agent-\(lab.id)").path
-        let agent = try AgentProcess(node: lab.node, kubeconfig: kubeconfig, stateDir: stateDir, period: "1h")
-        defer { agent.stop() }
-        #expect(agent.waitForSync(atLeast: version, of: ["pods", "networkpolicies"]), "agent log:\n\(agent.log)")
+        let (lab, server, kubeconfig, agent, stateDir) = (
+            fixture.lab, fixture.server, fixture.kubeconfig, fixture.agent, fixture.stateDir
+        )
         let (api, db) = (lab.pods[1], lab.pods[2])
         func krctl(_ arguments: [String]) throws -> Background {
             try Background(
@@ -241,5 +234,31 @@ struct DropsTrafficTests {
             }
         }
         return result
+    }
+}
+
+/// A node whose agent enforces the traffic tests' scenario 2 (shop/api isolated), with the API server in the
+/// node's namespace, synced: the fixture of the drops and `krctl top` kernel tests.
+struct DeniedFlowFixture {
+    let lab: Lab
+    let server: TestAPIServer
+    let kubeconfig: String
+    let agent: AgentProcess
+    let stateDir: String
+
+    /// `stateName`: the state folder's prefix in the temporary directory. The caller stops the agent.
+    init(stateName: String) throws {
+        lab = try Lab(pods: FirewallTrafficTests.pods.map(\.key))
+        server = try TestAPIServer(
+            arguments: ["--bookmark-interval", "0.2"], launcher: ["/usr/sbin/ip", "netns", "exec", lab.node])
+        kubeconfig = try server.writeKubeconfig()
+        let traffic = FirewallTrafficTests()
+        var version = try traffic.apply(FirewallTrafficTests.clusterObjects, server, lab)
+        version = max(
+            version,
+            try traffic.apply(FirewallTrafficTests.scenarios[2].policies.joined(separator: "\n---\n"), server, lab))
+        stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("\(stateName)-\(lab.id)").path
+        agent = try AgentProcess(node: lab.node, kubeconfig: kubeconfig, stateDir: stateDir, period: "1h")
+        #expect(agent.waitForSync(atLeast: version, of: ["pods", "networkpolicies"]), "agent log:\n\(agent.log)")
     }
 }

@@ -25,19 +25,9 @@ struct TopKernelTests {
     }
 
     @Test func batchJSONShowsTheAgentAndADeniedFlow() throws {
-        let lab = try Lab(pods: FirewallTrafficTests.pods.map(\.key))
-        let server = try TestAPIServer(
-            arguments: ["--bookmark-interval", "0.2"], launcher: ["/usr/sbin/ip", "netns", "exec", lab.node])
-        let kubeconfig = try server.writeKubeconfig()
-        let traffic = FirewallTrafficTests()
-        var version = try traffic.apply(FirewallTrafficTests.clusterObjects, server, lab)
-        version = max(
-            version,
-            try traffic.apply(FirewallTrafficTests.scenarios[2].policies.joined(separator: "\n---\n"), server, lab))
-        let stateDir = FileManager.default.temporaryDirectory.appendingPathComponent("kr-top-\(lab.id)").path
-        let agent = try AgentProcess(node: lab.node, kubeconfig: kubeconfig, stateDir: stateDir, period: "1h")
-        defer { agent.stop() }
-        #expect(agent.waitForSync(atLeast: version, of: ["pods", "networkpolicies"]), "agent log:\n\(agent.log)")
+        let fixture = try DeniedFlowFixture(stateName: "kr-top")
+        defer { fixture.agent.stop() }
+        let (lab, kubeconfig, stateDir) = (fixture.lab, fixture.kubeconfig, fixture.stateDir)
         let (api, db) = (lab.pods[1], lab.pods[2])
         let drops = DropsTrafficTests()
 
