@@ -94,7 +94,7 @@ struct LabUp: ParsableCommand {
             try serve.run()
 
             let api = LabAPI(layout: layout)
-            try wait("the nodes to register", seconds: 30, layout: layout) {
+            try wait("the nodes to register", seconds: 30) {
                 guard serve.isRunning else { throw LabError("the emulator exited: \(tail(layout.serveLog))") }
                 return (try? api.items(["nodes"]).count) == nodes
             }
@@ -151,7 +151,7 @@ struct LabUp: ParsableCommand {
         return String(decoding: data, as: UTF8.self).split(separator: "\n").suffix(lines).joined(separator: "\n")
     }
 
-    private func wait(_ what: String, seconds: Double, layout: LabLayout, _ done: () throws -> Bool) throws {
+    private func wait(_ what: String, seconds: Double, _ done: () throws -> Bool) throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if try done() { return }
@@ -229,7 +229,7 @@ struct LabUp: ParsableCommand {
         step("example workload (\(folder))")
         _ = try api.run(["apply", "-f", folder])
         var pods: [JSONValue] = []
-        try wait("the example pods to be Ready", seconds: 60, layout: layout) {
+        try wait("the example pods to be Ready", seconds: 60) {
             guard serve.isRunning else { throw LabError("the emulator exited: \(tail(layout.serveLog))") }
             // Pods pinned to a node this lab does not have stay Pending, as on a cluster: not waited for.
             pods = ((try? api.items(["pods", "-n", "demo"])) ?? []).filter { pod in
@@ -247,7 +247,7 @@ struct LabUp: ParsableCommand {
             else { continue }
             let name = web["metadata"]?["name"]?.stringValue ?? "?"
             var answer = ""
-            try? wait("demo/client to reach demo/\(name)", seconds: 20, layout: layout) {
+            try? wait("demo/client to reach demo/\(name)", seconds: 20) {
                 let result = try Shell.run(
                     "/usr/sbin/ip", ["netns", "exec", netns, "curl", "-s", "--max-time", "2", "http://\(ip):8080/"],
                     check: false)
