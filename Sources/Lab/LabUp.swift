@@ -25,7 +25,7 @@ struct LabUp: ParsableCommand {
     @Option(help: "Where kube-router, krctl and kube-test-server are (default: beside kr-lab).")
     var binDir: String?
 
-    @Option(help: "Seconds to wait for the agents to turn Ready.")
+    @Option(help: "Seconds to wait for the agents to turn Ready, and again for the example pods.")
     var timeout = 180.0
 
     @Flag(help: "Do not start the example workload (examples/lab).")
@@ -229,14 +229,24 @@ struct LabUp: ParsableCommand {
         step("example workload (\(folder))")
         _ = try api.run(["apply", "-f", folder])
         var pods: [JSONValue] = []
-        try wait("the example pods to be Ready", seconds: 60) {
-            guard serve.isRunning else { throw LabError("the emulator exited: \(tail(layout.serveLog))") }
-            // Pods pinned to a node this lab does not have stay Pending, as on a cluster: not waited for.
-            pods = ((try? api.items(["pods", "-n", "demo"])) ?? []).filter { pod in
-                let wanted = pod["spec"]?["nodeSelector"]?["kubernetes.io/hostname"]?.stringValue
-                return wanted.map { name in (1...nodes).contains { layout.nodeName($0) == name } } ?? true
+        do {
+            try wait("the example pods to be Ready", seconds: timeout) {
+                guard serve.isRunning else { throw LabError("the emulator exited: \(tail(layout.serveLog))") }
+                // Pods pinned to a node this lab does not have stay Pending, as on a cluster: not waited for.
+                pods = ((try? api.items(["pods", "-n", "demo"])) ?? pods).filter { pod in
+                    let wanted = pod["spec"]?["nodeSelector"]?["kubernetes.io/hostname"]?.stringValue
+                    return wanted.map { name in (1...nodes).contains { layout.nodeName($0) == name } } ?? true
+                }
+                return !pods.isEmpty && pods.allSatisfy { Self.describe($0) == "Ready" }
             }
-            return !pods.isEmpty && pods.allSatisfy { Self.describe($0) == "Ready" }
+        } catch let error as LabError {
+            let waiting = pods.filter { Self.describe($0) != "Ready" }.map { pod in
+                "  demo/\(pod["metadata"]?["name"]?.stringValue ?? "?") on \(pod["spec"]?["nodeName"]?.stringValue ?? "?"): "
+                    + Self.describe(pod)
+            }
+            throw LabError(
+                "\(error.description)" + (waiting.isEmpty ? "" : ":\n" + waiting.joined(separator: "\n"))
+                    + "\n(a slow machine may need a larger --timeout)")
         }
         guard let client = pods.first(where: { $0["metadata"]?["name"] == "client" }) else { return }
         let clientNode = client["spec"]?["nodeName"]?.stringValue ?? ""
