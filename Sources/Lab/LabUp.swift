@@ -241,8 +241,8 @@ struct LabUp: ParsableCommand {
             }
         } catch let error as LabError {
             let waiting = pods.filter { Self.describe($0) != "Ready" }.map { pod in
-                "  demo/\(pod["metadata"]?["name"]?.stringValue ?? "?") on \(pod["spec"]?["nodeName"]?.stringValue ?? "?"): "
-                    + Self.describe(pod)
+                let name = pod["metadata"]?["name"]?.stringValue ?? "?"
+                return "  demo/\(name) on \(pod["spec"]?["nodeName"]?.stringValue ?? "?"): \(Self.describe(pod))"
             }
             throw LabError(
                 "\(error.description)" + (waiting.isEmpty ? "" : ":\n" + waiting.joined(separator: "\n"))
