@@ -75,8 +75,9 @@ func childrenCPU() -> Double {
         + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 /// A process's CPU time, every thread, from /proc/PID/stat (utime + stime, clock ticks).
-func processCPU(_ pid: Int32) -> Double? {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+func processCPU(_ pid: Int32, task: Int32? = nil) -> Double? {
+    let path = task.map { "/proc/\(pid)/task/\($0)/stat" } ?? "/proc/\(pid)/stat"
+    guard let stat = try? String(contentsOfFile: path, encoding: .utf8),
         let close = stat.lastIndex(of: ")")
     else { return nil }
     let fields = stat[stat.index(after: close)...].split(separator: " ")
@@ -84,15 +85,38 @@ func processCPU(_ pid: Int32) -> Double? {
     return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
+/// Each thread's CPU time by its name (/proc/PID/task/TID: comm and stat), summed over threads of one name.
+func threadsCPU(_ pid: Int32) -> [String: Double] {
+    var result: [String: Double] = [:]
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+    for tid in tasks {
+        guard let pidValue = Int32(tid), let cpu = processCPU(pid, task: pidValue) else { continue }
+        let name =
+            pidValue == pid
+            ? "main"
+            : ((try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/comm", encoding: .utf8)) ?? "?")
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        result[name, default: 0] += cpu
+    }
+    return result
+}
+
 let clock = ContinuousClock()
 let netns = "krtopbench\(getpid())"
 _ = try shell("/usr/sbin/ip", ["netns", "add", netns])
 defer { _ = try? shell("/usr/sbin/ip", ["netns", "del", netns]) }
+// A veth pair inside the namespace (this kernel may have no dummy links) carries the denied packets out.
 for args in [
-    ["link", "set", "lo", "up"], ["link", "add", "krbench0", "type", "dummy"], ["link", "set", "krbench0", "up"],
+    ["link", "set", "lo", "up"], ["link", "add", "krbench0", "type", "veth", "peer", "name", "krbench1"],
+    ["link", "set", "krbench0", "up"], ["link", "set", "krbench1", "up"],
     ["addr", "add", "192.168.77.1/24", "dev", "krbench0"], ["route", "add", "10.0.0.0/8", "dev", "krbench0"],
 ] {
-    _ = try shell("/usr/sbin/ip", ["-n", netns] + args)
+    let (status, _) = try shell("/usr/sbin/ip", ["-n", netns] + args)
+    guard status == 0 else {
+        FileHandle.standardError.write(Data("kr-top-bench: ip \(args.joined(separator: " ")) failed\n".utf8))
+        _ = try? shell("/usr/sbin/ip", ["netns", "del", netns])
+        exit(1)
+    }
 }
 
 let manifests = FileManager.default.temporaryDirectory.appendingPathComponent("kr-top-bench-\(getpid()).yaml")
@@ -124,6 +148,8 @@ else {
     FileHandle.standardError.write(Data("kr-top-bench: no ingress denial with a pod IP in the plan\n".utf8))
     exit(1)
 }
+_ = try shell(
+    "/usr/sbin/ip", ["-n", netns, "neigh", "replace", "\(target)", "lladdr", "02:00:00:00:00:01", "dev", "krbench0"])
 _ = try shell(
     "/usr/sbin/ip",
     [
@@ -167,13 +193,21 @@ try top.run()
 var buffer = Data()
 var lines: [String] = []
 var cpuAtLine: [Double] = []
+var threadsAtLine: [[String: Double]] = []
 var timeAtLine: [Double] = []
 while true {
     let chunk = out.fileHandleForReading.availableData
     if chunk.isEmpty { break }
+    // A line is megabytes: look for its end in the new chunk only, so reading keeps up with krctl's writing
+    // (else krctl blocks on the pipe, its ticks stretch, and its every-5-minutes work lands in the window).
+    guard chunk.contains(UInt8(ascii: "\n")) else {
+        buffer += chunk
+        continue
+    }
     buffer += chunk
     while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
         cpuAtLine.append(processCPU(top.processIdentifier) ?? .nan)
+        threadsAtLine.append(threadsCPU(top.processIdentifier))
         timeAtLine.append(seconds(clock.now - topStart))
         lines.append(String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self))
         buffer.removeSubrange(buffer.startIndex...newline)
@@ -204,6 +238,28 @@ say(
         + "\(newest.pods.count) pod directions, drops/s \(String(format: "%.1f", newest.dropsPerSecond ?? 0)), "
         + "\(dropRows) drop rows of \(dropSamples) samples")
 
+let perThread = threadsAtLine[measured].map { name, cpu in
+    (name, (cpu - (threadsAtLine[0][name] ?? 0)) / Double(measured) * 1000)
+}.sorted { $0.1 > $1.1 }
+// What encoding and printing the JSON line costs krctl's main thread (not a cost of the dashboard), here.
+var encodeTimes: [Double] = []
+for _ in 0..<5 {
+    let start = threadCPU()
+    _ = try TopRecording.line(newest)
+    encodeTimes.append((threadCPU() - start) * 1000)
+}
+encodeTimes.sort()
+let encodeMs = encodeTimes[2]
+say(
+    "  by thread, per tick: " + perThread.map { "\($0.0) \(ms($0.1))" }.joined(separator: ", ")
+        + "; encoding the JSON line (\(try TopRecording.line(newest).utf8.count / 1024) KiB) costs \(ms(encodeMs)) "
+        + "in this process")
+if let costs = newest.collection {
+    say(
+        "  the last tick's collection thread by source (its own figures, CPU): "
+            + costs.sorted { $0.value > $1.value }.map { "\($0.key) \(ms($0.value))" }.joined(separator: ", "))
+}
+
 // 3. Rendering: the newest snapshot with 2,000 services, rated, modelled, six panes at 120×40.
 func withServices(_ base: TopSnapshot, _ i: Int) -> TopSnapshot {
     var s = base
@@ -223,27 +279,36 @@ func withServices(_ base: TopSnapshot, _ i: Int) -> TopSnapshot {
 let renderer = TopRenderer()
 var history = TopHistory()
 var renderTimes: [Double] = []
+var paneTimes: [TopPane: [Double]] = [:]
 var previous = withServices(newest, 0)
-var frames = 0
 for i in 1...ticks {
     let next = withServices(newest, i)
+    // What the dashboard does per tick at a 2 s interval: rate the new snapshot, keep its history, and draw the
+    // pane on screen twice (a new snapshot, and the redraw each second for the ages): here the Services pane,
+    // the largest with 2,000 services.
     let start = threadCPU()
     let rated = next.rated(since: previous)
     history.append(rated)
-    let model = TopModel(snapshot: rated, history: history, now: rated.time)
-    var state = TopState(pane: .overview)
-    for pane in TopPane.allCases {
-        state.pane = pane
-        frames += renderer.render(model, state, width: 120, height: 40).width > 0 ? 1 : 0
+    for _ in 0..<2 {
+        let model = TopModel(snapshot: rated, history: history, now: rated.time)
+        _ = renderer.render(model, TopState(pane: .services), width: 120, height: 40)
     }
     renderTimes.append((threadCPU() - start) * 1000)
+    // Each pane's frame on its own, for the record.
+    let model = TopModel(snapshot: rated, history: history, now: rated.time)
+    for pane in TopPane.allCases {
+        let paneStart = threadCPU()
+        _ = renderer.render(model, TopState(pane: pane), width: 120, height: 40)
+        paneTimes[pane, default: []].append((threadCPU() - paneStart) * 1000)
+    }
     previous = next
 }
-renderTimes.sort()
 let renderMs = renderTimes.reduce(0, +) / Double(renderTimes.count)
+let paneMs = TopPane.allCases.map { pane in (pane, paneTimes[pane]!.reduce(0, +) / Double(ticks)) }
 say(
-    "rendering (\(serviceCount) services of 3 endpoints, rated, model, all 6 panes at 120x40): \(ms(renderMs)) CPU "
-        + "per tick (mean of \(ticks), median \(ms(renderTimes[renderTimes.count / 2])))")
+    "rendering (\(serviceCount) services of 3 endpoints: rate, history, 2 frames of the Services pane at 120x40): "
+        + "\(ms(renderMs)) CPU per tick (mean of \(ticks)); one frame of each pane: "
+        + paneMs.map { "\($0.0.title) \(ms($0.1))" }.joined(separator: ", "))
 
 let tickMs = collectionMs + renderMs
 let percent = tickMs / (interval * 1000) * 100
@@ -295,6 +360,7 @@ if json {
         "services": serviceCount, "servicesSynthetic": true, "dropsSentPerSecond": dropsPerSecond,
         "dropsPerSecondSeen": newest.dropsPerSecond ?? 0, "dropRows": dropRows, "podDirections": newest.pods.count,
         "collectionCPUms": collectionMs, "startupCPUms": startupMs, "renderCPUms": renderMs, "tickCPUms": tickMs,
+        "paneFrameCPUms": Dictionary(uniqueKeysWithValues: paneMs.map { ($0.0.title, $0.1) }),
         "percentOfOneCore": percent, "targetMet": percent < 2, "iptablesCPUms": iptablesMs,
         "iptablesWallms": iptablesWall[2], "iptablesLines": iptablesLines,
         "collectionOverIptables": collectionMs / iptablesMs, "tickOverIptables": tickMs / iptablesMs,

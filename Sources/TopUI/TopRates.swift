@@ -65,6 +65,14 @@ extension TopSnapshot {
             result.pods[i].refusedPerSecond = TopRates.rate(old.refused, pod.refused, elapsed: elapsed)
             result.pods[i].allowedPerSecond = TopRates.rate(old.allowed, pod.allowed, elapsed: elapsed)
             result.pods[i].lastDrop = pod.lastDrop ?? old.lastDrop
+            // The same rules in the same order (the usual case): by position; else by text.
+            if old.rules.count == pod.rules.count && zip(old.rules, pod.rules).allSatisfy({ $0.text == $1.text }) {
+                for j in pod.rules.indices {
+                    result.pods[i].rules[j].perSecond = TopRates.rate(
+                        old.rules[j].packets, pod.rules[j].packets, elapsed: elapsed)
+                }
+                continue
+            }
             let rules = Dictionary(old.rules.map { ($0.text, $0.packets) }, uniquingKeysWith: { a, _ in a })
             for j in result.pods[i].rules.indices {
                 let rule = result.pods[i].rules[j]

@@ -30,6 +30,9 @@ public struct TopSnapshot: Codable, Sendable, Equatable {
     public var findings: [Finding]
     /// What could not be read, or is not there on this node (IPVS on a kernel without it).
     public var sources: [Source]
+    /// What reading each source cost krctl this tick, in milliseconds of CPU time (absent in recordings of
+    /// older krctl): `krctl top`'s own cost, shown on the Health pane.
+    public var collection: [String: Double]?
 
     public init(
         time: Date, node: String, interval: Double, elapsed: Double? = nil, agent: Agent? = nil,

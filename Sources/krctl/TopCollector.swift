@@ -8,7 +8,7 @@ import TopUI
 
 /// Reads the node for `krctl top`, once per tick, into one immutable `TopSnapshot`: the agent's status
 /// files and control socket, its health endpoint, IPVS over generic netlink (`IPVSClient`), the pod
-/// chains' counters through libiptc (`DenialCounters`), NFLOG samples (`NFLogReader`, on a thread of its own,
+/// chains' counters through libiptc (`RuleCounterReader`), NFLOG samples (`NFLogReader`, on a thread of its own,
 /// attributed by `DropAttribution`), and conntrack from /proc. The same readers as `krctl ipvs`, `krctl drops`,
 /// `krctl bgp peers/routes` and `krctl doctor`. A source that fails is named in the snapshot; the rest is read.
 final class TopCollector: @unchecked Sendable {
@@ -32,17 +32,29 @@ final class TopCollector: @unchecked Sendable {
     private var findings: [TopSnapshot.Finding] = []
     private var doctorRead: Date?
     private let drops = Locked<DropLog>(DropLog())
-    private let attribution = Locked<DropAttribution?>(nil)
+    private let attribution = Locked<DropAttributionMemo?>(nil)
     private let stopping = Locked(false)
     private var nflogStarted = false
     private let health: CurlTransport
     private let metrics: CurlTransport?
     private var lastMetrics: TopMetrics?
+    private var counterReaders: [IPAddress.Family: RuleCounterReader] = [:]
+    /// What `readPods` derived from a chain's rules, for as long as its generation holds.
+    private struct ChainView {
+        var generation: Int
+        var texts: [String]
+        var accepts: [Int]
+    }
+    private var chainViews: [String: ChainView] = [:]
+    /// Where each denial's REJECT rule is in its chain (by chain generation); emptied when the plan changes.
+    private var rejectIndex: [String: (generation: Int, index: Int?)] = [:]
 
     /// The NFLOG samples seen so far (the last `limit`), and who holds the group when krctl cannot.
     struct DropLog: Sendable {
         static let limit = 200
         var drops: [Drop] = []
+        /// Each drop's `flowKey`, in the same order.
+        var keys: [String] = []
         var last: [String: Date] = [:]
         var suggestions: [String: String] = [:]
         var failure: TopSnapshot.Source?
@@ -56,7 +68,35 @@ final class TopCollector: @unchecked Sendable {
 
     func stop() { stopping.set(true) }
 
+    /// Names the calling thread as `top -H` and /proc/PID/task/TID/comm show it (15 bytes at most).
+    static func nameThread(_ name: String) {
+        try? String(name.prefix(15)).write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
+    }
+
+    /// This thread's CPU time, in milliseconds.
+    static func threadCPU() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) * 1000 + Double(t.tv_nsec) / 1e6
+    }
+
     func collect(interval: Double) -> TopSnapshot {
+        var costs: [String: Double] = [:]
+        var mark = Self.threadCPU()
+        /// Charges the CPU time since the last mark to `source`.
+        func charge(_ source: String) {
+            let now = Self.threadCPU()
+            costs[source, default: 0] += now - mark
+            mark = now
+        }
+        let snapshot = collectSources(interval: interval, charge: charge)
+        var result = snapshot
+        charge("other")
+        result.collection = costs.mapValues { ($0 * 1000).rounded() / 1000 }
+        return result
+    }
+
+    private func collectSources(interval: Double, charge: (String) -> Void) -> TopSnapshot {
         let now = Date()
         var sources: [TopSnapshot.Source] = []
         let firewall = FirewallStatus.read(stateDir: settings.stateDir)
@@ -65,7 +105,9 @@ final class TopCollector: @unchecked Sendable {
         let node =
             settings.node ?? firewall?.node ?? proxy?.node ?? router?.node ?? ProcessInfo.processInfo.hostName
 
+        charge("status files")
         refreshCluster(node: node, firewall: firewall, now: now)
+        charge("cluster")
         if let clusterFailure { sources.append(clusterFailure) }
 
         var snapshot = TopSnapshot(time: now, node: node, interval: interval)
@@ -86,35 +128,44 @@ final class TopCollector: @unchecked Sendable {
                     name: "agent", state: .unreachable,
                     message: "no status file in \(settings.stateDir) (is kube-router running? --state-dir)"))
         }
+        charge("metrics")
         let (agent, healthSource) = readHealth()
+        charge("health")
         snapshot.agent = agent
         if let healthSource { sources.append(healthSource) }
         let (services, ipvsSource) = readServices(proxy)
         snapshot.services = services
         if let ipvsSource { sources.append(ipvsSource) }
+        charge("ipvs")
         let (pods, firewallSource) = readPods()
         snapshot.pods = pods
         if let firewallSource { sources.append(firewallSource) }
+        charge("firewall")
         let log = drops.get()
         snapshot.drops = log.drops
-        let shown = Set(log.drops.map(\.flowKey))
+        let shown = Set(log.keys)
         let suggestions = log.suggestions.filter { shown.contains($0.key) }
         snapshot.suggestions = suggestions.isEmpty ? nil : suggestions
         for i in snapshot.pods.indices {
             snapshot.pods[i].lastDrop = log.last["\(snapshot.pods[i].pod)|\(snapshot.pods[i].direction)"]
         }
         if let failure = log.failure { sources.append(failure) }
+        charge("drops")
         let (peers, routes, bgpSource) = readBGP(router)
         snapshot.peers = peers
         snapshot.routes = routes
         if let bgpSource { sources.append(bgpSource) }
+        charge("bgp")
         snapshot.conntrack = readConntrack()
-        if settings.doctor, doctorRead.map({ now.timeIntervalSince($0) > 60 }) ?? true {
+        charge("conntrack")
+        // The doctor reads the whole ruleset and the node's files: every 5 minutes (findings are slow to change).
+        if settings.doctor, doctorRead.map({ now.timeIntervalSince($0) >= 300 }) ?? true {
             doctorRead = now
             findings = NodeDoctor.run(root: "/", stateDir: settings.stateDir).checks
                 .filter { $0.status == .warn || $0.status == .fail }
                 .map { TopSnapshot.Finding(id: $0.id, status: $0.status.rawValue, message: $0.message) }
         }
+        charge("doctor")
         snapshot.findings = findings
         snapshot.sources = sources
         return snapshot
@@ -232,9 +283,36 @@ final class TopCollector: @unchecked Sendable {
             packetsOut: Double(stats.packetsOut), bytesIn: Double(stats.bytesIn), bytesOut: Double(stats.bytesOut))
     }
 
+    /// What the cluster was last read at: the agent's resource versions, or the manifests' sizes and times.
+    private var clusterVersion: [String: String]?
+
+    /// Reads and plans the cluster again only when it may have changed (loading and planning thousands of pods
+    /// costs far more than a tick): when the agent's firewall status names other resource versions, or a
+    /// manifest file changed, at most every 10 s; without either, every 60 s.
     func refreshCluster(node: String, firewall: FirewallStatus?, now: Date) {
-        guard let reader = settings.cluster, clusterRead.map({ now.timeIntervalSince($0) > 60 }) ?? true else { return }
+        guard let reader = settings.cluster else { return }
+        let version: [String: String]? =
+            if !reader.manifests.isEmpty {
+                Dictionary(
+                    reader.manifests.map { path in
+                        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+                        let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
+                        let time = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+                        return (path, "\(size) \(time)")
+                    }, uniquingKeysWith: { $1 })
+            } else {
+                firewall?.resourceVersions
+            }
+        if let clusterRead {
+            let age = now.timeIntervalSince(clusterRead)
+            if let version, clusterFailure == nil {
+                guard version != clusterVersion, age >= 10 else { return }
+            } else if age < 60 {
+                return
+            }
+        }
         clusterRead = now
+        clusterVersion = version
         do {
             let (snapshot, _) = try reader.load()
             cluster = snapshot
@@ -243,11 +321,13 @@ final class TopCollector: @unchecked Sendable {
             let planner = FirewallPlanner(engine: engine)
             plans = [:]
             for family in [IPAddress.Family.ipv4, .ipv6] { plans[family] = planner.plan(node: node, family: family) }
+            rejectIndex = [:]
             var observed: [IPAddress.Family: ObservedFirewall] = [:]
             for family in [IPAddress.Family.ipv4, .ipv6] {
                 observed[family] = try? ObservedFirewall.read(family: family)
             }
-            attribution.set(DropAttribution(engine: engine, node: node, plans: plans, observed: observed))
+            attribution.set(
+                DropAttributionMemo(DropAttribution(engine: engine, node: node, plans: plans, observed: observed)))
             startNFLog()
         } catch {
             clusterFailure = .init(
@@ -271,10 +351,11 @@ final class TopCollector: @unchecked Sendable {
             return ([], nil)
         }
         var rows: [TopSnapshot.PodDirection] = []
+        var texts: [String: ChainView] = [:]
         for family in [IPAddress.Family.ipv4, .ipv6] {
             guard let plan = plans[family], !plan.denials.isEmpty else { continue }
-            let kernel: [String: [DenialCount.Counted]]
-            do { kernel = try DenialCounters.rules(family: family) } catch {
+            let chains: [String: RuleCounterReader.Chain]
+            do { chains = try counterReader(family).read() } catch {
                 return (
                     rows,
                     .init(
@@ -282,20 +363,61 @@ final class TopCollector: @unchecked Sendable {
                         message: "cannot read the firewall's counters (\(family.rawValue)): \(error) (run as root)")
                 )
             }
-            for count in DenialCount.match(plan: plan, kernel: kernel) {
-                if let namespace = settings.namespace, !count.pod.hasPrefix(namespace + "/") { continue }
-                let chainRules = kernel[count.chain] ?? []
-                let allowed = chainRules.filter { $0.rule.target == .accept }.reduce(UInt64(0)) { $0 &+ $1.packets }
+            // Only the planned denials' chains are looked at. What is derived from a chain's rules (their texts,
+            // which of them accept, where the denial's REJECT is) is kept while the chain's generation holds:
+            // per tick only the counters are new.
+            for denial in plan.denials {
+                let pod = denial.pod
+                if let namespace = settings.namespace, !pod.hasPrefix(namespace + "/") { continue }
+                guard let chain = chains[denial.chain] else {
+                    rows.append(
+                        TopSnapshot.PodDirection(
+                            pod: pod, direction: denial.direction.word, family: family.rawValue, chain: denial.chain,
+                            policies: denial.policies, refused: nil, allowed: nil, rules: []))
+                    continue
+                }
+                let key = "\(family.rawValue) \(denial.chain)"
+                let view: ChainView
+                if let cached = texts[key] ?? chainViews[key], cached.generation == chain.generation {
+                    view = cached
+                } else {
+                    view = ChainView(
+                        generation: chain.generation, texts: chain.rules.map { Self.describe($0) },
+                        accepts: chain.rules.indices.filter { chain.rules[$0].target == .accept })
+                }
+                texts[key] = view
+                // The denial's REJECT rule, found by identity (the rule as planned), never by position.
+                let rejectKey = "\(key) \(denial.direction.word)"
+                let reject: Int?
+                if let cached = rejectIndex[rejectKey], cached.generation == chain.generation {
+                    reject = cached.index
+                } else {
+                    reject = chain.rules.firstIndex(of: denial.reject)
+                    rejectIndex[rejectKey] = (chain.generation, reject)
+                }
+                var rules: [TopSnapshot.Rule] = []
+                rules.reserveCapacity(view.texts.count)
+                for i in chain.rules.indices {
+                    rules.append(TopSnapshot.Rule(text: view.texts[i], packets: chain.packets[i]))
+                }
                 rows.append(
                     TopSnapshot.PodDirection(
-                        pod: count.pod, direction: count.direction, family: family.rawValue, chain: count.chain,
-                        policies: count.policies, refused: count.packets, allowed: chainRules.isEmpty ? nil : allowed,
-                        rules: chainRules.map {
-                            TopSnapshot.Rule(text: Self.describe($0.rule), packets: $0.packets)
-                        }))
+                        pod: pod, direction: denial.direction.word, family: family.rawValue, chain: denial.chain,
+                        policies: denial.policies, refused: reject.map { chain.packets[$0] },
+                        allowed: chain.rules.isEmpty ? nil : view.accepts.reduce(UInt64(0)) { $0 &+ chain.packets[$1] },
+                        rules: rules))
             }
         }
+        chainViews = texts
         return (rows, nil)
+    }
+
+    /// One reader per family, so that unchanged chains are not decoded again.
+    private func counterReader(_ family: IPAddress.Family) -> RuleCounterReader {
+        if let reader = counterReaders[family] { return reader }
+        let reader = RuleCounterReader(family: family)
+        counterReaders[family] = reader
+        return reader
     }
 
     static func describe(_ rule: Rule) -> String {
@@ -342,29 +464,31 @@ final class TopCollector: @unchecked Sendable {
             return
         }
         let thread = Thread { [drops, attribution, stopping] in
+            Self.nameThread("krctl top nflog")
             defer { reader.close() }
             while !stopping.get() {
                 guard let packets = try? reader.next(timeout: 0.5) else { continue }
-                guard let attribution = attribution.get() else { continue }
                 for packet in packets where packet.group == reader.group {
-                    var drop = attribution.attribute(packet)
-                    drop.time = packet.time
-                    drop.interface = packet.bridgePortIn
-                    let known = drops.get().suggestions[drop.flowKey] != nil
-                    let suggestion = known ? nil : attribution.suggestion(packet)
+                    // Attributed once per flow (the memo), not once per packet.
+                    guard var drop = attribution.mutate({ $0?.attribute(packet) }) else { continue }
+                    let key = drop.flowKey
+                    let known = drops.get().suggestions[key] != nil
+                    let suggestion = known ? nil : attribution.mutate { $0?.suggestion(packet) }
                     drops.mutate { log in
                         // Alike packets (one flow, one side) are one row with their count, at the latest time.
-                        if let same = log.drops.lastIndex(where: { $0.flowKey == drop.flowKey }) {
+                        if let same = log.keys.lastIndex(of: key) {
                             drop.count += log.drops[same].count
                             log.drops.remove(at: same)
+                            log.keys.remove(at: same)
                         }
                         log.drops.append(drop)
-                        if let suggestion { log.suggestions[drop.flowKey] = suggestion.yaml }
+                        log.keys.append(key)
+                        if let suggestion { log.suggestions[key] = suggestion.yaml }
                         if log.drops.count > DropLog.limit {
-                            for old in log.drops.prefix(log.drops.count - DropLog.limit) {
-                                log.suggestions[old.flowKey] = nil
-                            }
-                            log.drops.removeFirst(log.drops.count - DropLog.limit)
+                            let excess = log.drops.count - DropLog.limit
+                            for old in log.keys.prefix(excess) { log.suggestions[old] = nil }
+                            log.drops.removeFirst(excess)
+                            log.keys.removeFirst(excess)
                         }
                         if let pod = drop.pod, let direction = drop.direction {
                             log.last["\(pod)|\(direction)"] = packet.time

@@ -180,18 +180,21 @@ struct TopCommand: ParsableCommand {
     func printSnapshots(_ feed: TopFeed) throws {
         let count = iterations ?? (output == .jsonl ? Int.max : 1)
         guard var previous = feed.next(interval: interval.seconds) else { throw CommandFailure("no snapshot to print") }
+        // Only -o json prints them all at the end: the others do not keep what they printed (a jsonl stream
+        // runs for hours).
         var printed: [TopSnapshot] = []
+        var printedAny = false
         var unreachable = false
         func emit(_ snapshot: TopSnapshot) throws {
             unreachable = unreachable || snapshot.sources.contains { $0.state == .unreachable }
             switch output ?? .table {
             case .table:
                 let model = TopModel(snapshot: snapshot, now: feed.isReplay ? snapshot.time : Date(), focus: focus)
-                write((printed.isEmpty ? "" : "\n") + Terminal(color: false).safe(TopBatch.text(model)))
+                write((printedAny ? "\n" : "") + Terminal(color: false).safe(TopBatch.text(model)))
             case .jsonl: write(try TopRecording.line(snapshot) + "\n")
-            case .json: break
+            case .json: printed.append(snapshot)
             }
-            printed.append(snapshot)
+            printedAny = true
         }
         for _ in 0..<count {
             if !feed.isReplay { Thread.sleep(forTimeInterval: interval.seconds) }
@@ -200,7 +203,7 @@ struct TopCommand: ParsableCommand {
             previous = next
         }
         // A recording of one snapshot: that one.
-        if printed.isEmpty { try emit(previous) }
+        if !printedAny { try emit(previous) }
         if output == .json { write(try TopBatch.json(printed) + "\n") }
         if unreachable { throw ExitCode(2) }
     }
@@ -243,6 +246,7 @@ struct TopCommand: ParsableCommand {
         let stop = Locked(false)
         let replaying = feed.isReplay
         let collector = Thread {
+            TopCollector.nameThread("krctl top read")
             var generation = 0
             while !stop.get() {
                 guard let snapshot = feed.next(interval: period.get()) else { break }

@@ -169,6 +169,52 @@ public final class IPTablesTable: @unchecked Sendable {
         }
     }
 
+    /// Each rule of `chain` in order: its entry's bytes as libiptc holds them with the counters zeroed (equal
+    /// bytes, equal rule), its counters, and a decoder for the rule (called only when wanted).
+    func forEachEntry(_ chain: String, _ body: (UnsafeRawBufferPointer, Counters, () -> Rule) -> Void) {
+        Self.lock.withLock {
+            var scratch: [UInt8] = []
+            if v6 {
+                let offset = MemoryLayout<ip6t_entry>.offset(of: \ip6t_entry.counters)!
+                var entry = ip6tc_first_rule(chain, handle)
+                while let e = entry {
+                    Self.zeroCounters(e, size: Int(e.pointee.next_offset), at: offset, into: &scratch)
+                    let counters = Counters(packets: e.pointee.counters.pcnt, bytes: e.pointee.counters.bcnt)
+                    scratch.withUnsafeBytes { bytes in
+                        body(bytes, counters) {
+                            RuleCodec.decode(
+                                RuleCodec.view(e), chain: chain, target: String(cString: ip6tc_get_target(e, handle)))
+                        }
+                    }
+                    entry = ip6tc_next_rule(e, handle)
+                }
+            } else {
+                let offset = MemoryLayout<ipt_entry>.offset(of: \ipt_entry.counters)!
+                var entry = iptc_first_rule(chain, handle)
+                while let e = entry {
+                    Self.zeroCounters(e, size: Int(e.pointee.next_offset), at: offset, into: &scratch)
+                    let counters = Counters(packets: e.pointee.counters.pcnt, bytes: e.pointee.counters.bcnt)
+                    scratch.withUnsafeBytes { bytes in
+                        body(bytes, counters) {
+                            RuleCodec.decode(
+                                RuleCodec.view(e), chain: chain, target: String(cString: iptc_get_target(e, handle)))
+                        }
+                    }
+                    entry = iptc_next_rule(e, handle)
+                }
+            }
+        }
+    }
+
+    /// The entry's bytes into `scratch`, its counters zeroed.
+    private static func zeroCounters<Entry>(
+        _ e: UnsafePointer<Entry>, size: Int, at offset: Int, into scratch: inout [UInt8]
+    ) {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: UnsafeRawBufferPointer(start: UnsafeRawPointer(e), count: size))
+        for i in offset..<min(size, offset + MemoryLayout<xt_counters>.size) { scratch[i] = 0 }
+    }
+
     public func counted(_ chain: String) -> [(rule: Rule, packets: UInt64, bytes: UInt64)] {
         rulesWithCounters(chain).map { ($0.rule, $0.counters.packets, $0.counters.bytes) }
     }
