@@ -375,6 +375,18 @@ public struct TopModel: Sendable {
                     cells: ["source " + s.name, "", "", "", "", "", "", "\(s.state.rawValue): \(s.message)"],
                     tone: s.state == .unreachable ? .bad : .dim, detail: [s.message]))
         }
+        // krctl top's own cost: what reading each source took this tick (CPU).
+        if let costs = snapshot.collection, !costs.isEmpty {
+            let total = costs.values.reduce(0, +)
+            let parts = costs.sorted { $0.value > $1.value }.map { "\($0.key) \(String(format: "%.1f", $0.value))ms" }
+            let state = "CPU per tick: " + parts.prefix(3).joined(separator: ", ")
+            rows.append(
+                TopTable.Row(
+                    id: "krctl/collection",
+                    cells: ["krctl top", "", TopText.duration(total / 1000), "", "", "", "", state],
+                    tone: .dim,
+                    detail: ["krctl top's collection this tick, CPU by source:", parts.joined(separator: ", ")]))
+        }
         return TopTable(
             title: "Health", columns: columns, rows: rows, empty: "No status file of the agent", drillable: true)
     }

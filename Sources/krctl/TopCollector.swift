@@ -42,7 +42,8 @@ final class TopCollector: @unchecked Sendable {
     /// What `readPods` derived from a chain's rules, for as long as its generation holds.
     private struct ChainView {
         var generation: Int
-        var texts: [String]
+        /// The chain's rules as shown, their counters zero.
+        var rules: [TopSnapshot.Rule]
         var accepts: [Int]
     }
     private var chainViews: [String: ChainView] = [:]
@@ -137,7 +138,8 @@ final class TopCollector: @unchecked Sendable {
         snapshot.services = services
         if let ipvsSource { sources.append(ipvsSource) }
         charge("ipvs")
-        let (pods, firewallSource) = readPods()
+        charge("other")
+        let (pods, firewallSource) = readPods(charge: charge)
         snapshot.pods = pods
         if let firewallSource { sources.append(firewallSource) }
         charge("firewall")
@@ -337,7 +339,7 @@ final class TopCollector: @unchecked Sendable {
         }
     }
 
-    func readPods() -> ([TopSnapshot.PodDirection], TopSnapshot.Source?) {
+    func readPods(charge: (String) -> Void = { _ in }) -> ([TopSnapshot.PodDirection], TopSnapshot.Source?) {
         guard !plans.isEmpty else {
             if settings.cluster == nil {
                 return (
@@ -355,6 +357,7 @@ final class TopCollector: @unchecked Sendable {
         for family in [IPAddress.Family.ipv4, .ipv6] {
             guard let plan = plans[family], !plan.denials.isEmpty else { continue }
             let chains: [String: RuleCounterReader.Chain]
+            defer { charge("firewall rows") }
             do { chains = try counterReader(family).read() } catch {
                 return (
                     rows,
@@ -363,6 +366,7 @@ final class TopCollector: @unchecked Sendable {
                         message: "cannot read the firewall's counters (\(family.rawValue)): \(error) (run as root)")
                 )
             }
+            charge("firewall counters")
             // Only the planned denials' chains are looked at. What is derived from a chain's rules (their texts,
             // which of them accept, where the denial's REJECT is) is kept while the chain's generation holds:
             // per tick only the counters are new.
@@ -382,7 +386,8 @@ final class TopCollector: @unchecked Sendable {
                     view = cached
                 } else {
                     view = ChainView(
-                        generation: chain.generation, texts: chain.rules.map { Self.describe($0) },
+                        generation: chain.generation,
+                        rules: chain.rules.map { TopSnapshot.Rule(text: Self.describe($0), packets: 0) },
                         accepts: chain.rules.indices.filter { chain.rules[$0].target == .accept })
                 }
                 texts[key] = view
@@ -395,11 +400,8 @@ final class TopCollector: @unchecked Sendable {
                     reject = chain.rules.firstIndex(of: denial.reject)
                     rejectIndex[rejectKey] = (chain.generation, reject)
                 }
-                var rules: [TopSnapshot.Rule] = []
-                rules.reserveCapacity(view.texts.count)
-                for i in chain.rules.indices {
-                    rules.append(TopSnapshot.Rule(text: view.texts[i], packets: chain.packets[i]))
-                }
+                var rules = view.rules
+                for i in rules.indices { rules[i].packets = chain.packets[i] }
                 rows.append(
                     TopSnapshot.PodDirection(
                         pod: pod, direction: denial.direction.word, family: family.rawValue, chain: denial.chain,

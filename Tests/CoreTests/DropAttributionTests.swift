@@ -99,6 +99,41 @@ import Testing
         #expect(drop.reason.hasPrefix("the policies now allow this"), "\(drop.reason)")
     }
 
+    /// The memo attributes a flow once: packets alike in what attribution reads get the same answer with their
+    /// own time and bridge port; another port, source or prefix is another flow; a full memo starts again.
+    @Test func theMemoAttributesEachFlowOnce() throws {
+        var memo = DropAttributionMemo(attribution(), limit: 3)
+        let prefix = try prefix("shop/api", .ingress)
+        func packet(_ source: String, port: Int, at seconds: Double, bridge: String? = nil) -> LoggedPacket {
+            LoggedPacket(
+                time: Date(timeIntervalSince1970: seconds), group: 100, prefix: prefix, bridgePortIn: bridge,
+                payload: Self.ipv4(source, "10.244.1.11", port: port))
+        }
+        let first = memo.attribute(packet("10.244.1.12", port: 9000, at: 1, bridge: "veth1"))
+        let again = memo.attribute(packet("10.244.1.12", port: 9000, at: 2, bridge: "veth2"))
+        #expect(memo.misses == 1 && memo.hits == 1)
+        #expect(first.time == Date(timeIntervalSince1970: 1) && again.time == Date(timeIntervalSince1970: 2))
+        #expect(first.interface == "veth1" && again.interface == "veth2")
+        var expected = attribution().attribute(packet("10.244.1.12", port: 9000, at: 2, bridge: "veth2"))
+        expected.count = again.count
+        #expect(again == expected)
+
+        // Another port, another source: flows of their own, each with its own reason.
+        let otherPort = memo.attribute(packet("10.244.1.12", port: 9001, at: 3))
+        let otherSource = memo.attribute(packet("10.244.1.10", port: 9001, at: 4))
+        #expect(memo.misses == 3 && otherPort.port == 9001 && otherSource.from == "shop/web")
+        #expect(otherSource.reason == attribution().attribute(packet("10.244.1.10", port: 9001, at: 4)).reason)
+
+        // The memo is full (3): the next flow empties it, so the first flow is attributed again.
+        _ = memo.attribute(packet("10.244.1.12", port: 9002, at: 5))
+        _ = memo.attribute(packet("10.244.1.12", port: 9000, at: 6))
+        #expect(memo.misses == 5)
+
+        // Suggestions are remembered per flow too, and equal the attribution's own.
+        let suggestion = memo.suggestion(packet("10.244.1.12", port: 9000, at: 7))
+        #expect(suggestion == attribution().suggestion(packet("10.244.1.12", port: 9000, at: 7)))
+    }
+
     @Test func anotherLoggersPrefixIsNotAttributed() {
         let drop = attribution().attribute(
             LoggedPacket(

@@ -45,6 +45,33 @@ import TopUI
         #expect(after.dropsPerSecond == 5)
     }
 
+    /// A chain's rules keep their rates when the chain is reordered (matched by text), as when it is not.
+    @Test func ruleRatesFollowTheRuleNotItsPosition() throws {
+        let before = TopSamples.snapshot(0)
+        var later = TopSamples.snapshot(1)
+        let inOrder = later.rated(since: before)
+        later.pods[0].rules.reverse()
+        let reordered = later.rated(since: before)
+        let api = try #require(inOrder.pods.first { $0.pod == "shop/api" })
+        let apiReordered = try #require(reordered.pods.first { $0.pod == "shop/api" })
+        #expect(api.rules.count > 1)
+        for rule in api.rules {
+            #expect(apiReordered.rules.first { $0.text == rule.text }?.perSecond == rule.perSecond, "\(rule.text)")
+        }
+    }
+
+    @Test func collectionCostsRoundTripAndShowOnTheHealthPane() throws {
+        var snapshot = TopSamples.snapshot(1)
+        snapshot.collection = ["firewall": 12.5, "ipvs": 3.25, "bgp": 0.5, "health": 0.25]
+        let read = try TopRecording.read(try TopRecording.line(snapshot), file: "one.jsonl")
+        #expect(read.first?.collection == snapshot.collection)
+        let row = try #require(TopModel(snapshot: snapshot).table(.health).rows.first { $0.id == "krctl/collection" })
+        #expect(row.cells[0] == "krctl top" && row.cells[2] == "17ms")
+        #expect(row.cells.last == "CPU per tick: firewall 12.5ms, ipvs 3.2ms, bgp 0.5ms", "\(row.cells)")
+        // Older recordings have no such field: no row.
+        #expect(TopModel(snapshot: TopSamples.snapshot(1)).table(.health).rows.allSatisfy { $0.id != "krctl/collection" })
+    }
+
     @Test func aChainThatChangedIdentityHasNoRateYet() {
         var before = TopSamples.snapshot(0)
         before.pods[0].chain = "KUBE-POD-FW-OLD"

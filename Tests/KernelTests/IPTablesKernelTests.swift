@@ -132,4 +132,93 @@ struct IPTablesKernelTests {
             #expect(!Kernel.shell("ip netns exec \(ns) ipset list -n").1.contains("KUBE-"))
         }
     }
+
+    /// `krctl top`'s reader: every tick reads every counter, but decodes a chain's rules again only when the
+    /// chain changed; a counter that moved is read without decoding anything.
+    @Test(arguments: [IPAddress.Family.ipv4, .ipv6])
+    func ruleCounterReaderDecodesOnlyWhatChanged(_ family: IPAddress.Family) throws {
+        let planned = try plan(Self.cluster(family), family)
+        let tool = family == .ipv6 ? "ip6tables-legacy" : "iptables-legacy"
+        try withNamespace { ns in
+            try NetworkNamespace.run(ns) {
+                _ = try IPSetSync(session: try IPSetSession()).apply(planned.sets)
+                _ = try IPTablesSync.apply(planned)
+            }
+            let reader = RuleCounterReader(family: family)
+            let first = try NetworkNamespace.run(ns) { try reader.read() }
+            #expect(reader.decodedChains == first.count)
+            let ours = Set(planned.chains.map(\.name))
+            #expect(ours.isSubset(of: Set(first.keys)), "\(first.keys.sorted())")
+            for chain in planned.chains {
+                #expect(first[chain.name]?.rules == chain.rules, "\(chain.name)")
+                #expect(first[chain.name]?.packets == Array(repeating: 0, count: chain.rules.count))
+            }
+
+            // Nothing changed: nothing decoded, the same generations.
+            let second = try NetworkNamespace.run(ns) { try reader.read() }
+            #expect(reader.decodedChains == 0)
+            #expect(second.mapValues(\.generation) == first.mapValues(\.generation))
+
+            // Only a counter changed (set through a commit, as traffic would): read, not decoded.
+            let pod = try #require(planned.chains.first { $0.name.hasPrefix("KUBE-POD-FW-") })
+            try NetworkNamespace.run(ns) {
+                let table = try IPTablesTable("filter", family: family)
+                try table.setCounters(chain: pod.name, position: 0, packets: 7, bytes: 700)
+                try table.commit()
+            }
+            let third = try NetworkNamespace.run(ns) { try reader.read() }
+            #expect(reader.decodedChains == 0)
+            #expect(third[pod.name]?.packets.first == 7 && third[pod.name]?.bytes.first == 700)
+            #expect(third[pod.name]?.generation == first[pod.name]?.generation)
+
+            // A rule went: that chain is decoded again, with a new generation and its rules as the kernel has them.
+            #expect(Kernel.shell("ip netns exec \(ns) \(tool) -D \(pod.name) \(pod.rules.count)").0 == 0)
+            let fourth = try NetworkNamespace.run(ns) { try reader.read() }
+            #expect(reader.decodedChains >= 1 && reader.decodedChains < first.count)
+            #expect(fourth[pod.name]?.rules == Array(pod.rules.dropLast()))
+            #expect(fourth[pod.name]?.generation != first[pod.name]?.generation)
+            #expect(fourth[pod.name]?.packets.first == 7)
+        }
+    }
+}
+
+/// The fingerprint of an entry ignores what the kernel never writes: the counters, and the bytes after the
+/// NUL of each match's and target's name (libiptc's buffer is not zeroed: they differ from read to read).
+@Suite struct RuleFingerprintTests {
+    /// An entry: a 112-byte header, one 40-byte match named `match`, a 40-byte target named `target`.
+    static func entry(match: String, target: String, data: UInt8, garbage: UInt8, packets: UInt8) -> [UInt8] {
+        let header = 112
+        var bytes = [UInt8](repeating: 0, count: header + 40 + 40)
+        bytes[96] = packets  // the packet counter (ipt_entry: ip 84, nfcache 4, offsets 2 + 2, comefrom 4)
+        func put(_ name: String, at start: Int) {
+            bytes[start] = 40
+            for i in 0..<29 { bytes[start + 2 + i] = garbage }
+            for (i, c) in name.utf8.enumerated() { bytes[start + 2 + i] = c }
+            bytes[start + 2 + name.utf8.count] = 0
+            bytes[start + 32] = data
+        }
+        put(match, at: header)
+        put(target, at: header + 40)
+        return bytes
+    }
+
+    func normalized(_ bytes: [UInt8]) -> [UInt8] {
+        var scratch: [UInt8] = []
+        bytes.withUnsafeBytes {
+            IPTablesTable.normalized(
+                $0.baseAddress!, header: 112, counters: 96, target: 152, size: bytes.count, into: &scratch)
+        }
+        return scratch
+    }
+
+    @Test func onlyWhatTheRuleIsCounts() {
+        let a = Self.entry(match: "set", target: "", data: 1, garbage: 0, packets: 0)
+        let b = Self.entry(match: "set", target: "", data: 1, garbage: 0x4B, packets: 9)
+        #expect(a != b)
+        #expect(normalized(a) == normalized(b))
+        #expect(normalized(a) != normalized(Self.entry(match: "set", target: "", data: 2, garbage: 0, packets: 0)))
+        #expect(normalized(a) != normalized(Self.entry(match: "mark", target: "", data: 1, garbage: 0, packets: 0)))
+        #expect(
+            normalized(a) != normalized(Self.entry(match: "set", target: "REJECT", data: 1, garbage: 0, packets: 0)))
+    }
 }

@@ -169,50 +169,68 @@ public final class IPTablesTable: @unchecked Sendable {
         }
     }
 
-    /// Each rule of `chain` in order: its entry's bytes as libiptc holds them with the counters zeroed (equal
-    /// bytes, equal rule), its counters, and a decoder for the rule (called only when wanted).
-    func forEachEntry(_ chain: String, _ body: (UnsafeRawBufferPointer, Counters, () -> Rule) -> Void) {
+    /// A chain's fingerprint and counters in one pass, nothing decoded: a seeded hash of its entries' bytes
+    /// as the rule is (equal hashes, equal rules), and each rule's packets and bytes in order. Not hashed: the
+    /// counters, and the bytes after the NUL of each match's and target's name, which the kernel does not
+    /// write (`xt_match_to_user` copies the name's length only): they are whatever libiptc's buffer held.
+    func fingerprint(_ chain: String) -> (hash: Int, packets: [UInt64], bytes: [UInt64]) {
         Self.lock.withLock {
+            var hasher = Hasher()
+            var packets: [UInt64] = []
+            var bytes: [UInt64] = []
             var scratch: [UInt8] = []
             if v6 {
-                let offset = MemoryLayout<ip6t_entry>.offset(of: \ip6t_entry.counters)!
                 var entry = ip6tc_first_rule(chain, handle)
                 while let e = entry {
-                    Self.zeroCounters(e, size: Int(e.pointee.next_offset), at: offset, into: &scratch)
-                    let counters = Counters(packets: e.pointee.counters.pcnt, bytes: e.pointee.counters.bcnt)
-                    scratch.withUnsafeBytes { bytes in
-                        body(bytes, counters) {
-                            RuleCodec.decode(
-                                RuleCodec.view(e), chain: chain, target: String(cString: ip6tc_get_target(e, handle)))
-                        }
-                    }
+                    Self.normalized(
+                        UnsafeRawPointer(e), header: MemoryLayout<ip6t_entry>.size,
+                        counters: MemoryLayout<ip6t_entry>.offset(of: \ip6t_entry.counters)!,
+                        target: Int(e.pointee.target_offset), size: Int(e.pointee.next_offset), into: &scratch)
+                    scratch.withUnsafeBytes { hasher.combine(bytes: $0) }
+                    packets.append(e.pointee.counters.pcnt)
+                    bytes.append(e.pointee.counters.bcnt)
                     entry = ip6tc_next_rule(e, handle)
                 }
             } else {
-                let offset = MemoryLayout<ipt_entry>.offset(of: \ipt_entry.counters)!
                 var entry = iptc_first_rule(chain, handle)
                 while let e = entry {
-                    Self.zeroCounters(e, size: Int(e.pointee.next_offset), at: offset, into: &scratch)
-                    let counters = Counters(packets: e.pointee.counters.pcnt, bytes: e.pointee.counters.bcnt)
-                    scratch.withUnsafeBytes { bytes in
-                        body(bytes, counters) {
-                            RuleCodec.decode(
-                                RuleCodec.view(e), chain: chain, target: String(cString: iptc_get_target(e, handle)))
-                        }
-                    }
+                    Self.normalized(
+                        UnsafeRawPointer(e), header: MemoryLayout<ipt_entry>.size,
+                        counters: MemoryLayout<ipt_entry>.offset(of: \ipt_entry.counters)!,
+                        target: Int(e.pointee.target_offset), size: Int(e.pointee.next_offset), into: &scratch)
+                    scratch.withUnsafeBytes { hasher.combine(bytes: $0) }
+                    packets.append(e.pointee.counters.pcnt)
+                    bytes.append(e.pointee.counters.bcnt)
                     entry = iptc_next_rule(e, handle)
                 }
             }
+            return (hasher.finalize(), packets, bytes)
         }
     }
 
-    /// The entry's bytes into `scratch`, its counters zeroed.
-    private static func zeroCounters<Entry>(
-        _ e: UnsafePointer<Entry>, size: Int, at offset: Int, into scratch: inout [UInt8]
+    /// An entry's bytes into `scratch`, with its counters and the unwritten tails of its match and target
+    /// names zeroed. Matches lie from `header` to `target`; each and the target start with their size (2 bytes)
+    /// and a 29-byte name (`xt_entry_match`, `xt_entry_target`).
+    static func normalized(
+        _ e: UnsafeRawPointer, header: Int, counters: Int, target: Int, size: Int, into scratch: inout [UInt8]
     ) {
         scratch.removeAll(keepingCapacity: true)
-        scratch.append(contentsOf: UnsafeRawBufferPointer(start: UnsafeRawPointer(e), count: size))
-        for i in offset..<min(size, offset + MemoryLayout<xt_counters>.size) { scratch[i] = 0 }
+        scratch.append(contentsOf: UnsafeRawBufferPointer(start: e, count: size))
+        for i in counters..<min(size, counters + MemoryLayout<xt_counters>.size) { scratch[i] = 0 }
+        func clearName(at start: Int) {
+            let name = start + 2
+            let end = min(name + 29, size)
+            guard name < end, let nul = scratch[name..<end].firstIndex(of: 0) else { return }
+            for i in nul..<end { scratch[i] = 0 }
+        }
+        var offset = header
+        while offset + 2 <= min(target, size) {
+            let matchSize = Int(scratch[offset]) | Int(scratch[offset + 1]) << 8
+            clearName(at: offset)
+            guard matchSize > 0 else { break }
+            offset += matchSize
+        }
+        if target + 2 <= size { clearName(at: target) }
     }
 
     public func counted(_ chain: String) -> [(rule: Rule, packets: UInt64, bytes: UInt64)] {

@@ -44,20 +44,10 @@ public final class RuleCounterReader: @unchecked Sendable {
         var seen: [String: (hash: Int, count: Int, rules: [Rule], generation: Int)] = [:]
         decodedChains = 0
         for name in table.chains() where owns(name) {
-            var hasher = Hasher()
-            var packets: [UInt64] = []
-            var bytes: [UInt64] = []
-            table.forEachEntry(name) { entry, counters, _ in
-                hasher.combine(bytes: entry)
-                packets.append(counters.packets)
-                bytes.append(counters.bytes)
-            }
-            let hash = hasher.finalize()
+            let (hash, packets, bytes) = table.fingerprint(name)
             var entry = cache[name]
             if entry == nil || entry?.hash != hash || entry?.count != packets.count {
-                var rules: [Rule] = []
-                rules.reserveCapacity(packets.count)
-                table.forEachEntry(name) { _, _, decode in rules.append(decode()) }
+                let rules = table.rules(name)
                 generation += 1
                 decodedChains += 1
                 entry = (hash, packets.count, rules, generation)
