@@ -186,7 +186,6 @@ public final class IPTablesTable: @unchecked Sendable {
                         UnsafeRawPointer(e), header: MemoryLayout<ip6t_entry>.size,
                         counters: MemoryLayout<ip6t_entry>.offset(of: \ip6t_entry.counters)!,
                         target: Int(e.pointee.target_offset), size: Int(e.pointee.next_offset), into: &scratch)
-                    scratch.withUnsafeBytes { hasher.combine(bytes: $0) }
                     packets.append(e.pointee.counters.pcnt)
                     bytes.append(e.pointee.counters.bcnt)
                     entry = ip6tc_next_rule(e, handle)
@@ -198,39 +197,45 @@ public final class IPTablesTable: @unchecked Sendable {
                         UnsafeRawPointer(e), header: MemoryLayout<ipt_entry>.size,
                         counters: MemoryLayout<ipt_entry>.offset(of: \ipt_entry.counters)!,
                         target: Int(e.pointee.target_offset), size: Int(e.pointee.next_offset), into: &scratch)
-                    scratch.withUnsafeBytes { hasher.combine(bytes: $0) }
                     packets.append(e.pointee.counters.pcnt)
                     bytes.append(e.pointee.counters.bcnt)
                     entry = iptc_next_rule(e, handle)
                 }
             }
+            scratch.withUnsafeBytes { hasher.combine(bytes: $0) }
             return (hasher.finalize(), packets, bytes)
         }
     }
 
-    /// An entry's bytes into `scratch`, with its counters and the unwritten tails of its match and target
+    /// An entry's bytes appended to `scratch`, with its counters and the unwritten tails of its match and target
     /// names zeroed. Matches lie from `header` to `target`; each and the target start with their size (2 bytes)
     /// and a 29-byte name (`xt_entry_match`, `xt_entry_target`).
     static func normalized(
         _ e: UnsafeRawPointer, header: Int, counters: Int, target: Int, size: Int, into scratch: inout [UInt8]
     ) {
-        scratch.removeAll(keepingCapacity: true)
+        let start = scratch.count
         scratch.append(contentsOf: UnsafeRawBufferPointer(start: e, count: size))
-        for i in counters..<min(size, counters + MemoryLayout<xt_counters>.size) { scratch[i] = 0 }
-        func clearName(at start: Int) {
-            let name = start + 2
-            let end = min(name + 29, size)
-            guard name < end, let nul = scratch[name..<end].firstIndex(of: 0) else { return }
-            for i in nul..<end { scratch[i] = 0 }
+        scratch.withUnsafeMutableBytes { all in
+            let p = all.baseAddress! + start
+            if counters + MemoryLayout<xt_counters>.size <= size {
+                memset(p + counters, 0, MemoryLayout<xt_counters>.size)
+            }
+            func clearName(at offset: Int) {
+                let length = min(29, size - offset - 2)
+                guard length > 0, let nul = memchr(p + offset + 2, 0, length) else { return }
+                memset(nul, 0, length - (nul - (p + offset + 2)))
+            }
+            var offset = header
+            while offset + 2 <= min(target, size) {
+                let matchSize =
+                    Int(p.load(fromByteOffset: offset, as: UInt8.self))
+                    | Int(p.load(fromByteOffset: offset + 1, as: UInt8.self)) << 8
+                clearName(at: offset)
+                guard matchSize > 0 else { break }
+                offset += matchSize
+            }
+            if target + 2 <= size { clearName(at: target) }
         }
-        var offset = header
-        while offset + 2 <= min(target, size) {
-            let matchSize = Int(scratch[offset]) | Int(scratch[offset + 1]) << 8
-            clearName(at: offset)
-            guard matchSize > 0 else { break }
-            offset += matchSize
-        }
-        if target + 2 <= size { clearName(at: target) }
     }
 
     public func counted(_ chain: String) -> [(rule: Rule, packets: UInt64, bytes: UInt64)] {
