@@ -1,4 +1,5 @@
 import Foundation
+import KubeModel
 import Planning
 
 /// Snapshots turned into what the panes show: tables with their rows, the Overview's tiles, the header's
@@ -507,10 +508,23 @@ public struct TopModel: Sendable {
             guard let s = services.first else { return ["\(focus.name): no virtual service in the IPVS table"] }
             let pods = s.servers.compactMap(\.pod)
             let refused = snapshot.pods.filter { pods.contains($0.pod) }.compactMap(\.refusedPerSecond).reduce(0, +)
+            // The routes to the endpoints, alike ones counted once.
+            var routes: [(String, Int)] = []
+            for server in s.servers {
+                let hop = route(to: server.address, node: server.node)
+                if let i = routes.firstIndex(where: { $0.0 == hop }) {
+                    routes[i].1 += 1
+                } else {
+                    routes.append((hop, 1))
+                }
+            }
+            let routeText =
+                routes.isEmpty
+                ? "" : routes.map { $0.1 > 1 ? "\($0.0) ×\($0.1)" : $0.0 }.joined(separator: ", ") + " → "
             return [
                 "\(s.key) \(TopText.amount(s.rates?.connections)) conn/s → IPVS \(s.scheduler) → "
-                    + "\(s.ready)/\(s.servers.count) endpoints \(s.state.rawValue) → policy at endpoints: "
-                    + "\(TopText.amount(refused)) refused/s"
+                    + "\(s.ready)/\(s.servers.count) endpoints \(s.state.rawValue) → \(routeText)"
+                    + "policy at endpoints: \(TopText.amount(refused)) refused/s"
             ]
         case .pod(let pod):
             let services = snapshot.services.filter(concerns(service:))
@@ -520,10 +534,33 @@ public struct TopModel: Sendable {
                 ? "not isolated (all allowed)"
                 : directions.map { "\($0.direction) \(TopText.amount($0.refusedPerSecond)) refused/s" }.joined(
                     separator: ", ")
+            // Where the pod is: an endpoint of a service names its address and node; a pod chain here is local.
+            let server = snapshot.services.lazy.flatMap(\.servers).first { $0.pod == pod }
+            let hop =
+                server.map { route(to: $0.address, node: $0.node) }
+                ?? (directions.isEmpty ? "route unknown (neither an endpoint nor isolated here)" : "local bridge")
             return [
-                "\(services.count) service\(services.count == 1 ? "" : "s") → local bridge → \(pod): \(verdict)"
+                "\(services.count) service\(services.count == 1 ? "" : "s") → \(hop) → \(pod): \(verdict)"
             ]
         }
+    }
+
+    /// How this node reaches an endpoint (`address` with or without its port) on `node`: the local bridge for
+    /// this node's pods, else the most specific BGP route that covers it, its next hop and whether the kernel
+    /// holds it.
+    public func route(to address: String, node: String?) -> String {
+        if node == snapshot.node { return "local bridge" }
+        let host: Substring =
+            address.hasPrefix("[")
+            ? address.dropFirst().prefix { $0 != "]" }
+            : address.filter { $0 == ":" }.count == 1 ? address.prefix { $0 != ":" } : Substring(address)
+        guard let ip = IPAddress(host) else { return "route ?" }
+        let covering = snapshot.routes.compactMap { r in CIDR(r.prefix).map { ($0, r) } }
+            .filter { $0.0.contains(ip) }.max { $0.0.prefixLength < $1.0.prefixLength }
+        guard let (prefix, r) = covering else {
+            return "no BGP route to \(host)" + (node.map { " (on \($0))" } ?? "")
+        }
+        return "via \(r.nextHop ?? "?") (BGP \(prefix), \(r.inKernel ? "in the kernel" : "NOT in the kernel"))"
     }
 
     // MARK: e and c

@@ -153,11 +153,26 @@ import TopUI
         let focused = TopModel(snapshot: snapshots[2], focus: .service("shop/web"))
         #expect(focused.table(.services).rows.map(\.id) == ["TCP 10.96.12.7:80", "TCP 192.168.1.10:30080"])
         #expect(focused.focusPath.first?.contains("IPVS rr") == true)
+        // shop/web's endpoints: two on this node, one on node-b through the BGP route in the kernel.
+        #expect(
+            focused.focusPath.first?.contains(
+                "local bridge ×2, via 192.168.1.2 (BGP 10.244.1.0/24, in the kernel) → policy at endpoints") == true,
+            "\(focused.focusPath)")
+        let remote = TopModel(snapshot: snapshots[2], focus: .pod("shop/web-3"))
+        #expect(
+            remote.focusPath.first?.contains("→ via 192.168.1.2 (BGP 10.244.1.0/24, in the kernel) → shop/web-3")
+                == true)
+        #expect(
+            model.route(to: "10.244.2.7:80", node: "node-c") == "via 192.168.1.2 (BGP 10.244.2.0/24, NOT in the kernel)"
+        )
+        #expect(model.route(to: "10.9.9.9", node: "node-d") == "no BGP route to 10.9.9.9 (on node-d)")
+        #expect(model.route(to: "10.244.0.7:8080", node: "node-a") == "local bridge")
         let pod = TopModel(snapshot: snapshots[2], focus: .pod("shop/api"))
         #expect(pod.table(.policy).rows.map(\.id) == ["shop/api|ingress|IPv4"])
         #expect(pod.table(.drops).rows.count == 1)
         let grid = TopRenderer().render(pod, TopState(pane: .policy), width: 80, height: 24)
         #expect(grid.line(2).contains("shop/api: ingress 5 refused/s"))
+        #expect(pod.focusPath.first?.contains("→ local bridge → shop/api") == true)
     }
 
     @Test func commandsAndExplanationsForTheSelection() {
