@@ -239,7 +239,7 @@ complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "k
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl top" record' -l 'record' -d 'Write the snapshots shown to FILE, as JSON lines.' -rfka ''
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl top" replay' -l 'replay' -d 'Show the snapshots of a recording instead of reading the node.' -rF
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl top" health-url' -l 'health-url' -d 'The agent\'s health endpoint.' -rfka ''
-complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl top" metrics-url' -l 'metrics-url' -d 'The agent\'s metrics (its --metrics-port), for sync durations and failures: http://127.0.0.1:PORT/metrics.' -rfka ''
+complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl top" metrics-url' -l 'metrics-url' -d 'The agent\'s metrics (its --metrics-port), for sync durations, failures and the API watches: http://127.0.0.1:PORT/metrics.' -rfka ''
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl top" no-doctor' -l 'no-doctor' -d 'Leave out the node checks of krctl doctor (the Health pane\'s findings).'
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl top" version' -l 'version' -d 'Show the version.'
 complete -c 'krctl' -n '__krctl_should_offer_completions_for_flags_or_options "krctl top" h help' -s 'h' -l 'help' -d 'Show help information.'

@@ -31,6 +31,8 @@ public struct TopMetrics: Sendable, Equatable {
     }
 
     public var controllers: [String: Controller] = [:]
+    /// The agent's informers by resource (`pods`, `networkpolicies`, ...): the API watch state.
+    public var watches: [String: TopSnapshot.Watch] = [:]
 
     public init() {}
 
@@ -41,6 +43,27 @@ public struct TopMetrics: Sendable, Equatable {
             else { continue }
             let name = line[..<brace]
             let labels = Self.labels(String(line[line.index(after: brace)..<close]))
+            if let resource = labels["resource"] {
+                func update(_ change: (inout TopSnapshot.Watch) -> Void) {
+                    var watch = watches[resource] ?? TopSnapshot.Watch(resource: resource)
+                    change(&watch)
+                    watches[resource] = watch
+                }
+                switch name {
+                case "kube_router_informer_synced": update { $0.synced = value >= 1 }
+                case "kube_router_watch_events_total": update { $0.events += value }
+                case "kube_router_relists_total":
+                    update {
+                        $0.relists += value
+                        if value > 0, let reason = labels["reason"], !$0.relistReasons.contains(reason) {
+                            $0.relistReasons.append(reason)
+                            $0.relistReasons.sort()
+                        }
+                    }
+                default: break
+                }
+                continue
+            }
             guard let controller = labels["controller"] else { continue }
             switch name {
             case "kube_router_sync_duration_seconds_bucket":

@@ -362,6 +362,20 @@ public struct TopModel: Sendable {
                         tone: ok == false ? .bad : .normal, detail: [state]))
             }
         }
+        // The API watches, from the agent's metrics.
+        for w in snapshot.watches ?? [] {
+            let rate = w.eventsPerSecond.map { "\(TopText.amount($0)) events/s" } ?? "\(Int(w.events)) events"
+            let relists =
+                w.relists > 0
+                ? ", \(Int(w.relists)) relist\(w.relists == 1 ? "" : "s")"
+                    + (w.relistReasons.isEmpty ? "" : " (\(w.relistReasons.joined(separator: ", ")))") : ""
+            let state = (w.synced ? "synced, " : "NOT SYNCED (first list pending), ") + rate + relists
+            rows.append(
+                TopTable.Row(
+                    id: "watch/" + w.resource, cells: ["watch " + w.resource, "", "", "", "", "", "", state],
+                    tone: w.synced ? .normal : .warn,
+                    detail: ["the agent's \(w.resource) informer (API watch): \(state)"]))
+        }
         for f in snapshot.findings {
             rows.append(
                 TopTable.Row(

@@ -79,6 +79,17 @@ extension TopSnapshot {
                 result.pods[i].rules[j].perSecond = TopRates.rate(rules[rule.text], rule.packets, elapsed: elapsed)
             }
         }
+        if let watches = result.watches {
+            let old = Dictionary(
+                (previous.watches ?? []).map { ($0.resource, $0.events) }, uniquingKeysWith: { a, _ in a })
+            result.watches = watches.map { watch in
+                var watch = watch
+                watch.eventsPerSecond = old[watch.resource].flatMap {
+                    TopRates.rate($0, watch.events, elapsed: elapsed)
+                }
+                return watch
+            }
+        }
         if var conntrack = result.conntrack, let old = previous.conntrack {
             conntrack.insertFailedPerSecond = TopRates.rate(old.insertFailed, conntrack.insertFailed, elapsed: elapsed)
             conntrack.invalidPerSecond = TopRates.rate(old.invalid, conntrack.invalid, elapsed: elapsed)

@@ -30,6 +30,8 @@ public struct TopSnapshot: Codable, Sendable, Equatable {
     public var findings: [Finding]
     /// What could not be read, or is not there on this node (IPVS on a kernel without it).
     public var sources: [Source]
+    /// The agent's API watches by resource, from its metrics (absent without them).
+    public var watches: [Watch]?
     /// What reading each source cost krctl this tick, in milliseconds of CPU time (absent in recordings of
     /// older krctl): `krctl top`'s own cost, shown on the Health pane.
     public var collection: [String: Double]?
@@ -54,6 +56,26 @@ public struct TopSnapshot: Codable, Sendable, Equatable {
         self.conntrack = conntrack
         self.findings = findings
         self.sources = sources
+    }
+
+    /// One of the agent's informers: whether its first list is in, the watch events and the relists so far
+    /// (`kube_router_informer_synced`, `kube_router_watch_events_total`, `kube_router_relists_total`).
+    public struct Watch: Codable, Sendable, Equatable {
+        public var resource: String
+        public var synced = false
+        public var events = 0.0
+        public var relists = 0.0
+        /// Why the relists happened (e.g. `expired`), as the metric's reason label says.
+        public var relistReasons: [String] = []
+        /// Watch events per second since the snapshot before.
+        public var eventsPerSecond: Double?
+
+        public init(resource: String, synced: Bool = false, events: Double = 0, relists: Double = 0) {
+            self.resource = resource
+            self.synced = synced
+            self.events = events
+            self.relists = relists
+        }
     }
 
     /// The agent's probes, as its health endpoint answers them.

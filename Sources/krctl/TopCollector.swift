@@ -117,6 +117,7 @@ final class TopCollector: @unchecked Sendable {
             if let response = try? metrics.request(method: "GET", path: "", timeout: 1), response.status == 200 {
                 let read = TopMetrics(text: String(decoding: response.body, as: UTF8.self))
                 snapshot.controllers = read.apply(to: snapshot.controllers, since: lastMetrics)
+                if !read.watches.isEmpty { snapshot.watches = read.watches.values.sorted { $0.resource < $1.resource } }
                 lastMetrics = read
             } else {
                 sources.append(

@@ -88,7 +88,8 @@ struct TopCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "The agent's metrics (its --metrics-port), for sync durations and failures: http://127.0.0.1:PORT/metrics.",
+            "The agent's metrics (its --metrics-port), for sync durations, failures and the API watches: "
+                + "http://127.0.0.1:PORT/metrics.",
             valueName: "url"))
     var metricsURL: String?
 

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TopUI
 
@@ -31,5 +32,38 @@ import TopUI
         #expect(later.apply(to: controllers, since: metrics)[0].duration == 0.5)
         #expect(TopMetrics(text: "garbage {\nno_labels 3\n").controllers.isEmpty)
         #expect(TopMetrics.Controller().quantile(0.5) == nil)
+    }
+
+    /// The API watch state, per resource, from the informer metrics; its events rated between two snapshots and
+    /// shown on the Health pane.
+    @Test func watchesFromTheInformerMetrics() throws {
+        let text = """
+            kube_router_informer_synced{resource="pods"} 1
+            kube_router_informer_synced{resource="networkpolicies"} 0
+            kube_router_watch_events_total{resource="pods",type="ADDED"} 10
+            kube_router_watch_events_total{resource="pods",type="MODIFIED"} 30
+            kube_router_relists_total{resource="pods",reason="expired"} 2
+            kube_router_relists_total{resource="pods",reason="error"} 0
+            kube_router_api_requests_total{verb="list",code="200"} 7
+            """
+        let metrics = TopMetrics(text: text)
+        let pods = try #require(metrics.watches["pods"])
+        #expect(pods.synced && pods.events == 40 && pods.relists == 2 && pods.relistReasons == ["expired"])
+        #expect(metrics.watches["networkpolicies"]?.synced == false)
+        #expect(metrics.watches.count == 2 && metrics.controllers.isEmpty)
+
+        var before = TopSnapshot(time: Date(timeIntervalSince1970: 0), node: "n", interval: 2)
+        before.watches = [pods]
+        var after = TopSnapshot(time: Date(timeIntervalSince1970: 2), node: "n", interval: 2)
+        var more = pods
+        more.events = 50
+        after.watches = [more, try #require(metrics.watches["networkpolicies"])]
+        let rated = after.rated(since: before)
+        #expect(rated.watches?.first?.eventsPerSecond == 5)
+        #expect(rated.watches?.last?.eventsPerSecond == nil)
+        let rows = TopModel(snapshot: rated).table(.health).rows
+        let podRow = try #require(rows.first { $0.id == "watch/pods" })
+        #expect(podRow.cells.last == "synced, 5 events/s, 2 relists (expired)", "\(podRow.cells)")
+        #expect(rows.first { $0.id == "watch/networkpolicies" }?.tone == .warn)
     }
 }
