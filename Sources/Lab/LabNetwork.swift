@@ -6,6 +6,7 @@ struct LabNetwork {
     let layout: LabLayout
 
     func createControlPlane() throws {
+        Self.loadBridgeNetfilter()
         let cp = layout.controlPlaneNetns
         try Shell.ip("netns", "add", cp)
         try Shell.ip(in: cp, "link", "set", "lo", "up")
@@ -29,6 +30,26 @@ struct LabNetwork {
         try Shell.ip(in: netns, "link", "set", "eth0", "up")
         // A node forwards its pods' traffic, as any Kubernetes node is set up to.
         try Shell.run("/usr/sbin/ip", ["netns", "exec", netns, "sysctl", "-qw", "net.ipv4.ip_forward=1"])
+        // And, as kubeadm requires of a node, bridged pod traffic goes through netfilter: without it a pod's
+        // reply to a client on its own bridge skips the service proxy's NAT (a Service whose endpoint shares the
+        // client's node times out) and the pod policies never see pod-to-pod traffic on one node.
+        for setting in ["net.bridge.bridge-nf-call-iptables=1", "net.bridge.bridge-nf-call-ip6tables=1"] {
+            let result = try Shell.run(
+                "/usr/sbin/ip", ["netns", "exec", netns, "sysctl", "-qw", setting], check: false)
+            if result.status != 0 {
+                print(
+                    "lab: warning: \(node): cannot set \(setting) (br_netfilter missing?): Services answered by a pod "
+                        + "on the client's own node will time out")
+            }
+        }
+    }
+
+    /// Loads br_netfilter with the kernel's modprobe (it is never loaded on demand), as a node's setup does.
+    static func loadBridgeNetfilter() {
+        let modprobe =
+            (try? String(contentsOfFile: "/proc/sys/kernel/modprobe", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "/sbin/modprobe"
+        _ = try? Shell.run(modprobe.isEmpty ? "/sbin/modprobe" : modprobe, ["-q", "br_netfilter"], check: false)
     }
 
     /// Every namespace of this lab (control plane, nodes, pods).
