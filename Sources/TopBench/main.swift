@@ -63,7 +63,7 @@ let buildKind = "release build"
 
 @MainActor func say(_ text: String) { if !json { print(text) } }
 func ms(_ value: Double) -> String { String(format: "%.2f ms", value) }
-func threadCPU() -> Double {
+@Sendable func threadCPU() -> Double {
     var t = timespec()
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
     return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
@@ -257,11 +257,7 @@ say(
 // The firewall counters' read, in this process: libiptc's snapshot of the table alone, then the reader krctl top
 // uses (that snapshot, every chain's fingerprint and counters, nothing decoded after its first read).
 let (snapshotTimes, readTimes) = try NetworkNamespace.run(netns) { () -> ([Double], [Double]) in
-    @Sendable func cpu() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-        return Double(t.tv_sec) * 1000 + Double(t.tv_nsec) / 1e6
-    }
+    func cpu() -> Double { threadCPU() * 1000 }
     let reader = RuleCounterReader(family: .ipv4)
     _ = try reader.read()
     var snapshots: [Double] = []

@@ -18,16 +18,10 @@ public enum DenialCounters {
         return DenialCount.match(plan: plan, kernel: kernel)
     }
 
-    /// Every chain of ours (pod and policy chains) with its rules' counters, from one snapshot.
+    /// Every chain of ours (pod and policy chains) with its rules' counters, from one snapshot (a one-off
+    /// `RuleCounterReader`; keep a reader to read again without decoding what did not change).
     public static func rules(family: IPAddress.Family) throws -> [String: [DenialCount.Counted]] {
-        let table = try IPTablesTable("filter", family: family)
-        var result: [String: [DenialCount.Counted]] = [:]
-        for chain in table.chains() where IPTablesOwner.firewall.owns(chain) {
-            result[chain] = table.counted(chain).map {
-                DenialCount.Counted(rule: $0.rule, packets: $0.packets, bytes: $0.bytes)
-            }
-        }
-        return result
+        try RuleCounterReader(family: family).read().mapValues(\.counted)
     }
 
     /// `/proc/net/stat/nf_conntrack` of the calling thread's namespace; nil where conntrack is not loaded.
