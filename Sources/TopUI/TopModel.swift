@@ -97,9 +97,11 @@ public struct TopModel: Sendable {
         ]
         let rows = snapshot.services.filter(concerns(service:)).map { s -> TopTable.Row in
             let r = s.rates
+            let ready = s.ready
+            let (active, inactive) = s.servers.reduce((0, 0)) { ($0.0 + $1.active, $0.1 + $1.inactive) }
             let cells = [
-                TopText.amount(r?.connections), s.name ?? "(not kube-router's)", s.key, "\(s.ready)/\(s.servers.count)",
-                s.state.rawValue, "\(s.active)", "\(s.inactive)", TopText.amount(r?.packetsIn),
+                TopText.amount(r?.connections), s.name ?? "(not kube-router's)", s.key, "\(ready)/\(s.servers.count)",
+                s.state.rawValue, String(active), String(inactive), TopText.amount(r?.packetsIn),
                 TopText.amount(r?.packetsOut), TopText.amount(r?.bytesIn), TopText.amount(r?.bytesOut),
                 s.type ?? "-", s.scheduler,
                 (s.flags + (s.persistenceSeconds.map { ["persist \($0)s"] } ?? []))
@@ -107,21 +109,23 @@ public struct TopModel: Sendable {
             ]
             func n(_ v: Double?) -> TopTable.SortValue { .number(v ?? -1) }
             let sort: [TopTable.SortValue] = [
-                n(r?.connections), .text(s.name ?? "~"), .text(s.key), .number(Double(s.ready)),
+                n(r?.connections), .text(s.name ?? "~"), .text(s.key), .number(Double(ready)),
                 .text(s.state.rawValue),
-                .number(Double(s.active)), .number(Double(s.inactive)), n(r?.packetsIn), n(r?.packetsOut),
+                .number(Double(active)), .number(Double(inactive)), n(r?.packetsIn), n(r?.packetsOut),
                 n(r?.bytesIn), n(r?.bytesOut), .text(s.type ?? ""), .text(s.scheduler), .text(cells[13]),
             ]
             let tone: TopTable.Tone = s.state == .ok ? .normal : s.state == .noEndpoints ? .warn : .bad
-            let detail = [
-                "\(s.name ?? s.key)  \(s.key)  \(s.type ?? "-")  \(s.scheduler)  "
-                    + "endpoints \(s.ready)/\(s.servers.count)",
-                "servers: "
-                    + (s.servers.isEmpty
-                        ? "none"
-                        : s.servers.map { "\($0.address)\($0.pod.map { " (\($0))" } ?? "")" }.joined(separator: ", ")),
-            ]
-            return TopTable.Row(id: s.key, cells: cells, sort: sort, tone: tone, detail: detail)
+            return TopTable.Row(
+                id: s.key, cells: cells, sort: sort, tone: tone,
+                detail: [
+                    "\(s.name ?? s.key)  \(s.key)  \(s.type ?? "-")  \(s.scheduler)  "
+                        + "endpoints \(ready)/\(s.servers.count)",
+                    "servers: "
+                        + (s.servers.isEmpty
+                            ? "none"
+                            : s.servers.map { "\($0.address)\($0.pod.map { " (\($0))" } ?? "")" }
+                                .joined(separator: ", ")),
+                ])
         }
         let empty =
             ipvsNote.map { "IPVS: \($0)" }
@@ -167,7 +171,7 @@ public struct TopModel: Sendable {
         let rows = snapshot.pods.filter { concerns(pod: $0.pod) }.map { p -> TopTable.Row in
             let last = p.lastDrop.map { TopText.age(now.timeIntervalSince($0)) + " ago" } ?? "-"
             let policies = p.policies.isEmpty ? "(default deny)" : p.policies.joined(separator: ",")
-            return TopTable.Row(
+            var row = TopTable.Row(
                 id: p.id,
                 cells: [
                     p.pod, p.direction, TopText.amount(p.refusedPerSecond), TopText.amount(p.allowedPerSecond),
@@ -184,11 +188,14 @@ public struct TopModel: Sendable {
                     "isolated by \(policies); "
                         + (p.refused.map { "\($0) refused in all" } ?? "the kernel lacks the planned REJECT rule"),
                 ])
+            if let lastDrop = p.lastDrop { row.ages[7] = lastDrop }
+            return row
         }
         let empty =
             snapshot.source("cluster")?.message ?? snapshot.source("firewall")?.message
             ?? "No pod of this node is isolated by a policy"
-        return TopTable(title: "Policy", columns: columns, rows: rows, empty: empty, drillable: true)
+        let title = snapshot.countersEvery.map { "Policy (counters every \(TopText.interval($0)))" } ?? "Policy"
+        return TopTable(title: title, columns: columns, rows: rows, empty: empty, drillable: true)
     }
 
     func ruleTable(_ id: String) -> TopTable {
@@ -394,13 +401,20 @@ public struct TopModel: Sendable {
         if let costs = snapshot.collection, !costs.isEmpty {
             let total = costs.values.reduce(0, +)
             let parts = costs.sorted { $0.value > $1.value }.map { "\($0.key) \(String(format: "%.1f", $0.value))ms" }
-            let state = "CPU per tick: " + parts.prefix(3).joined(separator: ", ")
+            let every = snapshot.countersEvery.map { "firewall counters every \(TopText.interval($0)); " } ?? ""
+            let state = every + "CPU per tick: " + parts.prefix(3).joined(separator: ", ")
             rows.append(
                 TopTable.Row(
                     id: "krctl/collection",
                     cells: ["krctl top", "", TopText.duration(total / 1000), "", "", "", "", state],
                     tone: .dim,
-                    detail: ["krctl top's collection this tick, CPU by source:", parts.joined(separator: ", ")]))
+                    detail: [
+                        "krctl top's collection this tick, CPU by source: " + parts.joined(separator: ", "),
+                        snapshot.countersEvery.map {
+                            "the firewall's counters are read every \(TopText.interval($0)) (reading them at every "
+                                + "tick would cost more than krctl top's budget); their rates are over that time"
+                        } ?? "",
+                    ]))
         }
         return TopTable(
             title: "Health", columns: columns, rows: rows, empty: "No status file of the agent", drillable: true)

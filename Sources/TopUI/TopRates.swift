@@ -16,6 +16,14 @@ public enum TopRates {
         return rate(previous.map { Double($0) }, Double(current), elapsed: elapsed)
     }
 
+    /// How often a source whose read costs `cost` milliseconds of CPU is read so that it takes at most
+    /// `budget` of one core: every tick (`interval` seconds) while that fits, else every few whole ticks.
+    public static func period(cost: Double, interval: Double, budget: Double) -> Double {
+        guard interval > 0, budget > 0, cost.isFinite, cost > 0 else { return interval }
+        let wanted = cost / 1000 / budget
+        return wanted <= interval ? interval : (wanted / interval).rounded(.up) * interval
+    }
+
     public static func rates(
         _ previous: TopSnapshot.Counters?, _ current: TopSnapshot.Counters, elapsed: Double
     ) -> TopSnapshot.Counters? {
@@ -45,19 +53,52 @@ extension TopSnapshot {
         for i in result.services.indices {
             let old = services[result.services[i].key]
             result.services[i].rates = TopRates.rates(old?.counters, result.services[i].counters, elapsed: elapsed)
-            let servers = Dictionary(
-                (old?.servers ?? []).map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
+            let oldServers = old?.servers ?? []
+            // The same servers in the same order (the usual case): by position; else by address.
+            if oldServers.count == result.services[i].servers.count
+                && zip(oldServers, result.services[i].servers).allSatisfy({ $0.address == $1.address })
+            {
+                for j in oldServers.indices {
+                    result.services[i].servers[j].rates = TopRates.rates(
+                        oldServers[j].counters, result.services[i].servers[j].counters, elapsed: elapsed)
+                }
+                continue
+            }
+            let servers = Dictionary(oldServers.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
             for j in result.services[i].servers.indices {
                 let server = result.services[i].servers[j]
                 result.services[i].servers[j].rates = TopRates.rates(
                     servers[server.address]?.counters, server.counters, elapsed: elapsed)
             }
         }
-        let pods = Dictionary(previous.pods.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        for i in result.pods.indices {
+        let pods = Dictionary(previous.pods.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        // The pods' counters have a time of their own: not read again this tick, they keep the rates they had
+        // (`previous` is then the rated snapshot before); read again, their window is since their last read.
+        let countersElapsed = (countersRead ?? time).timeIntervalSince(previous.countersRead ?? previous.time)
+        let unread = countersRead != nil && countersElapsed == 0
+        if unread && previous.pods.count == result.pods.count
+            && zip(previous.pods, result.pods).allSatisfy({ $0.key == $1.key && $0.chain == $1.chain })
+        {
+            // The rows the collector kept (the usual case): the rated ones before, with this tick's last drops.
+            let lastDrops = result.pods.map(\.lastDrop)
+            result.pods = previous.pods
+            for i in result.pods.indices where lastDrops[i] != nil { result.pods[i].lastDrop = lastDrops[i] }
+        } else if unread {
+            for i in result.pods.indices {
+                guard let old = pods[result.pods[i].key], old.chain == result.pods[i].chain else { continue }
+                result.pods[i].refusedPerSecond = old.refusedPerSecond
+                result.pods[i].allowedPerSecond = old.allowedPerSecond
+                result.pods[i].lastDrop = result.pods[i].lastDrop ?? old.lastDrop
+                if old.rules.count == result.pods[i].rules.count {
+                    for j in old.rules.indices { result.pods[i].rules[j].perSecond = old.rules[j].perSecond }
+                }
+            }
+        }
+        for i in result.pods.indices where countersRead == nil || countersElapsed != 0 {
+            let elapsed = countersElapsed
             let pod = result.pods[i]
             // A chain that changed its name is another rule: its counters are not comparable.
-            guard let old = pods[pod.id], old.chain == pod.chain else {
+            guard let old = pods[pod.key], old.chain == pod.chain else {
                 result.pods[i].refusedPerSecond = nil
                 result.pods[i].allowedPerSecond = nil
                 continue

@@ -39,7 +39,11 @@ public struct TopRenderer: Sendable {
         }
     }
 
-    public func render(_ model: TopModel, _ state: TopState, width: Int, height: Int) -> TopGrid {
+    /// One frame. `tables` keeps the pane's table between frames (the dashboard passes one; without it the
+    /// table is built for this frame).
+    public func render(
+        _ model: TopModel, _ state: TopState, width: Int, height: Int, tables: TopTableCache? = nil
+    ) -> TopGrid {
         var grid = TopGrid(width: width, height: height)
         guard width > 0, height > 0 else { return grid }
         let layout = Layout(width: width, height: height, focus: model.focus != nil)
@@ -55,8 +59,7 @@ public struct TopRenderer: Sendable {
             detail = model.snapshot.sources.map { "\($0.name): \($0.message)" }
             footerTitle = "Overview"
         } else {
-            let table = model.table(state.pane, drill: state.drill)
-            let rows = table.visible(filter: state.filter, sort: state.sort)
+            let (table, rows) = Self.visible(model, state, tables)
             let ids = rows.map(\.id)
             let selected = state.selectedIndex(in: ids)
             self.table(
@@ -72,7 +75,7 @@ public struct TopRenderer: Sendable {
             }
         }
         hints(&grid, state, row: height - 1, full: layout.full)
-        if let overlay = state.overlay { self.overlay(&grid, overlay, model, state) }
+        if let overlay = state.overlay { self.overlay(&grid, overlay, model, state, tables) }
         if !color { grid = stripColors(grid) }
         return grid
     }
@@ -294,11 +297,22 @@ public struct TopRenderer: Sendable {
         }
     }
 
-    func overlay(_ grid: inout TopGrid, _ overlay: TopState.Overlay, _ model: TopModel, _ state: TopState) {
+    /// The pane's table and its visible rows, from `tables` when given.
+    public static func visible(
+        _ model: TopModel, _ state: TopState, _ tables: TopTableCache?
+    ) -> (table: TopTable, rows: [TopTable.Row]) {
+        if let tables { return tables.visible(model, state) }
+        let table = model.table(state.pane, drill: state.drill)
+        return (table, table.visible(filter: state.filter, sort: state.sort))
+    }
+
+    func overlay(
+        _ grid: inout TopGrid, _ overlay: TopState.Overlay, _ model: TopModel, _ state: TopState,
+        _ tables: TopTableCache?
+    ) {
         let lines: [String]
         let title: String
-        let table = model.table(state.pane, drill: state.drill)
-        let ids = table.visible(filter: state.filter, sort: state.sort).map(\.id)
+        let ids = Self.visible(model, state, tables).rows.map(\.id)
         let selected = state.selected(in: ids)
         switch overlay {
         case .help:

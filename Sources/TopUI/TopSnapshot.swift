@@ -35,6 +35,12 @@ public struct TopSnapshot: Codable, Sendable, Equatable {
     /// What reading each source cost krctl this tick, in milliseconds of CPU time (absent in recordings of
     /// older krctl): `krctl top`'s own cost, shown on the Health pane.
     public var collection: [String: Double]?
+    /// When `pods`' firewall counters were read (absent: at `time`). At scale the firewall is read less often
+    /// than every tick, to keep krctl top within its CPU budget: then this is an earlier tick's time and the
+    /// pods keep that read's rates.
+    public var countersRead: Date?
+    /// Seconds between reads of the firewall's counters, when longer than the interval (the budget's doing).
+    public var countersEvery: Double?
 
     public init(
         time: Date, node: String, interval: Double, elapsed: Double? = nil, agent: Agent? = nil,
@@ -196,7 +202,7 @@ public struct TopSnapshot: Codable, Sendable, Equatable {
             self.rates = rates
             self.servers = servers
         }
-        public var ready: Int { servers.filter { $0.weight > 0 }.count }
+        public var ready: Int { servers.reduce(0) { $0 + ($1.weight > 0 ? 1 : 0) } }
         public var active: Int { servers.reduce(0) { $0 + $1.active } }
         public var inactive: Int { servers.reduce(0) { $0 + $1.inactive } }
     }
@@ -236,6 +242,13 @@ public struct TopSnapshot: Codable, Sendable, Equatable {
             self.rules = rules
         }
         public var id: String { "\(pod)|\(direction)|\(family)" }
+        /// `id` as a value (no string built): to match thousands of rows between ticks.
+        public var key: Key { Key(pod: pod, direction: direction, family: family) }
+        public struct Key: Hashable, Sendable {
+            public var pod: String
+            public var direction: String
+            public var family: String
+        }
     }
 
     /// A rule of a pod chain: its text, comment and hits.

@@ -42,15 +42,37 @@ public struct TopTable: Sendable, Equatable {
         /// One per column; a missing value (a rate not known yet) sorts as the lowest.
         public var sort: [SortValue]
         public var tone: Tone
-        /// The detail strip's lines for this row.
-        public var detail: [String]
-        public init(id: String, cells: [String], sort: [SortValue]? = nil, tone: Tone = .normal, detail: [String] = [])
-        {
+        /// The detail strip's lines for this row: made when asked (only the selected row's are shown, and a
+        /// pane has thousands of rows).
+        public var detail: [String] { makeDetail() }
+        private var makeDetail: @Sendable () -> [String]
+        /// Cells that show an age ("4s ago"), by column: the time it is counted from, so that a kept table's
+        /// ages can be brought up to date (`aged(now:)`) without building it again.
+        public var ages: [Int: Date] = [:]
+        public init(
+            id: String, cells: [String], sort: [SortValue]? = nil, tone: Tone = .normal,
+            detail: @autoclosure @escaping @Sendable () -> [String] = []
+        ) {
             self.id = id
             self.cells = cells
             self.sort = sort ?? cells.map { .text($0) }
             self.tone = tone
-            self.detail = detail
+            self.makeDetail = detail
+        }
+
+        public static func == (a: Row, b: Row) -> Bool {
+            a.id == b.id && a.cells == b.cells && a.sort == b.sort && a.tone == b.tone && a.ages == b.ages
+                && a.detail == b.detail
+        }
+
+        /// The row with its age cells counted to `now`.
+        public func aged(now: Date) -> Row {
+            guard !ages.isEmpty else { return self }
+            var row = self
+            for (column, since) in ages where column < row.cells.count {
+                row.cells[column] = TopText.age(now.timeIntervalSince(since)) + " ago"
+            }
+            return row
         }
     }
 

@@ -140,8 +140,11 @@ final class TopCollector: @unchecked Sendable {
         if let ipvsSource { sources.append(ipvsSource) }
         charge("ipvs")
         charge("other")
-        let (pods, firewallSource) = readPods(charge: charge)
+        let (pods, firewallSource) = readPodsWithinBudget(now: now, interval: interval, charge: charge)
         snapshot.pods = pods
+        snapshot.countersRead = podsRead?.time
+        let period = firewallPeriod(interval: interval)
+        snapshot.countersEvery = podsRead != nil && period > interval ? period : nil
         if let firewallSource { sources.append(firewallSource) }
         charge("firewall")
         let log = drops.get()
@@ -325,6 +328,7 @@ final class TopCollector: @unchecked Sendable {
             plans = [:]
             for family in [IPAddress.Family.ipv4, .ipv6] { plans[family] = planner.plan(node: node, family: family) }
             rejectIndex = [:]
+            plansGeneration += 1
             var observed: [IPAddress.Family: ObservedFirewall] = [:]
             for family in [IPAddress.Family.ipv4, .ipv6] {
                 observed[family] = try? ObservedFirewall.read(family: family)
@@ -338,6 +342,45 @@ final class TopCollector: @unchecked Sendable {
                 message:
                     "cannot read the cluster: \(error) (pods, policies and drops need it: --kubeconfig or --manifests)")
         }
+    }
+
+    /// The share of one core that reading the firewall's counters may take on average: a quarter of krctl top's
+    /// whole budget (2%). The kernel copies the whole table for a read (about 25 ms of CPU at 20,000 rules, and
+    /// 20 more to take it apart and build the rows): a large firewall is read every few ticks instead of every
+    /// tick (every 10 s at 20,000 rules), and its rates are over the time between reads.
+    static let firewallBudget = 0.005
+    /// The last read of the pods' counters: its rows, when, its CPU cost (ms) and the plans it was read for.
+    private var podsRead: (time: Date, rows: [TopSnapshot.PodDirection], cost: Double, plans: Int, reads: Int)?
+    /// Counts the cluster's replans, so that a new plan is read at once.
+    private var plansGeneration = 0
+
+    /// How often the firewall's counters are read: every tick while a read costs at most `firewallBudget` of
+    /// the interval, else every few ticks (whole ticks, so that the windows stay equal).
+    func firewallPeriod(interval: Double) -> Double {
+        TopRates.period(cost: podsRead?.cost ?? 0, interval: interval, budget: Self.firewallBudget)
+    }
+
+    /// `readPods` when due: at the first two ticks (a rate needs two reads), when the plan changed, and when
+    /// `firewallPeriod` has passed since the last read; in between, that read's rows.
+    func readPodsWithinBudget(
+        now: Date, interval: Double, charge: (String) -> Void
+    ) -> ([TopSnapshot.PodDirection], TopSnapshot.Source?) {
+        if let last = podsRead, last.reads >= 2, last.plans == plansGeneration,
+            now.timeIntervalSince(last.time) < firewallPeriod(interval: interval) - interval / 2
+        {
+            return (last.rows, nil)
+        }
+        let start = Self.threadCPU()
+        let (rows, source) = readPods(charge: charge)
+        if source == nil {
+            podsRead = (
+                now, rows, Self.threadCPU() - start, plansGeneration,
+                podsRead?.plans == plansGeneration ? (podsRead?.reads ?? 0) + 1 : 1
+            )
+        } else {
+            podsRead = nil
+        }
+        return (rows, source)
     }
 
     func readPods(charge: (String) -> Void = { _ in }) -> ([TopSnapshot.PodDirection], TopSnapshot.Source?) {

@@ -262,6 +262,7 @@ struct TopCommand: ParsableCommand {
         defer { stop.set(true) }
 
         let renderer = TopRenderer(ascii: ascii, color: screen.color)
+        let tables = TopTableCache()
         var state = TopState(
             pane: focus == nil ? .overview : focusKind == .service ? .services : .policy,
             interval: interval.seconds)
@@ -285,8 +286,8 @@ struct TopCommand: ParsableCommand {
                 snapshot: current, history: history, now: replaying ? current.time : Date(), focus: focus)
             if let key = screen.key() {
                 let (width, height) = screen.size
-                let table = model.table(state.pane, drill: state.drill)
-                let ids = table.visible(filter: state.filter, sort: state.sort).map(\.id)
+                let (table, rows) = TopRenderer.visible(model, state, tables)
+                let ids = rows.map(\.id)
                 let layout = TopRenderer.Layout(width: width, height: height, focus: focus != nil)
                 let wasPaused = state.paused
                 switch state.handle(
@@ -306,7 +307,7 @@ struct TopCommand: ParsableCommand {
                 let model = TopModel(
                     snapshot: current, history: history, now: replaying ? current.time : Date(), focus: focus)
                 let (width, height) = screen.size
-                screen.draw(renderer.render(model, state, width: width, height: height))
+                screen.draw(renderer.render(model, state, width: width, height: height, tables: tables))
                 lastDraw = Date()
                 dirty = false
             }

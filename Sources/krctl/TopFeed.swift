@@ -45,7 +45,8 @@ final class TopFeed: @unchecked Sendable {
         }
         // A recording's first snapshot keeps the rates it was recorded with.
         let snapshot = previous == nil && isReplay ? raw : raw.rated(since: previous)
-        previous = raw
+        // The rated one: pods whose counters were not read again this tick keep its rates.
+        previous = snapshot
         if let record, let line = try? TopRecording.line(snapshot) { record.write(Data((line + "\n").utf8)) }
         return snapshot
     }

@@ -73,6 +73,51 @@ import TopUI
         #expect(older.allSatisfy { $0.id != "krctl/collection" })
     }
 
+    /// At scale the firewall's counters are read every few ticks: a tick that did not read them keeps the
+    /// rates of the last read (the window stays that read's), and the next read's rates are over the whole time
+    /// since the one before, not over one tick.
+    @Test func countersNotReadAgainKeepTheirRatesAndTheNextReadSpansTheGap() throws {
+        var first = TopSamples.snapshot(0)
+        first.countersRead = first.time
+        var second = TopSamples.snapshot(1)
+        second.countersRead = second.time
+        let rated = second.rated(since: first)
+        let api = try #require(rated.pods.first { $0.pod == "shop/api" })
+        #expect(api.refusedPerSecond == 5)
+        // The next tick, 2 s later: the collector kept the pods of the read before (counters and read time).
+        var third = TopSamples.snapshot(2)
+        third.pods = second.pods
+        third.countersRead = second.countersRead
+        let kept = third.rated(since: rated)
+        #expect(kept.elapsed == 2)
+        #expect(kept.pods.map(\.refusedPerSecond) == rated.pods.map(\.refusedPerSecond))
+        #expect(kept.pods.map(\.allowedPerSecond) == rated.pods.map(\.allowedPerSecond))
+        #expect(kept.pods.flatMap { $0.rules.map(\.perSecond) } == rated.pods.flatMap { $0.rules.map(\.perSecond) })
+        #expect(kept.dropsPerSecond == rated.dropsPerSecond)
+        // Read again 4 s after the last read: 20 more refused packets over 4 s, not over the 2 s tick.
+        var fourth = TopSamples.snapshot(3)
+        fourth.countersRead = fourth.time
+        for i in fourth.pods.indices { fourth.pods[i].refused = second.pods[i].refused.map { $0 + 20 } }
+        let reread = fourth.rated(since: kept)
+        #expect(reread.pods.allSatisfy { $0.refused == nil || $0.refusedPerSecond == 5 }, "\(reread.pods)")
+    }
+
+    @Test func aCostlySourceIsReadEveryFewWholeTicks() {
+        // Within 1% of a core: a 10 ms read fits a 2 s tick (20 ms); a 50 ms one needs 5 s, so every 3 ticks.
+        #expect(TopRates.period(cost: 10, interval: 2, budget: 0.01) == 2)
+        #expect(TopRates.period(cost: 50, interval: 2, budget: 0.01) == 6)
+        #expect(TopRates.period(cost: 50, interval: 10, budget: 0.01) == 10)
+        #expect(TopRates.period(cost: 0, interval: 2, budget: 0.01) == 2)
+        #expect(TopRates.period(cost: .nan, interval: 2, budget: 0.01) == 2)
+        var snapshot = TopSamples.snapshot(1)
+        snapshot.countersEvery = 6
+        snapshot.collection = ["firewall counters": 50]
+        let model = TopModel(snapshot: snapshot)
+        #expect(model.table(.policy).title == "Policy (counters every 6s)")
+        let row = model.table(.health).rows.first { $0.id == "krctl/collection" }
+        #expect(row?.cells.last?.hasPrefix("firewall counters every 6s; CPU per tick") == true, "\(row?.cells ?? [])")
+    }
+
     @Test func aChainThatChangedIdentityHasNoRateYet() {
         var before = TopSamples.snapshot(0)
         before.pods[0].chain = "KUBE-POD-FW-OLD"

@@ -169,23 +169,23 @@ public final class IPTablesTable: @unchecked Sendable {
         }
     }
 
-    /// A chain's fingerprint and counters in one pass, nothing decoded: a seeded hash of its entries' bytes
-    /// as the rule is (equal hashes, equal rules), and each rule's packets and bytes in order. Not hashed: the
-    /// counters, and the bytes after the NUL of each match's and target's name, which the kernel does not
-    /// write (`xt_match_to_user` copies the name's length only): they are whatever libiptc's buffer held.
-    func fingerprint(_ chain: String) -> (hash: Int, packets: [UInt64], bytes: [UInt64]) {
+    /// A chain's entries as the rules are, and their counters, in one pass, nothing decoded: the entries' bytes
+    /// into `entries` (emptied first; one buffer reused for every chain) with what does not make the rule
+    /// zeroed: the counters, and the bytes after the NUL of each match's and target's name, which the kernel
+    /// does not write (`xt_match_to_user` copies the name's length only): they are whatever libiptc's buffer
+    /// held. Equal bytes, equal rules; each rule's packets and bytes in order.
+    func fingerprint(_ chain: String, into entries: inout [UInt8]) -> (packets: [UInt64], bytes: [UInt64]) {
         Self.lock.withLock {
-            var hasher = Hasher()
             var packets: [UInt64] = []
             var bytes: [UInt64] = []
-            var scratch: [UInt8] = []
+            entries.removeAll(keepingCapacity: true)
             if v6 {
                 var entry = ip6tc_first_rule(chain, handle)
                 while let e = entry {
                     Self.normalized(
                         UnsafeRawPointer(e), header: MemoryLayout<ip6t_entry>.size,
                         counters: MemoryLayout<ip6t_entry>.offset(of: \ip6t_entry.counters)!,
-                        target: Int(e.pointee.target_offset), size: Int(e.pointee.next_offset), into: &scratch)
+                        target: Int(e.pointee.target_offset), size: Int(e.pointee.next_offset), into: &entries)
                     packets.append(e.pointee.counters.pcnt)
                     bytes.append(e.pointee.counters.bcnt)
                     entry = ip6tc_next_rule(e, handle)
@@ -196,14 +196,13 @@ public final class IPTablesTable: @unchecked Sendable {
                     Self.normalized(
                         UnsafeRawPointer(e), header: MemoryLayout<ipt_entry>.size,
                         counters: MemoryLayout<ipt_entry>.offset(of: \ipt_entry.counters)!,
-                        target: Int(e.pointee.target_offset), size: Int(e.pointee.next_offset), into: &scratch)
+                        target: Int(e.pointee.target_offset), size: Int(e.pointee.next_offset), into: &entries)
                     packets.append(e.pointee.counters.pcnt)
                     bytes.append(e.pointee.counters.bcnt)
                     entry = iptc_next_rule(e, handle)
                 }
             }
-            scratch.withUnsafeBytes { hasher.combine(bytes: $0) }
-            return (hasher.finalize(), packets, bytes)
+            return (packets, bytes)
         }
     }
 

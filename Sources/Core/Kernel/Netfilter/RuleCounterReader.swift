@@ -5,8 +5,9 @@ import Planning
 /// Reads our chains' rules with their counters, one libiptc snapshot per call, and decodes a chain's rules
 /// only when its entries (counters aside) differ from the previous call's: `krctl top` reads every pod chain's
 /// counters every tick, and at 20,000 rules decoding them all each time costs more than the rest of the tick.
-/// A chain is known by a seeded 64-bit hash of its entries' bytes with the counters zeroed; a jump's target is
-/// an offset in the table, so a change in one chain can make later chains decode again (never the reverse).
+/// A chain is known by its entries' bytes with the counters zeroed, kept from the last call and compared
+/// whole (exact, and faster than hashing them: about 5 MB at 20,000 rules); a jump's target is an offset in the
+/// table, so a change in one chain can make later chains decode again (never the reverse).
 public final class RuleCounterReader: @unchecked Sendable {
     /// One chain's rules and their counters, in order.
     public struct Chain: Sendable {
@@ -25,7 +26,9 @@ public final class RuleCounterReader: @unchecked Sendable {
 
     public let family: IPAddress.Family
     private let owns: @Sendable (String) -> Bool
-    private var cache: [String: (hash: Int, count: Int, rules: [Rule], generation: Int)] = [:]
+    private var cache: [String: (entries: [UInt8], rules: [Rule], generation: Int)] = [:]
+    /// One buffer for every chain's entries, so that an unchanged chain costs no allocation.
+    private var scratch: [UInt8] = []
     private var generation = 0
     /// How many chains the last `read` decoded (the rest came from the cache).
     public private(set) var decodedChains = 0
@@ -41,16 +44,16 @@ public final class RuleCounterReader: @unchecked Sendable {
     public func read() throws -> [String: Chain] {
         let table = try IPTablesTable("filter", family: family)
         var result: [String: Chain] = [:]
-        var seen: [String: (hash: Int, count: Int, rules: [Rule], generation: Int)] = [:]
+        var seen: [String: (entries: [UInt8], rules: [Rule], generation: Int)] = [:]
         decodedChains = 0
         for name in table.chains() where owns(name) {
-            let (hash, packets, bytes) = table.fingerprint(name)
+            let (packets, bytes) = table.fingerprint(name, into: &scratch)
             var entry = cache[name]
-            if entry == nil || entry?.hash != hash || entry?.count != packets.count {
+            if entry == nil || !Self.same(entry!.entries, scratch) {
                 let rules = table.rules(name)
                 generation += 1
                 decodedChains += 1
-                entry = (hash, packets.count, rules, generation)
+                entry = (scratch, rules, generation)
             }
             guard let entry, entry.rules.count == packets.count else { continue }
             seen[name] = entry
@@ -58,5 +61,12 @@ public final class RuleCounterReader: @unchecked Sendable {
         }
         cache = seen
         return result
+    }
+
+    static func same(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.count == b.count
+            && a.withUnsafeBytes { x in
+                b.withUnsafeBytes { y in x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 }
+            }
     }
 }
