@@ -158,6 +158,14 @@ struct KubeRouter: ParsableCommand {
     var routerId: String?
 
     @Option(
+        name: .customLong("enable-pod-egress"),
+        help: ArgumentHelp(
+            "Masquerade pods' traffic to addresses outside every node's pod CIDR and not a node's (SNAT to the "
+                + "node's address), so that hosts outside the cluster can answer.",
+            valueName: "bool"))
+    var enablePodEgress = true
+
+    @Option(
         name: .customLong("enable-cni"),
         help: ArgumentHelp(
             "Write the CNI configuration (bridge plugin on kube-bridge, host-local IPAM over the pod CIDR).",
@@ -222,7 +230,7 @@ struct KubeRouter: ParsableCommand {
     static let booleanFlags = [
         "--run-firewall", "--run-service-proxy", "--run-router", "--cleanup-config", "--netpol-default-deny",
         "--ipvs-graceful-termination", "--masquerade-all", "--hairpin-mode",
-        "--nodes-full-mesh", "--bgp-graceful-restart", "--enable-cni",
+        "--nodes-full-mesh", "--bgp-graceful-restart", "--enable-cni", "--enable-pod-egress",
     ]
 
     func validate() throws {
@@ -321,9 +329,13 @@ struct KubeRouter: ParsableCommand {
             }
             let services = try cleanupServiceProxy()
             chains += services.chains
+            for family in [IPAddress.Family.ipv4, .ipv6] where (try? IPTablesTable("nat", family: family)) != nil {
+                chains += try IPTablesSync.cleanup(family: family, owner: PodEgress.natOwner).chainsDeleted
+            }
             let sets =
                 try IPSetSync(session: IPSetSession()).removeStale(keeping: [])
                 + IPSetSync(session: IPSetSession(), owner: ServiceProxyNetfilter.setOwner).removeStale(keeping: [])
+                + IPSetSync(session: IPSetSession(), owner: PodEgress.setOwner).removeStale(keeping: [])
             // The routes the BGP speaker installed (our protocol number); nobody else's.
             let table = try RouteTable()
             var routes = 0
@@ -413,7 +425,8 @@ struct KubeRouter: ParsableCommand {
                     ? UInt16(GoDuration.seconds(bgpGracefulRestartTime) ?? 90) : nil,
                 startupDeferral: GoDuration.seconds(bgpGracefulRestartDeferralTime) ?? 360,
                 cniConfigPath: enableCni ? cniConfFile : nil, cniTemplate: cniTemplate,
-                controlSocketPath: stateDir + "/" + ControlSocket.fileName, stateDir: stateDir)
+                controlSocketPath: stateDir + "/" + ControlSocket.fileName, stateDir: stateDir,
+                podEgress: enablePodEgress)
             try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
             let router = RouterController(cluster: informers, node: node, options: options, log: log)
             // The CNI file only after the first full firewall sync and the router's own (kube-router #873).

@@ -28,6 +28,9 @@ final class RouterController: @unchecked Sendable {
         var stateDir: String?
         var period: Double = 60
         var retry: Double = 1
+        /// `--enable-pod-egress`: masquerade pods' traffic that leaves the cluster (`PodEgress`); when false,
+        /// what an earlier run set up for it is removed.
+        var podEgress = false
     }
 
     private let cluster: any ClusterState
@@ -35,6 +38,7 @@ final class RouterController: @unchecked Sendable {
     private let options: Options
     private let log: Log
     private let routes: (any RouteBackend)?
+    private let backends: KernelBackends
     private let worker: SyncWorker
     /// Guards what the worker, the control socket and the sessions' threads share.
     private let lock = NSLock()
@@ -56,12 +60,17 @@ final class RouterController: @unchecked Sendable {
     private var cniWaitLogged = false
 
     /// `routes`: where the speaker installs learned routes (nil: the kernel's main table).
-    init(cluster: any ClusterState, node: String, options: Options, log: Log, routes: (any RouteBackend)? = nil) {
+    /// `backends`: where pod egress's sets and nat rules go.
+    init(
+        cluster: any ClusterState, node: String, options: Options, log: Log, routes: (any RouteBackend)? = nil,
+        backends: KernelBackends = .real
+    ) {
         self.cluster = cluster
         self.node = node
         self.options = options
         self.log = log
         self.routes = routes
+        self.backends = backends
         worker = SyncWorker(name: "router", period: options.period, retry: options.retry)
     }
 
@@ -96,7 +105,7 @@ final class RouterController: @unchecked Sendable {
         try ControlSocket.serve(path: options.controlSocketPath) { [weak self] command in
             self?.answer(command) ?? Data("{}".utf8)
         }
-        worker.start(ready: { [cluster] in cluster.hasSynced }) { [self] _ in sync() }
+        worker.start(ready: { [cluster] in cluster.hasSynced }) { [self] full in sync(full: full) }
     }
 
     /// Stops the worker, then the speaker: a replaced speaker's sessions end with a Cease and, without
@@ -142,9 +151,11 @@ final class RouterController: @unchecked Sendable {
 
     /// One sync: the plan, the speaker (started, or restarted when the AS or router ID changed), its
     /// peers, policy and prefixes, the CNI file and the status. False when the speaker cannot start.
-    private func sync() -> Bool {
+    /// `full`: the periodic sync, which also repairs pod egress's sets and chain against the kernel.
+    private func sync(full: Bool = false) -> Bool {
         syncing.withLock {
             guard !lock.withLock({ stopped }) else { return true }
+            if full && options.podEgress { egressApplied = nil }
             return syncUnlocked()
         }
     }
@@ -153,6 +164,65 @@ final class RouterController: @unchecked Sendable {
         // Read before the snapshot: every change of each resource up to its version is in it.
         let versions = cluster.resourceVersions
         let snapshot = cluster.snapshot()
+        let egressDone = syncPodEgress(nodes: Array(snapshot.nodes.values))
+        return syncSpeaker(snapshot: snapshot, versions: versions) && egressDone
+    }
+
+    /// The pod egress plans last applied (nil: none yet, or the last apply failed: the next one is whole).
+    private var egressApplied: [PodEgress.Plan]?
+    private var egressProblem: String?
+    private var egressLogged: Int?
+
+    /// Pod egress: both families' sets and nat chain from every node, or (turned off) their removal. Only the
+    /// families whose nat table the kernel has.
+    private func syncPodEgress(nodes: [Node]) -> Bool {
+        guard options.podEgress || egressApplied == nil else { return true }
+        let families = [IPAddress.Family.ipv4, .ipv6].filter { (try? backends.iptables("nat", $0)) != nil }
+        do {
+            if options.podEgress {
+                let plans = families.map { PodEgress.plan(nodes: nodes, family: $0) }
+                guard plans != egressApplied else { return true }
+                let session = try backends.ipsets()
+                for plan in plans {
+                    let before = egressApplied?.first { $0.family == plan.family }
+                    _ = try IPSetSync(backend: session, owner: PodEgress.setOwner).apply(
+                        plan.sets, previous: before?.sets)
+                    _ = try IPTablesSync.apply(
+                        plan.nat, previous: before?.nat, owner: PodEgress.natOwner, open: backends.iptables)
+                }
+                let subnets = plans.flatMap { $0.sets.first?.members ?? [] }.count
+                if subnets != egressLogged {
+                    egressLogged = subnets
+                    log.info("router: pod egress: masquerading pods' traffic that leaves the \(subnets) pod CIDR(s)")
+                }
+                egressApplied = plans
+            } else if egressApplied == nil {
+                var chains = 0
+                for family in families {
+                    chains += try IPTablesSync.cleanup(
+                        family: family, owner: PodEgress.natOwner, open: backends.iptables
+                    )
+                    .chainsDeleted
+                }
+                let sets = try IPSetSync(backend: try backends.ipsets(), owner: PodEgress.setOwner).removeStale(
+                    keeping: [])
+                if chains + sets.count > 0 {
+                    log.info("router: pod egress is off: removed \(chains) chain(s) and \(sets.count) set(s) of it")
+                }
+                egressApplied = []
+            }
+            egressProblem = nil
+            return true
+        } catch {
+            egressApplied = nil
+            let problem = "pod egress: \(error)"
+            if problem != egressProblem { log.error("router: \(problem); retrying") }
+            egressProblem = problem
+            return false
+        }
+    }
+
+    private func syncSpeaker(snapshot: ClusterSnapshot, versions: [String: String]) -> Bool {
         var settings = options.settings
         settings.localNetworks = Self.connectedNetworks()
         let plan = RouterPlanner.plan(node: node, nodes: snapshot.nodes, settings: settings, bgpPort: options.bgpPort)

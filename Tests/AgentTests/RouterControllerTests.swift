@@ -126,6 +126,59 @@ import Testing
         #expect(network["name"] == "pods")
     }
 
+    /// Pod egress keeps the cluster's pod CIDRs and node addresses in its sets as nodes come, repairs its chain
+    /// at the periodic sync, and an agent started with it off removes what an earlier one set up.
+    @Test func podEgressFollowsTheNodesAndIsRemovedWhenOff() throws {
+        let dir = try stateDirectory()
+        let cluster = FakeCluster(try objects(Self.nodes))
+        let (ipsets, iptables) = (FakeIPSets(), FakeIPTables())
+        var options = RouterController.Options(
+            settings: RouterSettings(), bgpPort: UInt16(20000 + Int(getpid() % 20000) + 2), maxPrefixes: 100,
+            holdTime: 9, gracefulRestartTime: nil, controlSocketPath: dir + "/" + ControlSocket.fileName,
+            stateDir: dir, period: 1, podEgress: true)
+        var router = RouterController(
+            cluster: cluster, node: "n1", options: options, log: Log(), routes: FakeRoutes(),
+            backends: .fakes(ipsets: ipsets, iptables: iptables))
+        try router.start()
+        #expect(waitForStatus(RouterStatus.self, dir) { $0.pid == getpid() && $0.syncs >= 1 })
+        #expect(ipsets.all["kube-router-pod-subnets"]?.members == [.net(CIDR("10.244.1.0/24")!)])
+        #expect(ipsets.all["kube-router-node-ips"]?.members == [.ip("10.99.0.1")])
+        let rule = try #require(iptables.rules(PodEgress.chain, table: "nat").first)
+        #expect(rule.target == .masquerade)
+        #expect(
+            rule.sets.map(\.name) == ["kube-router-pod-subnets", "kube-router-pod-subnets", "kube-router-node-ips"])
+        #expect(rule.sets.map(\.negated) == [false, true, true])
+        #expect(iptables.rules("POSTROUTING", table: "nat").contains { $0.target == .jump(PodEgress.chain) })
+        // A node joins: its pod CIDR and address join the sets.
+        let version = cluster.apply(try objects(Self.other))
+        router.handle(.added(try objects(Self.other)[0]))
+        #expect(waitForStatus(RouterStatus.self, dir) { $0.hasSynced(atLeast: version, of: ["nodes"]) })
+        #expect(
+            Set(ipsets.all["kube-router-pod-subnets"]?.members ?? [])
+                == [.net(CIDR("10.244.1.0/24")!), .net(CIDR("10.244.2.0/24")!)])
+        #expect(Set(ipsets.all["kube-router-node-ips"]?.members ?? []) == [.ip("10.99.0.1"), .ip("10.99.0.2")])
+        // Flushed by hand: the periodic (full) sync puts the rule back.
+        try iptables.edit(table: "nat") { try $0.flush(PodEgress.chain) }
+        let deadline = Date(timeIntervalSinceNow: 10)
+        while iptables.rules(PodEgress.chain, table: "nat").isEmpty && Date() < deadline { usleep(20_000) }
+        #expect(iptables.rules(PodEgress.chain, table: "nat").count == 1)
+        router.stop()
+        // Turned off: the next agent removes the chain, its hook and the sets.
+        options.podEgress = false
+        options.controlSocketPath = dir + "/second.sock"  // the first one's socket still answers
+        router = RouterController(
+            cluster: cluster, node: "n1", options: options, log: Log(), routes: FakeRoutes(),
+            backends: .fakes(ipsets: ipsets, iptables: iptables))
+        try router.start()
+        defer { router.stop() }
+        #expect(waitForStatus(RouterStatus.self, dir) { $0.syncs >= 1 && $0.pid == getpid() })
+        let gone = Date(timeIntervalSinceNow: 10)
+        while ipsets.all["kube-router-pod-subnets"] != nil && Date() < gone { usleep(20_000) }
+        #expect(!iptables.chains(table: "nat").contains(PodEgress.chain))
+        #expect(!iptables.rules("POSTROUTING", table: "nat").contains { $0.target == .jump(PodEgress.chain) })
+        #expect(ipsets.all.keys.filter { $0.hasPrefix("kube-router-") }.isEmpty, "\(ipsets.all.keys)")
+    }
+
     @Test func theBuiltInCNIConfigurationWithoutATemplate() throws {
         let cidrs = [try #require(CIDR("10.244.1.0/24")), try #require(CIDR("fd00:10:244:1::/64"))]
         let network = try JSONValue.parseJSON(Data(RouterController.cniConfig(template: nil, podCIDRs: cidrs).utf8))
