@@ -89,6 +89,29 @@ struct KubeRouter: ParsableCommand {
     var nodesFullMesh = true
 
     @Option(
+        name: .customLong("advertise-cluster-ip"),
+        help: ArgumentHelp(
+            "Announce services' ClusterIPs over BGP as host routes (kube-router.io/service.advertise.clusterip "
+                + "overrides it per service).",
+            valueName: "bool"))
+    var advertiseClusterIp = false
+
+    @Option(
+        name: .customLong("advertise-external-ip"),
+        help: ArgumentHelp(
+            "Announce services' external IPs over BGP (kube-router.io/service.advertise.externalip overrides it).",
+            valueName: "bool"))
+    var advertiseExternalIp = false
+
+    @Option(
+        name: .customLong("advertise-loadbalancer-ip"),
+        help: ArgumentHelp(
+            "Announce LoadBalancer services' ingress IPs over BGP (kube-router.io/service.advertise.loadbalancerip "
+                + "overrides it).",
+            valueName: "bool"))
+    var advertiseLoadbalancerIp = false
+
+    @Option(
         help: ArgumentHelp("External BGP peers every node peers with, comma-separated addresses.", valueName: "ips"))
     var peerRouterIps = ""
 
@@ -231,6 +254,7 @@ struct KubeRouter: ParsableCommand {
         "--run-firewall", "--run-service-proxy", "--run-router", "--cleanup-config", "--netpol-default-deny",
         "--ipvs-graceful-termination", "--masquerade-all", "--hairpin-mode",
         "--nodes-full-mesh", "--bgp-graceful-restart", "--enable-cni", "--enable-pod-egress",
+        "--advertise-cluster-ip", "--advertise-external-ip", "--advertise-loadbalancer-ip",
     ]
 
     func validate() throws {
@@ -411,14 +435,17 @@ struct KubeRouter: ParsableCommand {
                 stateDir: stateDir, log: log)
         }
         if runRouter {
+            var settings = RouterSettings(
+                clusterASN: clusterAsn, fullMesh: nodesFullMesh, externalPeers: try externalPeers(),
+                routerID: routerId.flatMap { IPAddress($0) },
+                serviceRanges: try serviceRanges(),
+                importRejects: try RouterSettings.cidrs(
+                    bgpImportReject,
+                    origin: "--bgp-import-reject"))
+            settings.advertise = ServiceAdvertisement(
+                clusterIP: advertiseClusterIp, externalIP: advertiseExternalIp, loadBalancerIP: advertiseLoadbalancerIp)
             let options = RouterController.Options(
-                settings: RouterSettings(
-                    clusterASN: clusterAsn, fullMesh: nodesFullMesh, externalPeers: try externalPeers(),
-                    routerID: routerId.flatMap { IPAddress($0) },
-                    serviceRanges: try serviceRanges(),
-                    importRejects: try RouterSettings.cidrs(
-                        bgpImportReject,
-                        origin: "--bgp-import-reject")),
+                settings: settings,
                 bgpPort: UInt16(clamping: bgpPort), maxPrefixes: peerRouterMaxPrefixes,
                 holdTime: UInt16(GoDuration.seconds(bgpHoldtime) ?? 90),
                 gracefulRestartTime: bgpGracefulRestart

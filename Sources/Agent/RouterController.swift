@@ -77,7 +77,9 @@ final class RouterController: @unchecked Sendable {
     func handle(_ event: InformerEvent) {
         switch event {
         case .synced: worker.markDirty()
-        case .added(let o), .deleted(let o), .updated(_, let o): if o.kind == "Node" { worker.markDirty() }
+        case .added(let o), .deleted(let o), .updated(_, let o):
+            // Services and their endpoints: the service IPs this node announces.
+            if ["Node", "Service", "EndpointSlice"].contains(o.kind) { worker.markDirty() }
         case .problem, .rejected: break  // the firewall controller (or the log) reports API problems
         }
     }
@@ -225,7 +227,9 @@ final class RouterController: @unchecked Sendable {
     private func syncSpeaker(snapshot: ClusterSnapshot, versions: [String: String]) -> Bool {
         var settings = options.settings
         settings.localNetworks = Self.connectedNetworks()
-        let plan = RouterPlanner.plan(node: node, nodes: snapshot.nodes, settings: settings, bgpPort: options.bgpPort)
+        let plan = RouterPlanner.plan(
+            node: node, nodes: snapshot.nodes, settings: settings, bgpPort: options.bgpPort,
+            services: snapshot.services, slices: snapshot.endpointSlices)
         if plan.problems != lastProblems {
             for problem in plan.problems { log.warn("router: \(problem)") }
             lastProblems = plan.problems
@@ -271,8 +275,8 @@ final class RouterController: @unchecked Sendable {
         }
         current.setImportPolicy(plan.importPolicy)
         current.setPeers(plan.peers)
-        current.setAdvertised(plan.advertised)
-        let prefixes = plan.advertised.map(\.description).joined(separator: ", ")
+        current.setAdvertised(plan.announced)
+        let prefixes = plan.announced.map(\.description).joined(separator: ", ")
         let summary = "\(plan.peers.count) peer(s), advertising \(prefixes)"
         if summary != lastSummary {
             log.info("router: \(summary)")
@@ -299,7 +303,7 @@ final class RouterController: @unchecked Sendable {
                 node: node, syncs: syncCount, lastSync: Date(),
                 asn: plan.routerID == nil ? nil : plan.localASN,
                 routerID: plan.routerID?.description,
-                advertised: plan.advertised.map(\.description),
+                advertised: plan.announced.map(\.description),
                 peersConfigured: counts.configured, peersEstablished: counts.established,
                 problems: plan.problems)
             status.resourceVersions = versions

@@ -62,16 +62,16 @@ import Testing
         #expect(again == 0 && unchanged.contains("daemonset.apps/kube-router unchanged"), "\(unchanged)\(againErr)")
 
         // The agent's reads are allowed, and its node checks may ask and hear yes.
-        for resource in [APIResource.nodes, .namespaces, .pods, .networkPolicies] {
+        for resource in [APIResource.nodes, .namespaces, .pods, .networkPolicies, .services, .endpointSlices] {
             #expect(statusCode { _ = try agent.list(resource) } == 200, "list \(resource)")
         }
         let reviews = try agent.reviewAccess(agentNeeds)
         let refused = reviews.filter { !$0.allowed }
         #expect(refused.isEmpty, "\(refused)")
-        // Nothing more: services (the base runs no service proxy), writes, other kinds.
-        #expect(statusCode { _ = try agent.list(.services) } == 403)
+        // Nothing more: other kinds (configmaps), gets, writes.
+        #expect(statusCode { _ = try agent.send("GET", "/api/v1/configmaps", what: "list configmaps") } == 403)
         #expect(
-            try agent.reviewAccess([.init(verb: "list", group: "", resource: "services")]).map(\.allowed) == [false])
+            try agent.reviewAccess([.init(verb: "list", group: "", resource: "configmaps")]).map(\.allowed) == [false])
         #expect(statusCode { _ = try agent.get(.nodes, namespace: nil, name: "n1") } == 403, "no get")
         let node: JSONValue = .object(["apiVersion": "v1", "kind": "Node", "metadata": .object(["name": "n1"])])
         #expect(statusCode { _ = try agent.create(.nodes, namespace: nil, object: node) } == 403)
@@ -84,7 +84,8 @@ import Testing
         #expect(
             statusCode {
                 _ = try agent.send(
-                    "GET", "/api/v1/services", query: ["watch": "1", "timeoutSeconds": "1"], what: "watch services")
+                    "GET", "/api/v1/configmaps", query: ["watch": "1", "timeoutSeconds": "1"],
+                    what: "watch configmaps")
             } == 403)
 
         // Removing the binding takes the access away again.
@@ -93,10 +94,11 @@ import Testing
         #expect(statusCode { _ = try agent.list(.pods) } == 403)
     }
 
-    /// Both overlays apply with kubectl's kustomize; the replace-kube-proxy role lets the agent read Services
-    /// and EndpointSlices too, the restricted DaemonSet asks for capabilities instead of privileged.
+    /// Both overlays apply with kubectl's kustomize; both roles let the agent read Services and EndpointSlices
+    /// (the router announces service IPs), replace-kube-proxy runs the service proxy, the restricted DaemonSet
+    /// asks for capabilities instead of privileged.
     @Test func kubectlAppliesTheOverlays() throws {
-        for (overlay, servicesAllowed) in [("restricted", false), ("replace-kube-proxy", true)] {
+        for (overlay, proxy) in [("restricted", false), ("replace-kube-proxy", true)] {
             let server = try TestAPIServer(arguments: ["--rbac", "--token", "agent-token:\(Self.account)"])
             let kubeconfig = try server.writeKubeconfig()
             let folder = repositoryRoot.appendingPathComponent("deploy/overlays/\(overlay)").path
@@ -105,14 +107,14 @@ import Testing
             #expect(out.contains("daemonset.apps/kube-router created"), "\(overlay): \(out)")
             let agent = KubeClient(config: server.config(token: "agent-token"))
             #expect(statusCode { _ = try agent.list(.pods) } == 200, "\(overlay)")
-            #expect(statusCode { _ = try agent.list(.services) } == (servicesAllowed ? 200 : 403), "\(overlay)")
-            #expect(statusCode { _ = try agent.list(.endpointSlices) } == (servicesAllowed ? 200 : 403), "\(overlay)")
+            #expect(statusCode { _ = try agent.list(.services) } == 200, "\(overlay)")
+            #expect(statusCode { _ = try agent.list(.endpointSlices) } == 200, "\(overlay)")
             let (_, json, _) = try kubectl(
                 kubeconfig, ["-n", "kube-system", "get", "daemonset", "kube-router", "-o", "json"])
             let container = try JSONValue.parseJSON(Data(json.utf8))["spec"]?["template"]?["spec"]?["containers"]?
                 .arrayValue?.first
             let args = container?["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            #expect(args.contains("--run-service-proxy=\(servicesAllowed)"), "\(overlay): \(args)")
+            #expect(args.contains("--run-service-proxy=\(proxy)"), "\(overlay): \(args)")
             if overlay == "restricted" {
                 #expect(container?["securityContext"]?["privileged"] != .bool(true))
                 #expect(

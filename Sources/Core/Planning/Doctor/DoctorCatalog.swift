@@ -88,8 +88,9 @@ public enum DoctorCatalog {
             ("", "namespaces", [.firewall]),
             ("", "pods", [.firewall]),
             ("networking.k8s.io", "networkpolicies", [.firewall]),
-            ("", "services", [.serviceProxy]),
-            ("discovery.k8s.io", "endpointslices", [.serviceProxy]),
+            // The router announces service IPs (--advertise-*-ip and the services' annotations).
+            ("", "services", [.serviceProxy, .router]),
+            ("discovery.k8s.io", "endpointslices", [.serviceProxy, .router]),
         ]
         return resources.flatMap { r in
             ["list", "watch"].map {

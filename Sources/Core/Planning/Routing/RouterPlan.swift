@@ -13,4 +13,10 @@ public struct RouterPlan: Sendable, Equatable {
     /// Problems with the cluster's data (a bad annotation), named by node and annotation; the rest
     /// of the plan stands.
     public var problems: [String]
+    /// Host routes of service IPs this node announces besides its pod CIDRs (`ServiceAdvertisement`); not
+    /// pod ranges (the CNI file takes `advertised` only).
+    public var serviceRoutes: [CIDR] = []
+
+    /// Everything the speaker announces: the pod CIDRs, then the service routes.
+    public var announced: [CIDR] { advertised + serviceRoutes.filter { !advertised.contains($0) } }
 }

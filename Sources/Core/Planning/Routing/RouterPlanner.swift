@@ -9,8 +9,10 @@ public enum RouterPlanner {
         passwords: "kube-router.io/peer.passwords", ports: "kube-router.io/peer.ports"
     )
 
+    /// `services` and `slices`: the cluster's, for the service IPs this node announces (`settings.advertise`).
     public static func plan(
-        node name: String, nodes: [String: Node], settings: RouterSettings, bgpPort: UInt16
+        node name: String, nodes: [String: Node], settings: RouterSettings, bgpPort: UInt16,
+        services: [String: Service] = [:], slices: [String: EndpointSlice] = [:]
     ) -> RouterPlan {
         var problems: [String] = []
         func asn(of node: Node) -> UInt32 {
@@ -64,9 +66,10 @@ public enum RouterPlanner {
         peers = peers.filter { seen.insert($0.address).inserted }
         if me.podCIDRs.isEmpty { problems.append("node \(name) has no spec.podCIDR yet: nothing to advertise") }
         let policy = importPolicy(node: name, nodes: nodes, settings: settings, problems: &problems)
+        let services = settings.advertise.routes(node: name, services: services, slices: slices)
         return RouterPlan(
             localASN: localASN, routerID: routerID, advertised: me.podCIDRs, peers: peers,
-            importPolicy: policy, problems: problems)
+            importPolicy: policy, problems: problems + services.problems, serviceRoutes: services.routes)
     }
 
     /// The import policy of node `name`: every node's pod CIDRs (accepted only from that node), this node's

@@ -15,6 +15,8 @@ public struct RouterSettings: Sendable {
     /// The networks connected to this node (read from its kernel by the caller): nothing inside them is
     /// installed from a peer.
     public var localNetworks: [CIDR] = []
+    /// `--advertise-cluster-ip`, `--advertise-external-ip`, `--advertise-loadbalancer-ip`.
+    public var advertise = ServiceAdvertisement()
 
     public init(
         clusterASN: UInt32 = 64512, fullMesh: Bool = true, externalPeers: [BGPPeerConfig] = [],
