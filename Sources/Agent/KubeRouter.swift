@@ -89,6 +89,17 @@ struct KubeRouter: ParsableCommand {
     var nodesFullMesh = true
 
     @Option(
+        name: .customLong("enable-ibgp"),
+        help: ArgumentHelp(
+            "Peer with the cluster's nodes of the same AS (false: only with the external peers).", valueName: "bool"))
+    var enableIbgp = true
+
+    @Option(
+        name: .customLong("advertise-pod-cidr"),
+        help: ArgumentHelp("Announce the node's pod CIDRs over BGP.", valueName: "bool"))
+    var advertisePodCidr = true
+
+    @Option(
         name: .customLong("advertise-cluster-ip"),
         help: ArgumentHelp(
             "Announce services' ClusterIPs over BGP as host routes (kube-router.io/service.advertise.clusterip "
@@ -254,7 +265,8 @@ struct KubeRouter: ParsableCommand {
         "--run-firewall", "--run-service-proxy", "--run-router", "--cleanup-config", "--netpol-default-deny",
         "--ipvs-graceful-termination", "--masquerade-all", "--hairpin-mode",
         "--nodes-full-mesh", "--bgp-graceful-restart", "--enable-cni", "--enable-pod-egress",
-        "--advertise-cluster-ip", "--advertise-external-ip", "--advertise-loadbalancer-ip",
+        "--advertise-cluster-ip", "--advertise-external-ip", "--advertise-loadbalancer-ip", "--enable-ibgp",
+        "--advertise-pod-cidr",
     ]
 
     func validate() throws {
@@ -442,6 +454,8 @@ struct KubeRouter: ParsableCommand {
                 importRejects: try RouterSettings.cidrs(
                     bgpImportReject,
                     origin: "--bgp-import-reject"))
+            settings.iBGP = enableIbgp
+            settings.advertisePodCIDR = advertisePodCidr
             settings.advertise = ServiceAdvertisement(
                 clusterIP: advertiseClusterIp, externalIP: advertiseExternalIp, loadBalancerIP: advertiseLoadbalancerIp)
             let options = RouterController.Options(

@@ -275,6 +275,7 @@ final class RouterController: @unchecked Sendable {
         }
         current.setImportPolicy(plan.importPolicy)
         current.setPeers(plan.peers)
+        current.setExports(plan.exports)
         current.setAdvertised(plan.announced)
         let prefixes = plan.announced.map(\.description).joined(separator: ", ")
         let summary = "\(plan.peers.count) peer(s), advertising \(prefixes)"

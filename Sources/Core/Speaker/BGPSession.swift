@@ -260,7 +260,7 @@ final class BGPSession: @unchecked Sendable {
                     set(.connect)
                     do {
                         connection = try BGPTransport.connect(
-                            to: peer.address, port: peer.port, from: nil, password: peer.password,
+                            to: peer.address, port: peer.port, from: peer.localAddress, password: peer.password,
                             timeout: max(1, local.connectRetry))
                     } catch {
                         // Meanwhile the peer may have connected to us.

@@ -51,6 +51,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     private var sessions: [IPAddress: BGPSession] = [:]
     private var rib: BGPRib
     private var advertised: [CIDR] = []
+    /// What is added to the routes towards each peer (communities, AS-path prepending), by address.
+    private var exports: [IPAddress: BGPExport] = [:]
     private var listener: BGPListener?
     private var stopped = false
     private let routes: (any RouteBackend)?
@@ -240,6 +242,20 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         markRoutesDirty()
     }
 
+    /// The communities and prepending of each peer's announcements: a peer whose export changed gets our
+    /// routes again (an UPDATE replaces the path it had), on its open session.
+    public func setExports(_ wanted: [IPAddress: BGPExport]) {
+        let (changed, prefixes): ([BGPSession], [CIDR]) = lock.withLock {
+            guard wanted != exports else { return ([], []) }
+            let changed = sessions.values.filter {
+                $0.isEstablished && wanted[$0.peer.address] != exports[$0.peer.address]
+            }
+            exports = wanted
+            return (changed, advertised)
+        }
+        for session in changed { for message in announcements(prefixes, for: session) { session.send(message) } }
+    }
+
     // MARK: Messages we send
 
     private func announcements(_ prefixes: [CIDR], for session: BGPSession) -> [BGPMessage] {
@@ -247,8 +263,11 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         var attributes = BGPPathAttributes()
         attributes.origin = .igp
         let external = session.peer.asn != config.asn
-        attributes.asPath = external ? [.init(.sequence, [config.asn])] : []
+        let export = lock.withLock { exports[session.peer.address] } ?? BGPExport()
+        let path = (external ? [config.asn] : []) + export.prepend
+        attributes.asPath = path.isEmpty ? [] : [.init(.sequence, path)]
         if !external { attributes.localPref = 100 }
+        if !export.communities.isEmpty { attributes.communities = export.communities }
         var messages: [BGPMessage] = []
         let families = Self.families(session.snapshot.peerOpen)
         let v4 = families.contains(AFI.ipv4.rawValue) ? prefixes.filter { $0.family == .ipv4 } : []

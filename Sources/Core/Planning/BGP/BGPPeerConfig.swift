@@ -10,6 +10,9 @@ public struct BGPPeerConfig: Sendable, Hashable {
     public var passive: Bool
     /// Where the peer came from: `node node-2`, `--peer-router-ips`, `annotation kube-router.io/peers`.
     public var origin: String
+    /// The address connections to the peer come from (`localip` of `kube-router.io/peers`); nil: the kernel's
+    /// choice.
+    public var localAddress: IPAddress?
 
     public init(
         address: IPAddress, asn: UInt32, port: UInt16 = 179, password: String? = nil, passive: Bool = false,

@@ -16,7 +16,14 @@ public struct RouterPlan: Sendable, Equatable {
     /// Host routes of service IPs this node announces besides its pod CIDRs (`ServiceAdvertisement`); not
     /// pod ranges (the CNI file takes `advertised` only).
     public var serviceRoutes: [CIDR] = []
+    /// `--advertise-pod-cidr`: whether the pod CIDRs are announced (the CNI file takes them either way).
+    public var announcePodCIDRs = true
+    /// What is added to the routes towards each peer outside the cluster (communities, prepending).
+    public var exports: [IPAddress: BGPExport] = [:]
 
-    /// Everything the speaker announces: the pod CIDRs, then the service routes.
-    public var announced: [CIDR] { advertised + serviceRoutes.filter { !advertised.contains($0) } }
+    /// Everything the speaker announces: the pod CIDRs (unless turned off), then the service routes.
+    public var announced: [CIDR] {
+        let pods = announcePodCIDRs ? advertised : []
+        return pods + serviceRoutes.filter { !pods.contains($0) }
+    }
 }

@@ -17,6 +17,10 @@ public struct RouterSettings: Sendable {
     public var localNetworks: [CIDR] = []
     /// `--advertise-cluster-ip`, `--advertise-external-ip`, `--advertise-loadbalancer-ip`.
     public var advertise = ServiceAdvertisement()
+    /// `--advertise-pod-cidr`.
+    public var advertisePodCIDR = true
+    /// `--enable-ibgp`: peer with the cluster's nodes of the same AS at all (false: external peers only).
+    public var iBGP = true
 
     public init(
         clusterASN: UInt32 = 64512, fullMesh: Bool = true, externalPeers: [BGPPeerConfig] = [],
