@@ -8,20 +8,21 @@ import Testing
 /// AS-path prepending, and the flags --enable-ibgp and --advertise-pod-cidr.
 @Suite struct RouterAnnotationTests {
     static func nodes(_ annotations: String) -> String {
-        """
-        kind: Node
-        metadata:
-          name: n1
-          annotations:
-        \(annotations.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n"))
-        spec: {podCIDR: 10.244.1.0/24}
-        status: {addresses: [{type: InternalIP, address: 10.0.0.1}]}
-        ---
-        kind: Node
-        metadata: {name: n2}
-        spec: {podCIDR: 10.244.2.0/24}
-        status: {addresses: [{type: InternalIP, address: 10.0.0.2}]}
-        """
+        let indented = annotations.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }
+        return """
+            kind: Node
+            metadata:
+              name: n1
+              annotations:
+            \(indented.joined(separator: "\n"))
+            spec: {podCIDR: 10.244.1.0/24}
+            status: {addresses: [{type: InternalIP, address: 10.0.0.1}]}
+            ---
+            kind: Node
+            metadata: {name: n2}
+            spec: {podCIDR: 10.244.2.0/24}
+            status: {addresses: [{type: InternalIP, address: 10.0.0.2}]}
+            """
     }
 
     func plan(_ annotations: String, settings: RouterSettings = RouterSettings()) throws -> RouterPlan {
