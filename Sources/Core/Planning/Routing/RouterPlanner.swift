@@ -174,10 +174,10 @@ public enum RouterPlanner {
             {
                 export.prepend = Array(repeating: asn, count: count)
             } else {
+                func quoted(_ text: String?) -> String { text.map { "\"\($0)\"" } ?? "none" }
                 problems.append(
                     "node \(node.name): annotations \(p.as) (an AS number) and \(p.repeat) (1-64) go together; "
-                        + "got \(asText.map { "\"\($0)\"" } ?? "none") and \(repeatText.map { "\"\($0)\"" } ?? "none"): "
-                        + "no prepending")
+                        + "got \(quoted(asText)) and \(quoted(repeatText)): no prepending")
             }
         }
         return export
