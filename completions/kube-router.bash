@@ -165,7 +165,7 @@ _kube-router() {
     local -a repeating_flags=()
     local -a non_repeating_flags=(--version -h --help)
     local -a repeating_options=()
-    local -a non_repeating_options=(--kubeconfig --master --hostname-override --run-firewall --run-service-proxy --run-router --iptables-sync-period --ipvs-sync-period --ipvs-graceful-termination --masquerade-all --hairpin-mode --netpol-default-deny --cluster-asn --nodes-full-mesh --enable-ibgp --advertise-pod-cidr --advertise-cluster-ip --advertise-external-ip --advertise-loadbalancer-ip --peer-router-ips --peer-router-asns --peer-router-passwords --peer-router-ports --bgp-port --peer-router-max-prefixes --bgp-import-reject --service-cluster-ip-range --service-external-ip-range --bgp-holdtime --bgp-graceful-restart --bgp-graceful-restart-time --bgp-graceful-restart-deferral-time --router-id --enable-pod-egress --enable-cni --cni-conf-file --cni-conf-template --proc-sys-net-path --cleanup-config -v --v --log-format --health-addr --health-port --metrics-addr --metrics-port --metrics-path --shutdown-timeout --state-dir)
+    local -a non_repeating_options=(--kubeconfig --master --hostname-override --run-firewall --run-service-proxy --run-router --iptables-sync-period --ipvs-sync-period --ipvs-graceful-termination --masquerade-all --hairpin-mode --netpol-default-deny --cluster-asn --nodes-full-mesh --peer-router-multihop-ttl --override-nexthop --enable-ibgp --advertise-pod-cidr --advertise-cluster-ip --advertise-external-ip --advertise-loadbalancer-ip --peer-router-ips --peer-router-asns --peer-router-passwords --peer-router-ports --bgp-port --peer-router-max-prefixes --bgp-import-reject --service-cluster-ip-range --service-external-ip-range --bgp-holdtime --bgp-graceful-restart --bgp-graceful-restart-time --bgp-graceful-restart-deferral-time --router-id --enable-pod-egress --enable-cni --cni-conf-file --cni-conf-template --proc-sys-net-path --cleanup-config -v --v --log-format --health-addr --health-port --metrics-addr --metrics-port --metrics-path --shutdown-timeout --state-dir)
     __kube-router_offer_flags_options 0
 
     # Offer option value completions
@@ -210,6 +210,12 @@ _kube-router() {
         return
         ;;
     '--nodes-full-mesh')
+        return
+        ;;
+    '--peer-router-multihop-ttl')
+        return
+        ;;
+    '--override-nexthop')
         return
         ;;
     '--enable-ibgp')

@@ -89,6 +89,21 @@ struct KubeRouter: ParsableCommand {
     var nodesFullMesh = true
 
     @Option(
+        help: ArgumentHelp(
+            "The IP TTL of eBGP sessions, for peers that many hops away (2-255; without it, or below 2, eBGP "
+                + "peers must be directly connected: TTL 1).",
+            valueName: "ttl"))
+    var peerRouterMultihopTtl: UInt8 = 0
+
+    @Option(
+        name: .customLong("override-nexthop"),
+        help: ArgumentHelp(
+            "Announce routes with the session's own local address as next hop (next-hop-self), for nodes that reach "
+                + "peers over several interfaces; default: the node's InternalIP.",
+            valueName: "bool"))
+    var overrideNexthop = false
+
+    @Option(
         name: .customLong("enable-ibgp"),
         help: ArgumentHelp(
             "Peer with the cluster's nodes of the same AS (false: only with the external peers).", valueName: "bool"))
@@ -266,7 +281,7 @@ struct KubeRouter: ParsableCommand {
         "--ipvs-graceful-termination", "--masquerade-all", "--hairpin-mode",
         "--nodes-full-mesh", "--bgp-graceful-restart", "--enable-cni", "--enable-pod-egress",
         "--advertise-cluster-ip", "--advertise-external-ip", "--advertise-loadbalancer-ip", "--enable-ibgp",
-        "--advertise-pod-cidr",
+        "--advertise-pod-cidr", "--override-nexthop",
     ]
 
     func validate() throws {
@@ -455,6 +470,7 @@ struct KubeRouter: ParsableCommand {
                     bgpImportReject,
                     origin: "--bgp-import-reject"))
             settings.iBGP = enableIbgp
+            settings.multihopTTL = peerRouterMultihopTtl
             settings.advertisePodCIDR = advertisePodCidr
             settings.advertise = ServiceAdvertisement(
                 clusterIP: advertiseClusterIp, externalIP: advertiseExternalIp, loadBalancerIP: advertiseLoadbalancerIp)
@@ -467,7 +483,7 @@ struct KubeRouter: ParsableCommand {
                 startupDeferral: GoDuration.seconds(bgpGracefulRestartDeferralTime) ?? 360,
                 cniConfigPath: enableCni ? cniConfFile : nil, cniTemplate: cniTemplate,
                 controlSocketPath: stateDir + "/" + ControlSocket.fileName, stateDir: stateDir,
-                podEgress: enablePodEgress)
+                podEgress: enablePodEgress, overrideNextHop: overrideNexthop)
             try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
             let router = RouterController(cluster: informers, node: node, options: options, log: log)
             // The CNI file only after the first full firewall sync and the router's own (kube-router #873).

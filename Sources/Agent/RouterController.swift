@@ -31,6 +31,8 @@ final class RouterController: @unchecked Sendable {
         /// `--enable-pod-egress`: masquerade pods' traffic that leaves the cluster (`PodEgress`); when false,
         /// what an earlier run set up for it is removed.
         var podEgress = false
+        /// `--override-nexthop`: next-hop-self (the session's local address) instead of the node's address.
+        var overrideNextHop = false
     }
 
     private let cluster: any ClusterState
@@ -253,10 +255,11 @@ final class RouterController: @unchecked Sendable {
             current = existing
         } else {
             do {
-                let config = BGPSpeaker.Config(
+                var config = BGPSpeaker.Config(
                     asn: plan.localASN, routerID: routerID, port: options.bgpPort, holdTime: options.holdTime,
                     connectRetry: 1, gracefulRestartTime: options.gracefulRestartTime,
                     maxPrefixes: options.maxPrefixes, startupDeferral: options.startupDeferral)
+                config.overrideNextHop = options.overrideNextHop
                 let new = try BGPSpeaker(
                     config: config, importPolicy: plan.importPolicy,
                     routes: routes
@@ -275,6 +278,7 @@ final class RouterController: @unchecked Sendable {
         }
         current.setImportPolicy(plan.importPolicy)
         current.setPeers(plan.peers)
+        current.setNodeAddresses(plan.nodeAddresses)
         current.setExports(plan.exports)
         current.setAdvertised(plan.announced)
         let prefixes = plan.announced.map(\.description).joined(separator: ", ")

@@ -106,4 +106,19 @@ import Testing
             BGPExport.community("graceful-shutdown") == 0xFFFF_0000 && BGPExport.community("65535:65281") == 0xFFFF_FF01
         )
     }
+
+    @Test func eBGPSessionsAreSingleHopUnlessTheMultihopTTLSaysOtherwise() throws {
+        let annotation = "kube-router.io/peers: \"- {remoteip: 192.0.2.1, remoteasn: 65001}\""
+        var settings = RouterSettings(
+            externalPeers: [BGPPeerConfig(address: IPAddress("192.0.2.7")!, asn: 64512, origin: "--peer-router-ips")])
+        let single = try plan(annotation, settings: settings)
+        #expect(single.peers.first { $0.address == IPAddress("192.0.2.1") }?.ttl == 1)
+        #expect(single.peers.first { $0.address == IPAddress("192.0.2.7") }?.ttl == nil, "iBGP: the kernel's TTL")
+        #expect(single.peers.first { $0.address == IPAddress("10.0.0.2") }?.ttl == nil, "the mesh")
+        #expect(single.nodeAddresses == [IPAddress("10.0.0.1")!])
+        settings.multihopTTL = 3
+        #expect(try plan(annotation, settings: settings).peers.first { $0.asn == 65001 }?.ttl == 3)
+        settings.multihopTTL = 1
+        #expect(try plan(annotation, settings: settings).peers.first { $0.asn == 65001 }?.ttl == 1)
+    }
 }

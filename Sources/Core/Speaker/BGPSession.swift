@@ -137,6 +137,8 @@ final class BGPSession: @unchecked Sendable {
     /// but an older one whose peer has already spoken (its OPEN waits to be read) is kept over a newer silent
     /// one, so that silent connections from the peer's address cannot push the real session out.
     func accept(_ connection: BGPTransport) {
+        // What we send on it leaves with the peer's TTL (the SYN-ACK went with the listener's).
+        if let ttl = peer.ttl { try? connection.setTTL(ttl) }
         let keepOlder = condition.withLock { incoming.map { $0.hasUnreadData && !connection.hasUnreadData } ?? false }
         if keepOlder {
             reject(connection, reason: "the peer's waiting connection has already sent its OPEN")
@@ -261,7 +263,7 @@ final class BGPSession: @unchecked Sendable {
                     do {
                         connection = try BGPTransport.connect(
                             to: peer.address, port: peer.port, from: peer.localAddress, password: peer.password,
-                            timeout: max(1, local.connectRetry))
+                            timeout: max(1, local.connectRetry), ttl: peer.ttl)
                     } catch {
                         // Meanwhile the peer may have connected to us.
                         connection = condition.withLock {

@@ -26,6 +26,10 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         /// Routes of ours a previous run left in the kernel stay until every peer has sent End-of-RIB, or
         /// this many seconds have passed (kube-router's `--bgp-graceful-restart-deferral-time`).
         public var startupDeferral: Double
+        /// `--override-nexthop`: our routes' next hop is the session's own local address (next-hop-self)
+        /// towards every peer; off (kube-router's default), it is the node's address of that family
+        /// (`setNodeAddresses`), or the local address when the node has none of that family.
+        public var overrideNextHop = false
 
         public init(
             asn: UInt32, routerID: IPAddress, listenAddress: IPAddress? = nil, port: UInt16 = 179,
@@ -53,6 +57,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     private var advertised: [CIDR] = []
     /// What is added to the routes towards each peer (communities, AS-path prepending), by address.
     private var exports: [IPAddress: BGPExport] = [:]
+    /// The node's own addresses: our routes' next hop unless `overrideNextHop`.
+    private var nodeAddresses: [IPAddress] = []
     private var listener: BGPListener?
     private var stopped = false
     private let routes: (any RouteBackend)?
@@ -256,6 +262,24 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         for session in changed { for message in announcements(prefixes, for: session) { session.send(message) } }
     }
 
+    /// The node's addresses (its InternalIPs), the next hop of our routes unless `overrideNextHop`: a change
+    /// is announced again to every peer.
+    public func setNodeAddresses(_ addresses: [IPAddress]) {
+        let (established, prefixes): ([BGPSession], [CIDR]) = lock.withLock {
+            guard addresses != nodeAddresses else { return ([], []) }
+            nodeAddresses = addresses
+            return (sessions.values.filter(\.isEstablished), advertised)
+        }
+        guard !config.overrideNextHop else { return }
+        for session in established { for message in announcements(prefixes, for: session) { session.send(message) } }
+    }
+
+    /// Our routes' next hop on a session whose local address is `local`.
+    private func nextHop(local: IPAddress) -> IPAddress {
+        guard !config.overrideNextHop else { return local }
+        return lock.withLock { nodeAddresses.first { $0.family == local.family } } ?? local
+    }
+
     // MARK: Messages we send
 
     private func announcements(_ prefixes: [CIDR], for session: BGPSession) -> [BGPMessage] {
@@ -272,14 +296,15 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         let families = Self.families(session.snapshot.peerOpen)
         let v4 = families.contains(AFI.ipv4.rawValue) ? prefixes.filter { $0.family == .ipv4 } : []
         let v6 = families.contains(AFI.ipv6.rawValue) ? prefixes.filter { $0.family == .ipv6 } : []
+        let hop = nextHop(local: local)
         if !v4.isEmpty, local.family == .ipv4 {
             var a = attributes
-            a.nextHop = local
+            a.nextHop = hop
             messages.append(.update(BGPUpdate(attributes: a, nlri: v4)))
         }
         if !v6.isEmpty, local.family == .ipv6 {
             var a = attributes
-            a.mpReach = .init(afi: AFI.ipv6.rawValue, safi: SAFI.unicast.rawValue, nextHops: [local], nlri: v6)
+            a.mpReach = .init(afi: AFI.ipv6.rawValue, safi: SAFI.unicast.rawValue, nextHops: [hop], nlri: v6)
             messages.append(.update(BGPUpdate(attributes: a)))
         }
         return messages

@@ -35,10 +35,11 @@ public final class BGPTransport: @unchecked Sendable {
 
     deinit { Glibc.close(fd) }
 
-    /// Connects within `timeout` seconds, with the peer's MD5 key set before the SYN.
+    /// Connects within `timeout` seconds, with the peer's MD5 key and the IP TTL (`ttl`, else the kernel's
+    /// default) set before the SYN.
     public static func connect(
         to address: IPAddress, port: UInt16, from localAddress: IPAddress?, password: String?,
-        timeout: Double
+        timeout: Double, ttl: UInt8? = nil
     ) throws -> BGPTransport {
         let family = address.family == .ipv4 ? AF_INET : AF_INET6
         let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -46,6 +47,7 @@ public final class BGPTransport: @unchecked Sendable {
         var ok = false
         defer { if !ok { Glibc.close(fd) } }
         if let password { try setMD5(fd, peer: address, password: password) }
+        if let ttl { try setTTL(fd, family: address.family, ttl) }
         if let localAddress {
             var storage = socketAddress(localAddress, port: 0)
             guard
@@ -76,6 +78,18 @@ public final class BGPTransport: @unchecked Sendable {
         _ = fcntl(fd, F_SETFL, flags)
         ok = true
         return try BGPTransport(fd: fd)
+    }
+
+    /// The IP TTL (IPv6: unicast hop limit) of what this connection sends from now on.
+    func setTTL(_ ttl: UInt8) throws { try Self.setTTL(fd, family: remote.family, ttl) }
+
+    static func setTTL(_ fd: Int32, family: IPAddress.Family, _ ttl: UInt8) throws {
+        var value = Int32(ttl)
+        let (level, option) =
+            family == .ipv4 ? (Int32(IPPROTO_IP), IP_TTL) : (Int32(IPPROTO_IPV6), IPV6_UNICAST_HOPS)
+        guard setsockopt(fd, level, option, &value, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+            throw Failure(description: "TTL \(ttl): \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Sets (or with an empty password clears) the MD5 key for a peer on a socket.

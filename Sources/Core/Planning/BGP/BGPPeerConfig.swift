@@ -13,6 +13,10 @@ public struct BGPPeerConfig: Sendable, Hashable {
     /// The address connections to the peer come from (`localip` of `kube-router.io/peers`); nil: the kernel's
     /// choice.
     public var localAddress: IPAddress?
+    /// The IP TTL of the session's packets: 1 towards an external (eBGP) peer, as GoBGP and so kube-router
+    /// do, unless `--peer-router-multihop-ttl` (2 or more) says how many hops away it may be; nil (iBGP): the
+    /// kernel's default.
+    public var ttl: UInt8?
 
     public init(
         address: IPAddress, asn: UInt32, port: UInt16 = 179, password: String? = nil, passive: Bool = false,

@@ -20,6 +20,8 @@ public struct RouterPlan: Sendable, Equatable {
     public var announcePodCIDRs = true
     /// What is added to the routes towards each peer outside the cluster (communities, prepending).
     public var exports: [IPAddress: BGPExport] = [:]
+    /// The node's InternalIPs: our routes' next hop (unless --override-nexthop).
+    public var nodeAddresses: [IPAddress] = []
 
     /// Everything the speaker announces: the pod CIDRs (unless turned off), then the service routes.
     public var announced: [CIDR] {

@@ -87,13 +87,17 @@ public enum RouterPlanner {
         // One session per address: the first definition wins (mesh, then flags, then annotations).
         var seen = Set<IPAddress>()
         peers = peers.filter { seen.insert($0.address).inserted }
+        // eBGP sessions: single hop unless --peer-router-multihop-ttl allows more.
+        for i in peers.indices where peers[i].asn != localASN {
+            peers[i].ttl = settings.multihopTTL >= 2 ? settings.multihopTTL : 1
+        }
         if me.podCIDRs.isEmpty { problems.append("node \(name) has no spec.podCIDR yet: nothing to advertise") }
         let policy = importPolicy(node: name, nodes: nodes, settings: settings, problems: &problems)
         let services = settings.advertise.routes(node: name, services: services, slices: slices)
         return RouterPlan(
             localASN: localASN, routerID: routerID, advertised: me.podCIDRs, peers: peers,
             importPolicy: policy, problems: problems + services.problems, serviceRoutes: services.routes,
-            announcePodCIDRs: settings.advertisePodCIDR, exports: exports)
+            announcePodCIDRs: settings.advertisePodCIDR, exports: exports, nodeAddresses: me.internalIPs)
     }
 
     /// `kube-router.io/peers`: a YAML list of `remoteip` and `remoteasn` (required), `localip`, `password`

@@ -21,6 +21,8 @@ public struct RouterSettings: Sendable {
     public var advertisePodCIDR = true
     /// `--enable-ibgp`: peer with the cluster's nodes of the same AS at all (false: external peers only).
     public var iBGP = true
+    /// `--peer-router-multihop-ttl`: the TTL of eBGP sessions when 2 or more (else 1: directly connected).
+    public var multihopTTL: UInt8 = 0
 
     public init(
         clusterASN: UInt32 = 64512, fullMesh: Bool = true, externalPeers: [BGPPeerConfig] = [],
