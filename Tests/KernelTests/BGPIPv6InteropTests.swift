@@ -3,12 +3,14 @@ import TestSupport
 import Testing
 
 @testable import Kernel
+@testable import KubeAPI
 @testable import KubeModel
 
 /// IPv6 over MP-BGP (RFC 4760) with the three daemons: node s (pod CIDRs 10.244.10.0/24 and
 /// fd00:244:10::/64, InternalIPs of both families) peers over IPv6 with BIRD, FRR and GoBGP. Each daemon's IPv6
 /// pod CIDR lands in node s's kernel (protocol 201) via the daemon's address; ours lands in BIRD's and FRR's
-/// kernels and GoBGP's RIB via node s's IPv6 InternalIP; pods' addresses ping across both ways.
+/// kernels and GoBGP's RIB via node s's IPv6 InternalIP, and so does an IPv6 ClusterIP it announces; pods'
+/// addresses ping across.
 @Suite(.serialized, .enabled(if: BGPLab.available, "needs root, bird2, frr and gobgp (scripts/setup)"))
 struct BGPIPv6InteropTests {
     static let daemons: [(name: String, index: Int, asn: UInt32)] = [("a", 1, 64601), ("b", 2, 64602), ("d", 4, 64604)]
@@ -43,7 +45,6 @@ struct BGPIPv6InteropTests {
 
             """
         let (server, kubeconfig) = try lab.startAPIServer(in: "s", nodes: node)
-        _ = server
         let stateDir = try lab.dir("agent")
         let agent = try AgentRun(
             netns: lab.ns("s"),
@@ -74,6 +75,23 @@ struct BGPIPv6InteropTests {
             let detail = Self.daemons.map { "\($0.name):\n\(routes($0.name))" }.joined(separator: "\n")
             Issue.record("s:\n\(routes("s"))\n\(detail)\ngobgp: \(lab.gobgp("d", "global rib -a ipv6"))\n\(agent.log)")
             throw error
+        }
+        // An IPv6 ClusterIP announced by its annotation: a /128 in BIRD's and FRR's kernels.
+        let service = """
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: web6
+              namespace: default
+              annotations: {kube-router.io/service.advertise.clusterip: "true"}
+            spec: {ipFamilies: [IPv6], clusterIP: "fd00:96::10", clusterIPs: ["fd00:96::10"], ports: [{port: 80}]}
+            """
+        try NetworkNamespace.run(lab.ns("s")) { [config = server.config()] in
+            _ = try KubeClient(config: config).create(
+                .services, namespace: "default", object: try JSONValue.parseYAMLDocuments(service)[0])
+        }
+        try lab.eventually(15, "fd00:96::10 in BIRD's and FRR's kernels") {
+            routes("a").contains("fd00:96::10 via \(s)") && routes("b").contains("fd00:96::10")
         }
         // Pods' addresses reach each other over the installed routes.
         for (name, index) in [("a", 1), ("b", 2)] {
