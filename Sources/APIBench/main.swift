@@ -6,9 +6,10 @@ import KubeModel
 // kr-api-bench: list and watch of many pods through the informers, against kube-test-server over TLS,
 // beside the real kubectl doing the same against the same server in the same run.
 //
-// Usage: swift build -c release && .build/release/kr-api-bench [pods]
+// Usage: swift build -c release && .build/release/kr-api-bench [pods] [-o json]
 
 let podCount = CommandLine.arguments.dropFirst().compactMap { Int($0) }.first ?? 10_000
+let report = BenchReport()
 let here = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
@@ -16,7 +17,7 @@ let work = FileManager.default.temporaryDirectory.appendingPathComponent("kr-api
 try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: work) }
 
-print("kr-api-bench: \(podCount) pods")
+report.say("kr-api-bench: \(podCount) pods")
 let pki = work.appendingPathComponent("pki").path
 _ = try shell("/bin/bash", [root.appendingPathComponent("scripts/make-test-pki").path, pki])
 
@@ -158,25 +159,38 @@ if let kubectl {
 }
 
 let ours = seconds(syncTime)
-print(String(format: "informer list+sync:     %.3f s for %d pods (%.0f pods/s)", ours, stored, Double(stored) / ours))
+report.say(
+    String(format: "informer list+sync:     %.3f s for %d pods (%.0f pods/s)", ours, stored, Double(stored) / ours))
 if let kubectlList {
-    print(String(format: "kubectl get pods -A:    %.3f s   ratio ours/kubectl: %.2f", kubectlList, ours / kubectlList))
+    report.say(
+        String(format: "kubectl get pods -A:    %.3f s   ratio ours/kubectl: %.2f", kubectlList, ours / kubectlList))
 }
 let burstSeconds = seconds(burst)
-print(
+report.say(
     String(
         format: "watch burst:            %d events in %.3f s (%.0f events/s)", received, burstSeconds,
         Double(received) / burstSeconds))
 if let kubectlWatch {
-    print(
+    report.say(
         String(
             format: "kubectl get -w burst:   %.3f s (%.0f events/s)   ratio ours/kubectl: %.2f",
             kubectlWatch, Double(podCount) / kubectlWatch, burstSeconds / kubectlWatch))
 }
-print(
+report.say(
     String(
         format: "resident memory:        %.1f MiB before, %.1f MiB synced, %.1f MiB after the burst (%.1f KiB per pod)",
         rssBefore, rssSynced, rssAfterWatch, (rssSynced - rssBefore) * 1024 / Double(max(stored, 1))))
+report.record("pods", podCount)
+report.record("syncSeconds", ours)
+report.record("kubectlListSeconds", kubectlList)
+report.record("listRatio", kubectlList.map { ours / $0 })
+report.record("watchEvents", received)
+report.record("watchBurstSeconds", burstSeconds)
+report.record("kubectlWatchSeconds", kubectlWatch)
+report.record("watchRatio", kubectlWatch.map { burstSeconds / $0 })
+report.record("rssMiB", rssAfterWatch)
+report.record("kibPerPod", (rssSynced - rssBefore) * 1024 / Double(max(stored, 1)))
+report.finish()
 
 final class LockedCounter: @unchecked Sendable {
     private let condition = NSCondition()

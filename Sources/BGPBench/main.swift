@@ -9,9 +9,10 @@ import Speaker
 // same time, in network namespaces: the time until every prefix is in each receiver's kernel, and
 // the memory each needs, printed side by side with their ratio.
 //
-// Usage (root, bird2 installed): swift build -c release && .build/release/kr-bgp-bench [prefixes]
+// Usage (root, bird2 installed): swift build -c release && .build/release/kr-bgp-bench [prefixes] [-o json]
 
 let prefixCount = CommandLine.arguments.dropFirst().compactMap { Int($0) }.first ?? 100_000
+let report = BenchReport()
 guard getuid() == 0 else {
     FileHandle.standardError.write(Data("kr-bgp-bench: needs root (network namespaces, routes)\n".utf8))
     exit(1)
@@ -79,7 +80,7 @@ let updates: [BGPMessage] = {
 }()
 let birdVersion = String(
     decoding: (try? shell("/bin/sh", ["-c", "/usr/sbin/bird --version 2>&1"]).1) ?? Data(), as: UTF8.self)
-print(
+report.say(
     "kr-bgp-bench: \(prefixCount) prefixes in \(updates.count) UPDATEs, to our speaker and to "
         + "\(birdVersion.trimmingCharacters(in: .whitespacesAndNewlines))"
 )
@@ -164,16 +165,24 @@ let birdMemory =
         birdStatus.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }?.split(separator: " ").dropFirst().first
             ?? "0") ?? 0) / 1024
 func format(_ ms: Double?) -> String { ms.map { String(format: "%.0f ms", $0) } ?? "not all within 120 s" }
-print(
+report.say(
     "ours: all \(prefixCount) prefixes in the kernel after \(format(oursTime)); "
         + "speaker memory \(String(format: "%.0f", oursMemory)) MiB (process growth)"
 )
-print(
+report.say(
     "BIRD: all \(prefixCount) prefixes in the kernel after \(format(birdTime)); "
         + "memory \(String(format: "%.0f", birdMemory)) MiB"
 )
 if let oursTime, let birdTime {
-    print("ratio, time to kernel (ours / BIRD): \(String(format: "%.2f", oursTime / birdTime))")
+    report.say("ratio, time to kernel (ours / BIRD): \(String(format: "%.2f", oursTime / birdTime))")
 }
-if birdMemory > 0 { print("ratio, memory (ours / BIRD): \(String(format: "%.2f", oursMemory / birdMemory))") }
+if birdMemory > 0 { report.say("ratio, memory (ours / BIRD): \(String(format: "%.2f", oursMemory / birdMemory))") }
+report.record("prefixes", prefixCount)
+report.record("oursMs", oursTime)
+report.record("birdMs", birdTime)
+report.record("oursMemoryMiB", oursMemory)
+report.record("birdMemoryMiB", birdMemory)
+if let oursTime, let birdTime { report.record("timeRatio", oursTime / birdTime) }
+if birdMemory > 0 { report.record("memoryRatio", oursMemory / birdMemory) }
+report.finish()
 speaker.stop()

@@ -128,3 +128,38 @@ public func shell(_ path: String, _ args: [String], input: Data? = nil) throws -
     p.waitUntilExit()
     return (p.terminationStatus, data)
 }
+
+/// What a benchmark prints: its lines for a person, or with `-o json` (also `-ojson`, `--output json|=json`)
+/// nothing but one JSON object of its figures at the end, for CI and dashboards (keys sorted).
+public final class BenchReport: @unchecked Sendable {
+    public let json: Bool
+    private var figures: [String: Any] = [:]
+
+    public init(arguments: [String] = Array(CommandLine.arguments.dropFirst())) {
+        var json = false
+        for (i, argument) in arguments.enumerated() {
+            let next = i + 1 < arguments.count ? arguments[i + 1] : ""
+            if ["-ojson", "--output=json"].contains(argument)
+                || (["-o", "--output"].contains(argument) && next == "json")
+            {
+                json = true
+            }
+        }
+        self.json = json
+    }
+
+    /// A line for a person (not printed with `-o json`).
+    public func say(_ text: String) { if !json { print(text) } }
+
+    /// One figure of the JSON object (numbers, strings, booleans, arrays or objects of them).
+    public func record(_ key: String, _ value: Any?) {
+        if let value { figures[key] = value }
+    }
+
+    /// Prints the JSON object (with `-o json`).
+    public func finish() {
+        guard json else { return }
+        let data = (try? JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])) ?? Data("{}".utf8)
+        print(String(decoding: data, as: UTF8.self))
+    }
+}

@@ -11,13 +11,14 @@ import Planning
 //    python can), with the losses it counted.
 // 3. Attribution: logged packets per second turned into Drops (plan lookup, the engine's reason, the kernel walk).
 //
-// Usage (root): swift build -c release && .build/release/kr-drops-bench [local pods] [policies] [packets]
+// Usage (root): swift build -c release && .build/release/kr-drops-bench [local pods] [policies] [packets] [-o json]
 
 let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let localPods = arguments.count > 0 ? arguments[0] : 1_500
 let policyCount = arguments.count > 1 ? arguments[1] : 1_500
 let packetCount = arguments.count > 2 ? arguments[2] : 200_000
 let nodeCount = 3
+let report = BenchReport()
 guard getuid() == 0 else {
     FileHandle.standardError.write(Data("kr-drops-bench: needs root (network namespaces, iptables, ipset)\n".utf8))
     exit(1)
@@ -38,7 +39,7 @@ try? FileManager.default.removeItem(at: file)
 let engine = PolicyEngine(snapshot)
 let plan = FirewallPlanner(engine: engine).plan(node: "node-0", family: .ipv4)
 let ruleCount = plan.chains.reduce(0) { $0 + $1.rules.count }
-print(
+report.say(
     "kr-drops-bench: \(localPods) pods on this node, \(policyCount) policies: \(plan.chains.count) chains, "
         + "\(ruleCount) rules, \(plan.denials.count) denials")
 
@@ -58,13 +59,13 @@ for _ in 0..<20 {
 }
 times.sort()
 let found = counts.filter { $0.packets != nil }.count
-print(
+report.say(
     "counter read (\(ruleCount) rules, \(plan.denials.count) REJECT rules, \(found) found): "
         + "median \(format(times[times.count / 2])), min \(format(times[0])), max \(format(times.last!))")
 var all: [String: [DenialCount.Counted]] = [:]
 let whole = milliseconds(
     clock.measure { all = try! NetworkNamespace.run(netns) { try DenialCounters.rules(family: .ipv4) } })
-print(
+report.say(
     "every rule of ours with its counters (policy check's read): \(format(whole)), "
         + "\(all.values.map(\.count).reduce(0, +)) rules"
 )
@@ -96,7 +97,7 @@ while received.count + reader.lost < packetCount && idle < 3 {
 }
 let elapsed = seconds(clock.now - start)
 sender.waitUntilExit()
-print(
+report.say(
     "NFLOG: \(received.count) of \(packetCount) packets received in \(String(format: "%.2f", elapsed)) s "
         + "(\(Int(Double(received.count) / elapsed))/s), \(reader.lost) counted lost, \(reader.overruns) overruns")
 reader.close()
@@ -119,6 +120,16 @@ let packets: [LoggedPacket] = plan.denials.filter { $0.direction == .ingress }.p
 var attributed = 0
 let attributionTime = seconds(
     clock.measure { for packet in packets where attribution.attribute(packet).pod != nil { attributed += 1 } })
-print(
+report.say(
     "attribution: \(attributed) of \(packets.count) packets in \(String(format: "%.3f", attributionTime)) s "
         + "(\(Int(Double(packets.count) / attributionTime)) drops/s, with the kernel walk of each)")
+report.record("rules", ruleCount)
+report.record("rejectRules", plan.denials.count)
+report.record("counterReadMedianMs", times[times.count / 2])
+report.record("allRulesReadMs", whole)
+report.record("nflogPackets", packetCount)
+report.record("nflogReceived", received.count)
+report.record("nflogPerSecond", Double(received.count) / elapsed)
+report.record("nflogLost", reader.lost)
+report.record("attributionPerSecond", Double(packets.count) / attributionTime)
+report.finish()

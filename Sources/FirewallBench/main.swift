@@ -10,12 +10,13 @@ import Planning
 // with `ipset restore` + `iptables-legacy-restore` in the same run (ratio printed). Both results are
 // read back and compared with the plan. Then one pod event (a relabel) is timed to enforcement.
 //
-// Usage (root): swift build -c release && .build/release/kr-firewall-bench [local pods] [policies]
+// Usage (root): swift build -c release && .build/release/kr-firewall-bench [local pods] [policies] [-o json]
 
 let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let localPods = arguments.count > 0 ? arguments[0] : 1_000
 let policyCount = arguments.count > 1 ? arguments[1] : 1_000
 let nodeCount = 3
+let report = BenchReport()
 guard getuid() == 0 else {
     FileHandle.standardError.write(Data("kr-firewall-bench: needs root (network namespaces, iptables, ipset)\n".utf8))
     exit(1)
@@ -27,7 +28,7 @@ let netns = "krfwbench\(getpid())"
 try shell("/usr/sbin/ip", ["netns", "add", netns])
 defer { try? shell("/usr/sbin/ip", ["netns", "del", netns]) }
 
-print(
+report.say(
     "kr-firewall-bench: \(localPods) pods on this node (\(localPods * nodeCount) in the cluster, "
         + "\(nodeCount) nodes), \(policyCount) NetworkPolicies"
 )
@@ -42,7 +43,7 @@ let planTime = milliseconds(
     clock.measure { plan = FirewallPlanner(engine: PolicyEngine(snapshot)).plan(node: "node-0", family: .ipv4) })
 let ruleCount = plan.chains.reduce(0) { $0 + $1.rules.count }
 let memberCount = plan.sets.reduce(0) { $0 + $1.members.count }
-print(
+report.say(
     "plan: \(format(planTime)): \(plan.chains.count) chains, \(ruleCount) rules, "
         + "\(plan.sets.count) sets with \(memberCount) members"
 )
@@ -76,12 +77,12 @@ func cleanup() throws {
 let cold = try syncOurs(plan)
 let oursCold = cold.sets + cold.rules
 let oursDrift = try drift(plan)
-print(
+report.say(
     "ours, full sync from empty:  \(format(oursCold)) "
         + "(ipsets \(format(cold.sets)), iptables \(format(cold.rules))); drift after: \(oursDrift.count)"
 )
 let warm = try syncOurs(plan)
-print("ours, periodic full sync (reads the kernel back), nothing changed: \(format(warm.sets + warm.rules))")
+report.say("ours, periodic full sync (reads the kernel back), nothing changed: \(format(warm.sets + warm.rules))")
 
 // One pod event: a local pod changes its app label, which changes the policies that select it and the
 // peer sets it is in. Timed from the event to the kernel enforcing it (plan + sync).
@@ -95,7 +96,7 @@ let eventPlanTime = milliseconds(
 let event = try syncOurs(eventPlan, previous: plan)
 let eventTotal = eventPlanTime + event.sets + event.rules
 let eventDrift = try drift(eventPlan)
-print(
+report.say(
     "ours, one pod event (relabel \(podKey)) to enforcement: \(format(eventTotal)) "
         + "(plan \(format(eventPlanTime)), ipsets \(format(event.sets)), iptables \(format(event.rules))); "
         + "drift after: \(eventDrift.count)"
@@ -114,7 +115,7 @@ let refSets = milliseconds(
             )
     })
 guard status.0 == 0 else {
-    print("ipset restore failed (\(status.0))")
+    report.say("ipset restore failed (\(status.0))")
     exit(1)
 }
 let refRules = milliseconds(
@@ -125,25 +126,36 @@ let refRules = milliseconds(
             ?? (-1, Data())
     })
 guard status.0 == 0 else {
-    print("iptables-legacy-restore failed (\(status.0))")
+    report.say("iptables-legacy-restore failed (\(status.0))")
     exit(1)
 }
 let reference = refSets + refRules
 let referenceDrift = try drift(plan)
-print(
+report.say(
     "reference, ipset restore + iptables-legacy-restore from empty: \(format(reference)) "
         + "(ipset \(format(refSets)), iptables \(format(refRules))); drift after: \(referenceDrift.count)"
 )
 try cleanup()
 
-print("ratio, full sync (ours / reference): \(String(format: "%.2f", oursCold / reference))")
-print(
+report.say("ratio, full sync (ours / reference): \(String(format: "%.2f", oursCold / reference))")
+report.say(
     "ratio, one pod event (ours / a full restore, as kube-router resyncs): "
         + "\(String(format: "%.2f", eventTotal / reference))"
 )
-print("resident memory: \(String(format: "%.0f", residentMiB())) MiB")
+report.say("resident memory: \(String(format: "%.0f", residentMiB())) MiB")
+report.record("localPods", localPods)
+report.record("policies", policyCount)
+report.record("fullSyncMs", oursCold)
+report.record("periodicSyncMs", warm.sets + warm.rules)
+report.record("referenceMs", reference)
+report.record("fullSyncRatio", oursCold / reference)
+report.record("podEventMs", eventTotal)
+report.record("podEventPlanMs", eventPlanTime)
+report.record("rssMiB", residentMiB())
+report.record("drift", oursDrift.count + eventDrift.count + referenceDrift.count)
+report.finish()
 if !oursDrift.isEmpty || !eventDrift.isEmpty || !referenceDrift.isEmpty {
-    print(
+    report.say(
         "DRIFT: the kernel does not hold the plan:\n"
             + (oursDrift + eventDrift + referenceDrift).prefix(10).map { "  \($0)" }.joined(separator: "\n"))
     exit(1)

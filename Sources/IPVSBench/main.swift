@@ -10,11 +10,12 @@ import Planning
 // then the same table is loaded with `ipvsadm -R` in the same run (ratio printed). Both results are read
 // back and compared with the plan. Then one endpoint change is timed, from plan to kernel.
 //
-// Usage (root, IPVS): kr-ipvs-bench [services] [endpoints per service]
+// Usage (root, IPVS): kr-ipvs-bench [services] [endpoints per service] [-o json]
 
 let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let serviceCount = arguments.count > 0 ? arguments[0] : 10_000
 let endpointCount = arguments.count > 1 ? arguments[1] : 10
+let report = BenchReport()
 guard getuid() == 0 else {
     FileHandle.standardError.write(Data("kr-ipvs-bench: needs root (network namespaces, IPVS)\n".utf8))
     exit(1)
@@ -32,7 +33,7 @@ guard (try? NetworkNamespace.run(netns) { try IPVSClient() }) != nil else {
     exit(1)
 }
 
-print(
+report.say(
     "kr-ipvs-bench: \(serviceCount) ClusterIP services × \(endpointCount) endpoints = "
         + "\(serviceCount * endpointCount) real servers"
 )
@@ -77,12 +78,12 @@ func cluster() throws -> ClusterSnapshot {
 
 let parseStart = clock.now
 var snapshot = try cluster()
-print("objects decoded in \(format(milliseconds(clock.now - parseStart)))")
+report.say("objects decoded in \(format(milliseconds(clock.now - parseStart)))")
 let options = ServiceProxyPlanner.Options(gracefulTermination: true)
 var plan: ServiceProxyPlan!
 let planTime = milliseconds(
     clock.measure { plan = ServiceProxyPlanner.plan(snapshot, node: "node-0", nodeAddresses: [], options: options) })
-print(
+report.say(
     "plan: \(format(planTime)): \(plan.services.count) virtual services, "
         + "\(plan.services.reduce(0) { $0 + $1.destinations.count }) real servers"
 )
@@ -120,12 +121,12 @@ func clear() throws { _ = try shell("/usr/sbin/ip", ["netns", "exec", netns, "ip
 
 // Ours, from an empty table.
 let cold = try sync(plan.services, previous: nil)
-print(
+report.say(
     "ours, full sync from empty: \(format(cold.ms)) (\(cold.report.calls) netlink changes); "
         + "differences from the plan after: \(try differences(plan.services))"
 )
 let warm = try sync(plan.services, previous: nil)
-print(
+report.say(
     "ours, periodic full sync (reads the kernel back), nothing changed: "
         + "\(format(warm.ms)) (\(warm.report.calls) changes)"
 )
@@ -147,11 +148,11 @@ guard status == 0 else {
         Data("kr-ipvs-bench: ipvsadm -R failed: \(String(decoding: output, as: UTF8.self))\n".utf8))
     exit(1)
 }
-print(
+report.say(
     "ipvsadm -R, same table from empty: \(format(ipvsadmMs)); "
         + "differences from the plan after: \(try differences(plan.services))"
 )
-print(String(format: "ratio ours / ipvsadm -R (full sync from empty): %.2f", cold.ms / ipvsadmMs))
+report.say(String(format: "ratio ours / ipvsadm -R (full sync from empty): %.2f", cold.ms / ipvsadmMs))
 
 // One endpoint change (an endpoint starts terminating), as the agent handles the event: the one service
 // replanned, the plan reassembled, and that service synced by difference.
@@ -173,11 +174,21 @@ parts["bench/svc-0"] = ServiceProxyPlanner.plan(
 let eventPlan = ServiceProxyPlanner.assemble(parts, nodeAddresses: [])
 let planned = clock.now
 let event = try sync(parts["bench/svc-0"]!.services, previous: before.services)
-print(
+report.say(
     "one endpoint change: plan \(format(milliseconds(planned - eventStart))) "
         + "(one service replanned, the plan reassembled), "
         + "sync \(String(format: "%.3f ms", event.ms)) (\(event.report.calls) netlink change); "
         + "differences after: \(try differences(eventPlan.services))"
 )
-print(String(format: "memory: %.0f MiB resident", residentMiB()))
+report.say(String(format: "memory: %.0f MiB resident", residentMiB()))
+report.record("services", serviceCount)
+report.record("endpointsPerService", endpointCount)
+report.record("fullSyncMs", cold.ms)
+report.record("periodicSyncMs", warm.ms)
+report.record("ipvsadmMs", ipvsadmMs)
+report.record("fullSyncRatio", cold.ms / ipvsadmMs)
+report.record("endpointEventMs", milliseconds(planned - eventStart) + event.ms)
+report.record("endpointEventPlanMs", milliseconds(planned - eventStart))
+report.record("rssMiB", residentMiB())
+report.finish()
 try clear()
