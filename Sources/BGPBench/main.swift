@@ -7,7 +7,8 @@ import Speaker
 
 // kr-bgp-bench: one peer announces 100,000 prefixes (default) to our BGP speaker and to BIRD 2 at the
 // same time, in network namespaces: the time until every prefix is in each receiver's kernel, and
-// the memory each needs, printed side by side with their ratio.
+// the memory each needs, printed side by side with their ratio. Then it withdraws them all (time until each
+// kernel holds none), and 100 peers announce 100 prefixes each (time until all 10,000 are in).
 //
 // Usage (root, bird2 installed): swift build -c release && .build/release/kr-bgp-bench [prefixes] [-o json]
 
@@ -87,7 +88,8 @@ report.say(
 
 // The speaker's growth is measured from here: the feed below is the benchmark's, not the speaker's.
 let baseline = residentMiB()
-let feederStart = try NetworkNamespace.run(ns("f")) { [updates] () -> ContinuousClock.Instant in
+let (feederStart, feedSessions) = try NetworkNamespace.run(ns("f")) {
+    [updates] () -> (ContinuousClock.Instant, [BGPTransport]) in
     var sessions: [(BGPTransport, String)] = []
     for (address, name) in [("10.99.0.10", "ours"), ("10.99.0.1", "BIRD")] {
         var connected: BGPTransport?
@@ -122,39 +124,47 @@ let feederStart = try NetworkNamespace.run(ns("f")) { [updates] () -> Continuous
             for (t, _) in keep { try? t.send(.keepalive, options: .init()) }
         }
     }.start()
-    return start
+    return (start, established.map(\.0))
 }
 
-/// Polls a namespace's routing table until `count` routes of `proto` are there. Counted by `ip` in a
-/// process of its own, so that the count's memory is not the speaker's.
-@Sendable func waitForRoutes(_ node: String, proto: UInt8, timeout: Double) throws -> Double? {
+/// Polls a namespace's routing table until the number of routes of `proto` satisfies `done`: milliseconds
+/// since `start`, nil after `timeout`. Counted by `ip` in a process of its own, so that the count's memory is
+/// not the speaker's.
+@Sendable func waitForRoutes(
+    _ node: String, proto: UInt8, since start: ContinuousClock.Instant, timeout: Double,
+    _ done: @Sendable (Int) -> Bool
+) -> Double? {
     let deadline = Date(timeIntervalSinceNow: timeout)
     while Date() < deadline {
         let out = (try? shell("/bin/sh", ["-c", "ip -n \(ns(node)) route show proto \(proto) | wc -l"]).1) ?? Data()
-        if Int(String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 >= prefixCount
-        {
-            return milliseconds(clock.now - feederStart)
+        if done(Int(String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) {
+            return milliseconds(clock.now - start)
         }
         Thread.sleep(forTimeInterval: 0.05)
     }
     return nil
 }
 
-// Both receivers are watched at once, each from its own thread.
-final class Result: @unchecked Sendable { var value: Double? }
-let ours = Result()
-let bird = Result()
-let group = DispatchGroup()
-for (node, proto, result) in [("s", RouteTable.kubeRouterProtocol, ours), ("a", UInt8(12) /* RTPROT_BIRD */, bird)] {
-    group.enter()
-    Thread {
-        result.value = try? waitForRoutes(node, proto: proto, timeout: 120)
-        group.leave()
-    }.start()
+/// Both receivers watched at once, each from its own thread: (ours, BIRD) in milliseconds since `start`.
+func watchBoth(since start: ContinuousClock.Instant, _ done: @escaping @Sendable (Int) -> Bool) -> (Double?, Double?) {
+    final class Result: @unchecked Sendable { var value: Double? }
+    let ours = Result()
+    let bird = Result()
+    let group = DispatchGroup()
+    for (node, proto, result) in [
+        ("s", RouteTable.kubeRouterProtocol, ours), ("a", UInt8(12) /* RTPROT_BIRD */, bird),
+    ] {
+        group.enter()
+        Thread {
+            result.value = waitForRoutes(node, proto: proto, since: start, timeout: 120, done)
+            group.leave()
+        }.start()
+    }
+    group.wait()
+    return (ours.value, bird.value)
 }
-group.wait()
-let oursTime = ours.value
-let birdTime = bird.value
+
+let (oursTime, birdTime) = watchBoth(since: feederStart) { $0 >= prefixCount }
 let oursMemory = residentMiB() - baseline
 let birdPid =
     (try? String(contentsOfFile: "\(work)/bird.pid", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -177,7 +187,95 @@ if let oursTime, let birdTime {
     report.say("ratio, time to kernel (ours / BIRD): \(String(format: "%.2f", oursTime / birdTime))")
 }
 if birdMemory > 0 { report.say("ratio, memory (ours / BIRD): \(String(format: "%.2f", oursMemory / birdMemory))") }
+// 2. Withdraw-all: the feeder withdraws every prefix from both; until each kernel holds none.
+let withdrawals: [BGPMessage] = stride(from: 0, to: prefixCount, by: 900).map { start in
+    .update(BGPUpdate(withdrawn: (start..<min(start + 900, prefixCount)).map(prefix)))
+}
+let withdrawStart = clock.now
+for transport in feedSessions {
+    Thread { for message in withdrawals { try? transport.send(message, options: .init()) } }.start()
+}
+let (oursWithdraw, birdWithdraw) = watchBoth(since: withdrawStart) { $0 == 0 }
+report.say(
+    "withdraw-all: every prefix gone from the kernel after \(format(oursWithdraw)) (ours), "
+        + "\(format(birdWithdraw)) (BIRD)"
+        + (oursWithdraw.flatMap { o in birdWithdraw.map { String(format: "; ratio %.2f", o / $0) } } ?? ""))
+
+// 3. Many peers: 100 feeder sessions (one address each), 100 prefixes each, to both receivers at once.
+let peerCount = 100
+let perPeer = 100
+let peerAddresses = (1...peerCount).map { "10.99.0.\(100 + $0)" }
+for address in peerAddresses { sh("ip -n \(ns("f")) addr add \(address)/24 dev eth0") }
+var manyConf = birdConf
+for (i, address) in peerAddresses.enumerated() {
+    manyConf +=
+        "\nprotocol bgp p\(i) { local 10.99.0.1 as 65001; neighbor \(address) as 65100; direct; passive on; "
+        + "hold time 90; ipv4 { import all; export none; }; }"
+}
+try manyConf.write(toFile: "\(work)/bird.conf", atomically: true, encoding: .utf8)
+sh("birdc -s \(work)/bird.ctl configure > /dev/null")
+// From namespace s, as at the start: the sessions' threads must run there.
+try NetworkNamespace.run(ns("s")) {
+    speaker.setPeers(
+        [BGPPeerConfig(address: IPAddress("10.99.0.100")!, asn: 65100, passive: true)]
+            + peerAddresses.map { BGPPeerConfig(address: IPAddress($0)!, asn: 65100, passive: true) })
+}
+let manyStart = try NetworkNamespace.run(ns("f")) { () -> ContinuousClock.Instant in
+    var sessions: [(BGPTransport, BGPMessage)] = []
+    for (i, address) in peerAddresses.enumerated() {
+        var attributes = BGPPathAttributes()
+        attributes.origin = .igp
+        attributes.asPath = [.init(.sequence, [65100])]
+        attributes.nextHop = IPAddress(address)
+        let nlri = (0..<perPeer).map {
+            CIDR(network: IPAddress(v4: UInt32(30 << 24) + UInt32(i * perPeer + $0) << 8), prefixLength: 24)
+        }
+        for receiver in ["10.99.0.10", "10.99.0.1"] {
+            var connected: BGPTransport?
+            for _ in 0..<50 where connected == nil {
+                connected = try? BGPTransport.connect(
+                    to: IPAddress(receiver)!, port: 179, from: IPAddress(address), password: nil, timeout: 1)
+                if connected == nil { Thread.sleep(forTimeInterval: 0.1) }
+            }
+            guard let transport = connected else { throw RouterConfigError("\(address) cannot connect to \(receiver)") }
+            let open = BGPOpen(
+                asn: 65100, holdTime: 90, identifier: UInt32(truncatingIfNeeded: IPAddress(address)!.low),
+                capabilities: [.multiprotocol(afi: 1, safi: 1), .fourOctetAS(65100)])
+            try transport.send(.open(open), options: .init())
+            guard case .open = try transport.receive(timeout: 5, options: .init()) else {
+                throw RouterConfigError("\(receiver): no OPEN for \(address)")
+            }
+            try transport.send(.keepalive, options: .init())
+            _ = try transport.receive(timeout: 5, options: .init())
+            sessions.append((transport, .update(BGPUpdate(attributes: attributes, nlri: nlri))))
+        }
+    }
+    let start = clock.now
+    for (transport, update) in sessions { try transport.send(update, options: .init()) }
+    let keep = sessions.map(\.0)
+    Thread {
+        while true {
+            Thread.sleep(forTimeInterval: 30)
+            for t in keep { try? t.send(.keepalive, options: .init()) }
+        }
+    }.start()
+    return start
+}
+let (oursMany, birdMany) = watchBoth(since: manyStart) { $0 >= peerCount * perPeer }
+report.say(
+    "\(peerCount) peers x \(perPeer) prefixes: all in the kernel after \(format(oursMany)) (ours), "
+        + "\(format(birdMany)) (BIRD)"
+        + (oursMany.flatMap { o in birdMany.map { String(format: "; ratio %.2f", o / $0) } } ?? ""))
+
 report.record("prefixes", prefixCount)
+report.record("withdrawOursMs", oursWithdraw)
+report.record("withdrawBirdMs", birdWithdraw)
+if let oursWithdraw, let birdWithdraw { report.record("withdrawRatio", oursWithdraw / birdWithdraw) }
+report.record("manyPeers", peerCount)
+report.record("manyPeersPrefixesEach", perPeer)
+report.record("manyPeersOursMs", oursMany)
+report.record("manyPeersBirdMs", birdMany)
+if let oursMany, let birdMany { report.record("manyPeersRatio", oursMany / birdMany) }
 report.record("oursMs", oursTime)
 report.record("birdMs", birdTime)
 report.record("oursMemoryMiB", oursMemory)
