@@ -121,18 +121,13 @@ struct BGPIPv6InteropTests {
             }
 
             """
-        try conf.write(toFile: "\(d)/bird.conf", atomically: true, encoding: .utf8)
-        try lab.daemon("ip netns exec \(lab.ns(node)) bird -c \(d)/bird.conf -s \(d)/bird.ctl -P \(d)/bird.pid")
-        lab.record(pidFile: "\(d)/bird.pid")
+        try lab.startBIRD(namespace: lab.ns(node), dir: d, config: conf)
     }
 
     func startFRR(_ lab: BGPLab, _ node: String, peer: String) throws {
         let me = lab.nodes[node]!
         let index = Int(me.ip.split(separator: ".").last!)!
         let d = try lab.dir(node)
-        try lab.sh("chown frr:frr \(d)")
-        try "hostname frr-\(node)\nlog file \(d)/zebra.log informational\n".write(
-            toFile: "\(d)/zebra.conf", atomically: true, encoding: .utf8)
         let conf = """
             frr defaults traditional
             hostname frr-\(node)
@@ -154,23 +149,12 @@ struct BGPIPv6InteropTests {
              exit-address-family
 
             """
-        try conf.write(toFile: "\(d)/bgpd.conf", atomically: true, encoding: .utf8)
-        try lab.sh("chown -R frr:frr \(d)")
-        let n = lab.ns(node)
-        try lab.daemon(
-            "ip netns exec \(n) /usr/lib/frr/zebra -d -f \(d)/zebra.conf -i \(d)/zebra.pid -z \(d)/zserv.api "
-                + "--vty_socket \(d) -P 0 -u frr -g frr")
-        try lab.daemon(
-            "ip netns exec \(n) /usr/lib/frr/bgpd -d -f \(d)/bgpd.conf -i \(d)/bgpd.pid -z \(d)/zserv.api "
-                + "--vty_socket \(d) -P 0 -u frr -g frr")
-        lab.record(pidFile: "\(d)/zebra.pid")
-        lab.record(pidFile: "\(d)/bgpd.pid")
+        try lab.startFRR(node, bgpd: conf)
     }
 
     func startGoBGP(_ lab: BGPLab, _ node: String, peer: String) throws {
         let me = lab.nodes[node]!
         let index = Int(me.ip.split(separator: ".").last!)!
-        let d = try lab.dir(node)
         let conf = """
             [global.config]
               as = \(me.asn)
@@ -194,15 +178,6 @@ struct BGPIPv6InteropTests {
                   afi-safi-name = "ipv6-unicast"
 
             """
-        try conf.write(toFile: "\(d)/gobgpd.toml", atomically: true, encoding: .utf8)
-        try lab.spawn(
-            node,
-            ["gobgpd", "-f", "\(d)/gobgpd.toml", "--api-hosts", "unix://\(d)/gobgp.sock", "--pprof-disable", "-p"],
-            log: "\(d)/gobgpd.log")
-        try lab.eventually(10, "gobgpd API up") {
-            Kernel.shell(
-                "gobgp --target unix://\(d)/gobgp.sock global rib add -a ipv6 \(pods(index)) nexthop \(v6(index))"
-            ).0 == 0
-        }
+        try lab.startGoBGP(node, config: conf, announce: "-a ipv6 \(pods(index)) nexthop \(v6(index))")
     }
 }

@@ -21,6 +21,8 @@ final class BGPLab: @unchecked Sendable {
     let state: String
     var nodes: [String: Node] = [:]
     private var pids: [Int32] = []
+    /// Namespaces `attach` made, removed with the lab.
+    private var extraNamespaces: [String] = []
     var bridge: String { "kb\(id)br" }
 
     static var available: Bool {
@@ -161,17 +163,39 @@ final class BGPLab: @unchecked Sendable {
                 "protocol bgp peer\(i) from peer { neighbor \(peer.ip) as \(peer.asn);"
                 + "\(password.map { " password \"\($0)\";" } ?? "") }\n"
         }
-        try conf.write(toFile: "\(d)/bird.conf", atomically: true, encoding: .utf8)
-        try daemon("ip netns exec \(ns(node)) bird -c \(d)/bird.conf -s \(d)/bird.ctl -P \(d)/bird.pid")
+        try startBIRD(namespace: ns(node), dir: d, config: conf)
+    }
+
+    /// BIRD with a configuration of the test's own in `namespace` (a lab node's, or one `attach` made), its
+    /// control socket `dir/bird.ctl`.
+    func startBIRD(namespace: String, dir d: String, config: String) throws {
+        try config.write(toFile: "\(d)/bird.conf", atomically: true, encoding: .utf8)
+        try daemon("ip netns exec \(namespace) bird -c \(d)/bird.conf -s \(d)/bird.ctl -P \(d)/bird.pid")
         record(pidFile: "\(d)/bird.pid")
+    }
+
+    /// A namespace of its own joined to lab node `node` by a veth pair (`link` on the node, eth0 in it), with
+    /// `nodeAddress` and `address` (CIDRs) on the two ends and, when given, a default route via `gateway`.
+    /// Removed with the lab.
+    func attach(
+        _ name: String, to node: String, link: String, nodeAddress: String, address: String, gateway: String? = nil
+    ) throws -> String {
+        let n = ns(name)
+        try sh("ip netns add \(n)")
+        extraNamespaces.append(n)
+        try sh("ip -n \(ns(node)) link add \(link) type veth peer name eth0 netns \(n)")
+        try sh("ip -n \(ns(node)) addr add \(nodeAddress) dev \(link)")
+        try sh("ip -n \(ns(node)) link set \(link) up")
+        try sh("ip -n \(n) link set lo up")
+        try sh("ip -n \(n) addr add \(address) dev eth0")
+        try sh("ip -n \(n) link set eth0 up")
+        if let gateway { try sh("ip -n \(n) route add default via \(gateway)") }
+        return n
     }
 
     func startFRR(_ node: String, peers: [Node], password: String? = nil) throws {
         let me = nodes[node]!
         let d = try dir(node)
-        try sh("chown frr:frr \(d)")
-        try "hostname frr-\(node)\nlog file \(d)/zebra.log informational\n".write(
-            toFile: "\(d)/zebra.conf", atomically: true, encoding: .utf8)
         var conf = """
             frr defaults traditional
             hostname frr-\(node)
@@ -195,6 +219,15 @@ final class BGPLab: @unchecked Sendable {
         conf += " address-family ipv4 unicast\n  network \(me.podCIDR)\n"
         for peer in peers { conf += "  neighbor \(peer.ip) activate\n" }
         conf += " exit-address-family\n"
+        try startFRR(node, bgpd: conf)
+    }
+
+    /// FRR's zebra and bgpd in node `node`'s namespace, bgpd with the test's configuration.
+    func startFRR(_ node: String, bgpd conf: String) throws {
+        let d = try dir(node)
+        try sh("chown frr:frr \(d)")
+        try "hostname frr-\(node)\nlog file \(d)/zebra.log informational\n".write(
+            toFile: "\(d)/zebra.conf", atomically: true, encoding: .utf8)
         try conf.write(toFile: "\(d)/bgpd.conf", atomically: true, encoding: .utf8)
         try sh("chown -R frr:frr \(d)")
         try daemon(
@@ -215,7 +248,6 @@ final class BGPLab: @unchecked Sendable {
 
     func startGoBGP(_ node: String, peers: [Node], password: String? = nil) throws {
         let me = nodes[node]!
-        let d = try dir(node)
         var conf = """
             [global.config]
               as = \(me.asn)
@@ -244,15 +276,20 @@ final class BGPLab: @unchecked Sendable {
 
                 """
         }
+        try startGoBGP(node, config: conf, announce: "-a ipv4 \(me.podCIDR) nexthop \(me.ip)")
+    }
+
+    /// gobgpd in node `node`'s namespace with the test's configuration; GoBGP has no static routes in it, so
+    /// `announce` (`-a FAMILY PREFIX nexthop ADDRESS`) is added to its RIB once its API is up.
+    func startGoBGP(_ node: String, config conf: String, announce: String) throws {
+        let d = try dir(node)
         try conf.write(toFile: "\(d)/gobgpd.toml", atomically: true, encoding: .utf8)
         try spawn(
             node,
             ["gobgpd", "-f", "\(d)/gobgpd.toml", "--api-hosts", "unix://\(d)/gobgp.sock", "--pprof-disable", "-p"],
             log: "\(d)/gobgpd.log")
-        // GoBGP has no static routes in its configuration: announce the pod CIDR once its API is up.
         try eventually(10, "gobgpd API up") {
-            Kernel.shell("gobgp --target unix://\(d)/gobgp.sock global rib add -a ipv4 \(me.podCIDR) nexthop \(me.ip)")
-                .0 == 0
+            Kernel.shell("gobgp --target unix://\(d)/gobgp.sock global rib add \(announce)").0 == 0
         }
     }
 
@@ -292,6 +329,10 @@ final class BGPLab: @unchecked Sendable {
         for node in nodes.keys {
             Kernel.shell("ip netns pids \(ns(node)) | xargs -r kill -9")
             Kernel.shell("ip netns del \(ns(node))")
+        }
+        for n in extraNamespaces {
+            Kernel.shell("ip netns pids \(n) | xargs -r kill -9")
+            Kernel.shell("ip netns del \(n)")
         }
         Kernel.shell("ip netns del \(bridge)")
         try? FileManager.default.removeItem(atPath: state)

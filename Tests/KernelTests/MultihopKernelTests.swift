@@ -15,40 +15,29 @@ struct MultihopKernelTests {
         try lab.addNode("s", ip: "10.99.0.10", podCIDR: "10.244.10.0/24", asn: 64512)
         try lab.addNode("r", ip: "10.99.0.20", podCIDR: "10.244.20.0/24", asn: 64513)
         // far: BIRD behind r, on 10.98.0.0/24.
-        let far = lab.ns("far")
-        try lab.sh("ip netns add \(far)")
-        defer {
-            Kernel.shell("ip netns pids \(far) | xargs -r kill -9")
-            Kernel.shell("ip netns del \(far)")
-        }
-        try lab.sh("ip -n \(lab.ns("r")) link add far0 type veth peer name eth0 netns \(far)")
-        try lab.sh("ip -n \(lab.ns("r")) addr add 10.98.0.1/24 dev far0")
-        try lab.sh("ip -n \(lab.ns("r")) link set far0 up")
-        try lab.sh("ip -n \(far) link set lo up")
-        try lab.sh("ip -n \(far) addr add 10.98.0.2/24 dev eth0")
-        try lab.sh("ip -n \(far) link set eth0 up")
-        try lab.sh("ip -n \(far) route add default via 10.98.0.1")
+        let far = try lab.attach(
+            "far", to: "r", link: "far0", nodeAddress: "10.98.0.1/24", address: "10.98.0.2/24", gateway: "10.98.0.1")
         try lab.sh("ip -n \(lab.ns("s")) route add 10.98.0.0/24 via 10.99.0.20")
         let dir = try lab.dir("far")
-        try """
-        log "\(dir)/bird.log" all;
-        router id 10.98.0.2;
-        protocol device { scan time 10; }
-        protocol kernel { ipv4 { import none; export where source = RTS_BGP; }; }
-        # The way to node s, for the BGP next hop (recursive: node s is not on this link).
-        protocol static { ipv4; route 10.99.0.0/24 via 10.98.0.1; }
-        protocol bgp peer0 {
-          local 10.98.0.2 as 64700;
-          neighbor 10.99.0.10 as 64512;
-          multihop 2;
-          hold time 3; startup hold time 3; keepalive time 1;
-          connect delay time 1; connect retry time 1; error wait time 1, 10;
-          ipv4 { import all; export none; };
-        }
+        try lab.startBIRD(
+            namespace: far, dir: dir,
+            config: """
+                log "\(dir)/bird.log" all;
+                router id 10.98.0.2;
+                protocol device { scan time 10; }
+                protocol kernel { ipv4 { import none; export where source = RTS_BGP; }; }
+                # The way to node s, for the BGP next hop (recursive: node s is not on this link).
+                protocol static { ipv4; route 10.99.0.0/24 via 10.98.0.1; }
+                protocol bgp peer0 {
+                  local 10.98.0.2 as 64700;
+                  neighbor 10.99.0.10 as 64512;
+                  multihop 2;
+                  hold time 3; startup hold time 3; keepalive time 1;
+                  connect delay time 1; connect retry time 1; error wait time 1, 10;
+                  ipv4 { import all; export none; };
+                }
 
-        """.write(toFile: "\(dir)/bird.conf", atomically: true, encoding: .utf8)
-        try lab.daemon("ip netns exec \(far) bird -c \(dir)/bird.conf -s \(dir)/bird.ctl -P \(dir)/bird.pid")
-        lab.record(pidFile: "\(dir)/bird.pid")
+                """)
 
         let (server, kubeconfig) = try lab.startAPIServer(
             in: "s", nodes: BGPLab.nodeYAML("node-s", podCIDR: "10.244.10.0/24", ip: "10.99.0.10"))

@@ -13,39 +13,29 @@ struct NextHopKernelTests {
     @Test func overrideNexthopAnnouncesTheSessionsOwnAddress() throws {
         let lab = try BGPLab()
         try lab.addNode("s", ip: "10.99.0.10", podCIDR: "10.244.10.0/24", asn: 64512)
-        let side = lab.ns("side")
-        try lab.sh("ip netns add \(side)")
-        defer {
-            Kernel.shell("ip netns pids \(side) | xargs -r kill -9")
-            Kernel.shell("ip netns del \(side)")
-        }
-        try lab.sh("ip -n \(lab.ns("s")) link add eth1 type veth peer name eth0 netns \(side)")
-        try lab.sh("ip -n \(lab.ns("s")) addr add 10.97.0.10/24 dev eth1")
-        try lab.sh("ip -n \(lab.ns("s")) link set eth1 up")
-        try lab.sh("ip -n \(side) link set lo up")
-        try lab.sh("ip -n \(side) addr add 10.97.0.1/24 dev eth0")
-        try lab.sh("ip -n \(side) link set eth0 up")
+        let side = try lab.attach(
+            "side", to: "s", link: "eth1", nodeAddress: "10.97.0.10/24", address: "10.97.0.1/24")
         let dir = try lab.dir("side")
-        try """
-        log "\(dir)/bird.log" all;
-        router id 10.97.0.1;
-        protocol device { scan time 10; }
-        protocol kernel { ipv4 { import none; export where source = RTS_BGP; }; }
-        # Node s's InternalIP resolves through its address on this link (a next hop BIRD accepts either way).
-        protocol static { ipv4; route 10.99.0.0/24 via 10.97.0.10; }
-        protocol direct { ipv4; interface "eth0"; }
-        protocol bgp peer0 {
-          local 10.97.0.1 as 64800;
-          neighbor 10.97.0.10 as 64512;
-          direct;
-          hold time 3; startup hold time 3; keepalive time 1;
-          connect delay time 1; connect retry time 1; error wait time 1, 10;
-          ipv4 { import all; export none; gateway recursive; };
-        }
+        try lab.startBIRD(
+            namespace: side, dir: dir,
+            config: """
+                log "\(dir)/bird.log" all;
+                router id 10.97.0.1;
+                protocol device { scan time 10; }
+                protocol kernel { ipv4 { import none; export where source = RTS_BGP; }; }
+                # Node s's InternalIP resolves through its address on this link (a next hop BIRD accepts either way).
+                protocol static { ipv4; route 10.99.0.0/24 via 10.97.0.10; }
+                protocol direct { ipv4; interface "eth0"; }
+                protocol bgp peer0 {
+                  local 10.97.0.1 as 64800;
+                  neighbor 10.97.0.10 as 64512;
+                  direct;
+                  hold time 3; startup hold time 3; keepalive time 1;
+                  connect delay time 1; connect retry time 1; error wait time 1, 10;
+                  ipv4 { import all; export none; gateway recursive; };
+                }
 
-        """.write(toFile: "\(dir)/bird.conf", atomically: true, encoding: .utf8)
-        try lab.daemon("ip netns exec \(side) bird -c \(dir)/bird.conf -s \(dir)/bird.ctl -P \(dir)/bird.pid")
-        lab.record(pidFile: "\(dir)/bird.pid")
+                """)
         func route() -> String { Kernel.shell("birdc -s \(dir)/bird.ctl show route all 10.244.10.0/24").1 }
 
         let (server, kubeconfig) = try lab.startAPIServer(
