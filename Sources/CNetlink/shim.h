@@ -266,6 +266,52 @@ struct kr_nflog_sample {
     uint16_t ct_dst_port;
 };
 
+/// Route changes pipelined: every request of the window is sent before any ACK is read (one round trip per
+/// window instead of per route). `ops[i]`: 0 add (NLM_F_CREATE|NLM_F_EXCL), 1 replace (NLM_F_CREATE|
+/// NLM_F_REPLACE), 2 delete. `results[i]`: 0, or the kernel's errno (positive) for request i. Keep windows
+/// small enough for the socket's receive buffer to hold their ACKs (a few hundred). Returns 0, or a negative
+/// libnl error when the socket failed (then the results are incomplete: those not answered stay -1).
+static inline int kr_route_window(struct nl_sock *sk, struct rtnl_route **routes, const int *ops, int count,
+                                  int *results) {
+    uint32_t first = 0;
+    for (int i = 0; i < count; i++) {
+        results[i] = -1;
+        struct nl_msg *msg = NULL;
+        int rc = ops[i] == 2 ? rtnl_route_build_del_request(routes[i], 0, &msg)
+                             : rtnl_route_build_add_request(routes[i],
+                                   NLM_F_CREATE | (ops[i] == 1 ? NLM_F_REPLACE : NLM_F_EXCL), &msg);
+        if (rc < 0) return rc;
+        nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
+        nl_complete_msg(sk, msg);
+        if (i == 0) first = nlmsg_hdr(msg)->nlmsg_seq;
+        rc = nl_send(sk, msg);
+        nlmsg_free(msg);
+        if (rc < 0) return rc;
+    }
+    int answered = 0;
+    while (answered < count) {
+        struct sockaddr_nl peer;
+        unsigned char *buf = NULL;
+        int n = nl_recv(sk, &peer, &buf, NULL);
+        if (n <= 0) { free(buf); return n < 0 ? n : -NLE_FAILURE; }
+        struct nlmsghdr *hdr = (struct nlmsghdr *)buf;
+        int left = n;
+        while (nlmsg_ok(hdr, left)) {
+            if (hdr->nlmsg_type == NLMSG_ERROR) {
+                struct nlmsgerr *e = nlmsg_data(hdr);
+                uint32_t index = hdr->nlmsg_seq - first;
+                if (index < (uint32_t)count && results[index] == -1) {
+                    results[index] = -e->error;
+                    answered++;
+                }
+            }
+            hdr = nlmsg_next(hdr, &left);
+        }
+        free(buf);
+    }
+    return 0;
+}
+
 static inline int kr_nflog_connect(struct nl_sock *sk) {
     nl_socket_disable_seq_check(sk);
     return nl_connect(sk, NETLINK_NETFILTER);

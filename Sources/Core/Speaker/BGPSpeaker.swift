@@ -657,35 +657,54 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                 routeCountersValue.installed = installedNow
             }
         }
-        for change in changes {
+        // Pipelined: the backend sends many changes per round trip; each answer is then handled as the single
+        // call's would be. A failure does not stop the others (`installed` follows what is in); the first is
+        // thrown at the end.
+        let results = routes.apply(changes)
+        var firstError: (any Error)?
+        for (change, result) in zip(changes, results) {
             switch change {
             case .add(let route):
                 // Ours by what this process applied, yet missing from the kernel: put back.
                 if installed[route.destination] == route.gateways.first { reinjected += 1 }
-                do {
-                    try routes.create(route)
-                } catch is RouteExists {
-                    // Whose is it? One read of the family (rare: someone added a route to a peer's prefix).
-                    let present = try routes.routes(family: route.destination.family, proto: nil)
-                        .filter { $0.destination == route.destination }
-                    if let other = present.first(where: { $0.proto != Self.proto }) {
-                        otherProtocols[route.destination] = other.proto
-                        blocked[route.destination] = other.proto
+                if let result {
+                    guard result is RouteExists else {
+                        firstError = firstError ?? result
                         continue
                     }
-                    try routes.replace(route)  // ours, left by an earlier run
+                    do {
+                        // Whose is it? One read of the family (rare: someone added a route to a peer's prefix).
+                        let present = try routes.routes(family: route.destination.family, proto: nil)
+                            .filter { $0.destination == route.destination }
+                        if let other = present.first(where: { $0.proto != Self.proto }) {
+                            otherProtocols[route.destination] = other.proto
+                            blocked[route.destination] = other.proto
+                            continue
+                        }
+                        try routes.replace(route)  // ours, left by an earlier run
+                    } catch {
+                        firstError = firstError ?? error
+                        continue
+                    }
                 }
                 installed[route.destination] = route.gateways.first
             case .replace(let route):
-                try routes.replace(route)
+                if let result {
+                    firstError = firstError ?? result
+                    continue
+                }
                 installed[route.destination] = route.gateways.first
             case .delete(let route):
                 // Already gone is fine: a link went down and took it, or someone removed it.
-                try routes.deleteIfPresent(route)
+                if let result, !(result is RouteNotFound) {
+                    firstError = firstError ?? result
+                    continue
+                }
                 installed[route.destination] = nil
                 removed += 1
             }
         }
+        if let firstError { throw firstError }
         return (removed, blocked)
     }
 

@@ -14,6 +14,9 @@ public protocol RouteBackend: AnyObject, Sendable {
     func replace(_ route: KernelRoute) throws
     /// Deletes the route of its destination and protocol; throws `RouteNotFound` when there is none.
     func delete(_ route: KernelRoute) throws
+    /// The changes in order (`.add` as `create`, `.replace`, `.delete`), pipelined where the backend can (many
+    /// requests per round trip): one result per change, nil when done, else what the single call would throw.
+    func apply(_ changes: [RouteChange]) -> [(any Error)?]
 }
 
 /// Creating a route to a destination that has one (EEXIST).
@@ -31,6 +34,22 @@ public struct RouteNotFound: Error, CustomStringConvertible {
 }
 
 extension RouteBackend {
+    /// One call per change (fakes, and backends without pipelining).
+    public func apply(_ changes: [RouteChange]) -> [(any Error)?] {
+        changes.map { change in
+            do {
+                switch change {
+                case .add(let route): try create(route)
+                case .replace(let route): try replace(route)
+                case .delete(let route): try delete(route)
+                }
+                return nil
+            } catch {
+                return error
+            }
+        }
+    }
+
     /// Deletes the route if it is still there (a link that went down may have taken it); whether it was.
     @discardableResult
     public func deleteIfPresent(_ route: KernelRoute) throws -> Bool {
