@@ -251,10 +251,10 @@ public struct BGPRib: Sendable {
         }
     }
 
-    /// Routes in the order of their destinations' text, each destination's text made once (not at each of the
-    /// n log n comparisons: at 100,000 routes that took seconds).
+    /// Routes in the order of their destinations (`CIDR.precedes`: numbers, no text built; sorting by text took
+    /// seconds at 100,000 routes).
     public static func ordered(_ routes: [KernelRoute]) -> [KernelRoute] {
-        routes.map { ($0.destination.description, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
+        routes.sorted { CIDR.precedes($0.destination, $1.destination) }
     }
 
     /// Paths received from a peer, and how many of them were accepted and rejected (kept as paths come

@@ -8,7 +8,7 @@ public enum RouteDiff {
     /// `desired`: the routes we want (of protocol `proto`); `actual`: the kernel's routes of the same
     /// families, of every protocol (or, for an event sync, what this process last applied and the
     /// other protocols' destinations it last read). Deletions first, then additions, then replacements,
-    /// each sorted by destination.
+    /// each sorted by destination (`CIDR.precedes`).
     public static func changes(
         desired: [KernelRoute], actual: [KernelRoute],
         proto: UInt8 = NodeNetwork.kubeRouterProtocol
@@ -30,7 +30,7 @@ public enum RouteDiff {
                 replaces.append(mine)
             }
         }
-        let order: (KernelRoute, KernelRoute) -> Bool = { $0.destination.description < $1.destination.description }
+        let order: (KernelRoute, KernelRoute) -> Bool = { CIDR.precedes($0.destination, $1.destination) }
         return deletes.sorted(by: order).map { .delete($0) } + adds.sorted(by: order).map { .add($0) }
             + replaces.sorted(by: order).map { .replace($0) }
     }
