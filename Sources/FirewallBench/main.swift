@@ -8,7 +8,8 @@ import Planning
 // cluster (default: 3,000 pods on 3 nodes, so 1,000 on this node, in 50 namespaces, with 1,000
 // policies) is planned for node-0 and applied with libipset + libiptc, then the same ruleset is applied
 // with `ipset restore` + `iptables-legacy-restore` in the same run (ratio printed). Both results are
-// read back and compared with the plan. Then one pod event (a relabel) is timed to enforcement.
+// read back and compared with the plan. Then one pod event (a relabel) is timed to enforcement, and 100 mixed
+// events (p50, p99, and the set-only ones' p50).
 //
 // Usage (root): swift build -c release && .build/release/kr-firewall-bench [local pods] [policies] [-o json]
 
@@ -102,6 +103,67 @@ report.say(
         + "drift after: \(eventDrift.count)"
 )
 
+// 100 mixed events, each timed from the event to the kernel enforcing it (a full replan, then an event sync
+// against the plan before), as the agent handles them today: a remote pod relabelled, a local pod added, a
+// policy edited (its first ingress rule's ports dropped, then restored), a namespace relabelled. Set-only:
+// the events whose new plan has the same chains (only ipset members changed).
+var current: FirewallPlan = eventPlan
+var eventTimes: [Double] = []
+var setOnlyTimes: [Double] = []
+let remotePods = snapshot.pods.values.filter { $0.nodeName != "node-0" && !$0.ips.isEmpty }.map(\.key).sorted()
+let localPodKeys = snapshot.pods.values.filter { $0.nodeName == "node-0" && !$0.ips.isEmpty }.map(\.key).sorted()
+let editable = snapshot.networkPolicies.values.filter { !($0.ingress.first?.ports.isEmpty ?? true) }.map(\.key).sorted()
+let originals = Dictionary(uniqueKeysWithValues: editable.map { ($0, snapshot.networkPolicies[$0]!) })
+let namespaceNames = snapshot.namespaces.keys.sorted()
+for i in 0..<100 {
+    switch i % 4 {
+    case 0:
+        var pod = snapshot.pods[remotePods[(i * 7) % remotePods.count]]!
+        pod.meta.labels["app"] = pod.meta.labels["app"] == "app-0" ? "app-1" : "app-0"
+        snapshot.apply(.pod(pod))
+    case 1:
+        var pod = snapshot.pods[localPodKeys[(i * 11) % localPodKeys.count]]!
+        pod.meta.name = "bench-new-\(i)"
+        pod.ips = [IPAddress(v4: 0x0AFE_0000 + UInt32(i))]
+        snapshot.apply(.pod(pod))
+    case 2 where !editable.isEmpty:
+        let key = editable[(i * 13) % editable.count]
+        var policy = snapshot.networkPolicies[key]!
+        if policy == originals[key] { policy.ingress[0].ports = [] } else { policy = originals[key]! }
+        snapshot.apply(.networkPolicy(policy))
+    default:
+        var namespace = snapshot.namespaces[namespaceNames[(i * 17) % namespaceNames.count]]!
+        namespace.meta.labels["team"] = "team-\((i / 4) % 10)"
+        snapshot.apply(.namespace(namespace))
+    }
+    var next: FirewallPlan!
+    let planMs = milliseconds(
+        clock.measure { next = FirewallPlanner(engine: PolicyEngine(snapshot)).plan(node: "node-0", family: .ipv4) })
+    let sync = try syncOurs(next, previous: current)
+    let total = planMs + sync.sets + sync.rules
+    eventTimes.append(total)
+    if next.chains == current.chains && next.hooks == current.hooks { setOnlyTimes.append(total) }
+    current = next
+}
+func percentile(_ values: [Double], _ p: Double) -> Double? {
+    guard !values.isEmpty else { return nil }
+    let sorted = values.sorted()
+    return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.down)))]
+}
+let eventP50 = percentile(eventTimes, 0.5)
+let eventP99 = percentile(eventTimes, 0.99)
+let setOnlyP50 = percentile(setOnlyTimes, 0.5)
+let mixedDrift = try drift(current)
+report.say(
+    "100 mixed events (remote relabel, local pod added, policy edited, namespace relabel) to enforcement: "
+        + "p50 \(eventP50.map(format) ?? "-"), p99 \(eventP99.map(format) ?? "-"); "
+        + "\(setOnlyTimes.count) set-only, p50 \(setOnlyP50.map(format) ?? "-") (target < 50 ms); "
+        + "drift after: \(mixedDrift.count)")
+report.record("eventP50Ms", eventP50)
+report.record("eventP99Ms", eventP99)
+report.record("setOnlyEvents", setOnlyTimes.count)
+report.record("setOnlyEventP50Ms", setOnlyP50)
+
 // The reference: the same ruleset through the standard tools, as restore files.
 try cleanup()
 let setsText = Data(plan.ipsetRestore().utf8)
@@ -152,11 +214,12 @@ report.record("fullSyncRatio", oursCold / reference)
 report.record("podEventMs", eventTotal)
 report.record("podEventPlanMs", eventPlanTime)
 report.record("rssMiB", residentMiB())
-report.record("drift", oursDrift.count + eventDrift.count + referenceDrift.count)
+report.record("drift", oursDrift.count + eventDrift.count + mixedDrift.count + referenceDrift.count)
 report.finish()
-if !oursDrift.isEmpty || !eventDrift.isEmpty || !referenceDrift.isEmpty {
+if !oursDrift.isEmpty || !eventDrift.isEmpty || !mixedDrift.isEmpty || !referenceDrift.isEmpty {
     report.say(
         "DRIFT: the kernel does not hold the plan:\n"
-            + (oursDrift + eventDrift + referenceDrift).prefix(10).map { "  \($0)" }.joined(separator: "\n"))
+            + (oursDrift + eventDrift + mixedDrift + referenceDrift).prefix(10).map { "  \($0)" }.joined(
+                separator: "\n"))
     exit(1)
 }
