@@ -160,9 +160,15 @@ final class RouterController: @unchecked Sendable {
         syncing.withLock {
             guard !lock.withLock({ stopped }) else { return true }
             if full && options.podEgress { egressApplied = nil }
+            // The node's links: read at the first and at each periodic sync, not at every Service or
+            // EndpointSlice event (a route dump, all of the BGP routes included).
+            if full || connected == nil { connected = Self.connectedNetworks() }
             return syncUnlocked()
         }
     }
+
+    /// The subnets of this node's links as last read (`connectedNetworks`).
+    private var connected: [CIDR]?
 
     private func syncUnlocked() -> Bool {
         // Read before the snapshot: every change of each resource up to its version is in it.
@@ -170,6 +176,11 @@ final class RouterController: @unchecked Sendable {
         let snapshot = cluster.snapshot()
         let egressDone = syncPodEgress(nodes: Array(snapshot.nodes.values))
         return syncSpeaker(snapshot: snapshot, versions: versions) && egressDone
+    }
+
+    /// The families whose nat table the kernel has (pod egress), found once.
+    private lazy var natFamilies: [IPAddress.Family] = [IPAddress.Family.ipv4, .ipv6].filter {
+        (try? backends.iptables("nat", $0)) != nil
     }
 
     /// The pod egress plans last applied (nil: none yet, or the last apply failed: the next one is whole).
@@ -181,7 +192,7 @@ final class RouterController: @unchecked Sendable {
     /// families whose nat table the kernel has.
     private func syncPodEgress(nodes: [Node]) -> Bool {
         guard options.podEgress || egressApplied == nil else { return true }
-        let families = [IPAddress.Family.ipv4, .ipv6].filter { (try? backends.iptables("nat", $0)) != nil }
+        let families = natFamilies
         do {
             if options.podEgress {
                 let plans = families.map { PodEgress.plan(nodes: nodes, family: $0) }
@@ -228,7 +239,7 @@ final class RouterController: @unchecked Sendable {
 
     private func syncSpeaker(snapshot: ClusterSnapshot, versions: [String: String]) -> Bool {
         var settings = options.settings
-        settings.localNetworks = Self.connectedNetworks()
+        settings.localNetworks = connected ?? []
         let plan = RouterPlanner.plan(
             node: node, nodes: snapshot.nodes, settings: settings, bgpPort: options.bgpPort,
             services: snapshot.services, slices: snapshot.endpointSlices)

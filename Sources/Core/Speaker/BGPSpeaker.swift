@@ -259,7 +259,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
             exports = wanted
             return (changed, advertised)
         }
-        for session in changed { for message in announcements(prefixes, for: session) { session.send(message) } }
+        announce(prefixes, to: changed)
     }
 
     /// The node's addresses (its InternalIPs), the next hop of our routes unless `overrideNextHop`: a change
@@ -271,7 +271,12 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
             return (sessions.values.filter(\.isEstablished), advertised)
         }
         guard !config.overrideNextHop else { return }
-        for session in established { for message in announcements(prefixes, for: session) { session.send(message) } }
+        announce(prefixes, to: established)
+    }
+
+    /// Our routes again to each of `sessions` (an UPDATE replaces the path the peer had).
+    private func announce(_ prefixes: [CIDR], to sessions: [BGPSession]) {
+        for session in sessions { for message in announcements(prefixes, for: session) { session.send(message) } }
     }
 
     /// Our routes' next hop on a session whose local address is `local`.

@@ -15,19 +15,13 @@ public final class RouteTable: @unchecked Sendable {
     public static let kubeRouterProtocol = NodeNetwork.kubeRouterProtocol
 
     private let socket: OpaquePointer
-    /// `apply`'s own socket: it reads its ACKs itself, so libnl's sequence tracking on `socket` (which the
-    /// other calls use) never sees them.
-    private let batchSocket: OpaquePointer
+    /// `apply`'s own socket, opened at its first call: it reads its ACKs itself, so libnl's sequence tracking
+    /// on `socket` (which the other calls use) never sees them.
+    private var batchSocket: OpaquePointer?
     private let lock = NSLock()
 
     public init() throws {
         socket = try Self.routeSocket()
-        do { batchSocket = try Self.routeSocket() } catch {
-            nl_socket_free(socket)
-            throw error
-        }
-        // Room for a window's ACKs; the kernel caps it at net.core.rmem_max.
-        _ = nl_socket_set_buffer_size(batchSocket, 1 << 20, 1 << 20)
     }
 
     /// Requests sent before their ACKs are read (`apply`): small enough for the receive buffer to hold them.
@@ -38,6 +32,16 @@ public final class RouteTable: @unchecked Sendable {
     public func apply(_ changes: [RouteChange]) -> [(any Error)?] {
         lock.withLock {
             var results: [(any Error)?] = Array(repeating: nil, count: changes.count)
+            guard !changes.isEmpty else { return results }
+            let batchSocket: OpaquePointer
+            if let open = self.batchSocket {
+                batchSocket = open
+            } else {
+                do { batchSocket = try Self.routeSocket() } catch { return results.map { _ in error } }
+                // Room for a window's ACKs; the kernel caps it at net.core.rmem_max.
+                _ = nl_socket_set_buffer_size(batchSocket, 1 << 20, 1 << 20)
+                self.batchSocket = batchSocket
+            }
             var start = 0
             while start < changes.count {
                 let end = min(start + Self.window, changes.count)
@@ -108,7 +112,7 @@ public final class RouteTable: @unchecked Sendable {
 
     deinit {
         nl_socket_free(socket)
-        nl_socket_free(batchSocket)
+        if let batchSocket { nl_socket_free(batchSocket) }
     }
 
     /// Routes of the main table for `family`, optionally only those of one protocol.
