@@ -533,7 +533,8 @@ struct KubeRouter: ParsableCommand {
         informers.start()
         nodeChecks.start { monitors.allSatisfy { $0.snapshot.fullSuccesses > 0 } }
         while !informers.waitForSync(timeout: 10) {
-            if informers.isStopped { return }  // the stop path is ending the process
+            // The stop path ends the process; returning from here would race its exit with main's.
+            if informers.isStopped { while true { sleep(3600) } }
             log.info("kube-router: waiting for the API server's objects (\(config.server))")
         }
         log.info("kube-router: informers synced")

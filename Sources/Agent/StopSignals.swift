@@ -26,12 +26,12 @@ enum StopSignals {
             var received: Int32 = 0
             sigwait(&set, &received)
             let name = received == SIGTERM ? "SIGTERM" : "SIGINT"
-            guard let stop = action.get() else { Glibc.exit(0) }
+            guard let stop = action.get() else { exitNow(0) }
             FileHandle.standardError.write(
                 Data("kube-router: \(name): stopping (a second signal exits at once)\n".utf8))
             let stopping = Thread {
                 stop()
-                Glibc.exit(0)
+                exitNow(0)
             }
             stopping.name = "stopping"
             stopping.start()
@@ -41,6 +41,14 @@ enum StopSignals {
         }
         waiter.name = "signals"
         waiter.start()
+    }
+
+    /// Ends the process from whichever thread stops it, without `exit`'s handlers: they would run while
+    /// other threads still use what they tear down (curl, the C libraries' globals), and two threads
+    /// calling `exit` at once is undefined. Standard I/O is flushed first; the kernel state stays.
+    static func exitNow(_ status: Int32) -> Never {
+        fflush(nil)
+        Glibc._exit(status)
     }
 
     /// What to do on SIGTERM or SIGINT before exiting.
