@@ -256,8 +256,13 @@ final class RouterController: @unchecked Sendable {
             return true
         }
         let running = lock.withLock { speaker }
-        if let running, running.config.asn != plan.localASN || running.config.routerID != routerID {
-            log.info("router: AS or router ID changed (AS \(plan.localASN), ID \(routerID)): restarting the speaker")
+        if let running,
+            running.config.asn != plan.localASN || running.config.routerID != routerID
+                || running.config.clusterID != plan.clusterID
+        {
+            log.info(
+                "router: AS, router ID or route reflector cluster ID changed (AS \(plan.localASN), ID \(routerID)"
+                    + "\(plan.clusterID.map { ", cluster ID \(IPAddress(v4: $0))" } ?? "")): restarting the speaker")
             running.stop()
             lock.withLock { speaker = nil }
         }
@@ -271,6 +276,7 @@ final class RouterController: @unchecked Sendable {
                     connectRetry: 1, gracefulRestartTime: options.gracefulRestartTime,
                     maxPrefixes: options.maxPrefixes, startupDeferral: options.startupDeferral)
                 config.overrideNextHop = options.overrideNextHop
+                config.clusterID = plan.clusterID
                 let new = try BGPSpeaker(
                     config: config, importPolicy: plan.importPolicy,
                     routes: routes

@@ -4,7 +4,9 @@ import Speaker
 struct BGPPeers: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "peers",
-        abstract: "The BGP peers: address, AS, state, uptime, prefixes, last NOTIFICATION, last error, capabilities."
+        abstract: "The BGP peers: address, AS, state, uptime, prefixes, last NOTIFICATION, last error, capabilities.",
+        discussion:
+            "ADVERTISED counts the node's own routes and, on a route reflector, the routes reflected to the peer."
     )
 
     @OptionGroup var agent: AgentOptions
@@ -28,7 +30,9 @@ struct BGPPeers: ParsableCommand {
                 p.address, String(p.asn), p.state, p.uptimeSeconds.map(Self.duration) ?? "-",
                 String(p.prefixesReceived),
                 String(p.prefixesAccepted), p.prefixesRejected.map(String.init) ?? "-",
-                String(p.prefixesAdvertised), p.origin, notification, p.lastError ?? "",
+                String(p.prefixesAdvertised + (p.prefixesReflected ?? 0)),
+                p.origin + (p.routeReflectorClient == true ? " (route reflector client)" : ""), notification,
+                p.lastError ?? "",
             ])
         }
         lines.append(Table.render(rows))

@@ -30,6 +30,10 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         /// towards every peer; off (kube-router's default), it is the node's address of that family
         /// (`setNodeAddresses`), or the local address when the node has none of that family.
         public var overrideNextHop = false
+        /// Route reflector (RFC 4456) with this cluster ID (`kube-router.io/rr.server`): the best paths learned
+        /// over iBGP are passed on (`BGPReflection`), those of clients (`BGPPeerConfig.routeReflectorClient`)
+        /// to every iBGP peer, the others to clients.
+        public var clusterID: UInt32?
 
         public init(
             asn: UInt32, routerID: IPAddress, listenAddress: IPAddress? = nil, port: UInt16 = 179,
@@ -91,6 +95,16 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     /// `setPeers` was called: the deferral may end when all of them have sent End-of-RIB.
     private var peersSet = false
     private var endOfRIBFrom: Set<IPAddress> = []
+    /// Route reflection's Adj-RIB-Out (under `lock`): per iBGP peer, what was reflected to it, so that only
+    /// changes are sent and what no longer goes is withdrawn.
+    private var reflected: [IPAddress: [CIDR: Reflected]] = [:]
+    private struct Reflected: Equatable {
+        var attributes: BGPPathAttributes
+        var nextHop: IPAddress
+    }
+    /// Held from reading the RIB for reflection to sending what it gives: the last UPDATE a peer gets for a
+    /// prefix is from the latest RIB, whichever session's thread sends it.
+    private let reflecting = NSLock()
 
     /// `routes`: where learned routes go when `config.installRoutes` (nil: the kernel's main table).
     public init(
@@ -100,6 +114,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         self.config = config
         self.log = log
         rib = BGPRib(localASN: config.asn, policy: importPolicy)
+        rib.routerID = UInt32(truncatingIfNeeded: config.routerID.low)
+        rib.clusterID = config.clusterID
         self.routes = config.installRoutes ? try routes ?? RouteTable() : nil
         var leftover: [KernelRoute] = []
         for family in [IPAddress.Family.ipv4, .ipv6] {
@@ -197,6 +213,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                 sessions[address] = nil
                 staleTimers[address] = nil
                 refreshes[address] = nil
+                reflected[address] = nil
                 _ = rib.dropPeer(address)
             }
             for (address, peer) in wanted where sessions[address] == nil {
@@ -216,6 +233,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         for session in toStop { session.stop() }
         for session in toStart { session.start() }
         markRoutesDirty()
+        if !toStop.isEmpty { reflect(nil) }
     }
 
     /// The import policy: stored paths are judged again, so routes it now rejects leave the kernel and
@@ -226,7 +244,10 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
             rib.policy = policy
             return true
         }
-        if changed { markRoutesDirty() }
+        if changed {
+            markRoutesDirty()
+            reflect(nil)
+        }
     }
 
     /// Our prefixes (the node's pod CIDRs): advertised to every peer, never installed from one.
@@ -246,6 +267,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
             for message in announcements(prefixes, for: session) { session.send(message) }
         }
         markRoutesDirty()
+        reflect(nil)
     }
 
     /// The communities and prepending of each peer's announcements: a peer whose export changed gets our
@@ -297,35 +319,86 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         attributes.asPath = path.isEmpty ? [] : [.init(.sequence, path)]
         if !external { attributes.localPref = 100 }
         if !export.communities.isEmpty { attributes.communities = export.communities }
-        var messages: [BGPMessage] = []
         let families = Self.families(session.snapshot.peerOpen)
         let v4 = families.contains(AFI.ipv4.rawValue) ? prefixes.filter { $0.family == .ipv4 } : []
         let v6 = families.contains(AFI.ipv6.rawValue) ? prefixes.filter { $0.family == .ipv6 } : []
         let hop = nextHop(local: local)
-        if !v4.isEmpty, local.family == .ipv4 {
-            var a = attributes
-            a.nextHop = hop
-            messages.append(.update(BGPUpdate(attributes: a, nlri: v4)))
-        }
-        if !v6.isEmpty, local.family == .ipv6 {
-            var a = attributes
-            a.mpReach = .init(afi: AFI.ipv6.rawValue, safi: SAFI.unicast.rawValue, nextHops: [hop], nlri: v6)
-            messages.append(.update(BGPUpdate(attributes: a)))
-        }
-        return messages
+        var updates: [BGPUpdate] = []
+        if local.family == .ipv4 { updates += BGPUpdate.announcing(v4, attributes: attributes, nextHop: hop) }
+        if local.family == .ipv6 { updates += BGPUpdate.announcing(v6, attributes: attributes, nextHop: hop) }
+        return updates.map { .update($0) }
     }
 
     private func withdrawals(_ prefixes: [CIDR], for session: BGPSession) -> [BGPMessage] {
-        var messages: [BGPMessage] = []
-        let v4 = prefixes.filter { $0.family == .ipv4 }
-        let v6 = prefixes.filter { $0.family == .ipv6 }
-        if !v4.isEmpty { messages.append(.update(BGPUpdate(withdrawn: v4))) }
-        if !v6.isEmpty {
-            var a = BGPPathAttributes()
-            a.mpUnreach = .init(afi: AFI.ipv6.rawValue, safi: SAFI.unicast.rawValue, withdrawn: v6)
-            messages.append(.update(BGPUpdate(attributes: a)))
+        BGPUpdate.withdrawing(prefixes).map { .update($0) }
+    }
+
+    // MARK: Route reflection
+
+    /// Passes the best paths of `prefixes` (nil: every prefix) on to the iBGP peers route reflection gives them
+    /// to (`only`: to that session alone) and withdraws what was reflected to a peer and no longer goes; sends
+    /// only what differs from what the peer has from us, or everything again with `again` (a route refresh).
+    private func reflect(_ prefixes: Set<CIDR>?, only: BGPSession? = nil, again: Bool = false) {
+        guard let clusterID = config.clusterID else { return }
+        reflecting.lock()
+        defer { reflecting.unlock() }
+        let work: [(BGPSession, [BGPMessage])] = lock.withLock {
+            let own = Set(advertised)
+            let targets = (only.map { [$0] } ?? Array(sessions.values)).filter {
+                sessions[$0.peer.address] === $0 && $0.peer.asn == config.asn && $0.isEstablished
+            }
+            return targets.map { session in
+                let address = session.peer.address
+                let target = BGPReflection.Target(
+                    address: address, client: session.peer.routeReflectorClient,
+                    routerID: session.snapshot.peerOpen?.identifier)
+                let families = Self.families(session.snapshot.peerOpen)
+                var sent = reflected[address] ?? [:]
+                var announce: [(CIDR, Reflected)] = []
+                var withdraw: [CIDR] = []
+                let candidates = prefixes ?? Set(rib.paths.keys).union(sent.keys)
+                for prefix in candidates {
+                    let afi = prefix.family == .ipv4 ? AFI.ipv4 : AFI.ipv6
+                    if let best = rib.best(prefix), !own.contains(prefix), families.contains(afi.rawValue),
+                        best.nextHop.family == prefix.family, BGPReflection.reflects(best, to: target)
+                    {
+                        let path = Reflected(
+                            attributes: BGPReflection.attributes(of: best, clusterID: clusterID), nextHop: best.nextHop)
+                        if again || sent[prefix] != path { announce.append((prefix, path)) }
+                        sent[prefix] = path
+                    } else if sent.removeValue(forKey: prefix) != nil, !own.contains(prefix) {
+                        withdraw.append(prefix)
+                    }
+                }
+                reflected[address] = sent.isEmpty ? nil : sent
+                return (session, Self.reflectionMessages(announce: announce, withdraw: withdraw))
+            }
         }
-        return messages
+        for (session, messages) in work { for message in messages { session.send(message) } }
+    }
+
+    /// UPDATEs for reflected paths: prefixes with the same attributes and next hop share one.
+    private static func reflectionMessages(announce: [(CIDR, Reflected)], withdraw: [CIDR]) -> [BGPMessage] {
+        var updates = BGPUpdate.withdrawing(withdraw.sorted { CIDR.precedes($0, $1) })
+        let ordered = announce.sorted { a, b in
+            a.1.nextHop != b.1.nextHop ? a.1.nextHop < b.1.nextHop : CIDR.precedes(a.0, b.0)
+        }
+        var group: [CIDR] = []
+        var current: Reflected?
+        func flush() {
+            guard let current, !group.isEmpty else { return }
+            updates += BGPUpdate.announcing(group, attributes: current.attributes, nextHop: current.nextHop)
+            group = []
+        }
+        for (prefix, path) in ordered {
+            if path != current || prefix.family != group.first?.family {
+                flush()
+                current = path
+            }
+            group.append(prefix)
+        }
+        flush()
+        return updates.map { .update($0) }
     }
 
     // MARK: Session events
@@ -351,6 +424,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         if !purged.isEmpty { markRoutesDirty(purged) }
         log("bgp: peer \(session.peer.address) AS \(session.peer.asn) established")
         for message in announcements(prefixes, for: session) { session.send(message) }
+        if !purged.isEmpty { reflect(purged) }
+        reflect(nil, only: session)
         // End-of-RIB for each negotiated family (RFC 4724): the peer knows it has everything. Nothing is
         // sent for a family the peer did not announce: some peers end the session for it.
         for afi in Self.families(session.snapshot.peerOpen).sorted() { session.send(.update(.endOfRIB(afi: afi))) }
@@ -379,10 +454,11 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         for item in update.discarded { log("bgp: peer \(session.peer.address): discarded \(item)") }
         let open = session.snapshot.peerOpen
         let address = session.peer.address
-        let path = BGPRib.Path(
+        var path = BGPRib.Path(
             peer: address, peerASN: session.peer.asn, peerRouterID: open?.identifier ?? 0,
             external: session.peer.asn != config.asn, nextHop: address,
             attributes: BGPPathAttributes())
+        path.fromClient = config.clusterID != nil && session.peer.routeReflectorClient
         let (changed, count): (Set<CIDR>, Int?) = lock.withLock {
             var changed = rib.apply(update, from: path)
             if update.isEndOfRIB {
@@ -400,6 +476,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
             return (changed, nil)
         }
         markRoutesDirty(changed)
+        if !changed.isEmpty { reflect(changed) }
         guard let count, let limit = config.maxPrefixes else { return nil }
         // Data: the AFI, SAFI and the limit (RFC 4486 §4).
         let afi = update.announced.first?.family == .ipv6 ? AFI.ipv6 : AFI.ipv4
@@ -420,6 +497,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         }
         log("bgp: peer \(session.peer.address) asked for a route refresh")
         for message in announcements(prefixes, for: session) { session.send(message) }
+        reflect(nil, only: session, again: true)
         if Self.families(session.snapshot.peerOpen).contains(refresh.afi) {
             session.send(.update(.endOfRIB(afi: refresh.afi)))
         }
@@ -437,6 +515,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                 + (kept.isEmpty ? "" : "; keeping its routes for its restart (\(restartTime) s): \(keptText)"))
         let changed: Set<CIDR> = lock.withLock {
             guard sessions[session.peer.address] === session else { return [] }
+            reflected[session.peer.address] = nil
             let changed = rib.dropPeer(session.peer.address, keepAsStale: kept)
             if rib.hasStale(session.peer.address) {
                 staleTimers[session.peer.address] = Date(timeIntervalSinceNow: Double(restartTime))
@@ -446,6 +525,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
             return changed
         }
         markRoutesDirty(changed)
+        if !changed.isEmpty { reflect(changed) }
         lock.withLock { sessionChanged }?()
     }
 
@@ -555,6 +635,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         for (peer, count) in expired {
             log("bgp: peer \(peer): its restart time ended; removed its \(count) stale route(s)")
         }
+        if !expired.isEmpty { reflect(prefixes) }
         guard let routes else { return true }
         do {
             var removed = 0
@@ -780,6 +861,10 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         public var notificationsReceived: Int?
         public var notificationsSent: Int?
         public var establishedTransitions: Int?
+        /// Route reflection: the peer is our client, and how many learned routes are reflected to it (beside
+        /// `prefixesAdvertised`, our own); nil for older agents and when we reflect nothing.
+        public var routeReflectorClient: Bool?
+        public var prefixesReflected: Int?
     }
 
     /// The route sync's counts, for metrics.
@@ -802,8 +887,8 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         let counts: [IPAddress: (received: Int, accepted: Int, rejected: Int)] = lock.withLock {
             Dictionary(all.map { ($0.peer.address, rib.counts(for: $0.peer.address)) }, uniquingKeysWith: { a, _ in a })
         }
-        let (advertised, refreshes): ([CIDR], [IPAddress: Int]) = lock.withLock {
-            (self.advertised, self.refreshes)
+        let (advertised, refreshes, reflectedCounts): ([CIDR], [IPAddress: Int], [IPAddress: Int]) = lock.withLock {
+            (self.advertised, self.refreshes, self.reflected.mapValues(\.count))
         }
         let formatter = ISO8601DateFormatter()
         return all.map { (session: BGPSession) -> PeerStatus in
@@ -832,7 +917,9 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                 routeRefreshesReceived: refreshes[session.peer.address] ?? 0,
                 updatesReceived: s.counters.updatesReceived, updatesSent: s.counters.updatesSent,
                 notificationsReceived: s.counters.notificationsReceived,
-                notificationsSent: s.counters.notificationsSent, establishedTransitions: s.counters.established)
+                notificationsSent: s.counters.notificationsSent, establishedTransitions: s.counters.established,
+                routeReflectorClient: config.clusterID == nil ? nil : session.peer.routeReflectorClient,
+                prefixesReflected: config.clusterID == nil ? nil : reflectedCounts[session.peer.address] ?? 0)
         }.sorted { $0.address < $1.address }
     }
 

@@ -23,7 +23,7 @@ enum RuleCodec {
 
     static func copy(_ text: String, into buffer: UnsafeMutableRawBufferPointer) {
         let bytes = Array(text.utf8.prefix(buffer.count - 1))
-        buffer.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: bytes.count))
+        bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
         buffer[bytes.count] = 0
     }
 

@@ -20,6 +20,10 @@ public struct BGPImportPolicy: Sendable, Equatable {
         case reserved
         case customReject = "custom-reject"
         case asLoop = "as-loop"
+        /// Reflected back to us: its ORIGINATOR_ID is our router ID (RFC 4456 §8).
+        case originatorLoop = "originator-loop"
+        /// Its CLUSTER_LIST holds our cluster ID: it went round the reflectors (RFC 4456 §8).
+        case clusterLoop = "cluster-loop"
         /// Accepted, but not installed: the kernel's main table has a route of another protocol (a static
         /// route, a routing daemon's) to exactly this destination, and ours would overwrite it.
         case kernelRouteOfAnotherProtocol = "kernel-route-of-another-protocol"
@@ -38,6 +42,8 @@ public struct BGPImportPolicy: Sendable, Equatable {
             case .reserved: "reserved address space"
             case .customReject: "inside a configured reject range"
             case .asLoop: "our AS is in its AS_PATH (loop)"
+            case .originatorLoop: "its ORIGINATOR_ID is our router ID (reflected back to us)"
+            case .clusterLoop: "our cluster ID is in its CLUSTER_LIST (a route reflection loop)"
             case .kernelRouteOfAnotherProtocol: "the kernel has a route of another protocol to it"
             }
         }

@@ -58,6 +58,10 @@ public struct BGPPathAttributes: Sendable, Equatable {
     public var atomicAggregate = false
     public var aggregator: (asn: UInt32, address: IPAddress)?
     public var communities: [UInt32]?
+    /// RFC 4456: the BGP Identifier of the route's originator in the AS, set by the first route reflector.
+    public var originatorID: UInt32?
+    /// RFC 4456: the cluster IDs of the route reflectors the route passed, the last one first.
+    public var clusterList: [UInt32]?
     public var mpReach: MPReach?
     public var mpUnreach: MPUnreach?
     public var unknown: [Raw] = []
@@ -69,6 +73,7 @@ public struct BGPPathAttributes: Sendable, Equatable {
             && a.localPref == b.localPref
             && a.atomicAggregate == b.atomicAggregate && a.aggregator?.asn == b.aggregator?.asn
             && a.aggregator?.address == b.aggregator?.address && a.communities == b.communities
+            && a.originatorID == b.originatorID && a.clusterList == b.clusterList
             && a.mpReach == b.mpReach && a.mpUnreach == b.mpUnreach && a.unknown == b.unknown
     }
 
@@ -186,6 +191,21 @@ public struct BGPPathAttributes: Sendable, Equatable {
                 var list: [UInt32] = []
                 while !v.isAtEnd { list.append(try v.u32(or: .updateError(5, ""))) }
                 communities = list
+            case 9:
+                // Malformed reflection attributes: the route is withdrawn (RFC 7606 §7.9).
+                guard optional, length == 4 else {
+                    withdraw("malformed ORIGINATOR_ID")
+                    continue
+                }
+                originatorID = try v.u32(or: .updateError(5, ""))
+            case 10:
+                guard optional, length > 0, length % 4 == 0 else {
+                    withdraw("malformed CLUSTER_LIST")
+                    continue
+                }
+                var list: [UInt32] = []
+                while !v.isAtEnd { list.append(try v.u32(or: .updateError(5, ""))) }
+                clusterList = list
             case 17 where options.fourOctetAS, 18 where options.fourOctetAS:
                 // Only a 2-octet AS speaker sends these (RFC 6793 §4.2.2); from a 4-octet one they are discarded.
                 update.discarded.append("\(type == 17 ? "AS4_PATH" : "AS4_AGGREGATOR") from a 4-octet AS speaker")
@@ -397,6 +417,16 @@ public struct BGPPathAttributes: Sendable, Equatable {
             var v = WireWriter()
             for c in communities { v.u32(c) }
             attribute(0xC0, 8, v.bytes)
+        }
+        if let originatorID {
+            var v = WireWriter()
+            v.u32(originatorID)
+            attribute(0x80, 9, v.bytes)
+        }
+        if let clusterList, !clusterList.isEmpty {
+            var v = WireWriter()
+            for id in clusterList { v.u32(id) }
+            attribute(0x80, 10, v.bytes)
         }
         if let mpReach {
             var v = WireWriter()

@@ -17,6 +17,9 @@ public struct BGPPeerConfig: Sendable, Hashable {
     /// do, unless `--peer-router-multihop-ttl` (2 or more) says how many hops away it may be; nil (iBGP): the
     /// kernel's default.
     public var ttl: UInt8?
+    /// The peer is a route reflector client of ours (RFC 4456): node annotation `kube-router.io/rr.client`
+    /// on its node while ours has `kube-router.io/rr.server`.
+    public var routeReflectorClient = false
 
     public init(
         address: IPAddress, asn: UInt32, port: UInt16 = 179, password: String? = nil, passive: Bool = false,

@@ -10,6 +10,8 @@ public struct BGPRib: Sendable {
         public var peerRouterID: UInt32
         public var external: Bool
         public var nextHop: IPAddress
+        /// Learned from a route reflector client of ours (RFC 4456): reflected to every other iBGP peer.
+        public var fromClient = false
         /// One UPDATE's attributes, shared by all its prefixes (a full table is many prefixes, few UPDATEs).
         private var shared: Attributes
         /// Kept through a peer's graceful restart, until it re-announces or the restart time runs out.
@@ -50,6 +52,10 @@ public struct BGPRib: Sendable {
     }
 
     public let localASN: UInt32
+    /// Our BGP Identifier: an iBGP path whose ORIGINATOR_ID it is came back to us (RFC 4456 §8).
+    public var routerID: UInt32 = 0 { didSet { if routerID != oldValue { judgeAgain() } } }
+    /// Our cluster ID when we are a route reflector: an iBGP path whose CLUSTER_LIST holds it went round.
+    public var clusterID: UInt32? { didSet { if clusterID != oldValue { judgeAgain() } } }
     /// Our own prefixes (the node's pod CIDRs): never installed from a peer.
     public var ownPrefixes: Set<CIDR> { didSet { if ownPrefixes != oldValue { judgeAgain() } } }
     /// What may be installed; a new policy applies to the paths already stored.
@@ -72,6 +78,10 @@ public struct BGPRib: Sendable {
     public func rejection(_ prefix: CIDR, _ path: Path) -> BGPImportPolicy.Reason? {
         if ownPrefixes.contains(prefix) { return .ownPodCIDR }
         if path.external && path.attributes.asns.contains(localASN) { return .asLoop }
+        if !path.external {
+            if routerID != 0, path.attributes.originatorID == routerID { return .originatorLoop }
+            if let clusterID, path.attributes.clusterList?.contains(clusterID) == true { return .clusterLoop }
+        }
         return policy.rejection(prefix, peer: path.peer, nextHop: path.nextHop)
     }
 
@@ -215,7 +225,8 @@ public struct BGPRib: Sendable {
 
     /// The best acceptable path to a prefix (RFC 4271 §9.1.2): highest LOCAL_PREF, shortest AS_PATH,
     /// lowest ORIGIN, lowest MED (between paths from the same neighbouring AS), eBGP over iBGP, lowest
-    /// router ID, lowest peer address.
+    /// router ID (the ORIGINATOR_ID when there is one), shortest CLUSTER_LIST (RFC 4456 §9), lowest peer
+    /// address.
     public func best(_ prefix: CIDR) -> Path? {
         let candidates = (paths[prefix] ?? []).filter { $0.verdict == nil }
         return candidates.min { a, b in Self.better(a, b) }
@@ -235,7 +246,12 @@ public struct BGPRib: Sendable {
             return (a.attributes.med ?? 0) < (b.attributes.med ?? 0)
         }
         if a.external != b.external { return a.external }
-        if a.peerRouterID != b.peerRouterID { return a.peerRouterID < b.peerRouterID }
+        let idA = a.attributes.originatorID ?? a.peerRouterID
+        let idB = b.attributes.originatorID ?? b.peerRouterID
+        if idA != idB { return idA < idB }
+        let clustersA = a.attributes.clusterList?.count ?? 0
+        let clustersB = b.attributes.clusterList?.count ?? 0
+        if clustersA != clustersB { return clustersA < clustersB }
         return a.peer < b.peer
     }
 

@@ -22,6 +22,8 @@ public struct RouterPlan: Sendable, Equatable {
     public var exports: [IPAddress: BGPExport] = [:]
     /// The node's InternalIPs: our routes' next hop (unless --override-nexthop).
     public var nodeAddresses: [IPAddress] = []
+    /// This node reflects routes with this cluster ID (`kube-router.io/rr.server`); nil: it does not.
+    public var clusterID: UInt32?
 
     /// Everything the speaker announces: the pod CIDRs (unless turned off), then the service routes.
     public var announced: [CIDR] {

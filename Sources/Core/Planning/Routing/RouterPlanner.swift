@@ -5,6 +5,11 @@ public enum RouterPlanner {
     public static let nodeASNAnnotation = "kube-router.io/node.asn"
     public static let importRejectAnnotation = "kube-router.io/node.bgp.customimportreject"
     public static let communitiesAnnotation = "kube-router.io/node.bgp.communities"
+    /// Route reflection (RFC 4456), as kube-router: a node with `rr.server` (its cluster ID) reflects; a node
+    /// with `rr.client` peers with the `rr.server` nodes alone, and they take it as their client.
+    public static let routeReflectorAnnotations = (
+        server: "kube-router.io/rr.server", client: "kube-router.io/rr.client"
+    )
     public static let prependAnnotations = (
         as: "kube-router.io/path-prepend.as", repeat: "kube-router.io/path-prepend.repeat-n"
     )
@@ -44,15 +49,21 @@ public enum RouterPlanner {
         }
         let localASN = asn(of: me)
         let routerID = settings.routerID ?? me.internalIPs.first { $0.family == .ipv4 }
+        let role = reflectorRole(me, problems: &problems)
+        let rr = routeReflectorAnnotations
         var peers: [BGPPeerConfig] = []
         if settings.fullMesh && settings.iBGP {
             for node in nodes.values.sorted(by: { $0.name < $1.name }) where node.name != name {
                 let nodeASN = asn(of: node)
                 // As kube-router: the mesh is among the nodes of one AS; others are reached through routers.
                 guard nodeASN == localASN else { continue }
+                // A route reflector client peers with the reflectors alone; a reflector takes clients as such.
+                if case .client = role, node.meta.annotations[rr.server] == nil { continue }
+                let client = role.isServer && node.meta.annotations[rr.client] != nil
                 for address in node.internalIPs where me.internalIPs.contains(where: { $0.family == address.family }) {
-                    peers.append(
-                        BGPPeerConfig(address: address, asn: nodeASN, port: bgpPort, origin: "node \(node.name)"))
+                    var peer = BGPPeerConfig(address: address, asn: nodeASN, port: bgpPort, origin: "node \(node.name)")
+                    peer.routeReflectorClient = client
+                    peers.append(peer)
                 }
             }
         }
@@ -94,10 +105,39 @@ public enum RouterPlanner {
         if me.podCIDRs.isEmpty { problems.append("node \(name) has no spec.podCIDR yet: nothing to advertise") }
         let policy = importPolicy(node: name, nodes: nodes, settings: settings, problems: &problems)
         let services = settings.advertise.routes(node: name, services: services, slices: slices)
-        return RouterPlan(
+        var plan = RouterPlan(
             localASN: localASN, routerID: routerID, advertised: me.podCIDRs, peers: peers,
             importPolicy: policy, problems: problems + services.problems, serviceRoutes: services.routes,
             announcePodCIDRs: settings.advertisePodCIDR, exports: exports, nodeAddresses: me.internalIPs)
+        if case .server(let id) = role { plan.clusterID = id }
+        return plan
+    }
+
+    /// A node's part in route reflection, from its annotations (`rr.server` first, as kube-router reads them).
+    public enum ReflectorRole: Sendable, Equatable {
+        case none
+        case server(clusterID: UInt32)
+        case client(clusterID: UInt32)
+
+        public var isServer: Bool {
+            if case .server = self { return true }
+            return false
+        }
+    }
+
+    static func reflectorRole(_ node: Node, problems: inout [String]) -> ReflectorRole {
+        let rr = routeReflectorAnnotations
+        for (annotation, server) in [(rr.server, true), (rr.client, false)] {
+            guard let text = node.meta.annotations[annotation] else { continue }
+            guard let id = BGPReflection.clusterID(text) else {
+                problems.append(
+                    "node \(node.name): annotation \(annotation)=\"\(text)\" is not a cluster ID (a 32-bit number "
+                        + "or an IPv4 address); the node takes no part in route reflection")
+                return .none
+            }
+            return server ? .server(clusterID: id) : .client(clusterID: id)
+        }
+        return .none
     }
 
     /// `kube-router.io/peers`: a YAML list of `remoteip` and `remoteasn` (required), `localip`, `password`
