@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "kr-drops-bench", targets: ["DropsBench"]),
         .executable(name: "kr-top-bench", targets: ["TopBench"]),
         .executable(name: "kr-lab", targets: ["Lab"]),
+        .executable(name: "kr-fuzz", targets: ["Fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -78,16 +79,26 @@ let package = Package(
             name: "PolicyBench",
             dependencies: ["KubeModel", "Planning", "BenchSupport"]
         ),
-        .executableTarget(
-            name: "KubeTestServer",
+        // kube-test-server: the server (a library, so that its request handling can be fuzzed) and its command.
+        .target(
+            name: "TestServer",
             dependencies: [
                 "KubeModel", "KubeAPI",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            ]
+            ],
+            path: "Sources/KubeTestServer"
+        ),
+        .executableTarget(
+            name: "KubeTestServer",
+            dependencies: [
+                "TestServer", "KubeModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Sources/KubeTestServerMain"
         ),
         // The lab (scripts/lab): a cluster on one machine, nodes in network namespaces, an emulated kubelet.
         .executableTarget(
@@ -120,10 +131,16 @@ let package = Package(
             name: "IPVSBench",
             dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel", "BenchSupport"]
         ),
+        // The parsers of outside input as fuzz targets (libFuzzer through scripts/fuzz; replayed by CoreTests).
+        .target(name: "FuzzTargets", dependencies: ["KubeModel", "Planning", "TestServer"]),
+        .executableTarget(name: "Fuzz", dependencies: ["FuzzTargets"]),
         // Fixtures are read from the source tree (BGP messages captured from BIRD, FRR, GoBGP, ExaBGP).
         .testTarget(
             name: "CoreTests",
-            dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", "TestSupport", "TopUI"],
+            dependencies: [
+                "KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", "TestSupport", "TopUI", "FuzzTargets",
+                "TestServer",
+            ],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "CLITests",

@@ -5,7 +5,7 @@ import KubeModel
 /// The objects of the test API server, with one global resourceVersion counter and a bounded history
 /// of changes for watches. A watch from a version older than the history reaches gets 410 Gone, as
 /// on a real server after compaction (and after a restart, since the history is not persisted).
-actor APIStore {
+public actor APIStore {
     struct Change {
         var rv: Int
         var resource: APIResource
@@ -38,7 +38,7 @@ actor APIStore {
     /// (`None`) and ExternalName Services get none. Without it Services keep what they were given.
     let serviceIPRange: (base: UInt32, size: UInt32)?
 
-    init(
+    public init(
         statePath: String?, historyLimit: Int, gracefulPodDeletion: Bool = false,
         serviceIPRange: (base: UInt32, size: UInt32)? = nil
     ) throws {

@@ -8,12 +8,24 @@ import NIOSSL
 
 /// HTTPS (or plain HTTP) front of the test API server: authentication, then the router; watches are
 /// streamed as one JSON event per line, with bookmarks.
-struct HTTPServer: Sendable {
-    struct Auth: Sendable {
+public struct HTTPServer: Sendable {
+    public struct Auth: Sendable {
         /// Bearer token → user name.
         var tokens: [String: String]
         /// When false, requests without credentials are served as user "anonymous".
         var required: Bool
+
+        public init(tokens: [String: String], required: Bool) {
+            self.tokens = tokens
+            self.required = required
+        }
+    }
+
+    public init(router: Router, store: APIStore, auth: Auth, bookmarkInterval: Double) {
+        self.router = router
+        self.store = store
+        self.auth = auth
+        self.bookmarkInterval = bookmarkInterval
     }
 
     let router: Router
@@ -23,7 +35,7 @@ struct HTTPServer: Sendable {
 
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
-    func run(host: String, port: Int, tls: NIOSSLContext?, onListening: @Sendable (Int) -> Void) async throws {
+    public func run(host: String, port: Int, tls: NIOSSLContext?, onListening: @Sendable (Int) -> Void) async throws {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: host, port: port) { channel in

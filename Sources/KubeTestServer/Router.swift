@@ -3,21 +3,33 @@ import KubeAPI
 import KubeModel
 
 /// Maps URLs to the store, the way kube-apiserver lays out its paths.
-struct Router: Sendable {
+public struct Router: Sendable {
     let store: APIStore
     let testEndpoints: Bool
     /// Users who may do nothing (to test 403 answers).
     let forbidden: Set<String>
     /// Single refusals: a user who may not do one verb on one resource (`--deny USER:VERB:RESOURCE`).
-    var denied: Set<Denial> = []
+    public var denied: Set<Denial> = []
     /// `--rbac`: everyone but these users is authorized by the stored ClusterRoles and ClusterRoleBindings.
-    var rbacSuperusers: Set<String>? = nil
+    public var rbacSuperusers: Set<String>? = nil
 
     /// One verb on one resource (plural) that one user may not do.
-    struct Denial: Hashable, Sendable {
+    public struct Denial: Hashable, Sendable {
         var user: String
         var verb: String
         var resource: String
+
+        public init(user: String, verb: String, resource: String) {
+            self.user = user
+            self.verb = verb
+            self.resource = resource
+        }
+    }
+
+    public init(store: APIStore, testEndpoints: Bool, forbidden: Set<String>) {
+        self.store = store
+        self.testEndpoints = testEndpoints
+        self.forbidden = forbidden
     }
 
     /// Whether `user` may do `verb` on `resource` (of API `group`; `name`: the object, for rules with

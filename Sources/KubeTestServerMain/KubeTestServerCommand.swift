@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KubeModel
 import NIOSSL
+import TestServer
 
 /// A Kubernetes API server for tests and the local lab: the six resources kube-router reads and the kinds
 /// its manifests create (DaemonSet, ServiceAccount, ConfigMap, ClusterRole, ClusterRoleBinding), with
