@@ -139,7 +139,7 @@ let package = Package(
             name: "CoreTests",
             dependencies: [
                 "KubeModel", "KubeAPI", "Planning", "Kernel", "Speaker", "TestSupport", "TopUI", "FuzzTargets",
-                "TestServer",
+                "TestServer", "BenchSupport",
             ],
             exclude: ["Fixtures"]),
         .testTarget(

@@ -44,13 +44,32 @@ final class FirewallController: @unchecked Sendable {
         case .problem(let message):
             log.warn("api: \(message)")
         case .synced: markDirty()
-        case .added(let o), .deleted(let o), .updated(_, let o):
-            // Only what the firewall reads: pods, namespaces, policies (nodes and services change nothing here).
-            if o.kind == "Pod" || o.kind == "Namespace" || o.kind == "NetworkPolicy" { markDirty() }
+        case .added(let o), .deleted(let o):
+            if note([o]) { worker.markDirty() }
+        case .updated(let old, let new):
+            if note([old, new]) { worker.markDirty() }
         }
     }
 
-    func markDirty() { worker.markDirty() }
+    /// Records what an event changes for the next sync; whether the firewall reads it (pods, namespaces,
+    /// policies; nodes and services change nothing here).
+    private func note(_ objects: [KubeObject]) -> Bool {
+        guard let first = objects.first, ["Pod", "Namespace", "NetworkPolicy"].contains(first.kind) else {
+            return false
+        }
+        lock.withLock { for object in objects { pending.note(object, node: node) } }
+        return true
+    }
+
+    /// What the events since the last sync changed (under `lock`): an event sync applies pods of other nodes and
+    /// namespaces to the sets alone (`FirewallIncremental`), anything else is planned in full.
+    private var pending = FirewallIncremental.Changes()
+
+    /// Something changed, not said what: the next sync plans in full.
+    func markDirty() {
+        lock.withLock { pending.needsFullPlan = true }
+        worker.markDirty()
+    }
 
     func stop() { worker.stop() }
 
@@ -91,21 +110,32 @@ final class FirewallController: @unchecked Sendable {
                 }
             }
         ) { [self] full in
-            lastApplied = sync(families: families, previous: full ? nil : lastApplied)
+            // Taken before the state is read: every event taken is in it (the informers store, then tell).
+            let changes = lock.withLock {
+                defer { pending = FirewallIncremental.Changes() }
+                return pending
+            }
+            lastApplied = sync(families: families, previous: full ? nil : lastApplied, changes: full ? nil : changes)
             return lastApplied != nil
         }
     }
 
     /// One plan per family; all sets in one pass, then one commit per family's table, then the sets
-    /// no plan uses. Returns the plans now in the kernel, nil when the sync failed (the next is full).
-    private func sync(families: [IPAddress.Family], previous: [FirewallPlan]?) -> [FirewallPlan]? {
+    /// no plan uses. Returns the plans now in the kernel, nil when the sync failed (the next is full). With
+    /// `changes` that only move set members, the previous plans' sets are updated instead of planning anew.
+    private func sync(
+        families: [IPAddress.Family], previous: [FirewallPlan]?, changes: FirewallIncremental.Changes?
+    ) -> [FirewallPlan]? {
         let clock = ContinuousClock()
         let start = clock.now
         // Read before the snapshot: every change of each resource up to its version is in it.
         let versionMap = cluster.resourceVersions
         let versions = versionMap.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-        let planner = FirewallPlanner(engine: PolicyEngine(cluster.snapshot(), defaultDeny: defaultDeny))
-        let plans = families.map { planner.plan(node: node, family: $0) }
+        let engine = PolicyEngine(cluster.snapshot(), defaultDeny: defaultDeny)
+        let incremental = previous.flatMap { previous in
+            changes.flatMap { FirewallIncremental.update(previous, engine: engine, changes: $0) }
+        }
+        let plans = incremental ?? families.map { FirewallPlanner(engine: engine).plan(node: node, family: $0) }
         let allSets = plans.flatMap(\.sets)
         let planned = clock.now
         do {
@@ -129,7 +159,8 @@ final class FirewallController: @unchecked Sendable {
             monitor.phase("ipsets", setsDone - planned)
             monitor.phase("iptables", rulesDone - setsDone)
             monitor.phase("stale-sets", end - rulesDone)
-            monitor.kernelChanged(sets.created.count + sets.swapped.count + committed.count + removed.count)
+            monitor.kernelChanged(
+                sets.created.count + sets.swapped.count + sets.updated.count + committed.count + removed.count)
             let chainCount = plans.reduce(0) { $0 + $1.chains.count }
             let ruleCount = plans.reduce(0) { $0 + $1.chains.reduce(0) { $0 + $1.rules.count } }
             let pods = Set(
@@ -148,10 +179,11 @@ final class FirewallController: @unchecked Sendable {
             writeStatus(plans: plans, count: count, versions: versionMap, full: previous == nil)
             log.info(
                 "firewall: sync \(count)\(previous == nil ? " (full)" : "") at versions \(versions) "
-                    + "done in \(ms(end - start)): plan \(ms(planned - start)) "
+                    + "done in \(ms(end - start)): plan \(ms(planned - start))"
+                    + (incremental == nil ? " " : " (set members only) ")
                     + "(\(chainCount) chains, \(ruleCount) rules, \(allSets.count) sets), "
                     + "ipsets \(ms(setsDone - planned)) (\(sets.created.count) created, "
-                    + "\(sets.swapped.count) swapped, \(sets.unchanged) unchanged), "
+                    + "\(sets.swapped.count) swapped, \(sets.updated.count) updated in place, \(sets.unchanged) unchanged), "
                     + "iptables \(ms(rulesDone - setsDone)) ("
                     + (committed.isEmpty
                         ? "unchanged"

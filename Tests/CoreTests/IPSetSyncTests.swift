@@ -29,9 +29,15 @@ import Testing
         #expect(report.unchanged == 2 && report.created.isEmpty && report.swapped.isEmpty && kernel.passCount == 1)
         var next = plan
         next[0].members = [.ip("10.0.0.1"), .ip("10.0.0.3")]
+        // An event sync: one member in, one out, in place (no scratch set); a full sync swaps the set whole.
         report = try sync.apply(next, previous: plan)
+        #expect(report.updated == ["KUBE-SRC-A"] && report.swapped.isEmpty && report.unchanged == 1)
+        #expect(Set(kernel.all["KUBE-SRC-A"]?.members ?? []) == [.ip("10.0.0.1"), .ip("10.0.0.3")])
+        var whole = next
+        whole[0].members = [.ip("10.0.9.1"), .ip("10.0.9.2"), .ip("10.0.9.3")]
+        report = try sync.apply(whole)
         #expect(report.swapped == ["KUBE-SRC-A"] && report.unchanged == 1)
-        #expect(kernel.all["KUBE-SRC-A"]?.members == [.ip("10.0.0.1"), .ip("10.0.0.3")])
+        #expect(kernel.all["KUBE-SRC-A"]?.members == [.ip("10.0.9.1"), .ip("10.0.9.2"), .ip("10.0.9.3")])
         #expect(kernel.all.keys.allSatisfy { !$0.hasPrefix("KR-TMP-") }, "no scratch set is left")
     }
 
@@ -53,6 +59,23 @@ import Testing
         kernel.referenced = []
         #expect(try sync.removeStale(keeping: Set(plan.map(\.name))) == ["KUBE-SRC-OLD"])
         #expect(kernel.all["other-set"] != nil, "others' sets stay")
+    }
+
+    @Test func inPlaceUpdatesAreDeletesThenAdds() {
+        let before = Self.set("KUBE-SRC-A", (1...10).map { .ip("10.0.0.\($0)") })
+        var after = before
+        after.members = Array(before.members.dropFirst()) + [.ip("10.0.1.1")]
+        let changes = IPSetDiff.changes(desired: [after], actual: [before], temporaryPrefix: "KR-TMP-", inPlace: true)
+        #expect(changes == [.update("KUBE-SRC-A", add: [.ip("10.0.1.1")], remove: [.ip("10.0.0.1")])])
+        #expect(IPSetDiff.restoreScript(changes) == "del KUBE-SRC-A 10.0.0.1 -exist\nadd KUBE-SRC-A 10.0.1.1 -exist\n")
+        #expect(
+            IPSetDiff.changes(desired: [after], actual: [before], temporaryPrefix: "KR-TMP-").first?.name
+                == "KUBE-SRC-A",
+            "without inPlace (a full sync against the kernel's listing): a refill")
+        var replaced = before
+        replaced.members = (1...10).map { .ip("10.0.5.\($0)") }
+        let many = IPSetDiff.changes(desired: [replaced], actual: [before], temporaryPrefix: "KR-TMP-", inPlace: true)
+        if case .refill = many.first {} else { Issue.record("most members moved: a refill, got \(many)") }
     }
 
     @Test func aTypeChangeReplacesTheSetAndALeftoverScratchSetIsCleared() throws {

@@ -66,6 +66,20 @@ struct IPSetKernelTests {
         #expect(try sync.backend.list(prefixes: [pods.name]).first?.members == [.ip("10.0.0.3")])
         #expect(try sync.backend.list(prefixes: ["KR-TMP-"]).isEmpty, "no temporary set is left behind")
 
+        // An event sync (against what this process applied): a few moved members are added and deleted in
+        // place; a set whose members all change is still swapped in whole.
+        var big = pods
+        big.members = (1...20).map { .ip("10.0.1.\($0)") }
+        _ = try sync.apply([big, block, named], previous: [changed, block, named])
+        var moved = big
+        moved.members = big.members.dropFirst(2) + [.ip("10.0.2.1")]
+        let inPlace = try sync.apply([moved, block, named], previous: [big, block, named])
+        #expect(inPlace.updated == [pods.name] && inPlace.swapped.isEmpty && inPlace.unchanged == 2)
+        #expect(Set(try sync.backend.list(prefixes: [pods.name]).first?.members ?? []) == Set(moved.members))
+        #expect(
+            Kernel.shell("ipset test \(pods.name) 10.0.1.1").0 != 0
+                && Kernel.shell("ipset test \(pods.name) 10.0.2.1").0 == 0)
+
         // Stale sets go; sets of others are never touched.
         Kernel.shell("ipset create OTHER-\(tag) hash:ip -exist")
         defer { Kernel.shell("ipset destroy OTHER-\(tag)") }

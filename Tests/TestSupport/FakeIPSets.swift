@@ -81,6 +81,11 @@ public final class FakeIPSets: IPSetBackend, @unchecked Sendable {
                     }
                 case .destroy(let name):
                     try destroy(name)
+                case .update(let name, let add, let remove):
+                    guard var set = sets[name] else { throw Failure(description: "add \(name): no such set") }
+                    set.members.removeAll { remove.contains($0) }
+                    set.members += add.filter { !set.members.contains($0) }
+                    sets[name] = set
                 }
             }
         }

@@ -27,6 +27,8 @@ public struct IPSetSync: Sendable {
     public struct Report: Sendable, Equatable {
         public var created: [String] = []
         public var swapped: [String] = []
+        /// Sets whose few moved members were added and deleted in place (event syncs).
+        public var updated: [String] = []
         public var unchanged = 0
         public var destroyed: [String] = []
         /// Our sets before the sync (as listed, or as last applied): what `removeStale` looks through.
@@ -48,7 +50,8 @@ public struct IPSetSync: Sendable {
     /// applied) the kernel is not listed: the cheap path of event syncs; without it, the full check.
     public func apply(_ sets: [IPSetSpec], previous: [IPSetSpec]? = nil) throws -> Report {
         let known = try previous ?? backend.list(prefixes: owner.prefixes)
-        let changes = IPSetDiff.changes(desired: sets, actual: known, temporaryPrefix: owner.temporaryPrefix)
+        let changes = IPSetDiff.changes(
+            desired: sets, actual: known, temporaryPrefix: owner.temporaryPrefix, inPlace: previous != nil)
         try backend.apply(changes)
         var report = Report()
         report.before = known.map(\.name)
@@ -57,9 +60,10 @@ public struct IPSetSync: Sendable {
             case .create(let set): report.created.append(set.name)
             case .refill(let set, _, _, _): report.swapped.append(set.name)
             case .destroy(let name): report.destroyed.append(name)
+            case .update(let name, _, _): report.updated.append(name)
             }
         }
-        report.unchanged = sets.count - report.created.count - report.swapped.count
+        report.unchanged = sets.count - report.created.count - report.swapped.count - report.updated.count
         return report
     }
 

@@ -13,6 +13,18 @@ public struct FirewallPlan: Sendable, Equatable {
     public var hooks: [Rule]
     /// Per pod chain and isolated direction: its log prefix and REJECT rule (what a drop is attributed by).
     public var denials: [FirewallDenial] = []
+    /// What the members of the sets that follow pods were computed from (by set name), so that an event that
+    /// only moves pods in or out of them is applied to the sets alone (`FirewallIncremental`).
+    public var setRecipes: [String: SetRecipe] = [:]
+
+    /// How a set's members follow the cluster's pods.
+    public enum SetRecipe: Sendable, Equatable {
+        /// hash:ip: the first address of the family of every pod one of the peers selects.
+        case podPeers([NetworkPolicy.Peer], policy: NetworkPolicy)
+        /// hash:ip,port: the numbers `port` resolves to on the pods the peers select (every policy subject
+        /// when nil), with their first address of the family (an egress rule's named port).
+        case namedPort(peers: [NetworkPolicy.Peer]?, policy: NetworkPolicy, port: String, proto: PortProtocol)
+    }
 
     public struct Chain: Sendable, Equatable {
         public var name: String

@@ -39,6 +39,7 @@ public struct FirewallPlanner: Sendable {
         var policyChains: [String: FirewallPlan.Chain] = [:]
         var policyOrder: [String] = []
         var sets: [String: IPSetSpec] = [:]
+        var recipes: [String: FirewallPlan.SetRecipe] = [:]
         /// How many rules use each set beyond the first (sets are shared by content, see `expand`).
         var extraUsers: [String: Int] = [:]
         /// The pods each peer-selector key selects.
@@ -184,6 +185,7 @@ public struct FirewallPlanner: Sendable {
                         sets[set] = IPSetSpec(
                             name: set, type: .hashIP, members: podAddresses(podPeers, key: peersKey, policy: policy),
                             comment: "\(comment) peer pods", family: family)
+                        recipes[set] = .podPeers(podPeers, policy: policy)
                     }
                     peers.append(Rule.SetMatch(name: set, flags: [peerFlag]))
                 }
@@ -231,6 +233,11 @@ public struct FirewallPlanner: Sendable {
                                 name: set, type: .hashIPPort,
                                 members: Set(members).sorted { $0.restoreText < $1.restoreText },
                                 comment: "\(comment) port \(p) \"\(portName)\"", family: family)
+                            if direction == .egress {
+                                recipes[set] = .namedPort(
+                                    peers: rule.peers.isEmpty ? nil : podPeers, policy: policy, port: portName,
+                                    proto: entry.proto)
+                            }
                         }
                         ports.append((entry.proto, nil, Rule.SetMatch(name: set, flags: ["dst", "dst"])))
                     }
@@ -317,7 +324,7 @@ public struct FirewallPlanner: Sendable {
             return FirewallPlan(
                 family: family, sets: sets.values.sorted { $0.name < $1.name },
                 chains: top + podChains + policyOrder.compactMap { policyChains[$0] }, hooks: hooks,
-                denials: denials)
+                denials: denials, setRecipes: recipes)
         }
     }
 }

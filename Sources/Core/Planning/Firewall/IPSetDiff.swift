@@ -24,11 +24,14 @@ public enum IPSetChange: Sendable, Equatable {
     case refill(IPSetSpec, temporary: String, sameType: Bool, temporaryExists: Bool)
     /// A set of ours no plan uses.
     case destroy(String)
+    /// A few members moved in a set this process filled (an event sync): added and deleted in place, each
+    /// atomically, instead of refilling the whole set.
+    case update(String, add: [IPSetMember], remove: [IPSetMember])
 
     public var name: String {
         switch self {
         case .create(let s), .refill(let s, _, _, _): s.name
-        case .destroy(let name): name
+        case .destroy(let name), .update(let name, _, _): name
         }
     }
 }
@@ -40,11 +43,16 @@ public enum IPSetDiff {
     /// differs only in notation (a bare host prefix, another IPv6 spelling) is the same set; a set with a
     /// member the reader could not parse never is, so it is refilled rather than taken for right.
     public static func sameMembers(_ desired: IPSetSpec, _ actual: IPSetSpec) -> Bool {
-        !actual.members.contains(where: \.isUnparsed) && Set(desired.members) == Set(actual.members)
+        !actual.members.contains(where: \.isUnparsed)
+            && (desired.members == actual.members || Set(desired.members) == Set(actual.members))
     }
 
-    /// The changes that bring `actual` to `desired`; an unchanged set costs nothing.
-    public static func changes(desired: [IPSetSpec], actual: [IPSetSpec], temporaryPrefix: String) -> [IPSetChange] {
+    /// The changes that bring `actual` to `desired`; an unchanged set costs nothing. `inPlace`: `actual` is what
+    /// this process last applied (an event sync), so a set where fewer members move than it holds is updated in
+    /// place.
+    public static func changes(
+        desired: [IPSetSpec], actual: [IPSetSpec], temporaryPrefix: String, inPlace: Bool = false
+    ) -> [IPSetChange] {
         var live: [String: IPSetSpec] = [:]
         for set in actual where live[set.name] == nil { live[set.name] = set }
         var changes: [IPSetChange] = []
@@ -54,6 +62,16 @@ public enum IPSetDiff {
                 continue
             }
             if current.type == set.type && sameMembers(set, current) { continue }
+            if inPlace, current.type == set.type, !current.members.contains(where: \.isUnparsed) {
+                let before = Set(current.members)
+                let after = Set(set.members)
+                let add = set.members.filter { !before.contains($0) }
+                let remove = current.members.filter { !after.contains($0) }
+                if add.count + remove.count <= max(8, set.members.count / 2) {
+                    changes.append(.update(set.name, add: add, remove: remove))
+                    continue
+                }
+            }
             let temporary = temporaryPrefix + FirewallNames.hash(set.name)
             changes.append(
                 .refill(
@@ -88,6 +106,9 @@ public enum IPSetDiff {
                     : "destroy \(set.name)\nrename \(temporary) \(set.name)\n"
             case .destroy(let name):
                 script += "destroy \(name)\n"
+            case .update(let name, let add, let remove):
+                for member in remove { script += "del \(name) \(member.restoreText) -exist\n" }
+                for member in add { script += "add \(name) \(member.restoreText) -exist\n" }
             }
         }
         return script

@@ -290,11 +290,25 @@ public struct PolicyEngine: Sendable {
         guard case .pods(let podSelector, let namespaceSelector) = peer else { return [] }
         var namespaces = [policy.namespace]
         if let namespaceSelector {
-            namespaces = subjectsByNamespace.keys.filter { ns in
-                namespaceSelector.matches(snapshot.namespaces[ns]?.labels ?? ["kubernetes.io/metadata.name": ns])
-            }
+            namespaces = subjectsByNamespace.keys.filter { namespaceSelector.matches(namespaceLabels($0)) }
         }
         return namespaces.flatMap { subjectsByNamespace[$0] ?? [] }.filter { podSelector?.matches($0.labels) ?? true }
+    }
+
+    /// Whether `pod` is among `pods(selectedBy: peer, in: policy)`, without listing them.
+    public func selects(_ peer: NetworkPolicy.Peer, in policy: NetworkPolicy, pod: Pod) -> Bool {
+        guard case .pods(let podSelector, let namespaceSelector) = peer, pod.isPolicySubject else { return false }
+        if let namespaceSelector {
+            guard namespaceSelector.matches(namespaceLabels(pod.namespace)) else { return false }
+        } else if pod.namespace != policy.namespace {
+            return false
+        }
+        return podSelector?.matches(pod.labels) ?? true
+    }
+
+    /// A namespace's labels; one the API has not (yet) shown has its name label alone, as the API server sets it.
+    func namespaceLabels(_ namespace: String) -> [String: String] {
+        snapshot.namespaces[namespace]?.labels ?? ["kubernetes.io/metadata.name": namespace]
     }
 
     func peerMatches(_ peer: NetworkPolicy.Peer, in policy: NetworkPolicy, peer endpoint: TrafficEndpoint) -> Bool {
