@@ -4,6 +4,7 @@ import Testing
 
 @testable import KubeAPI
 @testable import KubeModel
+@testable import Planning
 
 /// Hostile or careless input is bounded and named: alias bombs, duplicate keys, huge watch events,
 /// kind typos, unknown fields, objects defined twice, control characters on the terminal.
@@ -26,6 +27,20 @@ import Testing
             copy: *labels
             """)
         #expect(docs.first?["copy"]?["tier"] == "front")
+    }
+
+    /// YAML 1.1's base-60 numbers are strings, as kubectl reads them; one too large for 64 bits once trapped in
+    /// Yams (scripts/fuzz found it; its input is in Fuzz/regressions/yaml).
+    @Test func baseSixtyNumbersAreStringsAndNeverTrap() throws {
+        let value = try #require(
+            try JSONValue.parseYAMLDocuments("a: 1:30\nb: 8044444444444444444:0\nc: 1:30.5\nd: 0x1F\ne: 12").first)
+        #expect(value["a"] == .string("1:30") && value["b"] == .string("8044444444444444444:0"))
+        #expect(value["c"] == .string("1:30.5") && value["d"] == .int(31) && value["e"] == .int(12))
+        // The agent reads this annotation's YAML: a bad value is an error naming the field, never a crash.
+        #expect(throws: RouterConfigError.self) {
+            try RouterPlanner.annotatedPeers(
+                "- remoteip: 10.0.0.1\n  remoteasn: 8044444444444444444:0", node: "n1", defaultPort: 179)
+        }
     }
 
     @Test func duplicateKeysAreErrors() throws {

@@ -101,6 +101,10 @@ extension JSONValue {
         case .scalar(let scalar):
             // Quoted scalars are strings whatever they look like; plain ones are typed by the resolver.
             switch Tag.Name(rawValue: node.tag.rawValue) {
+            case .int where scalar.string.contains(":"), .float where scalar.string.contains(":"):
+                // YAML 1.1's base 60 (`1:30`): a string, as kubectl's YAML reads it; Yams' conversion traps on
+                // overflow (found by scripts/fuzz: `8044444444444444444:0`).
+                self = .string(scalar.string)
             case .null: self = .null
             case .bool: self = node.bool.map(JSONValue.bool) ?? .string(scalar.string)
             case .int: self = node.int.map { .int(Int64($0)) } ?? .string(scalar.string)
