@@ -98,8 +98,8 @@ import Testing
     func difference(_ a: FirewallPlan, _ b: FirewallPlan) -> String {
         if a.chains != b.chains { return "chains differ" }
         for (x, y) in zip(a.sets, b.sets) where x != y {
-            return
-                "\(x.name): \(Set(x.members).subtracting(y.members)) extra, \(Set(y.members).subtracting(x.members)) missing"
+            let extra = Set(x.members).subtracting(y.members)
+            return "\(x.name): \(extra) extra, \(Set(y.members).subtracting(x.members)) missing"
         }
         return a.sets.count == b.sets.count ? "" : "set counts differ"
     }
