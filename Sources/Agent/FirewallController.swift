@@ -183,7 +183,8 @@ final class FirewallController: @unchecked Sendable {
                     + (incremental == nil ? " " : " (set members only) ")
                     + "(\(chainCount) chains, \(ruleCount) rules, \(allSets.count) sets), "
                     + "ipsets \(ms(setsDone - planned)) (\(sets.created.count) created, "
-                    + "\(sets.swapped.count) swapped, \(sets.updated.count) updated in place, \(sets.unchanged) unchanged), "
+                    + "\(sets.swapped.count) swapped, \(sets.updated.count) updated in place, "
+                    + "\(sets.unchanged) unchanged), "
                     + "iptables \(ms(rulesDone - setsDone)) ("
                     + (committed.isEmpty
                         ? "unchanged"
