@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "kr-top-bench", targets: ["TopBench"]),
         .executable(name: "kr-lab", targets: ["Lab"]),
         .executable(name: "kr-fuzz", targets: ["Fuzz"]),
+        .executable(name: "kr-agent-bench", targets: ["AgentBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -131,6 +132,8 @@ let package = Package(
             name: "IPVSBench",
             dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel", "BenchSupport"]
         ),
+        .executableTarget(
+            name: "AgentBench", dependencies: ["KubeModel", "KubeAPI", "Planning", "Kernel", "BenchSupport"]),
         // The parsers of outside input as fuzz targets (libFuzzer through scripts/fuzz; replayed by CoreTests).
         .target(name: "FuzzTargets", dependencies: ["KubeModel", "Planning", "TestServer"]),
         .executableTarget(name: "Fuzz", dependencies: ["FuzzTargets"]),

@@ -419,6 +419,9 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                 purged.formUnion(rib.purgeStale(session.peer.address, family: family))
             }
             if !rib.hasStale(session.peer.address) { staleTimers[session.peer.address] = nil }
+            // A new session has nothing from us yet (a reflection racing the last session's end may have
+            // recorded something after it was cleared).
+            reflected[session.peer.address] = nil
             return (advertised, purged)
         }
         if !purged.isEmpty { markRoutesDirty(purged) }
