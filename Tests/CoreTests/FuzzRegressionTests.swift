@@ -58,3 +58,12 @@ import Testing
         #expect(codes.count == 9 && codes[6] == 200, "bob may list nodes once bound: \(codes)")
     }
 }
+
+/// kube-test-server writes times as the API does, now without a date formatter per object.
+@Suite struct TestServerTimestampTests {
+    @Test func timestampsAreRFC3339InUTC() throws {
+        let text = APIStoreTimestamp.now()
+        let parsed = try #require(ISO8601DateFormatter().date(from: text), "\(text)")
+        #expect(abs(parsed.timeIntervalSinceNow) < 5 && text.hasSuffix("Z") && text.count == 20)
+    }
+}
