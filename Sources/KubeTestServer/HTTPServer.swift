@@ -231,10 +231,12 @@ public struct HTTPServer: Sendable {
         guard let q = uri.firstIndex(of: "?") else { return (uri, [:]) }
         var query: [String: String] = [:]
         for pair in uri[uri.index(after: q)...].split(separator: "&") {
-            let kv = pair.split(separator: "=", maxSplits: 1).map {
+            // `=` alone (no name) once trapped here (found by scripts/fuzz http): a pair without a name is skipped.
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map {
                 String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
             }
-            query[kv[0]] = kv.count > 1 ? kv[1] : ""
+            guard let name = kv.first, !name.isEmpty else { continue }
+            query[name] = kv.count > 1 ? kv[1] : ""
         }
         return (String(uri[..<q]), query)
     }

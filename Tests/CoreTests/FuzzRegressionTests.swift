@@ -67,3 +67,11 @@ import Testing
         #expect(abs(parsed.timeIntervalSinceNow) < 5 && text.hasSuffix("Z") && text.count == 20)
     }
 }
+
+/// A query string's pairs as the test server reads them; one without a name once trapped it.
+@Suite struct TestServerQueryTests {
+    @Test func pairsWithoutANameAreSkipped() async {
+        let codes = await RequestFuzzing.handle(Array("GET /api/v1/pods?=&limit=1&=x&watch\n".utf8))
+        #expect(codes == [200])
+    }
+}
