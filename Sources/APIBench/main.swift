@@ -18,9 +18,6 @@ try FileManager.default.createDirectory(at: work, withIntermediateDirectories: t
 defer { try? FileManager.default.removeItem(at: work) }
 
 report.say("kr-api-bench: \(podCount) pods")
-let pki = work.appendingPathComponent("pki").path
-_ = try shell("/bin/bash", [root.appendingPathComponent("scripts/make-test-pki").path, pki])
-
 // A state file with the pods, so that the server starts with them.
 var pods: [String: JSONValue] = [:]
 for i in 0..<podCount {
@@ -62,40 +59,11 @@ let statePath = work.appendingPathComponent("state.json").path
 try state.jsonData().write(to: URL(fileURLWithPath: statePath))
 pods = [:]
 
-let server = Process()
-server.executableURL = here.appendingPathComponent("kube-test-server")
-server.arguments = [
-    "--listen", "127.0.0.1:0", "--tls-cert", "\(pki)/server.crt", "--tls-key", "\(pki)/server.key",
-    "--client-ca", "\(pki)/ca.crt", "--state", statePath, "--test-endpoints", "--bookmark-interval", "5",
-]
-let serverOut = Pipe()
-server.standardOutput = serverOut
-server.standardError = FileHandle.nullDevice
-try server.run()
-defer {
-    server.terminate()
-    server.waitUntilExit()
-}
-var line = Data()
-while true {
-    let byte = serverOut.fileHandleForReading.readData(ofLength: 1)
-    if byte.isEmpty || byte.first == UInt8(ascii: "\n") { break }
-    line.append(byte)
-}
-let port = String(decoding: line, as: UTF8.self).split(separator: ":").last.map(String.init) ?? ""
-let config = KubeConfig(
-    server: "https://127.0.0.1:\(port)", certificateAuthority: FileManager.default.contents(atPath: "\(pki)/ca.crt"),
-    clientCertificate: FileManager.default.contents(atPath: "\(pki)/admin.crt"),
-    clientKey: FileManager.default.contents(atPath: "\(pki)/admin.key"), user: "admin", origin: "bench")
-let kubeconfig = work.appendingPathComponent("kubeconfig").path
-try """
-apiVersion: v1
-kind: Config
-clusters: [{name: b, cluster: {server: "https://127.0.0.1:\(port)", certificate-authority: \(pki)/ca.crt}}]
-users: [{name: admin, user: {client-certificate: \(pki)/admin.crt, client-key: \(pki)/admin.key}}]
-contexts: [{name: b, context: {cluster: b, user: admin}}]
-current-context: b
-""".write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+let server = try BenchAPIServer(
+    root: root, bin: here, work: work, state: statePath, arguments: ["--bookmark-interval", "5"])
+defer { server.stop() }
+let config = server.config
+let kubeconfig = server.kubeconfig
 
 // 1. Ours: informer list until synced, and memory.
 let clock = ContinuousClock()

@@ -148,43 +148,10 @@ report.say(
             ? "firewall, router and service proxy"
             : "firewall and router (no IPVS in this kernel: the service proxy is skipped)"))
 
-let pki = work.appendingPathComponent("pki").path
-_ = try shell("/bin/bash", [root.appendingPathComponent("scripts/make-test-pki").path, pki])
-let server = Process()
-server.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-server.arguments = [
-    "netns", "exec", netns, here.appendingPathComponent("kube-test-server").path, "--listen", "127.0.0.1:0",
-    "--tls-cert", "\(pki)/server.crt", "--tls-key", "\(pki)/server.key", "--client-ca", "\(pki)/ca.crt",
-    "--state", statePath, "--test-endpoints",
-]
-let serverOut = Pipe()
-server.standardOutput = serverOut
-server.standardError = FileHandle.nullDevice
-try server.run()
-defer {
-    server.terminate()
-    server.waitUntilExit()
-}
-var line = Data()
-while true {
-    let byte = serverOut.fileHandleForReading.readData(ofLength: 1)
-    if byte.isEmpty || byte.first == UInt8(ascii: "\n") { break }
-    line.append(byte)
-}
-let port = String(decoding: line, as: UTF8.self).split(separator: ":").last.map(String.init) ?? ""
-let kubeconfig = work.appendingPathComponent("kubeconfig").path
-try """
-apiVersion: v1
-kind: Config
-clusters: [{name: b, cluster: {server: "https://127.0.0.1:\(port)", certificate-authority: \(pki)/ca.crt}}]
-users: [{name: admin, user: {client-certificate: \(pki)/admin.crt, client-key: \(pki)/admin.key}}]
-contexts: [{name: b, context: {cluster: b, user: admin}}]
-current-context: b
-""".write(toFile: kubeconfig, atomically: true, encoding: .utf8)
-let config = KubeConfig(
-    server: "https://127.0.0.1:\(port)", certificateAuthority: FileManager.default.contents(atPath: "\(pki)/ca.crt"),
-    clientCertificate: FileManager.default.contents(atPath: "\(pki)/admin.crt"),
-    clientKey: FileManager.default.contents(atPath: "\(pki)/admin.key"), user: "admin", origin: "bench")
+let server = try BenchAPIServer(root: root, bin: here, work: work, state: statePath, netns: netns)
+defer { server.stop() }
+let kubeconfig = server.kubeconfig
+let config = server.config
 
 // The agent.
 let stateDir = work.appendingPathComponent("state").path
