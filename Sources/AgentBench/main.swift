@@ -218,24 +218,23 @@ report.say("  by kind of mapping: " + memoryBreakdown())
 /// arenas, Swift's objects), thread stacks, and the code and data of the binary and its libraries.
 func memoryBreakdown() -> String {
     // procfs files have no size: read to the end.
-    let text = (try? shell("/bin/cat", ["/proc/\(pid)/smaps"])).map { String(decoding: $0.1, as: UTF8.self) } ?? ""
+    let data = FileHandle(forReadingAtPath: "/proc/\(pid)/smaps")?.readDataToEndOfFile() ?? Data()
+    /// What a mapping's path stands for: the heap, a stack, the binary, a library by name, or anonymous memory.
+    func kind(_ path: String) -> String {
+        if path.isEmpty { return "anonymous" }
+        if path == "[heap]" { return "heap" }
+        if path.hasPrefix("[stack") { return "stack" }
+        guard path.hasPrefix("/") else { return path }
+        return path.contains("kube-router") ? "binary" : String(path.split(separator: "/").last ?? "")
+    }
     var kinds: [String: Double] = [:]
     var current = "anonymous"
-    for line in text.split(separator: "\n") {
+    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
         let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-        if let first = fields.first, first.contains("-"), fields.count >= 5 {
-            let path = fields.count >= 6 ? String(fields[5]) : ""
-            current =
-                path.isEmpty
-                ? "anonymous"
-                : path == "[heap]"
-                    ? "heap"
-                    : path.hasPrefix("[stack")
-                        ? "stack"
-                        : path.hasPrefix("/")
-                            ? (path.contains("kube-router") ? "binary" : String(path.split(separator: "/").last ?? ""))
-                            : path
-        } else if first(fields) == "Rss:", fields.count >= 2, let kb = Double(fields[1]) {
+        guard let head = fields.first else { continue }
+        if head.contains("-"), fields.count >= 5 {
+            current = kind(fields.count >= 6 ? String(fields[5]) : "")
+        } else if head == "Rss:", fields.count >= 2, let kb = Double(fields[1]) {
             kinds[current, default: 0] += kb / 1024
         }
     }
@@ -244,7 +243,6 @@ func memoryBreakdown() -> String {
     }
     .joined(separator: ", ")
 }
-func first(_ fields: [Substring]) -> Substring? { fields.first }
 
 // Watch events: every pod's labels touched, twice over, as a burst.
 let client = KubeClient(config: config)

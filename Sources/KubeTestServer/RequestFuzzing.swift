@@ -45,8 +45,3 @@ public enum RequestFuzzing {
         return request
     }
 }
-
-/// The server's clock as it writes `creationTimestamp` (for tests).
-public enum APIStoreTimestamp {
-    public static func now() -> String { APIStore.timestamp() }
-}

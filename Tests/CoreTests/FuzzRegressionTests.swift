@@ -1,7 +1,8 @@
 import Foundation
 import FuzzTargets
-import TestServer
 import Testing
+
+@testable import TestServer
 
 /// Every committed fuzzing input through its target, in process and without the sanitizers: the seeds
 /// `scripts/fuzz` starts from (the BGP captures, the example and deploy manifests, `Fuzz/corpus`) and the inputs
@@ -62,7 +63,7 @@ import Testing
 /// kube-test-server writes times as the API does, now without a date formatter per object.
 @Suite struct TestServerTimestampTests {
     @Test func timestampsAreRFC3339InUTC() throws {
-        let text = APIStoreTimestamp.now()
+        let text = APIStore.timestamp()
         let parsed = try #require(ISO8601DateFormatter().date(from: text), "\(text)")
         #expect(abs(parsed.timeIntervalSinceNow) < 5 && text.hasSuffix("Z") && text.count == 20)
     }

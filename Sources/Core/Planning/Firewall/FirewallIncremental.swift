@@ -18,8 +18,6 @@ public enum FirewallIncremental {
 
         public init() {}
 
-        public var isEmpty: Bool { addresses.isEmpty && namespaces.isEmpty && !needsFullPlan }
-
         /// Records one object of an event (call it for the old and the new object of an update).
         public mutating func note(_ object: KubeObject, node: String) {
             switch object {
@@ -30,12 +28,6 @@ public enum FirewallIncremental {
             case .networkPolicy: needsFullPlan = true
             case .service, .endpointSlice, .node: break
             }
-        }
-
-        public mutating func merge(_ other: Changes) {
-            addresses.formUnion(other.addresses)
-            namespaces.formUnion(other.namespaces)
-            needsFullPlan = needsFullPlan || other.needsFullPlan
         }
     }
 
@@ -64,28 +56,27 @@ public enum FirewallIncremental {
                 holders[ip, default: []].append(pod)
             }
         }
+        /// Whether one of `peers` (every policy subject when nil) selects `pod`.
+        func selected(_ pod: Pod, by peers: [NetworkPolicy.Peer]?, of policy: NetworkPolicy) -> Bool {
+            peers.map { $0.contains { engine.selects($0, in: policy, pod: pod) } } ?? true
+        }
         var plan = plan
         for index in plan.sets.indices {
             guard let recipe = plan.setRecipes[plan.sets[index].name] else { continue }
             switch recipe {
             case .podPeers(let peers, let policy):
-                // Members are in address order (as the planner makes them): found by bisection, and the set is
-                // rebuilt only when an address comes or goes.
+                // Members are in address order (as the planner makes them): found by bisection.
                 var members = plan.sets[index].members
                 for ip in addresses {
-                    let selected =
-                        holders[ip]?.contains { pod in peers.contains { engine.selects($0, in: policy, pod: pod) } }
-                        ?? false
+                    let wanted = holders[ip]?.contains { selected($0, by: peers, of: policy) } ?? false
                     let (found, position) = Self.position(of: ip, in: members)
-                    if selected && !found {
+                    if wanted && !found {
                         members.insert(.address(ip), at: position)
-                    } else if !selected && found {
+                    } else if !wanted && found {
                         members.remove(at: position)
                     }
                 }
-                if members.count != plan.sets[index].members.count || members != plan.sets[index].members {
-                    plan.sets[index].members = members
-                }
+                plan.sets[index].members = members
             case .namedPort(let peers, let policy, let port, let proto):
                 var members = Set(
                     plan.sets[index].members.filter { member in
@@ -93,9 +84,7 @@ public enum FirewallIncremental {
                         return true
                     })
                 for ip in addresses {
-                    for pod in holders[ip] ?? [] {
-                        let selected = peers.map { $0.contains { engine.selects($0, in: policy, pod: pod) } } ?? true
-                        guard selected else { continue }
+                    for pod in holders[ip] ?? [] where selected(pod, by: peers, of: policy) {
                         for number in pod.namedPorts(port, proto: proto) {
                             if let number = UInt16(exactly: number) {
                                 members.insert(.addressPort(ip, proto, port: number))
