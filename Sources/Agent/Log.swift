@@ -47,12 +47,17 @@ struct KlogHandler: StoredMetadataHandler {
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
 
-    /// DateFormatter is costly to make and safe to share for formatting.
-    nonisolated(unsafe) static let clock: DateFormatter = {
-        let f = DateFormatter()
-        f.dateFormat = "HH:mm:ss.SSS"
-        return f
-    }()
+    /// `HH:mm:ss.SSS` in local time, as klog writes it. Not a `DateFormatter`: that goes through ICU, whose tables
+    /// then stay resident in the agent.
+    static func clock(_ time: Date) -> String {
+        var seconds = time_t(time.timeIntervalSince1970.rounded(.down))
+        let milliseconds = Int((time.timeIntervalSince1970 - Double(seconds)) * 1000)
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let ms = milliseconds < 10 ? "00\(milliseconds)" : milliseconds < 100 ? "0\(milliseconds)" : "\(milliseconds)"
+        return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)"
+    }
 
     func log(event: LogEvent) {
         let line = Self.line(
@@ -72,7 +77,7 @@ struct KlogHandler: StoredMetadataHandler {
         case .warning: initial = "W"
         case .error, .critical: initial = "E"
         }
-        var line = "\(initial)\(clock.string(from: time)) \(message)"
+        var line = "\(initial)\(clock(time)) \(message)"
         for (key, value) in metadata.sorted(by: { $0.key < $1.key }) { line += " \(key)=\(value)" }
         return Terminal.escapingControlCharacters(line).replacingOccurrences(of: "\n", with: "\\n")
     }
@@ -83,12 +88,6 @@ struct JSONLogHandler: StoredMetadataHandler {
     let label: String
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
-
-    nonisolated(unsafe) static let timestamp: ISO8601DateFormatter = {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f
-    }()
 
     static func json(_ value: Logger.Metadata.Value) -> Any {
         switch value {
@@ -104,7 +103,7 @@ struct JSONLogHandler: StoredMetadataHandler {
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
             object[key] = Self.json(value)
         }
-        object["ts"] = Self.timestamp.string(from: Date())
+        object["ts"] = Timestamp.string(Date(), fractionalSeconds: true)
         object["level"] = event.level.rawValue
         object["msg"] = event.message.description
         object["source"] = label

@@ -64,9 +64,7 @@ enum TablePrinter {
     private static func name(_ object: JSONValue) -> JSONValue { object["metadata"]?["name"] ?? "" }
 
     private static func age(_ object: JSONValue, _ now: Date) -> JSONValue {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        guard let text = object["metadata"]?["creationTimestamp"]?.stringValue, let created = formatter.date(from: text)
+        guard let text = object["metadata"]?["creationTimestamp"]?.stringValue, let created = Timestamp.date(text)
         else { return "<unknown>" }
         return .string(humanDuration(now.timeIntervalSince(created)))
     }

@@ -1,5 +1,6 @@
 import Foundation
 import KubeAPI
+import KubeModel
 
 /// What every part of the emulator shares: the lab's layout, the API client (as admin: the emulator is
 /// kubelet and controllers at once), the service-account tokens the API server knows, where our binaries are.
@@ -16,15 +17,10 @@ struct LabContext: Sendable {
     var caFile: String { "\(layout.pki)/ca.crt" }
 
     static func timestamp(_ date: Date = Date()) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: date)
+        Timestamp.string(date)
     }
 
     static func date(_ text: String?) -> Date? {
-        guard let text else { return nil }
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.date(from: text)
+        text.flatMap(Timestamp.date)
     }
 }

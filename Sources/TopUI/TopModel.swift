@@ -426,7 +426,7 @@ public struct TopModel: Sendable {
             lines =
                 [
                     "\(c.name): \(c.syncs) syncs, \(c.errors) errors",
-                    "last sync: \(c.lastSync.map { ISO8601DateFormatter().string(from: $0) } ?? "-")",
+                    "last sync: \(c.lastSync.map { Timestamp.string($0) } ?? "-")",
                 ]
                 + c.problems
         } else {

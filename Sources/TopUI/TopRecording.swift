@@ -1,4 +1,5 @@
 import Foundation
+import KubeModel
 
 /// `--record FILE` and `--replay FILE`: snapshots as JSON lines, one per tick, in the `-o jsonl` format.
 public enum TopRecording {
@@ -31,17 +32,11 @@ public enum TopRecording {
     }
 
     static func format(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: date)
+        Timestamp.string(date, fractionalSeconds: true)
     }
 
     static func parse(_ text: String) -> Date? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = f.date(from: text) { return d }
-        f.formatOptions = [.withInternetDateTime]
-        return f.date(from: text)
+        Timestamp.date(text)
     }
 
     /// One line of a recording.

@@ -182,25 +182,24 @@ final class TopCollector: @unchecked Sendable {
     func controllers(
         firewall: FirewallStatus?, proxy: ServiceProxyStatus?, router: RouterStatus?
     ) -> [TopSnapshot.Controller] {
-        let iso = ISO8601DateFormatter()
         var list: [TopSnapshot.Controller] = []
         if let f = firewall {
             list.append(
                 .init(
-                    name: "firewall", syncs: f.syncs, lastSync: iso.date(from: f.lastSync),
+                    name: "firewall", syncs: f.syncs, lastSync: Timestamp.date(f.lastSync),
                     lastSyncFull: f.lastSyncFull,
                     errors: 0, problems: (f.rejected ?? []).map { "rejected \($0)" }, pid: f.pid))
         }
         if let p = proxy {
             list.append(
                 .init(
-                    name: "service-proxy", syncs: p.syncs, lastSync: iso.date(from: p.lastSync),
+                    name: "service-proxy", syncs: p.syncs, lastSync: Timestamp.date(p.lastSync),
                     lastSyncFull: p.lastSyncFull, errors: p.problems.count, problems: p.problems, pid: p.pid))
         }
         if let r = router {
             list.append(
                 .init(
-                    name: "router", syncs: r.syncs, lastSync: iso.date(from: r.lastSync), errors: r.problems.count,
+                    name: "router", syncs: r.syncs, lastSync: Timestamp.date(r.lastSync), errors: r.problems.count,
                     problems: r.problems, pid: r.pid))
         }
         return list

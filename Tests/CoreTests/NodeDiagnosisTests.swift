@@ -297,8 +297,8 @@ import Testing
         #expect(stopped.status == .warn && stopped.controllers == [.firewall] && stopped.message.contains("4242"))
         facts.agent?.runningPids = [4242]
         // Two hours and a minute before the facts were read (not before now: the reading took time).
-        let collected = try #require(ISO8601DateFormatter().date(from: facts.collectedAt))
-        facts.agent?.firewall?.lastSync = ISO8601DateFormatter().string(from: collected - 7260)
+        let collected = try #require(Timestamp.date(facts.collectedAt))
+        facts.agent?.firewall?.lastSync = Timestamp.string(collected - 7260)
         #expect(try check(facts, "agent-health").message.contains("no sync for 2h"))
     }
 

@@ -893,7 +893,6 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         let (advertised, refreshes, reflectedCounts): ([CIDR], [IPAddress: Int], [IPAddress: Int]) = lock.withLock {
             (self.advertised, self.refreshes, self.reflected.mapValues(\.count))
         }
-        let formatter = ISO8601DateFormatter()
         return all.map { (session: BGPSession) -> PeerStatus in
             let s = session.snapshot
             let count = counts[session.peer.address] ?? (0, 0, 0)
@@ -903,19 +902,19 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                 NotificationStatus(
                     direction: $0.sent ? .sent : .received, code: $0.notification.code,
                     subcode: $0.notification.subcode, name: $0.notification.description,
-                    reason: $0.reason, time: formatter.string(from: $0.at))
+                    reason: $0.reason, time: Timestamp.string($0.at))
             }
             return PeerStatus(
                 address: session.peer.address.description, asn: session.peer.asn, state: s.state.rawValue,
                 origin: session.peer.origin,
-                establishedSince: s.establishedAt.map { formatter.string(from: $0) },
+                establishedSince: s.establishedAt.map { Timestamp.string($0) },
                 uptimeSeconds: s.establishedAt.map { Int(Date().timeIntervalSince($0)) },
                 prefixesReceived: count.received, prefixesAccepted: count.accepted,
                 prefixesRejected: count.rejected,
                 prefixesAdvertised: established ? advertisedCount : 0,
                 holdTime: established ? Int(s.holdTime) : nil,
                 capabilities: established ? (s.peerOpen?.capabilities.map { $0.name } ?? []) : [],
-                lastError: s.lastError, lastErrorTime: s.lastErrorAt.map { formatter.string(from: $0) },
+                lastError: s.lastError, lastErrorTime: s.lastErrorAt.map { Timestamp.string($0) },
                 lastNotification: notification,
                 routeRefreshesReceived: refreshes[session.peer.address] ?? 0,
                 updatesReceived: s.counters.updatesReceived, updatesSent: s.counters.updatesSent,

@@ -68,7 +68,7 @@ public struct NodeFactsReader: Sendable {
     public func read() -> NodeFacts {
         let release = text("/proc/sys/kernel/osrelease")?.trimmingCharacters(in: .whitespacesAndNewlines)
         var facts = NodeFacts(
-            root: live ? "/" : root, collectedAt: ISO8601DateFormatter().string(from: now), kernelRelease: release)
+            root: live ? "/" : root, collectedAt: Timestamp.string(now), kernelRelease: release)
         for name in DoctorCatalog.Sysctl.all {
             let path = "/proc/sys/" + name.replacingOccurrences(of: ".", with: "/")
             if let value = text(path)?.trimmingCharacters(in: .whitespacesAndNewlines) { facts.sysctls[name] = value }

@@ -67,7 +67,7 @@ public enum NodeDiagnosis {
         facts.sysctls[DoctorCatalog.Sysctl.ipForward] != nil
     }
 
-    static func date(_ text: String) -> Date? { ISO8601DateFormatter().date(from: text) }
+    static func date(_ text: String) -> Date? { Timestamp.date(text) }
 
     /// `42s`, `5m`, `3h`.
     static func age(_ seconds: TimeInterval) -> String {

@@ -30,7 +30,7 @@ public struct FirewallStatus: StatusFile, Equatable {
         self.node = node
         self.defaultDeny = defaultDeny
         self.syncs = syncs
-        self.lastSync = ISO8601DateFormatter().string(from: lastSync)
+        self.lastSync = Timestamp.string(lastSync)
         self.podChains = podChains
     }
 }

@@ -31,7 +31,7 @@ public struct RouterStatus: StatusFile, Equatable {
     ) {
         self.node = node
         self.syncs = syncs
-        self.lastSync = ISO8601DateFormatter().string(from: lastSync)
+        self.lastSync = Timestamp.string(lastSync)
         self.asn = asn
         self.routerID = routerID
         self.advertised = advertised

@@ -51,7 +51,7 @@ public struct ServiceProxyStatus: StatusFile, Equatable {
     ) {
         self.node = node
         self.syncs = syncs
-        self.lastSync = ISO8601DateFormatter().string(from: lastSync)
+        self.lastSync = Timestamp.string(lastSync)
         self.services = services
         self.vips = vips
         self.gracefulTermination = gracefulTermination
