@@ -1,4 +1,5 @@
 import Foundation
+import Kernel
 
 /// The worker thread of a controller. Informer events only mark it dirty; it coalesces them into
 /// syncs. A sync is full (the kernel read back) the first time, every `period`, and after a failure,
@@ -111,6 +112,10 @@ final class SyncWorker: @unchecked Sendable {
                 } else if full {
                     nextFullSync = Date(timeIntervalSinceNow: period)
                 }
+                // A full sync rebuilds every table from scratch (and the first follows the informers' lists): the
+                // memory it freed goes back to the system instead of staying in malloc's arenas. About 10 MiB of
+                // the agent's resident memory at 5,000 pods; a trim takes a few milliseconds.
+                if full { Memory.trim() }
             }
         }
         thread.name = monitor.controller

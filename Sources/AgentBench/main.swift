@@ -158,11 +158,17 @@ let stateDir = work.appendingPathComponent("state").path
 try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
 let agent = Process()
 agent.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-agent.arguments = [
-    "netns", "exec", netns, here.appendingPathComponent("kube-router").path, "--kubeconfig", kubeconfig,
-    "--hostname-override", "node-0", "--state-dir", stateDir, "--run-service-proxy=\(ipvs)",
-    "--health-port", "0", "--cluster-asn", "64512",
-]
+// KR_AGENT_BENCH_WRAPPER (e.g. `heaptrack -o /tmp/agent`): a profiler the agent runs under; its figures are then
+// the profiler's too.
+let wrapper = ProcessInfo.processInfo.environment["KR_AGENT_BENCH_WRAPPER"].map {
+    $0.split(separator: " ").map(String.init)
+}
+agent.arguments =
+    ["netns", "exec", netns] + (wrapper ?? []) + [
+        here.appendingPathComponent("kube-router").path, "--kubeconfig", kubeconfig,
+        "--hostname-override", "node-0", "--state-dir", stateDir, "--run-service-proxy=\(ipvs)",
+        "--health-port", "0", "--cluster-asn", "64512",
+    ]
 let agentLog = work.appendingPathComponent("agent.log").path
 FileManager.default.createFile(atPath: agentLog, contents: nil)
 agent.standardError = FileHandle(forWritingAtPath: agentLog)

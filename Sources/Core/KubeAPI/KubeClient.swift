@@ -32,6 +32,21 @@ public final class KubeClient: Sendable {
         onPage: (Int) -> Void = { _ in }
     ) throws -> ListPage {
         var items: [JSONValue] = []
+        let resourceVersion = try listEach(
+            resource, namespace: namespace, labelSelector: labelSelector, fieldSelector: fieldSelector, limit: limit,
+            onPage: { _ in onPage(items.count) }, each: { items.append($0) })
+        return ListPage(items: items, resourceVersion: resourceVersion, kind: resource.kind + "List")
+    }
+
+    /// `list` handing each item to `each` as its page arrives, instead of keeping every page: an informer turns
+    /// items into objects one page at a time (at 5,000 pods, the whole list's JSON was the agent's peak memory).
+    /// Returns the list's resource version.
+    public func listEach(
+        _ resource: APIResource, namespace: String? = nil, labelSelector: String? = nil,
+        fieldSelector: String? = nil, limit: Int = 500,
+        onPage: (Int) -> Void = { _ in }, each: (JSONValue) throws -> Void
+    ) throws -> String {
+        var count = 0
         var continueToken: String?
         var resourceVersion = ""
         repeat {
@@ -39,19 +54,23 @@ public final class KubeClient: Sendable {
             if let continueToken { query["continue"] = continueToken }
             if let labelSelector { query["labelSelector"] = labelSelector }
             if let fieldSelector { query["fieldSelector"] = fieldSelector }
-            let body = try send(
+            var body = try send(
                 "GET", resource.collectionPath(namespace: namespace), query: query, verb: "LIST",
                 what: "list \(resource)")
-            guard case .object(let list) = body else {
+            guard case .object(var list) = body else {
                 throw KubeAPIError.transport("list \(resource): the answer is not an object")
             }
-            items.append(contentsOf: list["items"]?.arrayValue ?? [])
+            body = .null
             let metadata = list["metadata"]
             resourceVersion = metadata?["resourceVersion"]?.stringValue ?? resourceVersion
             continueToken = metadata?["continue"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
-            onPage(items.count)
+            let items = list.removeValue(forKey: "items")?.arrayValue ?? []
+            list = [:]
+            for item in items { try each(item) }
+            count += items.count
+            onPage(count)
         } while continueToken != nil
-        return ListPage(items: items, resourceVersion: resourceVersion, kind: resource.kind + "List")
+        return resourceVersion
     }
 
     public func get(_ resource: APIResource, namespace: String?, name: String) throws -> JSONValue {

@@ -56,7 +56,10 @@ public final class ObjectStore: @unchecked Sendable {
     public func replace(with newObjects: [KubeObject]) -> [InformerEvent] {
         lock.withLock {
             var events: [InformerEvent] = []
-            var incoming: [String: KubeObject] = [:]
+            events.reserveCapacity(newObjects.count)
+            // Built once at its size and then kept as the content: at 5,000 pods, building a second table (and
+            // growing both step by step) was megabytes of transient memory that stayed resident.
+            var incoming: [String: KubeObject] = .init(minimumCapacity: newObjects.count)
             for object in newObjects { incoming[object.key] = object }
             for (key, old) in objects where incoming[key] == nil {
                 events.append(.deleted(old))
@@ -68,13 +71,10 @@ public final class ObjectStore: @unchecked Sendable {
                     events.append(.added(new))
                 }
             }
-            objects = [:]
+            objects = incoming
             podsByNode = [:]
             podsByIP = [:]
-            for (key, object) in incoming {
-                objects[key] = object
-                index(object)
-            }
+            for object in incoming.values { index(object) }
             return events
         }
     }

@@ -119,12 +119,16 @@ public final class Reflector: @unchecked Sendable {
     }
 
     private func listAndReplace() throws {
-        let page = try client.list(resource, fieldSelector: options.fieldSelector, limit: options.pageSize)
         // Fail closed, exactly as for a watch event: an object that cannot be read keeps its last good
-        // version (a relist must not delete the policy that alone isolates a pod).
+        // version (a relist must not delete the policy that alone isolates a pod). Items are read as their page
+        // arrives: only one page's JSON is held at a time.
         var objects: [KubeObject] = []
         var rejections: [String: ObjectRejection] = [:]
-        for (i, item) in page.items.enumerated() {
+        var i = 0
+        let resourceVersion = try client.listEach(
+            resource, fieldSelector: options.fieldSelector, limit: options.pageSize
+        ) { item in
+            defer { i += 1 }
             switch read(item, source: "\(resource) list item \(i)") {
             case .object(let object): objects.append(object)
             case .rejected(let key, let error):
@@ -136,7 +140,7 @@ public final class Reflector: @unchecked Sendable {
         }
         let events = store.replace(with: objects)
         let (firstSync, newRejections) = condition.withLock {
-            lastResourceVersion = page.resourceVersion
+            lastResourceVersion = resourceVersion
             lists += 1
             let new = rejections.values.filter { rejected[$0.key] != $0 }.sorted { $0.key < $1.key }
             rejected = rejections
