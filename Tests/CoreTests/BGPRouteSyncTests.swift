@@ -81,6 +81,41 @@ import Testing
         #expect(RouteDiff.blocked(desired: desired, actual: actual).isEmpty)
     }
 
+    @Test func theEventDiffEqualsTheFullDiffOfItsPrefixes() {
+        var generator = SystemRandomNumberGenerator()
+        let hops = ["10.99.0.2", "10.99.0.3", "10.99.0.4"].map { IPAddress($0)! }
+        for _ in 0..<300 {
+            let prefixes = (0..<20).map { CIDR(network: IPAddress(v4: UInt32(10 << 24 | $0 << 8)), prefixLength: 24) }
+            var installed: [CIDR: IPAddress] = [:]
+            var others: [CIDR: UInt8] = [:]
+            var wanted: [(CIDR, IPAddress?)] = []
+            for prefix in prefixes {
+                if Bool.random(using: &generator) { installed[prefix] = hops.randomElement(using: &generator) }
+                if Int.random(in: 0..<5, using: &generator) == 0 { others[prefix] = 4 }
+                wanted.append((prefix, Bool.random(using: &generator) ? hops.randomElement(using: &generator) : nil))
+            }
+            let ours = NodeNetwork.kubeRouterProtocol
+            let desired = wanted.compactMap { p, hop in
+                hop.map { KernelRoute(destination: p, gateways: [$0], proto: ours) }
+            }
+            let actual =
+                installed.map { KernelRoute(destination: $0.key, gateways: [$0.value], proto: ours) }
+                + others.map { KernelRoute(destination: $0.key, gateways: [], proto: $0.value) }
+            let event = RouteDiff.changes(wanted: wanted, installed: installed, others: others)
+            #expect(Set(event.changes) == Set(RouteDiff.changes(desired: desired, actual: actual)))
+            #expect(event.blocked == RouteDiff.blocked(desired: desired, actual: actual))
+            // Deletions first, then additions, then replacements.
+            let kinds = event.changes.map { change -> Int in
+                switch change {
+                case .delete: 0
+                case .add: 1
+                case .replace: 2
+                }
+            }
+            #expect(kinds == kinds.sorted())
+        }
+    }
+
     @Test func theDiffLeavesAnotherProtocolsDestinationAlone() {
         let desired = [route("198.51.100.0/24", via: "10.99.0.2")]
         let statik = route("198.51.100.0/24", via: "10.99.0.1", proto: 4)

@@ -568,7 +568,9 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     func markRoutesDirty(_ prefixes: Set<CIDR>? = nil) {
         syncCondition.withLock {
             if let prefixes, pendingPrefixes != nil || !routesDirty {
-                pendingPrefixes = (routesDirty ? pendingPrefixes ?? [] : []).union(prefixes)
+                // In place: a union made a new set of everything pending for each UPDATE of a full table.
+                if !routesDirty { pendingPrefixes = [] }
+                pendingPrefixes?.formUnion(prefixes)
             } else {
                 pendingPrefixes = nil
             }
@@ -643,22 +645,15 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
         do {
             var removed = 0
             if !full {
-                let desired: [KernelRoute] = lock.withLock {
-                    prefixes.compactMap { p in
-                        rib.best(p).map { KernelRoute(destination: p, gateways: [$0.nextHop], proto: Self.proto) }
-                    }
-                }
-                // What this process last applied to these prefixes, and the other protocols' routes to them.
-                var actual: [KernelRoute] = []
-                for prefix in prefixes {
-                    if let nextHop = installed[prefix] {
-                        actual.append(KernelRoute(destination: prefix, gateways: [nextHop], proto: Self.proto))
-                    }
-                    if let other = otherProtocols[prefix] {
-                        actual.append(KernelRoute(destination: prefix, gateways: [], proto: other))
-                    }
-                }
-                let pass = try reconcile(desired: desired, actual: actual, among: prefixes, in: routes)
+                // Prefix by prefix against what this process last applied and the other protocols' routes it last
+                // read: no table of routes built or sorted (that was most of an UPDATE's cost at a full table).
+                let wanted: [(CIDR, IPAddress?)] = lock.withLock { prefixes.map { ($0, rib.best($0)?.nextHop) } }
+                let diff = RouteDiff.changes(
+                    wanted: wanted, installed: installed, others: otherProtocols, proto: Self.proto)
+                var nextHops: [CIDR: IPAddress] = [:]
+                for (prefix, nextHop) in wanted where diff.blocked[prefix] != nil { nextHops[prefix] = nextHop }
+                let pass = try reconcile(
+                    diff.changes, blocked: diff.blocked, nextHops: nextHops, among: prefixes, in: routes)
                 removed = pass.removed
                 installedPeak = max(installedPeak, installed.count)
                 if installedPeak >= 1024, installed.count * 4 <= installedPeak {
@@ -674,7 +669,14 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
                 var others: [CIDR: UInt8] = [:]
                 for route in actual where route.proto != Self.proto { others[route.destination] = route.proto }
                 otherProtocols = others
-                let pass = try reconcile(desired: desired, actual: actual, among: nil, in: routes)
+                let blocked = RouteDiff.blocked(desired: desired, actual: actual, proto: Self.proto)
+                var nextHops: [CIDR: IPAddress] = [:]
+                for route in desired where blocked[route.destination] != nil {
+                    nextHops[route.destination] = route.gateways.first
+                }
+                let pass = try reconcile(
+                    RouteDiff.changes(desired: desired, actual: actual, proto: Self.proto), blocked: blocked,
+                    nextHops: nextHops, among: nil, in: routes)
                 removed = pass.removed
                 let blockedNow = pass.blocked
                 var now: [CIDR: IPAddress] = [:]
@@ -706,9 +708,10 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
     /// One pass of the route reconciler: the diff (pure) applied to the kernel, then the destinations left to
     /// other protocols, noted for `krctl bgp routes` (`among`: the prefixes looked at; nil: all).
     private func reconcile(
-        desired: [KernelRoute], actual: [KernelRoute], among: Set<CIDR>?, in routes: any RouteBackend
+        _ changes: [RouteChange], blocked: [CIDR: UInt8], nextHops: [CIDR: IPAddress], among: Set<CIDR>?,
+        in routes: any RouteBackend
     ) throws -> (removed: Int, blocked: [CIDR: UInt8]) {
-        var changes = RouteDiff.changes(desired: desired, actual: actual, proto: Self.proto)
+        var changes = changes
         // During the start-up deferral the routes a previous run left stay, unless this run owns them again.
         let kept: Set<CIDR> = lock.withLock {
             for case .add(let route) in changes { leftovers.remove(route.destination) }
@@ -722,9 +725,12 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
             }
         }
         let applied = try apply(changes, to: routes)
-        let blocked = RouteDiff.blocked(desired: desired, actual: actual, proto: Self.proto)
-            .merging(applied.blocked) { a, _ in a }
-        noteBlocked(blocked, among: among, desired: desired)
+        let blocked = blocked.merging(applied.blocked) { a, _ in a }
+        var nextHops = nextHops
+        for case .add(let route) in changes where applied.blocked[route.destination] != nil {
+            nextHops[route.destination] = route.gateways.first
+        }
+        noteBlocked(blocked, among: among, nextHops: nextHops)
         return (applied.removed, blocked)
     }
 
@@ -799,7 +805,7 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
 
     /// Records the best paths left out for another protocol's route (of `among`, or of all when nil), and
     /// logs each once, when it starts being left out.
-    private func noteBlocked(_ now: [CIDR: UInt8], among prefixes: Set<CIDR>?, desired: [KernelRoute]) {
+    private func noteBlocked(_ now: [CIDR: UInt8], among prefixes: Set<CIDR>?, nextHops: [CIDR: IPAddress]) {
         let newly: [(CIDR, UInt8)] = lock.withLock {
             let before = blocked
             if let prefixes {
@@ -810,8 +816,6 @@ public final class BGPSpeaker: @unchecked Sendable, BGPSessionDelegate {
             return now.filter { before[$0.key] != $0.value }.map { ($0.key, $0.value) }
         }
         guard !newly.isEmpty else { return }
-        var nextHops: [CIDR: IPAddress] = [:]
-        for route in desired where now[route.destination] != nil { nextHops[route.destination] = route.gateways.first }
         for (prefix, proto) in newly.sorted(by: { $0.0.description < $1.0.description }) {
             let via = nextHops[prefix].map { " via \($0)" } ?? ""
             log(

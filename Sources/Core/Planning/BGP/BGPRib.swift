@@ -116,16 +116,13 @@ public struct BGPRib: Sendable {
             guard let nextHop else { return }
             var path = peer.sharing(shared, nextHop: nextHop)
             path.verdict = rejection(prefix, path)
-            var list = paths[prefix] ?? []
-            if let old = list.firstIndex(where: { $0.peer == peer.peer }) {
-                if list[old].verdict != nil { refused[peer.peer, default: 1] -= 1 }
-                list.remove(at: old)
+            // In place: a copy of the prefix's list, changed and stored back, made its array twice.
+            if let wasRefused = Self.store(path, in: &paths[prefix, default: []]) {
+                if wasRefused { refused[peer.peer, default: 1] -= 1 }
             } else {
                 received[peer.peer, default: 0] += 1
             }
             if path.verdict != nil { refused[peer.peer, default: 0] += 1 }
-            list.append(path)
-            paths[prefix] = list
             changed.insert(prefix)
         }
         for prefix in update.nlri { add(prefix, nextHop: update.attributes.nextHop) }
@@ -134,6 +131,18 @@ public struct BGPRib: Sendable {
         }
         peak = max(peak, paths.count)
         return changed
+    }
+
+    /// Puts a peer's path in a prefix's list, in place of that peer's earlier one: whether that one was refused,
+    /// nil when there was none.
+    private static func store(_ path: Path, in list: inout [Path]) -> Bool? {
+        guard let old = list.firstIndex(where: { $0.peer == path.peer }) else {
+            list.append(path)
+            return nil
+        }
+        let wasRefused = list[old].verdict != nil
+        list[old] = path
+        return wasRefused
     }
 
     /// Removes every path of a peer (its session ended); with `keepAsStale` marks those of these families
@@ -228,8 +237,14 @@ public struct BGPRib: Sendable {
     /// router ID (the ORIGINATOR_ID when there is one), shortest CLUSTER_LIST (RFC 4456 §9), lowest peer
     /// address.
     public func best(_ prefix: CIDR) -> Path? {
-        let candidates = (paths[prefix] ?? []).filter { $0.verdict == nil }
-        return candidates.min { a, b in Self.better(a, b) }
+        guard let list = paths[prefix] else { return nil }
+        // No array of candidates made: most prefixes have one path.
+        var best: Path?
+        for path in list where path.verdict == nil {
+            if let current = best, !Self.better(path, current) { continue }
+            best = path
+        }
+        return best
     }
 
     static func better(_ a: Path, _ b: Path) -> Bool {

@@ -35,6 +35,38 @@ public enum RouteDiff {
             + replaces.sorted(by: order).map { .replace($0) }
     }
 
+    /// An event sync's changes, prefix by prefix: `wanted` the next hop wanted for each prefix looked at (nil:
+    /// none), `installed` the next hop of our route to a prefix as last applied, `others` the protocol of another's
+    /// route to it. As `changes(desired:actual:)` would give for these prefixes, with the destinations left to
+    /// another protocol, but with no table built or sorted: an UPDATE's prefixes cost a lookup each. Deletions
+    /// first, then additions, then replacements, each in the order of `wanted`.
+    public static func changes(
+        wanted: [(CIDR, IPAddress?)], installed: [CIDR: IPAddress], others: [CIDR: UInt8],
+        proto: UInt8 = NodeNetwork.kubeRouterProtocol
+    ) -> (changes: [RouteChange], blocked: [CIDR: UInt8]) {
+        var deletes: [RouteChange] = []
+        var adds: [RouteChange] = []
+        var replaces: [RouteChange] = []
+        var blocked: [CIDR: UInt8] = [:]
+        for (prefix, nextHop) in wanted {
+            let ours = installed[prefix]
+            let route = { (hop: IPAddress) in KernelRoute(destination: prefix, gateways: [hop], proto: proto) }
+            if let other = others[prefix] {
+                if nextHop != nil { blocked[prefix] = other }
+                if let ours { deletes.append(.delete(route(ours))) }
+            } else if let nextHop {
+                if ours == nil {
+                    adds.append(.add(route(nextHop)))
+                } else if ours != nextHop {
+                    replaces.append(.replace(route(nextHop)))
+                }
+            } else if let ours {
+                deletes.append(.delete(route(ours)))
+            }
+        }
+        return (deletes + adds + replaces, blocked)
+    }
+
     /// The desired destinations the kernel holds with another protocol, with that protocol: not installed.
     public static func blocked(
         desired: [KernelRoute], actual: [KernelRoute],
