@@ -35,6 +35,8 @@ final class ServiceProxyController: @unchecked Sendable {
     private var replanAll = true
     /// The current plan of every service (the worker thread's own).
     private var parts: [String: ServicePlan]?
+    /// `parts` assembled: an event updates it for the services it replanned.
+    private var assembled: ServiceProxyPlan?
 
     init(cluster: any ClusterState, node: String, options: Options, log: Log, backends: KernelBackends = .real) {
         self.cluster = cluster
@@ -147,8 +149,10 @@ final class ServiceProxyController: @unchecked Sendable {
             gracefulTermination: options.gracefulTermination, hairpinAll: options.hairpinAll)
         // An event replans only the services it touched; a full sync (or a node change) replans all.
         var replanned: Set<String>? = nil
-        if !all, previous != nil, var current = parts {
-            for key in changed {
+        let plan: ServiceProxyPlan
+        if !all, previous != nil, var current = parts, var updated = assembled {
+            for key in changed.sorted() {
+                let old = current[key]
                 if let service = snapshot.services[key] {
                     current[key] = ServiceProxyPlanner.plan(
                         service: service, slices: ServiceProxyPlanner.slices(of: key, in: snapshot),
@@ -156,15 +160,19 @@ final class ServiceProxyController: @unchecked Sendable {
                 } else {
                     current.removeValue(forKey: key)
                 }
+                updated = ServiceProxyPlanner.reassemble(
+                    updated, key: key, old: old, parts: current, nodeAddresses: nodeAddresses)
             }
             parts = current
+            plan = updated
             replanned = changed
         } else {
             parts = ServiceProxyPlanner.parts(
                 snapshot, node: node, nodeAddresses: nodeAddresses, options: plannerOptions)
+            plan = ServiceProxyPlanner.assemble(parts ?? [:], nodeAddresses: nodeAddresses)
         }
+        assembled = plan
         let currentParts = parts ?? [:]
-        let plan = ServiceProxyPlanner.assemble(currentParts, nodeAddresses: nodeAddresses)
         if plan.problems != lastProblems {
             for problem in plan.problems { log.warn("service proxy: \(problem)") }
             lastProblems = plan.problems

@@ -103,6 +103,49 @@ import Testing
         #expect(local.allSatisfy { $0.destinations.map(\.address) == [IPAddress("10.244.1.20")!] })
     }
 
+    /// An event's update of the assembled plan (one service's part replaced) equals assembling every part again,
+    /// through services added, removed, given new addresses or a bad scheduler, and endpoints changed.
+    @Test func reassemblingOneServiceEqualsAssemblingAll() throws {
+        var generator = SystemRandomNumberGenerator()
+        func yaml(_ n: Int, ip: Int, scheduler: String, endpoints: Int) -> String {
+            """
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: svc-\(n), namespace: ns-\(n % 3), annotations: {kube-router.io/service.scheduler: \(scheduler)}}
+            spec: {clusterIP: 10.96.\(ip / 200).\(ip % 200 + 1), ports: [{name: http, port: 80}, {name: dns, port: 53, protocol: UDP}]}
+
+            """
+                + Self.slice(
+                    "ns-\(n % 3)/svc-\(n)", (0..<endpoints).map { ("10.244.\(n).\($0 + 1)", "n1", true, false) })
+        }
+        var snapshot = ClusterSnapshot()
+        for n in 0..<30 {
+            for object in try objects(yaml(n, ip: n, scheduler: "rr", endpoints: 2)) { snapshot.apply(object) }
+        }
+        let addresses = [IPAddress("192.168.0.11")!]
+        var parts = ServiceProxyPlanner.parts(snapshot, node: "n1", nodeAddresses: addresses)
+        var plan = ServiceProxyPlanner.assemble(parts, nodeAddresses: addresses)
+        for _ in 0..<200 {
+            let n = Int.random(in: 0..<40, using: &generator)
+            let key = "ns-\(n % 3)/svc-\(n)"
+            let old = parts[key]
+            if Int.random(in: 0..<6, using: &generator) == 0 {
+                parts[key] = nil  // the service deleted
+            } else {
+                let ip = Bool.random(using: &generator) ? n : Int.random(in: 0..<400, using: &generator)
+                let scheduler = Int.random(in: 0..<8, using: &generator) == 0 ? "fastest" : "rr"
+                let text = yaml(n, ip: ip, scheduler: scheduler, endpoints: Int.random(in: 0..<4, using: &generator))
+                for object in try objects(text) { snapshot.apply(object) }
+                parts[key] = ServiceProxyPlanner.plan(
+                    service: snapshot.services[key]!, slices: ServiceProxyPlanner.slices(of: key, in: snapshot),
+                    node: "n1", nodeAddresses: addresses)
+            }
+            plan = ServiceProxyPlanner.reassemble(plan, key: key, old: old, parts: parts, nodeAddresses: addresses)
+            #expect(plan == ServiceProxyPlanner.assemble(parts, nodeAddresses: addresses), "after a change of \(key)")
+        }
+    }
+
     @Test func servicesThatAreNotOursAndBadSchedulers() throws {
         let p = try plan()
         #expect(!p.services.contains { $0.origin.hasPrefix("shop/headless") || $0.origin.hasPrefix("shop/other") })

@@ -5,6 +5,9 @@ public struct ClusterSnapshot: Sendable {
     public private(set) var pods: [String: Pod] = [:]
     public private(set) var services: [String: Service] = [:]
     public private(set) var endpointSlices: [String: EndpointSlice] = [:]
+    /// The keys of each service's EndpointSlices (by the slice's `kubernetes.io/service-name`), by the service's
+    /// `namespace/name`: an event on one service finds its slices without going through every slice.
+    public private(set) var endpointSlicesByService: [String: Set<String>] = [:]
     public private(set) var nodes: [String: Node] = [:]
     public private(set) var networkPolicies: [String: NetworkPolicy] = [:]
 
@@ -24,7 +27,14 @@ public struct ClusterSnapshot: Sendable {
         case .service(let svc):
             services[svc.meta.key] = svc
             implyNamespace(svc.namespace)
-        case .endpointSlice(let slice): endpointSlices[slice.meta.key] = slice
+        case .endpointSlice(let slice):
+            let key = slice.meta.key
+            if let old = endpointSlices.updateValue(slice, forKey: key), !old.serviceName.isEmpty {
+                endpointSlicesByService["\(old.meta.namespace)/\(old.serviceName)"]?.remove(key)
+            }
+            if !slice.serviceName.isEmpty {
+                endpointSlicesByService["\(slice.meta.namespace)/\(slice.serviceName)", default: []].insert(key)
+            }
         case .node(let node): nodes[node.name] = node
         case .networkPolicy(let np):
             networkPolicies[np.key] = np
