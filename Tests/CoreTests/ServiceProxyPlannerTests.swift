@@ -112,8 +112,10 @@ import Testing
             ---
             apiVersion: v1
             kind: Service
-            metadata: {name: svc-\(n), namespace: ns-\(n % 3), annotations: {kube-router.io/service.scheduler: \(scheduler)}}
-            spec: {clusterIP: 10.96.\(ip / 200).\(ip % 200 + 1), ports: [{name: http, port: 80}, {name: dns, port: 53, protocol: UDP}]}
+            metadata: {name: svc-\(n), namespace: ns-\(n % 3),
+                       annotations: {kube-router.io/service.scheduler: \(scheduler)}}
+            spec: {clusterIP: 10.96.\(ip / 200).\(ip % 200 + 1),
+                   ports: [{name: http, port: 80}, {name: dns, port: 53, protocol: UDP}]}
 
             """
                 + Self.slice(
