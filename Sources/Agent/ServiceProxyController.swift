@@ -151,6 +151,7 @@ final class ServiceProxyController: @unchecked Sendable {
         var replanned: Set<String>? = nil
         let plan: ServiceProxyPlan
         if !all, previous != nil, var current = parts, var updated = assembled {
+            assembled = nil  // `updated` is then the plan's only holder: it changes in place
             for key in changed.sorted() {
                 let old = current[key]
                 if let service = snapshot.services[key] {
@@ -160,8 +161,8 @@ final class ServiceProxyController: @unchecked Sendable {
                 } else {
                     current.removeValue(forKey: key)
                 }
-                updated = ServiceProxyPlanner.reassemble(
-                    updated, key: key, old: old, parts: current, nodeAddresses: nodeAddresses)
+                ServiceProxyPlanner.reassemble(
+                    &updated, key: key, old: old, parts: current, nodeAddresses: nodeAddresses)
             }
             parts = current
             plan = updated

@@ -167,14 +167,13 @@ var slice = snapshot.endpointSlices["bench/svc-0-x"]!
 slice.endpoints[0].ready = false
 slice.endpoints[0].terminating = true
 snapshot.apply(.endpointSlice(slice))
-let assembled = ServiceProxyPlanner.assemble(parts, nodeAddresses: [])
+var eventPlan = ServiceProxyPlanner.assemble(parts, nodeAddresses: [])
 let eventStart = clock.now
 let before = parts["bench/svc-0"]!
 parts["bench/svc-0"] = ServiceProxyPlanner.plan(
     service: snapshot.services["bench/svc-0"]!, slices: ServiceProxyPlanner.slices(of: "bench/svc-0", in: snapshot),
     node: "node-0", nodeAddresses: [], options: options)
-let eventPlan = ServiceProxyPlanner.reassemble(
-    assembled, key: "bench/svc-0", old: before, parts: parts, nodeAddresses: [])
+ServiceProxyPlanner.reassemble(&eventPlan, key: "bench/svc-0", old: before, parts: parts, nodeAddresses: [])
 let planned = clock.now
 let sameAsFullAssembly = eventPlan == ServiceProxyPlanner.assemble(parts, nodeAddresses: [])
 let event = try sync(parts["bench/svc-0"]!.services, previous: before.services)

@@ -143,7 +143,7 @@ import Testing
                     service: snapshot.services[key]!, slices: ServiceProxyPlanner.slices(of: key, in: snapshot),
                     node: "n1", nodeAddresses: addresses)
             }
-            plan = ServiceProxyPlanner.reassemble(plan, key: key, old: old, parts: parts, nodeAddresses: addresses)
+            ServiceProxyPlanner.reassemble(&plan, key: key, old: old, parts: parts, nodeAddresses: addresses)
             #expect(plan == ServiceProxyPlanner.assemble(parts, nodeAddresses: addresses), "after a change of \(key)")
         }
     }

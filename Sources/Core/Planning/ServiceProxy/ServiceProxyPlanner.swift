@@ -86,23 +86,21 @@ public enum ServiceProxyPlanner {
     /// the service is gone), from the plan assembled before, without going through every part: the service's
     /// virtual services are found by binary search (the plan holds them in key order), and the VIPs and problems
     /// are gathered again only when that service's own changed. At 10,000 services, assembling it all again was
-    /// most of an endpoint event's cost.
+    /// most of an endpoint event's cost. In place: a plan held elsewhere too would be copied whole.
     public static func reassemble(
-        _ plan: ServiceProxyPlan, key: String, old: ServicePlan?, parts: [String: ServicePlan],
+        _ plan: inout ServiceProxyPlan, key: String, old: ServicePlan?, parts: [String: ServicePlan],
         nodeAddresses: [IPAddress]
-    ) -> ServiceProxyPlan {
+    ) {
         let new = parts[key]
-        var result = plan
         let start = firstIndex(in: plan.services) { serviceKey(of: $0) >= key }
         var end = start
         while end < plan.services.count, serviceKey(of: plan.services[end]) == key { end += 1 }
-        result.services.replaceSubrange(start..<end, with: new?.services ?? [])
+        plan.services.replaceSubrange(start..<end, with: new?.services ?? [])
         if (old?.vips ?? []) != (new?.vips ?? []) || (old?.problems ?? []) != (new?.problems ?? []) {
             let all = assemble(parts, nodeAddresses: nodeAddresses)
-            result.vips = all.vips
-            result.problems = all.problems
+            plan.vips = all.vips
+            plan.problems = all.problems
         }
-        return result
     }
 
     /// The service (`namespace/name`) a virtual service was planned for: its origin is `namespace/name:port`.
