@@ -149,9 +149,13 @@ final class ServiceProxyController: @unchecked Sendable {
             gracefulTermination: options.gracefulTermination, hairpinAll: options.hairpinAll)
         // An event replans only the services it touched; a full sync (or a node change) replans all.
         var replanned: Set<String>? = nil
+        // Whether the event left what the netfilter plan reads as it was: then that plan (O(services) to make) and
+        // its sync are skipped.
+        var netfilterUnchanged = false
         let plan: ServiceProxyPlan
         if !all, previous != nil, var current = parts, var updated = assembled {
             assembled = nil  // `updated` is then the plan's only holder: it changes in place
+            netfilterUnchanged = true
             for key in changed.sorted() {
                 let old = current[key]
                 if let service = snapshot.services[key] {
@@ -163,6 +167,7 @@ final class ServiceProxyController: @unchecked Sendable {
                 }
                 ServiceProxyPlanner.reassemble(
                     &updated, key: key, old: old, parts: current, nodeAddresses: nodeAddresses)
+                if !ServiceProxyNetfilter.unchanged(from: old, to: current[key]) { netfilterUnchanged = false }
             }
             parts = current
             plan = updated
@@ -180,9 +185,14 @@ final class ServiceProxyController: @unchecked Sendable {
         }
         let netfilterOptions = ServiceProxyNetfilter.Options(
             masqueradeAll: options.masqueradeAll, podCIDRs: nodeObject?.podCIDRs ?? [])
-        var families: [IPAddress.Family] = [.ipv4]
-        if plan.services.contains(where: { $0.service.address.family == .ipv6 }) { families.append(.ipv6) }
-        let netfilter = families.map { ServiceProxyNetfilter.plan(plan, family: $0, options: netfilterOptions) }
+        let netfilter: [ServiceProxyNetfilter.Plan]
+        if netfilterUnchanged, let previous {
+            netfilter = previous.netfilter
+        } else {
+            var families: [IPAddress.Family] = [.ipv4]
+            if plan.services.contains(where: { $0.service.address.family == .ipv6 }) { families.append(.ipv6) }
+            netfilter = families.map { ServiceProxyNetfilter.plan(plan, family: $0, options: netfilterOptions) }
+        }
         let planned = clock.now
         do {
             let ipvs = try backends.ipvs()
@@ -196,27 +206,29 @@ final class ServiceProxyController: @unchecked Sendable {
             // masquerading or the VIP guard may lag), and the next sync is full.
             var chainsCommitted = 0
             var netfilterError: String?
-            do {
-                let session = try backends.ipsets()
-                for family in netfilter {
-                    let before = previous?.netfilter.first { $0.family == family.family }
-                    _ = try IPSetSync(backend: session, owner: ServiceProxyNetfilter.setOwner).apply(
-                        family.sets, previous: before?.sets)
-                    if try IPTablesSync.apply(
-                        family.filter, previous: before?.filter, owner: ServiceProxyNetfilter.filterOwner,
-                        open: backends.iptables
-                    ).committed {
-                        chainsCommitted += 1
+            if !netfilterUnchanged {
+                do {
+                    let session = try backends.ipsets()
+                    for family in netfilter {
+                        let before = previous?.netfilter.first { $0.family == family.family }
+                        _ = try IPSetSync(backend: session, owner: ServiceProxyNetfilter.setOwner).apply(
+                            family.sets, previous: before?.sets)
+                        if try IPTablesSync.apply(
+                            family.filter, previous: before?.filter, owner: ServiceProxyNetfilter.filterOwner,
+                            open: backends.iptables
+                        ).committed {
+                            chainsCommitted += 1
+                        }
+                        if try IPTablesSync.apply(
+                            family.nat, previous: before?.nat, owner: ServiceProxyNetfilter.natOwner,
+                            open: backends.iptables
+                        ).committed {
+                            chainsCommitted += 1
+                        }
                     }
-                    if try IPTablesSync.apply(
-                        family.nat, previous: before?.nat, owner: ServiceProxyNetfilter.natOwner,
-                        open: backends.iptables
-                    ).committed {
-                        chainsCommitted += 1
-                    }
+                } catch {
+                    netfilterError = "iptables/ipset: \(error)"
                 }
-            } catch {
-                netfilterError = "iptables/ipset: \(error)"
             }
             let netfilterDone = clock.now
             let report: IPVSSync.Report

@@ -12,6 +12,45 @@ import Testing
             nodeAddresses: [IPAddress("192.168.0.11")!], options: .init(hairpinAll: hairpin))
     }
 
+    /// An event skips the netfilter plan when the services it replanned read the same for it: true for an
+    /// ordinary service's endpoints, and checked against the plan itself for each kind of change.
+    @Test func whatAnEventCanLeaveTheNetfilterPlanAlone() throws {
+        func part(_ cluster: String, hairpin: Bool = false) throws -> ServicePlan {
+            let snapshot = ClusterSnapshot(try objects(cluster))
+            return ServiceProxyPlanner.plan(
+                service: snapshot.services["shop/web"]!,
+                slices: ServiceProxyPlanner.slices(of: "shop/web", in: snapshot),
+                node: "n1", nodeAddresses: [], options: .init(hairpinAll: hairpin))
+        }
+        let service = """
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: web, namespace: shop}
+            spec: {clusterIP: 10.96.0.10, ports: [{name: http, port: 80}]}
+
+            """
+        let base = service + ServiceProxyPlannerTests.slice("shop/web", [("10.244.1.10", "n1", true, false)])
+        let moved = service + ServiceProxyPlannerTests.slice("shop/web", [("10.244.2.10", "n2", true, false)])
+        let readdressed = base.replacingOccurrences(of: "10.96.0.10", with: "10.96.0.20")
+        let otherPort = base.replacingOccurrences(of: "port: 80}", with: "port: 81}")
+        for (from, to, hairpin, same) in [
+            (base, moved, false, true), (base, moved, true, false), (base, readdressed, false, false),
+            (base, otherPort, false, false), (base, base, true, true),
+        ] {
+            let old = try part(from, hairpin: hairpin)
+            let new = try part(to, hairpin: hairpin)
+            #expect(ServiceProxyNetfilter.unchanged(from: old, to: new) == same)
+            // The claim checked against the plan it stands for.
+            func netfilter(_ p: ServicePlan) -> ServiceProxyNetfilter.Plan {
+                ServiceProxyNetfilter.plan(
+                    ServiceProxyPlanner.assemble(["shop/web": p], nodeAddresses: []), family: .ipv4, options: .init())
+            }
+            if same { #expect(netfilter(old) == netfilter(new)) } else { #expect(netfilter(old) != netfilter(new)) }
+        }
+        #expect(!ServiceProxyNetfilter.unchanged(from: nil, to: try part(base)))
+    }
+
     @Test func setsHoldTheVIPsAndTheirPortsButNotNodePorts() throws {
         let netfilter = ServiceProxyNetfilter.plan(
             try plan(), family: .ipv4, options: .init(podCIDRs: [CIDR("10.244.1.0/24")!]))

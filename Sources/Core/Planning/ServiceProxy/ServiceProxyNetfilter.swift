@@ -47,6 +47,36 @@ public enum ServiceProxyNetfilter {
         }
     }
 
+    /// What `plan` reads of one service's part: its VIPs, each virtual service's address, protocol and port (and
+    /// whether it is a node port), and the endpoints of hairpin services. An event whose services all read the
+    /// same leaves the netfilter plan as it was: an endpoint change of an ordinary service, the usual event.
+    struct Inputs: Equatable {
+        struct Service: Equatable {
+            var address: IPAddress
+            var proto: PortProtocol
+            var port: UInt16
+            var nodePort: Bool
+            var hairpinEndpoints: [IPAddress]
+        }
+        var vips: [IPAddress]
+        var services: [Service]
+
+        init(_ part: ServicePlan?) {
+            vips = part?.vips ?? []
+            services = (part?.services ?? []).map {
+                Service(
+                    address: $0.service.address, proto: $0.service.proto, port: $0.service.port,
+                    nodePort: $0.kind == .nodePort, hairpinEndpoints: $0.hairpin ? $0.destinations.map(\.address) : [])
+            }
+        }
+    }
+
+    /// Whether a service's part changing from `old` to `new` leaves `plan`'s result as it was (with the same
+    /// options).
+    public static func unchanged(from old: ServicePlan?, to new: ServicePlan?) -> Bool {
+        Inputs(old) == Inputs(new)
+    }
+
     public static func plan(_ proxy: ServiceProxyPlan, family: IPAddress.Family, options: Options) -> Plan {
         let services = proxy.services.filter { $0.service.address.family == family }
         let vips = proxy.vips.filter { $0.family == family }
