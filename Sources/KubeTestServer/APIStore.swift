@@ -74,15 +74,10 @@ public actor APIStore {
         ])
     }
 
-    /// Now (plus `seconds`) as the API writes times: `2026-11-29T09:48:14Z`. Formatted by hand: a formatter made
-    /// for each object dominated the cost of a create.
+    /// Now (plus `seconds`) as the API writes times: `2026-11-29T09:48:14Z` (`Timestamp`: an ISO8601DateFormatter
+    /// made for each object dominated the cost of a create).
     static func timestamp(after seconds: TimeInterval = 0) -> String {
-        var time = time_t(Date().addingTimeInterval(seconds).timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+        Timestamp.string(Date().addingTimeInterval(seconds))
     }
 
     /// Gives a Service the next free address of `range` when it has none (ClusterIP, NodePort, LoadBalancer).

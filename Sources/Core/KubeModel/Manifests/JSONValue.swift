@@ -234,7 +234,7 @@ enum YAMLScalarType {
         i < b.count && b[i...].allSatisfy(allowed)
     }
 
-    /// `(?::[0-5]?[0-9])+` from `i`: where it ends (i when there is none).
+    /// `(?::[0-5]?[0-9])+` from `start`: where it ends (`start` when there is none).
     private static func sexagesimal(_ b: [UInt8], from start: Int) -> Int {
         var i = start
         while i < b.count, b[i] == 58 {
@@ -251,7 +251,7 @@ enum YAMLScalarType {
         return i
     }
 
-    /// `[0-9_]*` (or with `first`, `first[0-9_]*`) from `i`: where it ends.
+    /// `[0-9_]*` from `start`: where it ends.
     private static func digits(_ b: [UInt8], from start: Int) -> Int {
         var i = start
         while i < b.count, digit(b[i]) || b[i] == 95 { i += 1 }
